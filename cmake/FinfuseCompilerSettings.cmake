@@ -1,0 +1,35 @@
+# Compiler settings shared by every target that finfuse itself builds.
+
+if(FINFUSE_USE_CCACHE AND NOT CMAKE_CXX_COMPILER_LAUNCHER)
+  find_program(FINFUSE_CCACHE_PROGRAM ccache)
+  if(FINFUSE_CCACHE_PROGRAM)
+    # Precompiled headers are only cacheable with these sloppiness settings.
+    set(CMAKE_CXX_COMPILER_LAUNCHER
+        "${CMAKE_COMMAND}" -E env
+        "CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime"
+        "${FINFUSE_CCACHE_PROGRAM}")
+    message(STATUS "finfuse: compiling through ccache (${FINFUSE_CCACHE_PROGRAM})")
+  endif()
+endif()
+
+# Warnings for finfuse's own code; third-party headers come in as system headers.
+function(finfuse_set_warnings target)
+  if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+    target_compile_options(${target} PRIVATE -Wall -Wextra)
+    if(FINFUSE_WARNINGS_AS_ERRORS)
+      target_compile_options(${target} PRIVATE -Werror)
+    endif()
+  elseif(MSVC)
+    target_compile_options(${target} PRIVATE /W4)
+    if(FINFUSE_WARNINGS_AS_ERRORS)
+      target_compile_options(${target} PRIVATE /WX)
+    endif()
+  endif()
+endfunction()
+
+# Targets that include LibTorch share the library's precompiled header when their flags match.
+function(finfuse_reuse_pch target)
+  if(FINFUSE_USE_PCH)
+    target_precompile_headers(${target} REUSE_FROM finfuse)
+  endif()
+endfunction()

@@ -1,0 +1,50 @@
+// Runtime options shared by every program that runs a model: device, seed, determinism, CPU threads and log
+// level. Resolved once at start-up by apply_runtime(); the result is passed on, never kept in globals.
+#pragma once
+
+#include "finfuse/core/config.h"
+
+#include <c10/core/Device.h>
+#include <torch/arg.h>
+
+#include <cstdint>
+#include <string>
+
+namespace finfuse {
+
+struct RuntimeOptions {
+  /// "auto", "cpu", "cuda" or "cuda:N".
+  TORCH_ARG(std::string, device) = "auto";
+  /// Seeds LibTorch and every data-side random stream.
+  TORCH_ARG(std::uint64_t, seed) = 42;
+  /// Deterministic algorithms (bit-identical reruns on the same machine).
+  TORCH_ARG(bool, deterministic) = false;
+  /// Intra-op CPU threads; 0 picks OMP_NUM_THREADS when set, otherwise every core this process may use.
+  TORCH_ARG(std::int64_t, num_threads) = 0;
+  /// trace, debug, info, warn, error, critical, off. FINFUSE_LOG_LEVEL in the environment takes precedence.
+  TORCH_ARG(std::string, log_level) = "info";
+
+ public:  // TORCH_ARG leaves the access at private
+  /// Reads {"device", "seed", "deterministic", "num_threads", "log_level"}; unknown keys are errors.
+  static RuntimeOptions from_config(const Config& config);
+  Json to_json() const;
+};
+
+bool operator==(const RuntimeOptions& a, const RuntimeOptions& b);
+
+/// The resolved runtime.
+struct Runtime {
+  c10::Device device{c10::DeviceType::CPU};
+  std::uint64_t seed = 0;
+  bool deterministic = false;
+  int num_threads = 1;
+};
+
+/// Number of CPU cores this process may run on (its affinity mask), at least 1.
+int available_cores();
+
+/// Resolves the device, seeds every generator, sets determinism, the thread count and the log level, and logs
+/// a one-line summary. Throws finfuse::Error for an unusable device or log level.
+Runtime apply_runtime(const RuntimeOptions& options);
+
+}  // namespace finfuse

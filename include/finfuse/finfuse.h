@@ -1,0 +1,18 @@
+// Everything public in finfuse. Prefer the narrower headers in translation units that need only a part.
+#pragma once
+
+#include "finfuse/version.h"
+
+#include "finfuse/core/check.h"
+#include "finfuse/core/config.h"
+#include "finfuse/core/device.h"
+#include "finfuse/core/error.h"
+#include "finfuse/core/logging.h"
+#include "finfuse/core/random.h"
+#include "finfuse/core/registry.h"
+#include "finfuse/core/runtime.h"
+#include "finfuse/core/shape.h"
+#include "finfuse/core/suggest.h"
+
+#include "finfuse/nn/activation.h"
+#include "finfuse/nn/mlp.h"

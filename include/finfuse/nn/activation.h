@@ -1,0 +1,22 @@
+// Activation functions by name ("relu", "gelu", ...): a registry family, so a configuration names the
+// activation and users can add their own.
+#pragma once
+
+#include "finfuse/core/registry.h"
+
+#include <torch/nn/modules/container/any.h>
+
+#include <string>
+
+namespace finfuse::nn {
+
+using ActivationRegistry = Registry<torch::nn::AnyModule()>;
+
+/// The activation registry. Built-ins: identity, relu, leaky_relu (slope 0.01), gelu, tanh, sigmoid, silu,
+/// elu, softplus.
+ActivationRegistry& activation_registry();
+
+/// A new activation module. Throws RegistryError for an unknown name.
+torch::nn::AnyModule make_activation(const std::string& name);
+
+}  // namespace finfuse::nn

@@ -1,0 +1,83 @@
+#include "finfuse/core/device.h"
+
+#include "finfuse/core/error.h"
+
+#include <torch/cuda.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+
+namespace finfuse {
+namespace {
+
+enum class Kind { automatic, cpu, cuda };
+
+struct Spec {
+  Kind kind;
+  int index;
+};
+
+Spec parse_spec(const std::string& spec) {
+  std::string lower;
+  for (char c : spec) {
+    if (!std::isspace(static_cast<unsigned char>(c))) {
+      lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+  }
+  if (lower == "cpu") {
+    return {Kind::cpu, 0};
+  }
+  if (lower == "auto") {
+    return {Kind::automatic, 0};
+  }
+  if (lower == "cuda") {
+    return {Kind::cuda, 0};
+  }
+  const std::string prefix = "cuda:";
+  if (lower.rfind(prefix, 0) == 0) {
+    const std::string digits = lower.substr(prefix.size());
+    if (!digits.empty() && digits.size() <= 3 &&
+        std::all_of(digits.begin(), digits.end(), [](unsigned char c) { return std::isdigit(c) != 0; })) {
+      return {Kind::cuda, std::stoi(digits)};
+    }
+  }
+  throw Error(fmt::format("invalid device '{}': expected 'auto', 'cpu', 'cuda' or 'cuda:N'", spec));
+}
+
+}  // namespace
+
+bool cuda_available() { return torch::cuda::is_available(); }
+
+int cuda_device_count() { return static_cast<int>(torch::cuda::device_count()); }
+
+void validate_device_spec(const std::string& spec) { parse_spec(spec); }
+
+c10::Device resolve_device(const std::string& spec) {
+  const Spec parsed = parse_spec(spec);
+  switch (parsed.kind) {
+    case Kind::cpu:
+      return c10::Device(c10::DeviceType::CPU);
+    case Kind::automatic:
+      return cuda_available() ? c10::Device(c10::DeviceType::CUDA, 0) : c10::Device(c10::DeviceType::CPU);
+    case Kind::cuda:
+      break;
+  }
+  const int count = cuda_available() ? cuda_device_count() : 0;
+  if (count == 0) {
+    throw Error(fmt::format(
+        "device '{}' was requested but CUDA is not available (this LibTorch build or machine has no usable GPU); "
+        "use 'cpu' or 'auto'",
+        spec));
+  }
+  if (parsed.index >= count) {
+    throw Error(fmt::format("device '{}' was requested but only {} CUDA device(s) are visible (cuda:0..cuda:{})",
+                            spec, count, count - 1));
+  }
+  return c10::Device(c10::DeviceType::CUDA, static_cast<c10::DeviceIndex>(parsed.index));
+}
+
+std::string device_string(const c10::Device& device) { return device.str(); }
+
+}  // namespace finfuse
