@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs every Debian package finfuse needs to build, test and run its examples. Idempotent: when everything
+# is present it only checks and returns. Run as root (or with sudo available).
+set -euo pipefail
+
+packages=(
+  g++ cmake ninja-build ccache pkg-config
+  libtorch-dev        # LibTorch 1.13 (C++ API, CPU)
+  libgloo-dev         # headers of torch.distributed's Gloo backend
+  libopenblas0-openmp # fast BLAS for LibTorch; the OpenMP variant respects torch::set_num_threads
+  libeigen3-dev libfmt-dev libspdlog-dev nlohmann-json3-dev
+  libgtest-dev libbenchmark-dev
+)
+
+sudo=()
+if [[ $(id -u) -ne 0 ]]; then
+  sudo=(sudo)
+fi
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+
+if ((${#missing[@]} > 0)); then
+  echo "finfuse: installing ${missing[*]}"
+  if ((${#sudo[@]} > 0)) && ! command -v sudo >/dev/null; then
+    echo "finfuse: run as root or install sudo" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  ${sudo[@]+"${sudo[@]}"} apt-get update -qq
+  ${sudo[@]+"${sudo[@]}"} apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "finfuse: all ${#packages[@]} required packages are installed"
+fi
+
+# LibTorch calls the system BLAS (libblas.so.3). Make sure it resolves to OpenBLAS's OpenMP build rather than the
+# reference BLAS (about 15x slower) or OpenBLAS's pthread build (which oversubscribes next to ATen's OpenMP pool).
+multiarch=$(gcc -print-multiarch 2>/dev/null || dpkg-architecture -qDEB_HOST_MULTIARCH)
+for lib in libblas.so.3 liblapack.so.3; do
+  name="$lib-$multiarch"
+  wanted="/usr/lib/$multiarch/openblas-openmp/$lib"
+  current=$(update-alternatives --query "$name" 2>/dev/null | awk '/^Value:/ {print $2}')
+  if [[ -e $wanted && $current != "$wanted" ]]; then
+    echo "finfuse: selecting $wanted for $lib (was ${current:-unset})"
+    ${sudo[@]+"${sudo[@]}"} update-alternatives --set "$name" "$wanted" >/dev/null
+  fi
+done
