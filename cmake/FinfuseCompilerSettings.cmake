@@ -3,10 +3,12 @@
 if(FINFUSE_USE_CCACHE AND NOT CMAKE_CXX_COMPILER_LAUNCHER)
   find_program(FINFUSE_CCACHE_PROGRAM ccache)
   if(FINFUSE_CCACHE_PROGRAM)
-    # Precompiled headers are only cacheable with these sloppiness settings.
+    # Precompiled headers are only cacheable with these sloppiness settings; the base directory makes paths
+    # relative, so a fresh checkout elsewhere (CI's clean clone) hits the cache too.
     set(CMAKE_CXX_COMPILER_LAUNCHER
         "${CMAKE_COMMAND}" -E env
         "CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime"
+        "CCACHE_BASEDIR=${PROJECT_SOURCE_DIR}"
         "${FINFUSE_CCACHE_PROGRAM}")
     message(STATUS "finfuse: compiling through ccache (${FINFUSE_CCACHE_PROGRAM})")
   endif()
