@@ -1,0 +1,40 @@
+// Text encodings of input files: UTF-8 is the working encoding; Latin-1 (ISO-8859-1) input, common in older
+// financial corpora, is detected and either converted or rejected, by option.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace finfuse::data {
+
+/// What to do with input that is not valid UTF-8.
+enum class EncodingPolicy {
+  /// Reject it with a DataError naming the file and the first invalid byte.
+  require_utf8,
+  /// Treat it as Latin-1 and convert it to UTF-8 (every byte sequence is valid Latin-1).
+  latin1_fallback,
+};
+
+/// "require_utf8" / "latin1_fallback"; throws finfuse::Error for anything else.
+EncodingPolicy parse_encoding_policy(std::string_view name);
+std::string to_string(EncodingPolicy policy);
+
+/// Byte offset of the first byte that is not part of a well-formed UTF-8 sequence (overlong forms,
+/// surrogates and code points above U+10FFFF are ill-formed), or nothing when `text` is valid UTF-8.
+std::optional<std::size_t> find_invalid_utf8(std::string_view text);
+
+/// Converts Latin-1 bytes to UTF-8.
+std::string latin1_to_utf8(std::string_view text);
+
+/// Whether `text` starts with a UTF-8 byte order mark.
+bool has_utf8_bom(std::string_view text);
+
+/// Returns `text` as UTF-8 without a byte order mark: as is when valid, converted from Latin-1 under
+/// latin1_fallback (`converted`, when given, is set), otherwise a DataError naming `source`, the line and the byte.
+/// UTF-16 and UTF-32 byte order marks are always errors.
+std::string decode_text(std::string text, EncodingPolicy policy, const std::string& source,
+                        bool* converted = nullptr);
+
+}  // namespace finfuse::data

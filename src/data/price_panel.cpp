@@ -1,0 +1,295 @@
+#include "finfuse/data/price_panel.h"
+
+#include "finfuse/core/check.h"
+#include "finfuse/core/error.h"
+#include "finfuse/core/logging.h"
+#include "finfuse/core/suggest.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <set>
+
+namespace finfuse::data {
+namespace {
+
+std::string shown(std::string_view value) {
+  if (value.size() > 40) {
+    return fmt::format("'{}...'", value.substr(0, 37));
+  }
+  return fmt::format("'{}'", value);
+}
+
+}  // namespace
+
+PriceColumns PriceColumns::from_config(const Config& config) {
+  PriceColumns c;
+  c.symbol = config.get<std::string>("symbol", c.symbol);
+  c.date = config.get<std::string>("date", c.date);
+  c.open = config.get<std::string>("open", c.open);
+  c.high = config.get<std::string>("high", c.high);
+  c.low = config.get<std::string>("low", c.low);
+  c.close = config.get<std::string>("close", c.close);
+  c.adj_close = config.get<std::string>("adj_close", c.adj_close);
+  c.volume = config.get<std::string>("volume", c.volume);
+  config.reject_unknown_keys();
+  return c;
+}
+
+Json PriceColumns::to_json() const {
+  return Json{{"symbol", symbol}, {"date", date},   {"open", open},           {"high", high},
+              {"low", low},       {"close", close}, {"adj_close", adj_close}, {"volume", volume}};
+}
+
+PriceCsvOptions PriceCsvOptions::from_config(const Config& config) {
+  PriceCsvOptions o;
+  o.csv = CsvOptions::from_config(config.section("csv"));
+  o.columns = PriceColumns::from_config(config.section("columns"));
+  o.default_symbol = config.get<std::string>("default_symbol", o.default_symbol);
+  o.missing_values = config.get<std::vector<std::string>>("missing_values", o.missing_values);
+  try {
+    o.errors = parse_error_mode(config.get<std::string>("errors", to_string(o.errors)));
+  } catch (const ConfigError&) {
+    throw;
+  } catch (const Error& e) {
+    config.fail_at("errors", e.what());
+  }
+  config.reject_unknown_keys();
+  return o;
+}
+
+Json PriceCsvOptions::to_json() const {
+  return Json{{"csv", csv.to_json()},
+              {"columns", columns.to_json()},
+              {"default_symbol", default_symbol},
+              {"missing_values", missing_values},
+              {"errors", to_string(errors)}};
+}
+
+std::optional<std::size_t> PriceSeries::index_of(Date date) const {
+  const auto it = std::lower_bound(dates.begin(), dates.end(), date);
+  if (it == dates.end() || *it != date) {
+    return std::nullopt;
+  }
+  return static_cast<std::size_t>(it - dates.begin());
+}
+
+std::optional<std::size_t> PriceSeries::index_at_or_before(Date date) const {
+  const auto it = std::upper_bound(dates.begin(), dates.end(), date);
+  if (it == dates.begin()) {
+    return std::nullopt;
+  }
+  return static_cast<std::size_t>(it - dates.begin()) - 1;
+}
+
+std::optional<std::size_t> PriceSeries::index_after(Date date) const {
+  const auto it = std::upper_bound(dates.begin(), dates.end(), date);
+  if (it == dates.end()) {
+    return std::nullopt;
+  }
+  return static_cast<std::size_t>(it - dates.begin());
+}
+
+PricePanel PricePanel::load_csv(const std::filesystem::path& path, const PriceCsvOptions& options) {
+  CsvReader reader = CsvReader::open(path, options.csv);
+  const std::string& file = reader.source();
+  const PriceColumns& names = options.columns;
+
+  const std::optional<std::size_t> symbol_column = reader.find_column(names.symbol);
+  if (!symbol_column && options.default_symbol.empty()) {
+    throw DataError(file, 1, names.symbol,
+                    fmt::format("missing column{}; the header has {} (for a single-instrument file set "
+                                "default_symbol)",
+                                did_you_mean(names.symbol, reader.header()), quoted_list(reader.header())));
+  }
+  const std::size_t date_column = reader.require_column(names.date);
+  const std::optional<std::size_t> adj_column = reader.find_column(names.adj_close);
+  // open, high, low, close, adjusted close, volume
+  const std::array<std::string, 6> field_names = {names.open,  names.high,
+                                                  names.low,   names.close,
+                                                  adj_column ? names.adj_close : names.close, names.volume};
+  std::array<std::size_t, 6> columns{};
+  for (std::size_t i = 0; i < field_names.size(); ++i) {
+    columns[i] = reader.require_column(field_names[i]);
+  }
+  const std::set<std::string, std::less<>> missing(options.missing_values.begin(), options.missing_values.end());
+
+  PricePanel panel;
+  BadRecordLog bad(options.errors);
+  std::map<std::string, PriceSeries, std::less<>> building;
+  std::map<std::string, std::int64_t, std::less<>> last_line;
+  CsvRecord record;
+  while (true) {
+    try {
+      if (!reader.next(record)) {
+        break;
+      }
+    } catch (const DataError& e) {
+      ++panel.report_.bad_rows;
+      bad.add(e);
+      continue;
+    }
+    ++panel.report_.rows;
+    try {
+      reader.expect_width(record);
+      const std::string_view symbol = symbol_column ? trim(record[*symbol_column]) : options.default_symbol;
+      if (symbol.empty()) {
+        throw DataError(file, record.line, names.symbol, "the symbol is empty");
+      }
+      const std::string_view date_text = trim(record[date_column]);
+      const auto date = parse_date(date_text);
+      if (!date) {
+        throw DataError(file, record.line, names.date, fmt::format("expected a date YYYY-MM-DD, got {}", shown(date_text)));
+      }
+      bool is_missing = false;
+      std::array<double, 6> values{};
+      for (std::size_t i = 0; i < columns.size() && !is_missing; ++i) {
+        const std::string_view text = trim(record[columns[i]]);
+        if (missing.count(text) != 0) {
+          is_missing = true;
+          break;
+        }
+        const auto value = parse_number(text);
+        if (!value) {
+          throw DataError(file, record.line, field_names[i], fmt::format("expected a number, got {}", shown(text)));
+        }
+        if (!std::isfinite(*value)) {
+          throw DataError(file, record.line, field_names[i], fmt::format("expected a finite number, got {}", shown(text)));
+        }
+        if (i < 5 && *value <= 0.0) {
+          throw DataError(file, record.line, field_names[i], fmt::format("expected a positive price, got {}", shown(text)));
+        }
+        if (i == 5 && *value < 0.0) {
+          throw DataError(file, record.line, field_names[i], fmt::format("expected a volume >= 0, got {}", shown(text)));
+        }
+        values[i] = *value;
+      }
+      if (is_missing) {
+        ++panel.report_.missing_rows;
+        continue;
+      }
+      const auto [open, high, low, close, adj_close, volume] = values;
+      // A small tolerance for vendors' rounding; anything more is a broken row or a column mix-up.
+      const double tolerance = 1e-6 * high;
+      if (high + tolerance < std::max({open, close, low}) || low - tolerance > std::min({open, close, high})) {
+        throw DataError(file, record.line, "",
+                        fmt::format("inconsistent bar: open {} high {} low {} close {} (high must be the largest, low "
+                                    "the smallest)",
+                                    open, high, low, close));
+      }
+      auto it = building.find(symbol);
+      if (it == building.end()) {
+        it = building.emplace(std::string(symbol), PriceSeries{}).first;
+        it->second.symbol = std::string(symbol);
+      }
+      PriceSeries& series = it->second;
+      if (!series.dates.empty() && series.dates.back() >= *date) {
+        const auto previous_line = last_line[it->first];
+        throw DataError(file, record.line, names.date,
+                        series.dates.back() == *date
+                            ? fmt::format("duplicate date {} for {} (first at line {})", date->to_string(), symbol,
+                                          previous_line)
+                            : fmt::format("date {} for {} comes after {} (line {}); rows of a symbol must be in "
+                                          "increasing date order",
+                                          date->to_string(), symbol, series.dates.back().to_string(), previous_line));
+      }
+      series.dates.push_back(*date);
+      series.open.push_back(open);
+      series.high.push_back(high);
+      series.low.push_back(low);
+      series.close.push_back(close);
+      series.adj_close.push_back(adj_close);
+      series.volume.push_back(volume);
+      last_line[it->first] = record.line;
+    } catch (const DataError& e) {
+      ++panel.report_.bad_rows;
+      bad.add(e);
+    }
+  }
+  for (auto& [symbol, series] : building) {
+    panel.add(std::move(series));
+  }
+  auto log = logger();
+  log->info("{}: {} bars of {} symbol(s){}{}", file, panel.rows(), panel.size(),
+            panel.report_.missing_rows > 0 ? fmt::format(", {} row(s) marked missing skipped", panel.report_.missing_rows)
+                                           : std::string(),
+            adj_column ? std::string() : fmt::format(" (no '{}' column: adjusted close = close)", names.adj_close));
+  bad.log_summary(file);
+  return panel;
+}
+
+void PricePanel::add(PriceSeries series) {
+  const std::size_t n = series.dates.size();
+  FINFUSE_CHECK(!series.symbol.empty(), "PricePanel::add: the series has no symbol");
+  if (series_.count(series.symbol) != 0) {
+    throw Error(fmt::format("PricePanel::add: symbol '{}' is already in the panel", series.symbol));
+  }
+  for (const auto* column : {&series.open, &series.high, &series.low, &series.close, &series.adj_close, &series.volume}) {
+    if (column->size() != n) {
+      throw Error(fmt::format("PricePanel::add: the columns of '{}' differ in length ({} dates, a column of {})",
+                              series.symbol, n, column->size()));
+    }
+  }
+  for (std::size_t i = 1; i < n; ++i) {
+    if (series.dates[i] <= series.dates[i - 1]) {
+      throw Error(fmt::format("PricePanel::add: dates of '{}' are not strictly increasing at {} -> {}", series.symbol,
+                              series.dates[i - 1].to_string(), series.dates[i].to_string()));
+    }
+  }
+  std::string symbol = series.symbol;
+  series_.emplace(std::move(symbol), std::move(series));
+}
+
+std::vector<std::string> PricePanel::symbols() const {
+  std::vector<std::string> out;
+  out.reserve(series_.size());
+  for (const auto& entry : series_) {
+    out.push_back(entry.first);
+  }
+  return out;
+}
+
+const PriceSeries& PricePanel::series(const std::string& symbol) const {
+  const auto it = series_.find(symbol);
+  if (it == series_.end()) {
+    const auto known = symbols();
+    throw Error(fmt::format("unknown symbol '{}'{}; the panel has {} symbol(s)", symbol, did_you_mean(symbol, known),
+                            known.size()));
+  }
+  return it->second;
+}
+
+std::int64_t PricePanel::rows() const {
+  std::int64_t total = 0;
+  for (const auto& entry : series_) {
+    total += static_cast<std::int64_t>(entry.second.size());
+  }
+  return total;
+}
+
+std::pair<Date, Date> PricePanel::date_range() const {
+  FINFUSE_CHECK(rows() > 0, "PricePanel::date_range: the panel is empty");
+  Date first(std::numeric_limits<std::int32_t>::max());
+  Date last(std::numeric_limits<std::int32_t>::min());
+  for (const auto& entry : series_) {
+    if (entry.second.size() > 0) {
+      first = std::min(first, entry.second.dates.front());
+      last = std::max(last, entry.second.dates.back());
+    }
+  }
+  return {first, last};
+}
+
+std::vector<Date> PricePanel::calendar() const {
+  std::vector<Date> dates;
+  for (const auto& entry : series_) {
+    dates.insert(dates.end(), entry.second.dates.begin(), entry.second.dates.end());
+  }
+  std::sort(dates.begin(), dates.end());
+  dates.erase(std::unique(dates.begin(), dates.end()), dates.end());
+  return dates;
+}
+
+}  // namespace finfuse::data

@@ -1,0 +1,182 @@
+#include "finfuse/data/csv.h"
+
+#include "finfuse/core/error.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+namespace finfuse::data {
+namespace {
+
+std::vector<std::vector<std::string>> read_all(CsvReader& reader, std::vector<std::int64_t>* lines = nullptr) {
+  std::vector<std::vector<std::string>> rows;
+  CsvRecord record;
+  while (reader.next(record)) {
+    rows.emplace_back(record.fields.begin(), record.fields.end());
+    if (lines != nullptr) {
+      lines->push_back(record.line);
+    }
+  }
+  return rows;
+}
+
+TEST(Csv, QuotedFieldsEscapesAndLineNumbers) {
+  auto reader = CsvReader::from_string(
+      "id,text,value\r\n"
+      "1,plain,2.5\r\n"
+      "\r\n"
+      "2,\"with, comma\",3\n"
+      "3,\"say \"\"hi\"\"\",4\n"
+      "4,\"two\nlines\",5\n"
+      "5,,\n",
+      "t.csv");
+  EXPECT_EQ(reader.header(), (std::vector<std::string>{"id", "text", "value"}));
+  std::vector<std::int64_t> lines;
+  const auto rows = read_all(reader, &lines);
+  ASSERT_EQ(rows.size(), 5u);
+  EXPECT_EQ(rows[0], (std::vector<std::string>{"1", "plain", "2.5"}));
+  EXPECT_EQ(rows[1][1], "with, comma");
+  EXPECT_EQ(rows[2][1], "say \"hi\"");
+  EXPECT_EQ(rows[3][1], "two\nlines");
+  EXPECT_EQ(rows[4], (std::vector<std::string>{"5", "", ""}));
+  EXPECT_EQ(lines, (std::vector<std::int64_t>{2, 4, 5, 6, 8}));
+}
+
+TEST(Csv, NoTrailingNewlineAndTrailingDelimiter) {
+  auto reader = CsvReader::from_string("a,b\n1,", "t.csv");
+  const auto rows = read_all(reader);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0], (std::vector<std::string>{"1", ""}));
+}
+
+TEST(Csv, ByteOrderMarkIsRemovedFromTheHeader) {
+  auto reader = CsvReader::from_string("\xEF\xBB\xBFsymbol,date\nA,2014-01-02\n", "bom.csv");
+  EXPECT_EQ(reader.require_column("symbol"), 0u);
+}
+
+TEST(Csv, OtherDelimiters) {
+  CsvOptions options;
+  options.delimiter = ';';
+  auto reader = CsvReader::from_string("a;b\n\"x;y\";2\n", "semi.csv", options);
+  EXPECT_EQ(read_all(reader)[0], (std::vector<std::string>{"x;y", "2"}));
+  const CsvOptions tab = CsvOptions::from_config(Config::parse(R"({"delimiter": "\\t"})"));
+  EXPECT_EQ(tab.delimiter, '\t');
+  EXPECT_EQ(CsvOptions::from_config(Config(tab.to_json())).delimiter, '\t');
+  EXPECT_THROW(CsvOptions::from_config(Config::parse(R"({"delimiter": ";;"})")), ConfigError);
+  EXPECT_THROW(CsvOptions::from_config(Config::parse(R"({"delimiter": ",", "quote": ","})")), ConfigError);
+}
+
+TEST(Csv, MissingColumnNamesTheHeaderWithSuggestion) {
+  auto reader = CsvReader::from_string("symbol,date,adjclose\n", "p.csv");
+  try {
+    reader.require_column("adj_close");
+    FAIL();
+  } catch (const DataError& e) {
+    EXPECT_EQ(e.field(), "adj_close");
+    EXPECT_STREQ(e.what(), "p.csv:1: field 'adj_close': missing column (did you mean 'adjclose'?); the header has "
+                           "'symbol', 'date', 'adjclose'");
+  }
+}
+
+TEST(Csv, WrongFieldCountNamesTheLine) {
+  auto reader = CsvReader::from_string("a,b,c\n1,2,3\n1;2;3\n", "p.csv");
+  CsvRecord record;
+  ASSERT_TRUE(reader.next(record));
+  EXPECT_NO_THROW(reader.expect_width(record));
+  ASSERT_TRUE(reader.next(record));
+  try {
+    reader.expect_width(record);
+    FAIL();
+  } catch (const DataError& e) {
+    EXPECT_EQ(e.record(), 3);
+    EXPECT_NE(std::string(e.what()).find("expected 3 fields (one per header column, delimiter ','), got 1"),
+              std::string::npos);
+  }
+}
+
+TEST(Csv, MalformedQuotingIsReportedAndReadingContinues) {
+  auto reader = CsvReader::from_string("a,b\n\"x\"y,1\n2,3\n", "q.csv");
+  CsvRecord record;
+  try {
+    reader.next(record);
+    FAIL();
+  } catch (const DataError& e) {
+    EXPECT_EQ(e.record(), 2);
+    EXPECT_NE(std::string(e.what()).find("unexpected character 'y' after a closing quote"), std::string::npos);
+  }
+  ASSERT_TRUE(reader.next(record));
+  EXPECT_EQ(record.line, 3);
+  EXPECT_EQ(record[0], "2");
+
+  auto unclosed = CsvReader::from_string("a,b\n1,\"never closed\n2,3\n", "u.csv");
+  try {
+    unclosed.next(record);
+    FAIL();
+  } catch (const DataError& e) {
+    EXPECT_EQ(e.record(), 2);
+    EXPECT_NE(std::string(e.what()).find("not closed before the end of the file"), std::string::npos);
+  }
+}
+
+TEST(Csv, HugeFieldsAreRefused) {
+  CsvOptions options;
+  options.max_field_bytes = 8;
+  auto reader = CsvReader::from_string("a\n123456789\n\"123456789\"\nok\n", "big.csv", options);
+  CsvRecord record;
+  EXPECT_THROW(reader.next(record), DataError);
+  EXPECT_THROW(reader.next(record), DataError);
+  ASSERT_TRUE(reader.next(record));
+  EXPECT_EQ(record[0], "ok");
+}
+
+TEST(Csv, EmptyFileDuplicateColumnsAndEncoding) {
+  EXPECT_THROW(CsvReader::from_string("", "e.csv"), DataError);
+  EXPECT_THROW(CsvReader::from_string("\n\n", "e.csv"), DataError);
+  EXPECT_THROW(CsvReader::from_string("a,b,a\n", "d.csv"), DataError);
+  EXPECT_THROW(CsvReader::from_string("name\ncaf\xE9\n", "l.csv"), DataError);
+  CsvOptions latin1;
+  latin1.encoding = EncodingPolicy::latin1_fallback;
+  auto reader = CsvReader::from_string("name\ncaf\xE9\n", "l.csv", latin1);
+  EXPECT_TRUE(reader.converted_from_latin1());
+  EXPECT_EQ(read_all(reader)[0][0], "caf\xC3\xA9");
+}
+
+TEST(Csv, FilesAndLimits) {
+  const auto dir = std::filesystem::temp_directory_path() / "finfuse_csv_test";
+  std::filesystem::create_directories(dir);
+  const auto path = dir / "small.csv";
+  std::ofstream(path) << "a,b\n1,2\n";
+  auto reader = CsvReader::open(path);
+  EXPECT_EQ(read_all(reader).size(), 1u);
+  CsvOptions tiny;
+  tiny.max_file_bytes = 4;
+  EXPECT_THROW(CsvReader::open(path, tiny), DataError);
+  EXPECT_THROW(CsvReader::open(dir / "absent.csv"), IoError);
+  EXPECT_THROW(CsvReader::open(dir), IoError);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ParseNumber, Forms) {
+  EXPECT_EQ(parse_number("2.5"), 2.5);
+  EXPECT_EQ(parse_number(" -1e3 "), -1000.0);
+  EXPECT_EQ(parse_number("+7"), 7.0);
+  EXPECT_EQ(parse_number("91973000"), 91973000.0);
+  EXPECT_EQ(parse_number(""), std::nullopt);
+  EXPECT_EQ(parse_number("1,5"), std::nullopt);
+  EXPECT_EQ(parse_number("abc"), std::nullopt);
+  EXPECT_EQ(parse_number("1.5x"), std::nullopt);
+  EXPECT_TRUE(std::isnan(*parse_number("nan")));
+  EXPECT_TRUE(std::isinf(*parse_number("-inf")));
+  EXPECT_TRUE(std::isinf(*parse_number("1e999")));
+  EXPECT_EQ(parse_number("1e-999"), 0.0);
+  EXPECT_EQ(parse_integer("42"), 42);
+  EXPECT_EQ(parse_integer("4.2"), std::nullopt);
+  EXPECT_EQ(parse_integer("99999999999999999999"), std::nullopt);
+  EXPECT_EQ(trim("  a b \t"), "a b");
+}
+
+}  // namespace
+}  // namespace finfuse::data
