@@ -1,0 +1,81 @@
+// Timestamped texts per entity (news, tweets), read from JSON Lines, for as-of text windows: the texts an
+// entity had before a cutoff, newest first.
+#pragma once
+
+#include "finfuse/core/config.h"
+#include "finfuse/data/bad_records.h"
+#include "finfuse/data/encoding.h"
+#include "finfuse/data/time.h"
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace finfuse::data {
+
+struct TextRecord {
+  Timestamp time;
+  std::string text;
+};
+
+/// How a JSON Lines text file is laid out.
+struct TextJsonlOptions {
+  /// "flat": one text per line, {"<entity>": ..., "<time>": ..., "<text>": ...}.
+  /// "nested": one entity-day per line with a list of texts, as StockNet's tweets:
+  /// {"symbol": ..., "date": ..., "tweets": [{"created_at": ..., "text": ...}, ...]}.
+  std::string layout = "flat";
+  std::string entity_field = "symbol";
+  std::string time_field = "created_at";
+  std::string text_field = "text";
+  /// nested layout only: the list of texts.
+  std::string list_field = "tweets";
+  EncodingPolicy encoding = EncodingPolicy::require_utf8;
+  ErrorMode errors = ErrorMode::strict;
+  /// A line longer than this is refused before it is parsed.
+  std::int64_t max_line_bytes = std::int64_t{64} << 20;
+
+  /// The layout of StockNet's preprocessed tweets.
+  static TextJsonlOptions stocknet();
+  static TextJsonlOptions from_config(const Config& config);
+  Json to_json() const;
+};
+
+struct TextLoadReport {
+  std::int64_t lines = 0;
+  std::int64_t texts = 0;
+  std::int64_t bad_records = 0;
+  std::int64_t empty_texts = 0;
+  bool converted_from_latin1 = false;
+};
+
+class TextCorpus {
+ public:
+  /// Reads a JSON Lines file. A line that is not valid JSON, lacks a field, has an unparseable time or a text that
+  /// is not a string is a DataError (file, line, field); empty texts are skipped and counted.
+  static TextCorpus load_jsonl(const std::filesystem::path& path, const TextJsonlOptions& options = {});
+
+  /// Adds a text; call finalize() before querying.
+  void add(const std::string& entity, TextRecord record);
+  /// Sorts every entity's texts by time (stable, so equal times keep file order).
+  void finalize();
+
+  std::vector<std::string> entities() const;
+  /// All texts of `entity` in time order (empty for an unknown entity).
+  const std::vector<TextRecord>& texts(const std::string& entity) const;
+  std::int64_t size() const;
+
+  /// The texts of `entity` with start <= time < cutoff, newest first, at most `max_count` (0 = no cap).
+  std::vector<const TextRecord*> window(const std::string& entity, Timestamp start, Timestamp cutoff,
+                                        std::size_t max_count = 0) const;
+
+  const TextLoadReport& report() const { return report_; }
+
+ private:
+  std::map<std::string, std::vector<TextRecord>, std::less<>> texts_;
+  bool finalized_ = true;
+  TextLoadReport report_;
+};
+
+}  // namespace finfuse::data

@@ -1,0 +1,250 @@
+#include "finfuse/data/text_corpus.h"
+
+#include "finfuse/core/check.h"
+#include "finfuse/core/error.h"
+#include "finfuse/core/logging.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+
+namespace finfuse::data {
+namespace {
+
+const Json& require_field(const Json& object, const std::string& field, const std::string& file, std::int64_t line,
+                          const std::string& where) {
+  const auto it = object.find(field);
+  if (it == object.end()) {
+    throw DataError(file, line, where + field, "missing field");
+  }
+  return *it;
+}
+
+std::string require_string(const Json& object, const std::string& field, const std::string& file, std::int64_t line,
+                           const std::string& where) {
+  const Json& value = require_field(object, field, file, line, where);
+  if (!value.is_string()) {
+    throw DataError(file, line, where + field, "expected a string, got " + detail::describe(value));
+  }
+  return value.get<std::string>();
+}
+
+Timestamp require_time(const Json& object, const std::string& field, const std::string& file, std::int64_t line,
+                       const std::string& where) {
+  const Json& value = require_field(object, field, file, line, where);
+  if (value.is_number_integer()) {
+    return Timestamp(value.get<std::int64_t>());
+  }
+  if (!value.is_string()) {
+    throw DataError(file, line, where + field, "expected a timestamp, got " + detail::describe(value));
+  }
+  const auto text = value.get_ref<const std::string&>();
+  const auto time = parse_timestamp(text);
+  if (!time) {
+    throw DataError(file, line, where + field,
+                    fmt::format("expected a timestamp (ISO 8601, \"Wed Jan 01 03:59:03 +0000 2014\" or \"@seconds\"), "
+                                "got \"{}\"",
+                                text.substr(0, 40)));
+  }
+  return *time;
+}
+
+bool blank(const std::string& text) {
+  return std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isspace(c) != 0; });
+}
+
+}  // namespace
+
+TextJsonlOptions TextJsonlOptions::stocknet() {
+  TextJsonlOptions o;
+  o.layout = "nested";
+  return o;
+}
+
+TextJsonlOptions TextJsonlOptions::from_config(const Config& config) {
+  TextJsonlOptions o;
+  o.layout = config.get_choice("layout", o.layout, {"flat", "nested"});
+  o.entity_field = config.get<std::string>("entity_field", o.entity_field);
+  o.time_field = config.get<std::string>("time_field", o.time_field);
+  o.text_field = config.get<std::string>("text_field", o.text_field);
+  o.list_field = config.get<std::string>("list_field", o.list_field);
+  o.encoding = parse_encoding_policy(
+      config.get_choice("encoding", to_string(o.encoding), {"require_utf8", "latin1_fallback"}));
+  o.errors = parse_error_mode(config.get_choice("errors", to_string(o.errors), {"strict", "lenient"}));
+  o.max_line_bytes = config.get<std::int64_t>("max_line_bytes", o.max_line_bytes, Range::positive());
+  config.reject_unknown_keys();
+  return o;
+}
+
+Json TextJsonlOptions::to_json() const {
+  return Json{{"layout", layout},         {"entity_field", entity_field},   {"time_field", time_field},
+              {"text_field", text_field}, {"list_field", list_field},       {"encoding", to_string(encoding)},
+              {"errors", to_string(errors)}, {"max_line_bytes", max_line_bytes}};
+}
+
+TextCorpus TextCorpus::load_jsonl(const std::filesystem::path& path, const TextJsonlOptions& options) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    throw IoError(path.string(), "no such file");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw IoError(path.string(), "cannot open for reading");
+  }
+  const std::string file = path.string();
+  const bool nested = options.layout == "nested";
+  TextCorpus corpus;
+  corpus.finalized_ = false;
+  BadRecordLog bad(options.errors);
+  std::string raw;
+  std::int64_t line = 0;
+  while (std::getline(in, raw)) {
+    ++line;
+    if (!raw.empty() && raw.back() == '\r') {
+      raw.pop_back();
+    }
+    if (line == 1 && has_utf8_bom(raw)) {
+      raw.erase(0, 3);
+    }
+    if (blank(raw)) {
+      continue;
+    }
+    ++corpus.report_.lines;
+    try {
+      if (static_cast<std::int64_t>(raw.size()) > options.max_line_bytes) {
+        throw DataError(file, line, "",
+                        fmt::format("the line has {} bytes, more than the limit of {} (max_line_bytes)", raw.size(),
+                                    options.max_line_bytes));
+      }
+      if (const auto invalid = find_invalid_utf8(raw)) {
+        if (options.encoding == EncodingPolicy::require_utf8) {
+          throw DataError(file, line, "",
+                          fmt::format("byte 0x{:02X} at column {} is not valid UTF-8 (set the encoding policy to "
+                                      "'latin1_fallback' to convert Latin-1 text)",
+                                      static_cast<unsigned char>(raw[*invalid]), *invalid + 1));
+        }
+        raw = latin1_to_utf8(raw);
+        corpus.report_.converted_from_latin1 = true;
+      }
+      Json record;
+      try {
+        record = Json::parse(raw);
+      } catch (const Json::parse_error& e) {
+        const std::string what = e.what();
+        const auto colon = what.find(": ");
+        throw DataError(file, line, "", "invalid JSON: " + (colon == std::string::npos ? what : what.substr(colon + 2)));
+      }
+      if (!record.is_object()) {
+        throw DataError(file, line, "", "expected a JSON object, got " + detail::describe(record));
+      }
+      const std::string entity = require_string(record, options.entity_field, file, line, "");
+      if (entity.empty()) {
+        throw DataError(file, line, options.entity_field, "the entity is empty");
+      }
+      const auto take = [&](const Json& item, const std::string& where) {
+        TextRecord text{require_time(item, options.time_field, file, line, where),
+                        require_string(item, options.text_field, file, line, where)};
+        if (blank(text.text)) {
+          ++corpus.report_.empty_texts;
+          return;
+        }
+        corpus.texts_[entity].push_back(std::move(text));
+        ++corpus.report_.texts;
+      };
+      if (nested) {
+        const Json& list = require_field(record, options.list_field, file, line, "");
+        if (!list.is_array()) {
+          throw DataError(file, line, options.list_field, "expected a list of texts, got " + detail::describe(list));
+        }
+        // Validate the whole line before keeping any of it, so a bad line is skipped whole in lenient mode.
+        const auto before = corpus.texts_[entity].size();
+        const auto texts_before = corpus.report_.texts;
+        const auto empty_before = corpus.report_.empty_texts;
+        try {
+          for (std::size_t i = 0; i < list.size(); ++i) {
+            if (!list[i].is_object()) {
+              throw DataError(file, line, fmt::format("{}/{}", options.list_field, i),
+                              "expected an object, got " + detail::describe(list[i]));
+            }
+            take(list[i], fmt::format("{}/{}/", options.list_field, i));
+          }
+        } catch (const DataError&) {
+          corpus.texts_[entity].resize(before);
+          corpus.report_.texts = texts_before;
+          corpus.report_.empty_texts = empty_before;
+          throw;
+        }
+      } else {
+        take(record, "");
+      }
+    } catch (const DataError& e) {
+      ++corpus.report_.bad_records;
+      bad.add(e);
+    }
+  }
+  if (in.bad()) {
+    throw IoError(file, "read error");
+  }
+  corpus.finalize();
+  logger()->info("{}: {} text(s) of {} entit{} from {} line(s){}{}", file, corpus.report_.texts, corpus.texts_.size(),
+                 corpus.texts_.size() == 1 ? "y" : "ies", corpus.report_.lines,
+                 corpus.report_.empty_texts > 0 ? fmt::format(", {} empty text(s) skipped", corpus.report_.empty_texts)
+                                                : std::string(),
+                 corpus.report_.converted_from_latin1 ? " (converted from Latin-1)" : "");
+  bad.log_summary(file);
+  return corpus;
+}
+
+void TextCorpus::add(const std::string& entity, TextRecord record) {
+  texts_[entity].push_back(std::move(record));
+  finalized_ = false;
+}
+
+void TextCorpus::finalize() {
+  for (auto& entry : texts_) {
+    std::stable_sort(entry.second.begin(), entry.second.end(),
+                     [](const TextRecord& a, const TextRecord& b) { return a.time < b.time; });
+  }
+  finalized_ = true;
+}
+
+std::vector<std::string> TextCorpus::entities() const {
+  std::vector<std::string> out;
+  for (const auto& entry : texts_) {
+    out.push_back(entry.first);
+  }
+  return out;
+}
+
+const std::vector<TextRecord>& TextCorpus::texts(const std::string& entity) const {
+  static const std::vector<TextRecord> none;
+  const auto it = texts_.find(entity);
+  return it == texts_.end() ? none : it->second;
+}
+
+std::int64_t TextCorpus::size() const {
+  std::int64_t total = 0;
+  for (const auto& entry : texts_) {
+    total += static_cast<std::int64_t>(entry.second.size());
+  }
+  return total;
+}
+
+std::vector<const TextRecord*> TextCorpus::window(const std::string& entity, Timestamp start, Timestamp cutoff,
+                                                  std::size_t max_count) const {
+  FINFUSE_CHECK(finalized_, "TextCorpus::window: call finalize() after add()");
+  std::vector<const TextRecord*> out;
+  const auto& all = texts(entity);
+  const auto by_time = [](const TextRecord& r, Timestamp t) { return r.time < t; };
+  const auto first = std::lower_bound(all.begin(), all.end(), start, by_time);
+  auto last = std::lower_bound(first, all.end(), cutoff, by_time);  // first text at or after the cutoff
+  while (last != first && (max_count == 0 || out.size() < max_count)) {
+    --last;
+    out.push_back(&*last);
+  }
+  return out;
+}
+
+}  // namespace finfuse::data

@@ -1,0 +1,148 @@
+#include "finfuse/data/text_corpus.h"
+
+#include "support/shared_data.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace finfuse::data {
+namespace {
+
+class TextCorpusTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           (std::string("finfuse_text_") + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::filesystem::path write(const std::string& text) {
+    const auto path = dir_ / "texts.jsonl";
+    std::ofstream(path, std::ios::binary) << text;
+    return path;
+  }
+
+  std::filesystem::path dir_;
+};
+
+TEST_F(TextCorpusTest, FlatLayoutSortedPerEntity) {
+  const auto path = write(
+      R"({"symbol": "AAPL", "created_at": "2014-01-02T15:00:00Z", "text": "second"})" "\n"
+      R"({"symbol": "AAPL", "created_at": "2014-01-02T09:00:00Z", "text": "first"})" "\r\n"
+      "\n"
+      R"({"symbol": "MSFT", "created_at": "@1388653200", "text": "other"})" "\n"
+      R"({"symbol": "MSFT", "created_at": "2014-01-02T10:00:00Z", "text": "   "})" "\n");
+  const TextCorpus corpus = TextCorpus::load_jsonl(path);
+  EXPECT_EQ(corpus.entities(), (std::vector<std::string>{"AAPL", "MSFT"}));
+  ASSERT_EQ(corpus.texts("AAPL").size(), 2u);
+  EXPECT_EQ(corpus.texts("AAPL")[0].text, "first");
+  EXPECT_EQ(corpus.size(), 3);
+  EXPECT_EQ(corpus.report().empty_texts, 1);
+  EXPECT_TRUE(corpus.texts("NONE").empty());
+}
+
+TEST_F(TextCorpusTest, NestedLayout) {
+  const auto path = write(
+      R"({"symbol": "AAPL", "date": "2014-01-02", "tweets": [{"created_at": "Thu Jan 02 14:00:00 +0000 2014", "user": "1", "text": "$ aapl up"}, {"created_at": "Thu Jan 02 13:00:00 +0000 2014", "user": "2", "text": "$ aapl down"}]})"
+      "\n");
+  const TextCorpus corpus = TextCorpus::load_jsonl(path, TextJsonlOptions::stocknet());
+  ASSERT_EQ(corpus.texts("AAPL").size(), 2u);
+  EXPECT_EQ(corpus.texts("AAPL")[0].text, "$ aapl down");
+  EXPECT_EQ(corpus.texts("AAPL")[1].time, *parse_timestamp("2014-01-02T14:00:00Z"));
+}
+
+TEST_F(TextCorpusTest, WindowIsHalfOpenNewestFirstAndCapped) {
+  TextCorpus corpus;
+  for (int hour = 0; hour < 6; ++hour) {
+    corpus.add("X", TextRecord{Timestamp::at(Date::from_ymd(2014, 1, 2), hour * 3600), "h" + std::to_string(hour)});
+  }
+  corpus.finalize();
+  const auto day = Date::from_ymd(2014, 1, 2);
+  const auto texts = corpus.window("X", Timestamp::at(day, 3600), Timestamp::at(day, 4 * 3600));
+  ASSERT_EQ(texts.size(), 3u);  // 01:00, 02:00, 03:00; 04:00 is at the cutoff and excluded
+  EXPECT_EQ(texts[0]->text, "h3");
+  EXPECT_EQ(texts[2]->text, "h1");
+  const auto capped = corpus.window("X", Timestamp::at(day), Timestamp::at(day, 24 * 3600), 2);
+  ASSERT_EQ(capped.size(), 2u);
+  EXPECT_EQ(capped[0]->text, "h5");
+  EXPECT_TRUE(corpus.window("Y", Timestamp::at(day), Timestamp::at(day + 1)).empty());
+  corpus.add("X", TextRecord{Timestamp::at(day), "late"});
+  EXPECT_THROW(corpus.window("X", Timestamp::at(day), Timestamp::at(day + 1)), Error);
+}
+
+TEST_F(TextCorpusTest, BadLinesNameFileLineAndField) {
+  struct Case {
+    std::string line;
+    std::string field;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {R"({"symbol": "A", "created_at": "2014-01-02", "text": "ok")", "", "invalid JSON"},
+      {R"(["not", "an", "object"])", "", "expected a JSON object"},
+      {R"({"created_at": "2014-01-02", "text": "x"})", "symbol", "missing field"},
+      {R"({"symbol": "A", "created_at": "yesterday", "text": "x"})", "created_at", "expected a timestamp"},
+      {R"({"symbol": "A", "created_at": "2014-01-02", "text": 5})", "text", "expected a string, got number 5"},
+      {R"({"symbol": "", "created_at": "2014-01-02", "text": "x"})", "symbol", "the entity is empty"},
+  };
+  for (const auto& c : cases) {
+    const auto path = write(R"({"symbol": "A", "created_at": "2014-01-01", "text": "fine"})" "\n" + c.line + "\n");
+    try {
+      TextCorpus::load_jsonl(path);
+      ADD_FAILURE() << "accepted: " << c.line;
+    } catch (const DataError& e) {
+      EXPECT_EQ(e.record(), 2) << c.line;
+      EXPECT_EQ(e.field(), c.field) << c.line;
+      EXPECT_NE(std::string(e.what()).find(c.message), std::string::npos) << e.what();
+    }
+  }
+  const auto nested = write(R"({"symbol": "A", "tweets": [{"created_at": "2014-01-02", "text": "a"}, {"text": "b"}]})" "\n");
+  try {
+    TextCorpus::load_jsonl(nested, TextJsonlOptions::stocknet());
+    FAIL();
+  } catch (const DataError& e) {
+    EXPECT_EQ(e.field(), "tweets/1/created_at");
+  }
+}
+
+TEST_F(TextCorpusTest, LenientModeSkipsWholeBadLines) {
+  const auto path = write(
+      R"({"symbol": "A", "tweets": [{"created_at": "2014-01-02", "text": "kept"}]})" "\n"
+      R"({"symbol": "A", "tweets": [{"created_at": "2014-01-03", "text": "dropped"}, {"text": "no time"}]})" "\n"
+      "{broken\n");
+  TextJsonlOptions options = TextJsonlOptions::stocknet();
+  options.errors = ErrorMode::lenient;
+  const TextCorpus corpus = TextCorpus::load_jsonl(path, options);
+  EXPECT_EQ(corpus.size(), 1);
+  EXPECT_EQ(corpus.report().bad_records, 2);
+  EXPECT_EQ(corpus.report().texts, 1);
+}
+
+TEST_F(TextCorpusTest, EncodingPolicy) {
+  const auto path = write("{\"symbol\": \"A\", \"created_at\": \"2014-01-02\", \"text\": \"caf\xE9\"}\n");
+  EXPECT_THROW(TextCorpus::load_jsonl(path), DataError);
+  TextJsonlOptions options;
+  options.encoding = EncodingPolicy::latin1_fallback;
+  const TextCorpus corpus = TextCorpus::load_jsonl(path, options);
+  EXPECT_EQ(corpus.texts("A")[0].text, "caf\xC3\xA9");
+  EXPECT_TRUE(corpus.report().converted_from_latin1);
+  EXPECT_EQ(TextJsonlOptions::from_config(Config(options.to_json())).to_json(), options.to_json());
+  EXPECT_THROW(TextJsonlOptions::from_config(Config::parse(R"({"layout": "nestd"})")), ConfigError);
+}
+
+TEST(TextCorpusRealData, StockNetTweets) {
+  FINFUSE_REQUIRE_SHARED_DATA(path, "stocknet/tweets.jsonl");
+  const TextCorpus corpus = TextCorpus::load_jsonl(path, TextJsonlOptions::stocknet());
+  EXPECT_EQ(corpus.report().bad_records, 0);
+  EXPECT_EQ(corpus.report().texts + corpus.report().empty_texts, 106338);
+  EXPECT_EQ(corpus.entities().size(), 87u);
+  const auto& aapl = corpus.texts("AAPL");
+  ASSERT_FALSE(aapl.empty());
+  EXPECT_GE(aapl.front().time, *parse_timestamp("2013-12-31T00:00:00Z"));
+  EXPECT_LT(aapl.back().time, *parse_timestamp("2016-01-01T00:00:00Z"));
+}
+
+}  // namespace
+}  // namespace finfuse::data
