@@ -1,5 +1,7 @@
 # Compiler settings shared by every target that finfuse itself builds.
 
+set(CMAKE_CXX_EXTENSIONS OFF)
+
 if(FINFUSE_USE_CCACHE AND NOT CMAKE_CXX_COMPILER_LAUNCHER)
   find_program(FINFUSE_CCACHE_PROGRAM ccache)
   if(FINFUSE_CCACHE_PROGRAM)
@@ -32,6 +34,6 @@ endfunction()
 # Targets that include LibTorch share the library's precompiled header when their flags match.
 function(finfuse_reuse_pch target)
   if(FINFUSE_USE_PCH)
-    target_precompile_headers(${target} REUSE_FROM finfuse)
+    target_precompile_headers(${target} REUSE_FROM finfuse_pch)
   endif()
 endfunction()

@@ -9,7 +9,8 @@ packages=(
   libgloo-dev         # headers of torch.distributed's Gloo backend
   libopenblas0-openmp # fast BLAS for LibTorch; the OpenMP variant respects torch::set_num_threads
   libeigen3-dev libfmt-dev libspdlog-dev nlohmann-json3-dev
-  libhowardhinnant-date-dev # calendar arithmetic
+  libhowardhinnant-date-dev # calendar arithmetic and time zones
+  tzdata              # the time-zone database that market sessions are computed with
   libgtest-dev libbenchmark-dev
 )
 

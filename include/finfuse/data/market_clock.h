@@ -1,0 +1,49 @@
+// The trading session of a market in its own time zone, so that "before the open of day d" is an exact UTC instant
+// on every day of the year, across daylight-saving changes. Time zones come from the system's tz database.
+#pragma once
+
+#include "finfuse/core/config.h"
+#include "finfuse/data/time.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace finfuse::data {
+
+struct MarketClockOptions {
+  /// IANA time zone name.
+  std::string timezone = "America/New_York";
+  /// Local session open and close, "HH:MM" or "HH:MM:SS".
+  std::string open = "09:30";
+  std::string close = "16:00";
+
+  static MarketClockOptions from_config(const Config& config);
+  Json to_json() const;
+};
+
+class MarketClock {
+ public:
+  /// Throws finfuse::Error for an unknown time zone or malformed or inverted session times.
+  explicit MarketClock(const MarketClockOptions& options = {});
+  ~MarketClock();
+  MarketClock(const MarketClock&);
+  MarketClock& operator=(const MarketClock&);
+
+  /// The UTC instant of the session open / close on `date` (local calendar day).
+  Timestamp open(Date date) const;
+  Timestamp close(Date date) const;
+  /// The UTC instant of local time `seconds_of_day` on `date`.
+  Timestamp local(Date date, std::int64_t seconds_of_day) const;
+
+  const MarketClockOptions& options() const { return options_; }
+
+ private:
+  struct Zone;
+  MarketClockOptions options_;
+  std::int64_t open_seconds_ = 0;
+  std::int64_t close_seconds_ = 0;
+  std::shared_ptr<const Zone> zone_;
+};
+
+}  // namespace finfuse::data

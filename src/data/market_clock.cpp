@@ -1,0 +1,71 @@
+#include "finfuse/data/market_clock.h"
+
+#include "finfuse/core/error.h"
+
+#include <date/tz.h>
+#include <fmt/format.h>
+
+namespace finfuse::data {
+
+struct MarketClock::Zone {
+  const date::time_zone* zone;
+};
+
+MarketClockOptions MarketClockOptions::from_config(const Config& config) {
+  MarketClockOptions o;
+  o.timezone = config.get<std::string>("timezone", o.timezone);
+  o.open = config.get<std::string>("open", o.open);
+  o.close = config.get<std::string>("close", o.close);
+  for (const char* key : {"open", "close"}) {
+    if (!parse_time_of_day(key == std::string("open") ? o.open : o.close)) {
+      config.fail_at(key, "expected a local time \"HH:MM\" or \"HH:MM:SS\"");
+    }
+  }
+  try {
+    MarketClock check(o);
+  } catch (const Error& e) {
+    config.fail(e.what());
+  }
+  config.reject_unknown_keys();
+  return o;
+}
+
+Json MarketClockOptions::to_json() const { return Json{{"timezone", timezone}, {"open", open}, {"close", close}}; }
+
+MarketClock::MarketClock(const MarketClockOptions& options) : options_(options) {
+  const auto open = parse_time_of_day(options.open);
+  const auto close = parse_time_of_day(options.close);
+  if (!open || !close) {
+    throw Error(fmt::format("market session times must be \"HH:MM[:SS]\", got open \"{}\" and close \"{}\"",
+                            options.open, options.close));
+  }
+  if (*open >= *close) {
+    throw Error(fmt::format("the market must open before it closes, got open {} and close {}", options.open,
+                            options.close));
+  }
+  open_seconds_ = *open;
+  close_seconds_ = *close;
+  try {
+    zone_ = std::make_shared<const Zone>(Zone{date::locate_zone(options.timezone)});
+  } catch (const std::exception& e) {
+    throw Error(fmt::format("unknown time zone '{}' (an IANA name such as 'America/New_York' is expected; is the "
+                            "tzdata package installed?): {}",
+                            options.timezone, e.what()));
+  }
+}
+
+MarketClock::~MarketClock() = default;
+MarketClock::MarketClock(const MarketClock&) = default;
+MarketClock& MarketClock::operator=(const MarketClock&) = default;
+
+Timestamp MarketClock::local(Date day, std::int64_t seconds_of_day) const {
+  const date::local_seconds local{date::local_days{date::days{day.days()}} + std::chrono::seconds{seconds_of_day}};
+  // In a daylight-saving gap or overlap, take the earlier instant.
+  const auto utc = zone_->zone->to_sys(local, date::choose::earliest);
+  return Timestamp(utc.time_since_epoch().count());
+}
+
+Timestamp MarketClock::open(Date day) const { return local(day, open_seconds_); }
+Timestamp MarketClock::close(Date day) const { return local(day, close_seconds_); }
+
+}  // namespace finfuse::data

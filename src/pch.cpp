@@ -1,0 +1,1 @@
+// The translation unit that builds finfuse's precompiled header (src/pch.h).
