@@ -1,0 +1,101 @@
+// Point-in-time sample assembly. A sample is (entity, decision time t): its inputs use only information
+// available at t (a price window ending at the last close before t, texts published before t), its label only
+// prices after t. A lookahead guard checks every assembled sample and refuses a configuration that would leak.
+#pragma once
+
+#include "finfuse/core/config.h"
+#include "finfuse/data/labels.h"
+#include "finfuse/data/market_clock.h"
+#include "finfuse/data/price_panel.h"
+#include "finfuse/data/time.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace finfuse::data {
+
+/// Raised when an assembled sample would use information from after its decision time.
+class LookaheadError : public Error {
+ public:
+  using Error::Error;
+};
+
+struct TextWindowOptions {
+  /// Texts published after the close of the trading day `lookback_days` before the window's last bar, and
+  /// before the cutoff, belong to the sample.
+  std::int64_t lookback_days = 5;
+  /// At most this many texts, newest first (0 = no cap).
+  std::int64_t max_texts = 0;
+  /// Seconds added to the decision time to get the text cutoff. Anything > 0 reads texts published after the
+  /// decision; it exists for research on delayed feeds (negative values) and is refused by the lookahead guard
+  /// when positive.
+  std::int64_t cutoff_offset_seconds = 0;
+
+  static TextWindowOptions from_config(const Config& config);
+  Json to_json() const;
+};
+
+struct AssemblyOptions {
+  /// "open": decide before the session of day d opens (inputs end with day d-1's bar);
+  /// "close": decide after day d's close (inputs include day d's bar).
+  std::string decision = "open";
+  /// Trading days of prices per sample (>= 1).
+  std::int64_t price_window = 5;
+  /// Also put the decision day's own bar in the window. Legitimate with decision "close" (it is already the
+  /// default there); with decision "open" it leaks the day's prices and the lookahead guard refuses it.
+  bool include_decision_day = false;
+  /// Decision days considered, inclusive ("YYYY-MM-DD"; empty for unbounded).
+  std::string start;
+  std::string end;
+  LabelOptions label;
+  MarketClockOptions market;
+  TextWindowOptions text;
+
+  static AssemblyOptions from_config(const Config& config);
+  Json to_json() const;
+};
+
+struct Sample {
+  /// Index into SampleSet::entities.
+  std::int32_t entity = 0;
+  /// Decision day and instant.
+  Date day;
+  Timestamp time;
+  /// Index of the window's last bar in the entity's price series; the window is [last_bar - L + 1, last_bar].
+  std::int32_t last_bar = 0;
+  /// Index of the target bar (the label's future close) and its instant.
+  std::int32_t target_bar = 0;
+  Timestamp label_time;
+  /// Start of the text window (texts with text_start <= time < text_cutoff).
+  Timestamp text_start;
+  Timestamp text_cutoff;
+  /// The raw forward return and the label (class index for direction, value otherwise).
+  double forward_return = 0.0;
+  float target = 0.0f;
+};
+
+struct AssemblyReport {
+  std::int64_t candidates = 0;
+  std::int64_t short_history = 0;
+  std::int64_t no_future = 0;
+  std::int64_t dead_zone = 0;
+};
+
+struct SampleSet {
+  std::vector<std::string> entities;
+  /// Sorted by decision day, then entity.
+  std::vector<Sample> samples;
+  AssemblyReport report;
+};
+
+/// Assembles every sample of every entity in `prices` whose decision day lies in [start, end], runs the lookahead
+/// guard on each (throws LookaheadError naming entity, day and the offending input), and computes labels.
+SampleSet assemble_samples(const PricePanel& prices, const AssemblyOptions& options);
+
+/// Checks one sample: every input instant <= decision time < label instant. Throws LookaheadError.
+void check_no_lookahead(const Sample& sample, const std::string& entity, const PriceSeries& series,
+                        const AssemblyOptions& options, const MarketClock& clock);
+
+}  // namespace finfuse::data

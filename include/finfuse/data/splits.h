@@ -1,0 +1,61 @@
+// Leak-free splits of samples: chronological by date boundaries, walk-forward folds (expanding or sliding training
+// window), purged K-fold with an embargo, and random or stratified splits for data without time.
+#pragma once
+
+#include "finfuse/core/config.h"
+#include "finfuse/data/samples.h"
+#include "finfuse/data/time.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace finfuse::data {
+
+/// Indices into a sample list.
+struct Split {
+  std::vector<std::size_t> train;
+  std::vector<std::size_t> valid;
+  std::vector<std::size_t> test;
+};
+
+/// train: day < valid_start; valid: valid_start <= day < test_start; test: test_start <= day (< test_end when
+/// given). Throws finfuse::Error unless valid_start <= test_start (< test_end).
+Split chronological_split(const std::vector<Sample>& samples, Date valid_start, Date test_start,
+                          std::optional<Date> test_end = std::nullopt);
+
+struct WalkForwardOptions {
+  /// "expanding": training starts at the first day; "sliding": training covers the last train_days.
+  std::string window = "expanding";
+  /// Lengths in distinct decision days (trading days with samples).
+  std::int64_t train_days = 500;
+  std::int64_t valid_days = 60;
+  std::int64_t test_days = 60;
+  /// Days the test window moves per fold (default: test_days).
+  std::int64_t step_days = 0;
+  /// Training and validation samples whose label interval reaches into the next block are purged; in addition
+  /// this many days between blocks are left out.
+  std::int64_t embargo_days = 0;
+
+  static WalkForwardOptions from_config(const Config& config);
+  Json to_json() const;
+};
+
+/// Walk-forward folds over the samples' distinct decision days, in time order. Samples in one block whose label
+/// is observed at or after the next block's first decision are purged.
+std::vector<Split> walk_forward(const std::vector<Sample>& samples, const WalkForwardOptions& options);
+
+/// Purged K-fold cross-validation (López de Prado): the distinct decision days are cut into k contiguous test
+/// blocks; training samples whose [time, label_time] interval overlaps the test block's span are purged, and those
+/// that start within `embargo_seconds` after the span are embargoed. `valid` stays empty.
+std::vector<Split> purged_kfold(const std::vector<Sample>& samples, std::int64_t k, std::int64_t embargo_seconds);
+
+/// A shuffled split of n items by fractions (valid, test); the rest trains.
+Split random_split(std::size_t n, double valid_fraction, double test_fraction, std::uint64_t seed);
+
+/// As random_split, with each class's proportions kept in every part. `labels` are class indices.
+Split stratified_split(const std::vector<std::int64_t>& labels, double valid_fraction, double test_fraction,
+                       std::uint64_t seed);
+
+}  // namespace finfuse::data

@@ -1,0 +1,190 @@
+#include "finfuse/data/samples.h"
+
+#include "finfuse/core/logging.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <numeric>
+
+namespace finfuse::data {
+namespace {
+
+std::optional<Date> optional_date(const Config& config, const std::string& key) {
+  const std::string text = config.get<std::string>(key, std::string());
+  if (text.empty()) {
+    return std::nullopt;
+  }
+  const auto date = parse_date(text);
+  if (!date) {
+    config.fail_at(key, fmt::format("expected a date \"YYYY-MM-DD\", got \"{}\"", text));
+  }
+  return date;
+}
+
+}  // namespace
+
+TextWindowOptions TextWindowOptions::from_config(const Config& config) {
+  TextWindowOptions o;
+  o.lookback_days = config.get<std::int64_t>("lookback_days", o.lookback_days, Range::positive());
+  o.max_texts = config.get<std::int64_t>("max_texts", o.max_texts, Range::non_negative());
+  o.cutoff_offset_seconds = config.get<std::int64_t>("cutoff_offset_seconds", o.cutoff_offset_seconds);
+  config.reject_unknown_keys();
+  return o;
+}
+
+Json TextWindowOptions::to_json() const {
+  return Json{{"lookback_days", lookback_days}, {"max_texts", max_texts}, {"cutoff_offset_seconds", cutoff_offset_seconds}};
+}
+
+AssemblyOptions AssemblyOptions::from_config(const Config& config) {
+  AssemblyOptions o;
+  o.decision = config.get_choice("decision", o.decision, {"open", "close"});
+  o.price_window = config.get<std::int64_t>("price_window", o.price_window, Range::closed(1, 10000));
+  o.include_decision_day = config.get<bool>("include_decision_day", o.include_decision_day);
+  const auto start = optional_date(config, "start");
+  const auto end = optional_date(config, "end");
+  if (start && end && *end < *start) {
+    config.fail_at("end", fmt::format("must not be before start ({}), got {}", start->to_string(), end->to_string()));
+  }
+  o.start = start ? start->to_string() : std::string();
+  o.end = end ? end->to_string() : std::string();
+  o.label = LabelOptions::from_config(config.section("label"));
+  o.market = MarketClockOptions::from_config(config.section("market"));
+  o.text = TextWindowOptions::from_config(config.section("text"));
+  config.reject_unknown_keys();
+  return o;
+}
+
+Json AssemblyOptions::to_json() const {
+  return Json{{"decision", decision}, {"price_window", price_window}, {"include_decision_day", include_decision_day},
+              {"start", start},       {"end", end},                   {"label", label.to_json()},
+              {"market", market.to_json()}, {"text", text.to_json()}};
+}
+
+void check_no_lookahead(const Sample& sample, const std::string& entity, const PriceSeries& series,
+                        const AssemblyOptions& options, const MarketClock& clock) {
+  const auto fail = [&](const std::string& what) {
+    throw LookaheadError(fmt::format("lookahead in sample {} {} (decision at {}): {}; refusing this configuration",
+                                     entity, sample.day.to_string(), sample.time.to_string(), what));
+  };
+  const Timestamp last_input = clock.close(series.dates[static_cast<std::size_t>(sample.last_bar)]);
+  if (last_input > sample.time) {
+    fail(fmt::format("its price window ends with the bar of {}, which closes at {}",
+                     series.dates[static_cast<std::size_t>(sample.last_bar)].to_string(), last_input.to_string()));
+  }
+  if (sample.text_cutoff > sample.time) {
+    fail(fmt::format("its text window reaches {}", sample.text_cutoff.to_string()));
+  }
+  if (sample.target_bar <= sample.last_bar || !(sample.label_time > sample.time)) {
+    fail(fmt::format("its label is the close of {} at {}, not after the decision",
+                     series.dates[static_cast<std::size_t>(sample.target_bar)].to_string(),
+                     sample.label_time.to_string()));
+  }
+  (void)options;
+}
+
+SampleSet assemble_samples(const PricePanel& prices, const AssemblyOptions& options) {
+  const MarketClock clock(options.market);
+  const auto start = options.start.empty() ? std::optional<Date>() : parse_date(options.start);
+  const auto end = options.end.empty() ? std::optional<Date>() : parse_date(options.end);
+  const bool at_open = options.decision == "open";
+  // Number of bars between the decision day's own bar and the window's last bar.
+  const std::int64_t lag = (at_open && !options.include_decision_day) ? 1 : 0;
+  const std::int64_t window = options.price_window;
+  const LabelOptions& label = options.label;
+
+  SampleSet set;
+  set.entities = prices.symbols();
+  for (std::size_t e = 0; e < set.entities.size(); ++e) {
+    const PriceSeries& series = prices.series(set.entities[e]);
+    const auto& price = label.price == "close" ? series.close : series.adj_close;
+    const auto n = static_cast<std::int64_t>(series.size());
+    for (std::int64_t i = 0; i < n; ++i) {
+      const Date day = series.dates[static_cast<std::size_t>(i)];
+      if ((start && day < *start) || (end && day > *end)) {
+        continue;
+      }
+      ++set.report.candidates;
+      const std::int64_t last_bar = i - lag;
+      if (last_bar - window + 1 < 0) {
+        ++set.report.short_history;
+        continue;
+      }
+      // The label starts from the last close known at the decision: the window's last bar, or, when the
+      // window (wrongly) includes the decision day at the open, the bar before it.
+      const std::int64_t base_bar = at_open ? i - 1 : i;
+      const std::int64_t target_bar = base_bar + label.horizon;
+      if (base_bar < 0) {
+        ++set.report.short_history;
+        continue;
+      }
+      if (target_bar >= n) {
+        ++set.report.no_future;
+        continue;
+      }
+      Sample sample;
+      sample.entity = static_cast<std::int32_t>(e);
+      sample.day = day;
+      sample.time = at_open ? clock.open(day) : clock.close(day);
+      sample.last_bar = static_cast<std::int32_t>(last_bar);
+      sample.target_bar = static_cast<std::int32_t>(target_bar);
+      sample.label_time = clock.close(series.dates[static_cast<std::size_t>(target_bar)]);
+      const std::int64_t text_from_bar = last_bar - options.text.lookback_days;
+      sample.text_start = text_from_bar >= 0 ? clock.close(series.dates[static_cast<std::size_t>(text_from_bar)])
+                                             : Timestamp(std::numeric_limits<std::int64_t>::min());
+      sample.text_cutoff = sample.time + options.text.cutoff_offset_seconds;
+      sample.forward_return = forward_return(price[static_cast<std::size_t>(base_bar)],
+                                             price[static_cast<std::size_t>(target_bar)], label.return_type);
+      check_no_lookahead(sample, set.entities[e], series, options, clock);
+      if (label.is_classification()) {
+        const auto direction = direction_label(sample.forward_return, label);
+        if (!direction) {
+          ++set.report.dead_zone;
+          continue;
+        }
+        sample.target = *direction;
+      } else {
+        sample.target = static_cast<float>(sample.forward_return);
+      }
+      set.samples.push_back(sample);
+    }
+  }
+  std::stable_sort(set.samples.begin(), set.samples.end(), [](const Sample& a, const Sample& b) {
+    return a.day < b.day || (a.day == b.day && a.entity < b.entity);
+  });
+
+  if (label.is_cross_sectional()) {
+    std::size_t i = 0;
+    while (i < set.samples.size()) {
+      std::size_t j = i;
+      while (j < set.samples.size() && set.samples[j].day == set.samples[i].day) {
+        ++j;
+      }
+      std::vector<double> returns;
+      for (std::size_t k = i; k < j; ++k) {
+        returns.push_back(set.samples[k].forward_return);
+      }
+      if (label.kind == "rank") {
+        const auto ranks = percentile_ranks(returns);
+        for (std::size_t k = i; k < j; ++k) {
+          set.samples[k].target = static_cast<float>(ranks[k - i]);
+        }
+      } else {
+        const double mean = std::accumulate(returns.begin(), returns.end(), 0.0) / static_cast<double>(returns.size());
+        for (std::size_t k = i; k < j; ++k) {
+          set.samples[k].target = static_cast<float>(set.samples[k].forward_return - mean);
+        }
+      }
+      i = j;
+    }
+  }
+  logger()->info("assembled {} samples of {} entities ({} candidate days; dropped {} without enough history, {} "
+                 "without a future price, {} in the dead zone)",
+                 set.samples.size(), set.entities.size(), set.report.candidates, set.report.short_history,
+                 set.report.no_future, set.report.dead_zone);
+  return set;
+}
+
+}  // namespace finfuse::data

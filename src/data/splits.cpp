@@ -1,0 +1,204 @@
+#include "finfuse/data/splits.h"
+
+#include "finfuse/core/check.h"
+#include "finfuse/core/random.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <numeric>
+
+namespace finfuse::data {
+namespace {
+
+std::vector<Date> distinct_days(const std::vector<Sample>& samples) {
+  std::vector<Date> days;
+  days.reserve(samples.size());
+  for (const auto& s : samples) {
+    days.push_back(s.day);
+  }
+  std::sort(days.begin(), days.end());
+  days.erase(std::unique(days.begin(), days.end()), days.end());
+  return days;
+}
+
+void check_fractions(double valid_fraction, double test_fraction) {
+  FINFUSE_CHECK(valid_fraction >= 0 && test_fraction >= 0 && valid_fraction + test_fraction < 1.0,
+                "split fractions must be >= 0 and leave something to train on, got valid ", valid_fraction,
+                " and test ", test_fraction);
+}
+
+}  // namespace
+
+Split chronological_split(const std::vector<Sample>& samples, Date valid_start, Date test_start,
+                          std::optional<Date> test_end) {
+  FINFUSE_CHECK(valid_start <= test_start, "chronological split: the validation start ", valid_start.to_string(),
+                " is after the test start ", test_start.to_string());
+  FINFUSE_CHECK(!test_end || test_start < *test_end, "chronological split: the test end ",
+                test_end ? test_end->to_string() : std::string(), " is not after the test start ",
+                test_start.to_string());
+  Split split;
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    const Date day = samples[i].day;
+    if (day < valid_start) {
+      split.train.push_back(i);
+    } else if (day < test_start) {
+      split.valid.push_back(i);
+    } else if (!test_end || day < *test_end) {
+      split.test.push_back(i);
+    }
+  }
+  return split;
+}
+
+WalkForwardOptions WalkForwardOptions::from_config(const Config& config) {
+  WalkForwardOptions o;
+  o.window = config.get_choice("window", o.window, {"expanding", "sliding"});
+  o.train_days = config.get<std::int64_t>("train_days", o.train_days, Range::positive());
+  o.valid_days = config.get<std::int64_t>("valid_days", o.valid_days, Range::non_negative());
+  o.test_days = config.get<std::int64_t>("test_days", o.test_days, Range::positive());
+  o.step_days = config.get<std::int64_t>("step_days", o.step_days, Range::non_negative());
+  o.embargo_days = config.get<std::int64_t>("embargo_days", o.embargo_days, Range::non_negative());
+  config.reject_unknown_keys();
+  return o;
+}
+
+Json WalkForwardOptions::to_json() const {
+  return Json{{"window", window},       {"train_days", train_days}, {"valid_days", valid_days},
+              {"test_days", test_days}, {"step_days", step_days},   {"embargo_days", embargo_days}};
+}
+
+std::vector<Split> walk_forward(const std::vector<Sample>& samples, const WalkForwardOptions& options) {
+  FINFUSE_CHECK(options.train_days > 0 && options.test_days > 0 && options.valid_days >= 0 && options.embargo_days >= 0,
+                "walk-forward: invalid lengths");
+  const auto days = distinct_days(samples);
+  const auto day_count = static_cast<std::int64_t>(days.size());
+  const std::int64_t step = options.step_days > 0 ? options.step_days : options.test_days;
+  const std::int64_t gap = options.embargo_days;
+
+  // Map each sample to the index of its decision day.
+  std::vector<std::int64_t> day_of(samples.size());
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    day_of[i] = std::lower_bound(days.begin(), days.end(), samples[i].day) - days.begin();
+  }
+  std::vector<Split> folds;
+  // Layout per fold: [train][gap][valid][gap][test]
+  for (std::int64_t train_end = options.train_days;; train_end += step) {
+    const std::int64_t valid_begin = train_end + (options.valid_days > 0 ? gap : 0);
+    const std::int64_t valid_end = valid_begin + options.valid_days;
+    const std::int64_t test_begin = valid_end + gap;
+    const std::int64_t test_end = test_begin + options.test_days;
+    if (test_end > day_count) {
+      break;
+    }
+    const std::int64_t train_begin = options.window == "sliding" ? train_end - options.train_days : 0;
+    const Timestamp valid_first = options.valid_days > 0 ? Timestamp::at(days[static_cast<std::size_t>(valid_begin)])
+                                                         : Timestamp::at(days[static_cast<std::size_t>(test_begin)]);
+    const Timestamp test_first = Timestamp::at(days[static_cast<std::size_t>(test_begin)]);
+    Split fold;
+    for (std::size_t i = 0; i < samples.size(); ++i) {
+      const std::int64_t d = day_of[i];
+      // Purge: a sample whose label is observed on or after the next block's first day would leak into it.
+      if (d >= train_begin && d < train_end) {
+        if (samples[i].label_time < valid_first) {
+          fold.train.push_back(i);
+        }
+      } else if (d >= valid_begin && d < valid_end) {
+        if (samples[i].label_time < test_first) {
+          fold.valid.push_back(i);
+        }
+      } else if (d >= test_begin && d < test_end) {
+        fold.test.push_back(i);
+      }
+    }
+    folds.push_back(std::move(fold));
+  }
+  FINFUSE_CHECK(!folds.empty(), "walk-forward: ", day_count, " decision days are too few for one fold of ",
+                options.train_days, " train + ", options.valid_days, " valid + ", options.test_days, " test days");
+  return folds;
+}
+
+std::vector<Split> purged_kfold(const std::vector<Sample>& samples, std::int64_t k, std::int64_t embargo_seconds) {
+  const auto days = distinct_days(samples);
+  FINFUSE_CHECK(k >= 2, "purged K-fold needs k >= 2, got ", k);
+  FINFUSE_CHECK(static_cast<std::int64_t>(days.size()) >= k, "purged K-fold: ", days.size(),
+                " decision days cannot make ", k, " folds");
+  FINFUSE_CHECK(embargo_seconds >= 0, "purged K-fold: the embargo must be >= 0, got ", embargo_seconds);
+  std::vector<Split> folds;
+  const auto n_days = static_cast<std::int64_t>(days.size());
+  for (std::int64_t f = 0; f < k; ++f) {
+    const Date first = days[static_cast<std::size_t>(f * n_days / k)];
+    const Date last = days[static_cast<std::size_t>((f + 1) * n_days / k - 1)];
+    Split fold;
+    Timestamp span_begin(std::numeric_limits<std::int64_t>::max());
+    Timestamp span_end(std::numeric_limits<std::int64_t>::min());
+    for (std::size_t i = 0; i < samples.size(); ++i) {
+      if (samples[i].day >= first && samples[i].day <= last) {
+        fold.test.push_back(i);
+        span_begin = std::min(span_begin, samples[i].time);
+        span_end = std::max(span_end, samples[i].label_time);
+      }
+    }
+    for (std::size_t i = 0; i < samples.size(); ++i) {
+      if (samples[i].day >= first && samples[i].day <= last) {
+        continue;
+      }
+      const bool overlaps = samples[i].time <= span_end && samples[i].label_time >= span_begin;
+      const bool embargoed = samples[i].time > span_end && samples[i].time <= span_end + embargo_seconds;
+      if (!overlaps && !embargoed) {
+        fold.train.push_back(i);
+      }
+    }
+    folds.push_back(std::move(fold));
+  }
+  return folds;
+}
+
+Split random_split(std::size_t n, double valid_fraction, double test_fraction, std::uint64_t seed) {
+  check_fractions(valid_fraction, test_fraction);
+  std::vector<std::size_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  auto rng = make_rng(seed, 0x5b117);
+  std::shuffle(order.begin(), order.end(), rng);
+  const auto n_test = static_cast<std::size_t>(std::llround(test_fraction * static_cast<double>(n)));
+  const auto n_valid = static_cast<std::size_t>(std::llround(valid_fraction * static_cast<double>(n)));
+  Split split;
+  split.test.assign(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n_test));
+  split.valid.assign(order.begin() + static_cast<std::ptrdiff_t>(n_test),
+                     order.begin() + static_cast<std::ptrdiff_t>(n_test + n_valid));
+  split.train.assign(order.begin() + static_cast<std::ptrdiff_t>(n_test + n_valid), order.end());
+  for (auto* part : {&split.train, &split.valid, &split.test}) {
+    std::sort(part->begin(), part->end());
+  }
+  return split;
+}
+
+Split stratified_split(const std::vector<std::int64_t>& labels, double valid_fraction, double test_fraction,
+                       std::uint64_t seed) {
+  check_fractions(valid_fraction, test_fraction);
+  std::map<std::int64_t, std::vector<std::size_t>> by_class;
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    by_class[labels[i]].push_back(i);
+  }
+  Split split;
+  std::uint64_t stream = 0;
+  for (auto& [label, members] : by_class) {
+    const Split part = random_split(members.size(), valid_fraction, test_fraction, derive_seed(seed, stream++));
+    for (auto index : part.train) {
+      split.train.push_back(members[index]);
+    }
+    for (auto index : part.valid) {
+      split.valid.push_back(members[index]);
+    }
+    for (auto index : part.test) {
+      split.test.push_back(members[index]);
+    }
+  }
+  for (auto* part : {&split.train, &split.valid, &split.test}) {
+    std::sort(part->begin(), part->end());
+  }
+  return split;
+}
+
+}  // namespace finfuse::data

@@ -1,0 +1,197 @@
+#include "finfuse/data/samples.h"
+
+#include "finfuse/data/splits.h"
+#include "support/shared_data.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace finfuse::data {
+namespace {
+
+// One symbol, ten consecutive weekdays from Monday 2015-01-05 (no holidays), adjusted close 100, 101, ...
+PricePanel ten_days(const std::string& symbol = "A", double step = 1.0) {
+  PriceSeries s;
+  s.symbol = symbol;
+  Date day = Date::from_ymd(2015, 1, 5);
+  for (int i = 0; i < 10; ++i) {
+    while (day.weekday() == 0 || day.weekday() == 6) {
+      day = day + 1;
+    }
+    const double p = 100.0 + step * i;
+    s.dates.push_back(day);
+    s.open.push_back(p);
+    s.high.push_back(p + 1);
+    s.low.push_back(p - 1);
+    s.close.push_back(p);
+    s.adj_close.push_back(p);
+    s.volume.push_back(1000);
+    day = day + 1;
+  }
+  PricePanel panel;
+  panel.add(s);
+  return panel;
+}
+
+TEST(Assembly, OpenDecisionUsesBarsBeforeTheDayAndLabelsTheDaysClose) {
+  AssemblyOptions options;
+  options.price_window = 3;
+  options.label.kind = "return";
+  const SampleSet set = assemble_samples(ten_days(), options);
+  // Days 0..2 lack a full window before them (day 3 is the first with bars 0..2 behind it).
+  ASSERT_EQ(set.samples.size(), 7u);
+  EXPECT_EQ(set.report.short_history, 3);
+  const Sample& first = set.samples[0];
+  EXPECT_EQ(first.day, Date::from_ymd(2015, 1, 8));
+  EXPECT_EQ(first.last_bar, 2);
+  EXPECT_EQ(first.target_bar, 3);
+  EXPECT_EQ(first.time, *parse_timestamp("2015-01-08T14:30:00Z"));
+  EXPECT_EQ(first.label_time, *parse_timestamp("2015-01-08T21:00:00Z"));
+  EXPECT_NEAR(first.forward_return, 103.0 / 102.0 - 1.0, 1e-12);
+  EXPECT_FLOAT_EQ(first.target, static_cast<float>(103.0 / 102.0 - 1.0));
+  // Texts: after the close of the bar five days before the window's last bar, if there is one, up to the open.
+  EXPECT_EQ(first.text_cutoff, first.time);
+  EXPECT_LT(first.text_start.seconds(), 0);
+}
+
+TEST(Assembly, CloseDecisionIncludesTheDayAndHorizonCounts) {
+  AssemblyOptions options;
+  options.decision = "close";
+  options.price_window = 2;
+  options.label.kind = "return";
+  options.label.horizon = 3;
+  options.label.return_type = "log";
+  const SampleSet set = assemble_samples(ten_days(), options);
+  // Decision days 1..6: a window needs day 0, a label needs three bars ahead.
+  ASSERT_EQ(set.samples.size(), 6u);
+  EXPECT_EQ(set.report.no_future, 3);
+  EXPECT_EQ(set.samples[0].last_bar, 1);
+  EXPECT_EQ(set.samples[0].target_bar, 4);
+  EXPECT_NEAR(set.samples[0].forward_return, std::log(104.0 / 101.0), 1e-12);
+}
+
+TEST(Assembly, DirectionThresholdsAndDeadZone) {
+  LabelOptions label;
+  label.up_threshold = 0.0055;
+  label.down_threshold = -0.005;
+  EXPECT_EQ(direction_label(0.006, label), 1.0f);
+  EXPECT_EQ(direction_label(0.0055, label), std::nullopt);  // up means strictly above
+  EXPECT_EQ(direction_label(-0.005, label), 0.0f);           // down includes the threshold
+  EXPECT_EQ(direction_label(0.0, label), std::nullopt);
+  AssemblyOptions options;
+  options.price_window = 1;
+  options.label = label;
+  // Returns of about +1% per day: every sample is "up".
+  const SampleSet up = assemble_samples(ten_days("A", 1.0), options);
+  ASSERT_FALSE(up.samples.empty());
+  for (const auto& s : up.samples) {
+    EXPECT_EQ(s.target, 1.0f);
+  }
+  // Returns of about +0.3% per day: all in the dead zone.
+  const SampleSet flat = assemble_samples(ten_days("A", 0.3), options);
+  EXPECT_TRUE(flat.samples.empty());
+  EXPECT_EQ(flat.report.dead_zone, 9);
+}
+
+TEST(Assembly, CrossSectionalLabels) {
+  PricePanel panel;
+  for (const auto& [symbol, step] : std::vector<std::pair<std::string, double>>{{"A", 1.0}, {"B", 2.0}, {"C", -1.0}}) {
+    panel.add(ten_days(symbol, step).series(symbol));
+  }
+  AssemblyOptions options;
+  options.price_window = 1;
+  options.label.kind = "rank";
+  const SampleSet ranked = assemble_samples(panel, options);
+  ASSERT_EQ(ranked.samples.size(), 27u);
+  // Per day the order is C < A < B.
+  EXPECT_EQ(ranked.samples[0].entity, 0);
+  EXPECT_FLOAT_EQ(ranked.samples[0].target, 0.5f);
+  EXPECT_FLOAT_EQ(ranked.samples[1].target, 1.0f);
+  EXPECT_FLOAT_EQ(ranked.samples[2].target, 0.0f);
+  options.label.kind = "excess_return";
+  const SampleSet excess = assemble_samples(panel, options);
+  double day_sum = 0;
+  for (int k = 0; k < 3; ++k) {
+    day_sum += excess.samples[static_cast<std::size_t>(k)].target;
+  }
+  EXPECT_NEAR(day_sum, 0.0, 1e-6);
+  EXPECT_EQ(percentile_ranks({3.0, 1.0, 3.0, 2.0}), (std::vector<double>{5.0 / 6.0, 0.0, 5.0 / 6.0, 1.0 / 3.0}));
+}
+
+TEST(LookaheadGuard, RejectsLeakyConfigurations) {
+  const PricePanel panel = ten_days();
+  AssemblyOptions leaky_window;
+  leaky_window.price_window = 3;
+  leaky_window.include_decision_day = true;  // the day's own bar, at its open: a leak
+  try {
+    assemble_samples(panel, leaky_window);
+    FAIL() << "a window including the decision day's bar at the open was accepted";
+  } catch (const LookaheadError& e) {
+    EXPECT_NE(std::string(e.what()).find("lookahead in sample A 2015-01-07"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("price window ends with the bar of 2015-01-07"), std::string::npos);
+  }
+  AssemblyOptions leaky_text;
+  leaky_text.price_window = 3;
+  leaky_text.text.cutoff_offset_seconds = 3600;  // texts from the first hour of trading
+  EXPECT_THROW(assemble_samples(panel, leaky_text), LookaheadError);
+  AssemblyOptions delayed = leaky_text;
+  delayed.text.cutoff_offset_seconds = -3600;  // a delayed feed is fine
+  EXPECT_NO_THROW(assemble_samples(panel, delayed));
+  AssemblyOptions at_close;
+  at_close.decision = "close";
+  at_close.include_decision_day = true;
+  EXPECT_NO_THROW(assemble_samples(panel, at_close));
+}
+
+TEST(AssemblyOptions, JsonRoundTripAndErrors) {
+  const auto options = AssemblyOptions::from_config(Config::parse(R"({
+    "decision": "open", "price_window": 5, "start": "2014-01-01", "end": "2015-12-31",
+    "label": {"kind": "direction", "up_threshold": 0.0055, "down_threshold": -0.005},
+    "market": {"timezone": "America/New_York"}, "text": {"lookback_days": 5, "max_texts": 30}
+  })"));
+  EXPECT_EQ(AssemblyOptions::from_config(Config(options.to_json())).to_json(), options.to_json());
+  const auto error = [](const std::string& text) -> std::string {
+    try {
+      AssemblyOptions::from_config(Config::parse(text, "a.json"));
+    } catch (const ConfigError& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  EXPECT_EQ(error(R"({"start": "2015-13-01"})"), "a.json: /start: expected a date \"YYYY-MM-DD\", got \"2015-13-01\"");
+  EXPECT_EQ(error(R"({"start": "2015-02-01", "end": "2015-01-01"})"),
+            "a.json: /end: must not be before start (2015-02-01), got 2015-01-01");
+  EXPECT_EQ(error(R"({"label": {"up_threshold": -0.01, "down_threshold": 0.01}})"),
+            "a.json: /label/down_threshold: must be <= up_threshold (-0.01), got 0.01");
+  EXPECT_EQ(error(R"({"label": {"horizon": 0}})"), "a.json: /label/horizon: must be >= 1, got 0");
+  EXPECT_EQ(error(R"({"decision": "noon"})").rfind("a.json: /decision: 'noon' is not one of 'open', 'close'", 0), 0u);
+}
+
+// StockNet (Xu & Cohen 2018): movement of the adjusted close from d-1 to d, <= -0.5% down, > 0.55% up, lag 5,
+// target days 2014-01-01..2015-12-31, split by date. The paper reports 20,339 / 2,555 / 3,720 samples.
+TEST(AssemblyRealData, StockNetSampleCountsMatchThePaper) {
+  FINFUSE_REQUIRE_SHARED_DATA(path, "stocknet/prices.csv");
+  const PricePanel panel = PricePanel::load_csv(path);
+  AssemblyOptions options;
+  options.decision = "open";
+  options.price_window = 5;
+  options.start = "2014-01-01";
+  options.end = "2015-12-31";
+  options.label.up_threshold = 0.0055;
+  options.label.down_threshold = -0.005;
+  const SampleSet set = assemble_samples(panel, options);
+  const Split split = chronological_split(set.samples, Date::from_ymd(2015, 8, 1), Date::from_ymd(2015, 10, 1),
+                                          Date::from_ymd(2016, 1, 1));
+  const auto within = [](std::size_t ours, double published) {
+    return std::abs(static_cast<double>(ours) - published) / published <= 0.005;
+  };
+  EXPECT_TRUE(within(split.train.size(), 20339)) << split.train.size();
+  EXPECT_TRUE(within(split.valid.size(), 2555)) << split.valid.size();
+  EXPECT_TRUE(within(split.test.size(), 3720)) << split.test.size();
+  std::printf("StockNet samples (train / dev / test): %zu / %zu / %zu; published 20339 / 2555 / 3720\n",
+              split.train.size(), split.valid.size(), split.test.size());
+}
+
+}  // namespace
+}  // namespace finfuse::data

@@ -1,0 +1,114 @@
+#include "finfuse/data/splits.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+namespace finfuse::data {
+namespace {
+
+// One entity, a sample on each of `n` consecutive days: decided at 14:30 UTC, label observed at 21:00 UTC
+// `horizon` days later.
+std::vector<Sample> daily_samples(int n, int horizon) {
+  std::vector<Sample> samples;
+  const Date first = Date::from_ymd(2015, 3, 2);
+  for (int k = 0; k < n; ++k) {
+    Sample s;
+    s.day = first + k;
+    s.time = Timestamp::at(s.day, 14 * 3600 + 1800);
+    s.label_time = Timestamp::at(s.day + horizon, 21 * 3600);
+    samples.push_back(s);
+  }
+  return samples;
+}
+
+using Indices = std::vector<std::size_t>;
+
+TEST(ChronologicalSplit, ByDateBoundaries) {
+  const auto samples = daily_samples(10, 1);
+  const Date first = samples[0].day;
+  const Split split = chronological_split(samples, first + 6, first + 8, first + 9);
+  EXPECT_EQ(split.train, (Indices{0, 1, 2, 3, 4, 5}));
+  EXPECT_EQ(split.valid, (Indices{6, 7}));
+  EXPECT_EQ(split.test, (Indices{8}));
+  EXPECT_THROW(chronological_split(samples, first + 8, first + 6), Error);
+}
+
+TEST(PurgedKFold, HandComputedPurgeAndEmbargo) {
+  // Labels reach two days ahead. Fold 2 of 5 tests days 4 and 5; its span runs from day 4's decision to day 7's
+  // close. Samples 2 and 3 (labels end on days 4 and 5) and 6 and 7 (decided inside the span) are purged; with a
+  // one-day embargo sample 8 (decided 17.5 h after the span) goes too.
+  const auto samples = daily_samples(10, 2);
+  const auto folds = purged_kfold(samples, 5, 86400);
+  ASSERT_EQ(folds.size(), 5u);
+  EXPECT_EQ(folds[2].test, (Indices{4, 5}));
+  EXPECT_EQ(folds[2].train, (Indices{0, 1, 9}));
+  EXPECT_TRUE(folds[2].valid.empty());
+  // Without the embargo sample 8 stays.
+  EXPECT_EQ(purged_kfold(samples, 5, 0)[2].train, (Indices{0, 1, 8, 9}));
+  // First fold: nothing before it; 2 and 3 overlap its span (day 0 to day 3's close), 4 is embargoed.
+  EXPECT_EQ(folds[0].test, (Indices{0, 1}));
+  EXPECT_EQ(folds[0].train, (Indices{5, 6, 7, 8, 9}));
+  EXPECT_THROW(purged_kfold(samples, 1, 0), Error);
+  EXPECT_THROW(purged_kfold(samples, 11, 0), Error);
+}
+
+TEST(WalkForward, ExpandingAndSlidingWithPurging) {
+  const auto samples = daily_samples(10, 1);
+  WalkForwardOptions options;
+  options.train_days = 4;
+  options.valid_days = 2;
+  options.test_days = 2;
+  const auto folds = walk_forward(samples, options);
+  ASSERT_EQ(folds.size(), 2u);
+  // Day 3's label (day 4's close) reaches into validation, day 5's into the test block: both purged.
+  EXPECT_EQ(folds[0].train, (Indices{0, 1, 2}));
+  EXPECT_EQ(folds[0].valid, (Indices{4}));
+  EXPECT_EQ(folds[0].test, (Indices{6, 7}));
+  EXPECT_EQ(folds[1].train, (Indices{0, 1, 2, 3, 4}));
+  EXPECT_EQ(folds[1].valid, (Indices{6}));
+  EXPECT_EQ(folds[1].test, (Indices{8, 9}));
+  options.window = "sliding";
+  EXPECT_EQ(walk_forward(samples, options)[1].train, (Indices{2, 3, 4}));
+  options.window = "expanding";
+  options.embargo_days = 1;
+  const auto gapped = walk_forward(samples, options);
+  ASSERT_EQ(gapped.size(), 1u);
+  // Days 4 and 7 are gaps: day 3's label (day 4) is before validation starts on day 5, day 6's (day 7) before the
+  // test block starts on day 8, so nothing needs purging.
+  EXPECT_EQ(gapped[0].train, (Indices{0, 1, 2, 3}));
+  EXPECT_EQ(gapped[0].valid, (Indices{5, 6}));
+  EXPECT_EQ(gapped[0].test, (Indices{8, 9}));
+  options.train_days = 20;
+  EXPECT_THROW(walk_forward(samples, options), Error);
+  EXPECT_EQ(WalkForwardOptions::from_config(Config(options.to_json())).to_json(), options.to_json());
+}
+
+TEST(RandomSplits, SizesDisjointnessAndStrata) {
+  const Split split = random_split(1000, 0.1, 0.2, 7);
+  EXPECT_EQ(split.train.size(), 700u);
+  EXPECT_EQ(split.valid.size(), 100u);
+  EXPECT_EQ(split.test.size(), 200u);
+  std::set<std::size_t> all(split.train.begin(), split.train.end());
+  all.insert(split.valid.begin(), split.valid.end());
+  all.insert(split.test.begin(), split.test.end());
+  EXPECT_EQ(all.size(), 1000u);
+  EXPECT_EQ(random_split(1000, 0.1, 0.2, 7).test, split.test);
+  EXPECT_NE(random_split(1000, 0.1, 0.2, 8).test, split.test);
+
+  std::vector<std::int64_t> labels(1000, 0);
+  for (std::size_t i = 0; i < 221; ++i) {
+    labels[i * 4] = 1;  // 22.1% positive, as in the credit default data
+  }
+  const Split strata = stratified_split(labels, 0.0, 0.2, 3);
+  std::int64_t positives = 0;
+  for (auto i : strata.test) {
+    positives += labels[i];
+  }
+  EXPECT_EQ(strata.test.size(), 200u);
+  EXPECT_EQ(positives, 44);  // round(0.2 * 221)
+  EXPECT_THROW(random_split(10, 0.5, 0.5, 1), Error);
+}
+
+}  // namespace
+}  // namespace finfuse::data
