@@ -1,0 +1,263 @@
+#include "finfuse/data/numeric_table.h"
+
+#include "finfuse/core/error.h"
+#include "finfuse/core/logging.h"
+#include "finfuse/core/suggest.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <set>
+
+namespace finfuse::data {
+namespace {
+
+std::string shown(std::string_view value) {
+  return value.size() > 40 ? fmt::format("'{}...'", value.substr(0, 37)) : fmt::format("'{}'", value);
+}
+
+}  // namespace
+
+NumericTableOptions NumericTableOptions::from_config(const Config& config) {
+  NumericTableOptions o;
+  o.kind = config.get_choice("kind", o.kind, {"entity", "global", "static"});
+  o.entity_column = config.get<std::string>("entity_column", o.kind == "static" ? std::string("id") : o.entity_column);
+  o.date_column = config.get<std::string>("date_column", o.date_column);
+  o.available_column = config.get<std::string>("available_column", o.available_column);
+  o.publication_lag_days = config.get<std::int64_t>("publication_lag_days", o.publication_lag_days, Range::non_negative());
+  o.columns = config.get<std::vector<std::string>>("columns", o.columns);
+  o.categorical = config.get<std::vector<std::string>>("categorical", o.categorical);
+  o.label_column = config.get<std::string>("label_column", o.label_column);
+  o.missing_values = config.get<std::vector<std::string>>("missing_values", o.missing_values);
+  o.csv = CsvOptions::from_config(config.section("csv"));
+  o.errors = parse_error_mode(config.get_choice("errors", to_string(o.errors), {"strict", "lenient"}));
+  if (o.kind == "static" && !o.available_column.empty()) {
+    config.fail_at("available_column", "a static table has no time; remove available_column or use kind 'entity'");
+  }
+  config.reject_unknown_keys();
+  return o;
+}
+
+Json NumericTableOptions::to_json() const {
+  return Json{{"kind", kind},
+              {"entity_column", entity_column},
+              {"date_column", date_column},
+              {"available_column", available_column},
+              {"publication_lag_days", publication_lag_days},
+              {"columns", columns},
+              {"categorical", categorical},
+              {"label_column", label_column},
+              {"missing_values", missing_values},
+              {"csv", csv.to_json()},
+              {"errors", to_string(errors)}};
+}
+
+NumericTable NumericTable::load_csv(const std::filesystem::path& path, const NumericTableOptions& options) {
+  CsvReader reader = CsvReader::open(path, options.csv);
+  const std::string& file = reader.source();
+  const bool has_entity = options.kind != "global";
+  const bool has_time = options.kind != "static";
+
+  // Column positions; `absent` where the table has no such column. (Plain indices rather than std::optional keep
+  // GCC 12's -Wmaybe-uninitialized quiet in the loop below.)
+  constexpr std::size_t absent = std::numeric_limits<std::size_t>::max();
+  const std::size_t entity_column = has_entity ? reader.require_column(options.entity_column) : absent;
+  const std::size_t date_column = has_time ? reader.require_column(options.date_column) : absent;
+  const std::size_t available_column =
+      options.available_column.empty() ? absent : reader.require_column(options.available_column);
+  const std::size_t label_column = options.label_column.empty() ? absent : reader.require_column(options.label_column);
+
+  NumericTable table;
+  table.kind_ = options.kind;
+  table.has_label_ = label_column != absent;
+  table.categorical_columns_ = options.categorical;
+  std::vector<std::size_t> categorical_index;
+  for (const auto& name : options.categorical) {
+    categorical_index.push_back(reader.require_column(name));
+  }
+  std::vector<std::size_t> numeric_index;
+  if (!options.columns.empty()) {
+    table.columns_ = options.columns;
+    for (const auto& name : options.columns) {
+      if (std::find(options.categorical.begin(), options.categorical.end(), name) != options.categorical.end()) {
+        throw DataError(file, 1, name, "is listed both as a numeric and as a categorical column");
+      }
+      numeric_index.push_back(reader.require_column(name));
+    }
+  } else {
+    std::set<std::string> reserved(options.categorical.begin(), options.categorical.end());
+    for (const auto* name : {&options.entity_column, &options.date_column, &options.available_column, &options.label_column}) {
+      reserved.insert(*name);
+    }
+    for (std::size_t i = 0; i < reader.header().size(); ++i) {
+      if (reserved.count(reader.header()[i]) == 0 || (!has_entity && reader.header()[i] == options.entity_column)) {
+        table.columns_.push_back(reader.header()[i]);
+        numeric_index.push_back(i);
+      }
+    }
+  }
+  if (table.columns_.empty() && table.categorical_columns_.empty()) {
+    throw DataError(file, 1, "", "the table has no feature columns");
+  }
+  const std::set<std::string, std::less<>> missing(options.missing_values.begin(), options.missing_values.end());
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+
+  BadRecordLog bad(options.errors);
+  std::map<std::string, std::int64_t, std::less<>> last_line;
+  std::int64_t bad_rows = 0;
+  CsvRecord record;
+  while (true) {
+    try {
+      if (!reader.next(record)) {
+        break;
+      }
+    } catch (const DataError& e) {
+      ++bad_rows;
+      bad.add(e);
+      continue;
+    }
+    try {
+      reader.expect_width(record);
+      std::string entity;
+      if (entity_column != absent) {
+        entity = std::string(trim(record[entity_column]));
+        if (entity.empty()) {
+          throw DataError(file, record.line, options.entity_column, "the entity is empty");
+        }
+      }
+      Date date;
+      Timestamp available;
+      if (has_time) {
+        const std::string_view text = trim(record[date_column]);
+        const auto parsed = parse_date(text);
+        if (!parsed) {
+          throw DataError(file, record.line, options.date_column,
+                          fmt::format("expected a date YYYY-MM-DD, got {}", shown(text)));
+        }
+        date = *parsed;
+        available = Timestamp::at(date + 1 + static_cast<std::int32_t>(options.publication_lag_days));
+        if (available_column != absent) {
+          const std::string_view when = trim(record[available_column]);
+          if (const auto day = parse_date(when)) {
+            available = Timestamp::at(*day + 1);
+          } else if (const auto instant = parse_timestamp(when)) {
+            available = *instant;
+          } else {
+            throw DataError(file, record.line, options.available_column,
+                            fmt::format("expected a date or timestamp, got {}", shown(when)));
+          }
+          if (available < Timestamp::at(date)) {
+            throw DataError(file, record.line, options.available_column,
+                            fmt::format("the row is published ({}) before its own date {}", available.to_string(),
+                                        date.to_string()));
+          }
+        }
+      }
+      // Order and uniqueness per entity.
+      auto& rows = table.index_[entity];
+      if (!rows.empty()) {
+        const std::size_t previous = rows.back();
+        if (!has_time) {
+          throw DataError(file, record.line, options.entity_column,
+                          fmt::format("duplicate id '{}' (first at line {})", entity, last_line[entity]));
+        }
+        if (table.dates_[previous] >= date) {
+          throw DataError(file, record.line, options.date_column,
+                          table.dates_[previous] == date
+                              ? fmt::format("duplicate date {}{} (first at line {})", date.to_string(),
+                                            entity.empty() ? std::string() : " for " + entity, last_line[entity])
+                              : fmt::format("date {} comes after {} (line {}); rows must be in increasing date order",
+                                            date.to_string(), table.dates_[previous].to_string(), last_line[entity]));
+        }
+      }
+      std::vector<float> values(numeric_index.size(), nan);
+      for (std::size_t c = 0; c < numeric_index.size(); ++c) {
+        const std::string_view text = trim(record[numeric_index[c]]);
+        if (missing.count(text) != 0) {
+          continue;
+        }
+        const auto value = parse_number(text);
+        if (!value) {
+          throw DataError(file, record.line, table.columns_[c], fmt::format("expected a number, got {}", shown(text)));
+        }
+        if (!std::isfinite(*value) || std::abs(*value) > std::numeric_limits<float>::max()) {
+          throw DataError(file, record.line, table.columns_[c],
+                          fmt::format("expected a finite number, got {}", shown(text)));
+        }
+        values[c] = static_cast<float>(*value);
+      }
+      float label = nan;
+      if (label_column != absent) {
+        const std::string_view text = trim(record[label_column]);
+        const auto value = parse_number(text);
+        if (!value || !std::isfinite(*value)) {
+          throw DataError(file, record.line, options.label_column,
+                          fmt::format("expected a finite number as the label, got {}", shown(text)));
+        }
+        label = static_cast<float>(*value);
+      }
+      rows.push_back(table.row_entity_.size());
+      table.row_entity_.push_back(entity);
+      table.dates_.push_back(date);
+      table.available_.push_back(available);
+      table.values_.insert(table.values_.end(), values.begin(), values.end());
+      for (std::size_t c = 0; c < categorical_index.size(); ++c) {
+        const std::string_view text = trim(record[categorical_index[c]]);
+        table.categories_.emplace_back(missing.count(text) != 0 ? std::string_view() : text);
+      }
+      table.labels_.push_back(label);
+      last_line[entity] = record.line;
+    } catch (const DataError& e) {
+      ++bad_rows;
+      bad.add(e);
+    }
+  }
+  // Drop index entries of entities whose every row was bad.
+  for (auto it = table.index_.begin(); it != table.index_.end();) {
+    it = it->second.empty() ? table.index_.erase(it) : std::next(it);
+  }
+  // As-of lookups search by availability; rows that become public together keep date order.
+  for (auto& [entity, rows] : table.index_) {
+    std::stable_sort(rows.begin(), rows.end(),
+                     [&](std::size_t a, std::size_t b) { return table.available_[a] < table.available_[b]; });
+  }
+  logger()->info("{}: {} row(s) of {} {} table, {} numeric and {} categorical column(s){}", file, table.rows(),
+                 table.index_.size(), options.kind, table.columns_.size(), table.categorical_columns_.size(),
+                 bad_rows > 0 ? fmt::format(", {} bad row(s) skipped", bad_rows) : std::string());
+  bad.log_summary(file);
+  return table;
+}
+
+std::vector<std::string> NumericTable::entities() const {
+  std::vector<std::string> out;
+  for (const auto& entry : index_) {
+    out.push_back(entry.first);
+  }
+  return out;
+}
+
+std::optional<std::size_t> NumericTable::row_as_of(const std::string& entity, Timestamp t) const {
+  const auto it = index_.find(entity);
+  if (it == index_.end()) {
+    return std::nullopt;
+  }
+  const auto& rows = it->second;
+  const auto after = std::upper_bound(rows.begin(), rows.end(), t,
+                                      [&](Timestamp time, std::size_t row) { return time < available_[row]; });
+  if (after == rows.begin()) {
+    return std::nullopt;
+  }
+  return *(after - 1);
+}
+
+std::optional<std::size_t> NumericTable::row_of(const std::string& entity) const {
+  const auto it = index_.find(entity);
+  if (it == index_.end() || it->second.empty()) {
+    return std::nullopt;
+  }
+  return it->second.front();
+}
+
+}  // namespace finfuse::data
