@@ -1,0 +1,88 @@
+// Text to token ids: a word-level tokenizer whose vocabulary is built on the training split (minimum frequency,
+// maximum size), and BERT's WordPiece tokenizer reading a standard vocab.txt. Both normalise text the same way
+// (optional lower-casing, punctuation split off), truncate and pad to a fixed length with an attention mask, and
+// save to and load from JSON.
+#pragma once
+
+#include "finfuse/core/config.h"
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace finfuse::data {
+
+struct TokenizerOptions {
+  /// "word" or "wordpiece".
+  std::string kind = "word";
+  /// Lower-case ASCII letters before splitting.
+  bool lowercase = true;
+  /// Split punctuation off words ("$aapl," -> "$", "aapl", ",").
+  bool split_punctuation = true;
+  /// Word vocabularies: keep tokens seen at least this often in the training texts, at most max_vocab of them.
+  std::int64_t min_frequency = 2;
+  std::int64_t max_vocab = 30000;
+  /// WordPiece: path of a vocab.txt (one token per line, [PAD] [UNK] [CLS] [SEP] among them).
+  std::string vocab_file;
+  /// Tokens per text after truncation (including [CLS] and [SEP] when add_special_tokens).
+  std::int64_t max_length = 64;
+  /// Wrap every text as [CLS] ... [SEP] (BERT style).
+  bool add_special_tokens = false;
+
+  static TokenizerOptions from_config(const Config& config);
+  Json to_json() const;
+};
+
+/// A batch of encoded texts: row-major [batch, max_length] ids and a mask with 1 for real tokens, 0 for padding.
+struct EncodedBatch {
+  std::int64_t batch = 0;
+  std::int64_t length = 0;
+  std::vector<std::int64_t> ids;
+  std::vector<std::int64_t> mask;
+};
+
+class Tokenizer {
+ public:
+  /// A word-level tokenizer with its vocabulary built from `training_texts` (the training split only).
+  static Tokenizer build_word(const TokenizerOptions& options, const std::vector<std::string>& training_texts);
+  /// A WordPiece tokenizer reading options.vocab_file. IoError / DataError (file, line) for a missing or bad vocabulary.
+  static Tokenizer load_wordpiece(const TokenizerOptions& options);
+  /// Either of the above, by options.kind (word tokenizers need the training texts).
+  static Tokenizer create(const TokenizerOptions& options, const std::vector<std::string>& training_texts);
+
+  /// Lower-casing and splitting on white space and punctuation, as both kinds do before looking tokens up.
+  std::vector<std::string> pre_tokenize(std::string_view text) const;
+  /// Token ids of one text, truncated to max_length (special tokens included when enabled); no padding.
+  std::vector<std::int64_t> encode(std::string_view text) const;
+  /// Encodes and pads a batch to max_length.
+  EncodedBatch encode_batch(const std::vector<std::string>& texts) const;
+  /// The tokens of ids (for inspection).
+  std::vector<std::string> decode(const std::vector<std::int64_t>& ids) const;
+
+  std::int64_t vocab_size() const { return static_cast<std::int64_t>(tokens_.size()); }
+  std::int64_t pad_id() const { return pad_id_; }
+  std::int64_t unk_id() const { return unk_id_; }
+  std::int64_t id_of(const std::string& token) const;
+  const TokenizerOptions& options() const { return options_; }
+
+  /// Options and vocabulary.
+  Json to_json() const;
+  static Tokenizer from_json(const Config& state);
+
+ private:
+  void index_vocabulary(const std::string& where);
+  void wordpiece(const std::string& word, std::vector<std::int64_t>& out) const;
+
+  TokenizerOptions options_;
+  std::vector<std::string> tokens_;
+  std::unordered_map<std::string, std::int64_t> ids_;
+  std::int64_t pad_id_ = 0;
+  std::int64_t unk_id_ = 1;
+  std::int64_t cls_id_ = -1;
+  std::int64_t sep_id_ = -1;
+};
+
+}  // namespace finfuse::data

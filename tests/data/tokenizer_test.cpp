@@ -1,0 +1,106 @@
+#include "finfuse/data/tokenizer.h"
+
+#include "finfuse/core/error.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace finfuse::data {
+namespace {
+
+using Ids = std::vector<std::int64_t>;
+using Words = std::vector<std::string>;
+
+TEST(Tokenizer, PreTokenizeLowercasesAndSplitsPunctuation) {
+  const Tokenizer t = Tokenizer::build_word(TokenizerOptions{}, {});
+  EXPECT_EQ(t.pre_tokenize("Hello, $AAPL up 5%!\tCaf\xC3\xA9"),
+            (Words{"hello", ",", "$", "aapl", "up", "5", "%", "!", "caf\xC3\xA9"}));
+  TokenizerOptions keep;
+  keep.lowercase = false;
+  keep.split_punctuation = false;
+  EXPECT_EQ(Tokenizer::build_word(keep, {}).pre_tokenize("AT_USER rt: $ AAPL"), (Words{"AT_USER", "rt:", "$", "AAPL"}));
+}
+
+TEST(Tokenizer, WordVocabularyFromTrainingTexts) {
+  TokenizerOptions options;
+  options.min_frequency = 2;
+  options.max_length = 4;
+  const Tokenizer t = Tokenizer::build_word(options, {"a b b c", "b c d"});
+  // Counts: b 3, c 2, a 1, d 1; the specials come first.
+  EXPECT_EQ(t.vocab_size(), 6);
+  EXPECT_EQ(t.encode("b a c"), (Ids{4, 1, 5}));
+  EXPECT_EQ(t.encode("b b b b b b"), (Ids{4, 4, 4, 4}));  // truncated to max_length
+  const EncodedBatch batch = t.encode_batch({"c", "b c b"});
+  EXPECT_EQ(batch.ids, (Ids{5, 0, 0, 0, 4, 5, 4, 0}));
+  EXPECT_EQ(batch.mask, (Ids{1, 0, 0, 0, 1, 1, 1, 0}));
+  options.max_vocab = 5;
+  EXPECT_EQ(Tokenizer::build_word(options, {"a b b c", "b c d"}).vocab_size(), 5);
+}
+
+class WordPieceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / "finfuse_wordpiece_test";
+    std::filesystem::create_directories(dir_);
+    vocab_ = write("vocab.txt", "[PAD]\n[UNK]\n[CLS]\n[SEP]\nun\n##aff\n##able\nrunn\n##ing\na\n##b\n,\n");
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string write(const std::string& name, const std::string& text) {
+    const auto path = dir_ / name;
+    std::ofstream(path, std::ios::binary) << text;
+    return path.string();
+  }
+
+  TokenizerOptions options(std::int64_t max_length = 16, bool specials = false) const {
+    TokenizerOptions o;
+    o.kind = "wordpiece";
+    o.vocab_file = vocab_;
+    o.max_length = max_length;
+    o.add_special_tokens = specials;
+    return o;
+  }
+
+  std::filesystem::path dir_;
+  std::string vocab_;
+};
+
+TEST_F(WordPieceTest, GreedyLongestMatchFirst) {
+  const Tokenizer t = Tokenizer::load_wordpiece(options());
+  EXPECT_EQ(t.decode(t.encode("unaffable")), (Words{"un", "##aff", "##able"}));
+  EXPECT_EQ(t.decode(t.encode("Running, ab")), (Words{"runn", "##ing", ",", "a", "##b"}));
+  // One unmatched piece makes the whole word unknown.
+  EXPECT_EQ(t.decode(t.encode("unx xyz")), (Words{"[UNK]", "[UNK]"}));
+  EXPECT_EQ(t.decode(t.encode(std::string(101, 'a'))), (Words{"[UNK]"}));
+}
+
+TEST_F(WordPieceTest, SpecialTokensAndTruncation) {
+  const Tokenizer t = Tokenizer::load_wordpiece(options(4, true));
+  EXPECT_EQ(t.decode(t.encode("unaffable running")), (Words{"[CLS]", "un", "##aff", "[SEP]"}));
+  const Tokenizer restored = Tokenizer::from_json(Config(t.to_json()));
+  EXPECT_EQ(restored.encode("unaffable running"), t.encode("unaffable running"));
+}
+
+TEST_F(WordPieceTest, BadVocabularies) {
+  auto o = options();
+  o.vocab_file = write("dup.txt", "[PAD]\n[UNK]\nab\nab\n");
+  try {
+    Tokenizer::load_wordpiece(o);
+    FAIL();
+  } catch (const DataError& e) {
+    EXPECT_EQ(e.record(), 4);
+    EXPECT_NE(std::string(e.what()).find("duplicate token 'ab' (first at line 3)"), std::string::npos);
+  }
+  o.vocab_file = write("blank.txt", "[PAD]\n\n[UNK]\n");
+  EXPECT_THROW(Tokenizer::load_wordpiece(o), DataError);
+  o.vocab_file = write("nounk.txt", "[PAD]\nab\n");
+  EXPECT_THROW(Tokenizer::load_wordpiece(o), DataError);
+  o.vocab_file = (dir_ / "absent.txt").string();
+  EXPECT_THROW(Tokenizer::load_wordpiece(o), IoError);
+  EXPECT_THROW(TokenizerOptions::from_config(Config::parse(R"({"kind": "wordpiece"})")), ConfigError);
+}
+
+}  // namespace
+}  // namespace finfuse::data
