@@ -85,6 +85,8 @@ struct AssemblyReport {
 
 struct SampleSet {
   std::vector<std::string> entities;
+  /// Trading days of prices per sample window.
+  std::int64_t price_window = 0;
   /// Sorted by decision day, then entity.
   std::vector<Sample> samples;
   AssemblyReport report;

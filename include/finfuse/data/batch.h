@@ -1,0 +1,36 @@
+// A batch of multimodal samples: named modality tensors with per-sample presence masks (a stock-day without tweets
+// is a missing text modality, not an empty string), padding masks for sequences, targets and metadata.
+#pragma once
+
+#include <c10/core/Device.h>
+#include <torch/types.h>
+
+#include <map>
+#include <string>
+
+namespace finfuse::data {
+
+struct ModalityBatch {
+  /// The values: float features, or int64 token ids.
+  torch::Tensor values;
+  /// Padding mask for sequences ([B, T] or [B, N, T], 1 = real token); undefined for fixed-size inputs.
+  torch::Tensor mask;
+  /// [B] bool: whether the sample has this modality at all.
+  torch::Tensor present;
+};
+
+struct Batch {
+  std::map<std::string, ModalityBatch> modalities;
+  /// [B] float: class index (as a float) or regression value.
+  torch::Tensor target;
+  /// [B] int64 entity index and [B] int32 decision day (days since 1970-01-01), for cross-sectional losses and
+  /// metrics.
+  torch::Tensor entity;
+  torch::Tensor day;
+
+  std::int64_t size() const { return target.defined() ? target.size(0) : 0; }
+  /// A copy with every tensor on `device` (non-blocking where the source is pinned).
+  Batch to(const c10::Device& device) const;
+};
+
+}  // namespace finfuse::data

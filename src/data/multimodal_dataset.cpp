@@ -1,0 +1,256 @@
+#include "finfuse/data/multimodal_dataset.h"
+
+#include "finfuse/core/check.h"
+#include "finfuse/core/logging.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <unordered_set>
+
+namespace finfuse::data {
+
+DatasetOptions DatasetOptions::from_config(const Config& config) {
+  DatasetOptions o;
+  o.modalities = config.get<std::vector<std::string>>("modalities", o.modalities);
+  if (o.modalities.empty()) {
+    config.fail_at("modalities", "name at least one of 'price', 'text', 'numeric'");
+  }
+  const Config modalities = config.child("modalities");
+  for (std::size_t i = 0; i < o.modalities.size(); ++i) {
+    const auto& m = o.modalities[i];
+    if (m != "price" && m != "text" && m != "numeric") {
+      modalities[i].fail(fmt::format("unknown modality '{}'; expected 'price', 'text' or 'numeric'", m));
+    }
+    if (std::count(o.modalities.begin(), o.modalities.end(), m) > 1) {
+      modalities[i].fail(fmt::format("modality '{}' is listed twice", m));
+    }
+  }
+  o.price = PriceWindowOptions::from_config(config.section("price"));
+  o.tokenizer = TokenizerOptions::from_config(config.section("tokenizer"));
+  o.text_layout = config.get_choice("text_layout", o.text_layout, {"per_text", "concat"});
+  o.max_texts = config.get<std::int64_t>("max_texts", o.max_texts, Range::closed(1, 10000));
+  o.numeric = NumericPreprocessorOptions::from_config(config.section("numeric"));
+  config.reject_unknown_keys();
+  return o;
+}
+
+Json DatasetOptions::to_json() const {
+  return Json{{"modalities", modalities},       {"price", price.to_json()},   {"tokenizer", tokenizer.to_json()},
+              {"text_layout", text_layout},     {"max_texts", max_texts},     {"numeric", numeric.to_json()}};
+}
+
+bool DatasetOptions::uses(const std::string& modality) const {
+  return std::find(modalities.begin(), modalities.end(), modality) != modalities.end();
+}
+
+MultimodalDataset MultimodalDataset::build(const SampleSet& samples, const DataSources& sources,
+                                           const DatasetOptions& options, const std::vector<std::size_t>& train) {
+  MultimodalDataset ds;
+  ds.options_ = options;
+  ds.entities_ = samples.entities;
+  ds.samples_ = samples.samples;
+  const std::size_t n = ds.samples_.size();
+  for (auto i : train) {
+    FINFUSE_CHECK(i < n, "MultimodalDataset::build: training index ", i, " is outside the ", n, " samples");
+  }
+  FINFUSE_CHECK(!train.empty() || n == 0, "MultimodalDataset::build: no training samples to fit preprocessing on");
+
+  if (options.uses("price")) {
+    FINFUSE_CHECK(sources.prices != nullptr, "the 'price' modality needs a price panel");
+    ds.price_window_ = samples.price_window;
+    FINFUSE_CHECK(ds.price_window_ > 0, "the sample set has no price window length");
+    ds.price_.reserve(n * static_cast<std::size_t>(ds.price_window_ * kPriceFeatures));
+    for (const auto& s : ds.samples_) {
+      const auto window = price_window(sources.prices->series(ds.entities_[static_cast<std::size_t>(s.entity)]),
+                                       s.last_bar, ds.price_window_, options.price);
+      ds.price_.insert(ds.price_.end(), window.begin(), window.end());
+    }
+  }
+
+  if (options.uses("text")) {
+    FINFUSE_CHECK(sources.texts != nullptr, "the 'text' modality needs a text corpus");
+    const auto max_texts = static_cast<std::size_t>(options.max_texts);
+    std::vector<std::vector<const TextRecord*>> windows(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const Sample& s = ds.samples_[i];
+      windows[i] = sources.texts->window(ds.entities_[static_cast<std::size_t>(s.entity)], s.text_start,
+                                         s.text_cutoff, max_texts);
+    }
+    // The vocabulary sees each text once, and only texts that training samples could see.
+    std::unordered_set<const TextRecord*> seen;
+    std::vector<std::string> training_texts;
+    for (auto i : train) {
+      for (const auto* text : windows[i]) {
+        if (seen.insert(text).second) {
+          training_texts.push_back(text->text);
+        }
+      }
+    }
+    ds.tokenizer_ = Tokenizer::create(options.tokenizer, training_texts);
+    const auto length = static_cast<std::size_t>(options.tokenizer.max_length);
+    const bool per_text = options.text_layout == "per_text";
+    ds.text_shape_ = static_cast<std::int64_t>(per_text ? max_texts * length : length);
+    ds.text_ids_.assign(n * static_cast<std::size_t>(ds.text_shape_), ds.tokenizer_->pad_id());
+    ds.text_mask_.assign(ds.text_ids_.size(), 0);
+    ds.text_present_.assign(n, 0);
+    std::string joined;
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto& texts = windows[i];
+      ds.text_present_[i] = texts.empty() ? 0 : 1;
+      const std::size_t base = i * static_cast<std::size_t>(ds.text_shape_);
+      const auto put = [&](std::size_t offset, const std::vector<std::int64_t>& ids) {
+        for (std::size_t k = 0; k < ids.size(); ++k) {
+          ds.text_ids_[base + offset + k] = ids[k];
+          ds.text_mask_[base + offset + k] = 1;
+        }
+      };
+      if (per_text) {
+        for (std::size_t k = 0; k < texts.size(); ++k) {
+          put(k * length, ds.tokenizer_->encode(texts[k]->text));
+        }
+      } else if (!texts.empty()) {
+        joined.clear();
+        for (const auto* text : texts) {
+          joined += text->text;
+          joined += '\n';
+        }
+        put(0, ds.tokenizer_->encode(joined));
+      }
+    }
+  }
+
+  if (options.uses("numeric")) {
+    FINFUSE_CHECK(!sources.tables.empty(), "the 'numeric' modality needs at least one numeric table");
+    // Model inputs must never hold NaN: a sample without any row is marked absent, and the gaps are filled.
+    FINFUSE_CHECK(options.numeric.impute != "none",
+                  "the numeric modality needs missing values filled: set numeric.impute to mean, median or constant");
+    std::vector<std::string> names;
+    for (const auto& [name, table] : sources.tables) {
+      FINFUSE_CHECK(table != nullptr && table->kind() != "static", "numeric table '", name,
+                    "' must be an entity or global table to join by time");
+      for (const auto& column : table->columns()) {
+        names.push_back(name + "." + column);
+      }
+    }
+    const auto width = names.size();
+    FINFUSE_CHECK(width > 0, "the numeric tables have no numeric columns");
+    std::vector<float> raw(n * width, std::numeric_limits<float>::quiet_NaN());
+    ds.numeric_present_.assign(n, 0);
+    for (std::size_t i = 0; i < n; ++i) {
+      const Sample& s = ds.samples_[i];
+      std::size_t offset = 0;
+      for (const auto& [name, table] : sources.tables) {
+        const std::string key = table->kind() == "global" ? std::string() : ds.entities_[static_cast<std::size_t>(s.entity)];
+        if (const auto row = table->row_as_of(key, s.time)) {
+          ds.numeric_present_[i] = 1;
+          for (std::size_t c = 0; c < table->columns().size(); ++c) {
+            raw[i * width + offset + c] = table->value(*row, c);
+          }
+        }
+        offset += table->columns().size();
+      }
+    }
+    std::vector<float> train_rows;
+    train_rows.reserve(train.size() * width);
+    for (auto i : train) {
+      train_rows.insert(train_rows.end(), raw.begin() + static_cast<std::ptrdiff_t>(i * width),
+                        raw.begin() + static_cast<std::ptrdiff_t>((i + 1) * width));
+    }
+    ds.preprocessor_ = NumericPreprocessor(options.numeric);
+    ds.preprocessor_->fit(train_rows, width, names);
+    ds.numeric_width_ = static_cast<std::int64_t>(ds.preprocessor_->output_columns());
+    ds.numeric_values_ = ds.preprocessor_->transform(raw);
+  }
+
+  logger()->info("dataset: {} samples; modalities {}", n, fmt::join(options.modalities, ", "));
+  return ds;
+}
+
+double MultimodalDataset::coverage(const std::string& modality) const {
+  if (samples_.empty()) {
+    return 0.0;
+  }
+  const auto fraction = [&](const std::vector<std::uint8_t>& present) {
+    return static_cast<double>(std::count(present.begin(), present.end(), 1)) / static_cast<double>(samples_.size());
+  };
+  if (modality == "price") {
+    return options_.uses("price") ? 1.0 : 0.0;
+  }
+  if (modality == "text") {
+    return fraction(text_present_);
+  }
+  if (modality == "numeric") {
+    return fraction(numeric_present_);
+  }
+  return 0.0;
+}
+
+Batch MultimodalDataset::collate(const std::vector<std::size_t>& indices) const {
+  const auto b = static_cast<std::int64_t>(indices.size());
+  for (auto i : indices) {
+    FINFUSE_CHECK(i < samples_.size(), "MultimodalDataset::collate: index ", i, " is outside the ", samples_.size(),
+                  " samples");
+  }
+  Batch batch;
+  const auto gather_float = [&](const std::vector<float>& source, std::int64_t width, std::vector<std::int64_t> shape) {
+    torch::Tensor out = torch::empty(shape, torch::kFloat32);
+    float* dst = out.data_ptr<float>();
+    for (std::int64_t k = 0; k < b; ++k) {
+      std::copy_n(source.data() + indices[static_cast<std::size_t>(k)] * static_cast<std::size_t>(width), width,
+                  dst + k * width);
+    }
+    return out;
+  };
+  const auto presence = [&](const std::vector<std::uint8_t>* present) {
+    torch::Tensor out = torch::ones({b}, torch::kBool);
+    if (present != nullptr) {
+      bool* dst = out.data_ptr<bool>();
+      for (std::int64_t k = 0; k < b; ++k) {
+        dst[k] = (*present)[indices[static_cast<std::size_t>(k)]] != 0;
+      }
+    }
+    return out;
+  };
+  if (options_.uses("price")) {
+    const std::int64_t width = price_window_ * kPriceFeatures;
+    batch.modalities["price"] = ModalityBatch{gather_float(price_, width, {b, price_window_, kPriceFeatures}),
+                                              torch::Tensor(), presence(nullptr)};
+  }
+  if (options_.uses("text")) {
+    std::vector<std::int64_t> shape = {b, text_shape_};
+    if (options_.text_layout == "per_text") {
+      shape = {b, options_.max_texts, options_.tokenizer.max_length};
+    }
+    torch::Tensor ids = torch::empty(shape, torch::kInt64);
+    torch::Tensor mask = torch::empty(shape, torch::kBool);
+    std::int64_t* id_dst = ids.data_ptr<std::int64_t>();
+    bool* mask_dst = mask.data_ptr<bool>();
+    for (std::int64_t k = 0; k < b; ++k) {
+      const std::size_t base = indices[static_cast<std::size_t>(k)] * static_cast<std::size_t>(text_shape_);
+      for (std::int64_t j = 0; j < text_shape_; ++j) {
+        id_dst[k * text_shape_ + j] = text_ids_[base + static_cast<std::size_t>(j)];
+        mask_dst[k * text_shape_ + j] = text_mask_[base + static_cast<std::size_t>(j)] != 0;
+      }
+    }
+    batch.modalities["text"] = ModalityBatch{ids, mask, presence(&text_present_)};
+  }
+  if (options_.uses("numeric")) {
+    batch.modalities["numeric"] =
+        ModalityBatch{gather_float(numeric_values_, numeric_width_, {b, numeric_width_}), torch::Tensor(), presence(&numeric_present_)};
+  }
+  batch.target = torch::empty({b}, torch::kFloat32);
+  batch.entity = torch::empty({b}, torch::kInt64);
+  batch.day = torch::empty({b}, torch::kInt32);
+  for (std::int64_t k = 0; k < b; ++k) {
+    const Sample& s = samples_[indices[static_cast<std::size_t>(k)]];
+    batch.target.data_ptr<float>()[k] = s.target;
+    batch.entity.data_ptr<std::int64_t>()[k] = s.entity;
+    batch.day.data_ptr<std::int32_t>()[k] = s.day.days();
+  }
+  return batch;
+}
+
+}  // namespace finfuse::data

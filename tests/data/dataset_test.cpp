@@ -1,0 +1,260 @@
+#include "finfuse/data/loader.h"
+#include "finfuse/data/multimodal_dataset.h"
+#include "finfuse/data/sampler.h"
+#include "finfuse/data/splits.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+namespace finfuse::data {
+namespace {
+
+// Three symbols on 30 weekdays from 2015-01-05, prices following a deterministic zig-zag per symbol; texts on a few
+// days; a fundamentals table.
+class DatasetTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Date day = Date::from_ymd(2015, 1, 5);
+    std::vector<Date> days;
+    while (days.size() < 30) {
+      if (day.weekday() != 0 && day.weekday() != 6) {
+        days.push_back(day);
+      }
+      day = day + 1;
+    }
+    const std::vector<std::string> symbols = {"A", "B", "C"};
+    for (std::size_t s = 0; s < symbols.size(); ++s) {
+      PriceSeries series;
+      series.symbol = symbols[s];
+      series.dates = days;
+      for (std::size_t i = 0; i < days.size(); ++i) {
+        const double p = 50.0 + 10.0 * static_cast<double>(s) + ((i + s) % 3 == 0 ? 1.0 : -0.5) * static_cast<double>(i % 4);
+        series.open.push_back(p);
+        series.high.push_back(p + 1);
+        series.low.push_back(p - 1);
+        series.close.push_back(p);
+        series.adj_close.push_back(p);
+        series.volume.push_back(1000.0 + static_cast<double>(i));
+      }
+      prices_.add(series);
+    }
+    days_ = days;
+    // "early" words appear before the validation period, "future" words only in it.
+    texts_.add("A", TextRecord{Timestamp::at(days[3], 12 * 3600), "early news for a"});
+    texts_.add("A", TextRecord{Timestamp::at(days[5], 12 * 3600), "early gains"});
+    texts_.add("B", TextRecord{Timestamp::at(days[4], 12 * 3600), "early news for b"});
+    texts_.add("A", TextRecord{Timestamp::at(days[25], 12 * 3600), "future merger rumour"});
+    texts_.finalize();
+
+    dir_ = std::filesystem::temp_directory_path() / "finfuse_dataset_test";
+    std::filesystem::create_directories(dir_);
+    std::ofstream(dir_ / "fundamentals.csv") << "symbol,date,eps\n"
+                                             << "A," << days[0].to_string() << ",1\n"
+                                             << "A," << days[10].to_string() << ",3\n"
+                                             << "B," << days[0].to_string() << ",5\n"
+                                             << "A," << days[22].to_string() << ",100\n";
+    table_ = NumericTable::load_csv(dir_ / "fundamentals.csv", NumericTableOptions{});
+
+    AssemblyOptions assembly;
+    assembly.price_window = 3;
+    assembly.label.kind = "return";
+    assembly.text.lookback_days = 3;
+    set_ = assemble_samples(prices_, assembly);
+    split_ = chronological_split(set_.samples, days[20], days[25]);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  DataSources sources() const { return DataSources{&prices_, &texts_, {{"fundamentals", &table_}}}; }
+
+  DatasetOptions all_modalities() const {
+    DatasetOptions options;
+    options.modalities = {"price", "text", "numeric"};
+    options.tokenizer.min_frequency = 1;
+    options.tokenizer.max_length = 4;
+    options.max_texts = 2;
+    options.numeric.scale = "zscore";
+    return options;
+  }
+
+  PricePanel prices_;
+  TextCorpus texts_;
+  NumericTable table_;
+  std::vector<Date> days_;
+  SampleSet set_;
+  Split split_;
+  std::filesystem::path dir_;
+};
+
+TEST_F(DatasetTest, CollatesEveryModalityWithPresence) {
+  const auto ds = MultimodalDataset::build(set_, sources(), all_modalities(), split_.train);
+  ASSERT_EQ(ds.size(), set_.samples.size());
+  const Batch batch = ds.collate({0, 1, 2, 3});
+  EXPECT_EQ(batch.size(), 4);
+  EXPECT_EQ(batch.modalities.at("price").values.sizes(), (std::vector<std::int64_t>{4, 3, 5}));
+  EXPECT_EQ(batch.modalities.at("text").values.sizes(), (std::vector<std::int64_t>{4, 2, 4}));
+  EXPECT_EQ(batch.modalities.at("text").values.scalar_type(), torch::kInt64);
+  EXPECT_EQ(batch.modalities.at("numeric").values.sizes(), (std::vector<std::int64_t>{4, 1}));
+  EXPECT_EQ(batch.target.scalar_type(), torch::kFloat32);
+  // The price tensor holds exactly the window of the sample.
+  const Sample& s = ds.sample(2);
+  const auto expected = price_window(prices_.series(ds.entities()[static_cast<std::size_t>(s.entity)]), s.last_bar, 3,
+                                     PriceWindowOptions{});
+  const auto actual = batch.modalities.at("price").values[2].flatten();
+  for (std::size_t k = 0; k < expected.size(); ++k) {
+    EXPECT_FLOAT_EQ(actual[static_cast<std::int64_t>(k)].item<float>(), expected[k]);
+  }
+  EXPECT_FLOAT_EQ(batch.target[2].item<float>(), s.target);
+  EXPECT_EQ(batch.day[2].item<std::int32_t>(), s.day.days());
+  // C has no texts and no fundamentals; A has both once they exist.
+  EXPECT_GT(ds.coverage("text"), 0.0);
+  EXPECT_LT(ds.coverage("text"), 1.0);
+  EXPECT_NEAR(ds.coverage("numeric"), 2.0 / 3.0, 0.05);
+  EXPECT_THROW(ds.collate({ds.size()}), Error);
+}
+
+TEST_F(DatasetTest, VocabularyAndScalingSeeTrainingSamplesOnly) {
+  const auto ds = MultimodalDataset::build(set_, sources(), all_modalities(), split_.train);
+  const Tokenizer& tokenizer = *ds.tokenizer();
+  EXPECT_NE(tokenizer.id_of("early"), tokenizer.unk_id());
+  EXPECT_EQ(tokenizer.id_of("merger"), tokenizer.unk_id());  // published in the validation period only
+  // EPS 100 becomes public after the training period: the scaler's mean comes from the values 1, 3 and 5 as the
+  // training samples saw them, never from 100.
+  const Json state = ds.numeric_preprocessor()->to_json();
+  EXPECT_LT(state["columns"][0]["center"].get<double>(), 6.0);
+  for (auto i : split_.test) {
+    EXPECT_EQ(ds.sample(i).day >= days_[25], true);
+  }
+}
+
+TEST_F(DatasetTest, TextWindowsStopAtTheDecision) {
+  DatasetOptions options = all_modalities();
+  options.modalities = {"text"};
+  const auto ds = MultimodalDataset::build(set_, sources(), options, split_.train);
+  for (std::size_t i = 0; i < ds.size(); ++i) {
+    const Sample& s = ds.sample(i);
+    for (const auto* text : texts_.window(ds.entities()[static_cast<std::size_t>(s.entity)], s.text_start,
+                                          s.text_cutoff, 2)) {
+      EXPECT_LT(text->time, s.time);
+    }
+  }
+  options.text_layout = "concat";
+  const auto concat = MultimodalDataset::build(set_, sources(), options, split_.train);
+  EXPECT_EQ(concat.collate({0}).modalities.at("text").values.sizes(), (std::vector<std::int64_t>{1, 4}));
+}
+
+TEST_F(DatasetTest, MissingSourcesAndOptions) {
+  DataSources none;
+  none.prices = &prices_;
+  DatasetOptions options = all_modalities();
+  EXPECT_THROW(MultimodalDataset::build(set_, none, options, split_.train), Error);
+  options.numeric.impute = "none";
+  EXPECT_THROW(MultimodalDataset::build(set_, sources(), options, split_.train), Error);
+  EXPECT_THROW(DatasetOptions::from_config(Config::parse(R"({"modalities": ["price", "audio"]})")), ConfigError);
+  EXPECT_EQ(DatasetOptions::from_config(Config(all_modalities().to_json())).to_json(), all_modalities().to_json());
+}
+
+TEST_F(DatasetTest, SamplersCoverShuffleAndShard) {
+  const auto& samples = set_.samples;
+  const ShuffledSampler shuffled(split_.train, 8, 42);
+  const auto e0 = shuffled.batches(0);
+  const auto e1 = shuffled.batches(1);
+  EXPECT_EQ(e0, shuffled.batches(0));
+  EXPECT_NE(e0, e1);
+  std::multiset<std::size_t> seen;
+  for (const auto& b : e0) {
+    seen.insert(b.begin(), b.end());
+  }
+  EXPECT_EQ(seen, std::multiset<std::size_t>(split_.train.begin(), split_.train.end()));
+  EXPECT_EQ(ShuffledSampler(split_.train, 8, 42, true).batches(0).back().size(), 8u);
+
+  const CrossSectionalSampler daily(samples, split_.train, false, 1);
+  for (const auto& b : daily.batches(0)) {
+    ASSERT_EQ(b.size(), 3u);  // every symbol on that day
+    EXPECT_EQ(samples[b[0]].day, samples[b[2]].day);
+  }
+
+  auto inner = std::make_shared<ShuffledSampler>(split_.train, 5, 3);
+  const DistributedSampler rank0(inner, 0, 2);
+  const DistributedSampler rank1(inner, 1, 2);
+  EXPECT_EQ(rank0.batches(4).size(), rank1.batches(4).size());
+  std::set<std::size_t> r0;
+  for (const auto& b : rank0.batches(4)) {
+    r0.insert(b.begin(), b.end());
+  }
+  std::size_t overlap = 0;
+  for (const auto& b : rank1.batches(4)) {
+    for (auto i : b) {
+      overlap += r0.count(i);
+    }
+  }
+  // Disjoint except for the batch repeated to even out the counts.
+  EXPECT_LE(overlap, 5u);
+  EXPECT_THROW(DistributedSampler(inner, 2, 2), Error);
+}
+
+TEST(ClassBalancedSampler, DrawsClassesEvenly) {
+  std::vector<Sample> samples(1000);
+  std::vector<std::size_t> indices;
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    samples[i].target = i < 100 ? 1.0f : 0.0f;  // 10% positives
+    indices.push_back(i);
+  }
+  const ClassBalancedSampler sampler(samples, indices, 100, 9);
+  double positives = 0;
+  double total = 0;
+  for (const auto& b : sampler.batches(0)) {
+    for (auto i : b) {
+      positives += samples[i].target;
+      ++total;
+    }
+  }
+  EXPECT_EQ(total, 1000);
+  EXPECT_NEAR(positives / total, 0.5, 0.06);
+  samples[0].target = 0.5f;
+  EXPECT_THROW(ClassBalancedSampler(samples, indices, 10, 1), Error);
+}
+
+TEST_F(DatasetTest, LoaderPrefetchesInOrderAndResumes) {
+  auto ds = std::make_shared<const MultimodalDataset>(
+      MultimodalDataset::build(set_, sources(), all_modalities(), split_.train));
+  auto sampler = std::make_shared<const ShuffledSampler>(split_.train, 4, 5);
+  for (std::int64_t prefetch : {0, 1, 3}) {
+    DataLoader loader(ds, sampler, prefetch);
+    loader.start_epoch(2);
+    const auto plan = sampler->batches(2);
+    ASSERT_EQ(loader.batches_in_epoch(), static_cast<std::int64_t>(plan.size()));
+    std::size_t k = 0;
+    while (auto batch = loader.next()) {
+      const Batch expected = ds->collate(plan[k++]);
+      EXPECT_TRUE(torch::equal(batch->target, expected.target));
+      EXPECT_TRUE(torch::equal(batch->modalities.at("price").values, expected.modalities.at("price").values));
+    }
+    EXPECT_EQ(k, plan.size());
+    // Resuming in the middle of an epoch continues with the same batches.
+    loader.start_epoch(2, 3);
+    const auto resumed = loader.next();
+    ASSERT_TRUE(resumed.has_value());
+    EXPECT_TRUE(torch::equal(resumed->target, ds->collate(plan[3]).target));
+  }
+}
+
+class BadSampler : public BatchSampler {
+ public:
+  std::vector<std::vector<std::size_t>> batches(std::int64_t) const override { return {{0}, {1000000}}; }
+};
+
+TEST_F(DatasetTest, LoaderForwardsCollationErrors) {
+  auto ds = std::make_shared<const MultimodalDataset>(
+      MultimodalDataset::build(set_, sources(), all_modalities(), split_.train));
+  DataLoader loader(ds, std::make_shared<BadSampler>(), 2);
+  loader.start_epoch(0);
+  EXPECT_TRUE(loader.next().has_value());
+  EXPECT_THROW(loader.next(), Error);
+}
+
+}  // namespace
+}  // namespace finfuse::data
