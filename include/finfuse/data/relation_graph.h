@@ -1,0 +1,85 @@
+// Relations between entities, point in time: edge lists with optional validity intervals, same-sector graphs from a
+// symbol -> sector table, and rolling return-correlation graphs computed from past prices only.
+#pragma once
+
+#include "finfuse/core/config.h"
+#include "finfuse/data/bad_records.h"
+#include "finfuse/data/csv.h"
+#include "finfuse/data/market_clock.h"
+#include "finfuse/data/price_panel.h"
+#include "finfuse/data/time.h"
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace finfuse::data {
+
+struct Edge {
+  std::string source;
+  std::string target;
+  std::string relation;
+  float weight = 1.0f;
+  /// Valid on days start <= day < end; unbounded when absent.
+  std::optional<Date> start;
+  std::optional<Date> end;
+};
+
+struct EdgeListOptions {
+  std::string source_column = "source";
+  std::string target_column = "target";
+  /// Optional columns; empty or absent in the file means unused.
+  std::string relation_column = "relation";
+  std::string weight_column = "weight";
+  std::string start_column = "start";
+  std::string end_column = "end";
+  /// Undirected edges are stored in both directions.
+  bool directed = false;
+  CsvOptions csv;
+  ErrorMode errors = ErrorMode::strict;
+
+  static EdgeListOptions from_config(const Config& config);
+  Json to_json() const;
+};
+
+/// The edges among a list of entities on one day: indices into that list.
+struct GraphSnapshot {
+  std::vector<std::int64_t> source;
+  std::vector<std::int64_t> target;
+  std::vector<float> weight;
+  std::size_t edges() const { return source.size(); }
+};
+
+class RelationGraph {
+ public:
+  RelationGraph() = default;
+
+  /// Reads source,target[,relation][,weight][,start,end]. Self-loops are dropped (fusion layers add their own);
+  /// non-finite weights, bad dates and end <= start are DataErrors naming file, line and field.
+  static RelationGraph load_edge_list(const std::filesystem::path& path, const EdgeListOptions& options = {});
+
+  /// Links every pair of symbols in the same sector. The table has a symbol and a sector column (StockNet's
+  /// StockTable: tab-separated "Sector, Symbol, Company" with symbols written "$XOM"; a leading '$' is removed).
+  static RelationGraph from_sector_table(const std::filesystem::path& path, const std::string& symbol_column = "Symbol",
+                                         const std::string& sector_column = "Sector", char delimiter = '\t');
+
+  void add(Edge edge);
+  const std::vector<Edge>& edges() const { return edges_; }
+
+  /// The edges valid on `day` among `entities`; entities without edges simply have none.
+  GraphSnapshot snapshot(const std::vector<std::string>& entities, Date day) const;
+
+ private:
+  std::vector<Edge> edges_;
+};
+
+/// Links pairs of `entities` whose daily log returns over the last `lookback` bars that closed at or before `as_of`
+/// correlate with |rho| >= threshold (weight rho). Only entities with a full window are linked. Point in time: no
+/// bar after `as_of` is read.
+GraphSnapshot correlation_graph(const PricePanel& prices, const std::vector<std::string>& entities, Timestamp as_of,
+                                const MarketClock& clock, std::int64_t lookback, double threshold);
+
+}  // namespace finfuse::data
