@@ -11,6 +11,7 @@ packages=(
   libeigen3-dev libfmt-dev libspdlog-dev nlohmann-json3-dev
   libhowardhinnant-date-dev # calendar arithmetic and time zones
   tzdata              # the time-zone database that market sessions are computed with
+  libstb-dev          # image decoding, resizing and PNG writing
   libgtest-dev libbenchmark-dev
 )
 
