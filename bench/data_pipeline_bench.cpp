@@ -1,0 +1,119 @@
+// Times finfuse's data pipeline on the real StockNet data: parsing prices and tweets, point-in-time assembly, the
+// dataset build (price windows, tokenised tweet windows) and batch collation. Prints a Markdown table.
+//
+//   finfuse_bench_data [DATA_DIR] [--repeat N]
+//
+// DATA_DIR defaults to $FINFUSE_DATA_DIR or ../shared/data next to the source tree.
+#include <finfuse/core/logging.h>
+#include <finfuse/data/multimodal_dataset.h>
+#include <finfuse/data/sampler.h>
+#include <finfuse/data/splits.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  namespace fd = finfuse::data;
+  std::filesystem::path data_dir;
+  int repeat = 3;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--repeat" && i + 1 < argc) {
+      repeat = std::max(1, std::atoi(argv[++i]));
+    } else {
+      data_dir = arg;
+    }
+  }
+  if (data_dir.empty()) {
+    const char* env = std::getenv("FINFUSE_DATA_DIR");
+    data_dir = env != nullptr ? std::filesystem::path(env)
+                              : std::filesystem::path(FINFUSE_SOURCE_DIR).parent_path() / "shared" / "data";
+  }
+  const auto stocknet = data_dir / "stocknet";
+  if (!std::filesystem::exists(stocknet / "prices.csv") || !std::filesystem::exists(stocknet / "tweets.jsonl")) {
+    std::fprintf(stderr, "StockNet data not found under %s (pass the data directory or set FINFUSE_DATA_DIR)\n",
+                 stocknet.c_str());
+    return 2;
+  }
+  finfuse::set_log_level(spdlog::level::warn);
+
+  std::map<std::string, std::vector<double>> timings;
+  std::size_t samples = 0;
+  std::size_t batches = 0;
+  for (int r = 0; r < repeat; ++r) {
+    auto start = Clock::now();
+    const fd::PricePanel prices = fd::PricePanel::load_csv(stocknet / "prices.csv");
+    timings["parse prices (108,592 rows)"].push_back(seconds_since(start));
+
+    start = Clock::now();
+    const fd::TextCorpus tweets = fd::TextCorpus::load_jsonl(stocknet / "tweets.jsonl", fd::TextJsonlOptions::stocknet());
+    timings["parse tweets (106,338 texts)"].push_back(seconds_since(start));
+
+    start = Clock::now();
+    fd::AssemblyOptions assembly;
+    assembly.price_window = 5;
+    assembly.start = "2014-01-01";
+    assembly.end = "2015-12-31";
+    assembly.label.up_threshold = 0.0055;
+    assembly.label.down_threshold = -0.005;
+    const fd::SampleSet set = fd::assemble_samples(prices, assembly);
+    const fd::Split split = fd::chronological_split(set.samples, fd::Date::from_ymd(2015, 8, 1),
+                                                    fd::Date::from_ymd(2015, 10, 1), fd::Date::from_ymd(2016, 1, 1));
+    timings["assemble samples + split"].push_back(seconds_since(start));
+    samples = set.samples.size();
+
+    start = Clock::now();
+    fd::DatasetOptions options;
+    options.modalities = {"price", "text"};
+    options.max_texts = 10;
+    options.tokenizer.max_length = 32;
+    const auto dataset = fd::MultimodalDataset::build(set, fd::DataSources{&prices, &tweets, {}}, options, split.train);
+    timings["build dataset (windows, vocabulary, tokens)"].push_back(seconds_since(start));
+
+    const fd::ShuffledSampler sampler(split.train, 64, 1);
+    const auto plan = sampler.batches(0);
+    batches = plan.size();
+    start = Clock::now();
+    for (const auto& batch : plan) {
+      const auto collated = dataset.collate(batch);
+      (void)collated;
+    }
+    timings["collate one epoch (batch 64)"].push_back(seconds_since(start));
+  }
+
+  double total = 0;
+  std::printf("| step | median of %d runs |\n| --- | ---: |\n", repeat);
+  for (const auto* step : {"parse prices (108,592 rows)", "parse tweets (106,338 texts)", "assemble samples + split",
+                           "build dataset (windows, vocabulary, tokens)"}) {
+    const double t = median(timings[step]);
+    total += t;
+    std::printf("| %s | %.3f s |\n", step, t);
+  }
+  std::printf("| **parse + assemble + build, total** | **%.3f s** |\n", total);
+  const double epoch = median(timings["collate one epoch (batch 64)"]);
+  std::printf("| collate one epoch (batch 64, %zu batches) | %.3f s (%.2f ms per batch) |\n", batches, epoch,
+              1000.0 * epoch / static_cast<double>(batches));
+  std::printf("\n%zu samples\n", samples);
+  return 0;
+}
