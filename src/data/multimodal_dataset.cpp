@@ -16,30 +16,40 @@ DatasetOptions DatasetOptions::from_config(const Config& config) {
   DatasetOptions o;
   o.modalities = config.get<std::vector<std::string>>("modalities", o.modalities);
   if (o.modalities.empty()) {
-    config.fail_at("modalities", "name at least one of 'price', 'text', 'numeric'");
+    config.fail_at("modalities", "name at least one of 'price', 'text', 'numeric', 'chart'");
   }
   const Config modalities = config.child("modalities");
   for (std::size_t i = 0; i < o.modalities.size(); ++i) {
     const auto& m = o.modalities[i];
-    if (m != "price" && m != "text" && m != "numeric") {
-      modalities[i].fail(fmt::format("unknown modality '{}'; expected 'price', 'text' or 'numeric'", m));
+    if (m != "price" && m != "text" && m != "numeric" && m != "chart") {
+      modalities[i].fail(fmt::format("unknown modality '{}'; expected 'price', 'text', 'numeric' or 'chart'", m));
     }
     if (std::count(o.modalities.begin(), o.modalities.end(), m) > 1) {
       modalities[i].fail(fmt::format("modality '{}' is listed twice", m));
     }
   }
   o.price = PriceWindowOptions::from_config(config.section("price"));
+  o.chart = ChartOptions::from_config(config.section("chart"));
   o.tokenizer = TokenizerOptions::from_config(config.section("tokenizer"));
   o.text_layout = config.get_choice("text_layout", o.text_layout, {"per_text", "concat"});
   o.max_texts = config.get<std::int64_t>("max_texts", o.max_texts, Range::closed(1, 10000));
   o.numeric = NumericPreprocessorOptions::from_config(config.section("numeric"));
+  o.forward_fill = config.get<bool>("forward_fill", o.forward_fill);
+  o.category_min_frequency = config.get<std::int64_t>("category_min_frequency", o.category_min_frequency, Range::positive());
   config.reject_unknown_keys();
   return o;
 }
 
 Json DatasetOptions::to_json() const {
-  return Json{{"modalities", modalities},       {"price", price.to_json()},   {"tokenizer", tokenizer.to_json()},
-              {"text_layout", text_layout},     {"max_texts", max_texts},     {"numeric", numeric.to_json()}};
+  return Json{{"modalities", modalities},
+              {"price", price.to_json()},
+              {"chart", chart.to_json()},
+              {"tokenizer", tokenizer.to_json()},
+              {"text_layout", text_layout},
+              {"max_texts", max_texts},
+              {"numeric", numeric.to_json()},
+              {"forward_fill", forward_fill},
+              {"category_min_frequency", category_min_frequency}};
 }
 
 bool DatasetOptions::uses(const std::string& modality) const {
@@ -60,6 +70,7 @@ MultimodalDataset MultimodalDataset::build(const SampleSet& samples, const DataS
 
   if (options.uses("price")) {
     FINFUSE_CHECK(sources.prices != nullptr, "the 'price' modality needs a price panel");
+    FINFUSE_CHECK(samples.timed, "the 'price' modality needs samples with decision times");
     ds.price_window_ = samples.price_window;
     FINFUSE_CHECK(ds.price_window_ > 0, "the sample set has no price window length");
     ds.price_.reserve(n * static_cast<std::size_t>(ds.price_window_ * kPriceFeatures));
@@ -72,6 +83,7 @@ MultimodalDataset MultimodalDataset::build(const SampleSet& samples, const DataS
 
   if (options.uses("text")) {
     FINFUSE_CHECK(sources.texts != nullptr, "the 'text' modality needs a text corpus");
+    FINFUSE_CHECK(samples.timed, "the 'text' modality needs samples with decision times");
     const auto max_texts = static_cast<std::size_t>(options.max_texts);
     std::vector<std::vector<const TextRecord*>> windows(n);
     for (std::size_t i = 0; i < n; ++i) {
@@ -122,47 +134,100 @@ MultimodalDataset MultimodalDataset::build(const SampleSet& samples, const DataS
     }
   }
 
+  if (options.uses("chart")) {
+    FINFUSE_CHECK(sources.prices != nullptr, "the 'chart' modality needs a price panel");
+    FINFUSE_CHECK(samples.timed, "the 'chart' modality needs samples with decision times");
+    ds.chart_height_ = options.chart.image_height();
+    ds.chart_width_ = options.chart.image_width();
+    const auto pixels = static_cast<std::size_t>(ds.chart_height_ * ds.chart_width_);
+    ds.charts_.assign(n * pixels, 0);
+    ds.chart_present_.assign(n, 0);
+    for (std::size_t i = 0; i < n; ++i) {
+      const Sample& s = ds.samples_[i];
+      if (s.last_bar - options.chart.days + 1 < 0) {
+        continue;  // not enough history for a chart: the modality is absent for this sample
+      }
+      const Image image =
+          render_chart(sources.prices->series(ds.entities_[static_cast<std::size_t>(s.entity)]), s.last_bar, options.chart);
+      std::copy(image.pixels.begin(), image.pixels.end(), ds.charts_.begin() + static_cast<std::ptrdiff_t>(i * pixels));
+      ds.chart_present_[i] = 1;
+    }
+  }
+
   if (options.uses("numeric")) {
     FINFUSE_CHECK(!sources.tables.empty(), "the 'numeric' modality needs at least one numeric table");
     // Model inputs must never hold NaN: a sample without any row is marked absent, and the gaps are filled.
     FINFUSE_CHECK(options.numeric.impute != "none",
                   "the numeric modality needs missing values filled: set numeric.impute to mean, median or constant");
     std::vector<std::string> names;
+    std::vector<std::string> category_names;
     for (const auto& [name, table] : sources.tables) {
-      FINFUSE_CHECK(table != nullptr && table->kind() != "static", "numeric table '", name,
-                    "' must be an entity or global table to join by time");
+      FINFUSE_CHECK(table != nullptr, "numeric table '", name, "' is null");
+      FINFUSE_CHECK(table->kind() == "static" || samples.timed, "numeric table '", name,
+                    "' is joined by time, but the samples carry no decision times");
       for (const auto& column : table->columns()) {
         names.push_back(name + "." + column);
       }
+      for (const auto& column : table->categorical_columns()) {
+        category_names.push_back(name + "." + column);
+      }
     }
     const auto width = names.size();
-    FINFUSE_CHECK(width > 0, "the numeric tables have no numeric columns");
+    const auto category_width = category_names.size();
+    FINFUSE_CHECK(width + category_width > 0, "the numeric tables have no columns");
     std::vector<float> raw(n * width, std::numeric_limits<float>::quiet_NaN());
+    std::vector<std::string> raw_categories(n * category_width);
     ds.numeric_present_.assign(n, 0);
     for (std::size_t i = 0; i < n; ++i) {
       const Sample& s = ds.samples_[i];
+      const std::string& entity = ds.entities_[static_cast<std::size_t>(s.entity)];
       std::size_t offset = 0;
+      std::size_t category_offset = 0;
       for (const auto& [name, table] : sources.tables) {
-        const std::string key = table->kind() == "global" ? std::string() : ds.entities_[static_cast<std::size_t>(s.entity)];
-        if (const auto row = table->row_as_of(key, s.time)) {
+        const bool is_static = table->kind() == "static";
+        const std::string key = table->kind() == "global" ? std::string() : entity;
+        const auto row = is_static ? table->row_of(key) : table->row_as_of(key, s.time);
+        if (row) {
           ds.numeric_present_[i] = 1;
           for (std::size_t c = 0; c < table->columns().size(); ++c) {
-            raw[i * width + offset + c] = table->value(*row, c);
+            float v = table->value(*row, c);
+            if (std::isnan(v) && options.forward_fill && !is_static) {
+              v = table->last_observed(key, s.time, c);
+            }
+            raw[i * width + offset + c] = v;
+          }
+          for (std::size_t c = 0; c < table->categorical_columns().size(); ++c) {
+            raw_categories[i * category_width + category_offset + c] = table->category(*row, c);
           }
         }
         offset += table->columns().size();
+        category_offset += table->categorical_columns().size();
       }
     }
-    std::vector<float> train_rows;
-    train_rows.reserve(train.size() * width);
-    for (auto i : train) {
-      train_rows.insert(train_rows.end(), raw.begin() + static_cast<std::ptrdiff_t>(i * width),
-                        raw.begin() + static_cast<std::ptrdiff_t>((i + 1) * width));
+    if (width > 0) {
+      std::vector<float> train_rows;
+      train_rows.reserve(train.size() * width);
+      for (auto i : train) {
+        train_rows.insert(train_rows.end(), raw.begin() + static_cast<std::ptrdiff_t>(i * width),
+                          raw.begin() + static_cast<std::ptrdiff_t>((i + 1) * width));
+      }
+      ds.preprocessor_ = NumericPreprocessor(options.numeric);
+      ds.preprocessor_->fit(train_rows, width, names);
+      ds.numeric_width_ = static_cast<std::int64_t>(ds.preprocessor_->output_columns());
+      ds.numeric_values_ = ds.preprocessor_->transform(raw);
     }
-    ds.preprocessor_ = NumericPreprocessor(options.numeric);
-    ds.preprocessor_->fit(train_rows, width, names);
-    ds.numeric_width_ = static_cast<std::int64_t>(ds.preprocessor_->output_columns());
-    ds.numeric_values_ = ds.preprocessor_->transform(raw);
+    if (category_width > 0) {
+      std::vector<std::string> train_rows;
+      train_rows.reserve(train.size() * category_width);
+      for (auto i : train) {
+        train_rows.insert(train_rows.end(), raw_categories.begin() + static_cast<std::ptrdiff_t>(i * category_width),
+                          raw_categories.begin() + static_cast<std::ptrdiff_t>((i + 1) * category_width));
+      }
+      ds.categories_ = CategoryEncoder();
+      ds.categories_->fit(train_rows, category_width, category_names, options.category_min_frequency);
+      ds.category_width_ = static_cast<std::int64_t>(category_width);
+      ds.category_ids_ = ds.categories_->transform(raw_categories);
+    }
   }
 
   logger()->info("dataset: {} samples; modalities {}", n, fmt::join(options.modalities, ", "));
@@ -182,8 +247,11 @@ double MultimodalDataset::coverage(const std::string& modality) const {
   if (modality == "text") {
     return fraction(text_present_);
   }
-  if (modality == "numeric") {
+  if (modality == "numeric" || modality == "categorical") {
     return fraction(numeric_present_);
+  }
+  if (modality == "chart") {
+    return fraction(chart_present_);
   }
   return 0.0;
 }
@@ -237,9 +305,30 @@ Batch MultimodalDataset::collate(const std::vector<std::size_t>& indices) const 
     }
     batch.modalities["text"] = ModalityBatch{ids, mask, presence(&text_present_)};
   }
-  if (options_.uses("numeric")) {
-    batch.modalities["numeric"] =
-        ModalityBatch{gather_float(numeric_values_, numeric_width_, {b, numeric_width_}), torch::Tensor(), presence(&numeric_present_)};
+  if (options_.uses("numeric") && numeric_width_ > 0) {
+    batch.modalities["numeric"] = ModalityBatch{gather_float(numeric_values_, numeric_width_, {b, numeric_width_}),
+                                                torch::Tensor(), presence(&numeric_present_)};
+  }
+  if (options_.uses("numeric") && category_width_ > 0) {
+    torch::Tensor ids = torch::empty({b, category_width_}, torch::kInt64);
+    std::int64_t* dst = ids.data_ptr<std::int64_t>();
+    for (std::int64_t k = 0; k < b; ++k) {
+      std::copy_n(category_ids_.data() + indices[static_cast<std::size_t>(k)] * static_cast<std::size_t>(category_width_),
+                  category_width_, dst + k * category_width_);
+    }
+    batch.modalities["categorical"] = ModalityBatch{ids, torch::Tensor(), presence(&numeric_present_)};
+  }
+  if (options_.uses("chart")) {
+    const std::int64_t pixels = chart_height_ * chart_width_;
+    torch::Tensor images = torch::empty({b, 1, chart_height_, chart_width_}, torch::kFloat32);
+    float* dst = images.data_ptr<float>();
+    for (std::int64_t k = 0; k < b; ++k) {
+      const std::uint8_t* src = charts_.data() + indices[static_cast<std::size_t>(k)] * static_cast<std::size_t>(pixels);
+      for (std::int64_t p = 0; p < pixels; ++p) {
+        dst[k * pixels + p] = static_cast<float>(src[p]) / 255.0f;
+      }
+    }
+    batch.modalities["chart"] = ModalityBatch{images, torch::Tensor(), presence(&chart_present_)};
   }
   batch.target = torch::empty({b}, torch::kFloat32);
   batch.entity = torch::empty({b}, torch::kInt64);

@@ -252,6 +252,24 @@ std::optional<std::size_t> NumericTable::row_as_of(const std::string& entity, Ti
   return *(after - 1);
 }
 
+float NumericTable::last_observed(const std::string& entity, Timestamp t, std::size_t column) const {
+  const auto it = index_.find(entity);
+  if (it == index_.end()) {
+    return std::numeric_limits<float>::quiet_NaN();
+  }
+  const auto& rows = it->second;
+  auto position = std::upper_bound(rows.begin(), rows.end(), t,
+                                   [&](Timestamp time, std::size_t row) { return time < available_[row]; });
+  while (position != rows.begin()) {
+    --position;
+    const float v = value(*position, column);
+    if (!std::isnan(v)) {
+      return v;
+    }
+  }
+  return std::numeric_limits<float>::quiet_NaN();
+}
+
 std::optional<std::size_t> NumericTable::row_of(const std::string& entity) const {
   const auto it = index_.find(entity);
   if (it == index_.end() || it->second.empty()) {

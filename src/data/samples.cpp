@@ -1,5 +1,6 @@
 #include "finfuse/data/samples.h"
 
+#include "finfuse/core/check.h"
 #include "finfuse/core/logging.h"
 
 #include <fmt/format.h>
@@ -61,6 +62,23 @@ Json AssemblyOptions::to_json() const {
   return Json{{"decision", decision}, {"price_window", price_window}, {"include_decision_day", include_decision_day},
               {"start", start},       {"end", end},                   {"label", label.to_json()},
               {"market", market.to_json()}, {"text", text.to_json()}};
+}
+
+SampleSet static_samples(const NumericTable& table) {
+  FINFUSE_CHECK(table.kind() == "static", "static_samples needs a static table, got a ", table.kind(), " table");
+  FINFUSE_CHECK(table.has_label(), "static_samples needs a table with a label column");
+  SampleSet set;
+  set.timed = false;
+  set.entities.reserve(table.rows());
+  set.samples.reserve(table.rows());
+  for (std::size_t row = 0; row < table.rows(); ++row) {
+    set.entities.push_back(table.entity(row));
+    Sample sample;
+    sample.entity = static_cast<std::int32_t>(row);
+    sample.target = table.label(row);
+    set.samples.push_back(sample);
+  }
+  return set;
 }
 
 void check_no_lookahead(const Sample& sample, const std::string& entity, const PriceSeries& series,

@@ -1,6 +1,7 @@
 #include "finfuse/data/splits.h"
 
 #include "finfuse/core/check.h"
+#include "finfuse/core/logging.h"
 #include "finfuse/core/random.h"
 
 #include <fmt/format.h>
@@ -199,6 +200,35 @@ Split stratified_split(const std::vector<std::int64_t>& labels, double valid_fra
     std::sort(part->begin(), part->end());
   }
   return split;
+}
+
+namespace {
+
+void warn_if_timed(const SampleSet& set, const char* kind) {
+  if (set.timed) {
+    logger()->warn("{} split of samples that carry decision times: training will see the future of its test "
+                   "samples; use a chronological, walk-forward or purged K-fold split for time series",
+                   kind);
+  }
+}
+
+}  // namespace
+
+Split random_split(const SampleSet& set, double valid_fraction, double test_fraction, std::uint64_t seed) {
+  warn_if_timed(set, "random");
+  return random_split(set.samples.size(), valid_fraction, test_fraction, seed);
+}
+
+Split stratified_split(const SampleSet& set, double valid_fraction, double test_fraction, std::uint64_t seed) {
+  warn_if_timed(set, "stratified");
+  std::vector<std::int64_t> labels;
+  labels.reserve(set.samples.size());
+  for (const auto& s : set.samples) {
+    FINFUSE_CHECK(s.target >= 0 && s.target == static_cast<float>(static_cast<std::int64_t>(s.target)),
+                  "a stratified split needs class labels, got target ", s.target);
+    labels.push_back(static_cast<std::int64_t>(s.target));
+  }
+  return stratified_split(labels, valid_fraction, test_fraction, seed);
 }
 
 }  // namespace finfuse::data

@@ -258,3 +258,76 @@ TEST_F(DatasetTest, LoaderForwardsCollationErrors) {
 
 }  // namespace
 }  // namespace finfuse::data
+
+namespace finfuse::data {
+namespace {
+
+TEST_F(DatasetTest, ChartModalityAndForwardFill) {
+  // A second fundamentals table whose latest row lacks the value: forward fill takes the previous one.
+  std::ofstream(dir_ / "ratios.csv") << "symbol,date,pe\n"
+                                     << "A," << days_[0].to_string() << ",12\n"
+                                     << "A," << days_[2].to_string() << ",\n";
+  const NumericTable ratios = NumericTable::load_csv(dir_ / "ratios.csv", NumericTableOptions{});
+  DatasetOptions options;
+  options.modalities = {"chart", "numeric"};
+  options.chart.days = 5;
+  options.numeric.scale = "none";
+  DataSources sources_with_ratios{&prices_, nullptr, {{"ratios", &ratios}}};
+  const auto ds = MultimodalDataset::build(set_, sources_with_ratios, options, split_.train);
+  // Samples of A after day 3 see pe 12 carried forward from day 0.
+  std::size_t checked = 0;
+  for (std::size_t i = 0; i < ds.size(); ++i) {
+    if (ds.entities()[static_cast<std::size_t>(ds.sample(i).entity)] == "A" && ds.sample(i).day > days_[4]) {
+      EXPECT_FLOAT_EQ(ds.collate({i}).modalities.at("numeric").values[0][0].item<float>(), 12.0f);
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 0u);
+  const Batch batch = ds.collate({0, 10});
+  EXPECT_EQ(batch.modalities.at("chart").values.sizes(), (std::vector<std::int64_t>{2, 1, 32, 15}));
+  EXPECT_GT(batch.modalities.at("chart").values.max().item<float>(), 0.99f);
+  // The first samples (window 3 bars) lack the 5 bars a chart needs.
+  EXPECT_FALSE(batch.modalities.at("chart").present[0].item<bool>());
+  EXPECT_LT(ds.coverage("chart"), 1.0);
+  // Without forward fill every sample's as-of row is the one with the empty value: nothing to fit on.
+  options.forward_fill = false;
+  EXPECT_THROW(MultimodalDataset::build(set_, sources_with_ratios, options, split_.train), Error);
+}
+
+TEST_F(DatasetTest, StaticTableSamplesWithCategories) {
+  std::ofstream(dir_ / "credit.csv") << "id,limit,sex,education,defaulted\n"
+                                     << "1,20000,2,university,1\n2,120000,1,graduate,0\n3,90000,2,university,0\n"
+                                     << "4,50000,1,high school,1\n5,70000,2,other,0\n";
+  NumericTableOptions table_options;
+  table_options.kind = "static";
+  table_options.entity_column = "id";
+  table_options.categorical = {"sex", "education"};
+  table_options.label_column = "defaulted";
+  const NumericTable credit = NumericTable::load_csv(dir_ / "credit.csv", table_options);
+  const SampleSet set = static_samples(credit);
+  EXPECT_FALSE(set.timed);
+  ASSERT_EQ(set.samples.size(), 5u);
+  EXPECT_FLOAT_EQ(set.samples[3].target, 1.0f);
+  DatasetOptions options;
+  options.modalities = {"numeric"};
+  const std::vector<std::size_t> train = {0, 1, 2};
+  const auto ds = MultimodalDataset::build(set, DataSources{nullptr, nullptr, {{"credit", &credit}}}, options, train);
+  const Batch batch = ds.collate({0, 3, 4});
+  EXPECT_EQ(batch.modalities.at("numeric").values.sizes(), (std::vector<std::int64_t>{3, 1}));
+  const auto ids = batch.modalities.at("categorical").values;
+  EXPECT_EQ(ids.sizes(), (std::vector<std::int64_t>{3, 2}));
+  // Training saw education "graduate" and "university" only: "high school" and "other" are unknown (0).
+  EXPECT_EQ(ids[0][1].item<std::int64_t>(), 2);
+  EXPECT_EQ(ids[1][1].item<std::int64_t>(), 0);
+  EXPECT_EQ(ids[2][1].item<std::int64_t>(), 0);
+  EXPECT_EQ(ds.category_encoder()->cardinality(1), 3);
+  EXPECT_EQ(CategoryEncoder::from_json(Config(ds.category_encoder()->to_json())).to_json(),
+            ds.category_encoder()->to_json());
+  // Time-based modalities make no sense without decision times.
+  options.modalities = {"price"};
+  EXPECT_THROW(MultimodalDataset::build(set, DataSources{&prices_, nullptr, {}}, options, train), Error);
+  EXPECT_THROW(static_samples(table_), Error);
+}
+
+}  // namespace
+}  // namespace finfuse::data

@@ -5,6 +5,8 @@
 
 #include "finfuse/core/config.h"
 #include "finfuse/data/batch.h"
+#include "finfuse/data/category_encoder.h"
+#include "finfuse/data/chart_image.h"
 #include "finfuse/data/numeric_preprocessor.h"
 #include "finfuse/data/numeric_table.h"
 #include "finfuse/data/price_features.h"
@@ -24,20 +26,27 @@ namespace finfuse::data {
 struct DataSources {
   const PricePanel* prices = nullptr;
   const TextCorpus* texts = nullptr;
-  /// Named numeric tables ("entity" tables are joined by the sample's entity, "global" ones by date alone).
+  /// Named numeric tables: "entity" tables are joined as of the decision by the sample's entity, "global" ones as of
+  /// the decision alone, "static" ones by the sample's entity id.
   std::vector<std::pair<std::string, const NumericTable*>> tables;
 };
 
 struct DatasetOptions {
-  /// Modalities to build: any of "price", "text", "numeric".
+  /// Modalities to build: any of "price", "text", "numeric", "chart". With "numeric", the tables' categorical
+  /// columns form a further modality, "categorical" (ids, 0 = unknown).
   std::vector<std::string> modalities = {"price"};
   PriceWindowOptions price;
+  ChartOptions chart;
   TokenizerOptions tokenizer;
   /// "per_text": [max_texts, max_length] token ids per sample (newest text first), for hierarchical text encoders;
   /// "concat": the texts joined, newest first, into one sequence of max_length.
   std::string text_layout = "per_text";
   std::int64_t max_texts = 10;
   NumericPreprocessorOptions numeric;
+  /// A missing value in the as-of row takes the entity's latest earlier observation (past data only).
+  bool forward_fill = true;
+  /// Categories seen fewer times in training go to the unknown bucket.
+  std::int64_t category_min_frequency = 1;
 
   static DatasetOptions from_config(const Config& config);
   Json to_json() const;
@@ -62,6 +71,7 @@ class MultimodalDataset {
   /// The fitted text tokenizer and numeric preprocessing, when those modalities are used.
   const std::optional<Tokenizer>& tokenizer() const { return tokenizer_; }
   const std::optional<NumericPreprocessor>& numeric_preprocessor() const { return preprocessor_; }
+  const std::optional<CategoryEncoder>& category_encoder() const { return categories_; }
   /// Fraction of samples that have each modality.
   double coverage(const std::string& modality) const;
 
@@ -80,6 +90,13 @@ class MultimodalDataset {
   std::vector<std::uint8_t> numeric_present_;
   std::optional<Tokenizer> tokenizer_;
   std::optional<NumericPreprocessor> preprocessor_;
+  std::int64_t category_width_ = 0;
+  std::vector<std::int64_t> category_ids_;  // [N, C]
+  std::optional<CategoryEncoder> categories_;
+  std::int64_t chart_height_ = 0;
+  std::int64_t chart_width_ = 0;
+  std::vector<std::uint8_t> charts_;  // [N, H, W]
+  std::vector<std::uint8_t> chart_present_;
 };
 
 }  // namespace finfuse::data

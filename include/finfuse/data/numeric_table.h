@@ -59,6 +59,9 @@ class NumericTable {
 
   /// Row index of the latest row of `entity` available at or before `t` (as-of join), or nothing.
   std::optional<std::size_t> row_as_of(const std::string& entity, Timestamp t) const;
+  /// The latest observed (non-missing) value of `column` for `entity` available at or before `t`: the as-of row's
+  /// value, or, when that is missing, the entity's most recent earlier value (forward fill). NaN when there is none.
+  float last_observed(const std::string& entity, Timestamp t, std::size_t column) const;
   /// Row index of a static table's entity, or nothing.
   std::optional<std::size_t> row_of(const std::string& entity) const;
 

@@ -6,6 +6,7 @@
 #include "finfuse/core/config.h"
 #include "finfuse/data/labels.h"
 #include "finfuse/data/market_clock.h"
+#include "finfuse/data/numeric_table.h"
 #include "finfuse/data/price_panel.h"
 #include "finfuse/data/time.h"
 
@@ -90,11 +91,17 @@ struct SampleSet {
   /// Sorted by decision day, then entity.
   std::vector<Sample> samples;
   AssemblyReport report;
+  /// Whether samples carry decision times (false for rows of a static table).
+  bool timed = true;
 };
 
 /// Assembles every sample of every entity in `prices` whose decision day lies in [start, end], runs the lookahead
 /// guard on each (throws LookaheadError naming entity, day and the offending input), and computes labels.
 SampleSet assemble_samples(const PricePanel& prices, const AssemblyOptions& options);
+
+/// One sample per row of a static table (a credit application, say): the entity is the row's id, the target its
+/// label. Throws finfuse::Error when the table is not static or has no label column.
+SampleSet static_samples(const NumericTable& table);
 
 /// Checks one sample: every input instant <= decision time < label instant. Throws LookaheadError.
 void check_no_lookahead(const Sample& sample, const std::string& entity, const PriceSeries& series,

@@ -58,4 +58,9 @@ Split random_split(std::size_t n, double valid_fraction, double test_fraction, s
 Split stratified_split(const std::vector<std::int64_t>& labels, double valid_fraction, double test_fraction,
                        std::uint64_t seed);
 
+/// Random and stratified splits of a sample set (stratified by the targets, which must be class indices). Splitting
+/// samples that carry decision times at random mixes past and future: a warning says so.
+Split random_split(const SampleSet& set, double valid_fraction, double test_fraction, std::uint64_t seed);
+Split stratified_split(const SampleSet& set, double valid_fraction, double test_fraction, std::uint64_t seed);
+
 }  // namespace finfuse::data
