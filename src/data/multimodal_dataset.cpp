@@ -18,14 +18,13 @@ DatasetOptions DatasetOptions::from_config(const Config& config) {
   if (o.modalities.empty()) {
     config.fail_at("modalities", "name at least one of 'price', 'text', 'numeric', 'chart'");
   }
-  const Config modalities = config.child("modalities");
   for (std::size_t i = 0; i < o.modalities.size(); ++i) {
     const auto& m = o.modalities[i];
     if (m != "price" && m != "text" && m != "numeric" && m != "chart") {
-      modalities[i].fail(fmt::format("unknown modality '{}'; expected 'price', 'text', 'numeric' or 'chart'", m));
+      config.child("modalities")[i].fail(fmt::format("unknown modality '{}'; expected 'price', 'text', 'numeric' or 'chart'", m));
     }
     if (std::count(o.modalities.begin(), o.modalities.end(), m) > 1) {
-      modalities[i].fail(fmt::format("modality '{}' is listed twice", m));
+      config.child("modalities")[i].fail(fmt::format("modality '{}' is listed twice", m));
     }
   }
   o.price = PriceWindowOptions::from_config(config.section("price"));

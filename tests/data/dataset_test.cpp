@@ -154,6 +154,8 @@ TEST_F(DatasetTest, MissingSourcesAndOptions) {
   options.numeric.impute = "none";
   EXPECT_THROW(MultimodalDataset::build(set_, sources(), options, split_.train), Error);
   EXPECT_THROW(DatasetOptions::from_config(Config::parse(R"({"modalities": ["price", "audio"]})")), ConfigError);
+  EXPECT_THROW(DatasetOptions::from_config(Config::parse(R"({"modalities": ["price", "price"]})")), ConfigError);
+  EXPECT_EQ(DatasetOptions::from_config(Config()).modalities, std::vector<std::string>{"price"});
   EXPECT_EQ(DatasetOptions::from_config(Config(all_modalities().to_json())).to_json(), all_modalities().to_json());
 }
 

@@ -1,0 +1,92 @@
+// The data pipeline from one configuration: sources (prices, texts, numeric tables), point-in-time samples (or the
+// rows of a static table), a split, and the dataset fitted on the training part, with a summary of what was built.
+#pragma once
+
+#include "finfuse/core/config.h"
+#include "finfuse/data/multimodal_dataset.h"
+#include "finfuse/data/numeric_table.h"
+#include "finfuse/data/price_panel.h"
+#include "finfuse/data/samples.h"
+#include "finfuse/data/splits.h"
+#include "finfuse/data/text_corpus.h"
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace finfuse::data {
+
+struct SplitOptions {
+  /// "chronological", "walk_forward", "purged_kfold", "random" or "stratified".
+  std::string kind = "chronological";
+  /// chronological: boundaries "YYYY-MM-DD" (test_end optional).
+  std::string valid_start;
+  std::string test_start;
+  std::string test_end;
+  /// walk_forward and purged_kfold: which fold to use.
+  std::int64_t fold = 0;
+  WalkForwardOptions walk_forward;
+  std::int64_t folds = 5;
+  std::int64_t embargo_days = 0;
+  /// random and stratified.
+  double valid_fraction = 0.1;
+  double test_fraction = 0.2;
+  std::uint64_t seed = 42;
+
+  static SplitOptions from_config(const Config& config);
+  Json to_json() const;
+};
+
+struct TableSource {
+  std::string name;
+  std::filesystem::path path;
+  NumericTableOptions options;
+};
+
+struct DataConfig {
+  /// Resolved paths (relative paths in the configuration are relative to its file).
+  std::optional<std::filesystem::path> prices_path;
+  PriceCsvOptions prices;
+  std::optional<std::filesystem::path> texts_path;
+  TextJsonlOptions texts;
+  std::vector<TableSource> tables;
+  /// Empty: samples come from the price panel (point-in-time assembly). Otherwise the name of a static table whose
+  /// rows are the samples.
+  std::string samples_from_table;
+  AssemblyOptions assembly;
+  SplitOptions split;
+  DatasetOptions dataset;
+
+  /// Reads {"prices": {"path", ...}, "texts": {"path", ...}, "tables": {"<name>": {"path", ...}},
+  /// "samples_from_table", "assembly", "split", "dataset"}; `base_dir` anchors relative paths.
+  static DataConfig from_config(const Config& config, const std::filesystem::path& base_dir);
+  Json to_json() const;
+};
+
+class DataPipeline {
+ public:
+  /// Loads the sources, assembles the samples, splits them and builds the dataset (fitted on the training part).
+  static DataPipeline build(const DataConfig& config);
+
+  const DataConfig& config() const { return config_; }
+  const SampleSet& samples() const { return samples_; }
+  const Split& split() const { return split_; }
+  std::shared_ptr<const MultimodalDataset> dataset() const { return dataset_; }
+  const PricePanel* prices() const { return prices_.get(); }
+
+  /// Samples per split, label balance, date ranges, modality coverage and what the loads skipped.
+  Json summary() const;
+
+ private:
+  DataConfig config_;
+  std::shared_ptr<PricePanel> prices_;
+  std::shared_ptr<TextCorpus> texts_;
+  std::vector<std::shared_ptr<NumericTable>> tables_;
+  SampleSet samples_;
+  Split split_;
+  std::shared_ptr<const MultimodalDataset> dataset_;
+};
+
+}  // namespace finfuse::data

@@ -1,0 +1,263 @@
+#include "finfuse/data/pipeline.h"
+
+#include "finfuse/core/check.h"
+#include "finfuse/core/logging.h"
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <map>
+
+namespace finfuse::data {
+namespace {
+
+// "${VAR}/x.csv" -> the environment's VAR; relative results are anchored at `base_dir`.
+std::filesystem::path resolve_path(const Config& config, const std::string& key, const std::filesystem::path& base_dir) {
+  const std::string text = config.get<std::string>(key);
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text.compare(i, 2, "${") == 0) {
+      const auto close = text.find('}', i);
+      if (close == std::string::npos) {
+        config.fail_at(key, fmt::format("unterminated '${{' in \"{}\"", text));
+      }
+      const std::string name = text.substr(i + 2, close - i - 2);
+      const char* value = std::getenv(name.c_str());
+      if (value == nullptr || *value == '\0') {
+        config.fail_at(key, fmt::format("the path \"{}\" uses ${{{}}}, which is not set in the environment", text, name));
+      }
+      out += value;
+      i = close;
+    } else {
+      out += text[i];
+    }
+  }
+  std::filesystem::path path(out);
+  if (path.is_relative()) {
+    path = base_dir / path;
+  }
+  return path.lexically_normal();
+}
+
+std::optional<Date> date_or_empty(const Config& config, const std::string& key, bool required) {
+  const std::string text = config.get<std::string>(key, std::string());
+  if (text.empty()) {
+    if (required) {
+      config.fail_at(key, "required for a chronological split (a date \"YYYY-MM-DD\")");
+    }
+    return std::nullopt;
+  }
+  const auto date = parse_date(text);
+  if (!date) {
+    config.fail_at(key, fmt::format("expected a date \"YYYY-MM-DD\", got \"{}\"", text));
+  }
+  return date;
+}
+
+}  // namespace
+
+SplitOptions SplitOptions::from_config(const Config& config) {
+  SplitOptions o;
+  o.kind = config.get_choice("kind", o.kind, {"chronological", "walk_forward", "purged_kfold", "random", "stratified"});
+  const bool chronological = o.kind == "chronological";
+  const auto valid = date_or_empty(config, "valid_start", chronological);
+  const auto test = date_or_empty(config, "test_start", chronological);
+  const auto end = date_or_empty(config, "test_end", false);
+  if (valid && test && *test < *valid) {
+    config.fail_at("test_start", fmt::format("must not be before valid_start ({})", valid->to_string()));
+  }
+  if (test && end && !(*test < *end)) {
+    config.fail_at("test_end", fmt::format("must be after test_start ({})", test->to_string()));
+  }
+  o.valid_start = valid ? valid->to_string() : "";
+  o.test_start = test ? test->to_string() : "";
+  o.test_end = end ? end->to_string() : "";
+  o.fold = config.get<std::int64_t>("fold", o.fold, Range::non_negative());
+  o.walk_forward = WalkForwardOptions::from_config(config.section("walk_forward"));
+  o.folds = config.get<std::int64_t>("folds", o.folds, Range::at_least(2));
+  o.embargo_days = config.get<std::int64_t>("embargo_days", o.embargo_days, Range::non_negative());
+  o.valid_fraction = config.get<double>("valid_fraction", o.valid_fraction, Range::half_open(0, 1));
+  o.test_fraction = config.get<double>("test_fraction", o.test_fraction, Range::half_open(0, 1));
+  if (o.valid_fraction + o.test_fraction >= 1.0) {
+    config.fail_at("test_fraction", "valid_fraction + test_fraction must leave samples to train on");
+  }
+  o.seed = config.get<std::uint64_t>("seed", o.seed);
+  config.reject_unknown_keys();
+  return o;
+}
+
+Json SplitOptions::to_json() const {
+  return Json{{"kind", kind},
+              {"valid_start", valid_start},
+              {"test_start", test_start},
+              {"test_end", test_end},
+              {"fold", fold},
+              {"walk_forward", walk_forward.to_json()},
+              {"folds", folds},
+              {"embargo_days", embargo_days},
+              {"valid_fraction", valid_fraction},
+              {"test_fraction", test_fraction},
+              {"seed", seed}};
+}
+
+DataConfig DataConfig::from_config(const Config& config, const std::filesystem::path& base_dir) {
+  DataConfig c;
+  if (const auto prices = config.find_child("prices")) {
+    c.prices_path = resolve_path(*prices, "path", base_dir);
+    c.prices = PriceCsvOptions::from_config(*prices);
+  }
+  if (const auto texts = config.find_child("texts")) {
+    c.texts_path = resolve_path(*texts, "path", base_dir);
+    c.texts = TextJsonlOptions::from_config(*texts);
+  }
+  const Config tables = config.section("tables");
+  for (const auto& name : tables.keys()) {
+    const Config table = tables.child(name);
+    c.tables.push_back(TableSource{name, resolve_path(table, "path", base_dir), NumericTableOptions::from_config(table)});
+  }
+  c.samples_from_table = config.get<std::string>("samples_from_table", c.samples_from_table);
+  if (c.samples_from_table.empty() && !c.prices_path) {
+    config.fail_at("prices", "samples come from a price panel unless samples_from_table names a static table");
+  }
+  if (!c.samples_from_table.empty()) {
+    const auto it = std::find_if(c.tables.begin(), c.tables.end(),
+                                 [&](const TableSource& t) { return t.name == c.samples_from_table; });
+    if (it == c.tables.end() || it->options.kind != "static") {
+      config.fail_at("samples_from_table", fmt::format("'{}' is not a static table under /tables", c.samples_from_table));
+    }
+  }
+  c.assembly = AssemblyOptions::from_config(config.section("assembly"));
+  c.split = SplitOptions::from_config(config.section("split"));
+  c.dataset = DatasetOptions::from_config(config.section("dataset"));
+  config.reject_unknown_keys();
+  return c;
+}
+
+Json DataConfig::to_json() const {
+  Json out = Json::object();
+  if (prices_path) {
+    out["prices"] = prices.to_json();
+    out["prices"]["path"] = prices_path->string();
+  }
+  if (texts_path) {
+    out["texts"] = texts.to_json();
+    out["texts"]["path"] = texts_path->string();
+  }
+  out["tables"] = Json::object();
+  for (const auto& table : tables) {
+    out["tables"][table.name] = table.options.to_json();
+    out["tables"][table.name]["path"] = table.path.string();
+  }
+  out["samples_from_table"] = samples_from_table;
+  out["assembly"] = assembly.to_json();
+  out["split"] = split.to_json();
+  out["dataset"] = dataset.to_json();
+  return out;
+}
+
+DataPipeline DataPipeline::build(const DataConfig& config) {
+  DataPipeline p;
+  p.config_ = config;
+  if (config.prices_path) {
+    p.prices_ = std::make_shared<PricePanel>(PricePanel::load_csv(*config.prices_path, config.prices));
+  }
+  if (config.texts_path) {
+    p.texts_ = std::make_shared<TextCorpus>(TextCorpus::load_jsonl(*config.texts_path, config.texts));
+  }
+  DataSources sources;
+  sources.prices = p.prices_.get();
+  sources.texts = p.texts_.get();
+  const NumericTable* sample_table = nullptr;
+  for (const auto& table : config.tables) {
+    p.tables_.push_back(std::make_shared<NumericTable>(NumericTable::load_csv(table.path, table.options)));
+    sources.tables.emplace_back(table.name, p.tables_.back().get());
+    if (table.name == config.samples_from_table) {
+      sample_table = p.tables_.back().get();
+    }
+  }
+  p.samples_ = sample_table != nullptr ? static_samples(*sample_table) : assemble_samples(*p.prices_, config.assembly);
+  FINFUSE_CHECK(!p.samples_.samples.empty(), "the data configuration yields no samples");
+
+  const SplitOptions& s = config.split;
+  if (s.kind == "chronological") {
+    p.split_ = chronological_split(p.samples_.samples, *parse_date(s.valid_start), *parse_date(s.test_start),
+                                   s.test_end.empty() ? std::nullopt : parse_date(s.test_end));
+  } else if (s.kind == "walk_forward" || s.kind == "purged_kfold") {
+    const auto folds = s.kind == "walk_forward" ? walk_forward(p.samples_.samples, s.walk_forward)
+                                                : purged_kfold(p.samples_.samples, s.folds, s.embargo_days * 86400);
+    FINFUSE_CHECK(s.fold < static_cast<std::int64_t>(folds.size()), "split fold ", s.fold, " does not exist: the ",
+                  s.kind, " split has ", folds.size(), " fold(s)");
+    p.split_ = folds[static_cast<std::size_t>(s.fold)];
+  } else if (s.kind == "random") {
+    p.split_ = random_split(p.samples_, s.valid_fraction, s.test_fraction, s.seed);
+  } else {
+    p.split_ = stratified_split(p.samples_, s.valid_fraction, s.test_fraction, s.seed);
+  }
+  FINFUSE_CHECK(!p.split_.train.empty(), "the split leaves no training samples");
+  p.dataset_ = std::make_shared<const MultimodalDataset>(
+      MultimodalDataset::build(p.samples_, sources, config.dataset, p.split_.train));
+  return p;
+}
+
+Json DataPipeline::summary() const {
+  Json out;
+  out["samples"] = samples_.samples.size();
+  out["entities"] = samples_.entities.size();
+  out["assembly"] = {{"candidates", samples_.report.candidates},
+                     {"short_history", samples_.report.short_history},
+                     {"no_future", samples_.report.no_future},
+                     {"dead_zone", samples_.report.dead_zone}};
+  const bool classes = config_.samples_from_table.empty() ? config_.assembly.label.is_classification() : true;
+  const auto describe = [&](const std::vector<std::size_t>& part) {
+    Json j;
+    j["samples"] = part.size();
+    if (part.empty()) {
+      return j;
+    }
+    if (samples_.timed) {
+      Date first = samples_.samples[part.front()].day;
+      Date last = first;
+      for (auto i : part) {
+        first = std::min(first, samples_.samples[i].day);
+        last = std::max(last, samples_.samples[i].day);
+      }
+      j["first_day"] = first.to_string();
+      j["last_day"] = last.to_string();
+    }
+    if (classes) {
+      std::map<std::string, std::int64_t> counts;
+      for (auto i : part) {
+        ++counts[fmt::format("{}", samples_.samples[i].target)];
+      }
+      j["classes"] = counts;
+    } else {
+      double mean = 0;
+      for (auto i : part) {
+        mean += samples_.samples[i].target;
+      }
+      j["target_mean"] = mean / static_cast<double>(part.size());
+    }
+    return j;
+  };
+  out["splits"] = {{"train", describe(split_.train)}, {"valid", describe(split_.valid)}, {"test", describe(split_.test)}};
+  Json coverage = Json::object();
+  for (const auto& m : config_.dataset.modalities) {
+    coverage[m] = dataset_->coverage(m);
+  }
+  out["coverage"] = coverage;
+  Json sources = Json::object();
+  if (prices_) {
+    sources["prices"] = {{"rows", prices_->report().rows},
+                         {"missing_rows", prices_->report().missing_rows},
+                         {"bad_rows", prices_->report().bad_rows}};
+  }
+  if (texts_) {
+    sources["texts"] = {{"texts", texts_->report().texts},
+                        {"empty_texts", texts_->report().empty_texts},
+                        {"bad_records", texts_->report().bad_records}};
+  }
+  out["sources"] = sources;
+  return out;
+}
+
+}  // namespace finfuse::data
