@@ -12,6 +12,7 @@ packages=(
   libhowardhinnant-date-dev # calendar arithmetic and time zones
   tzdata              # the time-zone database that market sessions are computed with
   libstb-dev          # image decoding, resizing and PNG writing
+  libssl-dev          # SHA-256 digests (OpenSSL libcrypto)
   libgtest-dev libbenchmark-dev
 )
 

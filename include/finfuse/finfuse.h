@@ -6,6 +6,7 @@
 #include "finfuse/core/check.h"
 #include "finfuse/core/config.h"
 #include "finfuse/core/device.h"
+#include "finfuse/core/digest.h"
 #include "finfuse/core/error.h"
 #include "finfuse/core/logging.h"
 #include "finfuse/core/random.h"

@@ -1,11 +1,16 @@
 #include "finfuse/data/pipeline.h"
 
 #include "finfuse/core/check.h"
+#include "finfuse/core/digest.h"
 #include "finfuse/core/logging.h"
+#include "finfuse/version.h"
+
+#include "binary_io.h"
 
 #include <fmt/format.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <map>
 
 namespace finfuse::data {
@@ -155,7 +160,91 @@ Json DataConfig::to_json() const {
   return out;
 }
 
-DataPipeline DataPipeline::build(const DataConfig& config) {
+namespace {
+
+constexpr char kCacheMagic[8] = {'F', 'F', 'C', 'A', 'C', 'H', 'E', '1'};
+
+std::string read_all(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw IoError(path.string(), "cannot open for reading");
+  }
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+}  // namespace
+
+std::string DataPipeline::cache_key(const DataConfig& config) {
+  Sha256 hash;
+  hash.update(fmt::format("finfuse data cache {} format 1\n", version()));
+  hash.update(config.to_json().dump());
+  std::vector<std::filesystem::path> inputs;
+  if (config.prices_path) {
+    inputs.push_back(*config.prices_path);
+  }
+  if (config.texts_path) {
+    inputs.push_back(*config.texts_path);
+  }
+  for (const auto& table : config.tables) {
+    inputs.push_back(table.path);
+  }
+  for (const auto& path : inputs) {
+    hash.update(path.string() + "\n" + sha256_file(path) + "\n");
+  }
+  return hash.hex_digest();
+}
+
+DataPipeline DataPipeline::build(const DataConfig& config, const std::filesystem::path& cache_dir) {
+  std::filesystem::path cache_file;
+  std::string key;
+  if (!cache_dir.empty()) {
+    key = cache_key(config);
+    cache_file = cache_dir / fmt::format("dataset-{}.ffcache", key.substr(0, 24));
+    std::error_code ec;
+    if (std::filesystem::exists(cache_file, ec)) {
+      try {
+        const std::string bytes = read_all(cache_file);
+        const std::string source = cache_file.string();
+        if (bytes.size() < sizeof(kCacheMagic) + 8 || bytes.compare(0, sizeof(kCacheMagic), kCacheMagic, sizeof(kCacheMagic)) != 0) {
+          throw DataError(source, 0, "", "not a finfuse dataset cache");
+        }
+        detail::BinaryReader head(std::string_view(bytes).substr(sizeof(kCacheMagic)), source);
+        const Json header = Json::parse(head.str());
+        const std::size_t header_end = sizeof(kCacheMagic) + head.position();
+        const std::string_view payload = std::string_view(bytes).substr(header_end);
+        if (header.value("key", "") != key || header.value("payload_bytes", std::uint64_t{0}) != payload.size() ||
+            header.value("payload_sha256", "") != sha256_hex(payload)) {
+          throw DataError(source, 0, "", "the checksum does not match: the file is damaged or incomplete");
+        }
+        detail::BinaryReader r(payload, source);
+        DataPipeline p;
+        p.config_ = config;
+        p.samples_.entities = r.strings();
+        p.samples_.price_window = r.pod<std::int64_t>();
+        p.samples_.samples = r.vec<Sample>();
+        p.samples_.report = r.pod<AssemblyReport>();
+        p.samples_.timed = r.pod<bool>();
+        p.split_.train = r.vec<std::size_t>();
+        p.split_.valid = r.vec<std::size_t>();
+        p.split_.test = r.vec<std::size_t>();
+        p.sources_report_ = Json::parse(r.str());
+        p.dataset_ = std::make_shared<const MultimodalDataset>(MultimodalDataset::deserialize(r.str(), source));
+        for (const auto* part : {&p.split_.train, &p.split_.valid, &p.split_.test}) {
+          for (auto i : *part) {
+            if (i >= p.samples_.samples.size()) {
+              throw DataError(source, 0, "", "a split index is outside the samples");
+            }
+          }
+        }
+        p.from_cache_ = true;
+        logger()->info("data loaded from cache {}", source);
+        return p;
+      } catch (const std::exception& e) {
+        logger()->warn("ignoring the dataset cache {}: {}; rebuilding it", cache_file.string(), e.what());
+      }
+    }
+  }
+
   DataPipeline p;
   p.config_ = config;
   if (config.prices_path) {
@@ -196,6 +285,60 @@ DataPipeline DataPipeline::build(const DataConfig& config) {
   FINFUSE_CHECK(!p.split_.train.empty(), "the split leaves no training samples");
   p.dataset_ = std::make_shared<const MultimodalDataset>(
       MultimodalDataset::build(p.samples_, sources, config.dataset, p.split_.train));
+  if (p.prices_) {
+    p.sources_report_["prices"] = {{"rows", p.prices_->report().rows},
+                                   {"missing_rows", p.prices_->report().missing_rows},
+                                   {"bad_rows", p.prices_->report().bad_rows}};
+  }
+  if (p.texts_) {
+    p.sources_report_["texts"] = {{"texts", p.texts_->report().texts},
+                                  {"empty_texts", p.texts_->report().empty_texts},
+                                  {"bad_records", p.texts_->report().bad_records}};
+  }
+
+  if (!cache_file.empty()) {
+    detail::BinaryWriter w;
+    w.strings(p.samples_.entities);
+    w.pod(p.samples_.price_window);
+    w.vec(p.samples_.samples);
+    w.pod(p.samples_.report);
+    w.pod(p.samples_.timed);
+    w.vec(p.split_.train);
+    w.vec(p.split_.valid);
+    w.vec(p.split_.test);
+    w.str(p.sources_report_.dump());
+    w.str(p.dataset_->serialize());
+    const std::string payload = w.take();
+    const Json header = {{"format", 1},
+                         {"finfuse", version()},
+                         {"key", key},
+                         {"payload_bytes", payload.size()},
+                         {"payload_sha256", sha256_hex(payload)}};
+    detail::BinaryWriter head;
+    head.str(header.dump());
+    const std::string head_bytes = head.take();
+    std::error_code ec;
+    std::filesystem::create_directories(cache_dir, ec);
+    const std::filesystem::path tmp = cache_file.string() + ".tmp";
+    {
+      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+      out.write(kCacheMagic, sizeof(kCacheMagic));
+      out.write(head_bytes.data(), static_cast<std::streamsize>(head_bytes.size()));
+      out.write(payload.data(), static_cast<std::streamsize>(payload.size()));
+      out.flush();
+      if (!out) {
+        logger()->warn("cannot write the dataset cache {}; continuing without it", tmp.string());
+        std::filesystem::remove(tmp, ec);
+        return p;
+      }
+    }
+    std::filesystem::rename(tmp, cache_file, ec);
+    if (ec) {
+      logger()->warn("cannot move the dataset cache into place ({}); continuing without it", ec.message());
+    } else {
+      logger()->info("data cached in {} ({:.1f} MB)", cache_file.string(), static_cast<double>(payload.size()) / 1e6);
+    }
+  }
   return p;
 }
 
@@ -245,18 +388,7 @@ Json DataPipeline::summary() const {
     coverage[m] = dataset_->coverage(m);
   }
   out["coverage"] = coverage;
-  Json sources = Json::object();
-  if (prices_) {
-    sources["prices"] = {{"rows", prices_->report().rows},
-                         {"missing_rows", prices_->report().missing_rows},
-                         {"bad_rows", prices_->report().bad_rows}};
-  }
-  if (texts_) {
-    sources["texts"] = {{"texts", texts_->report().texts},
-                        {"empty_texts", texts_->report().empty_texts},
-                        {"bad_records", texts_->report().bad_records}};
-  }
-  out["sources"] = sources;
+  out["sources"] = sources_report_;
   return out;
 }
 

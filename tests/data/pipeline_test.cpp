@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 
 namespace finfuse::data {
 namespace {
@@ -89,6 +91,90 @@ TEST(DataPipelineRealData, CreditTableStratified) {
   const Batch batch = pipeline.dataset()->collate({0, 1});
   EXPECT_EQ(batch.modalities.at("numeric").values.size(1), 20);
   EXPECT_EQ(batch.modalities.at("categorical").values.size(1), 3);
+}
+
+}  // namespace
+}  // namespace finfuse::data
+
+namespace finfuse::data {
+namespace {
+
+class PipelineCacheTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / "finfuse_pipeline_cache_test";
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    std::ofstream prices(dir_ / "prices.csv");
+    prices << "symbol,date,open,high,low,close,adj_close,volume\n";
+    Date day = Date::from_ymd(2015, 1, 5);
+    for (int i = 0; i < 40; ++i, day = day + 1) {
+      for (const char* symbol : {"A", "B"}) {
+        const double p = 100 + (i % 5) * (symbol[0] == 'A' ? 1.0 : -0.7) + i * 0.1;
+        prices << symbol << ',' << day.to_string() << ',' << p << ',' << p + 1 << ',' << p - 1 << ',' << p << ','
+               << p << ",1000\n";
+      }
+    }
+    prices.close();
+    config_ = DataConfig::from_config(Config::parse(R"({
+      "prices": {"path": "prices.csv"},
+      "assembly": {"price_window": 3, "label": {"kind": "return"}},
+      "split": {"valid_start": "2015-01-30", "test_start": "2015-02-05"},
+      "dataset": {"modalities": ["price", "chart"], "chart": {"days": 5}}
+    })"), dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::filesystem::path cache_file() const {
+    for (const auto& entry : std::filesystem::directory_iterator(dir_ / "cache")) {
+      return entry.path();
+    }
+    return {};
+  }
+
+  std::filesystem::path dir_;
+  DataConfig config_;
+};
+
+TEST_F(PipelineCacheTest, SecondBuildLoadsTheSameData) {
+  const DataPipeline first = DataPipeline::build(config_, dir_ / "cache");
+  EXPECT_FALSE(first.from_cache());
+  ASSERT_FALSE(cache_file().empty());
+  const DataPipeline second = DataPipeline::build(config_, dir_ / "cache");
+  EXPECT_TRUE(second.from_cache());
+  EXPECT_EQ(second.summary(), first.summary());
+  EXPECT_EQ(second.split().test, first.split().test);
+  const std::vector<std::size_t> some = {0, 3, 7};
+  const Batch a = first.dataset()->collate(some);
+  const Batch b = second.dataset()->collate(some);
+  EXPECT_TRUE(torch::equal(a.modalities.at("price").values, b.modalities.at("price").values));
+  EXPECT_TRUE(torch::equal(a.modalities.at("chart").values, b.modalities.at("chart").values));
+  EXPECT_TRUE(torch::equal(a.target, b.target));
+}
+
+TEST_F(PipelineCacheTest, ChangedInputsOrDamageMeanARebuild) {
+  DataPipeline::build(config_, dir_ / "cache");
+  const std::string key = DataPipeline::cache_key(config_);
+  // A flipped byte in the payload: detected by the checksum, reported, rebuilt.
+  {
+    std::fstream file(cache_file(), std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(-10, std::ios::end);
+    file.put('\x7f');
+  }
+  EXPECT_FALSE(DataPipeline::build(config_, dir_ / "cache").from_cache());
+  EXPECT_TRUE(DataPipeline::build(config_, dir_ / "cache").from_cache());
+  // A truncated file: the same.
+  std::filesystem::resize_file(cache_file(), 100);
+  EXPECT_FALSE(DataPipeline::build(config_, dir_ / "cache").from_cache());
+  // A changed input file changes the key.
+  std::ofstream(dir_ / "prices.csv", std::ios::app) << "C,2015-01-05,1,1,1,1,1,1\n";
+  EXPECT_NE(DataPipeline::cache_key(config_), key);
+  EXPECT_FALSE(DataPipeline::build(config_, dir_ / "cache").from_cache());
+}
+
+TEST(MultimodalDatasetBytes, TruncationIsADataError) {
+  EXPECT_THROW(MultimodalDataset::deserialize("", "x.ffcache"), Error);
+  EXPECT_THROW(MultimodalDataset::deserialize(std::string(64, '\xff'), "x.ffcache"), DataError);
 }
 
 }  // namespace

@@ -75,6 +75,11 @@ class MultimodalDataset {
   /// Fraction of samples that have each modality.
   double coverage(const std::string& modality) const;
 
+  /// Every built input and fitted state as bytes, and back (for the on-disk cache). deserialize() throws a
+  /// DataError naming `source` for truncated or inconsistent bytes.
+  std::string serialize() const;
+  static MultimodalDataset deserialize(std::string_view bytes, const std::string& source);
+
  private:
   DatasetOptions options_;
   std::vector<std::string> entities_;

@@ -68,7 +68,10 @@ struct DataConfig {
 class DataPipeline {
  public:
   /// Loads the sources, assembles the samples, splits them and builds the dataset (fitted on the training part).
-  static DataPipeline build(const DataConfig& config);
+  /// With a `cache_dir`, the result is stored there under a key made of the resolved configuration and the SHA-256
+  /// of every input file, with a checksum; a later build with the same key loads it instead. A damaged cache file is
+  /// reported and rebuilt, never trusted.
+  static DataPipeline build(const DataConfig& config, const std::filesystem::path& cache_dir = {});
 
   const DataConfig& config() const { return config_; }
   const SampleSet& samples() const { return samples_; }
@@ -78,6 +81,11 @@ class DataPipeline {
 
   /// Samples per split, label balance, date ranges, modality coverage and what the loads skipped.
   Json summary() const;
+  /// Whether this pipeline was loaded from the cache.
+  bool from_cache() const { return from_cache_; }
+
+  /// The cache key of a configuration: SHA-256 over the resolved configuration and the input files' contents.
+  static std::string cache_key(const DataConfig& config);
 
  private:
   DataConfig config_;
@@ -87,6 +95,8 @@ class DataPipeline {
   SampleSet samples_;
   Split split_;
   std::shared_ptr<const MultimodalDataset> dataset_;
+  Json sources_report_ = Json::object();
+  bool from_cache_ = false;
 };
 
 }  // namespace finfuse::data

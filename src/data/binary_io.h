@@ -1,0 +1,109 @@
+// Length-prefixed binary encoding of plain values, vectors and strings for finfuse's own cache files. Internal.
+#pragma once
+
+#include "finfuse/core/error.h"
+
+#include <fmt/format.h>
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+namespace finfuse::data::detail {
+
+class BinaryWriter {
+ public:
+  template <typename T>
+  void pod(const T& value) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    bytes_.append(reinterpret_cast<const char*>(&value), sizeof(T));
+  }
+  template <typename T>
+  void vec(const std::vector<T>& values) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    pod<std::uint64_t>(values.size());
+    bytes_.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T));
+  }
+  void str(std::string_view text) {
+    pod<std::uint64_t>(text.size());
+    bytes_.append(text.data(), text.size());
+  }
+  void strings(const std::vector<std::string>& values) {
+    pod<std::uint64_t>(values.size());
+    for (const auto& v : values) {
+      str(v);
+    }
+  }
+  std::string take() { return std::move(bytes_); }
+
+ private:
+  std::string bytes_;
+};
+
+/// Reads what BinaryWriter wrote; every length is checked against the bytes left, so a truncated or corrupted
+/// input is a DataError, never an overrun or a huge allocation.
+class BinaryReader {
+ public:
+  BinaryReader(std::string_view bytes, std::string source) : bytes_(bytes), source_(std::move(source)) {}
+
+  template <typename T>
+  T pod() {
+    static_assert(std::is_trivially_copyable_v<T>);
+    need(sizeof(T));
+    T value;
+    std::memcpy(&value, bytes_.data() + position_, sizeof(T));
+    position_ += sizeof(T);
+    return value;
+  }
+  template <typename T>
+  std::vector<T> vec() {
+    const auto count = pod<std::uint64_t>();
+    if (count > (bytes_.size() - position_) / sizeof(T)) {
+      fail(fmt::format("a list of {} values does not fit in the {} bytes left", count, bytes_.size() - position_));
+    }
+    std::vector<T> values(static_cast<std::size_t>(count));
+    std::memcpy(values.data(), bytes_.data() + position_, values.size() * sizeof(T));
+    position_ += values.size() * sizeof(T);
+    return values;
+  }
+  std::string str() {
+    const auto size = pod<std::uint64_t>();
+    need(size);
+    std::string text(bytes_.substr(position_, static_cast<std::size_t>(size)));
+    position_ += static_cast<std::size_t>(size);
+    return text;
+  }
+  std::vector<std::string> strings() {
+    const auto count = pod<std::uint64_t>();
+    if (count > bytes_.size() - position_) {
+      fail(fmt::format("a list of {} strings does not fit in the {} bytes left", count, bytes_.size() - position_));
+    }
+    std::vector<std::string> values;
+    values.reserve(static_cast<std::size_t>(count));
+    for (std::uint64_t i = 0; i < count; ++i) {
+      values.push_back(str());
+    }
+    return values;
+  }
+  bool done() const { return position_ == bytes_.size(); }
+  std::size_t position() const { return position_; }
+
+ private:
+  void need(std::uint64_t size) {
+    if (size > bytes_.size() - position_) {
+      fail(fmt::format("needs {} more bytes at offset {}, {} left", size, position_, bytes_.size() - position_));
+    }
+  }
+  [[noreturn]] void fail(const std::string& reason) {
+    throw DataError(source_, 0, "", "truncated or corrupted data: " + reason);
+  }
+
+  std::string_view bytes_;
+  std::string source_;
+  std::size_t position_ = 0;
+};
+
+}  // namespace finfuse::data::detail
