@@ -6,6 +6,7 @@
 // DATA_DIR defaults to $FINFUSE_DATA_DIR or ../shared/data next to the source tree.
 #include <finfuse/core/logging.h>
 #include <finfuse/data/multimodal_dataset.h>
+#include <finfuse/data/pipeline.h>
 #include <finfuse/data/sampler.h>
 #include <finfuse/data/splits.h>
 
@@ -100,6 +101,29 @@ int main(int argc, char** argv) {
       (void)collated;
     }
     timings["collate one epoch (batch 64)"].push_back(seconds_since(start));
+
+    // The same pipeline from its configuration, with the on-disk cache: a first build writes it, a second loads it.
+    const auto cache = std::filesystem::temp_directory_path() / "finfuse_bench_data_cache";
+    std::filesystem::remove_all(cache);
+    const auto config = fd::DataConfig::from_config(
+        finfuse::Config(finfuse::Json{
+            {"prices", {{"path", (stocknet / "prices.csv").string()}}},
+            {"texts", {{"path", (stocknet / "tweets.jsonl").string()}, {"layout", "nested"}}},
+            {"assembly", assembly.to_json()},
+            {"split", {{"valid_start", "2015-08-01"}, {"test_start", "2015-10-01"}, {"test_end", "2016-01-01"}}},
+            {"dataset", options.to_json()}}),
+        ".");
+    start = Clock::now();
+    fd::DataPipeline::build(config, cache);
+    timings["pipeline, first run (builds and writes the cache)"].push_back(seconds_since(start));
+    start = Clock::now();
+    const auto cached = fd::DataPipeline::build(config, cache);
+    timings["pipeline, second run (loads the cache)"].push_back(seconds_since(start));
+    if (!cached.from_cache()) {
+      std::fprintf(stderr, "the second run did not use the cache\n");
+      return 1;
+    }
+    std::filesystem::remove_all(cache);
   }
 
   double total = 0;
@@ -114,6 +138,9 @@ int main(int argc, char** argv) {
   const double epoch = median(timings["collate one epoch (batch 64)"]);
   std::printf("| collate one epoch (batch 64, %zu batches) | %.3f s (%.2f ms per batch) |\n", batches, epoch,
               1000.0 * epoch / static_cast<double>(batches));
+  for (const auto* step : {"pipeline, first run (builds and writes the cache)", "pipeline, second run (loads the cache)"}) {
+    std::printf("| %s | %.3f s |\n", step, median(timings[step]));
+  }
   std::printf("\n%zu samples\n", samples);
   return 0;
 }
