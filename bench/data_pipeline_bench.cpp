@@ -62,6 +62,7 @@ int main(int argc, char** argv) {
   std::map<std::string, std::vector<double>> timings;
   std::size_t samples = 0;
   std::size_t batches = 0;
+  std::uintmax_t cache_bytes = 0;
   for (int r = 0; r < repeat; ++r) {
     auto start = Clock::now();
     const fd::PricePanel prices = fd::PricePanel::load_csv(stocknet / "prices.csv");
@@ -123,6 +124,9 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "the second run did not use the cache\n");
       return 1;
     }
+    for (const auto& entry : std::filesystem::directory_iterator(cache)) {
+      cache_bytes = entry.file_size();
+    }
     std::filesystem::remove_all(cache);
   }
 
@@ -141,6 +145,6 @@ int main(int argc, char** argv) {
   for (const auto* step : {"pipeline, first run (builds and writes the cache)", "pipeline, second run (loads the cache)"}) {
     std::printf("| %s | %.3f s |\n", step, median(timings[step]));
   }
-  std::printf("\n%zu samples\n", samples);
+  std::printf("\n%zu samples; cache file %.1f MB\n", samples, static_cast<double>(cache_bytes) / 1e6);
   return 0;
 }
