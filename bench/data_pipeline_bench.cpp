@@ -3,7 +3,8 @@
 //
 //   finfuse_bench_data [DATA_DIR] [--repeat N]
 //
-// DATA_DIR defaults to $FINFUSE_DATA_DIR or ../shared/data next to the source tree.
+// DATA_DIR defaults to $FINFUSE_DATA_DIR or ../shared/data next to the source tree. FINFUSE_BENCH_TOKENIZER=wordpiece
+// times a learnt 8,000-piece WordPiece vocabulary instead of the word vocabulary.
 #include <finfuse/core/logging.h>
 #include <finfuse/data/multimodal_dataset.h>
 #include <finfuse/data/pipeline.h>
@@ -90,6 +91,10 @@ int main(int argc, char** argv) {
     options.modalities = {"price", "text"};
     options.max_texts = 10;
     options.tokenizer.max_length = 32;
+    if (const char* kind = std::getenv("FINFUSE_BENCH_TOKENIZER")) {
+      options.tokenizer.kind = kind;
+      options.tokenizer.max_vocab = 8000;
+    }
     const auto dataset = fd::MultimodalDataset::build(set, fd::DataSources{&prices, &tweets, {}}, options, split.train);
     timings["build dataset (windows, vocabulary, tokens)"].push_back(seconds_since(start));
 

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <set>
 
 namespace finfuse::data {
 namespace {
@@ -47,9 +48,6 @@ TokenizerOptions TokenizerOptions::from_config(const Config& config) {
   o.min_frequency = config.get<std::int64_t>("min_frequency", o.min_frequency, Range::positive());
   o.max_vocab = config.get<std::int64_t>("max_vocab", o.max_vocab, Range::at_least(5));
   o.vocab_file = config.get<std::string>("vocab_file", o.vocab_file);
-  if (o.kind == "wordpiece" && o.vocab_file.empty()) {
-    config.fail_at("vocab_file", "a WordPiece tokenizer needs a vocab.txt");
-  }
   o.max_length = config.get<std::int64_t>("max_length", o.max_length, Range::closed(1, 1 << 20));
   o.add_special_tokens = config.get<bool>("add_special_tokens", o.add_special_tokens);
   if (o.add_special_tokens && o.max_length < 3) {
@@ -159,8 +157,157 @@ Tokenizer Tokenizer::load_wordpiece(const TokenizerOptions& options) {
   return tokenizer;
 }
 
+namespace {
+
+// A word as a sequence of symbols during WordPiece training ("##" marks symbols that continue a word).
+struct TrainingWord {
+  std::vector<std::string> symbols;
+  std::int64_t count = 0;
+};
+
+using SymbolPair = std::pair<std::string, std::string>;
+
+struct PairHash {
+  std::size_t operator()(const SymbolPair& p) const {
+    return std::hash<std::string>()(p.first) * 1000003u ^ std::hash<std::string>()(p.second);
+  }
+};
+
+// The merged symbol of a pair: "un" + "##aff" -> "unaff", "##aff" + "##able" -> "##affable".
+std::string merged(const SymbolPair& pair) { return pair.first + pair.second.substr(2); }
+
+}  // namespace
+
+Tokenizer Tokenizer::build_wordpiece(const TokenizerOptions& options, const std::vector<std::string>& training_texts) {
+  Tokenizer tokenizer;
+  tokenizer.options_ = options;
+  tokenizer.options_.kind = "wordpiece";
+  tokenizer.options_.vocab_file.clear();
+
+  // Word frequencies of the training texts, as this tokenizer splits them.
+  std::unordered_map<std::string, std::int64_t> counts;
+  for (const auto& text : training_texts) {
+    for (auto& word : tokenizer.pre_tokenize(text)) {
+      ++counts[std::move(word)];
+    }
+  }
+  FINFUSE_CHECK(!counts.empty(), "cannot learn a WordPiece vocabulary without training texts");
+  std::vector<std::pair<std::string, std::int64_t>> sorted_words(counts.begin(), counts.end());
+  std::sort(sorted_words.begin(), sorted_words.end());
+
+  // Start from characters (word-initial ones plain, the others with "##"), then merge the most frequent adjacent
+  // pair until the vocabulary is full: byte-pair encoding with BERT's continuation marks, as WordPiece
+  // vocabularies are commonly learnt. Words rarer than min_frequency contribute characters only.
+  tokenizer.tokens_ = {kPad, kUnk, kCls, kSep, "[MASK]"};
+  std::set<std::string> vocabulary(tokenizer.tokens_.begin(), tokenizer.tokens_.end());
+  const auto add = [&](const std::string& token) {
+    if (vocabulary.insert(token).second) {
+      tokenizer.tokens_.push_back(token);
+    }
+  };
+  std::vector<TrainingWord> words;
+  for (const auto& [word, count] : sorted_words) {
+    const auto offsets = code_point_offsets(word);
+    if (offsets.size() - 1 > kMaxWordPieceChars) {
+      continue;
+    }
+    TrainingWord w;
+    w.count = count;
+    for (std::size_t k = 0; k + 1 < offsets.size(); ++k) {
+      w.symbols.push_back((k > 0 ? "##" : "") + word.substr(offsets[k], offsets[k + 1] - offsets[k]));
+    }
+    for (const auto& symbol : w.symbols) {
+      add(symbol);
+      // Every character may also start or continue a word, so unseen words of the training alphabet stay coverable.
+      add(symbol.rfind("##", 0) == 0 ? symbol.substr(2) : "##" + symbol);
+    }
+    if (count >= options.min_frequency && w.symbols.size() > 1) {
+      words.push_back(std::move(w));
+    }
+  }
+
+  // Pair counts and, per pair, the words that contain it; updated incrementally after each merge.
+  std::unordered_map<SymbolPair, std::int64_t, PairHash> pair_counts;
+  std::unordered_map<SymbolPair, std::set<std::size_t>, PairHash> where;
+  const auto count_word = [&](std::size_t index, std::int64_t sign) {
+    const auto& w = words[index];
+    for (std::size_t k = 0; k + 1 < w.symbols.size(); ++k) {
+      const SymbolPair pair{w.symbols[k], w.symbols[k + 1]};
+      pair_counts[pair] += sign * w.count;
+      if (sign > 0) {
+        where[pair].insert(index);
+      }
+    }
+  };
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    count_word(i, +1);
+  }
+  while (static_cast<std::int64_t>(tokenizer.tokens_.size()) < options.max_vocab) {
+    // The most frequent pair; ties go to the lexicographically smallest, so training is deterministic.
+    const SymbolPair* best = nullptr;
+    std::int64_t best_count = 0;
+    for (const auto& [pair, count] : pair_counts) {
+      if (count > best_count || (count == best_count && count > 0 && best != nullptr && pair < *best)) {
+        best = &pair;
+        best_count = count;
+      }
+    }
+    if (best == nullptr || best_count < options.min_frequency) {
+      break;
+    }
+    const SymbolPair pair = *best;
+    const std::string symbol = merged(pair);
+    const std::set<std::size_t> affected = where[pair];
+    for (const auto index : affected) {
+      count_word(index, -1);
+      auto& symbols = words[index].symbols;
+      std::vector<std::string> next;
+      next.reserve(symbols.size());
+      for (std::size_t k = 0; k < symbols.size(); ++k) {
+        if (k + 1 < symbols.size() && symbols[k] == pair.first && symbols[k + 1] == pair.second) {
+          next.push_back(symbol);
+          ++k;
+        } else {
+          next.push_back(symbols[k]);
+        }
+      }
+      symbols = std::move(next);
+      count_word(index, +1);
+    }
+    pair_counts.erase(pair);
+    where.erase(pair);
+    add(symbol);
+  }
+  tokenizer.index_vocabulary("learnt WordPiece vocabulary");
+  logger()->info("WordPiece vocabulary: {} pieces learnt from {} distinct words of {} training text(s)",
+                 tokenizer.tokens_.size(), counts.size(), training_texts.size());
+  return tokenizer;
+}
+
 Tokenizer Tokenizer::create(const TokenizerOptions& options, const std::vector<std::string>& training_texts) {
-  return options.kind == "wordpiece" ? load_wordpiece(options) : build_word(options, training_texts);
+  if (options.kind == "wordpiece") {
+    return options.vocab_file.empty() ? build_wordpiece(options, training_texts) : load_wordpiece(options);
+  }
+  return build_word(options, training_texts);
+}
+
+void Tokenizer::save_vocab(const std::filesystem::path& path) const {
+  const std::filesystem::path tmp = path.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    for (const auto& token : tokens_) {
+      out << token << '\n';
+    }
+    out.flush();
+    if (!out) {
+      throw IoError(tmp.string(), "cannot write the vocabulary");
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    throw IoError(path.string(), "cannot move the vocabulary into place: " + ec.message());
+  }
 }
 
 void Tokenizer::index_vocabulary(const std::string& where) {

@@ -99,7 +99,41 @@ TEST_F(WordPieceTest, BadVocabularies) {
   EXPECT_THROW(Tokenizer::load_wordpiece(o), DataError);
   o.vocab_file = (dir_ / "absent.txt").string();
   EXPECT_THROW(Tokenizer::load_wordpiece(o), IoError);
-  EXPECT_THROW(TokenizerOptions::from_config(Config::parse(R"({"kind": "wordpiece"})")), ConfigError);
+  EXPECT_THROW(TokenizerOptions::from_config(Config::parse(R"({"kind": "wordpeice"})")), ConfigError);
+}
+
+TEST_F(WordPieceTest, VocabularyLearntFromTrainingTexts) {
+  std::vector<std::string> texts;
+  for (int i = 0; i < 50; ++i) {
+    texts.push_back("Shares rallied as the rally lifted rallying stocks; stockholders sold shares.");
+    texts.push_back("Earnings fell and the stock fell sharply, falling 5%.");
+  }
+  TokenizerOptions options;
+  options.kind = "wordpiece";
+  options.max_vocab = 120;
+  const Tokenizer learnt = Tokenizer::build_wordpiece(options, texts);
+  EXPECT_LE(learnt.vocab_size(), 200);
+  EXPECT_EQ(learnt.id_of("[CLS]"), 2);
+  // Every word of the training texts is covered by pieces: no [UNK].
+  for (const auto id : learnt.encode(texts[0] + " " + texts[1])) {
+    EXPECT_NE(id, learnt.unk_id());
+  }
+  // An unseen word made of seen characters splits into pieces; continuation pieces carry "##".
+  const auto pieces = learnt.decode(learnt.encode("rallyholders"));
+  ASSERT_GE(pieces.size(), 2u);
+  for (std::size_t k = 1; k < pieces.size(); ++k) {
+    EXPECT_EQ(pieces[k].rfind("##", 0), 0u) << pieces[k];
+  }
+  // A character never seen in training is unknown.
+  EXPECT_EQ(learnt.decode(learnt.encode("zebra")), (Words{"[UNK]"}));
+  // Saved as a vocab.txt, the vocabulary loads back into the same tokenizer.
+  learnt.save_vocab(dir_ / "learnt.txt");
+  auto reload = options;
+  reload.vocab_file = (dir_ / "learnt.txt").string();
+  const Tokenizer loaded = Tokenizer::load_wordpiece(reload);
+  EXPECT_EQ(loaded.encode(texts[1]), learnt.encode(texts[1]));
+  EXPECT_EQ(Tokenizer::create(reload, {}).vocab_size(), learnt.vocab_size());
+  EXPECT_THROW(Tokenizer::build_wordpiece(options, {}), Error);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 // Text to token ids: a word-level tokenizer whose vocabulary is built on the training split (minimum frequency,
-// maximum size), and BERT's WordPiece tokenizer reading a standard vocab.txt. Both normalise text the same way
+// maximum size), and BERT's WordPiece tokenizer reading a standard vocab.txt or learning one from the training texts
+// by byte-pair merges with BERT's "##" continuation marks. Both normalise text the same way
 // (optional lower-casing, punctuation split off), truncate and pad to a fixed length with an attention mask, and
 // save to and load from JSON.
 #pragma once
@@ -25,7 +26,8 @@ struct TokenizerOptions {
   /// Word vocabularies: keep tokens seen at least this often in the training texts, at most max_vocab of them.
   std::int64_t min_frequency = 2;
   std::int64_t max_vocab = 30000;
-  /// WordPiece: path of a vocab.txt (one token per line, [PAD] [UNK] [CLS] [SEP] among them).
+  /// WordPiece: path of a vocab.txt (one token per line, [PAD] [UNK] [CLS] [SEP] among them); empty learns a
+  /// vocabulary of up to max_vocab pieces from the training texts.
   std::string vocab_file;
   /// Tokens per text after truncation (including [CLS] and [SEP] when add_special_tokens).
   std::int64_t max_length = 64;
@@ -50,7 +52,10 @@ class Tokenizer {
   static Tokenizer build_word(const TokenizerOptions& options, const std::vector<std::string>& training_texts);
   /// A WordPiece tokenizer reading options.vocab_file. IoError / DataError (file, line) for a missing or bad vocabulary.
   static Tokenizer load_wordpiece(const TokenizerOptions& options);
-  /// Either of the above, by options.kind (word tokenizers need the training texts).
+  /// A WordPiece tokenizer whose vocabulary (up to max_vocab tokens) is learnt from `training_texts`: characters
+  /// first, then the most frequent adjacent pieces of words seen at least min_frequency times are merged.
+  static Tokenizer build_wordpiece(const TokenizerOptions& options, const std::vector<std::string>& training_texts);
+  /// One of the above, by options.kind and vocab_file (built tokenizers need the training texts).
   static Tokenizer create(const TokenizerOptions& options, const std::vector<std::string>& training_texts);
 
   /// Lower-casing and splitting on white space and punctuation, as both kinds do before looking tokens up.
@@ -67,6 +72,9 @@ class Tokenizer {
   std::int64_t unk_id() const { return unk_id_; }
   std::int64_t id_of(const std::string& token) const;
   const TokenizerOptions& options() const { return options_; }
+
+  /// Writes the vocabulary as a BERT vocab.txt (one token per line, by id), atomically.
+  void save_vocab(const std::filesystem::path& path) const;
 
   /// Options and vocabulary.
   Json to_json() const;
