@@ -14,6 +14,26 @@
 
 namespace finfuse::data {
 
+ImageOptions ImageOptions::from_config(const Config& config) {
+  ImageOptions o;
+  o.table = config.get<std::string>("table", o.table);
+  o.column = config.get<std::string>("column", o.column);
+  o.channels = config.get<std::int64_t>("channels", o.channels);
+  if (o.channels != 1 && o.channels != 3) {
+    config.fail_at("channels", fmt::format("must be 1 or 3, got {}", o.channels));
+  }
+  o.height = config.get<std::int64_t>("height", o.height, Range::closed(1, 4096));
+  o.width = config.get<std::int64_t>("width", o.width, Range::closed(1, 4096));
+  o.on_missing = config.get_choice("on_missing", o.on_missing, {"error", "absent"});
+  config.reject_unknown_keys();
+  return o;
+}
+
+Json ImageOptions::to_json() const {
+  return Json{{"table", table},   {"column", column}, {"channels", channels},
+              {"height", height}, {"width", width},   {"on_missing", on_missing}};
+}
+
 DatasetOptions DatasetOptions::from_config(const Config& config) {
   DatasetOptions o;
   o.modalities = config.get<std::vector<std::string>>("modalities", o.modalities);
@@ -22,8 +42,9 @@ DatasetOptions DatasetOptions::from_config(const Config& config) {
   }
   for (std::size_t i = 0; i < o.modalities.size(); ++i) {
     const auto& m = o.modalities[i];
-    if (m != "price" && m != "text" && m != "numeric" && m != "chart") {
-      config.child("modalities")[i].fail(fmt::format("unknown modality '{}'; expected 'price', 'text', 'numeric' or 'chart'", m));
+    if (m != "price" && m != "text" && m != "numeric" && m != "chart" && m != "image") {
+      config.child("modalities")[i].fail(
+          fmt::format("unknown modality '{}'; expected 'price', 'text', 'numeric', 'chart' or 'image'", m));
     }
     if (std::count(o.modalities.begin(), o.modalities.end(), m) > 1) {
       config.child("modalities")[i].fail(fmt::format("modality '{}' is listed twice", m));
@@ -31,6 +52,11 @@ DatasetOptions DatasetOptions::from_config(const Config& config) {
   }
   o.price = PriceWindowOptions::from_config(config.section("price"));
   o.chart = ChartOptions::from_config(config.section("chart"));
+  o.image = ImageOptions::from_config(config.section("image"));
+  if (std::find(o.modalities.begin(), o.modalities.end(), "image") != o.modalities.end() &&
+      (o.image.table.empty() || o.image.column.empty())) {
+    config.fail_at("image", "the 'image' modality needs the table and the column that name the image files");
+  }
   o.tokenizer = TokenizerOptions::from_config(config.section("tokenizer"));
   o.text_layout = config.get_choice("text_layout", o.text_layout, {"per_text", "concat"});
   o.max_texts = config.get<std::int64_t>("max_texts", o.max_texts, Range::closed(1, 10000));
@@ -45,6 +71,7 @@ Json DatasetOptions::to_json() const {
   return Json{{"modalities", modalities},
               {"price", price.to_json()},
               {"chart", chart.to_json()},
+              {"image", image.to_json()},
               {"tokenizer", tokenizer.to_json()},
               {"text_layout", text_layout},
               {"max_texts", max_texts},
@@ -155,6 +182,67 @@ MultimodalDataset MultimodalDataset::build(const SampleSet& samples, const DataS
     }
   }
 
+  if (options.uses("image")) {
+    const NumericTable* table = nullptr;
+    for (const auto& [name, candidate] : sources.tables) {
+      if (name == options.image.table) {
+        table = candidate;
+      }
+    }
+    FINFUSE_CHECK(table != nullptr, "the 'image' modality's table '", options.image.table, "' is not among the sources");
+    const auto& columns = table->path_columns();
+    const auto found = std::find(columns.begin(), columns.end(), options.image.column);
+    FINFUSE_CHECK(found != columns.end(), "column '", options.image.column, "' of table '", options.image.table,
+                  "' is not one of its path_columns");
+    const auto column = static_cast<std::size_t>(found - columns.begin());
+    FINFUSE_CHECK(table->kind() == "static" || samples.timed, "image table '", options.image.table,
+                  "' is joined by time, but the samples carry no decision times");
+    const auto c = options.image.channels;
+    const auto h = options.image.height;
+    const auto w = options.image.width;
+    const auto values = static_cast<std::size_t>(c * h * w);
+    ds.images_.assign(n * values, 0);
+    ds.image_present_.assign(n, 0);
+    std::int64_t unusable = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const Sample& s = ds.samples_[i];
+      const std::string key = table->kind() == "global" ? std::string() : ds.entities_[static_cast<std::size_t>(s.entity)];
+      const auto row = table->kind() == "static" ? table->row_of(key) : table->row_as_of(key, s.time);
+      if (!row || table->path(*row, column).empty()) {
+        continue;
+      }
+      try {
+        Image image;
+        try {
+          image = load_image(table->path(*row, column), static_cast<int>(c));
+        } catch (const Error& e) {
+          throw DataError(table->source(), table->line(*row), options.image.column, e.what());
+        }
+        if (image.height != h || image.width != w) {
+          image = resize_image(image, h, w);
+        }
+        // Channel-first, as image encoders take it.
+        std::uint8_t* dst = ds.images_.data() + i * values;
+        for (std::int64_t ch = 0; ch < c; ++ch) {
+          for (std::int64_t y = 0; y < h; ++y) {
+            for (std::int64_t x = 0; x < w; ++x) {
+              dst[(ch * h + y) * w + x] = image.at(y, x, ch);
+            }
+          }
+        }
+        ds.image_present_[i] = 1;
+      } catch (const DataError&) {
+        if (options.image.on_missing == "error") {
+          throw;
+        }
+        ++unusable;
+      }
+    }
+    if (unusable > 0) {
+      logger()->warn("{} referenced image(s) could not be read; those samples lack the image modality", unusable);
+    }
+  }
+
   if (options.uses("numeric")) {
     FINFUSE_CHECK(!sources.tables.empty(), "the 'numeric' modality needs at least one numeric table");
     // Model inputs must never hold NaN: a sample without any row is marked absent, and the gaps are filled.
@@ -254,6 +342,9 @@ double MultimodalDataset::coverage(const std::string& modality) const {
   if (modality == "chart") {
     return fraction(chart_present_);
   }
+  if (modality == "image") {
+    return fraction(image_present_);
+  }
   return 0.0;
 }
 
@@ -331,6 +422,19 @@ Batch MultimodalDataset::collate(const std::vector<std::size_t>& indices) const 
     }
     batch.modalities["chart"] = ModalityBatch{images, torch::Tensor(), presence(&chart_present_)};
   }
+  if (options_.uses("image")) {
+    const auto& o = options_.image;
+    const std::int64_t values = o.channels * o.height * o.width;
+    torch::Tensor images = torch::empty({b, o.channels, o.height, o.width}, torch::kFloat32);
+    float* dst = images.data_ptr<float>();
+    for (std::int64_t k = 0; k < b; ++k) {
+      const std::uint8_t* src = images_.data() + indices[static_cast<std::size_t>(k)] * static_cast<std::size_t>(values);
+      for (std::int64_t p = 0; p < values; ++p) {
+        dst[k * values + p] = static_cast<float>(src[p]) / 255.0f;
+      }
+    }
+    batch.modalities["image"] = ModalityBatch{images, torch::Tensor(), presence(&image_present_)};
+  }
   batch.target = torch::empty({b}, torch::kFloat32);
   batch.entity = torch::empty({b}, torch::kInt64);
   batch.day = torch::empty({b}, torch::kInt32);
@@ -367,6 +471,8 @@ std::string MultimodalDataset::serialize() const {
   w.pod(chart_width_);
   w.vec(charts_);
   w.vec(chart_present_);
+  w.vec(images_);
+  w.vec(image_present_);
   return w.take();
 }
 
@@ -403,6 +509,8 @@ MultimodalDataset MultimodalDataset::deserialize(std::string_view bytes, const s
   ds.chart_width_ = r.pod<std::int64_t>();
   ds.charts_ = r.vec<std::uint8_t>();
   ds.chart_present_ = r.vec<std::uint8_t>();
+  ds.images_ = r.vec<std::uint8_t>();
+  ds.image_present_ = r.vec<std::uint8_t>();
   if (!r.done()) {
     throw DataError(source, 0, "", "unexpected bytes after the dataset");
   }
@@ -434,6 +542,12 @@ MultimodalDataset MultimodalDataset::deserialize(std::string_view bytes, const s
     expect(ds.charts_.size() == n * static_cast<std::size_t>(ds.chart_height_ * ds.chart_width_) &&
                ds.chart_present_.size() == n,
            "charts");
+  }
+  if (ds.options_.uses("image")) {
+    const auto& o = ds.options_.image;
+    expect(ds.images_.size() == n * static_cast<std::size_t>(o.channels * o.height * o.width) &&
+               ds.image_present_.size() == n,
+           "images");
   }
   return ds;
 }

@@ -206,7 +206,8 @@ NumericPreprocessor NumericPreprocessor::from_json(const Config& state) {
   p.fitted_ = state.get<bool>("fitted");
   const Config columns = state.child("columns");
   const auto bound = [](const Config& column, const std::string& key, float infinity) {
-    return column.json().contains(key) && column.json()[key].is_null() ? infinity : column.get<float>(key);
+    // contains() also records the key as known, so a null bound passes reject_unknown_keys().
+    return column.contains(key) && column.json()[key].is_null() ? infinity : column.get<float>(key);
   };
   for (std::size_t c = 0; c < columns.size(); ++c) {
     const Config column = columns[c];

@@ -29,6 +29,7 @@ NumericTableOptions NumericTableOptions::from_config(const Config& config) {
   o.publication_lag_days = config.get<std::int64_t>("publication_lag_days", o.publication_lag_days, Range::non_negative());
   o.columns = config.get<std::vector<std::string>>("columns", o.columns);
   o.categorical = config.get<std::vector<std::string>>("categorical", o.categorical);
+  o.path_columns = config.get<std::vector<std::string>>("path_columns", o.path_columns);
   o.label_column = config.get<std::string>("label_column", o.label_column);
   o.missing_values = config.get<std::vector<std::string>>("missing_values", o.missing_values);
   o.csv = CsvOptions::from_config(config.section("csv"));
@@ -48,6 +49,7 @@ Json NumericTableOptions::to_json() const {
               {"publication_lag_days", publication_lag_days},
               {"columns", columns},
               {"categorical", categorical},
+              {"path_columns", path_columns},
               {"label_column", label_column},
               {"missing_values", missing_values},
               {"csv", csv.to_json()},
@@ -73,10 +75,17 @@ NumericTable NumericTable::load_csv(const std::filesystem::path& path, const Num
   table.kind_ = options.kind;
   table.has_label_ = label_column != absent;
   table.categorical_columns_ = options.categorical;
+  table.path_columns_ = options.path_columns;
+  table.source_ = file;
   std::vector<std::size_t> categorical_index;
   for (const auto& name : options.categorical) {
     categorical_index.push_back(reader.require_column(name));
   }
+  std::vector<std::size_t> path_index;
+  for (const auto& name : options.path_columns) {
+    path_index.push_back(reader.require_column(name));
+  }
+  const std::filesystem::path folder = path.parent_path();
   std::vector<std::size_t> numeric_index;
   if (!options.columns.empty()) {
     table.columns_ = options.columns;
@@ -88,6 +97,7 @@ NumericTable NumericTable::load_csv(const std::filesystem::path& path, const Num
     }
   } else {
     std::set<std::string> reserved(options.categorical.begin(), options.categorical.end());
+    reserved.insert(options.path_columns.begin(), options.path_columns.end());
     for (const auto* name : {&options.entity_column, &options.date_column, &options.available_column, &options.label_column}) {
       reserved.insert(*name);
     }
@@ -208,6 +218,16 @@ NumericTable NumericTable::load_csv(const std::filesystem::path& path, const Num
         table.categories_.emplace_back(missing.count(text) != 0 ? std::string_view() : text);
       }
       table.labels_.push_back(label);
+      for (const auto column : path_index) {
+        const std::string_view text = trim(record[column]);
+        if (missing.count(text) != 0) {
+          table.paths_.emplace_back();
+        } else {
+          std::filesystem::path p(std::string{text});
+          table.paths_.push_back((p.is_relative() ? folder / p : p).lexically_normal().string());
+        }
+      }
+      table.lines_.push_back(record.line);
       last_line[entity] = record.line;
     } catch (const DataError& e) {
       ++bad_rows;

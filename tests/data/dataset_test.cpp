@@ -333,3 +333,64 @@ TEST_F(DatasetTest, StaticTableSamplesWithCategories) {
 
 }  // namespace
 }  // namespace finfuse::data
+
+namespace finfuse::data {
+namespace {
+
+TEST_F(DatasetTest, ImagesFromAPathColumn) {
+  // Three applications with scanned documents: two images of different sizes, one file missing.
+  const auto make = [](std::int64_t h, std::int64_t w, std::uint8_t value) {
+    Image image;
+    image.height = h;
+    image.width = w;
+    image.channels = 1;
+    image.pixels.assign(static_cast<std::size_t>(h * w), value);
+    return image;
+  };
+  std::filesystem::create_directories(dir_ / "scans");
+  save_png(make(8, 8, 255), dir_ / "scans" / "a.png");
+  save_png(make(16, 4, 0), dir_ / "scans" / "b.png");
+  std::ofstream(dir_ / "applications.csv") << "id,income,scan,defaulted\n1,10,scans/a.png,0\n2,20,scans/b.png,1\n"
+                                           << "3,30,scans/missing.png,0\n";
+  NumericTableOptions table_options;
+  table_options.kind = "static";
+  table_options.entity_column = "id";
+  table_options.path_columns = {"scan"};
+  table_options.label_column = "defaulted";
+  const NumericTable table = NumericTable::load_csv(dir_ / "applications.csv", table_options);
+  EXPECT_EQ(table.columns(), std::vector<std::string>{"income"});
+  const SampleSet set = static_samples(table);
+  DatasetOptions options;
+  options.modalities = {"image", "numeric"};
+  options.image.table = "apps";
+  options.image.column = "scan";
+  options.image.channels = 1;
+  options.image.height = 4;
+  options.image.width = 4;
+  const DataSources sources{nullptr, nullptr, {{"apps", &table}}};
+  try {
+    MultimodalDataset::build(set, sources, options, {0, 1});
+    FAIL() << "a missing image file was accepted";
+  } catch (const DataError& e) {
+    EXPECT_EQ(e.file(), (dir_ / "applications.csv").string());
+    EXPECT_EQ(e.record(), 4);
+    EXPECT_EQ(e.field(), "scan");
+    EXPECT_NE(std::string(e.what()).find("missing.png: no such image file"), std::string::npos) << e.what();
+  }
+  options.image.on_missing = "absent";
+  const auto ds = MultimodalDataset::build(set, sources, options, {0, 1});
+  const Batch batch = ds.collate({0, 1, 2});
+  const auto images = batch.modalities.at("image");
+  EXPECT_EQ(images.values.sizes(), (std::vector<std::int64_t>{3, 1, 4, 4}));
+  EXPECT_FLOAT_EQ(images.values[0].min().item<float>(), 1.0f);  // resized white stays white
+  EXPECT_FLOAT_EQ(images.values[1].max().item<float>(), 0.0f);
+  EXPECT_TRUE(images.present[1].item<bool>());
+  EXPECT_FALSE(images.present[2].item<bool>());
+  EXPECT_NEAR(ds.coverage("image"), 2.0 / 3.0, 1e-9);
+  const auto restored = MultimodalDataset::deserialize(ds.serialize(), "bytes");
+  EXPECT_TRUE(torch::equal(restored.collate({0, 1, 2}).modalities.at("image").values, images.values));
+  EXPECT_THROW(DatasetOptions::from_config(Config::parse(R"({"modalities": ["image"]})")), ConfigError);
+}
+
+}  // namespace
+}  // namespace finfuse::data

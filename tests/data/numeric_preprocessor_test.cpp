@@ -102,6 +102,16 @@ TEST(NumericPreprocessor, JsonRoundTripReproducesTheTransform) {
   }
 }
 
+TEST(NumericPreprocessor, UnboundedStateRoundTrips) {
+  // Without clipping the bounds are infinite and stored as null.
+  NumericPreprocessor p;
+  p.fit(kColumn, 1);
+  const Json state = p.to_json();
+  EXPECT_TRUE(state["columns"][0]["lower"].is_null());
+  const NumericPreprocessor restored = NumericPreprocessor::from_json(Config(state));
+  EXPECT_FLOAT_EQ(restored.transform({1e30f})[0], p.transform({1e30f})[0]);
+}
+
 TEST(NumericPreprocessor, Errors) {
   NumericPreprocessor p;
   EXPECT_THROW(p.transform({1.0f}), Error);

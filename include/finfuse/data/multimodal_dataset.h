@@ -31,12 +31,30 @@ struct DataSources {
   std::vector<std::pair<std::string, const NumericTable*>> tables;
 };
 
+/// Images read from files named in a table's path column (the row joined like the numeric modality's).
+struct ImageOptions {
+  std::string table;
+  std::string column;
+  /// 1 (grey) or 3 (RGB).
+  std::int64_t channels = 3;
+  /// Images are resized to this size.
+  std::int64_t height = 64;
+  std::int64_t width = 64;
+  /// A referenced file that is missing or cannot be decoded: "error" (a DataError naming the table file, line and
+  /// column) or "absent" (the sample lacks the modality; counted and logged).
+  std::string on_missing = "error";
+
+  static ImageOptions from_config(const Config& config);
+  Json to_json() const;
+};
+
 struct DatasetOptions {
-  /// Modalities to build: any of "price", "text", "numeric", "chart". With "numeric", the tables' categorical
-  /// columns form a further modality, "categorical" (ids, 0 = unknown).
+  /// Modalities to build: any of "price", "text", "numeric", "chart", "image". With "numeric", the tables'
+  /// categorical columns form a further modality, "categorical" (ids, 0 = unknown).
   std::vector<std::string> modalities = {"price"};
   PriceWindowOptions price;
   ChartOptions chart;
+  ImageOptions image;
   TokenizerOptions tokenizer;
   /// "per_text": [max_texts, max_length] token ids per sample (newest text first), for hierarchical text encoders;
   /// "concat": the texts joined, newest first, into one sequence of max_length.
@@ -102,6 +120,8 @@ class MultimodalDataset {
   std::int64_t chart_width_ = 0;
   std::vector<std::uint8_t> charts_;  // [N, H, W]
   std::vector<std::uint8_t> chart_present_;
+  std::vector<std::uint8_t> images_;  // [N, C, H, W]
+  std::vector<std::uint8_t> image_present_;
 };
 
 }  // namespace finfuse::data

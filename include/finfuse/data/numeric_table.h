@@ -32,6 +32,9 @@ struct NumericTableOptions {
   /// categorical column.
   std::vector<std::string> columns;
   std::vector<std::string> categorical;
+  /// Columns holding file paths (images); kept as text, never features. Relative paths are resolved against the
+  /// table file's folder.
+  std::vector<std::string> path_columns;
   /// Static tables: the target column (numeric), optional.
   std::string label_column;
   std::vector<std::string> missing_values = {"", "NA", "N/A", "null", "#N/A"};
@@ -51,6 +54,9 @@ class NumericTable {
   const std::string& kind() const { return kind_; }
   const std::vector<std::string>& columns() const { return columns_; }
   const std::vector<std::string>& categorical_columns() const { return categorical_columns_; }
+  const std::vector<std::string>& path_columns() const { return path_columns_; }
+  /// The file the table was read from.
+  const std::string& source() const { return source_; }
   bool has_label() const { return has_label_; }
 
   /// Entities in sorted order ("" is the single key of a global table).
@@ -71,6 +77,12 @@ class NumericTable {
     return categories_[row * categorical_columns_.size() + column];
   }
   float label(std::size_t row) const { return labels_[row]; }
+  /// The resolved path in path column `column` of `row` (empty when missing).
+  const std::string& path(std::size_t row, std::size_t column) const {
+    return paths_[row * path_columns_.size() + column];
+  }
+  /// The line of the file that `row` came from.
+  std::int64_t line(std::size_t row) const { return lines_[row]; }
   const std::string& entity(std::size_t row) const { return row_entity_[row]; }
   /// The row's date (time-indexed tables) and the instant it became available.
   Date date(std::size_t row) const { return dates_[row]; }
@@ -80,7 +92,11 @@ class NumericTable {
   std::string kind_;
   std::vector<std::string> columns_;
   std::vector<std::string> categorical_columns_;
+  std::vector<std::string> path_columns_;
+  std::string source_;
   bool has_label_ = false;
+  std::vector<std::string> paths_;
+  std::vector<std::int64_t> lines_;
   std::vector<float> values_;
   std::vector<std::string> categories_;
   std::vector<float> labels_;
