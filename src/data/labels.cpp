@@ -12,7 +12,12 @@ namespace finfuse::data {
 
 LabelOptions LabelOptions::from_config(const Config& config) {
   LabelOptions o;
-  o.kind = config.get_choice("kind", o.kind, {"direction", "return", "excess_return", "rank"});
+  o.kind = config.get_choice("kind", o.kind, {"direction", "return", "excess_return", "rank", "column"});
+  o.table = config.get<std::string>("table", o.table);
+  o.column = config.get<std::string>("column", o.column);
+  if (o.kind == "column" && (o.table.empty() || o.column.empty())) {
+    config.fail_at(o.table.empty() ? "table" : "column", "a label of kind 'column' needs the table and its column");
+  }
   o.horizon = config.get<std::int64_t>("horizon", o.horizon, Range::at_least(1));
   o.return_type = config.get_choice("return_type", o.return_type, {"simple", "log"});
   o.up_threshold = config.get<double>("up_threshold", o.up_threshold);
@@ -28,6 +33,8 @@ LabelOptions LabelOptions::from_config(const Config& config) {
 
 Json LabelOptions::to_json() const {
   return Json{{"kind", kind},
+              {"table", table},
+              {"column", column},
               {"horizon", horizon},
               {"return_type", return_type},
               {"up_threshold", up_threshold},

@@ -61,6 +61,7 @@ DatasetOptions DatasetOptions::from_config(const Config& config) {
   o.text_layout = config.get_choice("text_layout", o.text_layout, {"per_text", "concat"});
   o.max_texts = config.get<std::int64_t>("max_texts", o.max_texts, Range::closed(1, 10000));
   o.numeric = NumericPreprocessorOptions::from_config(config.section("numeric"));
+  o.cross_section = config.get_choice("cross_section", o.cross_section, {"none", "zscore", "rank"});
   o.forward_fill = config.get<bool>("forward_fill", o.forward_fill);
   o.category_min_frequency = config.get<std::int64_t>("category_min_frequency", o.category_min_frequency, Range::positive());
   config.reject_unknown_keys();
@@ -76,6 +77,7 @@ Json DatasetOptions::to_json() const {
               {"text_layout", text_layout},
               {"max_texts", max_texts},
               {"numeric", numeric.to_json()},
+              {"cross_section", cross_section},
               {"forward_fill", forward_fill},
               {"category_min_frequency", category_min_frequency}};
 }
@@ -291,6 +293,24 @@ MultimodalDataset MultimodalDataset::build(const SampleSet& samples, const DataS
         }
         offset += table->columns().size();
         category_offset += table->categorical_columns().size();
+      }
+    }
+    if (width > 0 && options.cross_section != "none") {
+      FINFUSE_CHECK(samples.timed, "cross-sectional transforms need samples with decision days");
+      std::vector<std::int64_t> days(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        days[i] = ds.samples_[i].day.days();
+      }
+      std::vector<float> column(n);
+      for (std::size_t c = 0; c < width; ++c) {
+        for (std::size_t i = 0; i < n; ++i) {
+          column[i] = raw[i * width + c];
+        }
+        const auto transformed = options.cross_section == "zscore" ? cross_sectional_zscore(column, days)
+                                                                   : cross_sectional_rank(column, days);
+        for (std::size_t i = 0; i < n; ++i) {
+          raw[i * width + c] = transformed[i];
+        }
       }
     }
     if (width > 0) {

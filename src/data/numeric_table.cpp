@@ -238,6 +238,7 @@ NumericTable NumericTable::load_csv(const std::filesystem::path& path, const Num
   for (auto it = table.index_.begin(); it != table.index_.end();) {
     it = it->second.empty() ? table.index_.erase(it) : std::next(it);
   }
+  table.by_date_ = table.index_;  // rows were appended in date order
   // As-of lookups search by availability; rows that become public together keep date order.
   for (auto& [entity, rows] : table.index_) {
     std::stable_sort(rows.begin(), rows.end(),
@@ -288,6 +289,28 @@ float NumericTable::last_observed(const std::string& entity, Timestamp t, std::s
     }
   }
   return std::numeric_limits<float>::quiet_NaN();
+}
+
+std::optional<std::size_t> NumericTable::row_on(const std::string& entity, Date date) const {
+  const auto it = by_date_.find(entity);
+  if (it == by_date_.end()) {
+    return std::nullopt;
+  }
+  const auto& rows = it->second;
+  const auto found = std::lower_bound(rows.begin(), rows.end(), date,
+                                      [&](std::size_t row, Date d) { return dates_[row] < d; });
+  if (found == rows.end() || dates_[*found] != date) {
+    return std::nullopt;
+  }
+  return *found;
+}
+
+std::optional<std::size_t> NumericTable::column_index(const std::string& name) const {
+  const auto it = std::find(columns_.begin(), columns_.end(), name);
+  if (it == columns_.end()) {
+    return std::nullopt;
+  }
+  return static_cast<std::size_t>(it - columns_.begin());
 }
 
 std::optional<std::size_t> NumericTable::row_of(const std::string& entity) const {

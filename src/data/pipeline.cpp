@@ -132,6 +132,12 @@ DataConfig DataConfig::from_config(const Config& config, const std::filesystem::
     }
   }
   c.assembly = AssemblyOptions::from_config(config.section("assembly"));
+  if (c.assembly.label.kind == "column" &&
+      std::none_of(c.tables.begin(), c.tables.end(),
+                   [&](const TableSource& t) { return t.name == c.assembly.label.table; })) {
+    config.child("assembly").child("label").fail_at(
+        "table", fmt::format("'{}' is not a table under /tables", c.assembly.label.table));
+  }
   c.split = SplitOptions::from_config(config.section("split"));
   c.dataset = DatasetOptions::from_config(config.section("dataset"));
   config.reject_unknown_keys();
@@ -264,7 +270,14 @@ DataPipeline DataPipeline::build(const DataConfig& config, const std::filesystem
       sample_table = p.tables_.back().get();
     }
   }
-  p.samples_ = sample_table != nullptr ? static_samples(*sample_table) : assemble_samples(*p.prices_, config.assembly);
+  const NumericTable* label_table = nullptr;
+  for (std::size_t t = 0; t < config.tables.size(); ++t) {
+    if (config.tables[t].name == config.assembly.label.table) {
+      label_table = p.tables_[t].get();
+    }
+  }
+  p.samples_ = sample_table != nullptr ? static_samples(*sample_table)
+                                       : assemble_samples(*p.prices_, config.assembly, label_table);
   FINFUSE_CHECK(!p.samples_.samples.empty(), "the data configuration yields no samples");
 
   const SplitOptions& s = config.split;
@@ -349,7 +362,8 @@ Json DataPipeline::summary() const {
   out["assembly"] = {{"candidates", samples_.report.candidates},
                      {"short_history", samples_.report.short_history},
                      {"no_future", samples_.report.no_future},
-                     {"dead_zone", samples_.report.dead_zone}};
+                     {"dead_zone", samples_.report.dead_zone},
+                     {"no_label", samples_.report.no_label}};
   const bool classes = config_.samples_from_table.empty() ? config_.assembly.label.is_classification() : true;
   const auto describe = [&](const std::vector<std::size_t>& part) {
     Json j;

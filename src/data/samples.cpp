@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <map>
 #include <numeric>
 
@@ -103,8 +105,18 @@ void check_no_lookahead(const Sample& sample, const std::string& entity, const P
   (void)options;
 }
 
-SampleSet assemble_samples(const PricePanel& prices, const AssemblyOptions& options) {
+SampleSet assemble_samples(const PricePanel& prices, const AssemblyOptions& options, const NumericTable* label_table) {
   const MarketClock clock(options.market);
+  std::size_t label_column = 0;
+  if (options.label.kind == "column") {
+    FINFUSE_CHECK(label_table != nullptr, "label kind 'column' needs the label table '", options.label.table, "'");
+    FINFUSE_CHECK(label_table->kind() == "entity", "the label table '", options.label.table,
+                  "' must be an entity table (symbol, date, ...)");
+    const auto column = label_table->column_index(options.label.column);
+    FINFUSE_CHECK(column.has_value(), "the label table '", options.label.table, "' has no numeric column '",
+                  options.label.column, "'");
+    label_column = *column;
+  }
   const auto start = options.start.empty() ? std::optional<Date>() : parse_date(options.start);
   const auto end = options.end.empty() ? std::optional<Date>() : parse_date(options.end);
   const bool at_open = options.decision == "open";
@@ -156,6 +168,20 @@ SampleSet assemble_samples(const PricePanel& prices, const AssemblyOptions& opti
       sample.text_cutoff = sample.time + options.text.cutoff_offset_seconds;
       sample.forward_return = forward_return(price[static_cast<std::size_t>(base_bar)],
                                              price[static_cast<std::size_t>(target_bar)], label.return_type);
+      if (label.kind == "column") {
+        const Date target_day = series.dates[static_cast<std::size_t>(target_bar)];
+        const auto row = label_table->row_on(set.entities[e], target_day);
+        const float value = row ? label_table->value(*row, label_column) : std::numeric_limits<float>::quiet_NaN();
+        if (std::isnan(value)) {
+          ++set.report.no_label;
+          continue;
+        }
+        sample.target = value;
+        sample.label_time = std::max(sample.label_time, label_table->available_at(*row));
+        check_no_lookahead(sample, set.entities[e], series, options, clock);
+        set.samples.push_back(sample);
+        continue;
+      }
       check_no_lookahead(sample, set.entities[e], series, options, clock);
       if (label.is_classification()) {
         const auto direction = direction_label(sample.forward_return, label);

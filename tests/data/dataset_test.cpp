@@ -394,3 +394,30 @@ TEST_F(DatasetTest, ImagesFromAPathColumn) {
 
 }  // namespace
 }  // namespace finfuse::data
+
+namespace finfuse::data {
+namespace {
+
+TEST_F(DatasetTest, CrossSectionalRankOfFundamentals) {
+  DatasetOptions options;
+  options.modalities = {"numeric"};
+  options.cross_section = "rank";
+  options.numeric.scale = "none";
+  const auto ds = MultimodalDataset::build(set_, sources(), options, split_.train);
+  // On a day where A (eps 3) and B (eps 5) both have rows and C has none, A ranks 0 and B ranks 1.
+  for (std::size_t i = 0; i < ds.size(); ++i) {
+    const Sample& s = ds.sample(i);
+    if (s.day == days_[15]) {
+      const float v = ds.collate({i}).modalities.at("numeric").values[0][0].item<float>();
+      const std::string& entity = ds.entities()[static_cast<std::size_t>(s.entity)];
+      if (entity == "A") {
+        EXPECT_FLOAT_EQ(v, 0.0f);
+      } else if (entity == "B") {
+        EXPECT_FLOAT_EQ(v, 1.0f);
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace finfuse::data

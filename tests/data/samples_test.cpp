@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 
 namespace finfuse::data {
 namespace {
@@ -191,6 +193,41 @@ TEST(AssemblyRealData, StockNetSampleCountsMatchThePaper) {
   EXPECT_TRUE(within(split.test.size(), 3720)) << split.test.size();
   std::printf("StockNet samples (train / dev / test): %zu / %zu / %zu; published 20339 / 2555 / 3720\n",
               split.train.size(), split.valid.size(), split.test.size());
+}
+
+}  // namespace
+}  // namespace finfuse::data
+
+namespace finfuse::data {
+namespace {
+
+TEST(Assembly, LabelsFromAGivenColumn) {
+  const PricePanel panel = ten_days();
+  const auto dir = std::filesystem::temp_directory_path() / "finfuse_label_column_test";
+  std::filesystem::create_directories(dir);
+  // Analyst-adjusted outcomes for two target days; the second is published a week late.
+  std::ofstream(dir / "outcomes.csv") << "symbol,date,available_at,outcome\n"
+                                      << "A,2015-01-08,2015-01-08T22:00:00Z,0.25\n"
+                                      << "A,2015-01-09,2015-01-16,-0.5\n";
+  NumericTableOptions table_options;
+  table_options.available_column = "available_at";
+  const NumericTable outcomes = NumericTable::load_csv(dir / "outcomes.csv", table_options);
+  AssemblyOptions options;
+  options.price_window = 3;
+  options.label.kind = "column";
+  options.label.table = "outcomes";
+  options.label.column = "outcome";
+  const SampleSet set = assemble_samples(panel, options, &outcomes);
+  ASSERT_EQ(set.samples.size(), 2u);
+  EXPECT_EQ(set.report.no_label, 5);
+  EXPECT_FLOAT_EQ(set.samples[0].target, 0.25f);
+  EXPECT_EQ(set.samples[0].label_time, *parse_timestamp("2015-01-08T22:00:00Z"));
+  EXPECT_EQ(set.samples[1].label_time, *parse_timestamp("2015-01-17T00:00:00Z"));
+  EXPECT_THROW(assemble_samples(panel, options, nullptr), Error);
+  options.label.column = "absent";
+  EXPECT_THROW(assemble_samples(panel, options, &outcomes), Error);
+  EXPECT_THROW(LabelOptions::from_config(Config::parse(R"({"kind": "column", "table": "t"})")), ConfigError);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -12,9 +12,12 @@
 namespace finfuse::data {
 
 struct LabelOptions {
-  /// "direction" (class 0/1), "return", "excess_return" (minus the same day's cross-sectional mean) or
-  /// "rank" (cross-sectional percentile in [0, 1]).
+  /// "direction" (class 0/1), "return", "excess_return" (minus the same day's cross-sectional mean),
+  /// "rank" (cross-sectional percentile in [0, 1]) or "column" (a given label: the value of `column` in the entity
+  /// table `table`, in its row dated on the target day).
   std::string kind = "direction";
+  std::string table;
+  std::string column;
   /// Trading days from the last known close to the target close.
   std::int64_t horizon = 1;
   /// "simple" (p1 / p0 - 1) or "log" (log(p1 / p0)).

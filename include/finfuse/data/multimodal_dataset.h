@@ -61,6 +61,9 @@ struct DatasetOptions {
   std::string text_layout = "per_text";
   std::int64_t max_texts = 10;
   NumericPreprocessorOptions numeric;
+  /// "none", "zscore" or "rank": replace each numeric value by its z-score or percentile rank among the samples of
+  /// the same decision day before the fitted preprocessing (needs no fitting, so it cannot leak).
+  std::string cross_section = "none";
   /// A missing value in the as-of row takes the entity's latest earlier observation (past data only).
   bool forward_fill = true;
   /// Categories seen fewer times in training go to the unknown bucket.

@@ -68,6 +68,10 @@ class NumericTable {
   /// The latest observed (non-missing) value of `column` for `entity` available at or before `t`: the as-of row's
   /// value, or, when that is missing, the entity's most recent earlier value (forward fill). NaN when there is none.
   float last_observed(const std::string& entity, Timestamp t, std::size_t column) const;
+  /// Row index of `entity`'s row dated exactly `date`, or nothing.
+  std::optional<std::size_t> row_on(const std::string& entity, Date date) const;
+  /// Index of numeric column `name`, or nothing.
+  std::optional<std::size_t> column_index(const std::string& name) const;
   /// Row index of a static table's entity, or nothing.
   std::optional<std::size_t> row_of(const std::string& entity) const;
 
@@ -105,6 +109,8 @@ class NumericTable {
   std::vector<Timestamp> available_;
   /// Per entity, row indices in order of availability (ties keep date order).
   std::map<std::string, std::vector<std::size_t>, std::less<>> index_;
+  /// Per entity, row indices in date order.
+  std::map<std::string, std::vector<std::size_t>, std::less<>> by_date_;
 };
 
 }  // namespace finfuse::data

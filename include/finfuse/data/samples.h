@@ -82,6 +82,8 @@ struct AssemblyReport {
   std::int64_t short_history = 0;
   std::int64_t no_future = 0;
   std::int64_t dead_zone = 0;
+  /// Label kind "column": no label row on the target day, or a missing value.
+  std::int64_t no_label = 0;
 };
 
 struct SampleSet {
@@ -96,8 +98,11 @@ struct SampleSet {
 };
 
 /// Assembles every sample of every entity in `prices` whose decision day lies in [start, end], runs the lookahead
-/// guard on each (throws LookaheadError naming entity, day and the offending input), and computes labels.
-SampleSet assemble_samples(const PricePanel& prices, const AssemblyOptions& options);
+/// guard on each (throws LookaheadError naming entity, day and the offending input), and computes labels. Labels of
+/// kind "column" are read from `label_table` (an entity table), in the row dated on the target day; the label counts
+/// as observed when both that day has closed and the row is published.
+SampleSet assemble_samples(const PricePanel& prices, const AssemblyOptions& options,
+                           const NumericTable* label_table = nullptr);
 
 /// One sample per row of a static table (a credit application, say): the entity is the row's id, the target its
 /// label. Throws finfuse::Error when the table is not static or has no label column.
