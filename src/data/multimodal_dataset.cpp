@@ -249,7 +249,8 @@ MultimodalDataset MultimodalDataset::build(const SampleSet& samples, const DataS
     FINFUSE_CHECK(!sources.tables.empty(), "the 'numeric' modality needs at least one numeric table");
     // Model inputs must never hold NaN: a sample without any row is marked absent, and the gaps are filled.
     FINFUSE_CHECK(options.numeric.impute != "none",
-                  "the numeric modality needs missing values filled: set numeric.impute to mean, median or constant");
+                  "the numeric modality needs missing values handled: set numeric.impute to mean, median, constant or "
+                  "drop");
     std::vector<std::string> names;
     std::vector<std::string> category_names;
     for (const auto& [name, table] : sources.tables) {
@@ -295,6 +296,19 @@ MultimodalDataset MultimodalDataset::build(const SampleSet& samples, const DataS
         category_offset += table->categorical_columns().size();
       }
     }
+    if (options.numeric.impute == "drop") {
+      ds.dropped_.assign(n, 0);
+      for (std::size_t i = 0; i < n; ++i) {
+        for (std::size_t c = 0; c < width; ++c) {
+          if (std::isnan(raw[i * width + c])) {
+            ds.dropped_[i] = 1;
+            break;
+          }
+        }
+      }
+      logger()->info("{} of {} samples left out for missing numeric values (impute: drop)",
+                     std::count(ds.dropped_.begin(), ds.dropped_.end(), 1), n);
+    }
     if (width > 0 && options.cross_section != "none") {
       FINFUSE_CHECK(samples.timed, "cross-sectional transforms need samples with decision days");
       std::vector<std::int64_t> days(n);
@@ -317,9 +331,13 @@ MultimodalDataset MultimodalDataset::build(const SampleSet& samples, const DataS
       std::vector<float> train_rows;
       train_rows.reserve(train.size() * width);
       for (auto i : train) {
+        if (!ds.usable(i)) {
+          continue;
+        }
         train_rows.insert(train_rows.end(), raw.begin() + static_cast<std::ptrdiff_t>(i * width),
                           raw.begin() + static_cast<std::ptrdiff_t>((i + 1) * width));
       }
+      FINFUSE_CHECK(!train_rows.empty(), "no training sample has every numeric value (impute: drop)");
       ds.preprocessor_ = NumericPreprocessor(options.numeric);
       ds.preprocessor_->fit(train_rows, width, names);
       ds.numeric_width_ = static_cast<std::int64_t>(ds.preprocessor_->output_columns());
@@ -368,11 +386,24 @@ double MultimodalDataset::coverage(const std::string& modality) const {
   return 0.0;
 }
 
+std::vector<std::size_t> MultimodalDataset::usable_only(const std::vector<std::size_t>& indices) const {
+  std::vector<std::size_t> out;
+  out.reserve(indices.size());
+  for (auto i : indices) {
+    if (usable(i)) {
+      out.push_back(i);
+    }
+  }
+  return out;
+}
+
 Batch MultimodalDataset::collate(const std::vector<std::size_t>& indices) const {
   const auto b = static_cast<std::int64_t>(indices.size());
   for (auto i : indices) {
     FINFUSE_CHECK(i < samples_.size(), "MultimodalDataset::collate: index ", i, " is outside the ", samples_.size(),
                   " samples");
+    FINFUSE_CHECK(usable(i), "MultimodalDataset::collate: sample ", i,
+                  " was left out for a missing numeric value (impute: drop)");
   }
   Batch batch;
   const auto gather_float = [&](const std::vector<float>& source, std::int64_t width, std::vector<std::int64_t> shape) {
@@ -483,6 +514,7 @@ std::string MultimodalDataset::serialize() const {
   w.pod(numeric_width_);
   w.vec(numeric_values_);
   w.vec(numeric_present_);
+  w.vec(dropped_);
   w.str(preprocessor_ ? preprocessor_->to_json().dump() : std::string());
   w.pod(category_width_);
   w.vec(category_ids_);
@@ -517,6 +549,7 @@ MultimodalDataset MultimodalDataset::deserialize(std::string_view bytes, const s
   ds.numeric_width_ = r.pod<std::int64_t>();
   ds.numeric_values_ = r.vec<float>();
   ds.numeric_present_ = r.vec<std::uint8_t>();
+  ds.dropped_ = r.vec<std::uint8_t>();
   if (const auto state = json_or_empty(r.str())) {
     ds.preprocessor_ = NumericPreprocessor::from_json(*state);
   }
@@ -555,7 +588,8 @@ MultimodalDataset MultimodalDataset::deserialize(std::string_view bytes, const s
   if (ds.options_.uses("numeric")) {
     expect(ds.numeric_values_.size() == n * static_cast<std::size_t>(ds.numeric_width_) &&
                ds.numeric_present_.size() == n &&
-               ds.category_ids_.size() == n * static_cast<std::size_t>(ds.category_width_),
+               ds.category_ids_.size() == n * static_cast<std::size_t>(ds.category_width_) &&
+               (ds.dropped_.empty() || ds.dropped_.size() == n),
            "numeric values");
   }
   if (ds.options_.uses("chart")) {

@@ -38,7 +38,7 @@ Json bound_to_json(float value) { return std::isfinite(value) ? Json(value) : Js
 
 NumericPreprocessorOptions NumericPreprocessorOptions::from_config(const Config& config) {
   NumericPreprocessorOptions o;
-  o.impute = config.get_choice("impute", o.impute, {"mean", "median", "constant", "none"});
+  o.impute = config.get_choice("impute", o.impute, {"mean", "median", "constant", "drop", "none"});
   o.fill_value = config.get<double>("fill_value", o.fill_value);
   o.missing_indicators = config.get<bool>("missing_indicators", o.missing_indicators);
   o.clip = config.get_choice("clip", o.clip, {"none", "winsorize", "mad"});

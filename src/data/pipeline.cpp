@@ -298,6 +298,11 @@ DataPipeline DataPipeline::build(const DataConfig& config, const std::filesystem
   FINFUSE_CHECK(!p.split_.train.empty(), "the split leaves no training samples");
   p.dataset_ = std::make_shared<const MultimodalDataset>(
       MultimodalDataset::build(p.samples_, sources, config.dataset, p.split_.train));
+  // Samples left out for missing values (impute: drop) leave every part of the split.
+  for (auto* part : {&p.split_.train, &p.split_.valid, &p.split_.test}) {
+    *part = p.dataset_->usable_only(*part);
+  }
+  FINFUSE_CHECK(!p.split_.train.empty(), "no training sample is left after dropping missing values");
   if (p.prices_) {
     p.sources_report_["prices"] = {{"rows", p.prices_->report().rows},
                                    {"missing_rows", p.prices_->report().missing_rows},

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <numeric>
 #include <set>
 
 namespace finfuse::data {
@@ -417,6 +418,32 @@ TEST_F(DatasetTest, CrossSectionalRankOfFundamentals) {
       }
     }
   }
+}
+
+}  // namespace
+}  // namespace finfuse::data
+
+namespace finfuse::data {
+namespace {
+
+TEST_F(DatasetTest, DropLeavesOutSamplesWithMissingValues) {
+  DatasetOptions options;
+  options.modalities = {"numeric"};
+  options.numeric.impute = "drop";
+  const auto ds = MultimodalDataset::build(set_, sources(), options, split_.train);
+  std::vector<std::size_t> all(ds.size());
+  std::iota(all.begin(), all.end(), 0);
+  const auto usable = ds.usable_only(all);
+  ASSERT_FALSE(usable.empty());
+  EXPECT_LT(usable.size(), all.size());
+  for (std::size_t i = 0; i < ds.size(); ++i) {
+    // C has no fundamentals at all: every one of its samples is left out.
+    if (ds.entities()[static_cast<std::size_t>(ds.sample(i).entity)] == "C") {
+      EXPECT_FALSE(ds.usable(i));
+      EXPECT_THROW(ds.collate({i}), Error);
+    }
+  }
+  EXPECT_FALSE(torch::isnan(ds.collate(usable).modalities.at("numeric").values).any().item<bool>());
 }
 
 }  // namespace

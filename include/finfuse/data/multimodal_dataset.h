@@ -86,8 +86,12 @@ class MultimodalDataset {
   const std::vector<std::string>& entities() const { return entities_; }
   const DatasetOptions& options() const { return options_; }
 
-  /// Stacks the samples at `indices` into a batch.
+  /// Stacks the samples at `indices` into a batch. Throws for a sample that is not usable().
   Batch collate(const std::vector<std::size_t>& indices) const;
+  /// False for samples left out because a numeric value is missing and numeric.impute is "drop".
+  bool usable(std::size_t i) const { return dropped_.empty() || dropped_[i] == 0; }
+  /// `indices` without the samples that are not usable.
+  std::vector<std::size_t> usable_only(const std::vector<std::size_t>& indices) const;
 
   /// The fitted text tokenizer and numeric preprocessing, when those modalities are used.
   const std::optional<Tokenizer>& tokenizer() const { return tokenizer_; }
@@ -114,6 +118,7 @@ class MultimodalDataset {
   std::int64_t numeric_width_ = 0;
   std::vector<float> numeric_values_;  // [N, F] after preprocessing
   std::vector<std::uint8_t> numeric_present_;
+  std::vector<std::uint8_t> dropped_;
   std::optional<Tokenizer> tokenizer_;
   std::optional<NumericPreprocessor> preprocessor_;
   std::int64_t category_width_ = 0;

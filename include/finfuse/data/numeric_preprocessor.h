@@ -13,7 +13,8 @@
 namespace finfuse::data {
 
 struct NumericPreprocessorOptions {
-  /// "mean", "median", "constant" or "none" (leave NaN; the caller drops or masks those rows).
+  /// "mean", "median", "constant", "drop" (the dataset leaves out samples with a missing value) or "none" (leave
+  /// NaN, for callers that handle it themselves).
   std::string impute = "median";
   double fill_value = 0.0;
   /// Append one 0/1 column per input column that had missing values in training.
