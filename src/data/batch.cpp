@@ -18,6 +18,8 @@ Batch Batch::to(const c10::Device& device) const {
   out.target = moved(target, device);
   out.entity = moved(entity, device);
   out.day = moved(day, device);
+  out.edge_index = moved(edge_index, device);
+  out.edge_weight = moved(edge_weight, device);
   return out;
 }
 

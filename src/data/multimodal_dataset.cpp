@@ -14,6 +14,17 @@
 
 namespace finfuse::data {
 
+GraphOptions GraphOptions::from_config(const Config& config) {
+  GraphOptions o;
+  o.kind = config.get_choice("kind", o.kind, {"none", "edges", "correlation"});
+  o.lookback = config.get<std::int64_t>("lookback", o.lookback, Range::closed(2, 10000));
+  o.threshold = config.get<double>("threshold", o.threshold, Range::closed(0, 1));
+  config.reject_unknown_keys();
+  return o;
+}
+
+Json GraphOptions::to_json() const { return Json{{"kind", kind}, {"lookback", lookback}, {"threshold", threshold}}; }
+
 ImageOptions ImageOptions::from_config(const Config& config) {
   ImageOptions o;
   o.table = config.get<std::string>("table", o.table);
@@ -53,6 +64,7 @@ DatasetOptions DatasetOptions::from_config(const Config& config) {
   o.price = PriceWindowOptions::from_config(config.section("price"));
   o.chart = ChartOptions::from_config(config.section("chart"));
   o.image = ImageOptions::from_config(config.section("image"));
+  o.graph = GraphOptions::from_config(config.section("graph"));
   if (std::find(o.modalities.begin(), o.modalities.end(), "image") != o.modalities.end() &&
       (o.image.table.empty() || o.image.column.empty())) {
     config.fail_at("image", "the 'image' modality needs the table and the column that name the image files");
@@ -73,6 +85,7 @@ Json DatasetOptions::to_json() const {
               {"price", price.to_json()},
               {"chart", chart.to_json()},
               {"image", image.to_json()},
+              {"graph", graph.to_json()},
               {"tokenizer", tokenizer.to_json()},
               {"text_layout", text_layout},
               {"max_texts", max_texts},
@@ -181,6 +194,25 @@ MultimodalDataset MultimodalDataset::build(const SampleSet& samples, const DataS
           render_chart(sources.prices->series(ds.entities_[static_cast<std::size_t>(s.entity)]), s.last_bar, options.chart);
       std::copy(image.pixels.begin(), image.pixels.end(), ds.charts_.begin() + static_cast<std::ptrdiff_t>(i * pixels));
       ds.chart_present_[i] = 1;
+    }
+  }
+
+  if (options.graph.kind != "none") {
+    FINFUSE_CHECK(samples.timed, "a relation graph needs samples with decision days");
+    const bool correlation = options.graph.kind == "correlation";
+    FINFUSE_CHECK(!correlation || sources.prices != nullptr, "a correlation graph needs a price panel");
+    FINFUSE_CHECK(correlation || sources.graph != nullptr, "graph kind 'edges' needs a relation graph source");
+    const MarketClock clock(samples.market);
+    const std::vector<Date> calendar = correlation ? sources.prices->calendar() : std::vector<Date>();
+    for (const auto& s : ds.samples_) {
+      if (ds.graphs_.count(s.day.days()) != 0) {
+        continue;
+      }
+      // The graph as of the decision: relations valid that day, or correlations of closes known by then.
+      ds.graphs_[s.day.days()] =
+          correlation ? correlation_graph(*sources.prices, calendar, ds.entities_, s.time, clock,
+                                          options.graph.lookback, options.graph.threshold)
+                      : sources.graph->snapshot(ds.entities_, s.day);
     }
   }
 
@@ -486,6 +518,35 @@ Batch MultimodalDataset::collate(const std::vector<std::size_t>& indices) const 
     }
     batch.modalities["image"] = ModalityBatch{images, torch::Tensor(), presence(&image_present_)};
   }
+  if (!graphs_.empty() && b > 0) {
+    const std::int32_t day = samples_[indices[0]].day.days();
+    const bool one_day = std::all_of(indices.begin(), indices.end(),
+                                     [&](std::size_t i) { return samples_[i].day.days() == day; });
+    if (one_day) {
+      std::vector<std::int64_t> position(entities_.size(), -1);
+      for (std::int64_t k = 0; k < b; ++k) {
+        position[static_cast<std::size_t>(samples_[indices[static_cast<std::size_t>(k)]].entity)] = k;
+      }
+      const GraphSnapshot& graph = graphs_.at(day);
+      std::vector<std::int64_t> source;
+      std::vector<std::int64_t> target;
+      std::vector<float> weight;
+      for (std::size_t e = 0; e < graph.edges(); ++e) {
+        const auto from = position[static_cast<std::size_t>(graph.source[e])];
+        const auto to = position[static_cast<std::size_t>(graph.target[e])];
+        if (from >= 0 && to >= 0) {
+          source.push_back(from);
+          target.push_back(to);
+          weight.push_back(graph.weight[e]);
+        }
+      }
+      const auto edges = static_cast<std::int64_t>(source.size());
+      batch.edge_index = torch::empty({2, edges}, torch::kInt64);
+      std::copy(source.begin(), source.end(), batch.edge_index.data_ptr<std::int64_t>());
+      std::copy(target.begin(), target.end(), batch.edge_index.data_ptr<std::int64_t>() + edges);
+      batch.edge_weight = torch::from_blob(weight.data(), {edges}, torch::kFloat32).clone();
+    }
+  }
   batch.target = torch::empty({b}, torch::kFloat32);
   batch.entity = torch::empty({b}, torch::kInt64);
   batch.day = torch::empty({b}, torch::kInt32);
@@ -525,6 +586,13 @@ std::string MultimodalDataset::serialize() const {
   w.vec(chart_present_);
   w.vec(images_);
   w.vec(image_present_);
+  w.pod<std::uint64_t>(graphs_.size());
+  for (const auto& [day, graph] : graphs_) {
+    w.pod(day);
+    w.vec(graph.source);
+    w.vec(graph.target);
+    w.vec(graph.weight);
+  }
   return w.take();
 }
 
@@ -564,6 +632,22 @@ MultimodalDataset MultimodalDataset::deserialize(std::string_view bytes, const s
   ds.chart_present_ = r.vec<std::uint8_t>();
   ds.images_ = r.vec<std::uint8_t>();
   ds.image_present_ = r.vec<std::uint8_t>();
+  const auto graph_days = r.pod<std::uint64_t>();
+  for (std::uint64_t g = 0; g < graph_days; ++g) {
+    const auto day = r.pod<std::int32_t>();
+    GraphSnapshot graph;
+    graph.source = r.vec<std::int64_t>();
+    graph.target = r.vec<std::int64_t>();
+    graph.weight = r.vec<float>();
+    for (std::size_t e = 0; e < graph.source.size(); ++e) {
+      if (graph.source.size() != graph.target.size() || graph.weight.size() != graph.source.size() ||
+          graph.source[e] < 0 || graph.target[e] < 0 ||
+          static_cast<std::size_t>(std::max(graph.source[e], graph.target[e])) >= ds.entities_.size()) {
+        throw DataError(source, 0, "", "inconsistent dataset: a graph edge");
+      }
+    }
+    ds.graphs_[day] = std::move(graph);
+  }
   if (!r.done()) {
     throw DataError(source, 0, "", "unexpected bytes after the dataset");
   }

@@ -115,6 +115,11 @@ DataConfig DataConfig::from_config(const Config& config, const std::filesystem::
     c.texts_path = resolve_path(*texts, "path", base_dir);
     c.texts = TextJsonlOptions::from_config(*texts);
   }
+  if (const auto graph = config.find_child("graph")) {
+    c.graph_path = resolve_path(*graph, "path", base_dir);
+    c.graph_format = graph->get_choice("format", c.graph_format, {"edges", "sector_table"});
+    c.graph = EdgeListOptions::from_config(*graph);
+  }
   const Config tables = config.section("tables");
   for (const auto& name : tables.keys()) {
     const Config table = tables.child(name);
@@ -153,6 +158,11 @@ Json DataConfig::to_json() const {
   if (texts_path) {
     out["texts"] = texts.to_json();
     out["texts"]["path"] = texts_path->string();
+  }
+  if (graph_path) {
+    out["graph"] = graph.to_json();
+    out["graph"]["path"] = graph_path->string();
+    out["graph"]["format"] = graph_format;
   }
   out["tables"] = Json::object();
   for (const auto& table : tables) {
@@ -230,6 +240,7 @@ DataPipeline DataPipeline::build(const DataConfig& config, const std::filesystem
         p.samples_.samples = r.vec<Sample>();
         p.samples_.report = r.pod<AssemblyReport>();
         p.samples_.timed = r.pod<bool>();
+        p.samples_.market = config.assembly.market;
         p.split_.train = r.vec<std::size_t>();
         p.split_.valid = r.vec<std::size_t>();
         p.split_.test = r.vec<std::size_t>();
@@ -259,8 +270,14 @@ DataPipeline DataPipeline::build(const DataConfig& config, const std::filesystem
   if (config.texts_path) {
     p.texts_ = std::make_shared<TextCorpus>(TextCorpus::load_jsonl(*config.texts_path, config.texts));
   }
+  if (config.graph_path) {
+    p.graph_ = std::make_shared<RelationGraph>(config.graph_format == "sector_table"
+                                                   ? RelationGraph::from_sector_table(*config.graph_path)
+                                                   : RelationGraph::load_edge_list(*config.graph_path, config.graph));
+  }
   DataSources sources;
   sources.prices = p.prices_.get();
+  sources.graph = p.graph_.get();
   sources.texts = p.texts_.get();
   const NumericTable* sample_table = nullptr;
   for (const auto& table : config.tables) {

@@ -176,15 +176,19 @@ GraphSnapshot RelationGraph::snapshot(const std::vector<std::string>& entities, 
 
 GraphSnapshot correlation_graph(const PricePanel& prices, const std::vector<std::string>& entities, Timestamp as_of,
                                 const MarketClock& clock, std::int64_t lookback, double threshold) {
+  return correlation_graph(prices, prices.calendar(), entities, as_of, clock, lookback, threshold);
+}
+
+GraphSnapshot correlation_graph(const PricePanel& prices, const std::vector<Date>& panel_calendar,
+                                const std::vector<std::string>& entities, Timestamp as_of, const MarketClock& clock,
+                                std::int64_t lookback, double threshold) {
   FINFUSE_CHECK(lookback >= 2, "correlation graph: the lookback must be >= 2 returns, got ", lookback);
   FINFUSE_CHECK(threshold >= 0 && threshold <= 1, "correlation graph: the threshold must be in [0, 1], got ", threshold);
   // Align on the calendar of the last `lookback` + 1 trading days of the panel that closed by `as_of`.
-  std::vector<Date> calendar;
-  for (const Date day : prices.calendar()) {
-    if (clock.close(day) <= as_of) {
-      calendar.push_back(day);
-    }
-  }
+  // The trading days whose close is known at `as_of`.
+  const auto known = std::upper_bound(panel_calendar.begin(), panel_calendar.end(), as_of,
+                                      [&](Timestamp t, Date day) { return t < clock.close(day); });
+  const std::vector<Date> calendar(panel_calendar.begin(), known);
   GraphSnapshot out;
   if (static_cast<std::int64_t>(calendar.size()) < lookback + 1) {
     return out;

@@ -128,6 +128,7 @@ SampleSet assemble_samples(const PricePanel& prices, const AssemblyOptions& opti
   SampleSet set;
   set.entities = prices.symbols();
   set.price_window = window;
+  set.market = options.market;
   for (std::size_t e = 0; e < set.entities.size(); ++e) {
     const PriceSeries& series = prices.series(set.entities[e]);
     const auto& price = label.price == "close" ? series.close : series.adj_close;

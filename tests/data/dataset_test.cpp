@@ -448,3 +448,47 @@ TEST_F(DatasetTest, DropLeavesOutSamplesWithMissingValues) {
 
 }  // namespace
 }  // namespace finfuse::data
+
+namespace finfuse::data {
+namespace {
+
+TEST_F(DatasetTest, CrossSectionalBatchesCarryTheGraphAsOfTheirDay) {
+  RelationGraph graph;
+  graph.add(Edge{"A", "B", "supplier", 0.5f, std::nullopt, days_[10]});  // ends on day 10
+  graph.add(Edge{"B", "C", "peer", 1.0f, std::nullopt, std::nullopt});
+  DataSources with_graph = sources();
+  with_graph.graph = &graph;
+  DatasetOptions options;
+  options.graph.kind = "edges";
+  const auto ds = MultimodalDataset::build(set_, with_graph, options, split_.train);
+  const CrossSectionalSampler daily(set_.samples, split_.train, false, 1);
+  const auto days = daily.batches(0);
+  const Batch early = ds.collate(days.front());  // before day 10: both edges
+  ASSERT_TRUE(early.edge_index.defined());
+  EXPECT_EQ(early.edge_index.size(1), 2);
+  const Batch late = ds.collate(days.back());  // after day 10: only B-C
+  ASSERT_EQ(late.edge_index.size(1), 1);
+  // Positions refer to the batch: B and C sit at the positions of their samples.
+  const auto source = late.edge_index[0][0].item<std::int64_t>();
+  const auto target = late.edge_index[1][0].item<std::int64_t>();
+  EXPECT_EQ(late.entity[source].item<std::int64_t>(), 1);
+  EXPECT_EQ(late.entity[target].item<std::int64_t>(), 2);
+  EXPECT_FLOAT_EQ(late.edge_weight[0].item<float>(), 1.0f);
+  // A batch mixing days has no single graph.
+  EXPECT_FALSE(ds.collate({days[0][0], days[1][0]}).edge_index.defined());
+  const auto restored = MultimodalDataset::deserialize(ds.serialize(), "bytes");
+  EXPECT_TRUE(torch::equal(restored.collate(days.back()).edge_index, late.edge_index));
+
+  options.graph.kind = "correlation";
+  options.graph.lookback = 5;
+  options.graph.threshold = 0.0;
+  const auto correlated = MultimodalDataset::build(set_, sources(), options, split_.train);
+  const Batch batch = correlated.collate(days.back());
+  ASSERT_TRUE(batch.edge_index.defined());
+  EXPECT_EQ(batch.edge_index.size(1), 6);  // every ordered pair of three symbols
+  options.graph.kind = "edges";
+  EXPECT_THROW(MultimodalDataset::build(set_, sources(), options, split_.train), Error);
+}
+
+}  // namespace
+}  // namespace finfuse::data

@@ -27,6 +27,11 @@ struct Batch {
   /// metrics.
   torch::Tensor entity;
   torch::Tensor day;
+  /// Relations among the batch's samples as of its decision day, for graph fusion: [2, E] int64 positions within the
+  /// batch (source, target) and [E] float weights. Defined only for cross-sectional batches (one decision day) of a
+  /// dataset built with a graph.
+  torch::Tensor edge_index;
+  torch::Tensor edge_weight;
 
   std::int64_t size() const { return target.defined() ? target.size(0) : 0; }
   /// A copy with every tensor on `device` (non-blocking where the source is pinned).

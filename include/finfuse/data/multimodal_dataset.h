@@ -10,11 +10,13 @@
 #include "finfuse/data/numeric_preprocessor.h"
 #include "finfuse/data/numeric_table.h"
 #include "finfuse/data/price_features.h"
+#include "finfuse/data/relation_graph.h"
 #include "finfuse/data/samples.h"
 #include "finfuse/data/text_corpus.h"
 #include "finfuse/data/tokenizer.h"
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -29,6 +31,19 @@ struct DataSources {
   /// Named numeric tables: "entity" tables are joined as of the decision by the sample's entity, "global" ones as of
   /// the decision alone, "static" ones by the sample's entity id.
   std::vector<std::pair<std::string, const NumericTable*>> tables;
+  /// Relations for graph kinds "edges" (edge lists, sector tables).
+  const RelationGraph* graph = nullptr;
+};
+
+/// The relation graph attached to cross-sectional batches.
+struct GraphOptions {
+  /// "none", "edges" (the sources' relation graph as of each day) or "correlation" (rolling return correlation).
+  std::string kind = "none";
+  std::int64_t lookback = 60;
+  double threshold = 0.5;
+
+  static GraphOptions from_config(const Config& config);
+  Json to_json() const;
 };
 
 /// Images read from files named in a table's path column (the row joined like the numeric modality's).
@@ -55,6 +70,7 @@ struct DatasetOptions {
   PriceWindowOptions price;
   ChartOptions chart;
   ImageOptions image;
+  GraphOptions graph;
   TokenizerOptions tokenizer;
   /// "per_text": [max_texts, max_length] token ids per sample (newest text first), for hierarchical text encoders;
   /// "concat": the texts joined, newest first, into one sequence of max_length.
@@ -128,6 +144,8 @@ class MultimodalDataset {
   std::int64_t chart_width_ = 0;
   std::vector<std::uint8_t> charts_;  // [N, H, W]
   std::vector<std::uint8_t> chart_present_;
+  /// Per decision day (days since the epoch), the graph among all entities as of that day.
+  std::map<std::int32_t, GraphSnapshot> graphs_;
   std::vector<std::uint8_t> images_;  // [N, C, H, W]
   std::vector<std::uint8_t> image_present_;
 };

@@ -6,6 +6,7 @@
 #include "finfuse/data/multimodal_dataset.h"
 #include "finfuse/data/numeric_table.h"
 #include "finfuse/data/price_panel.h"
+#include "finfuse/data/relation_graph.h"
 #include "finfuse/data/samples.h"
 #include "finfuse/data/splits.h"
 #include "finfuse/data/text_corpus.h"
@@ -52,6 +53,10 @@ struct DataConfig {
   std::optional<std::filesystem::path> texts_path;
   TextJsonlOptions texts;
   std::vector<TableSource> tables;
+  /// Relations: an edge list, or a symbol -> sector table ("format": "edges" or "sector_table").
+  std::optional<std::filesystem::path> graph_path;
+  std::string graph_format = "edges";
+  EdgeListOptions graph;
   /// Empty: samples come from the price panel (point-in-time assembly). Otherwise the name of a static table whose
   /// rows are the samples.
   std::string samples_from_table;
@@ -92,6 +97,7 @@ class DataPipeline {
   std::shared_ptr<PricePanel> prices_;
   std::shared_ptr<TextCorpus> texts_;
   std::vector<std::shared_ptr<NumericTable>> tables_;
+  std::shared_ptr<RelationGraph> graph_;
   SampleSet samples_;
   Split split_;
   std::shared_ptr<const MultimodalDataset> dataset_;

@@ -81,5 +81,9 @@ class RelationGraph {
 /// bar after `as_of` is read.
 GraphSnapshot correlation_graph(const PricePanel& prices, const std::vector<std::string>& entities, Timestamp as_of,
                                 const MarketClock& clock, std::int64_t lookback, double threshold);
+/// The same with the panel's calendar (PricePanel::calendar()) computed once by the caller, for many dates.
+GraphSnapshot correlation_graph(const PricePanel& prices, const std::vector<Date>& calendar,
+                                const std::vector<std::string>& entities, Timestamp as_of, const MarketClock& clock,
+                                std::int64_t lookback, double threshold);
 
 }  // namespace finfuse::data

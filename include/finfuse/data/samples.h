@@ -95,6 +95,8 @@ struct SampleSet {
   AssemblyReport report;
   /// Whether samples carry decision times (false for rows of a static table).
   bool timed = true;
+  /// The market session the decision times refer to.
+  MarketClockOptions market;
 };
 
 /// Assembles every sample of every entity in `prices` whose decision day lies in [start, end], runs the lookahead
