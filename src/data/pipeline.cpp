@@ -327,7 +327,6 @@ DataPipeline DataPipeline::build(const DataConfig& config, const std::filesystem
   }
   if (p.texts_) {
     p.sources_report_["texts"] = {{"texts", p.texts_->report().texts},
-                                  {"empty_texts", p.texts_->report().empty_texts},
                                   {"bad_records", p.texts_->report().bad_records}};
   }
 

@@ -147,8 +147,7 @@ TextCorpus TextCorpus::load_jsonl(const std::filesystem::path& path, const TextJ
         TextRecord text{require_time(item, options.time_field, file, line, where),
                         require_string(item, options.text_field, file, line, where)};
         if (blank(text.text)) {
-          ++corpus.report_.empty_texts;
-          return;
+          throw DataError(file, line, where + options.text_field, "the text is empty");
         }
         corpus.texts_[entity].push_back(std::move(text));
         ++corpus.report_.texts;
@@ -161,7 +160,6 @@ TextCorpus TextCorpus::load_jsonl(const std::filesystem::path& path, const TextJ
         // Validate the whole line before keeping any of it, so a bad line is skipped whole in lenient mode.
         const auto before = corpus.texts_[entity].size();
         const auto texts_before = corpus.report_.texts;
-        const auto empty_before = corpus.report_.empty_texts;
         try {
           for (std::size_t i = 0; i < list.size(); ++i) {
             if (!list[i].is_object()) {
@@ -173,7 +171,6 @@ TextCorpus TextCorpus::load_jsonl(const std::filesystem::path& path, const TextJ
         } catch (const DataError&) {
           corpus.texts_[entity].resize(before);
           corpus.report_.texts = texts_before;
-          corpus.report_.empty_texts = empty_before;
           throw;
         }
       } else {
@@ -188,10 +185,8 @@ TextCorpus TextCorpus::load_jsonl(const std::filesystem::path& path, const TextJ
     throw IoError(file, "read error");
   }
   corpus.finalize();
-  logger()->info("{}: {} text(s) of {} entit{} from {} line(s){}{}", file, corpus.report_.texts, corpus.texts_.size(),
+  logger()->info("{}: {} text(s) of {} entit{} from {} line(s){}", file, corpus.report_.texts, corpus.texts_.size(),
                  corpus.texts_.size() == 1 ? "y" : "ies", corpus.report_.lines,
-                 corpus.report_.empty_texts > 0 ? fmt::format(", {} empty text(s) skipped", corpus.report_.empty_texts)
-                                                : std::string(),
                  corpus.report_.converted_from_latin1 ? " (converted from Latin-1)" : "");
   bad.log_summary(file);
   return corpus;

@@ -46,14 +46,13 @@ struct TextLoadReport {
   std::int64_t lines = 0;
   std::int64_t texts = 0;
   std::int64_t bad_records = 0;
-  std::int64_t empty_texts = 0;
   bool converted_from_latin1 = false;
 };
 
 class TextCorpus {
  public:
-  /// Reads a JSON Lines file. A line that is not valid JSON, lacks a field, has an unparseable time or a text that
-  /// is not a string is a DataError (file, line, field); empty texts are skipped and counted.
+  /// Reads a JSON Lines file. A line that is not valid JSON, lacks a field, has an unparseable time, or a text that
+  /// is not a string or is empty is a DataError (file, line, field); lenient mode skips such lines whole.
   static TextCorpus load_jsonl(const std::filesystem::path& path, const TextJsonlOptions& options = {});
 
   /// Adds a text; call finalize() before querying.
