@@ -45,16 +45,9 @@ std::filesystem::path resolve_path(const Config& config, const std::string& key,
 }
 
 std::optional<Date> date_or_empty(const Config& config, const std::string& key, bool required) {
-  const std::string text = config.get<std::string>(key, std::string());
-  if (text.empty()) {
-    if (required) {
-      config.fail_at(key, "required for a chronological split (a date \"YYYY-MM-DD\")");
-    }
-    return std::nullopt;
-  }
-  const auto date = parse_date(text);
-  if (!date) {
-    config.fail_at(key, fmt::format("expected a date \"YYYY-MM-DD\", got \"{}\"", text));
+  const auto date = read_date(config, key);
+  if (!date && required) {
+    config.fail_at(key, "required for a chronological split (a date \"YYYY-MM-DD\")");
   }
   return date;
 }

@@ -12,22 +12,6 @@
 #include <numeric>
 
 namespace finfuse::data {
-namespace {
-
-std::optional<Date> optional_date(const Config& config, const std::string& key) {
-  const std::string text = config.get<std::string>(key, std::string());
-  if (text.empty()) {
-    return std::nullopt;
-  }
-  const auto date = parse_date(text);
-  if (!date) {
-    config.fail_at(key, fmt::format("expected a date \"YYYY-MM-DD\", got \"{}\"", text));
-  }
-  return date;
-}
-
-}  // namespace
-
 TextWindowOptions TextWindowOptions::from_config(const Config& config) {
   TextWindowOptions o;
   o.lookback_days = config.get<std::int64_t>("lookback_days", o.lookback_days, Range::positive());
@@ -46,8 +30,8 @@ AssemblyOptions AssemblyOptions::from_config(const Config& config) {
   o.decision = config.get_choice("decision", o.decision, {"open", "close"});
   o.price_window = config.get<std::int64_t>("price_window", o.price_window, Range::closed(1, 10000));
   o.include_decision_day = config.get<bool>("include_decision_day", o.include_decision_day);
-  const auto start = optional_date(config, "start");
-  const auto end = optional_date(config, "end");
+  const auto start = read_date(config, "start");
+  const auto end = read_date(config, "end");
   if (start && end && *end < *start) {
     config.fail_at("end", fmt::format("must not be before start ({}), got {}", start->to_string(), end->to_string()));
   }

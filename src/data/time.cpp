@@ -245,6 +245,18 @@ std::optional<Timestamp> parse_timestamp(std::string_view s) {
   return parse_twitter(s);
 }
 
+std::optional<Date> read_date(const Config& config, const std::string& key) {
+  const std::string text = config.get<std::string>(key, std::string());
+  if (text.empty()) {
+    return std::nullopt;
+  }
+  const auto date = parse_date(text);
+  if (!date) {
+    config.fail_at(key, fmt::format("expected a date \"YYYY-MM-DD\", got \"{}\"", text));
+  }
+  return date;
+}
+
 std::optional<std::int64_t> parse_time_of_day(std::string_view s) {
   std::int64_t seconds = 0;
   const auto after = read_clock(s, 0, seconds);

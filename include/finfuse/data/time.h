@@ -2,6 +2,8 @@
 // timestamps are seconds since 1970-01-01T00:00:00Z. Calendar arithmetic comes from Howard Hinnant's date library.
 #pragma once
 
+#include "finfuse/core/config.h"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -80,6 +82,10 @@ std::optional<Date> parse_date(std::string_view text);
 /// offset (UTC), the same with a space instead of "T", Twitter's "Wed Jan 01 03:59:03 +0000 2014", and
 /// Unix seconds ("@1388548743"). Nothing for anything else.
 std::optional<Timestamp> parse_timestamp(std::string_view text);
+
+/// A configuration's date value: nothing when the key is absent or empty, a ConfigError at the key when it is not a
+/// "YYYY-MM-DD" date.
+std::optional<Date> read_date(const Config& config, const std::string& key);
 
 /// Parses "HH:MM" or "HH:MM:SS" into seconds since midnight; nothing when malformed or out of range.
 std::optional<std::int64_t> parse_time_of_day(std::string_view text);
