@@ -17,3 +17,7 @@
 
 #include "finfuse/nn/activation.h"
 #include "finfuse/nn/mlp.h"
+
+#include "finfuse/encoders/encoder.h"
+#include "finfuse/encoders/mlp_encoder.h"
+#include "finfuse/encoders/rnn_encoder.h"

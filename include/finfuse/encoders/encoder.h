@@ -1,0 +1,78 @@
+// The encoder interface: one modality's batch (values with presence and padding masks) in, a pooled vector [B, D]
+// out and, where the encoder has one, its token sequence [B, T, D] with a mask, for attention fusion. Encoders are
+// created by name through the encoder registry from a JSON options object and the modality's specification.
+#pragma once
+
+#include "finfuse/core/config.h"
+#include "finfuse/core/registry.h"
+#include "finfuse/data/batch.h"
+
+#include <torch/nn/module.h>
+#include <torch/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace finfuse::encoders {
+
+/// What an encoder needs to know about its modality to size itself.
+struct ModalitySpec {
+  ModalitySpec() = default;
+  ModalitySpec(std::string name_, std::vector<std::int64_t> shape_, std::int64_t vocab_size_ = 0,
+               std::vector<std::int64_t> cardinalities_ = {})
+      : name(std::move(name_)),
+        shape(std::move(shape_)),
+        vocab_size(vocab_size_),
+        cardinalities(std::move(cardinalities_)) {}
+
+  std::string name;
+  /// Per-sample shape of the values: [F] numeric, [L, F] price window, [T] or [N, T] token ids, [C, H, W] images.
+  std::vector<std::int64_t> shape;
+  /// Token ids: the vocabulary size.
+  std::int64_t vocab_size = 0;
+  /// Categorical ids: each column's number of ids (the unknown bucket included).
+  std::vector<std::int64_t> cardinalities;
+};
+
+struct EncoderOutput {
+  /// [B, D]
+  torch::Tensor pooled;
+  /// [B, T, D] and [B, T] bool (true = real token), when the encoder has a sequence; undefined otherwise.
+  torch::Tensor tokens;
+  torch::Tensor token_mask;
+};
+
+class Encoder : public torch::nn::Module {
+ public:
+  explicit Encoder(ModalitySpec spec) : spec_(std::move(spec)) {}
+
+  /// Encodes one modality's batch. Throws ShapeError naming the modality and both shapes for a mismatch.
+  virtual EncoderOutput encode(const data::ModalityBatch& input) = 0;
+  /// D of the pooled output (and of the tokens).
+  virtual std::int64_t output_size() const = 0;
+  /// The encoder's fully resolved options, as its factory reads them (with "type").
+  virtual Json options_json() const = 0;
+
+  std::int64_t parameter_count() const;
+  const ModalitySpec& spec() const { return spec_; }
+
+ protected:
+  /// Throws ShapeError unless `values` is [B, spec.shape...] (with `dtype_check` naming the expected type).
+  void check_input(const torch::Tensor& values, bool integer_ids) const;
+
+ private:
+  ModalitySpec spec_;
+};
+
+using EncoderRegistry = Registry<std::shared_ptr<Encoder>(const Config& options, const ModalitySpec& spec)>;
+
+/// The encoder registry. Built-ins: "mlp" (numeric features, with embeddings for categorical ids) and "rnn"
+/// (LSTM/GRU over price windows or token ids, with last/mean/max/attention pooling).
+EncoderRegistry& encoder_registry();
+
+/// Creates the encoder named by options["type"] for `spec`; unknown types and keys are ConfigErrors at their path.
+std::shared_ptr<Encoder> make_encoder(const Config& options, const ModalitySpec& spec);
+
+}  // namespace finfuse::encoders

@@ -1,0 +1,60 @@
+// Sequences through an LSTM or GRU: price windows [B, L, F], token ids [B, T] (embedded first, optionally from
+// pretrained word vectors), or several texts per sample [B, N, T] (each text encoded, then pooled over the texts).
+// Pooling: last state, masked mean, masked max, or attention (as in attentive LSTM models for stock prediction).
+// Padding never changes the result: sequences are packed to their true lengths.
+#pragma once
+
+#include "finfuse/encoders/encoder.h"
+
+#include <torch/nn/modules/embedding.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/rnn.h>
+
+namespace finfuse::encoders {
+
+struct RnnEncoderOptions {
+  /// "lstm" or "gru".
+  std::string cell = "lstm";
+  std::int64_t hidden = 64;
+  std::int64_t layers = 1;
+  bool bidirectional = false;
+  double dropout = 0.0;
+  /// "last", "mean", "max" or "attention".
+  std::string pooling = "last";
+  /// Token ids: embedding size.
+  std::int64_t embedding_dim = 64;
+  /// Several texts per sample: how the per-text vectors are pooled ("mean", "max" or "attention").
+  std::string text_pooling = "attention";
+
+  static RnnEncoderOptions from_config(const Config& config);
+  Json to_json() const;
+};
+
+class RnnEncoderImpl : public Encoder {
+ public:
+  RnnEncoderImpl(const RnnEncoderOptions& options, ModalitySpec spec);
+
+  EncoderOutput encode(const data::ModalityBatch& input) override;
+  std::int64_t output_size() const override;
+  Json options_json() const override;
+
+  /// The token embedding (for initialising it from pretrained vectors); undefined for float sequences.
+  torch::nn::Embedding embedding() const { return embedding_; }
+
+ private:
+  /// Runs the RNN over [S, T, F] with lengths [S] (>= 1) and returns outputs [S, T, H] and the last states [S, H].
+  std::pair<torch::Tensor, torch::Tensor> run(const torch::Tensor& x, const torch::Tensor& lengths);
+  torch::Tensor pool(const torch::Tensor& outputs, const torch::Tensor& last, const torch::Tensor& mask,
+                     const std::string& how, torch::nn::Linear& score);
+
+  RnnEncoderOptions options_;
+  bool tokens_;
+  bool hierarchical_;
+  torch::nn::Embedding embedding_{nullptr};
+  torch::nn::LSTM lstm_{nullptr};
+  torch::nn::GRU gru_{nullptr};
+  torch::nn::Linear attention_{nullptr};
+  torch::nn::Linear text_attention_{nullptr};
+};
+
+}  // namespace finfuse::encoders

@@ -1,0 +1,142 @@
+#include "finfuse/encoders/rnn_encoder.h"
+
+#include "finfuse/core/check.h"
+
+#include <torch/nn/utils/rnn.h>
+
+#include <limits>
+
+namespace finfuse::encoders {
+
+RnnEncoderOptions RnnEncoderOptions::from_config(const Config& config) {
+  RnnEncoderOptions o;
+  o.cell = config.get_choice("cell", o.cell, {"lstm", "gru"});
+  o.hidden = config.get<std::int64_t>("hidden", o.hidden, Range::closed(1, 1 << 16));
+  o.layers = config.get<std::int64_t>("layers", o.layers, Range::closed(1, 64));
+  o.bidirectional = config.get<bool>("bidirectional", o.bidirectional);
+  o.dropout = config.get<double>("dropout", o.dropout, Range::half_open(0, 1));
+  o.pooling = config.get_choice("pooling", o.pooling, {"last", "mean", "max", "attention"});
+  o.embedding_dim = config.get<std::int64_t>("embedding_dim", o.embedding_dim, Range::closed(1, 1 << 16));
+  o.text_pooling = config.get_choice("text_pooling", o.text_pooling, {"mean", "max", "attention"});
+  config.reject_unknown_keys();
+  return o;
+}
+
+Json RnnEncoderOptions::to_json() const {
+  return Json{{"type", "rnn"},           {"cell", cell},       {"hidden", hidden},
+              {"layers", layers},        {"bidirectional", bidirectional}, {"dropout", dropout},
+              {"pooling", pooling},      {"embedding_dim", embedding_dim}, {"text_pooling", text_pooling}};
+}
+
+RnnEncoderImpl::RnnEncoderImpl(const RnnEncoderOptions& options, ModalitySpec spec)
+    : Encoder(std::move(spec)), options_(options) {
+  const auto& shape = this->spec().shape;
+  tokens_ = this->spec().vocab_size > 0;
+  hierarchical_ = tokens_ && shape.size() == 2;
+  FINFUSE_CHECK((tokens_ && (shape.size() == 1 || shape.size() == 2)) || (!tokens_ && shape.size() == 2),
+                "rnn encoder of modality '", this->spec().name,
+                "': expects token ids [T] or [N, T] (with a vocabulary) or a float sequence [L, F] per sample");
+  std::int64_t input = tokens_ ? options.embedding_dim : shape[1];
+  if (tokens_) {
+    embedding_ = register_module("embedding", torch::nn::Embedding(this->spec().vocab_size, options.embedding_dim));
+  }
+  // Dropout between stacked layers only; LibTorch warns about it on a single layer.
+  const double between = options.layers > 1 ? options.dropout : 0.0;
+  if (options.cell == "lstm") {
+    lstm_ = register_module("lstm", torch::nn::LSTM(torch::nn::LSTMOptions(input, options.hidden)
+                                                        .num_layers(options.layers)
+                                                        .bidirectional(options.bidirectional)
+                                                        .dropout(between)
+                                                        .batch_first(true)));
+  } else {
+    gru_ = register_module("gru", torch::nn::GRU(torch::nn::GRUOptions(input, options.hidden)
+                                                     .num_layers(options.layers)
+                                                     .bidirectional(options.bidirectional)
+                                                     .dropout(between)
+                                                     .batch_first(true)));
+  }
+  const std::int64_t width = output_size();
+  if (options.pooling == "attention") {
+    attention_ = register_module("attention", torch::nn::Linear(width, 1));
+  }
+  if (hierarchical_ && options.text_pooling == "attention") {
+    text_attention_ = register_module("text_attention", torch::nn::Linear(width, 1));
+  }
+}
+
+std::int64_t RnnEncoderImpl::output_size() const { return options_.hidden * (options_.bidirectional ? 2 : 1); }
+
+Json RnnEncoderImpl::options_json() const { return options_.to_json(); }
+
+std::pair<torch::Tensor, torch::Tensor> RnnEncoderImpl::run(const torch::Tensor& x, const torch::Tensor& lengths) {
+  namespace rnn = torch::nn::utils::rnn;
+  const auto packed = rnn::pack_padded_sequence(x, lengths.to(torch::kCPU), /*batch_first=*/true,
+                                                /*enforce_sorted=*/false);
+  torch::Tensor outputs;
+  torch::Tensor h;
+  if (lstm_) {
+    auto result = lstm_->forward_with_packed_input(packed);
+    outputs = std::get<0>(rnn::pad_packed_sequence(std::get<0>(result), /*batch_first=*/true, 0.0, x.size(1)));
+    h = std::get<0>(std::get<1>(result));
+  } else {
+    auto result = gru_->forward_with_packed_input(packed);
+    outputs = std::get<0>(rnn::pad_packed_sequence(std::get<0>(result), /*batch_first=*/true, 0.0, x.size(1)));
+    h = std::get<1>(result);
+  }
+  // The last layer's final state; both directions when bidirectional.
+  const torch::Tensor last = options_.bidirectional ? torch::cat({h[-2], h[-1]}, 1) : h[-1];
+  return {outputs, last};
+}
+
+torch::Tensor RnnEncoderImpl::pool(const torch::Tensor& outputs, const torch::Tensor& last, const torch::Tensor& mask,
+                                   const std::string& how, torch::nn::Linear& score) {
+  if (how == "last") {
+    return last;
+  }
+  const auto m = mask.unsqueeze(-1).to(outputs.dtype());
+  const auto any = mask.any(1, /*keepdim=*/true).to(outputs.dtype());
+  if (how == "mean") {
+    return (outputs * m).sum(1) / m.sum(1).clamp_min(1.0);
+  }
+  if (how == "max") {
+    const auto lowest = std::numeric_limits<float>::lowest();
+    return outputs.masked_fill(~mask.unsqueeze(-1), lowest).amax(1) * any;
+  }
+  // Attention: softmax over the real positions of a learned score of each state.
+  auto scores = score->forward(torch::tanh(outputs)).squeeze(-1).masked_fill(~mask, -1e9);
+  const auto weights = torch::softmax(scores, 1) * mask.to(outputs.dtype());
+  return (weights.unsqueeze(-1) * outputs).sum(1) * any;
+}
+
+EncoderOutput RnnEncoderImpl::encode(const data::ModalityBatch& input) {
+  check_input(input.values, tokens_);
+  const torch::Tensor& values = input.values;
+  const auto b = values.size(0);
+  if (!tokens_) {
+    const auto lengths = torch::full({b}, values.size(1), torch::kInt64);
+    const auto [outputs, last] = run(values, lengths);
+    const auto mask = torch::ones({b, values.size(1)}, torch::TensorOptions().dtype(torch::kBool).device(values.device()));
+    return EncoderOutput{pool(outputs, last, mask, options_.pooling, attention_), outputs, mask};
+  }
+  FINFUSE_CHECK_SHAPE(input.mask.defined() && input.mask.sizes() == values.sizes(), "encoder of modality '",
+                      spec().name, "': token ids need a padding mask of the same shape");
+  const auto t = values.size(-1);
+  const auto ids = values.reshape({-1, t}).to(torch::kInt64);
+  const auto mask = input.mask.reshape({-1, t}).to(torch::kBool);
+  const auto lengths = mask.sum(1);
+  // Empty sequences (no text in a slot) run with length 1 and are masked out afterwards.
+  const auto [outputs, last] = run(embedding_->forward(ids), lengths.clamp_min(1));
+  const auto present = (lengths > 0).unsqueeze(1).to(outputs.dtype());
+  const auto pooled = pool(outputs, last, mask, options_.pooling, attention_) * present;
+  if (!hierarchical_) {
+    return EncoderOutput{pooled, outputs, mask};
+  }
+  // Several texts per sample: each text's vector is a token of the sample, pooled over the texts present.
+  const auto n = values.size(1);
+  const auto texts = pooled.reshape({b, n, -1});
+  const auto text_mask = (lengths > 0).reshape({b, n});
+  const auto last_text = texts.select(1, 0);  // newest text first
+  return EncoderOutput{pool(texts, last_text, text_mask, options_.text_pooling, text_attention_), texts, text_mask};
+}
+
+}  // namespace finfuse::encoders

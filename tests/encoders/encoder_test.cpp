@@ -1,0 +1,195 @@
+#include "finfuse/encoders/encoder.h"
+#include "finfuse/encoders/mlp_encoder.h"
+#include "finfuse/encoders/rnn_encoder.h"
+
+#include "finfuse/core/device.h"
+#include "finfuse/core/random.h"
+
+#include <torch/serialize.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+namespace finfuse::encoders {
+namespace {
+
+std::shared_ptr<Encoder> encoder_from(const std::string& json, const ModalitySpec& spec) {
+  return make_encoder(Config::parse(json, "model.json"), spec);
+}
+
+data::ModalityBatch batch_of(torch::Tensor values, torch::Tensor mask = {}) {
+  return data::ModalityBatch{std::move(values), std::move(mask), torch::Tensor()};
+}
+
+// Copies every parameter of `from` into `to` by name.
+void copy_parameters(const Encoder& from, Encoder& to) {
+  torch::NoGradGuard no_grad;
+  const auto source = from.named_parameters();
+  for (auto& p : to.named_parameters()) {
+    p.value().copy_(source[p.key()]);
+  }
+}
+
+void expect_gradients_everywhere(Encoder& encoder, const torch::Tensor& loss) {
+  loss.backward();
+  for (const auto& p : encoder.named_parameters()) {
+    ASSERT_TRUE(p.value().grad().defined()) << p.key();
+    EXPECT_GT(p.value().grad().abs().sum().item<double>(), 0.0) << p.key();
+  }
+}
+
+class EncoderTest : public ::testing::Test {
+ protected:
+  void SetUp() override { seed_everything(3); }
+};
+
+TEST_F(EncoderTest, MlpOverNumericFeatures) {
+  const auto encoder = encoder_from(R"({"type": "mlp", "layers": [16, 8], "norm": "layer"})", {"numeric", {5}});
+  const auto out = encoder->encode(batch_of(torch::randn({4, 5})));
+  EXPECT_EQ(out.pooled.sizes(), (std::vector<std::int64_t>{4, 8}));
+  EXPECT_FALSE(out.tokens.defined());
+  EXPECT_EQ(encoder->output_size(), 8);
+  EXPECT_EQ(encoder->parameter_count(), (5 * 16 + 16 + 32) + (16 * 8 + 8 + 16));
+  try {
+    encoder->encode(batch_of(torch::randn({4, 6})));
+    FAIL();
+  } catch (const ShapeError& e) {
+    EXPECT_NE(std::string(e.what()).find("encoder of modality 'numeric': expected input [B, 5], got [4, 6]"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(encoder->encode(batch_of(torch::ones({4, 5}, torch::kInt64))), ShapeError);
+}
+
+TEST_F(EncoderTest, MlpOverCategoricalIdsReachesEveryParameter) {
+  const ModalitySpec spec("categorical", {3}, 0, {4, 7, 2});
+  const auto encoder = encoder_from(R"({"type": "mlp", "layers": [6]})", spec);
+  const auto ids = torch::tensor({{0, 6, 1}, {3, 2, 0}, {1, 1, 1}}, torch::kInt64);
+  const auto out = encoder->encode(batch_of(ids));
+  EXPECT_EQ(out.pooled.sizes(), (std::vector<std::int64_t>{3, 6}));
+  expect_gradients_everywhere(*encoder, out.pooled.pow(2).sum());
+}
+
+TEST_F(EncoderTest, ConfigErrorsNameTheKey) {
+  const auto error = [](const std::string& json) -> std::string {
+    try {
+      encoder_from(json, {"price", {5, 5}});
+    } catch (const ConfigError& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  EXPECT_EQ(error(R"({"type": "lstm"})"),
+            "model.json: /type: unknown encoder 'lstm'; registered: 'mlp', 'rnn'");
+  EXPECT_EQ(error(R"({"type": "rnn", "hiden": 8})").rfind("model.json: /hiden: unknown key 'hiden' (did you mean 'hidden'?)", 0),
+            0u);
+  EXPECT_EQ(error(R"({"type": "rnn", "pooling": "sum"})").rfind("model.json: /pooling: 'sum' is not one of", 0), 0u);
+  EXPECT_EQ(error(R"({"layers": [4]})"), "model.json: /type: required key is missing");
+  // The resolved options round-trip through the registry.
+  const auto encoder = encoder_from(R"({"type": "rnn", "cell": "gru", "hidden": 8, "pooling": "attention"})",
+                                    {"price", {5, 5}});
+  EXPECT_EQ(make_encoder(Config(encoder->options_json()), {"price", {5, 5}})->options_json(), encoder->options_json());
+}
+
+TEST_F(EncoderTest, RnnOverPriceWindows) {
+  for (const char* cell : {"lstm", "gru"}) {
+    for (const char* pooling : {"last", "mean", "max", "attention"}) {
+      const auto encoder = encoder_from(fmt::format(R"({{"type": "rnn", "cell": "{}", "hidden": 6, "layers": 2,
+                                                      "bidirectional": true, "pooling": "{}"}})",
+                                                    cell, pooling),
+                                        {"price", {5, 5}});
+      const auto out = encoder->encode(batch_of(torch::randn({3, 5, 5})));
+      EXPECT_EQ(out.pooled.sizes(), (std::vector<std::int64_t>{3, 12})) << cell << " " << pooling;
+      EXPECT_EQ(out.tokens.sizes(), (std::vector<std::int64_t>{3, 5, 12}));
+      expect_gradients_everywhere(*encoder, out.pooled.pow(2).sum());
+    }
+  }
+}
+
+TEST_F(EncoderTest, PaddingNeverChangesTheResult) {
+  // The same two token sequences, padded to 5 and to 9 positions.
+  const auto short_ids = torch::tensor({{5, 3, 8, 0, 0}, {2, 2, 2, 2, 7}}, torch::kInt64);
+  const auto long_ids = torch::cat({short_ids, torch::zeros({2, 4}, torch::kInt64)}, 1);
+  const auto short_mask = (short_ids != 0) | torch::tensor({{0, 0, 0, 0, 0}, {1, 1, 1, 1, 1}}, torch::kBool);
+  const auto long_mask = torch::cat({short_mask, torch::zeros({2, 4}, torch::kBool)}, 1);
+  for (const char* pooling : {"last", "mean", "max", "attention"}) {
+    for (const char* bidirectional : {"false", "true"}) {
+      const std::string json = fmt::format(
+          R"({{"type": "rnn", "hidden": 4, "embedding_dim": 3, "pooling": "{}", "bidirectional": {}}})", pooling,
+          bidirectional);
+      const auto a = encoder_from(json, {"text", {5}, 10});
+      const auto b = encoder_from(json, {"text", {9}, 10});
+      copy_parameters(*a, *b);
+      const auto pa = a->encode(batch_of(short_ids, short_mask)).pooled;
+      const auto pb = b->encode(batch_of(long_ids, long_mask)).pooled;
+      EXPECT_TRUE(torch::allclose(pa, pb, 1e-6, 1e-6)) << pooling << " bidirectional " << bidirectional;
+    }
+  }
+}
+
+TEST_F(EncoderTest, SeveralTextsPerSampleIgnoreEmptySlots) {
+  // Sample 0 has two texts, sample 1 none; a second layout adds two empty text slots.
+  auto ids = torch::zeros({2, 2, 4}, torch::kInt64);
+  ids[0][0] = torch::tensor({4, 5, 6, 0});
+  ids[0][1] = torch::tensor({7, 8, 0, 0});
+  const auto mask = ids != 0;
+  const auto more_ids = torch::cat({ids, torch::zeros({2, 2, 4}, torch::kInt64)}, 1);
+  const auto more_mask = more_ids != 0;
+  for (const char* text_pooling : {"mean", "max", "attention"}) {
+    const std::string json =
+        fmt::format(R"({{"type": "rnn", "hidden": 5, "embedding_dim": 4, "text_pooling": "{}"}})", text_pooling);
+    const auto a = encoder_from(json, {"text", {2, 4}, 12});
+    const auto b = encoder_from(json, {"text", {4, 4}, 12});
+    copy_parameters(*a, *b);
+    const auto out = a->encode(batch_of(ids, mask));
+    EXPECT_EQ(out.pooled.sizes(), (std::vector<std::int64_t>{2, 5}));
+    EXPECT_EQ(out.tokens.sizes(), (std::vector<std::int64_t>{2, 2, 5}));
+    EXPECT_TRUE(torch::equal(out.token_mask, torch::tensor({{true, true}, {false, false}})));
+    EXPECT_TRUE(torch::allclose(out.pooled, b->encode(batch_of(more_ids, more_mask)).pooled, 1e-6, 1e-6))
+        << text_pooling;
+    EXPECT_EQ(out.pooled[1].abs().sum().item<float>(), 0.0f);  // no texts: a zero vector
+    EXPECT_FALSE(torch::isnan(out.pooled).any().item<bool>());
+  }
+}
+
+TEST_F(EncoderTest, DeterministicUnderASeedAndSavedAndLoaded) {
+  const std::string json = R"({"type": "rnn", "cell": "gru", "hidden": 4, "pooling": "attention"})";
+  seed_everything(11);
+  const auto a = encoder_from(json, {"price", {5, 5}});
+  seed_everything(11);
+  const auto b = encoder_from(json, {"price", {5, 5}});
+  const auto x = torch::randn({2, 5, 5});
+  EXPECT_TRUE(torch::equal(a->encode(batch_of(x)).pooled, b->encode(batch_of(x)).pooled));
+
+  const auto path = std::filesystem::temp_directory_path() / "finfuse_encoder_test.pt";
+  {
+    torch::serialize::OutputArchive archive;
+    a->save(archive);
+    archive.save_to(path.string());
+  }
+  seed_everything(12);
+  const auto c = encoder_from(json, {"price", {5, 5}});
+  EXPECT_FALSE(torch::equal(a->encode(batch_of(x)).pooled, c->encode(batch_of(x)).pooled));
+  torch::serialize::InputArchive archive;
+  archive.load_from(path.string());
+  c->load(archive);
+  EXPECT_TRUE(torch::equal(a->encode(batch_of(x)).pooled, c->encode(batch_of(x)).pooled));
+  std::filesystem::remove(path);
+}
+
+TEST_F(EncoderTest, RunsOnGpu_CUDA) {
+  if (!cuda_available()) {
+    GTEST_SKIP() << "no CUDA device on this machine";
+  }
+  const auto encoder = encoder_from(R"({"type": "rnn", "hidden": 4, "pooling": "mean"})", {"text", {6}, 20});
+  const auto ids = torch::randint(1, 20, {3, 6}, torch::kInt64);
+  const auto mask = torch::ones({3, 6}, torch::kBool);
+  const auto cpu = encoder->encode(batch_of(ids, mask)).pooled;
+  encoder->to(resolve_device("cuda"));
+  const auto gpu = encoder->encode(batch_of(ids.cuda(), mask.cuda())).pooled;
+  EXPECT_TRUE(torch::allclose(gpu.cpu(), cpu, 1e-5, 1e-5));
+}
+
+}  // namespace
+}  // namespace finfuse::encoders
