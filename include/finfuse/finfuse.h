@@ -18,6 +18,8 @@
 #include "finfuse/nn/activation.h"
 #include "finfuse/nn/mlp.h"
 
+#include "finfuse/encoders/cnn_encoder.h"
 #include "finfuse/encoders/encoder.h"
 #include "finfuse/encoders/mlp_encoder.h"
 #include "finfuse/encoders/rnn_encoder.h"
+#include "finfuse/encoders/tcn_encoder.h"

@@ -2,8 +2,10 @@
 
 #include "finfuse/core/check.h"
 #include "finfuse/core/shape.h"
+#include "finfuse/encoders/cnn_encoder.h"
 #include "finfuse/encoders/mlp_encoder.h"
 #include "finfuse/encoders/rnn_encoder.h"
+#include "finfuse/encoders/tcn_encoder.h"
 
 #include <fmt/format.h>
 
@@ -16,6 +18,15 @@ void register_builtin_encoders(EncoderRegistry& registry) {
   });
   registry.add("rnn", [](const Config& options, const ModalitySpec& spec) -> std::shared_ptr<Encoder> {
     return std::make_shared<RnnEncoderImpl>(RnnEncoderOptions::from_config(options), spec);
+  });
+  registry.add("tcn", [](const Config& options, const ModalitySpec& spec) -> std::shared_ptr<Encoder> {
+    return std::make_shared<TcnEncoderImpl>(TcnEncoderOptions::from_config(options), spec);
+  });
+  registry.add("cnn", [](const Config& options, const ModalitySpec& spec) -> std::shared_ptr<Encoder> {
+    return std::make_shared<CnnEncoderImpl>(CnnEncoderOptions::from_config(options), spec);
+  });
+  registry.add("resnet", [](const Config& options, const ModalitySpec& spec) -> std::shared_ptr<Encoder> {
+    return std::make_shared<ResNetEncoderImpl>(ResNetEncoderOptions::from_config(options), spec);
   });
 }
 

@@ -81,7 +81,7 @@ TEST_F(EncoderTest, ConfigErrorsNameTheKey) {
     return "no error";
   };
   EXPECT_EQ(error(R"({"type": "lstm"})"),
-            "model.json: /type: unknown encoder 'lstm'; registered: 'mlp', 'rnn'");
+            "model.json: /type: unknown encoder 'lstm'; registered: 'cnn', 'mlp', 'resnet', 'rnn', 'tcn'");
   EXPECT_EQ(error(R"({"type": "rnn", "hiden": 8})").rfind("model.json: /hiden: unknown key 'hiden' (did you mean 'hidden'?)", 0),
             0u);
   EXPECT_EQ(error(R"({"type": "rnn", "pooling": "sum"})").rfind("model.json: /pooling: 'sum' is not one of", 0), 0u);
@@ -189,6 +189,62 @@ TEST_F(EncoderTest, RunsOnGpu_CUDA) {
   encoder->to(resolve_device("cuda"));
   const auto gpu = encoder->encode(batch_of(ids.cuda(), mask.cuda())).pooled;
   EXPECT_TRUE(torch::allclose(gpu.cpu(), cpu, 1e-5, 1e-5));
+}
+
+}  // namespace
+}  // namespace finfuse::encoders
+
+namespace finfuse::encoders {
+namespace {
+
+TEST_F(EncoderTest, TemporalConvolutionIsCausal) {
+  const auto encoder = encoder_from(R"({"type": "tcn", "channels": [8, 8, 4], "kernel_size": 2})", {"price", {12, 5}});
+  encoder->eval();
+  auto x = torch::randn({2, 12, 5});
+  const auto out = encoder->encode(batch_of(x));
+  EXPECT_EQ(out.pooled.sizes(), (std::vector<std::int64_t>{2, 4}));
+  EXPECT_EQ(out.tokens.sizes(), (std::vector<std::int64_t>{2, 12, 4}));
+  // Changing the last day changes the last state only.
+  auto changed = x.clone();
+  changed.select(1, 11).add_(3.0);
+  const auto out2 = encoder->encode(batch_of(changed));
+  EXPECT_TRUE(torch::allclose(out.tokens.slice(1, 0, 11), out2.tokens.slice(1, 0, 11)));
+  EXPECT_FALSE(torch::allclose(out.tokens.select(1, 11), out2.tokens.select(1, 11)));
+  encoder->train();
+  expect_gradients_everywhere(*encoder, encoder->encode(batch_of(x)).pooled.pow(2).sum());
+}
+
+TEST_F(EncoderTest, ChartCnnFollowsThePaperByDefault) {
+  const auto encoder = encoder_from(R"({"type": "cnn"})", {"chart", {1, 64, 60}});
+  const auto out = encoder->encode(batch_of(torch::rand({2, 1, 64, 60})));
+  EXPECT_EQ(out.pooled.sizes(), (std::vector<std::int64_t>{2, 128}));
+  EXPECT_EQ(out.tokens.sizes(), (std::vector<std::int64_t>{2, 8 * 60, 256}));  // 64 / 2^3 rows, width kept
+  EXPECT_EQ(encoder->options_json()["channels"], Json({64, 128, 256}));
+  // conv 5x3 + batch norm per block, then the projection of 256 x 8 x 60 features.
+  const std::int64_t convs = (1 * 15 * 64 + 64) + (64 * 15 * 128 + 128) + (128 * 15 * 256 + 256);
+  const std::int64_t norms = 2 * (64 + 128 + 256);
+  EXPECT_EQ(encoder->parameter_count(), convs + norms + 256 * 8 * 60 * 128 + 128);
+  expect_gradients_everywhere(*encoder, out.pooled.pow(2).sum());
+  EXPECT_THROW(encoder_from(R"({"type": "cnn", "channels": [8, 8, 8, 8, 8, 8, 8]})", {"chart", {1, 32, 15}}), Error);
+}
+
+TEST_F(EncoderTest, ResNetMatchesTorchvisionSizesAndNames) {
+  // torchvision's resnet18 / resnet34 have 11,689,512 / 21,797,672 parameters, of which the classifier holds 513,000.
+  EXPECT_EQ(encoder_from(R"({"type": "resnet"})", {"image", {3, 64, 64}})->parameter_count(), 11176512);
+  EXPECT_EQ(encoder_from(R"({"type": "resnet", "depth": 34})", {"image", {3, 64, 64}})->parameter_count(), 21284672);
+  const auto grey = encoder_from(R"({"type": "resnet"})", {"image", {1, 64, 64}});
+  EXPECT_EQ(grey->parameter_count(), 11176512 - 64 * 2 * 49);
+  const auto names = grey->named_parameters();
+  for (const char* name : {"conv1.weight", "bn1.weight", "layer1.0.conv1.weight", "layer2.0.downsample.0.weight",
+                           "layer2.0.downsample.1.bias", "layer4.1.bn2.weight"}) {
+    EXPECT_TRUE(names.contains(name)) << name;
+  }
+  EXPECT_TRUE(grey->named_buffers().contains("layer3.0.downsample.1.running_var"));
+  const auto out = grey->encode(batch_of(torch::rand({2, 1, 64, 64})));
+  EXPECT_EQ(out.pooled.sizes(), (std::vector<std::int64_t>{2, 512}));
+  EXPECT_EQ(out.tokens.sizes(), (std::vector<std::int64_t>{2, 4, 512}));
+  EXPECT_THROW(encoder_from(R"({"type": "resnet", "depth": 50})", {"image", {3, 64, 64}}), ConfigError);
+  EXPECT_THROW(grey->encode(batch_of(torch::rand({2, 3, 64, 64}))), ShapeError);
 }
 
 }  // namespace

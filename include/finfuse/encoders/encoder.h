@@ -68,8 +68,9 @@ class Encoder : public torch::nn::Module {
 
 using EncoderRegistry = Registry<std::shared_ptr<Encoder>(const Config& options, const ModalitySpec& spec)>;
 
-/// The encoder registry. Built-ins: "mlp" (numeric features, with embeddings for categorical ids) and "rnn"
-/// (LSTM/GRU over price windows or token ids, with last/mean/max/attention pooling).
+/// The encoder registry. Built-ins: "mlp" (numeric features, with embeddings for categorical ids), "rnn" (LSTM/GRU
+/// over price windows or token ids, with last/mean/max/attention pooling), "tcn" (temporal convolution network),
+/// "cnn" (the Jiang-Kelly-Xiu chart CNN by default) and "resnet" (ResNet-18/34).
 EncoderRegistry& encoder_registry();
 
 /// Creates the encoder named by options["type"] for `spec`; unknown types and keys are ConfigErrors at their path.

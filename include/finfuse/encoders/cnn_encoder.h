@@ -1,0 +1,75 @@
+// Convolutional encoders for images [B, C, H, W]: a configurable CNN whose default matches the chart model of Jiang,
+// Kelly & Xiu (2023) -- 5x3 convolutions, batch norm, LeakyReLU, 2x1 max-pooling, 64 -> 128 -> 256 channels -- and
+// ResNet-18/34 (basic blocks, batch norm; parameter names as torchvision's, so its weights load by name).
+#pragma once
+
+#include "finfuse/encoders/encoder.h"
+
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/batchnorm.h>
+#include <torch/nn/modules/dropout.h>
+#include <torch/nn/modules/linear.h>
+
+namespace finfuse::encoders {
+
+struct CnnEncoderOptions {
+  /// Channels per block; empty picks the paper's for the image height (32: 64-128, 64: 64-128-256,
+  /// 96: 64-128-256-512).
+  std::vector<std::int64_t> channels;
+  std::vector<std::int64_t> kernel = {5, 3};
+  std::vector<std::int64_t> pool = {2, 1};
+  double leaky_slope = 0.01;
+  bool batch_norm = true;
+  /// Dropout before the output projection (the paper uses 0.5 before its final layer).
+  double dropout = 0.5;
+  /// Size of the pooled output vector.
+  std::int64_t output = 128;
+
+  static CnnEncoderOptions from_config(const Config& config);
+  Json to_json() const;
+};
+
+class CnnEncoderImpl : public Encoder {
+ public:
+  CnnEncoderImpl(const CnnEncoderOptions& options, ModalitySpec spec);
+
+  EncoderOutput encode(const data::ModalityBatch& input) override;
+  std::int64_t output_size() const override { return options_.output; }
+  Json options_json() const override { return options_.to_json(); }
+
+ private:
+  CnnEncoderOptions options_;
+  torch::nn::ModuleList features_{nullptr};
+  torch::nn::Dropout dropout_{nullptr};
+  torch::nn::Linear projection_{nullptr};
+};
+
+struct ResNetEncoderOptions {
+  /// 18 or 34.
+  std::int64_t depth = 18;
+  /// Output size; 0 keeps the 512 features of the last stage.
+  std::int64_t output = 0;
+
+  static ResNetEncoderOptions from_config(const Config& config);
+  Json to_json() const;
+};
+
+class ResNetEncoderImpl : public Encoder {
+ public:
+  ResNetEncoderImpl(const ResNetEncoderOptions& options, ModalitySpec spec);
+
+  EncoderOutput encode(const data::ModalityBatch& input) override;
+  std::int64_t output_size() const override { return options_.output > 0 ? options_.output : 512; }
+  Json options_json() const override { return options_.to_json(); }
+
+ private:
+  ResNetEncoderOptions options_;
+  torch::nn::Conv2d conv1{nullptr};
+  torch::nn::BatchNorm2d bn1{nullptr};
+  std::vector<torch::nn::Sequential> stages_;
+  torch::nn::Linear projection_{nullptr};
+};
+
+}  // namespace finfuse::encoders

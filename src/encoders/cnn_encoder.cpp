@@ -1,0 +1,181 @@
+#include "finfuse/encoders/cnn_encoder.h"
+
+#include "finfuse/core/check.h"
+
+#include <torch/nn/modules/activation.h>
+#include <torch/nn/modules/pooling.h>
+
+namespace finfuse::encoders {
+namespace {
+
+std::vector<std::int64_t> pair_of(const Config& config, const std::string& key, std::vector<std::int64_t> fallback) {
+  const auto value = config.get<std::vector<std::int64_t>>(key, fallback);
+  if (value.size() != 2 || value[0] < 1 || value[1] < 1) {
+    config.fail_at(key, "expected [height, width] of positive integers");
+  }
+  return value;
+}
+
+// torchvision's BasicBlock: conv3x3 -> bn -> relu -> conv3x3 -> bn, plus the (downsampled) input, relu.
+class BasicBlockImpl : public torch::nn::Module {
+ public:
+  BasicBlockImpl(std::int64_t in, std::int64_t out, std::int64_t stride) {
+    conv1 = register_module(
+        "conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 3).stride(stride).padding(1).bias(false)));
+    bn1 = register_module("bn1", torch::nn::BatchNorm2d(out));
+    conv2 = register_module("conv2", torch::nn::Conv2d(torch::nn::Conv2dOptions(out, out, 3).padding(1).bias(false)));
+    bn2 = register_module("bn2", torch::nn::BatchNorm2d(out));
+    if (stride != 1 || in != out) {
+      downsample = register_module(
+          "downsample", torch::nn::Sequential(torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 1).stride(stride).bias(false)),
+                                              torch::nn::BatchNorm2d(out)));
+    }
+  }
+
+  torch::Tensor forward(const torch::Tensor& x) {
+    auto h = torch::relu(bn1->forward(conv1->forward(x)));
+    h = bn2->forward(conv2->forward(h));
+    return torch::relu(h + (downsample ? downsample->forward(x) : x));
+  }
+
+  torch::nn::Conv2d conv1{nullptr};
+  torch::nn::BatchNorm2d bn1{nullptr};
+  torch::nn::Conv2d conv2{nullptr};
+  torch::nn::BatchNorm2d bn2{nullptr};
+  torch::nn::Sequential downsample{nullptr};
+};
+TORCH_MODULE(BasicBlock);
+
+void check_image_spec(const ModalitySpec& spec, const char* what) {
+  FINFUSE_CHECK(spec.shape.size() == 3 && spec.vocab_size == 0, what, " encoder of modality '", spec.name,
+                "': expects images [C, H, W] per sample");
+}
+
+}  // namespace
+
+CnnEncoderOptions CnnEncoderOptions::from_config(const Config& config) {
+  CnnEncoderOptions o;
+  o.channels = config.get<std::vector<std::int64_t>>("channels", o.channels);
+  for (std::size_t i = 0; i < o.channels.size(); ++i) {
+    if (o.channels[i] <= 0) {
+      config.child("channels")[i].fail(fmt::format("must be > 0, got {}", o.channels[i]));
+    }
+  }
+  o.kernel = pair_of(config, "kernel", o.kernel);
+  o.pool = pair_of(config, "pool", o.pool);
+  o.leaky_slope = config.get<double>("leaky_slope", o.leaky_slope, Range::closed(0, 1));
+  o.batch_norm = config.get<bool>("batch_norm", o.batch_norm);
+  o.dropout = config.get<double>("dropout", o.dropout, Range::half_open(0, 1));
+  o.output = config.get<std::int64_t>("output", o.output, Range::closed(1, 1 << 16));
+  config.reject_unknown_keys();
+  return o;
+}
+
+Json CnnEncoderOptions::to_json() const {
+  return Json{{"type", "cnn"},     {"channels", channels},       {"kernel", kernel},
+              {"pool", pool},      {"leaky_slope", leaky_slope}, {"batch_norm", batch_norm},
+              {"dropout", dropout}, {"output", output}};
+}
+
+CnnEncoderImpl::CnnEncoderImpl(const CnnEncoderOptions& options, ModalitySpec spec)
+    : Encoder(std::move(spec)), options_(options) {
+  check_image_spec(this->spec(), "cnn");
+  auto [c, h, w] = std::tuple{this->spec().shape[0], this->spec().shape[1], this->spec().shape[2]};
+  if (options_.channels.empty()) {
+    options_.channels = h <= 32 ? std::vector<std::int64_t>{64, 128}
+                                : (h <= 64 ? std::vector<std::int64_t>{64, 128, 256}
+                                           : std::vector<std::int64_t>{64, 128, 256, 512});
+  }
+  features_ = register_module("features", torch::nn::ModuleList());
+  for (const auto out : options_.channels) {
+    torch::nn::Sequential block;
+    block->push_back("conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(c, out, {options_.kernel[0], options_.kernel[1]})
+                                                   .padding({options_.kernel[0] / 2, options_.kernel[1] / 2})));
+    if (options_.batch_norm) {
+      block->push_back("norm", torch::nn::BatchNorm2d(out));
+    }
+    block->push_back("activation",
+                     torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(options_.leaky_slope)));
+    block->push_back("pool", torch::nn::MaxPool2d(torch::nn::MaxPool2dOptions({options_.pool[0], options_.pool[1]})));
+    features_->push_back(block);
+    c = out;
+    h /= options_.pool[0];
+    w /= options_.pool[1];
+    FINFUSE_CHECK(h >= 1 && w >= 1, "cnn encoder of modality '", this->spec().name, "': images of ",
+                  this->spec().shape[1], "x", this->spec().shape[2], " are too small for ", options_.channels.size(),
+                  " pooling blocks");
+  }
+  dropout_ = register_module("dropout", torch::nn::Dropout(options_.dropout));
+  projection_ = register_module("projection", torch::nn::Linear(c * h * w, options_.output));
+}
+
+EncoderOutput CnnEncoderImpl::encode(const data::ModalityBatch& input) {
+  check_input(input.values, false);
+  torch::Tensor maps = input.values;
+  for (const auto& block : *features_) {
+    maps = block->as<torch::nn::SequentialImpl>()->forward(maps);
+  }  // [B, C', H', W']
+  const auto pooled = projection_->forward(dropout_->forward(maps.flatten(1)));
+  const auto tokens = maps.flatten(2).transpose(1, 2);  // [B, H'W', C']
+  const auto mask = torch::ones({tokens.size(0), tokens.size(1)},
+                                torch::TensorOptions().dtype(torch::kBool).device(tokens.device()));
+  return EncoderOutput{pooled, tokens, mask};
+}
+
+ResNetEncoderOptions ResNetEncoderOptions::from_config(const Config& config) {
+  ResNetEncoderOptions o;
+  o.depth = config.get<std::int64_t>("depth", o.depth);
+  if (o.depth != 18 && o.depth != 34) {
+    config.fail_at("depth", fmt::format("must be 18 or 34, got {}", o.depth));
+  }
+  o.output = config.get<std::int64_t>("output", o.output, Range::closed(0, 1 << 16));
+  config.reject_unknown_keys();
+  return o;
+}
+
+Json ResNetEncoderOptions::to_json() const { return Json{{"type", "resnet"}, {"depth", depth}, {"output", output}}; }
+
+ResNetEncoderImpl::ResNetEncoderImpl(const ResNetEncoderOptions& options, ModalitySpec spec)
+    : Encoder(std::move(spec)), options_(options) {
+  check_image_spec(this->spec(), "resnet");
+  const auto channels = this->spec().shape[0];
+  FINFUSE_CHECK(channels == 1 || channels == 3, "resnet encoder of modality '", this->spec().name,
+                "': expects 1 or 3 channels, got ", channels);
+  conv1 = register_module(
+      "conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, 64, 7).stride(2).padding(3).bias(false)));
+  bn1 = register_module("bn1", torch::nn::BatchNorm2d(64));
+  const std::vector<std::int64_t> blocks = options.depth == 18 ? std::vector<std::int64_t>{2, 2, 2, 2}
+                                                               : std::vector<std::int64_t>{3, 4, 6, 3};
+  std::int64_t in = 64;
+  for (std::size_t stage = 0; stage < 4; ++stage) {
+    const std::int64_t out = 64 << stage;
+    torch::nn::Sequential layer;
+    for (std::int64_t b = 0; b < blocks[stage]; ++b) {
+      layer->push_back(BasicBlock(in, out, b == 0 && stage > 0 ? 2 : 1));
+      in = out;
+    }
+    stages_.push_back(register_module("layer" + std::to_string(stage + 1), layer));
+  }
+  if (options.output > 0) {
+    projection_ = register_module("projection", torch::nn::Linear(512, options.output));
+  }
+}
+
+EncoderOutput ResNetEncoderImpl::encode(const data::ModalityBatch& input) {
+  check_input(input.values, false);
+  auto h = torch::relu(bn1->forward(conv1->forward(input.values)));
+  h = torch::max_pool2d(h, 3, 2, 1);
+  for (auto& stage : stages_) {
+    h = stage->forward(h);
+  }
+  auto pooled = h.mean({2, 3});
+  if (projection_) {
+    pooled = projection_->forward(pooled);
+  }
+  const auto tokens = h.flatten(2).transpose(1, 2);
+  const auto mask = torch::ones({tokens.size(0), tokens.size(1)},
+                                torch::TensorOptions().dtype(torch::kBool).device(tokens.device()));
+  return EncoderOutput{pooled, tokens, mask};
+}
+
+}  // namespace finfuse::encoders
