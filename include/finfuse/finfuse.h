@@ -23,3 +23,4 @@
 #include "finfuse/encoders/mlp_encoder.h"
 #include "finfuse/encoders/rnn_encoder.h"
 #include "finfuse/encoders/tcn_encoder.h"
+#include "finfuse/encoders/transformer_encoder.h"

@@ -6,6 +6,7 @@
 #include "finfuse/encoders/mlp_encoder.h"
 #include "finfuse/encoders/rnn_encoder.h"
 #include "finfuse/encoders/tcn_encoder.h"
+#include "finfuse/encoders/transformer_encoder.h"
 
 #include <fmt/format.h>
 
@@ -24,6 +25,9 @@ void register_builtin_encoders(EncoderRegistry& registry) {
   });
   registry.add("cnn", [](const Config& options, const ModalitySpec& spec) -> std::shared_ptr<Encoder> {
     return std::make_shared<CnnEncoderImpl>(CnnEncoderOptions::from_config(options), spec);
+  });
+  registry.add("transformer", [](const Config& options, const ModalitySpec& spec) -> std::shared_ptr<Encoder> {
+    return std::make_shared<TransformerEncoderImpl>(TransformerEncoderOptions::from_config(options), spec);
   });
   registry.add("resnet", [](const Config& options, const ModalitySpec& spec) -> std::shared_ptr<Encoder> {
     return std::make_shared<ResNetEncoderImpl>(ResNetEncoderOptions::from_config(options), spec);

@@ -81,7 +81,7 @@ TEST_F(EncoderTest, ConfigErrorsNameTheKey) {
     return "no error";
   };
   EXPECT_EQ(error(R"({"type": "lstm"})"),
-            "model.json: /type: unknown encoder 'lstm'; registered: 'cnn', 'mlp', 'resnet', 'rnn', 'tcn'");
+            "model.json: /type: unknown encoder 'lstm'; registered: 'cnn', 'mlp', 'resnet', 'rnn', 'tcn', 'transformer'");
   EXPECT_EQ(error(R"({"type": "rnn", "hiden": 8})").rfind("model.json: /hiden: unknown key 'hiden' (did you mean 'hidden'?)", 0),
             0u);
   EXPECT_EQ(error(R"({"type": "rnn", "pooling": "sum"})").rfind("model.json: /pooling: 'sum' is not one of", 0), 0u);
@@ -245,6 +245,76 @@ TEST_F(EncoderTest, ResNetMatchesTorchvisionSizesAndNames) {
   EXPECT_EQ(out.tokens.sizes(), (std::vector<std::int64_t>{2, 4, 512}));
   EXPECT_THROW(encoder_from(R"({"type": "resnet", "depth": 50})", {"image", {3, 64, 64}}), ConfigError);
   EXPECT_THROW(grey->encode(batch_of(torch::rand({2, 3, 64, 64}))), ShapeError);
+}
+
+}  // namespace
+}  // namespace finfuse::encoders
+
+namespace finfuse::encoders {
+namespace {
+
+TEST_F(EncoderTest, BertStyleTransformerOverTokens) {
+  const std::string json = R"({"type": "transformer", "hidden": 16, "layers": 2, "heads": 4, "intermediate": 32,
+                              "max_positions": 16, "dropout": 0.0})";
+  const auto encoder = encoder_from(json, {"text", {6}, 30});
+  const std::int64_t h = 16;
+  const std::int64_t i = 32;
+  const std::int64_t embeddings = 30 * h + 16 * h + 2 * h + 2 * h;
+  const std::int64_t layer = 4 * (h * h + h) + 2 * h + (h * i + i) + (i * h + h) + 2 * h;
+  EXPECT_EQ(encoder->parameter_count(), embeddings + 2 * layer);
+  const auto names = encoder->named_parameters();
+  for (const char* name : {"embeddings.word_embeddings.weight", "embeddings.position_embeddings.weight",
+                           "embeddings.token_type_embeddings.weight", "embeddings.LayerNorm.weight",
+                           "encoder.layer.0.attention.self.query.weight", "encoder.layer.1.attention.output.dense.bias",
+                           "encoder.layer.1.attention.output.LayerNorm.weight", "encoder.layer.0.intermediate.dense.weight",
+                           "encoder.layer.1.output.dense.weight", "encoder.layer.1.output.LayerNorm.bias"}) {
+    EXPECT_TRUE(names.contains(name)) << name;
+  }
+  const auto ids = torch::tensor({{2, 7, 9, 3, 0, 0}, {2, 5, 5, 5, 5, 3}}, torch::kInt64);
+  const auto mask = torch::tensor({{1, 1, 1, 1, 0, 0}, {1, 1, 1, 1, 1, 1}}, torch::kBool);
+  const auto out = encoder->encode(batch_of(ids, mask));
+  EXPECT_EQ(out.pooled.sizes(), (std::vector<std::int64_t>{2, 16}));
+  EXPECT_EQ(out.tokens.sizes(), (std::vector<std::int64_t>{2, 6, 16}));
+  expect_gradients_everywhere(*encoder, out.pooled.pow(2).sum());
+  // Padding never changes the result, with either pooling.
+  for (const char* pooling : {"cls", "mean"}) {
+    const std::string with_pooling = json.substr(0, json.size() - 1) + R"(, "pooling": ")" + pooling + "\"}";
+    const auto a = encoder_from(with_pooling, {"text", {6}, 30});
+    const auto b = encoder_from(with_pooling, {"text", {10}, 30});
+    copy_parameters(*a, *b);
+    const auto long_ids = torch::cat({ids, torch::zeros({2, 4}, torch::kInt64)}, 1);
+    const auto long_mask = torch::cat({mask, torch::zeros({2, 4}, torch::kBool)}, 1);
+    EXPECT_TRUE(torch::allclose(a->encode(batch_of(ids, mask)).pooled, b->encode(batch_of(long_ids, long_mask)).pooled,
+                                1e-5, 1e-6))
+        << pooling;
+  }
+  EXPECT_THROW(encoder_from(R"({"type": "transformer", "hidden": 10, "heads": 4})", {"text", {6}, 30}), ConfigError);
+  EXPECT_THROW(encoder_from(R"({"type": "transformer", "max_positions": 4})", {"text", {6}, 30}), Error);
+}
+
+TEST_F(EncoderTest, BertBaseHasThePublishedSize) {
+  // bert-base-uncased: 109,482,240 parameters, 590,592 of them in the pooler that finfuse does not have.
+  const auto encoder = encoder_from(R"({"type": "transformer", "hidden": 768, "layers": 12, "heads": 12,
+                                        "intermediate": 3072, "max_positions": 512})",
+                                    {"text", {128}, 30522});
+  EXPECT_EQ(encoder->parameter_count(), 109482240 - 590592);
+}
+
+TEST_F(EncoderTest, TransformerOverDaysAndSeveralTexts) {
+  const auto days = encoder_from(R"({"type": "transformer", "hidden": 8, "layers": 1, "heads": 2, "intermediate": 16,
+                                     "pooling": "mean"})",
+                                 {"price", {20, 5}});
+  const auto out = days->encode(batch_of(torch::randn({3, 20, 5})));
+  EXPECT_EQ(out.pooled.sizes(), (std::vector<std::int64_t>{3, 8}));
+  EXPECT_TRUE(days->named_parameters().contains("embeddings.projection.weight"));
+  const auto texts = encoder_from(R"({"type": "transformer", "hidden": 8, "layers": 1, "heads": 2, "intermediate": 16})",
+                                  {"text", {3, 5}, 40});
+  auto ids = torch::zeros({2, 3, 5}, torch::kInt64);
+  ids[0][0] = torch::tensor({2, 9, 9, 3, 0});
+  const auto result = texts->encode(batch_of(ids, ids != 0));
+  EXPECT_EQ(result.tokens.sizes(), (std::vector<std::int64_t>{2, 3, 8}));
+  EXPECT_TRUE(torch::equal(result.token_mask, torch::tensor({{true, false, false}, {false, false, false}})));
+  EXPECT_EQ(result.pooled[1].abs().sum().item<float>(), 0.0f);
 }
 
 }  // namespace

@@ -70,7 +70,8 @@ using EncoderRegistry = Registry<std::shared_ptr<Encoder>(const Config& options,
 
 /// The encoder registry. Built-ins: "mlp" (numeric features, with embeddings for categorical ids), "rnn" (LSTM/GRU
 /// over price windows or token ids, with last/mean/max/attention pooling), "tcn" (temporal convolution network),
-/// "cnn" (the Jiang-Kelly-Xiu chart CNN by default) and "resnet" (ResNet-18/34).
+/// "transformer" (BERT-style, over token ids or over days), "cnn" (the Jiang-Kelly-Xiu chart CNN by default) and
+/// "resnet" (ResNet-18/34).
 EncoderRegistry& encoder_registry();
 
 /// Creates the encoder named by options["type"] for `spec`; unknown types and keys are ConfigErrors at their path.

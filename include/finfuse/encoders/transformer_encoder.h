@@ -1,0 +1,59 @@
+// BERT-style transformer encoder: token, position and segment embeddings with layer norm, N post-norm encoder
+// layers (multi-head self-attention with padding masks, GELU feed-forward), [CLS] or mean pooling. Over float
+// sequences (price windows [B, L, F]) a linear projection replaces the token embedding: a transformer over days.
+// Module names follow BERT's ("embeddings.word_embeddings", "encoder.layer.0.attention.self.query", ...), so
+// BERT-family checkpoints map onto it by name.
+#pragma once
+
+#include "finfuse/encoders/encoder.h"
+
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/dropout.h>
+#include <torch/nn/modules/embedding.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/normalization.h>
+
+namespace finfuse::encoders {
+
+struct TransformerEncoderOptions {
+  std::int64_t hidden = 128;
+  std::int64_t layers = 2;
+  std::int64_t heads = 4;
+  std::int64_t intermediate = 512;
+  std::int64_t max_positions = 512;
+  std::int64_t type_vocab = 2;
+  double dropout = 0.1;
+  double layer_norm_eps = 1e-12;
+  /// "cls" (the first position) or "mean" (over real tokens).
+  std::string pooling = "cls";
+
+  static TransformerEncoderOptions from_config(const Config& config);
+  Json to_json() const;
+};
+
+class TransformerEncoderImpl : public Encoder {
+ public:
+  TransformerEncoderImpl(const TransformerEncoderOptions& options, ModalitySpec spec);
+
+  EncoderOutput encode(const data::ModalityBatch& input) override;
+  std::int64_t output_size() const override { return options_.hidden; }
+  Json options_json() const override { return options_.to_json(); }
+
+  /// Encodes [S, T] ids (or [S, T, F] values) with a [S, T] mask: returns the hidden states [S, T, H].
+  torch::Tensor forward_sequence(const torch::Tensor& values, const torch::Tensor& mask);
+
+ private:
+  TransformerEncoderOptions options_;
+  bool tokens_;
+  bool hierarchical_;
+  std::shared_ptr<torch::nn::Module> embeddings_;
+  torch::nn::Embedding word_{nullptr};
+  torch::nn::Linear projection_{nullptr};
+  torch::nn::Embedding position_{nullptr};
+  torch::nn::Embedding token_type_{nullptr};
+  torch::nn::LayerNorm norm_{nullptr};
+  torch::nn::Dropout dropout_{nullptr};
+  torch::nn::ModuleList layers_{nullptr};
+};
+
+}  // namespace finfuse::encoders
