@@ -21,6 +21,7 @@
 #include "finfuse/encoders/cnn_encoder.h"
 #include "finfuse/encoders/encoder.h"
 #include "finfuse/encoders/mlp_encoder.h"
+#include "finfuse/encoders/pretrained.h"
 #include "finfuse/encoders/rnn_encoder.h"
 #include "finfuse/encoders/tcn_encoder.h"
 #include "finfuse/encoders/transformer_encoder.h"

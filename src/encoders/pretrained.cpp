@@ -1,0 +1,251 @@
+#include "finfuse/encoders/pretrained.h"
+
+#include "finfuse/core/check.h"
+#include "finfuse/core/config.h"
+#include "finfuse/core/error.h"
+#include "finfuse/core/logging.h"
+#include "finfuse/core/shape.h"
+#include "finfuse/data/csv.h"
+
+#include <torch/serialize.h>
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace finfuse::encoders {
+namespace {
+
+std::vector<char> read_bytes(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    throw IoError(path.string(), "no such file");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw IoError(path.string(), "cannot open for reading");
+  }
+  return std::vector<char>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+c10::ScalarType safetensors_dtype(const std::string& name, const std::string& file, const std::string& tensor) {
+  static const std::map<std::string, c10::ScalarType> types = {
+      {"F64", torch::kFloat64}, {"F32", torch::kFloat32}, {"F16", torch::kFloat16}, {"BF16", torch::kBFloat16},
+      {"I64", torch::kInt64},   {"I32", torch::kInt32},   {"I16", torch::kInt16},   {"I8", torch::kInt8},
+      {"U8", torch::kUInt8},    {"BOOL", torch::kBool}};
+  const auto it = types.find(name);
+  if (it == types.end()) {
+    throw DataError(file, 0, tensor, fmt::format("unsupported safetensors dtype '{}'", name));
+  }
+  return it->second;
+}
+
+bool starts_with(const std::string& s, const std::string& prefix) { return s.compare(0, prefix.size(), prefix) == 0; }
+
+}  // namespace
+
+TensorMap read_safetensors(const std::filesystem::path& path) {
+  const std::vector<char> bytes = read_bytes(path);
+  const std::string file = path.string();
+  if (bytes.size() < 8) {
+    throw DataError(file, 0, "", "too short for a safetensors file");
+  }
+  std::uint64_t header_size = 0;
+  for (int i = 7; i >= 0; --i) {
+    header_size = (header_size << 8) | static_cast<unsigned char>(bytes[static_cast<std::size_t>(i)]);
+  }
+  if (header_size > bytes.size() - 8) {
+    throw DataError(file, 0, "", fmt::format("the header claims {} bytes but the file has {}", header_size, bytes.size()));
+  }
+  Json header;
+  try {
+    header = Json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<std::ptrdiff_t>(header_size));
+  } catch (const Json::exception& e) {
+    throw DataError(file, 0, "", fmt::format("the header is not valid JSON: {}", e.what()));
+  }
+  const std::size_t data_start = 8 + static_cast<std::size_t>(header_size);
+  const std::size_t data_size = bytes.size() - data_start;
+  TensorMap out;
+  for (const auto& [name, entry] : header.items()) {
+    if (name == "__metadata__") {
+      continue;
+    }
+    try {
+      const auto dtype = safetensors_dtype(entry.at("dtype").get<std::string>(), file, name);
+      const auto shape = entry.at("shape").get<std::vector<std::int64_t>>();
+      const auto offsets = entry.at("data_offsets").get<std::vector<std::uint64_t>>();
+      std::int64_t count = 1;
+      for (const auto d : shape) {
+        if (d < 0) {
+          throw DataError(file, 0, name, "negative dimension");
+        }
+        count *= d;
+      }
+      const auto expected = static_cast<std::uint64_t>(count) * c10::elementSize(dtype);
+      if (offsets.size() != 2 || offsets[0] > offsets[1] || offsets[1] > data_size || offsets[1] - offsets[0] != expected) {
+        throw DataError(file, 0, name, fmt::format("data offsets do not match its shape {} and dtype", shape_string(shape)));
+      }
+      auto tensor = torch::empty(shape, torch::TensorOptions().dtype(dtype));
+      std::memcpy(tensor.data_ptr(), bytes.data() + data_start + offsets[0], expected);
+      out.emplace(name, tensor);
+    } catch (const Json::exception& e) {
+      throw DataError(file, 0, name, fmt::format("malformed header entry: {}", e.what()));
+    }
+  }
+  return out;
+}
+
+TensorMap read_weights(const std::filesystem::path& path) {
+  if (path.extension() == ".safetensors") {
+    return read_safetensors(path);
+  }
+  const std::vector<char> bytes = read_bytes(path);
+  torch::IValue value;
+  try {
+    value = torch::pickle_load(bytes);
+  } catch (const c10::Error& e) {
+    throw DataError(path.string(), 0, "",
+                    fmt::format("not a PyTorch state dict saved by torch.save: {}", e.what_without_backtrace()));
+  }
+  if (!value.isGenericDict()) {
+    throw DataError(path.string(), 0, "", fmt::format("expected a dict of tensors, got {}", value.tagKind()));
+  }
+  TensorMap out;
+  for (const auto& item : value.toGenericDict()) {
+    if (!item.key().isString() || !item.value().isTensor()) {
+      throw DataError(path.string(), 0, item.key().isString() ? item.key().toStringRef() : "",
+                      "every entry must map a name to a tensor");
+    }
+    out.emplace(item.key().toStringRef(), item.value().toTensor());
+  }
+  return out;
+}
+
+WeightMapping bert_mapping() {
+  return WeightMapping{"bert.", {"pooler.", "cls.", "embeddings.position_ids", "bert.pooler.", "bert.embeddings.position_ids"}};
+}
+
+WeightMapping torchvision_resnet_mapping() { return WeightMapping{"", {"fc."}}; }
+
+WeightLoadReport load_weights(torch::nn::Module& module, const TensorMap& weights, const WeightMapping& mapping,
+                              bool strict) {
+  std::map<std::string, torch::Tensor> targets;
+  for (const auto& p : module.named_parameters()) {
+    targets.emplace(p.key(), p.value());
+  }
+  for (const auto& b : module.named_buffers()) {
+    targets.emplace(b.key(), b.value());
+  }
+  WeightLoadReport report;
+  std::map<std::string, torch::Tensor> matched;
+  std::set<std::string> misfit;
+  for (const auto& [original, tensor] : weights) {
+    if (std::any_of(mapping.ignore_prefixes.begin(), mapping.ignore_prefixes.end(),
+                    [&](const std::string& prefix) { return starts_with(original, prefix); })) {
+      continue;
+    }
+    const std::string name = !mapping.strip_prefix.empty() && starts_with(original, mapping.strip_prefix)
+                                  ? original.substr(mapping.strip_prefix.size())
+                                  : original;
+    const auto it = targets.find(name);
+    if (it == targets.end()) {
+      report.unexpected.push_back(original);
+    } else if (it->second.sizes() != tensor.sizes()) {
+      misfit.insert(name);
+      report.mismatched.push_back(fmt::format("{}: checkpoint {} vs module {}", original, shape_string(tensor.sizes()),
+                                              shape_string(it->second.sizes())));
+    } else {
+      matched.emplace(name, tensor);
+    }
+  }
+  for (const auto& [name, target] : targets) {
+    if (matched.count(name) == 0 && misfit.count(name) == 0) {
+      report.missing.push_back(name);
+    }
+  }
+  if (strict && (!report.missing.empty() || !report.unexpected.empty() || !report.mismatched.empty())) {
+    const auto list = [](const std::vector<std::string>& names) {
+      return names.empty() ? std::string("none") : fmt::format("{}", fmt::join(names, ", "));
+    };
+    throw Error(fmt::format("the weights do not fit the module: missing {}; unexpected {}; mis-shaped {}",
+                            list(report.missing), list(report.unexpected), list(report.mismatched)));
+  }
+  torch::NoGradGuard no_grad;
+  for (const auto& [name, tensor] : matched) {
+    auto& target = targets.at(name);
+    target.copy_(tensor.to(target.device(), target.scalar_type()));
+    report.loaded.push_back(name);
+  }
+  return report;
+}
+
+WordVectorReport load_word_vectors(const std::filesystem::path& path, const std::vector<std::string>& vocabulary,
+                                   torch::Tensor embedding) {
+  FINFUSE_CHECK(embedding.dim() == 2 && embedding.size(0) == static_cast<std::int64_t>(vocabulary.size()),
+                "load_word_vectors: the embedding is ", shape_string(embedding.sizes()), " for a vocabulary of ",
+                vocabulary.size());
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw IoError(path.string(), std::filesystem::exists(path) ? "cannot open for reading" : "no such file");
+  }
+  std::map<std::string, std::int64_t> ids;
+  for (std::size_t i = 0; i < vocabulary.size(); ++i) {
+    ids.emplace(vocabulary[i], static_cast<std::int64_t>(i));
+  }
+  WordVectorReport report;
+  report.vocabulary = static_cast<std::int64_t>(vocabulary.size());
+  report.dimension = embedding.size(1);
+  const auto dim = static_cast<std::size_t>(embedding.size(1));
+  std::vector<float> values(dim);
+  std::set<std::int64_t> filled;
+  std::string line;
+  std::int64_t number = 0;
+  torch::NoGradGuard no_grad;
+  const auto cpu = embedding.to(torch::kCPU, torch::kFloat32).contiguous();
+  float* rows = cpu.data_ptr<float>();
+  while (std::getline(in, line)) {
+    ++number;
+    if (!line.empty() && line.back() == '\r') {
+      line.pop_back();
+    }
+    std::istringstream fields(line);
+    std::string word;
+    if (!(fields >> word)) {
+      continue;
+    }
+    std::vector<std::string> parts;
+    for (std::string part; fields >> part;) {
+      parts.push_back(part);
+    }
+    if (number == 1 && parts.size() == 1 && data::parse_integer(word) && data::parse_integer(parts[0])) {
+      continue;  // word2vec header: "<count> <dimension>"
+    }
+    if (parts.size() != dim) {
+      throw DataError(path.string(), number, word,
+                            fmt::format("expected {} values (the embedding size), got {}", dim, parts.size()));
+    }
+    const auto it = ids.find(word);
+    if (it == ids.end() || filled.count(it->second) != 0) {
+      continue;
+    }
+    for (std::size_t k = 0; k < dim; ++k) {
+      const auto v = data::parse_number(parts[k]);
+      if (!v || !std::isfinite(*v)) {
+        throw DataError(path.string(), number, word, fmt::format("value {} is not a finite number: '{}'", k + 1, parts[k]));
+      }
+      values[k] = static_cast<float>(*v);
+    }
+    std::copy(values.begin(), values.end(), rows + it->second * static_cast<std::int64_t>(dim));
+    filled.insert(it->second);
+  }
+  embedding.copy_(cpu.to(embedding.device(), embedding.scalar_type()));
+  report.found = static_cast<std::int64_t>(filled.size());
+  logger()->info("{}: word vectors for {} of {} tokens", path.string(), report.found, report.vocabulary);
+  return report;
+}
+
+}  // namespace finfuse::encoders
