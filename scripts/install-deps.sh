@@ -14,6 +14,7 @@ packages=(
   libstb-dev          # image decoding, resizing and PNG writing
   libssl-dev          # SHA-256 digests (OpenSSL libcrypto)
   libgtest-dev libbenchmark-dev
+  python3-torch python3-torchvision # reference outputs for the encoder parity tests (tests only)
 )
 
 sudo=()

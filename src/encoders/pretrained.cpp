@@ -108,8 +108,15 @@ TensorMap read_weights(const std::filesystem::path& path) {
   try {
     value = torch::pickle_load(bytes);
   } catch (const c10::Error& e) {
-    throw DataError(path.string(), 0, "",
-                    fmt::format("not a PyTorch state dict saved by torch.save: {}", e.what_without_backtrace()));
+    const std::string reason = e.what_without_backtrace();
+    if (reason.find("Expected GenericDict but got None") != std::string::npos) {
+      // pytorch/pytorch#100741: LibTorch 1.13's unpickler cannot rebuild collections.OrderedDict.
+      throw DataError(path.string(), 0, "",
+                      "this is torch.save(model.state_dict()), whose OrderedDict LibTorch 1.13 cannot read; save "
+                      "torch.save(dict(model.state_dict()), path) or a safetensors file "
+                      "(safetensors.torch.save_file) instead");
+    }
+    throw DataError(path.string(), 0, "", fmt::format("not a PyTorch state dict saved by torch.save: {}", reason));
   }
   if (!value.isGenericDict()) {
     throw DataError(path.string(), 0, "", fmt::format("expected a dict of tensors, got {}", value.tagKind()));
