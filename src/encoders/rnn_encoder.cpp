@@ -1,6 +1,7 @@
 #include "finfuse/encoders/rnn_encoder.h"
 
 #include "finfuse/core/check.h"
+#include "finfuse/encoders/pretrained.h"
 
 #include <torch/nn/utils/rnn.h>
 
@@ -62,6 +63,16 @@ RnnEncoderImpl::RnnEncoderImpl(const RnnEncoderOptions& options, ModalitySpec sp
   if (hierarchical_ && options.text_pooling == "attention") {
     text_attention_ = register_module("text_attention", torch::nn::Linear(width, 1));
   }
+}
+
+std::int64_t RnnEncoderImpl::load_pretrained_vectors(const std::filesystem::path& path,
+                                                    const std::vector<std::string>& vocabulary, bool freeze) {
+  FINFUSE_CHECK(tokens_, "rnn encoder of modality '", spec().name, "' has no token embedding for word vectors");
+  FINFUSE_CHECK(static_cast<std::int64_t>(vocabulary.size()) == spec().vocab_size, "rnn encoder of modality '",
+                spec().name, "': a vocabulary of ", vocabulary.size(), " tokens for an embedding of ", spec().vocab_size);
+  const auto report = load_word_vectors(path, vocabulary, embedding_->weight);
+  embedding_->weight.set_requires_grad(!freeze);
+  return report.found;
 }
 
 std::int64_t RnnEncoderImpl::output_size() const { return options_.hidden * (options_.bidirectional ? 2 : 1); }

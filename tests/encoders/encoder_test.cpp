@@ -319,3 +319,44 @@ TEST_F(EncoderTest, TransformerOverDaysAndSeveralTexts) {
 
 }  // namespace
 }  // namespace finfuse::encoders
+
+namespace finfuse::encoders {
+namespace {
+
+TEST(EncoderDevices, EveryEncoderMatchesOnGpu_CUDA) {
+  if (!cuda_available()) {
+    GTEST_SKIP() << "no CUDA device on this machine";
+  }
+  seed_everything(1);
+  struct Case {
+    std::string json;
+    ModalitySpec spec;
+    torch::Tensor values;
+    torch::Tensor mask;
+  };
+  const std::vector<Case> cases = {
+      {R"({"type": "mlp", "layers": [8]})", ModalitySpec("numeric", {4}), torch::randn({3, 4}), {}},
+      {R"({"type": "rnn", "cell": "gru", "pooling": "attention"})", ModalitySpec("price", {6, 5}), torch::randn({3, 6, 5}), {}},
+      {R"({"type": "tcn"})", ModalitySpec("price", {6, 5}), torch::randn({3, 6, 5}), {}},
+      {R"({"type": "transformer", "hidden": 16, "heads": 2, "layers": 1})", ModalitySpec("text", {6}, 30),
+       torch::randint(1, 30, {3, 6}, torch::kInt64), torch::ones({3, 6}, torch::kBool)},
+      {R"({"type": "cnn"})", ModalitySpec("chart", {1, 32, 15}), torch::rand({3, 1, 32, 15}), {}},
+      {R"({"type": "resnet"})", ModalitySpec("image", {3, 32, 32}), torch::rand({3, 3, 32, 32}), {}},
+  };
+  const auto gpu = resolve_device("cuda");
+  for (const auto& c : cases) {
+    const auto encoder = make_encoder(Config::parse(c.json), c.spec);
+    encoder->eval();
+    torch::NoGradGuard no_grad;
+    const auto cpu = encoder->encode(data::ModalityBatch{c.values, c.mask, torch::Tensor()}).pooled;
+    encoder->to(gpu);
+    const auto on_gpu = encoder->encode(data::ModalityBatch{c.values.to(gpu), c.mask.defined() ? c.mask.to(gpu) : c.mask,
+                                                             torch::Tensor()})
+                            .pooled;
+    EXPECT_TRUE(on_gpu.is_cuda());
+    EXPECT_TRUE(torch::allclose(on_gpu.cpu(), cpu, 1e-4, 1e-4)) << c.json;
+  }
+}
+
+}  // namespace
+}  // namespace finfuse::encoders

@@ -3,6 +3,7 @@
 #include "finfuse/core/error.h"
 #include "finfuse/core/random.h"
 #include "finfuse/encoders/encoder.h"
+#include "finfuse/encoders/rnn_encoder.h"
 
 #include <torch/serialize.h>
 
@@ -178,6 +179,30 @@ TEST_F(PretrainedTest, WordVectorsInGloveAndWord2vecFormat) {
   }
   std::ofstream(dir_ / "nan.txt") << "rally 1 nan 2\n";
   EXPECT_THROW(load_word_vectors(dir_ / "nan.txt", vocabulary, embedding), DataError);
+}
+
+}  // namespace
+}  // namespace finfuse::encoders
+
+namespace finfuse::encoders {
+namespace {
+
+TEST_F(PretrainedTest, FrozenOrFineTunedWordVectorsInTheRnnEncoder) {
+  std::ofstream(dir_ / "vectors.txt") << "stock 0.5 0.5 0.5 0.5\nrally 1 1 1 1\n";
+  const std::vector<std::string> vocabulary = {"[PAD]", "[UNK]", "stock", "rally"};
+  for (const bool freeze : {true, false}) {
+    auto encoder = std::make_shared<RnnEncoderImpl>(
+        RnnEncoderOptions::from_config(Config::parse(R"({"hidden": 3, "embedding_dim": 4})")),
+        ModalitySpec("text", {3}, 4));
+    EXPECT_EQ(encoder->load_pretrained_vectors(dir_ / "vectors.txt", vocabulary, freeze), 2);
+    EXPECT_TRUE(torch::allclose(encoder->embedding()->weight[3], torch::ones({4})));
+    const auto out = encoder->encode(data::ModalityBatch{torch::tensor({{2, 3, 0}}, torch::kInt64),
+                                                         torch::tensor({{true, true, false}}), torch::Tensor()});
+    out.pooled.sum().backward();
+    EXPECT_EQ(encoder->embedding()->weight.grad().defined(), !freeze);
+  }
+  auto wrong = std::make_shared<RnnEncoderImpl>(RnnEncoderOptions{}, ModalitySpec("text", {3}, 9));
+  EXPECT_THROW(wrong->load_pretrained_vectors(dir_ / "vectors.txt", vocabulary, true), Error);
 }
 
 }  // namespace

@@ -68,6 +68,8 @@ class Tokenizer {
   std::vector<std::string> decode(const std::vector<std::int64_t>& ids) const;
 
   std::int64_t vocab_size() const { return static_cast<std::int64_t>(tokens_.size()); }
+  /// The vocabulary, by id.
+  const std::vector<std::string>& tokens() const { return tokens_; }
   std::int64_t pad_id() const { return pad_id_; }
   std::int64_t unk_id() const { return unk_id_; }
   std::int64_t id_of(const std::string& token) const;

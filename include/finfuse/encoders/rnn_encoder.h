@@ -10,6 +10,8 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/rnn.h>
 
+#include <filesystem>
+
 namespace finfuse::encoders {
 
 struct RnnEncoderOptions {
@@ -38,8 +40,14 @@ class RnnEncoderImpl : public Encoder {
   std::int64_t output_size() const override;
   Json options_json() const override;
 
-  /// The token embedding (for initialising it from pretrained vectors); undefined for float sequences.
+  /// The token embedding; undefined for float sequences.
   torch::nn::Embedding embedding() const { return embedding_; }
+
+  /// Initialises the token embedding from word2vec/GloVe text vectors for `vocabulary` (id -> token, e.g. the fitted
+  /// tokenizer's tokens()); `freeze` keeps them fixed during training, otherwise they are fine-tuned. The vectors must
+  /// have embedding_dim values. Returns how many tokens were found.
+  std::int64_t load_pretrained_vectors(const std::filesystem::path& path, const std::vector<std::string>& vocabulary,
+                                       bool freeze);
 
  private:
   /// Runs the RNN over [S, T, F] with lengths [S] (>= 1) and returns outputs [S, T, H] and the last states [S, H].
