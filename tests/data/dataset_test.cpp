@@ -3,6 +3,8 @@
 #include "finfuse/data/sampler.h"
 #include "finfuse/data/splits.h"
 
+#include "support/temp_dir.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -51,7 +53,7 @@ class DatasetTest : public ::testing::Test {
     texts_.add("A", TextRecord{Timestamp::at(days[25], 12 * 3600), "future merger rumour"});
     texts_.finalize();
 
-    dir_ = std::filesystem::temp_directory_path() / "finfuse_dataset_test";
+    dir_ = ::finfuse::testing::unique_temp_dir("finfuse_dataset_test");
     std::filesystem::create_directories(dir_);
     std::ofstream(dir_ / "fundamentals.csv") << "symbol,date,eps\n"
                                              << "A," << days[0].to_string() << ",1\n"

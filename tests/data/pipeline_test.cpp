@@ -2,6 +2,8 @@
 
 #include "support/shared_data.h"
 
+#include "support/temp_dir.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -102,7 +104,7 @@ namespace {
 class PipelineCacheTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / "finfuse_pipeline_cache_test";
+    dir_ = ::finfuse::testing::unique_temp_dir("finfuse_pipeline_cache_test");
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
     std::ofstream prices(dir_ / "prices.csv");

@@ -2,6 +2,8 @@
 
 #include "finfuse/core/error.h"
 
+#include "support/temp_dir.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -42,7 +44,7 @@ TEST(Tokenizer, WordVocabularyFromTrainingTexts) {
 class WordPieceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / "finfuse_wordpiece_test";
+    dir_ = ::finfuse::testing::unique_temp_dir("finfuse_wordpiece_test");
     std::filesystem::create_directories(dir_);
     vocab_ = write("vocab.txt", "[PAD]\n[UNK]\n[CLS]\n[SEP]\nun\n##aff\n##able\nrunn\n##ing\na\n##b\n,\n");
   }
