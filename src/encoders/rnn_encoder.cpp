@@ -81,22 +81,41 @@ Json RnnEncoderImpl::options_json() const { return options_.to_json(); }
 
 std::pair<torch::Tensor, torch::Tensor> RnnEncoderImpl::run(const torch::Tensor& x, const torch::Tensor& lengths) {
   namespace rnn = torch::nn::utils::rnn;
+  const auto t = x.size(1);
+  const bool full = (lengths == t).all().item<bool>();
+  if (!options_.bidirectional || full) {
+    // A forward-only RNN never looks ahead, so trailing padding cannot change the states at real positions: run it
+    // over the padded batch (about 5x faster than packing) and read each sequence's state at its last real step.
+    torch::Tensor outputs = lstm_ ? std::get<0>(lstm_->forward(x)) : std::get<0>(gru_->forward(x));
+    if (full) {
+      return {outputs, options_.bidirectional
+                           ? torch::cat({outputs.select(1, t - 1).narrow(1, 0, options_.hidden),
+                                         outputs.select(1, 0).narrow(1, options_.hidden, options_.hidden)},
+                                        1)
+                           : outputs.select(1, t - 1)};
+    }
+    const auto index = (lengths.to(outputs.device()) - 1).view({-1, 1, 1}).expand({-1, 1, outputs.size(2)});
+    const auto last = outputs.gather(1, index).squeeze(1);
+    // Outputs past a sequence's end are not part of it: zero them, as packing would.
+    const auto positions = torch::arange(t, lengths.options().device(outputs.device())).unsqueeze(0);
+    const auto valid = (positions < lengths.to(outputs.device()).unsqueeze(1)).unsqueeze(-1).to(outputs.dtype());
+    return {outputs * valid, last};
+  }
+  // Bidirectional over ragged lengths: the backward direction must start at each sequence's real end.
   const auto packed = rnn::pack_padded_sequence(x, lengths.to(torch::kCPU), /*batch_first=*/true,
                                                 /*enforce_sorted=*/false);
   torch::Tensor outputs;
   torch::Tensor h;
   if (lstm_) {
     auto result = lstm_->forward_with_packed_input(packed);
-    outputs = std::get<0>(rnn::pad_packed_sequence(std::get<0>(result), /*batch_first=*/true, 0.0, x.size(1)));
+    outputs = std::get<0>(rnn::pad_packed_sequence(std::get<0>(result), /*batch_first=*/true, 0.0, t));
     h = std::get<0>(std::get<1>(result));
   } else {
     auto result = gru_->forward_with_packed_input(packed);
-    outputs = std::get<0>(rnn::pad_packed_sequence(std::get<0>(result), /*batch_first=*/true, 0.0, x.size(1)));
+    outputs = std::get<0>(rnn::pad_packed_sequence(std::get<0>(result), /*batch_first=*/true, 0.0, t));
     h = std::get<1>(result);
   }
-  // The last layer's final state; both directions when bidirectional.
-  const torch::Tensor last = options_.bidirectional ? torch::cat({h[-2], h[-1]}, 1) : h[-1];
-  return {outputs, last};
+  return {outputs, torch::cat({h[-2], h[-1]}, 1)};
 }
 
 torch::Tensor RnnEncoderImpl::pool(const torch::Tensor& outputs, const torch::Tensor& last, const torch::Tensor& mask,

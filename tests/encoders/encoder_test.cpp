@@ -360,3 +360,32 @@ TEST(EncoderDevices, EveryEncoderMatchesOnGpu_CUDA) {
 
 }  // namespace
 }  // namespace finfuse::encoders
+
+namespace finfuse::encoders {
+namespace {
+
+TEST(EncoderPaths, UnpaddedFastPathEqualsPackedSequences) {
+  // Full-length sequences take the unpacked path; the same sequences with padding appended take the packed one.
+  seed_everything(4);
+  const auto ids = torch::tensor({{5, 3, 8, 1}, {2, 2, 9, 7}}, torch::kInt64);
+  const auto mask = torch::ones({2, 4}, torch::kBool);
+  const auto padded_ids = torch::cat({ids, torch::zeros({2, 3}, torch::kInt64)}, 1);
+  const auto padded_mask = torch::cat({mask, torch::zeros({2, 3}, torch::kBool)}, 1);
+  for (const char* cell : {"lstm", "gru"}) {
+    for (const char* pooling : {"last", "mean", "max", "attention"}) {
+      const std::string json = fmt::format(
+          R"({{"type": "rnn", "cell": "{}", "hidden": 4, "layers": 2, "embedding_dim": 3, "bidirectional": true,
+              "pooling": "{}"}})",
+          cell, pooling);
+      const auto a = make_encoder(Config::parse(json), ModalitySpec("text", {4}, 10));
+      const auto b = make_encoder(Config::parse(json), ModalitySpec("text", {7}, 10));
+      copy_parameters(*a, *b);
+      EXPECT_TRUE(torch::allclose(a->encode(batch_of(ids, mask)).pooled,
+                                  b->encode(batch_of(padded_ids, padded_mask)).pooled, 1e-5, 1e-6))
+          << cell << " " << pooling;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace finfuse::encoders

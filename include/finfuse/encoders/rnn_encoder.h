@@ -1,7 +1,8 @@
 // Sequences through an LSTM or GRU: price windows [B, L, F], token ids [B, T] (embedded first, optionally from
 // pretrained word vectors), or several texts per sample [B, N, T] (each text encoded, then pooled over the texts).
 // Pooling: last state, masked mean, masked max, or attention (as in attentive LSTM models for stock prediction).
-// Padding never changes the result: sequences are packed to their true lengths.
+// Padding never changes the result: a forward-only RNN reads each sequence's state at its last real step (trailing
+// padding cannot reach it), a bidirectional one packs ragged sequences to their true lengths.
 #pragma once
 
 #include "finfuse/encoders/encoder.h"
