@@ -1,5 +1,5 @@
-// Forward + backward of each finfuse encoder on StockNet-sized batches (Google Benchmark). The side-by-side runs with
-// the same modules in Python PyTorch belong to the benchmark suite's runner.
+// Forward + backward of each finfuse encoder on StockNet-sized batches (Google Benchmark). bench/compare_encoders.sh
+// runs it next to the same modules in Python PyTorch (bench/python/encoders_bench.py).
 #include <finfuse/core/random.h>
 #include <finfuse/encoders/encoder.h>
 
@@ -41,7 +41,7 @@ void BM_TcnEncoder(benchmark::State& state) {
   run(state, R"({"type": "tcn", "channels": [32, 32, 32]})", fe::ModalitySpec("price", {20, 5}), torch::randn({64, 20, 5}));
 }
 void BM_TransformerTextEncoder(benchmark::State& state) {
-  run(state, R"({"type": "transformer", "hidden": 128, "layers": 2, "heads": 4, "intermediate": 512})",
+  run(state, R"({"type": "transformer", "hidden": 128, "layers": 2, "heads": 4, "intermediate": 512, "dropout": 0.0})",
       fe::ModalitySpec("text", {64}, 5000), torch::randint(1, 5000, {32, 64}, torch::kInt64),
       torch::ones({32, 64}, torch::kBool));
 }
