@@ -8,6 +8,7 @@
 #include "finfuse/core/device.h"
 #include "finfuse/core/digest.h"
 #include "finfuse/core/error.h"
+#include "finfuse/core/file.h"
 #include "finfuse/core/logging.h"
 #include "finfuse/core/random.h"
 #include "finfuse/core/registry.h"

@@ -1,15 +1,14 @@
 #include "finfuse/core/config.h"
 
+#include "finfuse/core/file.h"
 #include "finfuse/core/suggest.h"
 
 #include <fmt/format.h>
 
 #include <cmath>
-#include <fstream>
 #include <limits>
 #include <map>
 #include <mutex>
-#include <sstream>
 
 namespace finfuse {
 namespace {
@@ -138,23 +137,7 @@ Json parse_json(std::string_view text, const std::string& source) {
 }
 
 Json read_json_file(const std::filesystem::path& path) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) {
-    throw IoError(path.string(), "no such file");
-  }
-  if (std::filesystem::is_directory(path, ec)) {
-    throw IoError(path.string(), "is a directory, expected a JSON file");
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw IoError(path.string(), "cannot open for reading");
-  }
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) {
-    throw IoError(path.string(), "read error");
-  }
-  return parse_json(buffer.str(), path.string());
+  return parse_json(read_file(path, "a JSON file"), path.string());
 }
 
 // ---------------------------------------------------------------------------------------------------------

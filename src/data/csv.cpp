@@ -1,13 +1,13 @@
 #include "finfuse/data/csv.h"
 
 #include "finfuse/core/error.h"
+#include "finfuse/core/file.h"
 #include "finfuse/core/suggest.h"
 
 #include <fmt/format.h>
 
 #include <charconv>
 #include <cmath>
-#include <fstream>
 #include <limits>
 
 namespace finfuse::data {
@@ -41,13 +41,8 @@ CsvOptions CsvOptions::from_config(const Config& config) {
     config.fail_at("quote", "must differ from the delimiter");
   }
   options.header = config.get<bool>("header", options.header);
-  try {
-    options.encoding = parse_encoding_policy(config.get<std::string>("encoding", to_string(options.encoding)));
-  } catch (const ConfigError&) {
-    throw;
-  } catch (const Error& e) {
-    config.fail_at("encoding", e.what());
-  }
+  options.encoding = parse_encoding_policy(
+      config.get_choice("encoding", to_string(options.encoding), {"require_utf8", "latin1_fallback"}));
   options.max_file_bytes = config.get<std::int64_t>("max_file_bytes", options.max_file_bytes, Range::positive());
   options.max_field_bytes = config.get<std::int64_t>("max_field_bytes", options.max_field_bytes, Range::positive());
   config.reject_unknown_keys();
@@ -64,32 +59,7 @@ Json CsvOptions::to_json() const {
 }
 
 CsvReader CsvReader::open(const std::filesystem::path& path, const CsvOptions& options) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) {
-    throw IoError(path.string(), "no such file");
-  }
-  if (std::filesystem::is_directory(path, ec)) {
-    throw IoError(path.string(), "is a directory, expected a CSV file");
-  }
-  const auto size = std::filesystem::file_size(path, ec);
-  if (ec) {
-    throw IoError(path.string(), "cannot determine the file size: " + ec.message());
-  }
-  if (static_cast<std::int64_t>(size) > options.max_file_bytes) {
-    throw DataError(path.string(), 0, "",
-                    fmt::format("the file has {} bytes, more than the limit of {} (max_file_bytes)", size,
-                                options.max_file_bytes));
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw IoError(path.string(), "cannot open for reading");
-  }
-  std::string text(size, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(size));
-  if (in.gcount() != static_cast<std::streamsize>(size)) {
-    throw IoError(path.string(), "read error");
-  }
-  return CsvReader(std::move(text), path.string(), options);
+  return CsvReader(read_file(path, "a CSV file", options.max_file_bytes, "max_file_bytes"), path.string(), options);
 }
 
 CsvReader CsvReader::from_string(std::string text, std::string source, const CsvOptions& options) {
@@ -262,6 +232,20 @@ bool CsvReader::next(CsvRecord& record) {
     }
     return true;
   }
+}
+
+bool CsvReader::next(CsvRecord& record, BadRecordLog& bad) {
+  while (true) {
+    try {
+      return next(record);
+    } catch (const DataError& e) {
+      bad.add(e);
+    }
+  }
+}
+
+std::string quoted_value(std::string_view value) {
+  return value.size() > 40 ? fmt::format("'{}...'", value.substr(0, 37)) : fmt::format("'{}'", value);
 }
 
 std::string_view trim(std::string_view text) {

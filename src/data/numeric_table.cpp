@@ -14,10 +14,6 @@
 namespace finfuse::data {
 namespace {
 
-std::string shown(std::string_view value) {
-  return value.size() > 40 ? fmt::format("'{}...'", value.substr(0, 37)) : fmt::format("'{}'", value);
-}
-
 }  // namespace
 
 NumericTableOptions NumericTableOptions::from_config(const Config& config) {
@@ -116,18 +112,8 @@ NumericTable NumericTable::load_csv(const std::filesystem::path& path, const Num
 
   BadRecordLog bad(options.errors);
   std::map<std::string, std::int64_t, std::less<>> last_line;
-  std::int64_t bad_rows = 0;
   CsvRecord record;
-  while (true) {
-    try {
-      if (!reader.next(record)) {
-        break;
-      }
-    } catch (const DataError& e) {
-      ++bad_rows;
-      bad.add(e);
-      continue;
-    }
+  while (reader.next(record, bad)) {
     try {
       reader.expect_width(record);
       std::string entity;
@@ -144,7 +130,7 @@ NumericTable NumericTable::load_csv(const std::filesystem::path& path, const Num
         const auto parsed = parse_date(text);
         if (!parsed) {
           throw DataError(file, record.line, options.date_column,
-                          fmt::format("expected a date YYYY-MM-DD, got {}", shown(text)));
+                          fmt::format("expected a date YYYY-MM-DD, got {}", quoted_value(text)));
         }
         date = *parsed;
         available = Timestamp::at(date + 1 + static_cast<std::int32_t>(options.publication_lag_days));
@@ -156,7 +142,7 @@ NumericTable NumericTable::load_csv(const std::filesystem::path& path, const Num
             available = *instant;
           } else {
             throw DataError(file, record.line, options.available_column,
-                            fmt::format("expected a date or timestamp, got {}", shown(when)));
+                            fmt::format("expected a date or timestamp, got {}", quoted_value(when)));
           }
           if (available < Timestamp::at(date)) {
             throw DataError(file, record.line, options.available_column,
@@ -190,11 +176,11 @@ NumericTable NumericTable::load_csv(const std::filesystem::path& path, const Num
         }
         const auto value = parse_number(text);
         if (!value) {
-          throw DataError(file, record.line, table.columns_[c], fmt::format("expected a number, got {}", shown(text)));
+          throw DataError(file, record.line, table.columns_[c], fmt::format("expected a number, got {}", quoted_value(text)));
         }
         if (!std::isfinite(*value) || std::abs(*value) > std::numeric_limits<float>::max()) {
           throw DataError(file, record.line, table.columns_[c],
-                          fmt::format("expected a finite number, got {}", shown(text)));
+                          fmt::format("expected a finite number, got {}", quoted_value(text)));
         }
         values[c] = static_cast<float>(*value);
       }
@@ -204,7 +190,7 @@ NumericTable NumericTable::load_csv(const std::filesystem::path& path, const Num
         const auto value = parse_number(text);
         if (!value || !std::isfinite(*value)) {
           throw DataError(file, record.line, options.label_column,
-                          fmt::format("expected a finite number as the label, got {}", shown(text)));
+                          fmt::format("expected a finite number as the label, got {}", quoted_value(text)));
         }
         label = static_cast<float>(*value);
       }
@@ -230,10 +216,10 @@ NumericTable NumericTable::load_csv(const std::filesystem::path& path, const Num
       table.lines_.push_back(record.line);
       last_line[entity] = record.line;
     } catch (const DataError& e) {
-      ++bad_rows;
       bad.add(e);
     }
   }
+  const std::int64_t bad_rows = bad.count();
   // Drop index entries of entities whose every row was bad.
   for (auto it = table.index_.begin(); it != table.index_.end();) {
     it = it->second.empty() ? table.index_.erase(it) : std::next(it);

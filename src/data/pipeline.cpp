@@ -2,6 +2,7 @@
 
 #include "finfuse/core/check.h"
 #include "finfuse/core/digest.h"
+#include "finfuse/core/file.h"
 #include "finfuse/core/logging.h"
 #include "finfuse/version.h"
 
@@ -173,14 +174,6 @@ namespace {
 
 constexpr char kCacheMagic[8] = {'F', 'F', 'C', 'A', 'C', 'H', 'E', '1'};
 
-std::string read_all(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw IoError(path.string(), "cannot open for reading");
-  }
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
 }  // namespace
 
 std::string DataPipeline::cache_key(const DataConfig& config) {
@@ -212,7 +205,7 @@ DataPipeline DataPipeline::build(const DataConfig& config, const std::filesystem
     std::error_code ec;
     if (std::filesystem::exists(cache_file, ec)) {
       try {
-        const std::string bytes = read_all(cache_file);
+        const std::string bytes = read_file(cache_file, "a dataset cache file");
         const std::string source = cache_file.string();
         if (bytes.size() < sizeof(kCacheMagic) + 8 || bytes.compare(0, sizeof(kCacheMagic), kCacheMagic, sizeof(kCacheMagic)) != 0) {
           throw DataError(source, 0, "", "not a finfuse dataset cache");

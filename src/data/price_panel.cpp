@@ -15,13 +15,6 @@
 namespace finfuse::data {
 namespace {
 
-std::string shown(std::string_view value) {
-  if (value.size() > 40) {
-    return fmt::format("'{}...'", value.substr(0, 37));
-  }
-  return fmt::format("'{}'", value);
-}
-
 }  // namespace
 
 PriceColumns PriceColumns::from_config(const Config& config) {
@@ -49,13 +42,7 @@ PriceCsvOptions PriceCsvOptions::from_config(const Config& config) {
   o.columns = PriceColumns::from_config(config.section("columns"));
   o.default_symbol = config.get<std::string>("default_symbol", o.default_symbol);
   o.missing_values = config.get<std::vector<std::string>>("missing_values", o.missing_values);
-  try {
-    o.errors = parse_error_mode(config.get<std::string>("errors", to_string(o.errors)));
-  } catch (const ConfigError&) {
-    throw;
-  } catch (const Error& e) {
-    config.fail_at("errors", e.what());
-  }
+  o.errors = parse_error_mode(config.get_choice("errors", to_string(o.errors), {"strict", "lenient"}));
   config.reject_unknown_keys();
   return o;
 }
@@ -121,16 +108,7 @@ PricePanel PricePanel::load_csv(const std::filesystem::path& path, const PriceCs
   std::map<std::string, PriceSeries, std::less<>> building;
   std::map<std::string, std::int64_t, std::less<>> last_line;
   CsvRecord record;
-  while (true) {
-    try {
-      if (!reader.next(record)) {
-        break;
-      }
-    } catch (const DataError& e) {
-      ++panel.report_.bad_rows;
-      bad.add(e);
-      continue;
-    }
+  while (reader.next(record, bad)) {
     ++panel.report_.rows;
     try {
       reader.expect_width(record);
@@ -141,7 +119,7 @@ PricePanel PricePanel::load_csv(const std::filesystem::path& path, const PriceCs
       const std::string_view date_text = trim(record[date_column]);
       const auto date = parse_date(date_text);
       if (!date) {
-        throw DataError(file, record.line, names.date, fmt::format("expected a date YYYY-MM-DD, got {}", shown(date_text)));
+        throw DataError(file, record.line, names.date, fmt::format("expected a date YYYY-MM-DD, got {}", quoted_value(date_text)));
       }
       bool is_missing = false;
       std::array<double, 6> values{};
@@ -153,16 +131,16 @@ PricePanel PricePanel::load_csv(const std::filesystem::path& path, const PriceCs
         }
         const auto value = parse_number(text);
         if (!value) {
-          throw DataError(file, record.line, field_names[i], fmt::format("expected a number, got {}", shown(text)));
+          throw DataError(file, record.line, field_names[i], fmt::format("expected a number, got {}", quoted_value(text)));
         }
         if (!std::isfinite(*value)) {
-          throw DataError(file, record.line, field_names[i], fmt::format("expected a finite number, got {}", shown(text)));
+          throw DataError(file, record.line, field_names[i], fmt::format("expected a finite number, got {}", quoted_value(text)));
         }
         if (i < 5 && *value <= 0.0) {
-          throw DataError(file, record.line, field_names[i], fmt::format("expected a positive price, got {}", shown(text)));
+          throw DataError(file, record.line, field_names[i], fmt::format("expected a positive price, got {}", quoted_value(text)));
         }
         if (i == 5 && *value < 0.0) {
-          throw DataError(file, record.line, field_names[i], fmt::format("expected a volume >= 0, got {}", shown(text)));
+          throw DataError(file, record.line, field_names[i], fmt::format("expected a volume >= 0, got {}", quoted_value(text)));
         }
         values[i] = *value;
       }
@@ -204,10 +182,10 @@ PricePanel PricePanel::load_csv(const std::filesystem::path& path, const PriceCs
       series.volume.push_back(volume);
       last_line[it->first] = record.line;
     } catch (const DataError& e) {
-      ++panel.report_.bad_rows;
       bad.add(e);
     }
   }
+  panel.report_.bad_rows = bad.count();
   for (auto& [symbol, series] : building) {
     panel.add(std::move(series));
   }

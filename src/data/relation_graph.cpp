@@ -50,11 +50,8 @@ RelationGraph RelationGraph::load_edge_list(const std::filesystem::path& path, c
   BadRecordLog bad(options.errors);
   std::int64_t self_loops = 0;
   CsvRecord record;
-  while (true) {
+  while (reader.next(record, bad)) {
     try {
-      if (!reader.next(record)) {
-        break;
-      }
       reader.expect_width(record);
       Edge edge;
       edge.source = std::string(trim(record[source]));

@@ -117,9 +117,7 @@ EncoderOutput CnnEncoderImpl::encode(const data::ModalityBatch& input) {
   }  // [B, C', H', W']
   const auto pooled = projection_->forward(dropout_->forward(maps.flatten(1)));
   const auto tokens = maps.flatten(2).transpose(1, 2);  // [B, H'W', C']
-  const auto mask = torch::ones({tokens.size(0), tokens.size(1)},
-                                torch::TensorOptions().dtype(torch::kBool).device(tokens.device()));
-  return EncoderOutput{pooled, tokens, mask};
+  return EncoderOutput{pooled, tokens, all_real(tokens)};
 }
 
 ResNetEncoderOptions ResNetEncoderOptions::from_config(const Config& config) {
@@ -173,9 +171,7 @@ EncoderOutput ResNetEncoderImpl::encode(const data::ModalityBatch& input) {
     pooled = projection_->forward(pooled);
   }
   const auto tokens = h.flatten(2).transpose(1, 2);
-  const auto mask = torch::ones({tokens.size(0), tokens.size(1)},
-                                torch::TensorOptions().dtype(torch::kBool).device(tokens.device()));
-  return EncoderOutput{pooled, tokens, mask};
+  return EncoderOutput{pooled, tokens, all_real(tokens)};
 }
 
 }  // namespace finfuse::encoders

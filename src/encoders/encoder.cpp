@@ -13,25 +13,20 @@
 namespace finfuse::encoders {
 namespace {
 
+template <typename Impl, typename Options>
+void add_builtin(EncoderRegistry& registry, const std::string& name) {
+  registry.add(name, [](const Config& options, const ModalitySpec& spec) -> std::shared_ptr<Encoder> {
+    return std::make_shared<Impl>(Options::from_config(options), spec);
+  });
+}
+
 void register_builtin_encoders(EncoderRegistry& registry) {
-  registry.add("mlp", [](const Config& options, const ModalitySpec& spec) -> std::shared_ptr<Encoder> {
-    return std::make_shared<MlpEncoderImpl>(MlpEncoderOptions::from_config(options), spec);
-  });
-  registry.add("rnn", [](const Config& options, const ModalitySpec& spec) -> std::shared_ptr<Encoder> {
-    return std::make_shared<RnnEncoderImpl>(RnnEncoderOptions::from_config(options), spec);
-  });
-  registry.add("tcn", [](const Config& options, const ModalitySpec& spec) -> std::shared_ptr<Encoder> {
-    return std::make_shared<TcnEncoderImpl>(TcnEncoderOptions::from_config(options), spec);
-  });
-  registry.add("cnn", [](const Config& options, const ModalitySpec& spec) -> std::shared_ptr<Encoder> {
-    return std::make_shared<CnnEncoderImpl>(CnnEncoderOptions::from_config(options), spec);
-  });
-  registry.add("transformer", [](const Config& options, const ModalitySpec& spec) -> std::shared_ptr<Encoder> {
-    return std::make_shared<TransformerEncoderImpl>(TransformerEncoderOptions::from_config(options), spec);
-  });
-  registry.add("resnet", [](const Config& options, const ModalitySpec& spec) -> std::shared_ptr<Encoder> {
-    return std::make_shared<ResNetEncoderImpl>(ResNetEncoderOptions::from_config(options), spec);
-  });
+  add_builtin<MlpEncoderImpl, MlpEncoderOptions>(registry, "mlp");
+  add_builtin<RnnEncoderImpl, RnnEncoderOptions>(registry, "rnn");
+  add_builtin<TcnEncoderImpl, TcnEncoderOptions>(registry, "tcn");
+  add_builtin<CnnEncoderImpl, CnnEncoderOptions>(registry, "cnn");
+  add_builtin<TransformerEncoderImpl, TransformerEncoderOptions>(registry, "transformer");
+  add_builtin<ResNetEncoderImpl, ResNetEncoderOptions>(registry, "resnet");
 }
 
 }  // namespace
@@ -42,6 +37,11 @@ std::int64_t Encoder::parameter_count() const {
     count += p.numel();
   }
   return count;
+}
+
+torch::Tensor Encoder::all_real(const torch::Tensor& tokens) {
+  return torch::ones({tokens.size(0), tokens.size(1)},
+                     torch::TensorOptions().dtype(torch::kBool).device(tokens.device()));
 }
 
 void Encoder::check_input(const torch::Tensor& values, bool integer_ids) const {

@@ -20,12 +20,7 @@ MlpEncoderOptions MlpEncoderOptions::from_config(const Config& config) {
       config.child("layers")[i].fail(fmt::format("must be > 0, got {}", o.layers[i]));
     }
   }
-  o.activation = config.get<std::string>("activation", o.activation);
-  if (!nn::activation_registry().contains(o.activation)) {
-    const auto known = nn::activation_registry().names();
-    config.fail_at("activation", fmt::format("unknown activation '{}'{}; registered: {}", o.activation,
-                                             did_you_mean(o.activation, known), quoted_list(known)));
-  }
+  o.activation = nn::read_activation(config, "activation", o.activation);
   o.dropout = config.get<double>("dropout", o.dropout, Range::half_open(0, 1));
   o.norm = config.get_choice("norm", o.norm, {"none", "batch", "layer"});
   o.residual = config.get<bool>("residual", o.residual);

@@ -3,6 +3,7 @@
 #include "finfuse/core/check.h"
 #include "finfuse/core/config.h"
 #include "finfuse/core/error.h"
+#include "finfuse/core/file.h"
 #include "finfuse/core/logging.h"
 #include "finfuse/core/shape.h"
 #include "finfuse/data/csv.h"
@@ -21,15 +22,8 @@ namespace finfuse::encoders {
 namespace {
 
 std::vector<char> read_bytes(const std::filesystem::path& path) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) {
-    throw IoError(path.string(), "no such file");
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw IoError(path.string(), "cannot open for reading");
-  }
-  return std::vector<char>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  const std::string text = read_file(path, "a weights file");
+  return std::vector<char>(text.begin(), text.end());
 }
 
 c10::ScalarType safetensors_dtype(const std::string& name, const std::string& file, const std::string& tensor) {

@@ -88,9 +88,7 @@ EncoderOutput TcnEncoderImpl::encode(const data::ModalityBatch& input) {
   }
   const auto tokens = h.transpose(1, 2);  // [B, L, C]
   const auto pooled = options_.pooling == "last" ? tokens.select(1, -1) : tokens.mean(1);
-  const auto mask = torch::ones({tokens.size(0), tokens.size(1)},
-                                torch::TensorOptions().dtype(torch::kBool).device(tokens.device()));
-  return EncoderOutput{pooled, tokens, mask};
+  return EncoderOutput{pooled, tokens, all_real(tokens)};
 }
 
 }  // namespace finfuse::encoders

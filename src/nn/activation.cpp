@@ -3,6 +3,8 @@
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/linear.h>
 
+#include <fmt/format.h>
+
 namespace finfuse::nn {
 namespace {
 
@@ -25,6 +27,16 @@ void register_builtin_activations(ActivationRegistry& registry) {
 ActivationRegistry& activation_registry() {
   static ActivationRegistry registry("activation", register_builtin_activations);
   return registry;
+}
+
+std::string read_activation(const Config& config, const std::string& key, const std::string& fallback) {
+  const std::string name = config.get<std::string>(key, fallback);
+  if (!activation_registry().contains(name)) {
+    const auto known = activation_registry().names();
+    config.fail_at(key, fmt::format("unknown activation '{}'{}; registered: {}", name, did_you_mean(name, known),
+                                    quoted_list(known)));
+  }
+  return name;
 }
 
 torch::nn::AnyModule make_activation(const std::string& name) { return activation_registry().create(name); }

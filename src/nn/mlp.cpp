@@ -51,12 +51,7 @@ MlpOptions MlpOptions::from_config(const Config& config) {
       layers[i].fail(fmt::format("must be > 0, got {}", options.layers()[i]));
     }
   }
-  options.activation(config.get<std::string>("activation", options.activation()));
-  if (!activation_registry().contains(options.activation())) {
-    const auto known = activation_registry().names();
-    config.fail_at("activation", fmt::format("unknown activation '{}'{}; registered: {}", options.activation(),
-                                             did_you_mean(options.activation(), known), quoted_list(known)));
-  }
+  options.activation(read_activation(config, "activation", options.activation()));
   options.dropout(config.get<double>("dropout", options.dropout(), Range::half_open(0.0, 1.0)));
   options.norm(config.get_choice("norm", options.norm(), norm_choices()));
   options.residual(config.get<bool>("residual", options.residual()));

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "finfuse/core/config.h"
+#include "finfuse/data/bad_records.h"
 #include "finfuse/data/encoding.h"
 
 #include <cstdint>
@@ -67,6 +68,10 @@ class CsvReader {
   /// line; the reader then continues after the offending line, so lenient callers can go on.
   bool next(CsvRecord& record);
 
+  /// As next(), but a record with malformed quoting goes to `bad` (which throws it in strict mode) and reading goes
+  /// on with the next one.
+  bool next(CsvRecord& record, BadRecordLog& bad);
+
   /// Throws a DataError when `record` does not have one field per header column.
   void expect_width(const CsvRecord& record) const;
 
@@ -82,6 +87,9 @@ class CsvReader {
   std::int64_t line_ = 1;
   std::vector<std::string> header_;
 };
+
+/// A field value for an error message: quoted, and cut after 40 characters.
+std::string quoted_value(std::string_view value);
 
 /// Removes leading and trailing spaces and tabs.
 std::string_view trim(std::string_view text);

@@ -59,8 +59,10 @@ class Encoder : public torch::nn::Module {
   const ModalitySpec& spec() const { return spec_; }
 
  protected:
-  /// Throws ShapeError unless `values` is [B, spec.shape...] (with `dtype_check` naming the expected type).
+  /// Throws ShapeError unless `values` is [B, spec.shape...] holding integer ids or floating-point values.
   void check_input(const torch::Tensor& values, bool integer_ids) const;
+  /// A [B, T] mask marking every position of `tokens` ([B, T, D]) as real.
+  static torch::Tensor all_real(const torch::Tensor& tokens);
 
  private:
   ModalitySpec spec_;
