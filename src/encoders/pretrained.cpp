@@ -7,14 +7,15 @@
 #include "finfuse/core/logging.h"
 #include "finfuse/core/shape.h"
 #include "finfuse/data/csv.h"
+#include "finfuse/io/torch_save.h"
 
-#include <torch/serialize.h>
 
 #include <fmt/format.h>
 
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -93,37 +94,70 @@ TensorMap read_safetensors(const std::filesystem::path& path) {
   return out;
 }
 
-TensorMap read_weights(const std::filesystem::path& path) {
-  if (path.extension() == ".safetensors") {
-    return read_safetensors(path);
-  }
-  const std::vector<char> bytes = read_bytes(path);
-  torch::IValue value;
-  try {
-    value = torch::pickle_load(bytes);
-  } catch (const c10::Error& e) {
-    const std::string reason = e.what_without_backtrace();
-    if (reason.find("Expected GenericDict but got None") != std::string::npos) {
-      // pytorch/pytorch#100741: LibTorch 1.13's unpickler cannot rebuild collections.OrderedDict.
-      throw DataError(path.string(), 0, "",
-                      "this is torch.save(model.state_dict()), whose OrderedDict LibTorch 1.13 cannot read; save "
-                      "torch.save(dict(model.state_dict()), path) or a safetensors file "
-                      "(safetensors.torch.save_file) instead");
-    }
-    throw DataError(path.string(), 0, "", fmt::format("not a PyTorch state dict saved by torch.save: {}", reason));
-  }
+namespace {
+
+// The tensors of a state dict: every entry maps a name to a tensor.
+std::optional<TensorMap> as_state_dict(const c10::IValue& value) {
   if (!value.isGenericDict()) {
-    throw DataError(path.string(), 0, "", fmt::format("expected a dict of tensors, got {}", value.tagKind()));
+    return std::nullopt;
   }
   TensorMap out;
   for (const auto& item : value.toGenericDict()) {
     if (!item.key().isString() || !item.value().isTensor()) {
-      throw DataError(path.string(), 0, item.key().isString() ? item.key().toStringRef() : "",
-                      "every entry must map a name to a tensor");
+      return std::nullopt;
     }
     out.emplace(item.key().toStringRef(), item.value().toTensor());
   }
   return out;
+}
+
+std::string describe(const c10::IValue& value) {
+  if (value.isGenericDict()) {
+    return fmt::format("a dict of {} entries", value.toGenericDict().size());
+  }
+  return value.tagKind();
+}
+
+}  // namespace
+
+TensorMap read_weights(const std::filesystem::path& path) {
+  if (path.extension() == ".safetensors") {
+    return read_safetensors(path);
+  }
+  const c10::IValue value = io::read_torch_save(path);
+  if (auto tensors = as_state_dict(value)) {
+    return *std::move(tensors);
+  }
+  if (!value.isGenericDict()) {
+    throw DataError(path.string(), 0, "", fmt::format("expected a state dict (names to tensors), got {}", value.tagKind()));
+  }
+  // A training checkpoint ({"model": state_dict, "optimizer": ..., "epoch": ...}): take the model's state dict when
+  // one of the usual keys holds it.
+  const auto dict = value.toGenericDict();
+  for (const char* key : {"state_dict", "model_state_dict", "model"}) {
+    const auto it = dict.find(c10::IValue(std::string(key)));
+    if (it != dict.end()) {
+      if (auto tensors = as_state_dict(it->value())) {
+        logger()->info("{}: reading the state dict under '{}'", path.string(), key);
+        return *std::move(tensors);
+      }
+    }
+  }
+  std::vector<std::string> entries;
+  for (const auto& item : dict) {
+    const std::string name = item.key().isString() ? "'" + item.key().toStringRef() + "'" : item.key().tagKind();
+    if (!item.value().isTensor()) {
+      entries.push_back(fmt::format("{} is {}", name, describe(item.value())));
+    }
+    if (entries.size() == 8) {
+      entries.emplace_back("...");
+      break;
+    }
+  }
+  throw DataError(path.string(), 0, "",
+                  fmt::format("expected a state dict (names to tensors), or a checkpoint holding one under "
+                              "'state_dict', 'model_state_dict' or 'model'; but {}",
+                              fmt::join(entries, ", ")));
 }
 
 WeightMapping bert_mapping() {

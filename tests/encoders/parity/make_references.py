@@ -9,6 +9,7 @@ Writes into OUT_DIR:
 
 Usage: python3 make_references.py OUT_DIR
 """
+import collections
 import math
 import os
 import sys
@@ -145,9 +146,8 @@ def main(out_dir):
                 module.running_mean.uniform_(-0.1, 0.1)
                 module.running_var.uniform_(0.5, 1.5)
     resnet.eval()
-    # LibTorch 1.13 cannot unpickle the OrderedDict that state_dict() returns: save it as a plain dict.
-    torch.save(dict(resnet.state_dict()), os.path.join(out_dir, "resnet18.pth"))
-    torch.save(resnet.state_dict(), os.path.join(out_dir, "resnet18_ordered.pth"))
+    # Exactly what users write: the OrderedDict that state_dict() returns, with its _metadata attribute.
+    torch.save(resnet.state_dict(), os.path.join(out_dir, "resnet18.pth"))
     x = torch.randn(2, 3, 64, 64)
     resnet.fc = nn.Identity()
     with torch.no_grad():
@@ -162,7 +162,10 @@ def main(out_dir):
             else:
                 p.normal_(0.0, 0.05)
     bert.eval()
-    torch.save({"bert." + k: v for k, v in bert.state_dict().items()}, os.path.join(out_dir, "bert.pth"))
+    # A training checkpoint that holds the state dict under "model", as many training scripts save it.
+    state = collections.OrderedDict(("bert." + k, v) for k, v in bert.state_dict().items())
+    optimizer = torch.optim.Adam(bert.parameters())
+    torch.save({"model": state, "optimizer": optimizer.state_dict(), "epoch": 3}, os.path.join(out_dir, "bert.pth"))
     ids = torch.randint(1, 100, (2, 10))
     mask = torch.ones(2, 10, dtype=torch.int64)
     mask[1, 6:] = 0
@@ -173,7 +176,27 @@ def main(out_dir):
                 "expected_hidden": hidden}, os.path.join(out_dir, "bert_io.pth"))
 
 
+def pickle_cases(out_dir):
+    """Objects torch.save writes beyond plain state dicts; the C++ test knows their values independently."""
+    base = torch.arange(24, dtype=torch.float32).reshape(4, 6)
+    cases = collections.OrderedDict()
+    cases["transposed"] = base.t()                      # a non-contiguous view
+    cases["slice"] = base[1:3, 2:5]                     # a view with a storage offset
+    cases["shared"] = base                              # the same storage as the two views above
+    cases["parameter"] = nn.Parameter(torch.full((2, 3), 0.5, dtype=torch.float64))
+    cases["int64"] = torch.tensor([-(2 ** 40), 7, 2 ** 62])
+    cases["bool"] = torch.tensor([True, False, True])
+    cases["half"] = torch.tensor([1.5, -2.25], dtype=torch.float16)
+    cases["empty"] = torch.zeros(0, 3)
+    cases["scalar"] = torch.tensor(3.25)
+    cases["numbers"] = [1, -1, 300, -70000, 2 ** 40, -(2 ** 63), 2.5, True, None, "text \u00e9", b"\x00\xff"]
+    cases["nested"] = {"tuple": (1, (2, 3)), 7: "int key"}
+    torch.save(cases, os.path.join(out_dir, "pickle_cases.pth"))
+    torch.save(cases, os.path.join(out_dir, "pickle_cases_protocol4.pth"), pickle_protocol=4)
+
+
 if __name__ == "__main__":
     if len(sys.argv) != 2:
         sys.exit(__doc__)
     main(sys.argv[1])
+    pickle_cases(sys.argv[1])
