@@ -16,6 +16,7 @@ Batch Batch::to(const c10::Device& device) const {
                                          moved(modality.present, device)};
   }
   out.target = moved(target, device);
+  out.forward_return = moved(forward_return, device);
   out.entity = moved(entity, device);
   out.day = moved(day, device);
   out.edge_index = moved(edge_index, device);

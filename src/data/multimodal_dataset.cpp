@@ -548,11 +548,13 @@ Batch MultimodalDataset::collate(const std::vector<std::size_t>& indices) const 
     }
   }
   batch.target = torch::empty({b}, torch::kFloat32);
+  batch.forward_return = torch::empty({b}, torch::kFloat32);
   batch.entity = torch::empty({b}, torch::kInt64);
   batch.day = torch::empty({b}, torch::kInt32);
   for (std::int64_t k = 0; k < b; ++k) {
     const Sample& s = samples_[indices[static_cast<std::size_t>(k)]];
     batch.target.data_ptr<float>()[k] = s.target;
+    batch.forward_return.data_ptr<float>()[k] = static_cast<float>(s.forward_return);
     batch.entity.data_ptr<std::int64_t>()[k] = s.entity;
     batch.day.data_ptr<std::int32_t>()[k] = s.day.days();
   }

@@ -1,28 +1,19 @@
-// Parity with Python PyTorch: references written by tests/encoders/parity/make_references.py (torchvision's
+// Parity with Python PyTorch: references written by tests/parity/make_references.py (torchvision's
 // resnet18; a BERT built from torch.nn layers) are loaded into finfuse's encoders, which must reproduce the outputs.
 #include "finfuse/encoders/encoder.h"
 #include "finfuse/encoders/pretrained.h"
 #include "finfuse/io/torch_save.h"
+#include "support/parity.h"
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <limits>
 
 namespace finfuse::encoders {
 namespace {
 
-std::filesystem::path parity_dir() {
-  const char* dir = std::getenv("FINFUSE_PARITY_DIR");
-  return dir != nullptr ? std::filesystem::path(dir) : std::filesystem::path();
-}
-
-#define FINFUSE_REQUIRE_PARITY_FILES(name)                                                                 \
-  if (parity_dir().empty() || !std::filesystem::exists(parity_dir() / (name))) {                          \
-    GTEST_SKIP() << "Python reference files not available (ctest runs this with FINFUSE_PARITY_DIR after " \
-                    "make_references.py, which needs Debian's python3-torch and python3-torchvision)";    \
-  }
+using finfuse::testing::parity_dir;
 
 TEST(Parity, ResNet18MatchesTorchvision) {
   FINFUSE_REQUIRE_PARITY_FILES("resnet18_io.pth");

@@ -23,6 +23,9 @@ struct Batch {
   std::map<std::string, ModalityBatch> modalities;
   /// [B] float: class index (as a float) or regression value.
   torch::Tensor target;
+  /// [B] float: the raw forward return from the decision to the label's close (0 for samples without prices), for
+  /// return heads of multi-task models and for backtests.
+  torch::Tensor forward_return;
   /// [B] int64 entity index and [B] int32 decision day (days since 1970-01-01), for cross-sectional losses and
   /// metrics.
   torch::Tensor entity;

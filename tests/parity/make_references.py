@@ -1,11 +1,14 @@
-"""Reference modules for finfuse's encoder parity tests, built with Python PyTorch.
+"""Reference files for finfuse's parity tests with Python PyTorch.
 
 Writes into OUT_DIR:
-  resnet18.pth        torchvision resnet18 state dict as a plain dict (random weights, classifier included)
+  resnet18.pth        torchvision resnet18's state_dict() as torch.save writes it (an OrderedDict; random weights,
+                      classifier included)
   resnet18_io.pth     {"input": [2, 3, 64, 64], "expected": [2, 512]} -- features before the classifier, eval mode
-  bert.pth            state dict of a small BERT built from torch.nn layers, with Hugging Face names ("bert." prefix,
-                      pooler included)
+  bert.pth            a training checkpoint {"model": state dict of a small BERT built from torch.nn layers with
+                      Hugging Face names ("bert." prefix, pooler included), "optimizer": ..., "epoch": 3}
   bert_io.pth         {"input_ids", "attention_mask", "expected_cls", "expected_hidden"}
+  pickle_cases.pth    objects beyond state dicts (views, parameters, dtypes, numbers, nesting); also in protocol 4
+  graph_reference.pth GraphSAGE (mean, max-pool) and GAT weights, a small graph and the outputs, computed edge by edge
 
 Usage: python3 make_references.py OUT_DIR
 """
@@ -195,8 +198,74 @@ def pickle_cases(out_dir):
     torch.save(cases, os.path.join(out_dir, "pickle_cases_protocol4.pth"), pickle_protocol=4)
 
 
+def graph_reference(out_dir):
+    """GraphSAGE (mean, max-pool) and GAT computed edge by edge with plain tensor ops, for finfuse's graph layers."""
+    torch.manual_seed(1)
+    n, f, out = 6, 5, 4
+    x = torch.randn(n, f)
+    # Directed edges source -> target, with a self-loop (2 -> 2), a duplicate-free fan-in and an isolated node (5).
+    edges = [(0, 1), (2, 1), (3, 1), (1, 0), (2, 2), (4, 3), (0, 3), (1, 4)]
+    edge_index = torch.tensor(edges, dtype=torch.int64).t().contiguous()
+    edge_weight = torch.rand(len(edges)) + 0.5
+    state = collections.OrderedDict()
+
+    def param(name, *shape):
+        state[name] = torch.randn(*shape) * 0.5
+        return state[name]
+
+    def incoming(i):
+        return [(e, s) for e, (s, t) in enumerate(edges) if t == i]
+
+    # GraphSAGE, mean aggregator, weighted by the edge weights.
+    ws, bs, wn = param("sage_mean.self.weight", out, f), param("sage_mean.self.bias", out), \
+        param("sage_mean.neighbour.weight", out, f)
+    sage_mean = torch.zeros(n, out)
+    for i in range(n):
+        agg = torch.zeros(f)
+        total = sum(float(edge_weight[e]) for e, _ in incoming(i))
+        for e, j in incoming(i):
+            agg += float(edge_weight[e]) * x[j] / total
+        sage_mean[i] = ws @ x[i] + bs + wn @ agg
+
+    # GraphSAGE, max-pool aggregator.
+    ws, bs, wn = param("sage_max.self.weight", out, f), param("sage_max.self.bias", out), \
+        param("sage_max.neighbour.weight", out, f)
+    wp, bp = param("sage_max.pool.weight", f, f), param("sage_max.pool.bias", f)
+    sage_max = torch.zeros(n, out)
+    for i in range(n):
+        agg = torch.zeros(f)
+        for _, j in incoming(i):
+            agg = torch.maximum(agg, torch.relu(wp @ x[j] + bp))
+        sage_max[i] = ws @ x[i] + bs + wn @ agg
+
+    # GAT, 2 heads of size 3: the input's self-loops replaced by one per node.
+    heads, size = 2, 3
+    w = param("gat.linear.weight", heads * size, f)
+    a_src, a_dst = param("gat.attention_source", heads, size), param("gat.attention_target", heads, size)
+    bias = param("gat.bias", heads * size)
+    z = (x @ w.t()).view(n, heads, size)
+    gat = torch.zeros(n, heads * size)
+    for i in range(n):
+        sources = [j for (j, t) in edges if t == i and j != i] + [i]
+        for h in range(heads):
+            logits = torch.stack([torch.nn.functional.leaky_relu(a_src[h] @ z[j, h] + a_dst[h] @ z[i, h], 0.2)
+                                  for j in sources])
+            alpha = torch.softmax(logits, 0)
+            gat[i, h * size:(h + 1) * size] = sum(alpha[k] * z[j, h] for k, j in enumerate(sources))
+        gat[i] += bias
+
+    state["x"] = x
+    state["edge_index"] = edge_index
+    state["edge_weight"] = edge_weight
+    state["expected.sage_mean"] = sage_mean
+    state["expected.sage_max"] = sage_max
+    state["expected.gat"] = gat
+    torch.save(state, os.path.join(out_dir, "graph_reference.pth"))
+
+
 if __name__ == "__main__":
     if len(sys.argv) != 2:
         sys.exit(__doc__)
     main(sys.argv[1])
     pickle_cases(sys.argv[1])
+    graph_reference(sys.argv[1])

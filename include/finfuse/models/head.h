@@ -1,0 +1,63 @@
+// Prediction heads on the fused vector: classification (logits over classes), regression (one value) and ranking
+// (one score per sample, compared within a decision day). A head names the batch target it learns and its weight in
+// a multi-task model's loss.
+#pragma once
+
+#include "finfuse/core/config.h"
+#include "finfuse/data/batch.h"
+#include "finfuse/nn/mlp.h"
+
+#include <torch/nn/module.h>
+#include <torch/nn/pimpl.h>
+#include <torch/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace finfuse::models {
+
+struct HeadOptions {
+  /// "classification", "regression" or "ranking".
+  std::string type = "classification";
+  /// Classification: the number of classes (>= 2).
+  std::int64_t classes = 2;
+  /// Hidden layer widths before the output layer (empty: a linear head).
+  std::vector<std::int64_t> layers;
+  std::string activation = "relu";
+  double dropout = 0.0;
+  /// Weight of this head's loss in the model's loss.
+  double weight = 1.0;
+  /// The batch target it learns: "label" (the dataset's label) or "forward_return".
+  std::string target = "label";
+
+  static HeadOptions from_config(const Config& config);
+  Json to_json() const;
+  bool is_classification() const { return type == "classification"; }
+};
+
+class HeadImpl : public torch::nn::Module {
+ public:
+  HeadImpl(std::string name, HeadOptions options, std::int64_t in_features);
+
+  /// [B, in_features] -> logits [B, classes] for classification, values [B] otherwise.
+  torch::Tensor forward(const torch::Tensor& fused);
+  /// The target this head learns, from the batch: [B] (class indices as int64 for classification). Throws
+  /// finfuse::Error naming the head when the batch lacks it or a class index is out of range.
+  torch::Tensor target(const data::Batch& batch) const;
+  /// The head's default loss: cross-entropy for classification, mean squared error otherwise.
+  torch::Tensor loss(const torch::Tensor& prediction, const torch::Tensor& target) const;
+
+  const std::string& name() const { return name_; }
+  const HeadOptions& options() const { return options_; }
+  std::int64_t output_size() const { return options_.is_classification() ? options_.classes : 1; }
+
+ private:
+  std::string name_;
+  HeadOptions options_;
+  nn::Mlp mlp_{nullptr};
+};
+
+TORCH_MODULE(Head);
+
+}  // namespace finfuse::models

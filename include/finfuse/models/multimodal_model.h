@@ -1,0 +1,106 @@
+// A multimodal model assembled from JSON: one encoder per modality (a ModuleDict keyed by modality name), a fusion
+// layer, and one or more heads (several heads form a multi-task model with weighted losses). Presence masks flow
+// from the batch through the encoders into the fusion: an absent modality's pooled vector is replaced by a learned
+// "missing" embedding (attention fusions also mask it out), and modality dropout during training teaches the model to
+// cope with gaps.
+//
+// Configuration:
+//   {"encoders": {"price": {"type": "rnn", ...}, "text": {"type": "transformer", ...}},
+//    "fusion": {"type": "gated", ...},                          (default {"type": "concat"})
+//    "heads": {"direction": {"type": "classification", ...}},   (at least one)
+//    "modality_dropout": 0.1}                                   (default 0)
+// Parameter names read as encoders.<modality>.*, missing.<modality>, fusion.*, heads.<head>.*.
+#pragma once
+
+#include "finfuse/core/config.h"
+#include "finfuse/data/batch.h"
+#include "finfuse/encoders/encoder.h"
+#include "finfuse/fusion/fusion.h"
+#include "finfuse/models/head.h"
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/moduledict.h>
+#include <torch/nn/pimpl.h>
+#include <torch/types.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace finfuse::data {
+class MultimodalDataset;
+}
+
+namespace finfuse::models {
+
+struct ModelOutput {
+  /// Per head: logits [B, classes] or values [B].
+  std::map<std::string, torch::Tensor> predictions;
+  /// [B, D] the fused vector.
+  torch::Tensor fused;
+  /// The fusion layer's inspection values (gates, attention weights), per sample.
+  std::map<std::string, torch::Tensor> inspection;
+};
+
+struct LossResult {
+  /// Sum over heads of weight x loss.
+  torch::Tensor total;
+  /// Each head's unweighted loss.
+  std::map<std::string, torch::Tensor> heads;
+};
+
+class MultimodalModelImpl : public torch::nn::Module {
+ public:
+  /// Builds the model for the modalities in `specs`. Every modality named under "encoders" must be in `specs`
+  /// (ConfigError at its key otherwise); modalities without an encoder are ignored with a warning.
+  MultimodalModelImpl(const Config& config, const std::vector<encoders::ModalitySpec>& specs);
+
+  /// Encodes, fuses and predicts. A sample with no modality present is an Error naming its entity and date. In
+  /// training mode, modality dropout removes modalities at random (never the last one a sample has).
+  ModelOutput forward(const data::Batch& batch);
+  /// The same with `masked` modalities treated as absent for every sample (for ablations); samples left with nothing
+  /// are fused from the missing embeddings alone.
+  ModelOutput forward(const data::Batch& batch, const std::vector<std::string>& masked);
+
+  /// Each head's loss against its target, and their weighted sum.
+  LossResult loss(const ModelOutput& output, const data::Batch& batch) const;
+
+  /// A table of modules with their output shapes on `example` and parameter counts.
+  std::string summary(const data::Batch& example);
+
+  /// The fully resolved configuration (every encoder's, the fusion's and each head's options with defaults).
+  Json config_json() const;
+  /// Modalities in the order the fusion sees them.
+  const std::vector<std::string>& modalities() const { return modality_names_; }
+  std::vector<std::string> head_names() const;
+  encoders::Encoder& encoder(const std::string& modality) const;
+  fusion::Fusion& fusion() const { return *fusion_; }
+  HeadImpl& head(const std::string& name) const;
+  std::int64_t parameter_count() const;
+
+  /// Entity names for error messages (the dataset's entities; indices are printed otherwise).
+  void set_entity_names(std::vector<std::string> names) { entity_names_ = std::move(names); }
+
+ private:
+  ModelOutput run(const data::Batch& batch, const std::vector<std::string>& masked);
+  std::string describe_sample(const data::Batch& batch, std::int64_t i) const;
+
+  std::vector<std::string> modality_names_;
+  std::vector<std::shared_ptr<encoders::Encoder>> encoders_;
+  torch::nn::ModuleDict encoder_dict_{nullptr};
+  std::shared_ptr<torch::nn::Module> missing_;
+  std::vector<torch::Tensor> missing_embeddings_;
+  std::shared_ptr<fusion::Fusion> fusion_;
+  std::vector<Head> heads_;
+  double modality_dropout_ = 0.0;
+  std::vector<std::string> entity_names_;
+};
+
+TORCH_MODULE(MultimodalModel);
+
+/// The specification of every modality a dataset builds (per-sample shapes, vocabulary size, categorical
+/// cardinalities), read from the dataset itself.
+std::vector<encoders::ModalitySpec> modality_specs(const data::MultimodalDataset& dataset);
+
+}  // namespace finfuse::models

@@ -1,0 +1,429 @@
+#include "finfuse/models/multimodal_model.h"
+
+#include "finfuse/core/check.h"
+#include "finfuse/core/error.h"
+#include "finfuse/core/logging.h"
+#include "finfuse/core/shape.h"
+#include "finfuse/core/suggest.h"
+#include "finfuse/data/multimodal_dataset.h"
+#include "finfuse/data/time.h"
+#include "finfuse/nn/activation.h"
+
+#include <torch/nn/functional/loss.h>
+#include <torch/utils.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <sstream>
+
+namespace finfuse::models {
+namespace {
+
+std::string with_commas(std::int64_t n) {
+  std::string digits = std::to_string(n);
+  for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3) {
+    digits.insert(static_cast<std::size_t>(i), ",");
+  }
+  return digits;
+}
+
+std::int64_t count_parameters(const torch::nn::Module& module) {
+  std::int64_t count = 0;
+  for (const auto& p : module.parameters()) {
+    count += p.numel();
+  }
+  return count;
+}
+
+std::string batch_shape(const torch::Tensor& t) {
+  if (!t.defined()) {
+    return "-";
+  }
+  std::vector<std::string> dims = {"B"};
+  for (std::int64_t d = 1; d < t.dim(); ++d) {
+    dims.push_back(std::to_string(t.size(d)));
+  }
+  return fmt::format("[{}]", fmt::join(dims, ", "));
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------------------------------------------------ head
+
+HeadOptions HeadOptions::from_config(const Config& config) {
+  HeadOptions o;
+  o.type = config.get_choice("type", o.type, {"classification", "regression", "ranking"});
+  if (o.is_classification()) {
+    o.classes = config.get<std::int64_t>("classes", o.classes, Range::at_least(2));
+  }
+  o.layers = config.get<std::vector<std::int64_t>>("layers", o.layers);
+  for (std::size_t i = 0; i < o.layers.size(); ++i) {
+    if (o.layers[i] <= 0) {
+      config.child("layers")[i].fail(fmt::format("must be > 0, got {}", o.layers[i]));
+    }
+  }
+  o.activation = nn::read_activation(config, "activation", o.activation);
+  o.dropout = config.get<double>("dropout", o.dropout, Range::half_open(0, 1));
+  o.weight = config.get<double>("weight", o.weight, Range::non_negative());
+  o.target = config.get_choice("target", o.target, {"label", "forward_return"});
+  config.reject_unknown_keys();
+  return o;
+}
+
+Json HeadOptions::to_json() const {
+  Json out{{"type", type},       {"layers", layers}, {"activation", activation},
+           {"dropout", dropout}, {"weight", weight}, {"target", target}};
+  if (is_classification()) {
+    out["classes"] = classes;
+  }
+  return out;
+}
+
+HeadImpl::HeadImpl(std::string name, HeadOptions options, std::int64_t in_features)
+    : name_(std::move(name)), options_(std::move(options)) {
+  auto widths = options_.layers;
+  widths.push_back(output_size());
+  mlp_ = register_module("mlp", nn::Mlp(nn::MlpOptions(in_features, widths)
+                                            .activation(options_.activation)
+                                            .dropout(options_.dropout)
+                                            .activate_output(false)));
+}
+
+torch::Tensor HeadImpl::forward(const torch::Tensor& fused) {
+  const auto out = mlp_->forward(fused);
+  return options_.is_classification() ? out : out.squeeze(-1);
+}
+
+torch::Tensor HeadImpl::target(const data::Batch& batch) const {
+  const torch::Tensor& source = options_.target == "forward_return" ? batch.forward_return : batch.target;
+  if (!source.defined()) {
+    throw Error(fmt::format("head '{}' learns the batch's {}, which this batch does not have", name_,
+                            options_.target));
+  }
+  if (!options_.is_classification()) {
+    return source.to(torch::kFloat32);
+  }
+  const auto classes = source.to(torch::kInt64);
+  if (classes.numel() > 0) {
+    const bool integral = torch::equal(classes.to(source.scalar_type()), source);
+    const auto lo = classes.min().item<std::int64_t>();
+    const auto hi = classes.max().item<std::int64_t>();
+    if (!integral || lo < 0 || hi >= options_.classes) {
+      throw Error(fmt::format("head '{}' has {} classes but the batch's {} holds {} (expected class indices 0 to {})",
+                              name_, options_.classes, options_.target,
+                              integral ? fmt::format("values from {} to {}", lo, hi) : "non-integer values",
+                              options_.classes - 1));
+    }
+  }
+  return classes;
+}
+
+torch::Tensor HeadImpl::loss(const torch::Tensor& prediction, const torch::Tensor& target) const {
+  if (options_.is_classification()) {
+    return torch::nn::functional::cross_entropy(prediction.to(torch::kFloat32), target);
+  }
+  return torch::nn::functional::mse_loss(prediction.to(torch::kFloat32), target);
+}
+
+// ----------------------------------------------------------------------------------------------------------- model
+
+MultimodalModelImpl::MultimodalModelImpl(const Config& config, const std::vector<encoders::ModalitySpec>& specs) {
+  const Config encoder_configs = config.child("encoders");
+  if (!encoder_configs.is_object() || encoder_configs.size() == 0) {
+    encoder_configs.fail("must map at least one modality to its encoder options");
+  }
+  std::vector<std::string> available;
+  for (const auto& spec : specs) {
+    available.push_back(spec.name);
+  }
+  encoder_dict_ = register_module("encoders", torch::nn::ModuleDict());
+  missing_ = register_module("missing", std::make_shared<torch::nn::Module>());
+  std::vector<fusion::FusionModality> fusion_modalities;
+  for (const auto& name : encoder_configs.keys()) {
+    const auto spec = std::find_if(specs.begin(), specs.end(), [&](const auto& s) { return s.name == name; });
+    if (spec == specs.end()) {
+      encoder_configs.fail_at(name, fmt::format("the data has no modality '{}'{}; it has {}", name,
+                                                did_you_mean(name, available), quoted_list(available)));
+    }
+    auto encoder = encoders::make_encoder(encoder_configs.child(name), *spec);
+    encoder_dict_->update({{name, encoder}});
+    encoders_.push_back(encoder);
+    modality_names_.push_back(name);
+    missing_embeddings_.push_back(
+        missing_->register_parameter(name, torch::randn({encoder->output_size()}) * 0.02));
+    fusion_modalities.push_back(fusion::FusionModality{name, encoder->output_size(), false});
+  }
+  for (const auto& name : available) {
+    if (std::find(modality_names_.begin(), modality_names_.end(), name) == modality_names_.end()) {
+      logger()->warn("model: the data's modality '{}' has no encoder under {} and is not used", name,
+                     encoder_configs.pointer().empty() ? "/encoders" : encoder_configs.pointer());
+    }
+  }
+  // Which encoders deliver token sequences: one forward pass on a zero sample of each modality.
+  {
+    torch::NoGradGuard no_grad;
+    const bool was_training = is_training();
+    for (std::size_t m = 0; m < encoders_.size(); ++m) {
+      const auto& spec = encoders_[m]->spec();
+      std::vector<std::int64_t> shape = {1};
+      shape.insert(shape.end(), spec.shape.begin(), spec.shape.end());
+      const bool ids = spec.vocab_size > 0 || !spec.cardinalities.empty();
+      const auto values = torch::zeros(shape, ids ? torch::kInt64 : torch::kFloat32);
+      torch::Tensor mask;
+      if (spec.vocab_size > 0) {
+        mask = torch::ones(std::vector<std::int64_t>(shape.begin(), shape.end()), torch::kBool);
+      }
+      encoders_[m]->eval();
+      const auto out = encoders_[m]->encode(data::ModalityBatch{values, mask, torch::ones({1}, torch::kBool)});
+      fusion_modalities[m].has_tokens = out.tokens.defined();
+      encoders_[m]->train(was_training);
+    }
+  }
+  const auto fusion_config = config.find_child("fusion");
+  fusion_ = register_module("fusion", fusion::make_fusion(
+                                          fusion_config ? *fusion_config : Config(Json{{"type", "concat"}}),
+                                          fusion_modalities));
+  const Config head_configs = config.child("heads");
+  if (!head_configs.is_object() || head_configs.size() == 0) {
+    head_configs.fail("must name at least one head, e.g. {\"direction\": {\"type\": \"classification\"}}");
+  }
+  auto head_dict = register_module("heads", torch::nn::ModuleDict());
+  for (const auto& name : head_configs.keys()) {
+    Head head(name, HeadOptions::from_config(head_configs.child(name)), fusion_->output_size());
+    head_dict->update({{name, head.ptr()}});
+    heads_.push_back(head);
+  }
+  modality_dropout_ = config.get<double>("modality_dropout", 0.0, Range::half_open(0, 1));
+  config.reject_unknown_keys();
+}
+
+ModelOutput MultimodalModelImpl::forward(const data::Batch& batch) { return run(batch, {}); }
+
+ModelOutput MultimodalModelImpl::forward(const data::Batch& batch, const std::vector<std::string>& masked) {
+  for (const auto& name : masked) {
+    FINFUSE_CHECK(std::find(modality_names_.begin(), modality_names_.end(), name) != modality_names_.end(),
+                  "model: cannot mask modality '", name, "'; the model has ", quoted_list(modality_names_));
+  }
+  return run(batch, masked);
+}
+
+std::string MultimodalModelImpl::describe_sample(const data::Batch& batch, std::int64_t i) const {
+  std::string entity = "?";
+  if (batch.entity.defined()) {
+    const auto index = batch.entity[i].item<std::int64_t>();
+    entity = index >= 0 && index < static_cast<std::int64_t>(entity_names_.size())
+                 ? "'" + entity_names_[static_cast<std::size_t>(index)] + "'"
+                 : fmt::format("#{}", index);
+  }
+  const std::string day =
+      batch.day.defined() ? data::Date(batch.day[i].item<std::int32_t>()).to_string() : std::string("?");
+  return fmt::format("sample {} of the batch (entity {}, {})", i, entity, day);
+}
+
+ModelOutput MultimodalModelImpl::run(const data::Batch& batch, const std::vector<std::string>& masked) {
+  fusion::FusionInput input;
+  input.edge_index = batch.edge_index;
+  input.edge_weight = batch.edge_weight;
+  std::vector<torch::Tensor> present;
+  std::int64_t size = -1;
+  for (std::size_t m = 0; m < modality_names_.size(); ++m) {
+    const auto& name = modality_names_[m];
+    const auto it = batch.modalities.find(name);
+    if (it == batch.modalities.end()) {
+      std::vector<std::string> has;
+      for (const auto& [key, value] : batch.modalities) {
+        has.push_back(key);
+      }
+      throw ShapeError(fmt::format("model: the batch has no modality '{}' (it has {})", name, quoted_list(has)));
+    }
+    const auto& values = it->second.values;
+    FINFUSE_CHECK_SHAPE(values.defined() && values.dim() >= 1, "model: modality '", name, "' has no values");
+    if (size < 0) {
+      size = values.size(0);
+    }
+    FINFUSE_CHECK_SHAPE(values.size(0) == size, "model: modality '", name, "' has ", values.size(0),
+                        " samples, modality '", modality_names_[0], "' ", size);
+    present.push_back(it->second.present.defined()
+                          ? it->second.present.to(torch::kBool)
+                          : torch::ones({size}, values.options().dtype(torch::kBool)));
+  }
+  // Samples with nothing at all cannot be predicted: report the first by entity and date.
+  const auto any = torch::stack(present, 0).any(0);
+  if (!any.all().item<bool>()) {
+    const auto first = (~any).nonzero()[0][0].item<std::int64_t>();
+    throw Error(fmt::format("model: {} has none of its modalities ({}) present", describe_sample(batch, first),
+                            fmt::join(modality_names_, ", ")));
+  }
+  for (std::size_t m = 0; m < modality_names_.size(); ++m) {
+    if (std::find(masked.begin(), masked.end(), modality_names_[m]) != masked.end()) {
+      present[m] = torch::zeros_like(present[m]);
+    }
+  }
+  if (is_training() && modality_dropout_ > 0.0 && modality_names_.size() > 1) {
+    std::vector<torch::Tensor> kept;
+    for (auto& p : present) {
+      kept.push_back(p.logical_and(torch::rand(p.sizes(), torch::TensorOptions().device(p.device())) >=
+                                   modality_dropout_));
+    }
+    const auto survives = torch::stack(kept, 0).any(0);
+    for (std::size_t m = 0; m < present.size(); ++m) {
+      present[m] = torch::where(survives, kept[m], present[m]);
+    }
+  }
+  for (std::size_t m = 0; m < modality_names_.size(); ++m) {
+    const auto& modality = batch.modalities.at(modality_names_[m]);
+    auto encoded = encoders_[m]->encode(modality);
+    const auto keep = present[m].unsqueeze(1);
+    fusion::ModalityFeatures features;
+    features.pooled = torch::where(keep, encoded.pooled,
+                                   missing_embeddings_[m].to(encoded.pooled.scalar_type()).unsqueeze(0));
+    features.tokens = encoded.tokens;
+    if (encoded.tokens.defined()) {
+      features.token_mask = encoded.token_mask.to(torch::kBool).logical_and(keep);
+    }
+    features.present = present[m];
+    input.modalities.push_back(std::move(features));
+  }
+  auto fused = fusion_->fuse(input);
+  ModelOutput out;
+  out.fused = fused.fused;
+  out.inspection = std::move(fused.inspection);
+  for (auto& head : heads_) {
+    out.predictions[head->name()] = head->forward(fused.fused);
+  }
+  return out;
+}
+
+LossResult MultimodalModelImpl::loss(const ModelOutput& output, const data::Batch& batch) const {
+  LossResult result;
+  for (const auto& head : heads_) {
+    const auto it = output.predictions.find(head->name());
+    FINFUSE_CHECK(it != output.predictions.end(), "model loss: no prediction of head '", head->name(), "'");
+    const auto loss = head->loss(it->second, head->target(batch).to(it->second.device()));
+    result.heads[head->name()] = loss;
+    const auto weighted = loss * head->options().weight;
+    result.total = result.total.defined() ? result.total + weighted : weighted;
+  }
+  return result;
+}
+
+std::vector<std::string> MultimodalModelImpl::head_names() const {
+  std::vector<std::string> names;
+  for (const auto& head : heads_) {
+    names.push_back(head->name());
+  }
+  return names;
+}
+
+encoders::Encoder& MultimodalModelImpl::encoder(const std::string& modality) const {
+  const auto it = std::find(modality_names_.begin(), modality_names_.end(), modality);
+  FINFUSE_CHECK(it != modality_names_.end(), "model: no encoder for modality '", modality, "'; the model has ",
+                quoted_list(modality_names_));
+  return *encoders_[static_cast<std::size_t>(it - modality_names_.begin())];
+}
+
+HeadImpl& MultimodalModelImpl::head(const std::string& name) const {
+  for (const auto& head : heads_) {
+    if (head->name() == name) {
+      return *head.ptr();
+    }
+  }
+  throw Error(fmt::format("model: no head '{}'; the model has {}", name, quoted_list(head_names())));
+}
+
+std::int64_t MultimodalModelImpl::parameter_count() const { return count_parameters(*this); }
+
+Json MultimodalModelImpl::config_json() const {
+  Json encoders = Json::object();
+  for (std::size_t m = 0; m < modality_names_.size(); ++m) {
+    encoders[modality_names_[m]] = encoders_[m]->options_json();
+  }
+  Json heads = Json::object();
+  for (const auto& head : heads_) {
+    heads[head->name()] = head->options().to_json();
+  }
+  return Json{{"encoders", encoders},
+              {"fusion", fusion_->options_json()},
+              {"heads", heads},
+              {"modality_dropout", modality_dropout_}};
+}
+
+std::string MultimodalModelImpl::summary(const data::Batch& example) {
+  const bool was_training = is_training();
+  eval();
+  torch::NoGradGuard no_grad;
+  struct Row {
+    std::string module;
+    std::string output;
+    std::int64_t parameters;
+  };
+  std::vector<Row> rows;
+  for (std::size_t m = 0; m < modality_names_.size(); ++m) {
+    const auto encoded = encoders_[m]->encode(example.modalities.at(modality_names_[m]));
+    std::string output = batch_shape(encoded.pooled);
+    if (encoded.tokens.defined()) {
+      output += " + tokens " + batch_shape(encoded.tokens);
+    }
+    rows.push_back({fmt::format("encoders.{} ({})", modality_names_[m],
+                                encoders_[m]->options_json().value("type", std::string("?"))),
+                    output, count_parameters(*encoders_[m])});
+  }
+  rows.push_back({"missing", "-", count_parameters(*missing_)});
+  const auto out = run(example, {});
+  rows.push_back({fmt::format("fusion ({})", fusion_->options_json().value("type", std::string("?"))),
+                  batch_shape(out.fused), count_parameters(*fusion_)});
+  for (const auto& head : heads_) {
+    rows.push_back({fmt::format("heads.{} ({})", head->name(), head->options().type),
+                    batch_shape(out.predictions.at(head->name())), count_parameters(*head)});
+  }
+  train(was_training);
+  std::size_t module_width = 6;
+  std::size_t output_width = 6;
+  for (const auto& row : rows) {
+    module_width = std::max(module_width, row.module.size());
+    output_width = std::max(output_width, row.output.size());
+  }
+  std::ostringstream table;
+  table << fmt::format("{:<{}}  {:<{}}  {:>12}\n", "module", module_width, "output", output_width, "parameters");
+  table << std::string(module_width + output_width + 16, '-') << "\n";
+  for (const auto& row : rows) {
+    table << fmt::format("{:<{}}  {:<{}}  {:>12}\n", row.module, module_width, row.output, output_width,
+                         with_commas(row.parameters));
+  }
+  table << std::string(module_width + output_width + 16, '-') << "\n";
+  table << fmt::format("{:<{}}  {:<{}}  {:>12}\n", "total", module_width, "", output_width,
+                       with_commas(parameter_count()));
+  return table.str();
+}
+
+// ----------------------------------------------------------------------------------------------------------- specs
+
+std::vector<encoders::ModalitySpec> modality_specs(const data::MultimodalDataset& dataset) {
+  std::vector<std::size_t> first;
+  for (std::size_t i = 0; i < dataset.size() && first.empty(); ++i) {
+    if (dataset.usable(i)) {
+      first.push_back(i);
+    }
+  }
+  FINFUSE_CHECK(!first.empty(), "modality_specs: the dataset has no usable sample");
+  const auto batch = dataset.collate(first);
+  std::vector<encoders::ModalitySpec> specs;
+  for (const auto& [name, modality] : batch.modalities) {
+    encoders::ModalitySpec spec;
+    spec.name = name;
+    spec.shape.assign(modality.values.sizes().begin() + 1, modality.values.sizes().end());
+    if (name == "text" && dataset.tokenizer()) {
+      spec.vocab_size = dataset.tokenizer()->vocab_size();
+    }
+    if (name == "categorical" && dataset.category_encoder()) {
+      for (std::int64_t c = 0; c < spec.shape[0]; ++c) {
+        spec.cardinalities.push_back(dataset.category_encoder()->cardinality(static_cast<std::size_t>(c)));
+      }
+    }
+    specs.push_back(std::move(spec));
+  }
+  return specs;
+}
+
+}  // namespace finfuse::models
