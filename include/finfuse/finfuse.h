@@ -17,6 +17,8 @@
 #include "finfuse/core/suggest.h"
 
 #include "finfuse/nn/activation.h"
+#include "finfuse/nn/attention.h"
+#include "finfuse/nn/graph_layers.h"
 #include "finfuse/nn/mlp.h"
 
 #include "finfuse/encoders/cnn_encoder.h"
@@ -26,3 +28,17 @@
 #include "finfuse/encoders/rnn_encoder.h"
 #include "finfuse/encoders/tcn_encoder.h"
 #include "finfuse/encoders/transformer_encoder.h"
+
+#include "finfuse/fusion/attention_fusion.h"
+#include "finfuse/fusion/bilinear_fusion.h"
+#include "finfuse/fusion/concat_fusion.h"
+#include "finfuse/fusion/cross_attention_fusion.h"
+#include "finfuse/fusion/fusion.h"
+#include "finfuse/fusion/gated_fusion.h"
+#include "finfuse/fusion/graph_fusion.h"
+
+#include "finfuse/models/ablation.h"
+#include "finfuse/models/head.h"
+#include "finfuse/models/multimodal_model.h"
+
+#include "finfuse/io/torch_save.h"

@@ -6,11 +6,37 @@
 #include <torch/nn/functional/normalization.h>
 #include <torch/nn/init.h>
 
+#include <c10/util/Exception.h>
+
+#include <mutex>
+
 namespace finfuse::nn {
 namespace {
 
 torch::Tensor rows_of(const torch::Tensor& index, std::int64_t width) {
   return index.unsqueeze(1).expand({index.size(0), width});
+}
+
+// LibTorch 1.13 announces once per process that scatter_reduce is a beta API. The layers depend on its documented
+// behaviour, which their tests pin down; the announcement is consumed here so users never see it.
+class Silent : public c10::WarningHandler {
+ public:
+  void process(const c10::SourceLocation&, const std::string&, const bool) override {}
+};
+
+void consume_beta_notice() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    Silent silent;
+    c10::Warning::WarningHandlerGuard guard(&silent);
+    torch::NoGradGuard no_grad;
+    torch::zeros({1}).scatter_reduce(0, torch::zeros({1}, torch::kInt64), torch::ones({1}), "amax", false);
+  });
+}
+
+torch::Tensor scatter_max(const torch::Tensor& base, const torch::Tensor& index, const torch::Tensor& source) {
+  consume_beta_notice();
+  return base.scatter_reduce(0, rows_of(index, source.size(1)), source, "amax", /*include_self=*/false);
 }
 
 }  // namespace
@@ -75,8 +101,7 @@ torch::Tensor SageConvImpl::forward(const torch::Tensor& x, const torch::Tensor&
   } else {
     const auto pooled = torch::relu(pool_->forward(x));
     const auto messages = pooled.index_select(0, source);
-    aggregated = torch::zeros({n, in_features_}, x.options())
-                     .scatter_reduce(0, rows_of(target, in_features_), messages, "amax", /*include_self=*/false);
+    aggregated = scatter_max(torch::zeros({n, in_features_}, x.options()), target, messages);
   }
   auto out = self_->forward(x) + neighbour_->forward(aggregated);
   if (normalize_) {
@@ -131,8 +156,7 @@ GatResult GatConvImpl::forward_with_attention(const torch::Tensor& x, const torc
   const auto logits = torch::leaky_relu(score_source.index_select(0, source) + score_target.index_select(0, target),
                                         negative_slope_);  // [E', H]
   // Softmax over each target's incoming edges, shifted by the per-target maximum for stability.
-  const auto maximum = torch::zeros({n, heads_}, logits.options())
-                           .scatter_reduce(0, rows_of(target, heads_), logits.detach(), "amax", false);
+  const auto maximum = scatter_max(torch::zeros({n, heads_}, logits.options()), target, logits.detach());
   const auto exponent = torch::exp(logits - maximum.index_select(0, target));
   const auto total = torch::zeros({n, heads_}, logits.options()).index_add(0, target, exponent);
   const auto attention = exponent / total.index_select(0, target);

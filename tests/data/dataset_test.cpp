@@ -2,6 +2,7 @@
 #include "finfuse/data/multimodal_dataset.h"
 #include "finfuse/data/sampler.h"
 #include "finfuse/data/splits.h"
+#include "finfuse/models/multimodal_model.h"
 
 #include "support/temp_dir.h"
 
@@ -117,6 +118,41 @@ TEST_F(DatasetTest, CollatesEveryModalityWithPresence) {
   EXPECT_LT(ds.coverage("text"), 1.0);
   EXPECT_NEAR(ds.coverage("numeric"), 2.0 / 3.0, 0.05);
   EXPECT_THROW(ds.collate({ds.size()}), Error);
+}
+
+TEST_F(DatasetTest, ModelsAreBuiltFromTheDatasetsModalities) {
+  const auto ds = MultimodalDataset::build(set_, sources(), all_modalities(), split_.train);
+  const auto specs = models::modality_specs(ds);
+  ASSERT_EQ(specs.size(), 3U);
+  for (const auto& spec : specs) {
+    if (spec.name == "text") {
+      EXPECT_EQ(spec.shape, (std::vector<std::int64_t>{2, 4}));
+      EXPECT_EQ(spec.vocab_size, ds.tokenizer()->vocab_size());
+    } else if (spec.name == "price") {
+      EXPECT_EQ(spec.shape, (std::vector<std::int64_t>{3, 5}));
+    } else {
+      EXPECT_EQ(spec.name, "numeric");
+      EXPECT_EQ(spec.shape, (std::vector<std::int64_t>{1}));
+    }
+  }
+  models::MultimodalModel model(
+      Config::parse(R"({"encoders": {"price": {"type": "rnn", "hidden": 8},
+                                     "text": {"type": "rnn", "hidden": 8, "embedding_dim": 8},
+                                     "numeric": {"type": "mlp", "layers": [8]}},
+                        "fusion": {"type": "attention", "hidden": 8, "heads": 2},
+                        "heads": {"label": {"type": "regression"},
+                                  "return": {"type": "regression", "target": "forward_return", "weight": 0.5}}})"),
+      specs);
+  model->set_entity_names(ds.entities());
+  const auto indices = ds.usable_only(split_.train);
+  const Batch batch = ds.collate(indices);
+  for (std::size_t k = 0; k < indices.size(); ++k) {
+    EXPECT_FLOAT_EQ(batch.forward_return[static_cast<std::int64_t>(k)].item<float>(),
+                    static_cast<float>(ds.sample(indices[k]).forward_return));
+  }
+  const auto out = model->forward(batch);
+  EXPECT_EQ(out.predictions.at("label").sizes(), (std::vector<std::int64_t>{batch.size()}));
+  EXPECT_TRUE(std::isfinite(model->loss(out, batch).total.item<double>()));
 }
 
 TEST_F(DatasetTest, VocabularyAndScalingSeeTrainingSamplesOnly) {

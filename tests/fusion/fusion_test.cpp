@@ -1,0 +1,206 @@
+// Every fusion layer with one, two and three modalities, with absent modalities, from JSON, with its inspection
+// values; configuration errors at their JSON path.
+#include "finfuse/fusion/fusion.h"
+
+#include "finfuse/core/error.h"
+#include "finfuse/core/random.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace finfuse::fusion {
+namespace {
+
+const std::vector<FusionModality> kModalities = {{"price", 8, true}, {"text", 6, true}, {"numeric", 5, false}};
+
+std::vector<FusionModality> first(std::size_t n) { return {kModalities.begin(), kModalities.begin() + n}; }
+
+FusionInput make_input(const std::vector<FusionModality>& modalities, std::int64_t batch, bool with_graph = false) {
+  FusionInput input;
+  for (std::size_t m = 0; m < modalities.size(); ++m) {
+    ModalityFeatures f;
+    f.pooled = torch::randn({batch, modalities[m].size});
+    // Every third sample lacks the second modality; the rest have everything.
+    f.present = torch::ones({batch}, torch::kBool);
+    if (m == 1) {
+      f.present.slice(0, 0, batch, 3).fill_(false);
+    }
+    if (modalities[m].has_tokens) {
+      f.tokens = torch::randn({batch, 4, modalities[m].size});
+      f.token_mask = torch::ones({batch, 4}, torch::kBool);
+      f.token_mask.slice(1, 2, 4).fill_(false);
+      f.token_mask.logical_and_(f.present.unsqueeze(1));
+    }
+    input.modalities.push_back(f);
+  }
+  if (with_graph) {
+    input.edge_index = torch::tensor({0, 1, 2, 3, 1, 0, 3, 2}).view({2, 4});
+    input.edge_weight = torch::ones({4});
+  }
+  return input;
+}
+
+std::shared_ptr<Fusion> build(const std::string& json, const std::vector<FusionModality>& modalities) {
+  return make_fusion(Config::parse(json), modalities);
+}
+
+struct Case {
+  std::string name;
+  std::string json;
+  std::size_t min_modalities;
+  bool graph;
+};
+
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
+
+class EveryFusion : public ::testing::TestWithParam<Case> {};
+
+TEST_P(EveryFusion, FusesOneTwoAndThreeModalitiesWithGaps) {
+  const auto& c = GetParam();
+  seed_everything(11);
+  for (std::size_t n = c.min_modalities; n <= kModalities.size(); ++n) {
+    SCOPED_TRACE(n);
+    const auto fusion = build(c.json, first(n));
+    fusion->eval();
+    const auto input = make_input(first(n), 6, c.graph);
+    const auto out = fusion->fuse(input);
+    ASSERT_EQ(out.fused.sizes(), (std::vector<std::int64_t>{6, fusion->output_size()}));
+    EXPECT_TRUE(torch::isfinite(out.fused).all().item<bool>());
+    // Gradients reach every parameter.
+    fusion->train();
+    fusion->zero_grad();
+    auto trainable = input;
+    for (auto& m : trainable.modalities) {
+      m.pooled = m.pooled.clone().requires_grad_();
+    }
+    fusion->fuse(trainable).fused.pow(2).sum().backward();
+    EXPECT_TRUE(trainable.modalities[0].pooled.grad().defined());
+    for (const auto& p : fusion->named_parameters()) {
+      ASSERT_TRUE(p.value().grad().defined()) << p.key();
+    }
+    // The resolved options rebuild the same layer.
+    const auto again = make_fusion(Config(fusion->options_json()), first(n));
+    EXPECT_EQ(again->options_json(), fusion->options_json());
+    EXPECT_EQ(again->parameter_count(), fusion->parameter_count());
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Fusion, EveryFusion,
+    ::testing::Values(Case{"concat", R"({"type": "concat"})", 1, false},
+                      Case{"concat_projected", R"({"type": "concat", "layer_norm": true, "projection": 4})", 1, false},
+                      Case{"gated", R"({"type": "gated", "hidden": 7})", 1, false},
+                      Case{"gated_sigmoid", R"({"type": "gated", "gate": "sigmoid"})", 1, false},
+                      Case{"attention", R"({"type": "attention", "hidden": 8, "heads": 2, "layers": 2})", 1, false},
+                      Case{"cross_attention", R"({"type": "cross_attention", "query": "price", "context": "text",
+                                                  "hidden": 8, "heads": 2})", 2, false},
+                      Case{"bilinear", R"({"type": "bilinear", "hidden": 5})", 2, false},
+                      Case{"graph_sage", R"({"type": "graph", "hidden": 6, "layers": 2})", 1, true},
+                      Case{"graph_max_pool", R"({"type": "graph", "aggregator": "max_pool"})", 1, true},
+                      Case{"graph_gat", R"({"type": "graph", "layer": "gat", "heads": 2, "hidden": 6,
+                                            "entity": {"type": "gated", "hidden": 4}})", 1, true}),
+    [](const ::testing::TestParamInfo<Case>& info) { return info.param.name; });
+
+TEST(GatedFusion, GatesSumToOneAcrossModalities) {
+  const auto fusion = build(R"({"type": "gated", "hidden": 4})", first(3));
+  const auto out = fusion->fuse(make_input(first(3), 5));
+  ASSERT_EQ(out.inspection.at("gates").sizes(), (std::vector<std::int64_t>{5, 3}));
+  EXPECT_TRUE(torch::allclose(out.inspection.at("gates").sum(1), torch::ones({5})));
+  EXPECT_EQ(out.inspection.at("gate_values").sizes(), (std::vector<std::int64_t>{5, 3, 4}));
+}
+
+TEST(AttentionFusion, AbsentModalitiesGetNoAttention) {
+  const auto fusion = build(R"({"type": "attention", "hidden": 8, "heads": 2, "dropout": 0.0})", first(3));
+  const auto input = make_input(first(3), 6);
+  const auto attention = fusion->fuse(input).inspection.at("attention");
+  ASSERT_EQ(attention.sizes(), (std::vector<std::int64_t>{6, 4}));
+  EXPECT_TRUE(torch::allclose(attention.sum(1), torch::ones({6})));
+  // Samples 0 and 3 lack "text" (token 2: after the fusion token and "price").
+  EXPECT_EQ(attention[0][2].item<float>(), 0.0F);
+  EXPECT_EQ(attention[3][2].item<float>(), 0.0F);
+  EXPECT_GT(attention[1][2].item<float>(), 0.0F);
+  // An absent modality's values do not matter.
+  auto changed = input;
+  changed.modalities[1].pooled = changed.modalities[1].pooled.clone();
+  changed.modalities[1].pooled[0].fill_(100.0F);
+  EXPECT_TRUE(torch::allclose(fusion->fuse(changed).fused[0], fusion->fuse(input).fused[0]));
+}
+
+TEST(CrossAttentionFusion, PriceAttendsOverTheTextTokens) {
+  const auto fusion = build(R"({"type": "cross_attention", "query": "price", "context": "text", "hidden": 8,
+                                "heads": 2, "dropout": 0.0})",
+                            first(3));
+  const auto input = make_input(first(3), 6);
+  const auto out = fusion->fuse(input);
+  const auto attention = out.inspection.at("attention");
+  ASSERT_EQ(attention.sizes(), (std::vector<std::int64_t>{6, 4, 4}));
+  // Padding (tokens 2, 3) is never attended; samples without text attend to nothing and get the "no context" vector.
+  EXPECT_EQ(attention.slice(2, 2, 4).abs().sum().item<float>(), 0.0F);
+  EXPECT_EQ(attention[0].abs().sum().item<float>(), 0.0F);
+  EXPECT_TRUE(torch::allclose(attention[1].sum(-1), torch::ones({4})));
+  EXPECT_TRUE(torch::allclose(out.fused[0].slice(0, 0, 8), out.fused[3].slice(0, 0, 8)));
+  EXPECT_EQ(fusion->output_size(), 8 + 8 + 6 + 5);
+}
+
+TEST(GraphFusion, NeedsTheBatchGraphAndIsPermutationEquivariant) {
+  seed_everything(5);
+  const auto fusion = build(R"({"type": "graph", "layer": "gat", "heads": 2, "hidden": 4})", first(2));
+  fusion->eval();
+  EXPECT_THROW(fusion->fuse(make_input(first(2), 4)), Error);
+  const auto input = make_input(first(2), 4, true);
+  const auto out = fusion->fuse(input);
+  ASSERT_EQ(out.inspection.at("edge_attention").size(0), 4 + 4);
+  // Relabel the samples: the outputs follow.
+  const auto perm = torch::tensor({2, 0, 3, 1});
+  const auto inverse = torch::tensor({1, 3, 0, 2});
+  auto permuted = input;
+  for (auto& m : permuted.modalities) {
+    m.pooled = m.pooled.index_select(0, perm);
+    m.present = m.present.index_select(0, perm);
+    m.tokens = m.tokens.defined() ? m.tokens.index_select(0, perm) : m.tokens;
+    m.token_mask = m.token_mask.defined() ? m.token_mask.index_select(0, perm) : m.token_mask;
+  }
+  permuted.edge_index = inverse.index_select(0, input.edge_index.flatten()).view({2, -1});
+  EXPECT_TRUE(torch::allclose(fusion->fuse(permuted).fused, out.fused.index_select(0, perm), 1e-5, 1e-6));
+}
+
+TEST(Fusion, ConfigurationErrorsNameTheirPath) {
+  const auto message = [](const std::string& json, std::size_t n) {
+    try {
+      build(json, first(n));
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message(R"({"type": "gatd"})", 2).find("did you mean 'gated'"), std::string::npos);
+  EXPECT_NE(message(R"({"type": "gated", "hiden": 3})", 2).find("/hiden"), std::string::npos);
+  EXPECT_NE(message(R"({"type": "bilinear"})", 1).find("needs two modalities"), std::string::npos);
+  EXPECT_NE(message(R"({"type": "bilinear", "modalities": ["price", "price"]})", 2).find("/modalities"),
+            std::string::npos);
+  EXPECT_NE(message(R"({"type": "cross_attention", "query": "price", "context": "tweets"})", 2)
+                .find("no modality 'tweets'"),
+            std::string::npos);
+  EXPECT_NE(message(R"({"type": "attention", "hidden": 10, "heads": 3})", 2).find("/heads"), std::string::npos);
+  EXPECT_NE(message(R"({"type": "graph", "entity": {"type": "graph"}})", 2).find("/entity/type"), std::string::npos);
+  EXPECT_NE(message(R"({"type": "graph", "entity": {"type": "concat", "bad": 1}})", 2).find("/entity/bad"),
+            std::string::npos);
+  EXPECT_NE(message(R"({"type": "graph", "layers": 3})", 2).find("/layers"), std::string::npos);
+}
+
+TEST(Fusion, ShapeMismatchesNameTheModality) {
+  const auto fusion = build(R"({"type": "concat"})", first(2));
+  auto input = make_input(first(2), 3);
+  input.modalities[1].pooled = torch::randn({3, 7});
+  try {
+    fusion->fuse(input);
+    FAIL();
+  } catch (const ShapeError& e) {
+    EXPECT_NE(std::string(e.what()).find("'text' expected pooled [B, 6], got [3, 7]"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace finfuse::fusion
