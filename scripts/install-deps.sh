@@ -14,7 +14,8 @@ packages=(
   libstb-dev          # image decoding, resizing and PNG writing
   libssl-dev          # SHA-256 digests (OpenSSL libcrypto)
   libgtest-dev libbenchmark-dev
-  python3-torch python3-torchvision # reference outputs for the encoder parity tests (tests only)
+  python3-torch python3-torchvision # reference outputs for the parity tests (tests only)
+  python3-sklearn                  # reference values for the metric tests (tests only)
 )
 
 sudo=()
