@@ -67,21 +67,50 @@ HeadOptions HeadOptions::from_config(const Config& config) {
   o.dropout = config.get<double>("dropout", o.dropout, Range::half_open(0, 1));
   o.weight = config.get<double>("weight", o.weight, Range::non_negative());
   o.target = config.get_choice("target", o.target, {"label", "forward_return"});
+  if (config.contains("loss") && !config.json().at("loss").is_null()) {
+    o.loss = config.get<Json>("loss");
+    if (o.loss.is_string() && !nn::loss_registry().contains(o.loss.get<std::string>())) {
+      const auto known = nn::loss_registry().names();
+      const auto name = o.loss.get<std::string>();
+      config.fail_at("loss", fmt::format("unknown loss '{}'{}; registered: {}", name, did_you_mean(name, known),
+                                         quoted_list(known)));
+    }
+  } else {
+    o.loss = o.is_classification() ? "cross_entropy" : (o.type == "ranking" ? "listnet" : "mse");
+  }
   config.reject_unknown_keys();
   return o;
 }
 
 Json HeadOptions::to_json() const {
   Json out{{"type", type},       {"layers", layers}, {"activation", activation},
-           {"dropout", dropout}, {"weight", weight}, {"target", target}};
+           {"dropout", dropout}, {"weight", weight}, {"target", target}, {"loss", loss}};
   if (is_classification()) {
     out["classes"] = classes;
   }
   return out;
 }
 
-HeadImpl::HeadImpl(std::string name, HeadOptions options, std::int64_t in_features)
+HeadImpl::HeadImpl(std::string name, HeadOptions options, std::int64_t in_features, const nn::LossContext& context,
+                   const Config* source)
     : name_(std::move(name)), options_(std::move(options)) {
+  nn::LossContext head_context = context;
+  head_context.classes = options_.is_classification() ? options_.classes : 0;
+  if (!options_.is_classification()) {
+    head_context.class_counts.clear();
+  }
+  const auto given = source != nullptr && options_.loss.is_object() ? source->find_child("loss") : std::nullopt;
+  loss_ = nn::make_loss(given ? *given : Config(options_.loss), head_context);
+  if (loss_->classification() != options_.is_classification()) {
+    const std::string reason = fmt::format("head '{}' is a {} head; loss '{}' is for {}", name_, options_.type,
+                                           loss_->options_json().value("type", std::string("?")),
+                                           loss_->classification() ? "class logits" : "predicted values");
+    if (source != nullptr) {
+      source->fail_at("loss", reason);
+    }
+    throw ConfigError("/loss", reason);
+  }
+  options_.loss = loss_->options_json();
   auto widths = options_.layers;
   widths.push_back(output_size());
   mlp_ = register_module("mlp", nn::Mlp(nn::MlpOptions(in_features, widths)
@@ -119,16 +148,15 @@ torch::Tensor HeadImpl::target(const data::Batch& batch) const {
   return classes;
 }
 
-torch::Tensor HeadImpl::loss(const torch::Tensor& prediction, const torch::Tensor& target) const {
-  if (options_.is_classification()) {
-    return torch::nn::functional::cross_entropy(prediction.to(torch::kFloat32), target);
-  }
-  return torch::nn::functional::mse_loss(prediction.to(torch::kFloat32), target);
+torch::Tensor HeadImpl::loss(const torch::Tensor& prediction, const torch::Tensor& target,
+                             const torch::Tensor& day) const {
+  return loss_->forward(prediction, target, day.defined() ? day.to(prediction.device()) : day);
 }
 
 // ----------------------------------------------------------------------------------------------------------- model
 
-MultimodalModelImpl::MultimodalModelImpl(const Config& config, const std::vector<encoders::ModalitySpec>& specs) {
+MultimodalModelImpl::MultimodalModelImpl(const Config& config, const std::vector<encoders::ModalitySpec>& specs,
+                                         const nn::LossContext& label_context) {
   const Config encoder_configs = config.child("encoders");
   if (!encoder_configs.is_object() || encoder_configs.size() == 0) {
     encoder_configs.fail("must map at least one modality to its encoder options");
@@ -190,7 +218,10 @@ MultimodalModelImpl::MultimodalModelImpl(const Config& config, const std::vector
   }
   auto head_dict = register_module("heads", torch::nn::ModuleDict());
   for (const auto& name : head_configs.keys()) {
-    Head head(name, HeadOptions::from_config(head_configs.child(name)), fusion_->output_size());
+    const Config head_config = head_configs.child(name);
+    auto options = HeadOptions::from_config(head_config);
+    Head head(name, options, fusion_->output_size(),
+              options.target == "label" ? label_context : nn::LossContext{}, &head_config);
     head_dict->update({{name, head.ptr()}});
     heads_.push_back(head);
   }
@@ -300,7 +331,7 @@ LossResult MultimodalModelImpl::loss(const ModelOutput& output, const data::Batc
   for (const auto& head : heads_) {
     const auto it = output.predictions.find(head->name());
     FINFUSE_CHECK(it != output.predictions.end(), "model loss: no prediction of head '", head->name(), "'");
-    const auto loss = head->loss(it->second, head->target(batch).to(it->second.device()));
+    const auto loss = head->loss(it->second, head->target(batch).to(it->second.device()), batch.day);
     result.heads[head->name()] = loss;
     const auto weighted = loss * head->options().weight;
     result.total = result.total.defined() ? result.total + weighted : weighted;

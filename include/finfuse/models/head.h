@@ -5,6 +5,7 @@
 
 #include "finfuse/core/config.h"
 #include "finfuse/data/batch.h"
+#include "finfuse/nn/loss.h"
 #include "finfuse/nn/mlp.h"
 
 #include <torch/nn/module.h>
@@ -30,6 +31,9 @@ struct HeadOptions {
   double weight = 1.0;
   /// The batch target it learns: "label" (the dataset's label) or "forward_return".
   std::string target = "label";
+  /// The loss (a name or options, see nn/loss.h); default cross_entropy for classification, mse for regression,
+  /// listnet for ranking.
+  Json loss;
 
   static HeadOptions from_config(const Config& config);
   Json to_json() const;
@@ -38,15 +42,19 @@ struct HeadOptions {
 
 class HeadImpl : public torch::nn::Module {
  public:
-  HeadImpl(std::string name, HeadOptions options, std::int64_t in_features);
+  /// `context` supplies the training class counts for "balanced" class weights; `source`, the head's configuration,
+  /// places errors in the loss options at their JSON path.
+  HeadImpl(std::string name, HeadOptions options, std::int64_t in_features, const nn::LossContext& context = {},
+           const Config* source = nullptr);
 
   /// [B, in_features] -> logits [B, classes] for classification, values [B] otherwise.
   torch::Tensor forward(const torch::Tensor& fused);
   /// The target this head learns, from the batch: [B] (class indices as int64 for classification). Throws
   /// finfuse::Error naming the head when the batch lacks it or a class index is out of range.
   torch::Tensor target(const data::Batch& batch) const;
-  /// The head's default loss: cross-entropy for classification, mean squared error otherwise.
-  torch::Tensor loss(const torch::Tensor& prediction, const torch::Tensor& target) const;
+  /// The head's loss; `day` groups the samples of cross-sectional losses.
+  torch::Tensor loss(const torch::Tensor& prediction, const torch::Tensor& target, const torch::Tensor& day = {}) const;
+  const nn::Loss& loss_function() const { return *loss_; }
 
   const std::string& name() const { return name_; }
   const HeadOptions& options() const { return options_; }
@@ -56,6 +64,7 @@ class HeadImpl : public torch::nn::Module {
   std::string name_;
   HeadOptions options_;
   nn::Mlp mlp_{nullptr};
+  std::shared_ptr<nn::Loss> loss_;
 };
 
 TORCH_MODULE(Head);

@@ -53,8 +53,10 @@ struct LossResult {
 class MultimodalModelImpl : public torch::nn::Module {
  public:
   /// Builds the model for the modalities in `specs`. Every modality named under "encoders" must be in `specs`
-  /// (ConfigError at its key otherwise); modalities without an encoder are ignored with a warning.
-  MultimodalModelImpl(const Config& config, const std::vector<encoders::ModalitySpec>& specs);
+  /// (ConfigError at its key otherwise); modalities without an encoder are ignored with a warning. `label_context`
+  /// gives heads that learn the label its training class counts (for "balanced" class weights).
+  MultimodalModelImpl(const Config& config, const std::vector<encoders::ModalitySpec>& specs,
+                      const nn::LossContext& label_context = {});
 
   /// Encodes, fuses and predicts. A sample with no modality present is an Error naming its entity and date. In
   /// training mode, modality dropout removes modalities at random (never the last one a sample has).
