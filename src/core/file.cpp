@@ -4,7 +4,13 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace finfuse {
 
@@ -35,6 +41,65 @@ std::string read_file(const std::filesystem::path& path, std::string_view what, 
     throw IoError(path.string(), "read error");
   }
   return text;
+}
+
+namespace {
+
+void sync_path(const std::filesystem::path& path, bool directory) {
+  const int fd = ::open(path.c_str(), directory ? O_RDONLY | O_DIRECTORY : O_RDONLY);
+  if (fd < 0) {
+    throw IoError(path.string(), fmt::format("cannot open to flush: {}", std::strerror(errno)));
+  }
+  const int rc = ::fsync(fd);
+  const int saved = errno;
+  ::close(fd);
+  // Some file systems cannot flush a folder; the rename itself is still atomic there.
+  if (rc != 0 && !(directory && (saved == EINVAL || saved == EBADF))) {
+    throw IoError(path.string(), fmt::format("cannot flush to disk: {}", std::strerror(saved)));
+  }
+}
+
+}  // namespace
+
+std::filesystem::path temporary_path_for(const std::filesystem::path& path) {
+  static std::atomic<std::uint64_t> counter{0};
+  return path.parent_path() /
+         fmt::format(".{}.tmp-{}-{}", path.filename().string(), ::getpid(), counter.fetch_add(1));
+}
+
+void commit_file(const std::filesystem::path& temporary, const std::filesystem::path& path) {
+  try {
+    sync_path(temporary, false);
+    std::error_code ec;
+    std::filesystem::rename(temporary, path, ec);
+    if (ec) {
+      throw IoError(path.string(), fmt::format("cannot replace with {}: {}", temporary.string(), ec.message()));
+    }
+    sync_path(path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path(), true);
+  } catch (...) {
+    std::error_code ignored;
+    std::filesystem::remove(temporary, ignored);
+    throw;
+  }
+}
+
+void write_file_atomically(const std::filesystem::path& path, std::string_view bytes) {
+  const auto temporary = temporary_path_for(path);
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    if (!out) {
+      throw IoError(path.string(), fmt::format("cannot create {}: {}", temporary.string(), std::strerror(errno)));
+    }
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    out.flush();
+    if (!out) {
+      out.close();
+      std::error_code ignored;
+      std::filesystem::remove(temporary, ignored);
+      throw IoError(path.string(), fmt::format("cannot write {} bytes (disk full?)", bytes.size()));
+    }
+  }
+  commit_file(temporary, path);
 }
 
 }  // namespace finfuse

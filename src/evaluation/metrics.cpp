@@ -676,4 +676,20 @@ MetricResult MetricSet::compute() const {
   return out;
 }
 
+MetricResult MetricSet::compute_available(std::vector<std::string>& skipped) const {
+  MetricResult out;
+  for (std::size_t k = 0; k < metrics_.size(); ++k) {
+    try {
+      auto r = metrics_[k]->compute(rows_);
+      out.values.insert(r.values.begin(), r.values.end());
+      if (!r.details.empty()) {
+        out.details[names_[k]] = std::move(r.details);
+      }
+    } catch (const Error& e) {
+      skipped.push_back(fmt::format("{}: {}", names_[k], e.what()));
+    }
+  }
+  return out;
+}
+
 }  // namespace finfuse::evaluation

@@ -14,4 +14,16 @@ namespace finfuse {
 std::string read_file(const std::filesystem::path& path, std::string_view what = "a file", std::int64_t max_bytes = -1,
                       std::string_view limit_name = {});
 
+/// Writes `bytes` to `path` so that a reader (or a crash at any instant) sees either the old file or the whole new
+/// one: a temporary file in the same folder is written, flushed to disk, then renamed over `path`, and the folder
+/// entry is flushed. IoError naming the path on any failure (the temporary file is removed).
+void write_file_atomically(const std::filesystem::path& path, std::string_view bytes);
+
+/// Moves a completely written `temporary` over `path` the same way (for files written by other code, such as a
+/// LibTorch archive): flush, rename, flush the folder.
+void commit_file(const std::filesystem::path& temporary, const std::filesystem::path& path);
+
+/// A temporary name next to `path`, unique to this process and call.
+std::filesystem::path temporary_path_for(const std::filesystem::path& path);
+
 }  // namespace finfuse

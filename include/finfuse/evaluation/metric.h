@@ -59,6 +59,9 @@ class MetricSet {
   const PredictionRows& rows() const { return rows_; }
   /// Every metric's values in one map, and their details keyed by metric name.
   MetricResult compute() const;
+  /// The same, leaving out metrics that cannot be computed on these rows (no forward returns, a single class); their
+  /// names and reasons go to `skipped`.
+  MetricResult compute_available(std::vector<std::string>& skipped) const;
 
  private:
   std::vector<std::unique_ptr<Metric>> metrics_;

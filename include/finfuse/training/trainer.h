@@ -1,0 +1,210 @@
+// The trainer: one loop for every finfuse model. Device resolved once; data, model and optimizer state moved
+// consistently; gradient accumulation, clipping, mixed precision on CUDA with dynamic loss scaling; validation
+// metrics each epoch; early stopping and best-model tracking on any metric; atomic checkpoints from which a run
+// resumes exactly (on CPU the loss curve of a resumed run equals the uninterrupted one); a guard that stops on a
+// non-finite loss or gradient naming the step; callbacks.
+//
+// Data-parallel training plugs in at one point: gradients computed locally are handed to a GradientSync before
+// clipping and the optimizer step; samplers are rank-aware, and only the main rank writes files.
+#pragma once
+
+#include "finfuse/core/config.h"
+#include "finfuse/data/multimodal_dataset.h"
+#include "finfuse/data/sampler.h"
+#include "finfuse/evaluation/metric.h"
+#include "finfuse/models/multimodal_model.h"
+#include "finfuse/training/callback.h"
+#include "finfuse/training/scheduler.h"
+
+#include <c10/core/Device.h>
+#include <torch/optim/optimizer.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace finfuse::training {
+
+/// Raised when training cannot go on (a non-finite loss or gradient, a checkpoint that does not fit the run).
+class TrainingError : public Error {
+ public:
+  using Error::Error;
+};
+
+struct TrainerOptions {
+  std::int64_t epochs = 10;
+  std::int64_t batch_size = 32;
+  /// "shuffled", "sequential", "cross_sectional" (one decision day per batch) or "class_balanced".
+  std::string batching = "shuffled";
+  /// Micro-batches per optimisation step.
+  std::int64_t accumulation = 1;
+  /// Gradient clipping by global norm and/or by value (0: off).
+  double clip_norm = 0.0;
+  double clip_value = 0.0;
+  /// Mixed precision (autocast with loss scaling) on CUDA; ignored with a warning on the CPU.
+  bool amp = false;
+  Json optimizer = Json{{"type", "adamw"}, {"lr", 1e-3}};
+  Json scheduler = Json{{"type", "constant"}};
+  /// Metrics per head (names or options); empty: each head's task defaults (evaluation::default_metrics).
+  std::vector<Json> metrics;
+  /// The value early stopping, best-model tracking and reduce_on_plateau watch ("valid.loss", "valid.mcc", ...).
+  std::string monitor = "valid.loss";
+  /// "auto" (from the metric's name), "min" or "max".
+  std::string mode = "auto";
+  /// Epochs without improvement before stopping (0: never stop early).
+  std::int64_t patience = 0;
+  double min_delta = 0.0;
+  /// Reload the best epoch's weights at the end.
+  bool restore_best = true;
+  /// Where checkpoints, best.pt and the history go (empty: nowhere).
+  std::string out_dir;
+  /// Also checkpoint every n optimisation steps (0: at epoch ends only).
+  std::int64_t checkpoint_every_steps = 0;
+  std::int64_t keep_checkpoints = 2;
+  /// "auto" (a bar on a terminal, log lines otherwise), "bar", "log" or "none".
+  std::string progress = "auto";
+  std::int64_t log_every = 50;
+  std::uint64_t seed = 42;
+  std::int64_t prefetch = 2;
+  /// Further callbacks by registry name or options.
+  std::vector<Json> callbacks;
+
+  static TrainerOptions from_config(const Config& config);
+  Json to_json() const;
+};
+
+/// Receives the gradients computed on this process before they are clipped and applied (the distributed trainer
+/// averages them across ranks here).
+class GradientSync {
+ public:
+  virtual ~GradientSync() = default;
+  virtual void synchronize(const std::vector<torch::Tensor>& parameters) = 0;
+  /// Reduces a per-rank sum (loss totals, sample counts) to the global sum.
+  virtual double sum(double value) { return value; }
+  virtual std::int64_t rank() const { return 0; }
+  virtual std::int64_t world_size() const { return 1; }
+};
+
+struct Evaluation {
+  /// "loss", "<head>.loss" and each head's metric values ("accuracy", or "<head>.accuracy" with several heads).
+  std::map<std::string, double> values;
+  /// Metric details (confusion matrices, backtest per day) keyed like the values.
+  Json details = Json::object();
+  /// Per head, when asked for.
+  std::map<std::string, evaluation::PredictionRows> predictions;
+  std::int64_t samples = 0;
+  double samples_per_second = 0.0;
+};
+
+struct FitResult {
+  std::vector<EpochRecord> history;
+  std::string monitor;
+  std::int64_t best_epoch = -1;
+  double best_value = 0.0;
+  bool stopped_early = false;
+  std::string stop_reason;
+  double seconds = 0.0;
+  /// Every optimisation step's training loss, in order (including the steps before a resume).
+  std::vector<double> step_losses;
+};
+
+/// Where a run stands; saved in checkpoints.
+struct TrainingState {
+  std::int64_t epoch = 0;
+  /// Micro-batches done in the current epoch (the loader resumes after them).
+  std::int64_t batch = 0;
+  std::int64_t batches_in_epoch = 0;
+  std::int64_t step = 0;
+  std::int64_t samples = 0;
+  double last_loss = 0.0;
+  // Running sums of the current epoch.
+  double epoch_loss_sum = 0.0;
+  std::int64_t epoch_samples = 0;
+  std::map<std::string, double> epoch_head_loss_sums;
+  double epoch_seconds = 0.0;
+  std::vector<EpochRecord> history;
+  std::vector<double> step_losses;
+  std::int64_t best_epoch = -1;
+  double best_value = 0.0;
+  bool stop = false;
+  std::string stop_reason;
+  double loss_scale = 65536.0;
+  std::int64_t good_steps = 0;
+};
+
+class Trainer {
+ public:
+  /// Trains `model` on the dataset's `train` samples and validates on `valid` (may be empty) on `device`.
+  Trainer(const TrainerOptions& options, models::MultimodalModel model,
+          std::shared_ptr<const data::MultimodalDataset> dataset, std::vector<std::size_t> train,
+          std::vector<std::size_t> valid, c10::Device device = c10::Device(c10::DeviceType::CPU));
+  ~Trainer();
+
+  /// Runs (or continues, after resume()) until the last epoch, an early stop or request_stop().
+  FitResult fit();
+  /// Loss and metrics of every head on `indices` (no gradients, eval mode).
+  Evaluation evaluate(const std::vector<std::size_t>& indices, bool keep_predictions = false);
+
+  /// Writes a checkpoint now (main rank only; atomically) and returns its path.
+  std::filesystem::path save_checkpoint();
+  /// Restores the newest complete checkpoint in `path` (a checkpoint file, or a folder of them; damaged ones are
+  /// reported and skipped). Returns false when there is none.
+  bool resume(const std::filesystem::path& path);
+  /// The newest complete checkpoint in a folder, if any.
+  static std::optional<std::filesystem::path> latest_checkpoint(const std::filesystem::path& dir);
+
+  void add_callback(std::shared_ptr<Callback> callback);
+  /// Ends fit() after the current step (a checkpoint is written first when there is an out_dir).
+  void request_stop(std::string reason);
+  void set_gradient_sync(std::shared_ptr<GradientSync> sync);
+  bool is_main() const;
+
+  const TrainerOptions& options() const { return options_; }
+  const TrainingState& state() const { return state_; }
+  models::MultimodalModel& model() { return model_; }
+  torch::optim::Optimizer& optimizer() { return *optimizer_; }
+  LrScheduler& scheduler() { return *scheduler_; }
+  const c10::Device& device() const { return device_; }
+  /// Whether larger values of the monitored quantity are better.
+  bool monitor_higher_is_better() const { return higher_better_; }
+  /// Records a new best value of the monitored quantity (the early-stopping and checkpoint callbacks use it).
+  bool improves(double value) const;
+
+ private:
+  bool train_step(const data::Batch& batch, bool last_of_epoch);
+  void apply_gradients();
+  EpochRecord finish_epoch();
+  std::shared_ptr<const data::BatchSampler> make_sampler() const;
+  std::vector<std::string> metric_prefixes() const;
+  void save_best_weights();
+  void capture_weights();
+
+  TrainerOptions options_;
+  models::MultimodalModel model_;
+  std::shared_ptr<const data::MultimodalDataset> dataset_;
+  std::vector<std::size_t> train_;
+  std::vector<std::size_t> valid_;
+  c10::Device device_;
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  std::unique_ptr<LrScheduler> scheduler_;
+  std::vector<std::shared_ptr<Callback>> callbacks_;
+  std::shared_ptr<GradientSync> sync_;
+  std::vector<torch::Tensor> parameters_;
+  TrainingState state_;
+  bool higher_better_ = false;
+  bool amp_ = false;
+  std::int64_t pending_micro_batches_ = 0;
+  double pending_loss_sum_ = 0.0;
+  std::int64_t pending_samples_ = 0;
+  std::map<std::string, torch::Tensor> best_weights_;
+};
+
+/// The training labels' class counts (for "balanced" class weights): counts of each class index among the `train`
+/// samples' targets; empty when the targets are not class indices.
+nn::LossContext label_context(const data::MultimodalDataset& dataset, const std::vector<std::size_t>& train);
+
+}  // namespace finfuse::training

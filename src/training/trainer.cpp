@@ -1,0 +1,1004 @@
+#include "finfuse/training/trainer.h"
+
+#include "finfuse/core/check.h"
+#include "finfuse/core/error.h"
+#include "finfuse/core/file.h"
+#include "finfuse/core/logging.h"
+#include "finfuse/core/suggest.h"
+#include "finfuse/data/loader.h"
+#include "finfuse/training/optimizer.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/autocast_mode.h>
+#include <torch/nn/utils/clip_grad.h>
+#include <torch/serialize.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+#include <regex>
+#include <sstream>
+
+#include <unistd.h>
+
+namespace finfuse::training {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+Json number(double x) { return std::isfinite(x) ? Json(x) : Json(nullptr); }
+
+std::string format_values(const std::map<std::string, double>& values) {
+  std::vector<std::string> parts;
+  for (const auto& [k, v] : values) {
+    parts.push_back(fmt::format("{} {:.4g}", k, v));
+  }
+  return fmt::format("{}", fmt::join(parts, ", "));
+}
+
+// ------------------------------------------------------------------------------------------------------- callbacks
+
+class ProgressCallback : public Callback {
+ public:
+  ProgressCallback(std::string mode, std::int64_t every) : every_(std::max<std::int64_t>(every, 1)) {
+    bar_ = mode == "bar" || (mode == "auto" && ::isatty(::fileno(stderr)) != 0);
+    quiet_ = mode == "none";
+  }
+  std::string name() const override { return "progress"; }
+  void on_epoch_begin(Trainer&) override {
+    start_ = Clock::now();
+    samples_at_start_ = -1;
+  }
+  void on_step_end(Trainer& t) override {
+    if (quiet_ || !t.is_main()) {
+      return;
+    }
+    const auto& s = t.state();
+    if (samples_at_start_ < 0) {
+      samples_at_start_ = s.epoch_samples;
+      start_ = Clock::now();
+    }
+    const double rate = static_cast<double>(s.epoch_samples - samples_at_start_) / std::max(1e-9, seconds_since(start_));
+    const double lr = learning_rates(t.optimizer()).front();
+    if (bar_) {
+      const auto done = static_cast<double>(s.batch) / static_cast<double>(std::max<std::int64_t>(1, s.batches_in_epoch));
+      const int width = 30;
+      const int filled = static_cast<int>(done * width);
+      std::fprintf(stderr, "\repoch %lld/%lld [%s%s] %lld/%lld loss %.4f lr %.2e %.0f samples/s   ",
+                   static_cast<long long>(s.epoch + 1), static_cast<long long>(t.options().epochs),
+                   std::string(static_cast<std::size_t>(filled), '#').c_str(),
+                   std::string(static_cast<std::size_t>(width - filled), '.').c_str(), static_cast<long long>(s.batch),
+                   static_cast<long long>(s.batches_in_epoch), s.last_loss, lr, rate);
+      std::fflush(stderr);
+    } else if (s.step % every_ == 0) {
+      logger()->info("epoch {}/{} batch {}/{} step {}: loss {:.4f}, lr {:.2e}, {:.0f} samples/s", s.epoch + 1,
+                     t.options().epochs, s.batch, s.batches_in_epoch, s.step, s.last_loss, lr, rate);
+    }
+  }
+  void on_epoch_end(Trainer& t, const EpochRecord& record) override {
+    if (quiet_ || !t.is_main()) {
+      return;
+    }
+    if (bar_) {
+      std::fprintf(stderr, "\n");
+    }
+    logger()->info("epoch {}/{}: {}", record.epoch + 1, t.options().epochs, format_values(record.values));
+  }
+
+ private:
+  std::int64_t every_;
+  bool bar_ = false;
+  bool quiet_ = false;
+  Clock::time_point start_ = Clock::now();
+  std::int64_t samples_at_start_ = -1;
+};
+
+class HistoryCallback : public Callback {
+ public:
+  explicit HistoryCallback(std::filesystem::path dir) : dir_(std::move(dir)) {}
+  std::string name() const override { return "history"; }
+  void on_epoch_end(Trainer& t, const EpochRecord&) override {
+    if (!t.is_main()) {
+      return;
+    }
+    const auto& history = t.state().history;
+    std::ostringstream lines;
+    std::vector<std::string> columns;
+    for (const auto& record : history) {
+      lines << record.to_json().dump() << "\n";
+      for (const auto& [k, v] : record.values) {
+        if (std::find(columns.begin(), columns.end(), k) == columns.end()) {
+          columns.push_back(k);
+        }
+      }
+    }
+    std::filesystem::create_directories(dir_);
+    write_file_atomically(dir_ / "history.jsonl", lines.str());
+    std::ostringstream csv;
+    csv << "epoch";
+    for (const auto& c : columns) {
+      csv << "," << c;
+    }
+    csv << "\n";
+    for (const auto& record : history) {
+      csv << record.epoch + 1;
+      for (const auto& c : columns) {
+        const auto it = record.values.find(c);
+        csv << ",";
+        if (it != record.values.end() && std::isfinite(it->second)) {
+          csv << fmt::format("{:.10g}", it->second);
+        }
+      }
+      csv << "\n";
+    }
+    write_file_atomically(dir_ / "history.csv", csv.str());
+  }
+
+ private:
+  std::filesystem::path dir_;
+};
+
+class CheckpointCallback : public Callback {
+ public:
+  explicit CheckpointCallback(std::int64_t every_steps) : every_steps_(every_steps) {}
+  std::string name() const override { return "checkpoint"; }
+  void on_step_end(Trainer& t) override {
+    if (every_steps_ > 0 && t.state().step % every_steps_ == 0 && t.state().batch < t.state().batches_in_epoch) {
+      t.save_checkpoint();
+    }
+  }
+  void on_epoch_end(Trainer& t, const EpochRecord&) override { t.save_checkpoint(); }
+
+ private:
+  std::int64_t every_steps_;
+};
+
+class EarlyStoppingCallback : public Callback {
+ public:
+  EarlyStoppingCallback(std::int64_t patience, double min_delta) : patience_(patience), min_delta_(min_delta) {}
+  std::string name() const override { return "early_stopping"; }
+  void on_epoch_end(Trainer& t, const EpochRecord& record) override {
+    const auto it = record.values.find(t.options().monitor);
+    if (it == record.values.end() || !std::isfinite(it->second)) {
+      return;
+    }
+    const double v = it->second;
+    const bool better = !has_best_ || (t.monitor_higher_is_better() ? v > best_ + min_delta_ : v < best_ - min_delta_);
+    if (better) {
+      best_ = v;
+      has_best_ = true;
+      bad_ = 0;
+    } else if (++bad_ >= patience_) {
+      t.request_stop(fmt::format("early stopping: {} has not improved by more than {} for {} epochs (best {:.6g})",
+                                 t.options().monitor, min_delta_, patience_, best_));
+    }
+  }
+  Json state() const override { return Json{{"best", best_}, {"has_best", has_best_}, {"bad", bad_}}; }
+  void load_state(const Json& s) override {
+    best_ = s.value("best", 0.0);
+    has_best_ = s.value("has_best", false);
+    bad_ = s.value("bad", std::int64_t{0});
+  }
+
+ private:
+  std::int64_t patience_;
+  double min_delta_;
+  double best_ = 0.0;
+  bool has_best_ = false;
+  std::int64_t bad_ = 0;
+};
+
+void register_builtin_callbacks(CallbackRegistry& registry) {
+  registry.add("progress", [](const Config& o) -> std::shared_ptr<Callback> {
+    auto c = std::make_shared<ProgressCallback>(o.get_choice("mode", "auto", {"auto", "bar", "log", "none"}),
+                                                o.get<std::int64_t>("every", 50, Range::positive()));
+    o.reject_unknown_keys();
+    return c;
+  });
+  registry.add("history", [](const Config& o) -> std::shared_ptr<Callback> {
+    auto c = std::make_shared<HistoryCallback>(o.get<std::string>("dir"));
+    o.reject_unknown_keys();
+    return c;
+  });
+  registry.add("checkpoint", [](const Config& o) -> std::shared_ptr<Callback> {
+    auto c = std::make_shared<CheckpointCallback>(o.get<std::int64_t>("every_steps", 0, Range::non_negative()));
+    o.reject_unknown_keys();
+    return c;
+  });
+  registry.add("early_stopping", [](const Config& o) -> std::shared_ptr<Callback> {
+    auto c = std::make_shared<EarlyStoppingCallback>(o.get<std::int64_t>("patience", Range::positive()),
+                                                     o.get<double>("min_delta", 0.0, Range::non_negative()));
+    o.reject_unknown_keys();
+    return c;
+  });
+}
+
+const std::regex& checkpoint_name() {
+  static const std::regex pattern(R"(checkpoint-e(\d+)-s(\d+)\.pt)");
+  return pattern;
+}
+
+// Checkpoints in a folder, newest (highest step) first.
+std::vector<std::filesystem::path> checkpoints_in(const std::filesystem::path& dir) {
+  std::vector<std::pair<std::int64_t, std::filesystem::path>> found;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    std::smatch m;
+    const std::string name = entry.path().filename().string();
+    if (std::regex_match(name, m, checkpoint_name())) {
+      found.emplace_back(std::stoll(m[2].str()), entry.path());
+    }
+  }
+  std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::vector<std::filesystem::path> out;
+  for (auto& f : found) {
+    out.push_back(std::move(f.second));
+  }
+  return out;
+}
+
+}  // namespace
+
+CallbackRegistry& callback_registry() {
+  static CallbackRegistry registry("callback", register_builtin_callbacks);
+  return registry;
+}
+
+Json EpochRecord::to_json() const {
+  Json values_json = Json::object();
+  for (const auto& [k, v] : values) {
+    values_json[k] = number(v);
+  }
+  return Json{{"epoch", epoch + 1}, {"values", values_json}};
+}
+
+// ------------------------------------------------------------------------------------------------------- options
+
+TrainerOptions TrainerOptions::from_config(const Config& config) {
+  TrainerOptions o;
+  o.epochs = config.get<std::int64_t>("epochs", o.epochs, Range::positive());
+  o.batch_size = config.get<std::int64_t>("batch_size", o.batch_size, Range::positive());
+  o.batching = config.get_choice("batching", o.batching, {"shuffled", "sequential", "cross_sectional", "class_balanced"});
+  o.accumulation = config.get<std::int64_t>("accumulation", o.accumulation, Range::positive());
+  o.clip_norm = config.get<double>("clip_norm", o.clip_norm, Range::non_negative());
+  o.clip_value = config.get<double>("clip_value", o.clip_value, Range::non_negative());
+  o.amp = config.get<bool>("amp", o.amp);
+  if (const auto optimizer = config.find_child("optimizer")) {
+    o.optimizer = optimizer->json();
+  }
+  if (const auto scheduler = config.find_child("scheduler")) {
+    o.scheduler = scheduler->json();
+  }
+  if (const auto metrics = config.find_child("metrics")) {
+    if (!metrics->is_array()) {
+      metrics->fail("must be a list of metric names or options");
+    }
+    for (std::size_t i = 0; i < metrics->size(); ++i) {
+      evaluation::make_metric((*metrics)[i]);  // validates at its path
+      o.metrics.push_back((*metrics)[i].json());
+    }
+  }
+  o.monitor = config.get<std::string>("monitor", o.monitor);
+  o.mode = config.get_choice("mode", o.mode, {"auto", "min", "max"});
+  o.patience = config.get<std::int64_t>("patience", o.patience, Range::non_negative());
+  o.min_delta = config.get<double>("min_delta", o.min_delta, Range::non_negative());
+  o.restore_best = config.get<bool>("restore_best", o.restore_best);
+  o.out_dir = config.get<std::string>("out_dir", o.out_dir);
+  o.checkpoint_every_steps = config.get<std::int64_t>("checkpoint_every_steps", o.checkpoint_every_steps, Range::non_negative());
+  o.keep_checkpoints = config.get<std::int64_t>("keep_checkpoints", o.keep_checkpoints, Range::positive());
+  o.progress = config.get_choice("progress", o.progress, {"auto", "bar", "log", "none"});
+  o.log_every = config.get<std::int64_t>("log_every", o.log_every, Range::positive());
+  o.seed = config.get<std::uint64_t>("seed", o.seed);
+  o.prefetch = config.get<std::int64_t>("prefetch", o.prefetch, Range::non_negative());
+  if (const auto callbacks = config.find_child("callbacks")) {
+    for (std::size_t i = 0; i < callbacks->size(); ++i) {
+      o.callbacks.push_back((*callbacks)[i].json());
+    }
+  }
+  config.reject_unknown_keys();
+  return o;
+}
+
+Json TrainerOptions::to_json() const {
+  return Json{{"epochs", epochs},
+              {"batch_size", batch_size},
+              {"batching", batching},
+              {"accumulation", accumulation},
+              {"clip_norm", clip_norm},
+              {"clip_value", clip_value},
+              {"amp", amp},
+              {"optimizer", optimizer},
+              {"scheduler", scheduler},
+              {"metrics", metrics},
+              {"monitor", monitor},
+              {"mode", mode},
+              {"patience", patience},
+              {"min_delta", min_delta},
+              {"restore_best", restore_best},
+              {"out_dir", out_dir},
+              {"checkpoint_every_steps", checkpoint_every_steps},
+              {"keep_checkpoints", keep_checkpoints},
+              {"progress", progress},
+              {"log_every", log_every},
+              {"seed", seed},
+              {"prefetch", prefetch},
+              {"callbacks", callbacks}};
+}
+
+// ------------------------------------------------------------------------------------------------------- trainer
+
+Trainer::Trainer(const TrainerOptions& options, models::MultimodalModel model,
+                 std::shared_ptr<const data::MultimodalDataset> dataset, std::vector<std::size_t> train,
+                 std::vector<std::size_t> valid, c10::Device device)
+    : options_(options),
+      model_(std::move(model)),
+      dataset_(std::move(dataset)),
+      train_(dataset_->usable_only(train)),
+      valid_(dataset_->usable_only(valid)),
+      device_(device) {
+  FINFUSE_CHECK(!train_.empty(), "trainer: no usable training samples");
+  if (model_->fusion().uses_graph() && options_.batching != "cross_sectional") {
+    throw ConfigError("/batching", fmt::format("graph fusion needs one decision day per batch: set \"batching\": "
+                                               "\"cross_sectional\" (got \"{}\")",
+                                               options_.batching));
+  }
+  amp_ = options_.amp && device_.is_cuda();
+  if (options_.amp && !amp_) {
+    logger()->warn("trainer: mixed precision (amp) works on CUDA only; training in float32 on {}", device_.str());
+  }
+  model_->to(device_);
+  training::NamedParameters named;
+  for (const auto& p : model_->named_parameters()) {
+    named.emplace_back(p.key(), p.value());
+    if (p.value().requires_grad()) {
+      parameters_.push_back(p.value());
+    }
+  }
+  optimizer_ = make_optimizer(Config(options_.optimizer), named);
+  const auto batches = static_cast<std::int64_t>(make_sampler()->batches(0).size());
+  const std::int64_t steps_per_epoch = (batches + options_.accumulation - 1) / options_.accumulation;
+  scheduler_ = std::make_unique<LrScheduler>(Config(options_.scheduler), *optimizer_, steps_per_epoch * options_.epochs);
+  if (options_.mode == "auto") {
+    higher_better_ = evaluation::higher_is_better(options_.monitor);
+  } else {
+    higher_better_ = options_.mode == "max";
+  }
+  callbacks_.push_back(std::make_shared<ProgressCallback>(options_.progress, options_.log_every));
+  if (!options_.out_dir.empty()) {
+    callbacks_.push_back(std::make_shared<HistoryCallback>(options_.out_dir));
+    callbacks_.push_back(std::make_shared<CheckpointCallback>(options_.checkpoint_every_steps));
+  }
+  if (options_.patience > 0) {
+    callbacks_.push_back(std::make_shared<EarlyStoppingCallback>(options_.patience, options_.min_delta));
+  }
+  for (const auto& c : options_.callbacks) {
+    const Config config(c);
+    const std::string type = config.json().is_string() ? config.as<std::string>() : config.get<std::string>("type");
+    if (!callback_registry().contains(type)) {
+      const auto known = callback_registry().names();
+      throw ConfigError("/callbacks", fmt::format("unknown callback '{}'{}; registered: {}", type,
+                                                  did_you_mean(type, known), quoted_list(known)));
+    }
+    Json options_json = config.json().is_string() ? Json::object() : config.json();
+    options_json.erase("type");
+    callbacks_.push_back(callback_registry().create(type, Config(options_json)));
+  }
+}
+
+Trainer::~Trainer() = default;
+
+void Trainer::add_callback(std::shared_ptr<Callback> callback) { callbacks_.push_back(std::move(callback)); }
+
+void Trainer::request_stop(std::string reason) {
+  state_.stop = true;
+  state_.stop_reason = std::move(reason);
+}
+
+void Trainer::set_gradient_sync(std::shared_ptr<GradientSync> sync) { sync_ = std::move(sync); }
+
+bool Trainer::is_main() const { return !sync_ || sync_->rank() == 0; }
+
+bool Trainer::improves(double value) const {
+  if (!std::isfinite(value)) {
+    return false;
+  }
+  if (state_.best_epoch < 0) {
+    return true;
+  }
+  return higher_better_ ? value > state_.best_value + options_.min_delta : value < state_.best_value - options_.min_delta;
+}
+
+std::shared_ptr<const data::BatchSampler> Trainer::make_sampler() const {
+  std::shared_ptr<const data::BatchSampler> sampler;
+  const std::uint64_t seed = options_.seed;
+  if (options_.batching == "sequential") {
+    sampler = std::make_shared<data::SequentialSampler>(train_, options_.batch_size);
+  } else if (options_.batching == "cross_sectional") {
+    std::vector<data::Sample> samples;
+    samples.reserve(dataset_->size());
+    for (std::size_t i = 0; i < dataset_->size(); ++i) {
+      samples.push_back(dataset_->sample(i));
+    }
+    sampler = std::make_shared<data::CrossSectionalSampler>(samples, train_, true, seed);
+  } else if (options_.batching == "class_balanced") {
+    std::vector<data::Sample> samples;
+    for (std::size_t i = 0; i < dataset_->size(); ++i) {
+      samples.push_back(dataset_->sample(i));
+    }
+    sampler = std::make_shared<data::ClassBalancedSampler>(samples, train_, options_.batch_size, seed);
+  } else {
+    sampler = std::make_shared<data::ShuffledSampler>(train_, options_.batch_size, seed);
+  }
+  if (sync_ && sync_->world_size() > 1) {
+    sampler = std::make_shared<data::DistributedSampler>(sampler, sync_->rank(), sync_->world_size());
+  }
+  return sampler;
+}
+
+std::vector<std::string> Trainer::metric_prefixes() const {
+  const auto heads = model_->head_names();
+  std::vector<std::string> out;
+  for (const auto& h : heads) {
+    out.push_back(heads.size() > 1 ? h + "." : std::string());
+  }
+  return out;
+}
+
+FitResult Trainer::fit() {
+  const auto start = Clock::now();
+  state_.stop = false;
+  state_.stop_reason.clear();
+  for (auto& c : callbacks_) {
+    c->on_train_begin(*this);
+  }
+  data::DataLoader loader(dataset_, make_sampler(), options_.prefetch);
+  while (state_.epoch < options_.epochs && !state_.stop) {
+    for (auto& c : callbacks_) {
+      c->on_epoch_begin(*this);
+    }
+    const auto epoch_start = Clock::now();
+    loader.start_epoch(state_.epoch, state_.batch);
+    state_.batches_in_epoch = loader.batches_in_epoch();
+    while (auto batch = loader.next()) {
+      train_step(*batch, state_.batch + 1 == state_.batches_in_epoch);
+      ++state_.batch;
+      if (pending_micro_batches_ == 0) {
+        for (auto& c : callbacks_) {
+          c->on_step_end(*this);
+        }
+        if (state_.stop) {
+          break;
+        }
+      }
+    }
+    state_.epoch_seconds += seconds_since(epoch_start);
+    if (state_.stop && state_.batch < state_.batches_in_epoch) {
+      if (!options_.out_dir.empty()) {
+        save_checkpoint();
+      }
+      break;
+    }
+    const auto record = finish_epoch();
+    for (auto& c : callbacks_) {
+      c->on_epoch_end(*this, record);
+    }
+  }
+  for (auto& c : callbacks_) {
+    c->on_train_end(*this);
+  }
+  // A run that ended at an epoch boundary (finished, or stopped early) hands back its best epoch's weights; one
+  // interrupted inside an epoch keeps its current state, to be resumed.
+  if (options_.restore_best && !best_weights_.empty() && state_.batch == 0) {
+    torch::NoGradGuard no_grad;
+    for (auto& p : model_->named_parameters()) {
+      p.value().copy_(best_weights_.at(p.key()));
+    }
+    for (auto& b : model_->named_buffers()) {
+      b.value().copy_(best_weights_.at(b.key()));
+    }
+    logger()->info("trainer: restored the weights of epoch {} ({} {:.6g})", state_.best_epoch + 1, options_.monitor,
+                   state_.best_value);
+  }
+  if (!state_.stop_reason.empty()) {
+    logger()->info("trainer: {}", state_.stop_reason);
+  }
+  FitResult result;
+  result.history = state_.history;
+  result.monitor = options_.monitor;
+  result.best_epoch = state_.best_epoch;
+  result.best_value = state_.best_value;
+  result.stopped_early = state_.stop;
+  result.stop_reason = state_.stop_reason;
+  result.seconds = seconds_since(start);
+  result.step_losses = state_.step_losses;
+  return result;
+}
+
+bool Trainer::train_step(const data::Batch& batch, bool last_of_epoch) {
+  model_->train();
+  const auto b = batch.to(device_);
+  models::LossResult losses;
+  {
+    if (amp_) {
+      at::autocast::set_enabled(true);
+    }
+    try {
+      const auto out = model_->forward(b);
+      losses = model_->loss(out, b);
+    } catch (...) {
+      if (amp_) {
+        at::autocast::set_enabled(false);
+        at::autocast::clear_cache();
+      }
+      throw;
+    }
+    if (amp_) {
+      at::autocast::set_enabled(false);
+      at::autocast::clear_cache();
+    }
+  }
+  const double value = losses.total.item<double>();
+  if (!std::isfinite(value)) {
+    const auto last = options_.out_dir.empty() ? std::nullopt : latest_checkpoint(options_.out_dir);
+    throw TrainingError(fmt::format(
+        "training loss is {} at epoch {}, step {} (batch {} of {}); stopped before updating the model{}", value,
+        state_.epoch + 1, state_.step + 1, state_.batch + 1, state_.batches_in_epoch,
+        last ? fmt::format("; the last good checkpoint is {}", last->string()) : std::string()));
+  }
+  // Each micro-batch contributes in proportion to its samples; apply_gradients() divides by the window's total, so
+  // a step averages over every sample of its window whatever the micro-batch sizes.
+  const auto n = b.size();
+  const double nominal = static_cast<double>(options_.batch_size * options_.accumulation);
+  auto scaled = losses.total * (static_cast<double>(n) / nominal);
+  if (amp_) {
+    scaled = scaled * state_.loss_scale;
+  }
+  scaled.backward();
+  pending_samples_ += n;
+  state_.epoch_loss_sum += value * static_cast<double>(n);
+  state_.epoch_samples += n;
+  state_.samples += n;
+  for (const auto& [head, loss] : losses.heads) {
+    state_.epoch_head_loss_sums[head] += loss.item<double>() * static_cast<double>(n);
+  }
+  pending_loss_sum_ += value;
+  ++pending_micro_batches_;
+  if (pending_micro_batches_ == options_.accumulation || last_of_epoch) {
+    apply_gradients();
+  }
+  return true;
+}
+
+void Trainer::apply_gradients() {
+  const auto micro_batches = pending_micro_batches_;
+  const double mean_loss = pending_loss_sum_ / static_cast<double>(std::max<std::int64_t>(micro_batches, 1));
+  const double factor = static_cast<double>(options_.batch_size * options_.accumulation) /
+                        static_cast<double>(std::max<std::int64_t>(pending_samples_, 1));
+  pending_micro_batches_ = 0;
+  pending_loss_sum_ = 0.0;
+  pending_samples_ = 0;
+  if (factor != 1.0) {
+    for (auto& p : parameters_) {
+      if (p.grad().defined()) {
+        p.grad().mul_(factor);
+      }
+    }
+  }
+  if (sync_) {
+    sync_->synchronize(parameters_);
+  }
+  std::vector<torch::Tensor> norms;
+  for (auto& p : parameters_) {
+    if (p.grad().defined()) {
+      if (amp_) {
+        p.grad().div_(state_.loss_scale);
+      }
+      norms.push_back(p.grad().detach().norm(2).to(torch::kFloat64));
+    }
+  }
+  const double total_norm = norms.empty() ? 0.0 : torch::stack(norms).norm(2).item<double>();
+  if (!std::isfinite(total_norm)) {
+    optimizer_->zero_grad();
+    if (amp_) {
+      // Loss scaling overflowed: skip the step and halve the scale, as PyTorch's GradScaler does.
+      state_.loss_scale /= 2.0;
+      state_.good_steps = 0;
+      logger()->debug("trainer: gradient overflow at scale {}; step skipped", state_.loss_scale * 2.0);
+      return;
+    }
+    const auto last = options_.out_dir.empty() ? std::nullopt : latest_checkpoint(options_.out_dir);
+    throw TrainingError(fmt::format(
+        "gradients are not finite (norm {}) at epoch {}, step {} (batch {} of {}); stopped before updating the "
+        "model{}",
+        total_norm, state_.epoch + 1, state_.step + 1, state_.batch + 1, state_.batches_in_epoch,
+        last ? fmt::format("; the last good checkpoint is {}", last->string()) : std::string()));
+  }
+  if (amp_ && ++state_.good_steps % 2000 == 0) {
+    state_.loss_scale *= 2.0;
+  }
+  if (options_.clip_value > 0.0) {
+    for (auto& p : parameters_) {
+      if (p.grad().defined()) {
+        p.grad().clamp_(-options_.clip_value, options_.clip_value);
+      }
+    }
+  }
+  if (options_.clip_norm > 0.0) {
+    torch::nn::utils::clip_grad_norm_(parameters_, options_.clip_norm);
+  }
+  optimizer_->step();
+  optimizer_->zero_grad();
+  scheduler_->step();
+  ++state_.step;
+  state_.last_loss = mean_loss;
+  state_.step_losses.push_back(mean_loss);
+}
+
+Evaluation Trainer::evaluate(const std::vector<std::size_t>& indices_in, bool keep_predictions) {
+  const auto indices = dataset_->usable_only(indices_in);
+  Evaluation result;
+  if (indices.empty()) {
+    return result;
+  }
+  const bool was_training = model_->is_training();
+  model_->eval();
+  torch::NoGradGuard no_grad;
+  const auto start = Clock::now();
+  std::shared_ptr<const data::BatchSampler> sampler;
+  if (options_.batching == "cross_sectional") {
+    std::vector<data::Sample> samples;
+    for (std::size_t i = 0; i < dataset_->size(); ++i) {
+      samples.push_back(dataset_->sample(i));
+    }
+    sampler = std::make_shared<data::CrossSectionalSampler>(samples, indices, false, options_.seed, 1);
+  } else {
+    sampler = std::make_shared<data::SequentialSampler>(indices, options_.batch_size);
+  }
+  const auto heads = model_->head_names();
+  const auto prefixes = metric_prefixes();
+  std::vector<evaluation::MetricSet> sets;
+  for (const auto& h : heads) {
+    const auto& head = model_->head(h);
+    const std::int64_t classes = head.options().is_classification() ? head.options().classes : 0;
+    if (options_.metrics.empty()) {
+      sets.emplace_back(evaluation::default_metrics(head.options().is_classification() ? "classification"
+                                                                                        : head.options().type),
+                        classes);
+    } else {
+      std::vector<Config> configs;
+      for (const auto& m : options_.metrics) {
+        configs.emplace_back(m);
+      }
+      sets.emplace_back(configs, classes);
+    }
+  }
+  double loss_sum = 0.0;
+  std::map<std::string, double> head_sums;
+  data::DataLoader loader(dataset_, sampler, options_.prefetch);
+  loader.start_epoch(0);
+  while (auto batch = loader.next()) {
+    const auto b = batch->to(device_);
+    const auto out = model_->forward(b);
+    const auto losses = model_->loss(out, b);
+    const auto n = static_cast<double>(b.size());
+    loss_sum += losses.total.item<double>() * n;
+    for (std::size_t h = 0; h < heads.size(); ++h) {
+      head_sums[heads[h]] += losses.heads.at(heads[h]).item<double>() * n;
+      sets[h].update(out.predictions.at(heads[h]), model_->head(heads[h]).target(b), b);
+    }
+    result.samples += b.size();
+  }
+  const auto total = static_cast<double>(result.samples);
+  result.values["loss"] = loss_sum / total;
+  for (std::size_t h = 0; h < heads.size(); ++h) {
+    if (heads.size() > 1) {
+      result.values[heads[h] + ".loss"] = head_sums[heads[h]] / total;
+    }
+    std::vector<std::string> skipped;
+    const auto metrics = sets[h].compute_available(skipped);
+    for (const auto& s : skipped) {
+      logger()->debug("evaluation: metric skipped: {}", s);
+    }
+    for (const auto& [k, v] : metrics.values) {
+      result.values[prefixes[h] + k] = v;
+    }
+    for (const auto& [k, v] : metrics.details.items()) {
+      result.details[prefixes[h] + k] = v;
+    }
+    if (keep_predictions) {
+      result.predictions[heads[h]] = sets[h].rows();
+    }
+  }
+  result.samples_per_second = total / std::max(1e-9, seconds_since(start));
+  model_->train(was_training);
+  return result;
+}
+
+EpochRecord Trainer::finish_epoch() {
+  EpochRecord record;
+  record.epoch = state_.epoch;
+  const double samples = sync_ ? sync_->sum(static_cast<double>(state_.epoch_samples))
+                               : static_cast<double>(state_.epoch_samples);
+  const double loss_sum = sync_ ? sync_->sum(state_.epoch_loss_sum) : state_.epoch_loss_sum;
+  record.values["train.loss"] = loss_sum / std::max(1.0, samples);
+  if (state_.epoch_head_loss_sums.size() > 1) {
+    for (const auto& [head, sum] : state_.epoch_head_loss_sums) {
+      record.values["train." + head + ".loss"] = (sync_ ? sync_->sum(sum) : sum) / std::max(1.0, samples);
+    }
+  }
+  record.values["samples_per_second"] = samples / std::max(1e-9, state_.epoch_seconds);
+  record.values["seconds"] = state_.epoch_seconds;
+  record.values["lr"] = learning_rates(*optimizer_).front();
+  if (!valid_.empty()) {
+    const auto valid = evaluate(valid_);
+    for (const auto& [k, v] : valid.values) {
+      record.values["valid." + k] = v;
+    }
+  }
+  const auto monitored = record.values.find(options_.monitor);
+  if (monitored == record.values.end() && valid_.empty() && options_.monitor.rfind("valid.", 0) == 0) {
+    // No validation data: nothing to monitor, track or stop on.
+    scheduler_->end_epoch(std::nan(""), higher_better_);
+    state_.history.push_back(record);
+    ++state_.epoch;
+    state_.batch = 0;
+    state_.epoch_loss_sum = 0.0;
+    state_.epoch_samples = 0;
+    state_.epoch_head_loss_sums.clear();
+    state_.epoch_seconds = 0.0;
+    return record;
+  }
+  if (monitored == record.values.end()) {
+    std::vector<std::string> known;
+    for (const auto& [k, v] : record.values) {
+      known.push_back(k);
+    }
+    throw ConfigError("/monitor", fmt::format("the run reports no '{}'{}; it reports {}", options_.monitor,
+                                              did_you_mean(options_.monitor, known), quoted_list(known)));
+  }
+  scheduler_->end_epoch(monitored->second, higher_better_);
+  if (improves(monitored->second)) {
+    state_.best_epoch = state_.epoch;
+    state_.best_value = monitored->second;
+    save_best_weights();
+  }
+  state_.history.push_back(record);
+  ++state_.epoch;
+  state_.batch = 0;
+  state_.epoch_loss_sum = 0.0;
+  state_.epoch_samples = 0;
+  state_.epoch_head_loss_sums.clear();
+  state_.epoch_seconds = 0.0;
+  return record;
+}
+
+void Trainer::capture_weights() {
+  torch::NoGradGuard no_grad;
+  best_weights_.clear();
+  for (const auto& p : model_->named_parameters()) {
+    best_weights_[p.key()] = p.value().detach().clone();
+  }
+  for (const auto& b : model_->named_buffers()) {
+    best_weights_[b.key()] = b.value().detach().clone();
+  }
+}
+
+void Trainer::save_best_weights() {
+  capture_weights();
+  if (!options_.out_dir.empty() && is_main()) {
+    std::filesystem::create_directories(options_.out_dir);
+    torch::serialize::OutputArchive archive;
+    model_->save(archive);
+    const auto path = std::filesystem::path(options_.out_dir) / "best.pt";
+    const auto temporary = temporary_path_for(path);
+    archive.save_to(temporary.string());
+    commit_file(temporary, path);
+  }
+}
+
+std::filesystem::path Trainer::save_checkpoint() {
+  FINFUSE_CHECK(!options_.out_dir.empty(), "trainer: no out_dir to write checkpoints to");
+  const std::filesystem::path dir(options_.out_dir);
+  const auto path = dir / fmt::format("checkpoint-e{:03}-s{:08}.pt", state_.epoch, state_.step);
+  if (!is_main()) {
+    return path;
+  }
+  std::filesystem::create_directories(dir);
+  torch::serialize::OutputArchive archive;
+  torch::serialize::OutputArchive model_archive;
+  model_->save(model_archive);
+  archive.write("model", model_archive);
+  torch::serialize::OutputArchive optimizer_archive;
+  optimizer_->save(optimizer_archive);
+  archive.write("optimizer", optimizer_archive);
+  {
+    auto generator = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    archive.write("rng_cpu", generator.get_state());
+  }
+  Json callbacks = Json::object();
+  for (const auto& c : callbacks_) {
+    callbacks[c->name()] = c->state();
+  }
+  Json history = Json::array();
+  for (const auto& r : state_.history) {
+    history.push_back(r.to_json());
+  }
+  Json head_sums = Json::object();
+  for (const auto& [k, v] : state_.epoch_head_loss_sums) {
+    head_sums[k] = v;
+  }
+  const Json state{{"format", "finfuse-checkpoint-1"},
+                   {"model", model_->config_json()},
+                   {"trainer", options_.to_json()},
+                   {"epoch", state_.epoch},
+                   {"batch", state_.batch},
+                   {"step", state_.step},
+                   {"samples", state_.samples},
+                   {"last_loss", state_.last_loss},
+                   {"epoch_loss_sum", state_.epoch_loss_sum},
+                   {"epoch_samples", state_.epoch_samples},
+                   {"epoch_head_loss_sums", head_sums},
+                   {"epoch_seconds", state_.epoch_seconds},
+                   {"history", history},
+                   {"step_losses", state_.step_losses},
+                   {"best_epoch", state_.best_epoch},
+                   {"best_value", state_.best_value},
+                   {"loss_scale", state_.loss_scale},
+                   {"good_steps", state_.good_steps},
+                   {"scheduler", scheduler_->state()},
+                   {"callbacks", callbacks}};
+  archive.write("state", c10::IValue(state.dump()));
+  const auto temporary = temporary_path_for(path);
+  archive.save_to(temporary.string());
+  commit_file(temporary, path);
+  // Keep the newest few.
+  const auto all = checkpoints_in(dir);
+  for (std::size_t i = static_cast<std::size_t>(options_.keep_checkpoints); i < all.size(); ++i) {
+    if (all[i] != path) {
+      std::error_code ignored;
+      std::filesystem::remove(all[i], ignored);
+    }
+  }
+  logger()->debug("trainer: checkpoint {}", path.string());
+  return path;
+}
+
+std::optional<std::filesystem::path> Trainer::latest_checkpoint(const std::filesystem::path& dir) {
+  for (const auto& path : checkpoints_in(dir)) {
+    try {
+      torch::serialize::InputArchive archive;
+      archive.load_from(path.string());
+      c10::IValue state;
+      if (archive.try_read("state", state) && state.isString()) {
+        return path;
+      }
+    } catch (const std::exception& e) {
+      logger()->warn("trainer: checkpoint {} is damaged and is skipped ({})", path.string(), e.what());
+    }
+  }
+  return std::nullopt;
+}
+
+bool Trainer::resume(const std::filesystem::path& path) {
+  std::optional<std::filesystem::path> file;
+  if (std::filesystem::is_directory(path)) {
+    file = latest_checkpoint(path);
+    if (!file) {
+      return false;
+    }
+  } else if (std::filesystem::exists(path)) {
+    file = path;
+  } else {
+    throw IoError(path.string(), "no such checkpoint file or folder");
+  }
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(file->string(), device_);
+  } catch (const c10::Error& e) {
+    throw IoError(file->string(), fmt::format("not a readable checkpoint: {}", e.what_without_backtrace()));
+  }
+  c10::IValue state_value;
+  if (!archive.try_read("state", state_value) || !state_value.isString()) {
+    throw IoError(file->string(), "not a finfuse checkpoint (no state record)");
+  }
+  const Json state = Json::parse(state_value.toStringRef());
+  if (state.value("format", std::string()) != "finfuse-checkpoint-1") {
+    throw IoError(file->string(), "not a finfuse checkpoint of a known format");
+  }
+  if (state.at("model") != model_->config_json()) {
+    throw TrainingError(fmt::format("checkpoint {} was written by a different model; this run's model is\n{}\nthe "
+                                    "checkpoint's\n{}",
+                                    file->string(), model_->config_json().dump(), state.at("model").dump()));
+  }
+  torch::serialize::InputArchive model_archive;
+  archive.read("model", model_archive);
+  model_->load(model_archive);
+  model_->to(device_);
+  torch::serialize::InputArchive optimizer_archive;
+  archive.read("optimizer", optimizer_archive);
+  optimizer_->load(optimizer_archive);
+  {
+    torch::Tensor rng;
+    archive.read("rng_cpu", rng);
+    auto generator = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    generator.set_state(rng);
+  }
+  state_ = TrainingState();
+  state_.epoch = state.at("epoch").get<std::int64_t>();
+  state_.batch = state.at("batch").get<std::int64_t>();
+  state_.step = state.at("step").get<std::int64_t>();
+  state_.samples = state.at("samples").get<std::int64_t>();
+  state_.last_loss = state.at("last_loss").get<double>();
+  state_.epoch_loss_sum = state.at("epoch_loss_sum").get<double>();
+  state_.epoch_samples = state.at("epoch_samples").get<std::int64_t>();
+  for (const auto& [k, v] : state.at("epoch_head_loss_sums").items()) {
+    state_.epoch_head_loss_sums[k] = v.get<double>();
+  }
+  state_.epoch_seconds = state.at("epoch_seconds").get<double>();
+  for (const auto& r : state.at("history")) {
+    EpochRecord record;
+    record.epoch = r.at("epoch").get<std::int64_t>() - 1;
+    for (const auto& [k, v] : r.at("values").items()) {
+      record.values[k] = v.is_null() ? std::nan("") : v.get<double>();
+    }
+    state_.history.push_back(record);
+  }
+  state_.step_losses = state.at("step_losses").get<std::vector<double>>();
+  state_.best_epoch = state.at("best_epoch").get<std::int64_t>();
+  state_.best_value = state.at("best_value").get<double>();
+  state_.loss_scale = state.at("loss_scale").get<double>();
+  state_.good_steps = state.at("good_steps").get<std::int64_t>();
+  scheduler_->load_state(state.at("scheduler"));
+  const auto& callbacks = state.at("callbacks");
+  for (auto& c : callbacks_) {
+    if (callbacks.contains(c->name())) {
+      c->load_state(callbacks.at(c->name()));
+    }
+  }
+  // The best epoch's weights come from best.pt; then the checkpoint's weights are loaded again.
+  best_weights_.clear();
+  const auto best = std::filesystem::path(options_.out_dir) / "best.pt";
+  if (state_.best_epoch >= 0 && !options_.out_dir.empty() && std::filesystem::exists(best)) {
+    torch::serialize::InputArchive best_archive;
+    best_archive.load_from(best.string(), device_);
+    model_->load(best_archive);
+    capture_weights();
+    torch::serialize::InputArchive again;
+    archive.read("model", again);
+    model_->load(again);
+    model_->to(device_);
+  }
+  logger()->info("trainer: resumed from {} (epoch {}, batch {}, step {})", file->string(), state_.epoch + 1,
+                 state_.batch, state_.step);
+  return true;
+}
+
+nn::LossContext label_context(const data::MultimodalDataset& dataset, const std::vector<std::size_t>& train) {
+  nn::LossContext context;
+  for (const auto i : train) {
+    const float t = dataset.sample(i).target;
+    const auto c = static_cast<std::int64_t>(t);
+    if (static_cast<float>(c) != t || c < 0 || c > 1000) {
+      return nn::LossContext{};
+    }
+    if (static_cast<std::size_t>(c) >= context.class_counts.size()) {
+      context.class_counts.resize(static_cast<std::size_t>(c) + 1, 0.0);
+    }
+    context.class_counts[static_cast<std::size_t>(c)] += 1.0;
+  }
+  context.classes = static_cast<std::int64_t>(context.class_counts.size());
+  return context;
+}
+
+}  // namespace finfuse::training

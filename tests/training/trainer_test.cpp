@@ -1,0 +1,337 @@
+// The trainer on a generated credit-style table: learning with metrics and history files, exact resume, early
+// stopping with best-model restore, the non-finite guard, gradient accumulation equivalence, checkpoints that
+// survive damage.
+#include "finfuse/training/trainer.h"
+
+#include "finfuse/core/error.h"
+#include "finfuse/core/file.h"
+#include "finfuse/core/random.h"
+#include "finfuse/training/optimizer.h"
+#include "support/temp_dir.h"
+
+#include <gtest/gtest.h>
+#include <torch/serialize.h>
+
+#include <fstream>
+#include <random>
+
+namespace finfuse::training {
+namespace {
+
+class TrainerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = finfuse::testing::unique_temp_dir("finfuse_trainer");
+    // 400 applicants; default when a noisy linear score of three features is positive.
+    std::mt19937_64 rng(17);
+    std::normal_distribution<double> normal;
+    std::ofstream csv(dir_ / "credit.csv");
+    csv << "id,x1,x2,x3,x4,defaulted\n";
+    for (int i = 0; i < 400; ++i) {
+      const double x1 = normal(rng), x2 = normal(rng), x3 = normal(rng), x4 = normal(rng);
+      const bool y = x1 - 0.7 * x2 + 0.4 * x3 + 0.3 * normal(rng) > 0.2;
+      csv << i << "," << x1 << "," << x2 << "," << x3 << "," << x4 << "," << (y ? 1 : 0) << "\n";
+    }
+    csv.close();
+    data::NumericTableOptions table_options;
+    table_options.kind = "static";
+    table_options.entity_column = "id";
+    table_options.label_column = "defaulted";
+    table_ = std::make_shared<data::NumericTable>(data::NumericTable::load_csv(dir_ / "credit.csv", table_options));
+    const auto samples = data::static_samples(*table_);
+    for (std::size_t i = 0; i < samples.samples.size(); ++i) {
+      (i < 300 ? train_ : valid_).push_back(i);
+    }
+    data::DatasetOptions options;
+    options.modalities = {"numeric"};
+    dataset_ = std::make_shared<const data::MultimodalDataset>(data::MultimodalDataset::build(
+        samples, data::DataSources{nullptr, nullptr, {{"credit", table_.get()}}}, options, train_));
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  models::MultimodalModel model(std::uint64_t seed, double dropout = 0.1) const {
+    seed_everything(seed);
+    return models::MultimodalModel(
+        Config(Json{{"encoders", {{"numeric", {{"type", "mlp"}, {"layers", {16, 16}}, {"dropout", dropout}}}}},
+                    {"heads", {{"default", {{"type", "classification"}}}}}}),
+        models::modality_specs(*dataset_), label_context(*dataset_, train_));
+  }
+
+  TrainerOptions options(const std::string& json) const {
+    auto config = Json::parse(json);
+    config["progress"] = "none";
+    return TrainerOptions::from_config(Config(config));
+  }
+
+  std::filesystem::path dir_;
+  std::shared_ptr<data::NumericTable> table_;
+  std::shared_ptr<const data::MultimodalDataset> dataset_;
+  std::vector<std::size_t> train_;
+  std::vector<std::size_t> valid_;
+};
+
+TEST_F(TrainerTest, LearnsAndWritesItsHistory) {
+  auto o = options(R"({"epochs": 6, "batch_size": 32, "optimizer": {"type": "adam", "lr": 0.01},
+                       "monitor": "valid.roc_auc"})");
+  o.out_dir = (dir_ / "run").string();
+  Trainer trainer(o, model(1), dataset_, train_, valid_);
+  const auto result = trainer.fit();
+  ASSERT_EQ(result.history.size(), 6U);
+  const auto& last = result.history.back().values;
+  EXPECT_GT(last.at("valid.accuracy"), 0.8);
+  EXPECT_GT(last.at("valid.roc_auc"), 0.9);
+  EXPECT_LT(last.at("train.loss"), result.history.front().values.at("train.loss"));
+  EXPECT_GT(last.at("samples_per_second"), 0.0);
+  EXPECT_EQ(result.step_losses.size(), 6U * 10U);  // ceil(300 / 32) batches per epoch
+  EXPECT_GE(result.best_epoch, 0);
+  // History files and the best weights.
+  std::ifstream jsonl(dir_ / "run" / "history.jsonl");
+  std::string line;
+  int lines = 0;
+  while (std::getline(jsonl, line)) {
+    EXPECT_EQ(Json::parse(line)["epoch"], ++lines);
+  }
+  EXPECT_EQ(lines, 6);
+  std::ifstream csv(dir_ / "run" / "history.csv");
+  std::getline(csv, line);
+  EXPECT_NE(line.find("valid.roc_auc"), std::string::npos) << line;
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "run" / "best.pt"));
+  EXPECT_TRUE(Trainer::latest_checkpoint(dir_ / "run").has_value());
+  const auto evaluation = trainer.evaluate(valid_, true);
+  EXPECT_EQ(evaluation.samples, 100);
+  EXPECT_EQ(evaluation.predictions.at("default").size(), 100U);
+  EXPECT_NEAR(evaluation.values.at("roc_auc"), result.best_value, 1e-9) << "the best epoch's weights are restored";
+}
+
+// Stops the run after a given number of optimisation steps, as a crash would.
+class StopAfter : public Callback {
+ public:
+  explicit StopAfter(std::int64_t steps) : steps_(steps) {}
+  std::string name() const override { return "stop_after"; }
+  void on_step_end(Trainer& t) override {
+    if (t.state().step == steps_) {
+      t.request_stop("interrupted");
+    }
+  }
+
+ private:
+  std::int64_t steps_;
+};
+
+TEST_F(TrainerTest, ResumedRunReproducesTheUninterruptedLossCurve) {
+  const std::string json = R"({"epochs": 3, "batch_size": 32, "optimizer": {"type": "adamw", "lr": 0.005},
+                               "scheduler": {"type": "cosine", "warmup_steps": 4}})";
+  auto o = options(json);
+  o.out_dir = (dir_ / "whole").string();
+  Trainer whole(o, model(3), dataset_, train_, valid_);
+  const auto expected = whole.fit();
+
+  o.out_dir = (dir_ / "interrupted").string();
+  {
+    Trainer first(o, model(3), dataset_, train_, valid_);
+    first.add_callback(std::make_shared<StopAfter>(13));  // in the middle of the second epoch
+    const auto partial = first.fit();
+    EXPECT_TRUE(partial.stopped_early);
+    EXPECT_EQ(partial.step_losses.size(), 13U);
+  }
+  // A fresh process: different initial weights and RNG state, all replaced by the checkpoint.
+  Trainer second(o, model(99), dataset_, train_, valid_);
+  seed_everything(12345);
+  ASSERT_TRUE(second.resume(o.out_dir));
+  EXPECT_EQ(second.state().step, 13);
+  EXPECT_EQ(second.state().epoch, 1);
+  const auto resumed = second.fit();
+  ASSERT_EQ(resumed.step_losses.size(), expected.step_losses.size());
+  for (std::size_t i = 0; i < expected.step_losses.size(); ++i) {
+    EXPECT_EQ(resumed.step_losses[i], expected.step_losses[i]) << "step " << i + 1;
+  }
+  ASSERT_EQ(resumed.history.size(), 3U);
+  for (std::size_t e = 0; e < 3; ++e) {
+    EXPECT_EQ(resumed.history[e].values.at("train.loss"), expected.history[e].values.at("train.loss")) << e;
+    EXPECT_EQ(resumed.history[e].values.at("valid.loss"), expected.history[e].values.at("valid.loss")) << e;
+  }
+  const auto a = whole.model()->named_parameters();
+  const auto b = second.model()->named_parameters();
+  for (const auto& p : a) {
+    EXPECT_TRUE(torch::equal(p.value(), b[p.key()])) << p.key();
+  }
+}
+
+TEST_F(TrainerTest, EarlyStoppingRestoresTheBestEpoch) {
+  // Watching the validation loss as if higher were better: only the first epoch is ever "best".
+  auto o = options(R"({"epochs": 10, "monitor": "valid.loss", "mode": "max", "patience": 2,
+                       "optimizer": {"type": "sgd", "lr": 0.1}})");
+  o.out_dir = (dir_ / "early").string();
+  Trainer trainer(o, model(4), dataset_, train_, valid_);
+  const auto result = trainer.fit();
+  EXPECT_TRUE(result.stopped_early);
+  EXPECT_EQ(result.history.size(), 3U);
+  EXPECT_EQ(result.best_epoch, 0);
+  EXPECT_NE(result.stop_reason.find("early stopping"), std::string::npos);
+  EXPECT_NEAR(trainer.evaluate(valid_).values.at("loss"), result.history[0].values.at("valid.loss"), 1e-9);
+}
+
+// Poisons a weight after a given step.
+class Poison : public Callback {
+ public:
+  std::string name() const override { return "poison"; }
+  void on_step_end(Trainer& t) override {
+    if (t.state().step == 3) {
+      torch::NoGradGuard no_grad;
+      t.model()->parameters().front().view(-1)[0] = std::nan("");
+    }
+  }
+};
+
+TEST_F(TrainerTest, NonFiniteLossStopsWithTheStepAndKeepsTheLastCheckpoint) {
+  auto o = options(R"({"epochs": 2, "checkpoint_every_steps": 2})");
+  o.out_dir = (dir_ / "nan").string();
+  Trainer trainer(o, model(5), dataset_, train_, valid_);
+  trainer.add_callback(std::make_shared<Poison>());
+  try {
+    trainer.fit();
+    FAIL() << "no error";
+  } catch (const TrainingError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("epoch 1, step 4 (batch 4 of 10)"), std::string::npos) << message;
+    EXPECT_NE(message.find("checkpoint-e000-s00000002.pt"), std::string::npos) << message;
+  }
+  Trainer fresh(o, model(6), dataset_, train_, valid_);
+  ASSERT_TRUE(fresh.resume(o.out_dir));
+  EXPECT_EQ(fresh.state().step, 2);
+}
+
+TEST_F(TrainerTest, GradientAccumulationMatchesOneLargeBatch) {
+  // Plain SGD without dropout: four micro-batches of 8 equal one batch of 32, even where the last window is short.
+  auto large = options(R"({"epochs": 1, "batch_size": 32, "batching": "sequential", "optimizer": {"type": "sgd", "lr": 0.5}})");
+  auto small = options(R"({"epochs": 1, "batch_size": 8, "accumulation": 4, "batching": "sequential",
+                           "optimizer": {"type": "sgd", "lr": 0.5}})");
+  Trainer a(large, model(7, 0.0), dataset_, train_, {});
+  Trainer b(small, model(7, 0.0), dataset_, train_, {});
+  a.fit();
+  b.fit();
+  EXPECT_EQ(a.state().step, b.state().step);
+  const auto pb = b.model()->named_parameters();
+  for (const auto& p : a.model()->named_parameters()) {
+    EXPECT_TRUE(torch::allclose(p.value(), pb[p.key()], 1e-5, 1e-6)) << p.key();
+  }
+}
+
+TEST_F(TrainerTest, DamagedCheckpointsAreSkipped) {
+  auto o = options(R"({"epochs": 2})");
+  o.out_dir = (dir_ / "damaged").string();
+  Trainer trainer(o, model(8), dataset_, train_, valid_);
+  trainer.fit();
+  const auto good = Trainer::latest_checkpoint(o.out_dir);
+  ASSERT_TRUE(good.has_value());
+  // A newer checkpoint cut in half, as a crash during a non-atomic write would leave.
+  std::ifstream in(*good, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::ofstream(std::filesystem::path(o.out_dir) / "checkpoint-e009-s00009999.pt", std::ios::binary)
+      << bytes.substr(0, bytes.size() / 2);
+  EXPECT_EQ(Trainer::latest_checkpoint(o.out_dir), good);
+  EXPECT_THROW(Trainer(o, model(8), dataset_, train_, valid_).resume(dir_ / "absent"), IoError);
+}
+
+TEST_F(TrainerTest, ConfigurationErrors) {
+  EXPECT_THROW(TrainerOptions::from_config(Config::parse(R"({"epoch": 3})")), ConfigError);
+  EXPECT_THROW(TrainerOptions::from_config(Config::parse(R"({"batching": "random"})")), ConfigError);
+  EXPECT_THROW(TrainerOptions::from_config(Config::parse(R"({"metrics": ["acuracy"]})")), ConfigError);
+  auto o = options(R"({"epochs": 1, "monitor": "valid.acuracy"})");
+  Trainer trainer(o, model(9), dataset_, train_, valid_);
+  try {
+    trainer.fit();
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("did you mean 'valid.accuracy'"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(Trainer(options(R"({"optimizer": {"type": "adamm"}})"), model(9), dataset_, train_, valid_), ConfigError);
+}
+
+TEST(Optimizers, ParameterGroupsByPattern) {
+  EXPECT_TRUE(matches_pattern("encoders.text.*", "encoders.text.lstm.weight_ih_l0"));
+  EXPECT_TRUE(matches_pattern("*.bias", "heads.y.mlp.layers.0.linear.bias"));
+  EXPECT_TRUE(matches_pattern("*norm*", "fusion.norm.weight"));
+  EXPECT_FALSE(matches_pattern("*.bias", "heads.y.bias.weight"));
+  EXPECT_FALSE(matches_pattern("encoders.text.*", "encoders.price.gru.weight"));
+  const NamedParameters params = {{"encoders.text.w", torch::zeros({2}, torch::requires_grad())},
+                                  {"encoders.price.w", torch::zeros({2}, torch::requires_grad())},
+                                  {"heads.y.bias", torch::zeros({2}, torch::requires_grad())},
+                                  {"frozen", torch::zeros({2})}};
+  const auto optimizer = make_optimizer(Config::parse(R"({"type": "adamw", "lr": 0.001, "weight_decay": 0.01,
+      "groups": [{"params": "encoders.text.*", "lr": 1e-5}, {"params": ["*.bias"], "weight_decay": 0}]})"),
+                                        params);
+  ASSERT_EQ(optimizer->param_groups().size(), 3U);
+  EXPECT_EQ(learning_rates(*optimizer), (std::vector<double>{1e-3, 1e-5, 1e-3}));
+  EXPECT_EQ(static_cast<const torch::optim::AdamWOptions&>(optimizer->param_groups()[2].options()).weight_decay(), 0.0);
+  EXPECT_EQ(optimizer->param_groups()[0].params().size(), 1U) << "frozen parameters are left out";
+  const auto error = [&](const std::string& json) {
+    try {
+      make_optimizer(Config::parse(json), params);
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(error(R"({"type": "sgd", "groups": [{"params": "nothing.*"}]})").find("/groups/0/params"), std::string::npos);
+  EXPECT_NE(error(R"({"type": "sgd", "groups": [{"params": "heads.*", "lrr": 1}]})").find("/groups/0/lrr"),
+            std::string::npos);
+  EXPECT_NE(error(R"({"type": "sgd", "nesterov": true})").find("momentum"), std::string::npos);
+  EXPECT_NE(error(R"({"type": "adam", "betas": [0.9]})").find("/betas"), std::string::npos);
+}
+
+TEST(Schedulers, FactorsByHand) {
+  auto p = torch::zeros({1}, torch::requires_grad());
+  const auto run = [&](const std::string& json, std::int64_t total, int steps, int epochs) {
+    torch::optim::SGD sgd({p}, torch::optim::SGDOptions(0.1));
+    LrScheduler s(Config::parse(json), sgd, total);
+    for (int e = 0; e < epochs; ++e) {
+      s.end_epoch(std::nan(""), false);
+    }
+    for (int i = 0; i < steps; ++i) {
+      s.step();
+    }
+    EXPECT_NEAR(learning_rates(sgd)[0], 0.1 * s.factor(), 1e-15);
+    return s.factor();
+  };
+  EXPECT_NEAR(run(R"({"type": "step", "step_size": 2, "gamma": 0.5})", 10, 0, 5), 0.25, 1e-12);
+  EXPECT_NEAR(run(R"({"type": "multi_step", "milestones": [3, 1], "gamma": 0.1})", 10, 0, 3), 0.01, 1e-12);
+  EXPECT_NEAR(run(R"({"type": "exponential", "gamma": 0.9})", 10, 0, 2), 0.81, 1e-12);
+  // Cosine with 4 warm-up steps over 104: step 1 of warm-up is 2/5; halfway through the rest the factor is 1/2.
+  EXPECT_NEAR(run(R"({"type": "cosine", "warmup_steps": 4})", 104, 1, 0), 2.0 / 5.0, 1e-12);
+  EXPECT_NEAR(run(R"({"type": "cosine", "warmup_steps": 4})", 104, 54, 0), 0.5, 1e-12);
+  EXPECT_NEAR(run(R"({"type": "cosine", "warmup_steps": 4, "min_factor": 0.1})", 104, 104, 0), 0.1, 1e-12);
+  // One-cycle: lr / 25 at the start, lr at 30% of the run, lr / 25 / 1e4 at its last step (as PyTorch's OneCycleLR).
+  EXPECT_NEAR(run(R"({"type": "one_cycle"})", 100, 0, 0), 1.0 / 25.0, 1e-12);
+  EXPECT_NEAR(run(R"({"type": "one_cycle"})", 100, 29, 0), 1.0, 1e-12);
+  EXPECT_NEAR(run(R"({"type": "one_cycle"})", 100, 99, 0), 1.0 / 25.0 / 1e4, 1e-12);
+  // Reduce on plateau: two epochs without improvement beyond patience 1 cut the rate by 10x.
+  torch::optim::SGD sgd({p}, torch::optim::SGDOptions(0.1));
+  LrScheduler plateau(Config::parse(R"({"type": "reduce_on_plateau", "patience": 1})"), sgd, 10);
+  for (const double loss : {1.0, 0.9, 0.95, 0.92}) {
+    plateau.end_epoch(loss, false);
+  }
+  EXPECT_NEAR(plateau.factor(), 0.1, 1e-12);
+  torch::optim::SGD other({p}, torch::optim::SGDOptions(0.1));
+  LrScheduler restored(Config::parse(R"({"type": "reduce_on_plateau", "patience": 1})"), other, 10);
+  restored.load_state(plateau.state());
+  EXPECT_NEAR(learning_rates(other)[0], 0.01, 1e-15);
+  EXPECT_THROW(LrScheduler(Config::parse(R"({"type": "cosin"})"), sgd, 10), ConfigError);
+}
+
+TEST(AtomicFiles, ReplaceWholeOrNotAtAll) {
+  const auto dir = finfuse::testing::unique_temp_dir("finfuse_atomic");
+  const auto path = dir / "state.json";
+  write_file_atomically(path, "first");
+  write_file_atomically(path, "second version");
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, "second version");
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()), 1)
+      << "no temporary file is left behind";
+  EXPECT_THROW(write_file_atomically(dir / "missing" / "x", "y"), IoError);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace finfuse::training
