@@ -6,6 +6,7 @@
 #include "finfuse/core/logging.h"
 #include "finfuse/core/suggest.h"
 #include "finfuse/data/loader.h"
+#include "finfuse/evaluation/efficiency.h"
 #include "finfuse/training/optimizer.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -469,6 +470,9 @@ FitResult Trainer::fit() {
     loader.start_epoch(state_.epoch, state_.batch);
     state_.batches_in_epoch = loader.batches_in_epoch();
     while (auto batch = loader.next()) {
+      for (auto& c : callbacks_) {
+        c->on_batch_begin(*this);
+      }
       train_step(*batch, state_.batch + 1 == state_.batches_in_epoch);
       ++state_.batch;
       if (pending_micro_batches_ == 0) {
@@ -738,10 +742,16 @@ EpochRecord Trainer::finish_epoch() {
   record.values["samples_per_second"] = samples / std::max(1e-9, state_.epoch_seconds);
   record.values["seconds"] = state_.epoch_seconds;
   record.values["lr"] = learning_rates(*optimizer_).front();
+  record.values["peak_memory_mb"] = static_cast<double>(evaluation::peak_memory_bytes()) / (1024.0 * 1024.0);
   if (!valid_.empty()) {
     const auto valid = evaluate(valid_);
+    std::map<std::string, double> values;
     for (const auto& [k, v] : valid.values) {
       record.values["valid." + k] = v;
+      values["valid." + k] = v;
+    }
+    for (auto& c : callbacks_) {
+      c->on_validation(*this, values);
     }
   }
   const auto monitored = record.values.find(options_.monitor);

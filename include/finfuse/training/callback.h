@@ -30,9 +30,13 @@ class Callback {
   virtual ~Callback() = default;
   virtual void on_train_begin(Trainer&) {}
   virtual void on_epoch_begin(Trainer&) {}
+  /// Before each micro-batch's forward pass.
+  virtual void on_batch_begin(Trainer&) {}
   /// After every optimisation step.
   virtual void on_step_end(Trainer&) {}
-  /// After validation, before the epoch's checkpoint.
+  /// After each validation pass, with its values ("valid.<metric>").
+  virtual void on_validation(Trainer&, const std::map<std::string, double>&) {}
+  /// At the end of each epoch, after validation.
   virtual void on_epoch_end(Trainer&, const EpochRecord&) {}
   virtual void on_train_end(Trainer&) {}
   /// State carried through checkpoints.

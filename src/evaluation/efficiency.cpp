@@ -1,0 +1,53 @@
+#include "finfuse/evaluation/efficiency.h"
+
+#include "finfuse/core/check.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <numeric>
+#include <vector>
+
+#include <sys/resource.h>
+
+namespace finfuse::evaluation {
+
+Json LatencyStats::to_json() const {
+  return Json{{"p50_ms", p50_ms}, {"p99_ms", p99_ms}, {"mean_ms", mean_ms}, {"runs", runs}};
+}
+
+LatencyStats measure_latency(const std::function<void()>& run, std::int64_t repeats, std::int64_t warmup) {
+  FINFUSE_CHECK(repeats > 0, "measure_latency: repeats must be > 0");
+  for (std::int64_t i = 0; i < warmup; ++i) {
+    run();
+  }
+  std::vector<double> ms;
+  ms.reserve(static_cast<std::size_t>(repeats));
+  for (std::int64_t i = 0; i < repeats; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    run();
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+  }
+  std::sort(ms.begin(), ms.end());
+  // Nearest-rank percentiles.
+  const auto rank = [&](double q) {
+    const auto k = static_cast<std::size_t>(std::ceil(q * static_cast<double>(ms.size())));
+    return ms[std::min(ms.size() - 1, k == 0 ? 0 : k - 1)];
+  };
+  LatencyStats s;
+  s.p50_ms = rank(0.50);
+  s.p99_ms = rank(0.99);
+  s.mean_ms = std::accumulate(ms.begin(), ms.end(), 0.0) / static_cast<double>(ms.size());
+  s.runs = repeats;
+  return s;
+}
+
+std::int64_t peak_memory_bytes() {
+  rusage usage{};
+  if (::getrusage(RUSAGE_SELF, &usage) != 0) {
+    return 0;
+  }
+  return static_cast<std::int64_t>(usage.ru_maxrss) * 1024;  // Linux reports kilobytes
+}
+
+}  // namespace finfuse::evaluation
