@@ -19,6 +19,7 @@
 #include "finfuse/nn/activation.h"
 #include "finfuse/nn/attention.h"
 #include "finfuse/nn/graph_layers.h"
+#include "finfuse/nn/loss.h"
 #include "finfuse/nn/mlp.h"
 
 #include "finfuse/encoders/cnn_encoder.h"
@@ -40,5 +41,16 @@
 #include "finfuse/models/ablation.h"
 #include "finfuse/models/head.h"
 #include "finfuse/models/multimodal_model.h"
+
+#include "finfuse/evaluation/backtest.h"
+#include "finfuse/evaluation/efficiency.h"
+#include "finfuse/evaluation/metric.h"
+#include "finfuse/evaluation/predictions.h"
+
+#include "finfuse/training/callback.h"
+#include "finfuse/training/experiment.h"
+#include "finfuse/training/optimizer.h"
+#include "finfuse/training/scheduler.h"
+#include "finfuse/training/trainer.h"
 
 #include "finfuse/io/torch_save.h"
