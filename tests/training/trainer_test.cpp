@@ -353,3 +353,42 @@ TEST_F(TrainerTest, MixedPrecisionOnCuda) {
 
 }  // namespace
 }  // namespace finfuse::training
+
+#include "finfuse/data/pipeline.h"
+#include "finfuse/training/experiment.h"
+#include "support/shared_data.h"
+
+namespace finfuse::training {
+namespace {
+
+// The Taiwan credit-card default data (30,000 borrowers): a tabular MLP with categorical embeddings, stratified
+// held-out test. Published tabular baselines reach a ROC-AUC of about 0.78.
+TEST(TrainerRealData, CreditDefault) {
+  FINFUSE_REQUIRE_SHARED_DATA(dir, "credit/taiwan_default.csv");
+  ::setenv("FINFUSE_DATA_DIR", ::finfuse::testing::shared_data_dir().c_str(), 1);
+  const auto data = data::DataConfig::from_config(Config::parse(R"({
+    "tables": {"credit": {"path": "${FINFUSE_DATA_DIR}/credit/taiwan_default.csv", "kind": "static",
+                          "entity_column": "ID", "categorical": ["SEX", "EDUCATION", "MARRIAGE"],
+                          "label_column": "defaulted"}},
+    "samples_from_table": "credit",
+    "split": {"kind": "stratified", "valid_fraction": 0.1, "test_fraction": 0.2, "seed": 7},
+    "dataset": {"modalities": ["numeric"], "numeric": {"scale": "robust", "clip": "winsorize"}}
+  })"), ".");
+  const auto pipeline = data::DataPipeline::build(data);
+  const auto model = Config::parse(R"({
+    "encoders": {"numeric": {"type": "mlp", "layers": [64, 32], "dropout": 0.1},
+                 "categorical": {"type": "mlp", "layers": [8]}},
+    "heads": {"default": {"type": "classification"}}})");
+  auto options = TrainerOptions::from_config(Config::parse(R"({"epochs": 4, "batch_size": 256, "progress": "none",
+      "optimizer": {"type": "adamw", "lr": 0.003}, "monitor": "valid.roc_auc",
+      "metrics": ["accuracy", "roc_auc", "ks", "gini", "ece", "brier"]})"));
+  const auto run = train_and_evaluate(model, options, pipeline, c10::Device(c10::DeviceType::CPU), 1);
+  std::printf("credit default test: ROC-AUC %.4f, KS %.4f, Gini %.4f, ECE %.4f, accuracy %.4f (best epoch %lld)\n",
+              run.test.values.at("roc_auc"), run.test.values.at("ks"), run.test.values.at("gini"),
+              run.test.values.at("ece"), run.test.values.at("accuracy"), static_cast<long long>(run.fit.best_epoch + 1));
+  EXPECT_GT(run.test.values.at("roc_auc"), 0.75);
+  EXPECT_EQ(run.test.samples, 6000);
+}
+
+}  // namespace
+}  // namespace finfuse::training
