@@ -101,6 +101,50 @@ bool DatasetOptions::uses(const std::string& modality) const {
 
 MultimodalDataset MultimodalDataset::build(const SampleSet& samples, const DataSources& sources,
                                            const DatasetOptions& options, const std::vector<std::size_t>& train) {
+  return build_impl(samples, sources, options, train, nullptr);
+}
+
+MultimodalDataset MultimodalDataset::build(const SampleSet& samples, const DataSources& sources,
+                                           const DatasetOptions& options, const FittedPreprocessing& fitted) {
+  return build_impl(samples, sources, options, {}, &fitted);
+}
+
+FittedPreprocessing MultimodalDataset::fitted() const {
+  return FittedPreprocessing{tokenizer_, preprocessor_, categories_};
+}
+
+Json FittedPreprocessing::to_json() const {
+  Json out = Json::object();
+  if (tokenizer) {
+    out["tokenizer"] = tokenizer->to_json();
+  }
+  if (numeric) {
+    out["numeric"] = numeric->to_json();
+  }
+  if (categories) {
+    out["categories"] = categories->to_json();
+  }
+  return out;
+}
+
+FittedPreprocessing FittedPreprocessing::from_json(const Config& state) {
+  FittedPreprocessing f;
+  if (const auto t = state.find_child("tokenizer")) {
+    f.tokenizer = Tokenizer::from_json(*t);
+  }
+  if (const auto n = state.find_child("numeric")) {
+    f.numeric = NumericPreprocessor::from_json(*n);
+  }
+  if (const auto c = state.find_child("categories")) {
+    f.categories = CategoryEncoder::from_json(*c);
+  }
+  state.reject_unknown_keys();
+  return f;
+}
+
+MultimodalDataset MultimodalDataset::build_impl(const SampleSet& samples, const DataSources& sources,
+                                                const DatasetOptions& options, const std::vector<std::size_t>& train,
+                                                const FittedPreprocessing* fitted) {
   MultimodalDataset ds;
   ds.options_ = options;
   ds.entities_ = samples.entities;
@@ -109,7 +153,8 @@ MultimodalDataset MultimodalDataset::build(const SampleSet& samples, const DataS
   for (auto i : train) {
     FINFUSE_CHECK(i < n, "MultimodalDataset::build: training index ", i, " is outside the ", n, " samples");
   }
-  FINFUSE_CHECK(!train.empty() || n == 0, "MultimodalDataset::build: no training samples to fit preprocessing on");
+  FINFUSE_CHECK(fitted != nullptr || !train.empty() || n == 0,
+                "MultimodalDataset::build: no training samples to fit preprocessing on");
 
   if (options.uses("price")) {
     FINFUSE_CHECK(sources.prices != nullptr, "the 'price' modality needs a price panel");
@@ -144,7 +189,12 @@ MultimodalDataset MultimodalDataset::build(const SampleSet& samples, const DataS
         }
       }
     }
-    ds.tokenizer_ = Tokenizer::create(options.tokenizer, training_texts);
+    if (fitted != nullptr) {
+      FINFUSE_CHECK(fitted->tokenizer.has_value(), "the 'text' modality needs the model's fitted tokenizer");
+      ds.tokenizer_ = fitted->tokenizer;
+    } else {
+      ds.tokenizer_ = Tokenizer::create(options.tokenizer, training_texts);
+    }
     const auto length = static_cast<std::size_t>(options.tokenizer.max_length);
     const bool per_text = options.text_layout == "per_text";
     ds.text_shape_ = static_cast<std::int64_t>(per_text ? max_texts * length : length);
@@ -369,9 +419,19 @@ MultimodalDataset MultimodalDataset::build(const SampleSet& samples, const DataS
         train_rows.insert(train_rows.end(), raw.begin() + static_cast<std::ptrdiff_t>(i * width),
                           raw.begin() + static_cast<std::ptrdiff_t>((i + 1) * width));
       }
-      FINFUSE_CHECK(!train_rows.empty(), "no training sample has every numeric value (impute: drop)");
-      ds.preprocessor_ = NumericPreprocessor(options.numeric);
-      ds.preprocessor_->fit(train_rows, width, names);
+      if (fitted != nullptr) {
+        FINFUSE_CHECK(fitted->numeric.has_value(), "the 'numeric' modality needs the model's fitted preprocessing");
+        ds.preprocessor_ = fitted->numeric;
+        FINFUSE_CHECK(ds.preprocessor_->input_columns() == width &&
+                          (ds.preprocessor_->input_names().empty() || ds.preprocessor_->input_names() == names),
+                      "the numeric columns (", fmt::format("{}", fmt::join(names, ", ")),
+                      ") differ from those the model was trained on (",
+                      fmt::format("{}", fmt::join(ds.preprocessor_->input_names(), ", ")), ")");
+      } else {
+        FINFUSE_CHECK(!train_rows.empty(), "no training sample has every numeric value (impute: drop)");
+        ds.preprocessor_ = NumericPreprocessor(options.numeric);
+        ds.preprocessor_->fit(train_rows, width, names);
+      }
       ds.numeric_width_ = static_cast<std::int64_t>(ds.preprocessor_->output_columns());
       ds.numeric_values_ = ds.preprocessor_->transform(raw);
     }
@@ -382,8 +442,17 @@ MultimodalDataset MultimodalDataset::build(const SampleSet& samples, const DataS
         train_rows.insert(train_rows.end(), raw_categories.begin() + static_cast<std::ptrdiff_t>(i * category_width),
                           raw_categories.begin() + static_cast<std::ptrdiff_t>((i + 1) * category_width));
       }
-      ds.categories_ = CategoryEncoder();
-      ds.categories_->fit(train_rows, category_width, category_names, options.category_min_frequency);
+      if (fitted != nullptr) {
+        FINFUSE_CHECK(fitted->categories.has_value(), "the categorical columns need the model's fitted category "
+                      "vocabularies");
+        ds.categories_ = fitted->categories;
+        FINFUSE_CHECK(ds.categories_->names() == category_names, "the categorical columns (",
+                      fmt::format("{}", fmt::join(category_names, ", ")), ") differ from those the model was trained on (",
+                      fmt::format("{}", fmt::join(ds.categories_->names(), ", ")), ")");
+      } else {
+        ds.categories_ = CategoryEncoder();
+        ds.categories_->fit(train_rows, category_width, category_names, options.category_min_frequency);
+      }
       ds.category_width_ = static_cast<std::int64_t>(category_width);
       ds.category_ids_ = ds.categories_->transform(raw_categories);
     }

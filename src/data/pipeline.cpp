@@ -12,6 +12,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <numeric>
 #include <map>
 
 namespace finfuse::data {
@@ -196,6 +197,61 @@ std::string DataPipeline::cache_key(const DataConfig& config) {
   return hash.hex_digest();
 }
 
+DataSources DataPipeline::load_sources(const NumericTable*& sample_table, const NumericTable*& label_table) {
+  sample_table = nullptr;
+  label_table = nullptr;
+  if (config_.prices_path) {
+    prices_ = std::make_shared<PricePanel>(PricePanel::load_csv(*config_.prices_path, config_.prices));
+  }
+  if (config_.texts_path) {
+    texts_ = std::make_shared<TextCorpus>(TextCorpus::load_jsonl(*config_.texts_path, config_.texts));
+  }
+  if (config_.graph_path) {
+    graph_ = std::make_shared<RelationGraph>(config_.graph_format == "sector_table"
+                                                   ? RelationGraph::from_sector_table(*config_.graph_path)
+                                                   : RelationGraph::load_edge_list(*config_.graph_path, config_.graph));
+  }
+  DataSources sources;
+  sources.prices = prices_.get();
+  sources.graph = graph_.get();
+  sources.texts = texts_.get();
+  for (const auto& table : config_.tables) {
+    tables_.push_back(std::make_shared<NumericTable>(NumericTable::load_csv(table.path, table.options)));
+    sources.tables.emplace_back(table.name, tables_.back().get());
+    if (table.name == config_.samples_from_table) {
+      sample_table = tables_.back().get();
+    }
+  }
+  for (std::size_t t = 0; t < config_.tables.size(); ++t) {
+    if (config_.tables[t].name == config_.assembly.label.table) {
+      label_table = tables_[t].get();
+    }
+  }
+  return sources;
+}
+
+DataPipeline DataPipeline::build_for_inference(const DataConfig& config, const FittedPreprocessing& fitted) {
+  DataPipeline p;
+  p.config_ = config;
+  const NumericTable* sample_table = nullptr;
+  const NumericTable* label_table = nullptr;
+  const DataSources sources = p.load_sources(sample_table, label_table);
+  if (!config.samples_from_table.empty()) {
+    FINFUSE_CHECK(sample_table != nullptr, "no table '", config.samples_from_table, "' to take the samples from");
+    p.samples_ = static_samples(*sample_table, SampleMode::inference);
+  } else {
+    FINFUSE_CHECK(p.prices_ != nullptr, "the data configuration names no prices to assemble samples from");
+    p.samples_ = assemble_samples(*p.prices_, config.assembly, label_table, SampleMode::inference);
+  }
+  FINFUSE_CHECK(!p.samples_.samples.empty(), "the data yield no samples to predict");
+  p.dataset_ = std::make_shared<const MultimodalDataset>(
+      MultimodalDataset::build(p.samples_, sources, config.dataset, fitted));
+  std::vector<std::size_t> all(p.samples_.samples.size());
+  std::iota(all.begin(), all.end(), 0);
+  p.split_.test = p.dataset_->usable_only(all);
+  return p;
+}
+
 DataPipeline DataPipeline::build(const DataConfig& config, const std::filesystem::path& cache_dir) {
   std::filesystem::path cache_file;
   std::string key;
@@ -250,35 +306,9 @@ DataPipeline DataPipeline::build(const DataConfig& config, const std::filesystem
 
   DataPipeline p;
   p.config_ = config;
-  if (config.prices_path) {
-    p.prices_ = std::make_shared<PricePanel>(PricePanel::load_csv(*config.prices_path, config.prices));
-  }
-  if (config.texts_path) {
-    p.texts_ = std::make_shared<TextCorpus>(TextCorpus::load_jsonl(*config.texts_path, config.texts));
-  }
-  if (config.graph_path) {
-    p.graph_ = std::make_shared<RelationGraph>(config.graph_format == "sector_table"
-                                                   ? RelationGraph::from_sector_table(*config.graph_path)
-                                                   : RelationGraph::load_edge_list(*config.graph_path, config.graph));
-  }
-  DataSources sources;
-  sources.prices = p.prices_.get();
-  sources.graph = p.graph_.get();
-  sources.texts = p.texts_.get();
   const NumericTable* sample_table = nullptr;
-  for (const auto& table : config.tables) {
-    p.tables_.push_back(std::make_shared<NumericTable>(NumericTable::load_csv(table.path, table.options)));
-    sources.tables.emplace_back(table.name, p.tables_.back().get());
-    if (table.name == config.samples_from_table) {
-      sample_table = p.tables_.back().get();
-    }
-  }
   const NumericTable* label_table = nullptr;
-  for (std::size_t t = 0; t < config.tables.size(); ++t) {
-    if (config.tables[t].name == config.assembly.label.table) {
-      label_table = p.tables_[t].get();
-    }
-  }
+  const DataSources sources = p.load_sources(sample_table, label_table);
   p.samples_ = sample_table != nullptr ? static_samples(*sample_table)
                                        : assemble_samples(*p.prices_, config.assembly, label_table);
   FINFUSE_CHECK(!p.samples_.samples.empty(), "the data configuration yields no samples");

@@ -50,9 +50,9 @@ Json AssemblyOptions::to_json() const {
               {"market", market.to_json()}, {"text", text.to_json()}};
 }
 
-SampleSet static_samples(const NumericTable& table) {
+SampleSet static_samples(const NumericTable& table, SampleMode mode) {
   FINFUSE_CHECK(table.kind() == "static", "static_samples needs a static table, got a ", table.kind(), " table");
-  FINFUSE_CHECK(table.has_label(), "static_samples needs a table with a label column");
+  FINFUSE_CHECK(table.has_label() || mode == SampleMode::inference, "static_samples needs a table with a label column");
   SampleSet set;
   set.timed = false;
   set.entities.reserve(table.rows());
@@ -61,7 +61,8 @@ SampleSet static_samples(const NumericTable& table) {
     set.entities.push_back(table.entity(row));
     Sample sample;
     sample.entity = static_cast<std::int32_t>(row);
-    sample.target = table.label(row);
+    sample.target = table.has_label() ? table.label(row) : std::numeric_limits<float>::quiet_NaN();
+    sample.forward_return = std::numeric_limits<double>::quiet_NaN();
     set.samples.push_back(sample);
   }
   return set;
@@ -81,6 +82,9 @@ void check_no_lookahead(const Sample& sample, const std::string& entity, const P
   if (sample.text_cutoff > sample.time) {
     fail(fmt::format("its text window reaches {}", sample.text_cutoff.to_string()));
   }
+  if (sample.target_bar < 0) {
+    return;  // unlabeled (inference): there is no label to check
+  }
   if (sample.target_bar <= sample.last_bar || !(sample.label_time > sample.time)) {
     fail(fmt::format("its label is the close of {} at {}, not after the decision",
                      series.dates[static_cast<std::size_t>(sample.target_bar)].to_string(),
@@ -89,7 +93,10 @@ void check_no_lookahead(const Sample& sample, const std::string& entity, const P
   (void)options;
 }
 
-SampleSet assemble_samples(const PricePanel& prices, const AssemblyOptions& options, const NumericTable* label_table) {
+SampleSet assemble_samples(const PricePanel& prices, const AssemblyOptions& options, const NumericTable* label_table,
+                           SampleMode mode) {
+  const bool inference = mode == SampleMode::inference;
+  constexpr float kUnknown = std::numeric_limits<float>::quiet_NaN();
   const MarketClock clock(options.market);
   std::size_t label_column = 0;
   if (options.label.kind == "column") {
@@ -136,8 +143,27 @@ SampleSet assemble_samples(const PricePanel& prices, const AssemblyOptions& opti
         ++set.report.short_history;
         continue;
       }
-      if (target_bar >= n) {
+      if (target_bar >= n && !inference) {
         ++set.report.no_future;
+        continue;
+      }
+      if (target_bar >= n) {
+        // Inference on the latest days: the inputs are complete, the label lies in the future.
+        Sample sample;
+        sample.entity = static_cast<std::int32_t>(e);
+        sample.day = day;
+        sample.time = at_open ? clock.open(day) : clock.close(day);
+        sample.last_bar = static_cast<std::int32_t>(last_bar);
+        sample.target_bar = -1;
+        sample.label_time = Timestamp(std::numeric_limits<std::int64_t>::max());
+        const std::int64_t from_bar = last_bar - options.text.lookback_days;
+        sample.text_start = from_bar >= 0 ? clock.close(series.dates[static_cast<std::size_t>(from_bar)])
+                                          : Timestamp(std::numeric_limits<std::int64_t>::min());
+        sample.text_cutoff = sample.time + options.text.cutoff_offset_seconds;
+        sample.forward_return = std::numeric_limits<double>::quiet_NaN();
+        sample.target = kUnknown;
+        check_no_lookahead(sample, set.entities[e], series, options, clock);
+        set.samples.push_back(sample);
         continue;
       }
       Sample sample;
@@ -157,7 +183,7 @@ SampleSet assemble_samples(const PricePanel& prices, const AssemblyOptions& opti
         const Date target_day = series.dates[static_cast<std::size_t>(target_bar)];
         const auto row = label_table->row_on(set.entities[e], target_day);
         const float value = row ? label_table->value(*row, label_column) : std::numeric_limits<float>::quiet_NaN();
-        if (std::isnan(value)) {
+        if (std::isnan(value) && !inference) {
           ++set.report.no_label;
           continue;
         }
@@ -170,6 +196,11 @@ SampleSet assemble_samples(const PricePanel& prices, const AssemblyOptions& opti
       check_no_lookahead(sample, set.entities[e], series, options, clock);
       if (label.is_classification()) {
         const auto direction = direction_label(sample.forward_return, label);
+        if (!direction && inference) {
+          sample.target = kUnknown;
+          set.samples.push_back(sample);
+          continue;
+        }
         if (!direction) {
           ++set.report.dead_zone;
           continue;
@@ -192,18 +223,25 @@ SampleSet assemble_samples(const PricePanel& prices, const AssemblyOptions& opti
       while (j < set.samples.size() && set.samples[j].day == set.samples[i].day) {
         ++j;
       }
+      // Only samples with a known forward return take part (all of them outside inference).
       std::vector<double> returns;
+      std::vector<std::size_t> members;
       for (std::size_t k = i; k < j; ++k) {
-        returns.push_back(set.samples[k].forward_return);
-      }
-      if (label.kind == "rank") {
-        const auto ranks = percentile_ranks(returns);
-        for (std::size_t k = i; k < j; ++k) {
-          set.samples[k].target = static_cast<float>(ranks[k - i]);
+        if (std::isfinite(set.samples[k].forward_return)) {
+          returns.push_back(set.samples[k].forward_return);
+          members.push_back(k);
+        } else {
+          set.samples[k].target = kUnknown;
         }
-      } else {
+      }
+      if (!members.empty() && label.kind == "rank") {
+        const auto ranks = percentile_ranks(returns);
+        for (std::size_t m = 0; m < members.size(); ++m) {
+          set.samples[members[m]].target = static_cast<float>(ranks[m]);
+        }
+      } else if (!members.empty()) {
         const double mean = std::accumulate(returns.begin(), returns.end(), 0.0) / static_cast<double>(returns.size());
-        for (std::size_t k = i; k < j; ++k) {
+        for (const auto k : members) {
           set.samples[k].target = static_cast<float>(set.samples[k].forward_return - mean);
         }
       }

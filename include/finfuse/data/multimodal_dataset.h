@@ -90,12 +90,29 @@ struct DatasetOptions {
   bool uses(const std::string& modality) const;
 };
 
+/// The state a dataset fitted on its training samples, to be applied unchanged to new data (at inference).
+struct FittedPreprocessing {
+  std::optional<Tokenizer> tokenizer;
+  std::optional<NumericPreprocessor> numeric;
+  std::optional<CategoryEncoder> categories;
+
+  Json to_json() const;
+  /// ConfigError at the JSON path for malformed state.
+  static FittedPreprocessing from_json(const Config& state);
+};
+
 class MultimodalDataset {
  public:
   /// Computes the inputs of every sample. The tokenizer's vocabulary and the numeric preprocessing are fitted on
   /// the samples listed in `train` only. Throws finfuse::Error when a requested modality's source is missing.
   static MultimodalDataset build(const SampleSet& samples, const DataSources& sources, const DatasetOptions& options,
                                  const std::vector<std::size_t>& train);
+  /// The same for new data with preprocessing fitted elsewhere (a trained model's): nothing is fitted here. Throws
+  /// finfuse::Error when a used modality's fitted state is missing or does not match the data's columns.
+  static MultimodalDataset build(const SampleSet& samples, const DataSources& sources, const DatasetOptions& options,
+                                 const FittedPreprocessing& fitted);
+  /// The fitted tokenizer, numeric preprocessing and category encoder.
+  FittedPreprocessing fitted() const;
 
   std::size_t size() const { return samples_.size(); }
   const Sample& sample(std::size_t i) const { return samples_[i]; }
@@ -122,6 +139,10 @@ class MultimodalDataset {
   static MultimodalDataset deserialize(std::string_view bytes, const std::string& source);
 
  private:
+  static MultimodalDataset build_impl(const SampleSet& samples, const DataSources& sources,
+                                      const DatasetOptions& options, const std::vector<std::size_t>& train,
+                                      const FittedPreprocessing* fitted);
+
   DatasetOptions options_;
   std::vector<std::string> entities_;
   std::vector<Sample> samples_;

@@ -47,6 +47,8 @@ class NumericPreprocessor {
 
   bool fitted() const { return fitted_; }
   std::size_t input_columns() const { return center_.size(); }
+  /// The input columns' names, when fit() was given them.
+  const std::vector<std::string>& input_names() const { return names_; }
   std::size_t output_columns() const;
   /// Input names, then "<name>_missing" for each indicator column.
   std::vector<std::string> output_names() const;

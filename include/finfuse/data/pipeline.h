@@ -77,6 +77,12 @@ class DataPipeline {
   /// of every input file, with a checksum; a later build with the same key loads it instead. A damaged cache file is
   /// reported and rebuilt, never trusted.
   static DataPipeline build(const DataConfig& config, const std::filesystem::path& cache_dir = {});
+  /// New data for a trained model: the sources are loaded and assembled the same way, keeping the samples whose
+  /// label is not known yet (SampleMode::inference), and the model's fitted preprocessing is applied (nothing is
+  /// fitted). Every usable sample is in split().test.
+  static DataPipeline build_for_inference(const DataConfig& config, const FittedPreprocessing& fitted);
+  /// The relation graph of the sources, if any.
+  const RelationGraph* graph() const { return graph_.get(); }
 
   const DataConfig& config() const { return config_; }
   const SampleSet& samples() const { return samples_; }
@@ -93,6 +99,8 @@ class DataPipeline {
   static std::string cache_key(const DataConfig& config);
 
  private:
+  DataSources load_sources(const NumericTable*& sample_table, const NumericTable*& label_table);
+
   DataConfig config_;
   std::shared_ptr<PricePanel> prices_;
   std::shared_ptr<TextCorpus> texts_;

@@ -99,18 +99,23 @@ struct SampleSet {
   MarketClockOptions market;
 };
 
+/// Training samples need a label; inference keeps the samples whose label is not known yet (the latest days, the dead
+/// zone, a missing label row) with a NaN target and forward return, so every (entity, day) gets a prediction.
+enum class SampleMode { training, inference };
+
 /// Assembles every sample of every entity in `prices` whose decision day lies in [start, end], runs the lookahead
 /// guard on each (throws LookaheadError naming entity, day and the offending input), and computes labels. Labels of
 /// kind "column" are read from `label_table` (an entity table), in the row dated on the target day; the label counts
 /// as observed when both that day has closed and the row is published.
 SampleSet assemble_samples(const PricePanel& prices, const AssemblyOptions& options,
-                           const NumericTable* label_table = nullptr);
+                           const NumericTable* label_table = nullptr, SampleMode mode = SampleMode::training);
 
 /// One sample per row of a static table (a credit application, say): the entity is the row's id, the target its
 /// label. Throws finfuse::Error when the table is not static or has no label column.
-SampleSet static_samples(const NumericTable& table);
+SampleSet static_samples(const NumericTable& table, SampleMode mode = SampleMode::training);
 
-/// Checks one sample: every input instant <= decision time < label instant. Throws LookaheadError.
+/// Checks one sample: every input instant <= decision time < label instant (inputs only for an unlabeled sample,
+/// target_bar < 0). Throws LookaheadError.
 void check_no_lookahead(const Sample& sample, const std::string& entity, const PriceSeries& series,
                         const AssemblyOptions& options, const MarketClock& clock);
 
