@@ -1,0 +1,121 @@
+#include "finfuse/io/predictor.h"
+
+#include "finfuse/core/check.h"
+#include "finfuse/core/error.h"
+#include "finfuse/core/file.h"
+#include "finfuse/data/csv.h"
+#include "finfuse/data/loader.h"
+#include "finfuse/data/time.h"
+
+#include <c10/core/InferenceMode.h>
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <sstream>
+
+namespace finfuse::io {
+
+Predictor::Predictor(const std::filesystem::path& bundle, const c10::Device& device)
+    : Predictor(read_bundle(bundle), device) {}
+
+Predictor::Predictor(Bundle bundle, const c10::Device& device) : bundle_(std::move(bundle)), device_(device) {
+  model_ = bundle_.build_model(device_);
+}
+
+data::DataConfig Predictor::training_data() const {
+  return data::DataConfig::from_config(Config(bundle_.config.at("data"), (bundle_.source / "config.json").string()),
+                                       std::filesystem::current_path());
+}
+
+std::map<std::string, torch::Tensor> Predictor::predict(const data::Batch& batch) const {
+  c10::InferenceMode guard;
+  // Forward passes only read the model (eval mode, no gradients), so concurrent callers share it.
+  const auto out = model_.ptr()->forward(batch.to(device_));
+  return out.predictions;
+}
+
+PredictionTable Predictor::predict(data::DataConfig data) const {
+  // A table of new applicants has no label column yet.
+  for (auto& table : data.tables) {
+    if (!table.options.label_column.empty()) {
+      const auto reader = data::CsvReader::open(table.path, table.options.csv);
+      if (!reader.find_column(table.options.label_column)) {
+        table.options.label_column.clear();
+      }
+    }
+  }
+  const auto pipeline = data::DataPipeline::build_for_inference(data, bundle_.preprocessing);
+  const auto dataset = pipeline.dataset();
+  const auto& indices = pipeline.split().test;
+  std::shared_ptr<const data::BatchSampler> sampler;
+  if (model_->fusion().uses_graph()) {
+    std::vector<data::Sample> samples;
+    for (std::size_t i = 0; i < dataset->size(); ++i) {
+      samples.push_back(dataset->sample(i));
+    }
+    sampler = std::make_shared<data::CrossSectionalSampler>(samples, indices, false, 0, 1);
+  } else {
+    sampler = std::make_shared<data::SequentialSampler>(indices, 256);
+  }
+  PredictionTable table;
+  table.heads = model_->head_names();
+  for (const auto& h : table.heads) {
+    const auto& head = model_->head(h);
+    table.rows[h].classes = head.options().is_classification() ? head.options().classes : 0;
+  }
+  data::DataLoader loader(dataset, sampler, 2);
+  loader.start_epoch(0);
+  while (auto batch = loader.next()) {
+    const auto predictions = predict(*batch);
+    for (const auto& h : table.heads) {
+      table.rows[h].append(predictions.at(h).to(torch::kCPU), batch->target, *batch);
+    }
+    const auto entities = batch->entity.to(torch::kCPU);
+    const auto days = batch->day.to(torch::kCPU);
+    for (std::int64_t k = 0; k < batch->size(); ++k) {
+      table.entity.push_back(dataset->entities()[static_cast<std::size_t>(entities[k].item<std::int64_t>())]);
+      table.date.push_back(pipeline.samples().timed ? data::Date(days[k].item<std::int32_t>()).to_string()
+                                                    : std::string());
+    }
+  }
+  return table;
+}
+
+void PredictionTable::write_csv(const std::filesystem::path& path) const {
+  const auto field = [](double v) { return std::isfinite(v) ? fmt::format("{:.10g}", v) : std::string(); };
+  std::ostringstream out;
+  out << "entity,date,target,forward_return";
+  for (const auto& h : heads) {
+    const auto& rows = this->rows.at(h);
+    if (rows.classes > 0) {
+      out << "," << h << ".class";
+      for (std::int64_t c = 0; c < rows.classes; ++c) {
+        out << "," << h << ".p" << c;
+      }
+    } else {
+      out << "," << h << ".value";
+    }
+  }
+  out << "\n";
+  const auto& first = rows.at(heads.front());
+  for (std::size_t i = 0; i < size(); ++i) {
+    out << data::quoted_value(entity[i]) << "," << date[i] << "," << field(first.target[i]) << ","
+        << field(first.forward_return[i]);
+    for (const auto& h : heads) {
+      const auto& r = rows.at(h);
+      if (r.classes > 0) {
+        out << "," << r.predicted_class(i);
+        for (std::int64_t c = 0; c < r.classes; ++c) {
+          out << "," << field(r.probability(i, c));
+        }
+      } else {
+        out << "," << field(r.score[i]);
+      }
+    }
+    out << "\n";
+  }
+  write_file_atomically(path, out.str());
+}
+
+}  // namespace finfuse::io
