@@ -82,6 +82,22 @@ PredictionTable Predictor::predict(data::DataConfig data) const {
   return table;
 }
 
+namespace {
+
+// RFC 4180: a field with a delimiter, quote or line break is quoted, its quotes doubled.
+std::string csv_field(const std::string& value) {
+  if (value.find_first_of(",\"\r\n") == std::string::npos) {
+    return value;
+  }
+  std::string out = "\"";
+  for (const char c : value) {
+    out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
 void PredictionTable::write_csv(const std::filesystem::path& path) const {
   const auto field = [](double v) { return std::isfinite(v) ? fmt::format("{:.10g}", v) : std::string(); };
   std::ostringstream out;
@@ -100,7 +116,7 @@ void PredictionTable::write_csv(const std::filesystem::path& path) const {
   out << "\n";
   const auto& first = rows.at(heads.front());
   for (std::size_t i = 0; i < size(); ++i) {
-    out << data::quoted_value(entity[i]) << "," << date[i] << "," << field(first.target[i]) << ","
+    out << csv_field(entity[i]) << "," << date[i] << "," << field(first.target[i]) << ","
         << field(first.forward_return[i]);
     for (const auto& h : heads) {
       const auto& r = rows.at(h);

@@ -1,0 +1,604 @@
+// The finfuse command-line tool: train, evaluate, predict, walk-forward, backtest, metrics, data, inspect.
+// Exit codes: 0 success, 2 usage or configuration error, 1 runtime failure. Errors are one line and a hint.
+#include "finfuse/core/config.h"
+#include "finfuse/core/device.h"
+#include "finfuse/core/error.h"
+#include "finfuse/core/file.h"
+#include "finfuse/core/logging.h"
+#include "finfuse/core/random.h"
+#include "finfuse/core/runtime.h"
+#include "finfuse/data/csv.h"
+#include "finfuse/data/pipeline.h"
+#include "finfuse/data/time.h"
+#include "finfuse/evaluation/backtest.h"
+#include "finfuse/evaluation/metric.h"
+#include "finfuse/io/bundle.h"
+#include "finfuse/io/predictor.h"
+#include "finfuse/training/experiment.h"
+#include "finfuse/version.h"
+
+#include <CLI/CLI.hpp>
+#include <torch/version.h>
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ff = finfuse;
+
+namespace {
+
+struct Common {
+  std::string format = "text";
+  std::string log_level;
+  bool quiet = false;
+};
+
+// Printed figures: a JSON document, or "key: value" lines.
+void report(const Common& common, const ff::Json& document, const std::string& text) {
+  if (common.format == "json") {
+    std::cout << document.dump(2) << "\n";
+  } else {
+    std::cout << text;
+  }
+}
+
+std::string values_text(const std::map<std::string, double>& values, const std::string& indent = "  ") {
+  std::string out;
+  std::size_t width = 0;
+  for (const auto& [k, v] : values) {
+    width = std::max(width, k.size());
+  }
+  for (const auto& [k, v] : values) {
+    out += fmt::format("{}{:<{}}  {:.6g}\n", indent, k, width, v);
+  }
+  return out;
+}
+
+ff::Json values_json(const std::map<std::string, double>& values) {
+  ff::Json out = ff::Json::object();
+  for (const auto& [k, v] : values) {
+    out[k] = std::isfinite(v) ? ff::Json(v) : ff::Json(nullptr);
+  }
+  return out;
+}
+
+// The run configuration: {"runtime", "data", "model", "training", "experiment"}.
+struct RunConfig {
+  ff::Config root;
+  ff::RuntimeOptions runtime;
+  ff::data::DataConfig data;
+  ff::Config model;
+  ff::training::TrainerOptions training;
+  std::vector<std::uint64_t> seeds;
+  std::filesystem::path base;
+};
+
+RunConfig load_run_config(const std::filesystem::path& path) {
+  RunConfig c;
+  c.root = ff::Config::load(path);
+  c.base = std::filesystem::absolute(path).parent_path();
+  c.runtime = ff::RuntimeOptions::from_config(c.root.section("runtime"));
+  c.data = ff::data::DataConfig::from_config(c.root.child("data"), c.base);
+  c.model = c.root.child("model");
+  c.training = ff::training::TrainerOptions::from_config(c.root.section("training"));
+  const auto experiment = c.root.section("experiment");
+  c.seeds = experiment.get<std::vector<std::uint64_t>>("seeds", std::vector<std::uint64_t>{c.runtime.seed()});
+  if (c.seeds.empty()) {
+    experiment.fail_at("seeds", "must list at least one seed");
+  }
+  experiment.reject_unknown_keys();
+  c.root.reject_unknown_keys();
+  return c;
+}
+
+void apply_common(const Common& common, const ff::RuntimeOptions& runtime) {
+  auto options = runtime;
+  if (!common.log_level.empty()) {
+    options.log_level(common.log_level);
+  }
+  if (common.quiet) {
+    options.log_level("warn");
+    ff::set_log_level(spdlog::level::warn);
+  }
+  ff::apply_runtime(options);
+}
+
+std::vector<std::filesystem::path> input_files(const ff::data::DataConfig& data) {
+  std::vector<std::filesystem::path> files;
+  if (data.prices_path) {
+    files.push_back(*data.prices_path);
+  }
+  if (data.texts_path) {
+    files.push_back(*data.texts_path);
+  }
+  for (const auto& t : data.tables) {
+    files.push_back(t.path);
+  }
+  if (data.graph_path) {
+    files.push_back(*data.graph_path);
+  }
+  return files;
+}
+
+// ------------------------------------------------------------------------------------------------------ commands
+
+int train(const Common& common, const std::string& config_path, const std::string& out, bool resume) {
+  auto run = load_run_config(config_path);
+  apply_common(common, run.runtime);
+  const auto device = ff::resolve_device(run.runtime.device());
+  const std::filesystem::path out_dir(out);
+  std::filesystem::create_directories(out_dir);
+  const auto pipeline = ff::data::DataPipeline::build(run.data, out_dir / "cache");
+  const auto start = std::chrono::steady_clock::now();
+  ff::Json seeds_json = nullptr;
+  ff::training::RunResult best;
+  if (run.seeds.size() > 1) {
+    // Several seeds: each is reported; the bundle holds the seed with the best validation value.
+    auto options = run.training;
+    options.out_dir = (out_dir / "runs").string();
+    std::vector<std::map<std::string, double>> valid, test;
+    double best_value = 0.0;
+    for (const auto seed : run.seeds) {
+      auto o = options;
+      o.out_dir = (out_dir / "runs" / fmt::format("seed-{}", seed)).string();
+      auto result = ff::training::train_and_evaluate(run.model, o, pipeline, device, seed);
+      valid.push_back(result.valid.values);
+      test.push_back(result.test.values);
+      const bool higher = ff::evaluation::higher_is_better(run.training.monitor);
+      const double v = result.fit.best_value;
+      if (best.model.is_empty() || (higher ? v > best_value : v < best_value)) {
+        best_value = v;
+        best = std::move(result);
+      }
+    }
+    const auto vs = ff::training::Aggregate::of(valid);
+    const auto ts = ff::training::Aggregate::of(test);
+    seeds_json = ff::Json{{"seeds", run.seeds}, {"valid", vs.to_json()}, {"test", ts.to_json()}};
+  } else {
+    auto options = run.training;
+    options.out_dir = (out_dir / "run").string();
+    if (resume) {
+      // Resuming needs the trainer itself: build it as train_and_evaluate does.
+      const auto dataset = pipeline.dataset();
+      ff::seed_everything(run.seeds.front());
+      ff::models::MultimodalModel model(run.model, ff::models::modality_specs(*dataset),
+                                        ff::training::label_context(*dataset, pipeline.split().train));
+      options.seed = run.seeds.front();
+      ff::training::Trainer trainer(options, model, dataset, pipeline.split().train, pipeline.split().valid, device);
+      if (!trainer.resume(options.out_dir)) {
+        ff::logger()->warn("no checkpoint in {}; training from the start", options.out_dir);
+      }
+      best.seed = run.seeds.front();
+      best.fit = trainer.fit();
+      best.valid = trainer.evaluate(pipeline.split().valid);
+      best.test = trainer.evaluate(pipeline.split().test, true);
+      best.model = trainer.model();
+    } else {
+      best = ff::training::train_and_evaluate(run.model, options, pipeline, device, run.seeds.front());
+    }
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ff::Json history = ff::Json::array();
+  for (const auto& r : best.fit.history) {
+    history.push_back(r.to_json());
+  }
+  const ff::Json metrics{{"valid", values_json(best.valid.values)},
+                         {"test", values_json(best.test.values)},
+                         {"best_epoch", best.fit.best_epoch + 1},
+                         {"monitor", best.fit.monitor},
+                         {"seed", best.seed},
+                         {"history", history},
+                         {"seeds", seeds_json}};
+  ff::io::BundleSource source;
+  source.model = best.model;
+  source.modalities = ff::models::modality_specs(*pipeline.dataset());
+  source.preprocessing = pipeline.dataset()->fitted();
+  source.entities = pipeline.dataset()->entities();
+  source.data = run.data.to_json();
+  source.training = run.training.to_json();
+  source.runtime = run.runtime.to_json();
+  source.graph = pipeline.graph();
+  source.metrics = metrics;
+  source.inputs = input_files(run.data);
+  source.seed = best.seed;
+  source.deterministic = run.runtime.deterministic();
+  source.training_seconds = seconds;
+  ff::io::write_bundle(out_dir / "bundle", source);
+  ff::write_file_atomically(out_dir / "metrics.json", metrics.dump(2));
+  if (!best.test.predictions.empty()) {
+    ff::io::PredictionTable table;
+    for (const auto& [head, rows] : best.test.predictions) {
+      table.heads.push_back(head);
+      table.rows[head] = rows;
+    }
+    const auto& first = best.test.predictions.begin()->second;
+    for (std::size_t i = 0; i < first.size(); ++i) {
+      table.entity.push_back(pipeline.dataset()->entities()[static_cast<std::size_t>(first.entity[i])]);
+      table.date.push_back(pipeline.samples().timed ? ff::data::Date(first.day[i]).to_string() : std::string());
+    }
+    table.write_csv(out_dir / "test_predictions.csv");
+  }
+  std::string text = fmt::format("trained in {:.1f} s; best epoch {} by {}\nvalidation:\n{}test:\n{}bundle: {}\n",
+                                 seconds, best.fit.best_epoch + 1, best.fit.monitor, values_text(best.valid.values),
+                                 values_text(best.test.values), (out_dir / "bundle").string());
+  report(common, ff::Json{{"metrics", metrics}, {"bundle", (out_dir / "bundle").string()}, {"seconds", seconds}}, text);
+  return 0;
+}
+
+// New data: the bundle's data configuration with the main input replaced (prices, or the samples' table).
+ff::data::DataConfig inference_data(const ff::io::Predictor& predictor, const std::string& input,
+                                    const std::string& data_path) {
+  if (!data_path.empty()) {
+    const auto config = ff::Config::load(data_path);
+    return ff::data::DataConfig::from_config(config, std::filesystem::absolute(data_path).parent_path());
+  }
+  auto data = predictor.training_data();
+  if (!input.empty()) {
+    if (!data.samples_from_table.empty()) {
+      for (auto& t : data.tables) {
+        if (t.name == data.samples_from_table) {
+          t.path = input;
+        }
+      }
+    } else {
+      data.prices_path = std::filesystem::path(input);
+    }
+  }
+  return data;
+}
+
+std::vector<std::string> default_metric_names(const ff::io::Predictor& predictor, const std::string& head) {
+  const auto& h = predictor.model()->head(head);
+  return ff::evaluation::default_metrics(h.options().is_classification() ? "classification" : h.options().type);
+}
+
+int evaluate(const Common& common, const std::string& bundle, const std::string& input, const std::string& data_path,
+             const std::string& device) {
+  apply_common(common, ff::RuntimeOptions());
+  const ff::io::Predictor predictor(bundle, ff::resolve_device(device));
+  const auto table = predictor.predict(inference_data(predictor, input, data_path));
+  ff::Json document = ff::Json::object();
+  std::string text;
+  for (const auto& head : table.heads) {
+    // Only samples whose label is known are scored.
+    const auto& all = table.rows.at(head);
+    ff::evaluation::PredictionRows rows;
+    rows.classes = all.classes;
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      if (std::isfinite(all.target[i])) {
+        std::vector<double> p;
+        for (std::int64_t c = 0; c < all.classes; ++c) {
+          p.push_back(all.probability(i, c));
+        }
+        rows.append_row(all.day[i], all.entity[i], all.target[i], all.forward_return[i], p, all.score[i]);
+      }
+    }
+    if (rows.size() == 0) {
+      throw ff::Error(fmt::format("no sample of the data has a known label for head '{}' to evaluate against", head));
+    }
+    std::map<std::string, double> values;
+    for (const auto& name : default_metric_names(predictor, head)) {
+      try {
+        auto r = ff::evaluation::make_metric(ff::Config(ff::Json(name)))->compute(rows);
+        values.insert(r.values.begin(), r.values.end());
+      } catch (const ff::Error& e) {
+        ff::logger()->debug("metric {} skipped: {}", name, e.what());
+      }
+    }
+    document[head] = ff::Json{{"samples", rows.size()}, {"values", values_json(values)}};
+    text += fmt::format("{} ({} samples):\n{}", head, rows.size(), values_text(values));
+  }
+  report(common, document, text);
+  return 0;
+}
+
+int predict(const Common& common, const std::string& bundle, const std::string& input, const std::string& data_path,
+            const std::string& out, const std::string& device) {
+  apply_common(common, ff::RuntimeOptions());
+  const ff::io::Predictor predictor(bundle, ff::resolve_device(device));
+  const auto table = predictor.predict(inference_data(predictor, input, data_path));
+  table.write_csv(out);
+  report(common, ff::Json{{"predictions", table.size()}, {"out", out}, {"heads", table.heads}},
+         fmt::format("{} predictions written to {}\n", table.size(), out));
+  return 0;
+}
+
+int walk_forward(const Common& common, const std::string& config_path, const std::string& out) {
+  auto run = load_run_config(config_path);
+  apply_common(common, run.runtime);
+  const std::filesystem::path out_dir(out);
+  std::filesystem::create_directories(out_dir);
+  auto options = run.training;
+  options.out_dir = (out_dir / "folds").string();
+  const auto result = ff::training::run_walk_forward(run.model, options, run.data,
+                                                     ff::resolve_device(run.runtime.device()), run.seeds.front(),
+                                                     out_dir / "cache");
+  ff::write_file_atomically(out_dir / "walk_forward.json", result.to_json().dump(2));
+  std::string text = fmt::format("{} windows\n", result.windows.size());
+  for (const auto& w : result.windows) {
+    text += fmt::format("  fold {}: train {} .. {}, test {} .. {} ({} samples)\n", w.fold + 1, w.train_start,
+                        w.train_end, w.test_start, w.test_end, w.test_samples);
+  }
+  text += "out of sample, all windows:\n" + values_text(result.overall) + "per window (mean +- std):\n" +
+          result.per_window.table();
+  report(common, result.to_json(), text);
+  return 0;
+}
+
+// Reads a predictions CSV (the format `predict` writes) into rows for one head.
+ff::evaluation::PredictionRows read_predictions(const std::string& path, std::string& head, const std::string& task) {
+  auto reader = ff::data::CsvReader::open(path);
+  const auto& header = reader.header();
+  const auto target = reader.require_column("target");
+  const auto date = reader.find_column("date");
+  const auto entity = reader.find_column("entity");
+  const auto forward = reader.find_column("forward_return");
+  if (head.empty()) {
+    for (const auto& column : header) {
+      const auto dot = column.rfind('.');
+      if (dot != std::string::npos) {
+        head = column.substr(0, dot);
+        break;
+      }
+    }
+  }
+  std::vector<std::size_t> probability_columns;
+  for (std::int64_t c = 0;; ++c) {
+    const auto column = reader.find_column(fmt::format("{}.p{}", head, c));
+    if (!column) {
+      break;
+    }
+    probability_columns.push_back(*column);
+  }
+  const auto value = reader.find_column(head + ".value");
+  ff::evaluation::PredictionRows rows;
+  const bool classification =
+      task.empty() || task == "backtest" ? !probability_columns.empty() : task == "classification";
+  if (classification && probability_columns.empty()) {
+    throw ff::DataError(path, 0, head + ".p0", "classification needs the probability columns <head>.p0, <head>.p1, ...");
+  }
+  if (!classification && !value) {
+    throw ff::DataError(path, 0, head + ".value", "a regression or ranking score needs the column <head>.value");
+  }
+  rows.classes = classification ? static_cast<std::int64_t>(probability_columns.size()) : 0;
+  std::map<std::string, std::int64_t> entities;
+  ff::data::CsvRecord record;
+  const auto number = [&](std::size_t column, std::int64_t line) {
+    const auto field = record[column];
+    if (field.empty()) {
+      return std::nan("");
+    }
+    const auto parsed = ff::data::parse_number(field);
+    if (!parsed) {
+      throw ff::DataError(path, line, header[column], fmt::format("expected a number, got '{}'", field));
+    }
+    return *parsed;
+  };
+  while (reader.next(record)) {
+    const auto line = record.line;
+    std::vector<double> p;
+    double score = 0.0;
+    for (std::size_t k = 0; k < probability_columns.size() && classification; ++k) {
+      p.push_back(number(probability_columns[k], line));
+      score += static_cast<double>(k) * p.back();
+    }
+    if (classification && p.size() == 2) {
+      score = p[1];
+    }
+    if (!classification) {
+      score = number(*value, line);
+    }
+    const double t = number(target, line);
+    if (!std::isfinite(t) && task != "backtest") {
+      continue;  // not scorable
+    }
+    std::int32_t day = 0;
+    if (date && !record[*date].empty()) {
+      day = ff::data::parse_date(record[*date]).value_or(ff::data::Date(0)).days();
+    }
+    std::int64_t e = static_cast<std::int64_t>(rows.size());
+    if (entity) {
+      const auto name = std::string(record[*entity]);
+      e = entities.emplace(name, static_cast<std::int64_t>(entities.size())).first->second;
+    }
+    rows.append_row(day, e, t, forward ? number(*forward, line) : std::nan(""), p, score);
+  }
+  return rows;
+}
+
+int metrics(const Common& common, const std::string& path, std::string head, const std::string& task,
+            const std::vector<std::string>& names) {
+  apply_common(common, ff::RuntimeOptions());
+  const auto rows = read_predictions(path, head, task);
+  const auto list = names.empty() ? ff::evaluation::default_metrics(task.empty() ? (rows.classes > 0 ? "classification"
+                                                                                                     : "regression")
+                                                                                 : task)
+                                  : names;
+  std::map<std::string, double> values;
+  for (const auto& name : list) {
+    auto r = ff::evaluation::make_metric(ff::Config(ff::Json(name)))->compute(rows);
+    values.insert(r.values.begin(), r.values.end());
+  }
+  report(common, ff::Json{{"head", head}, {"samples", rows.size()}, {"values", values_json(values)}},
+         fmt::format("{} ({} samples):\n{}", head, rows.size(), values_text(values)));
+  return 0;
+}
+
+int backtest(const Common& common, const std::string& path, std::string head, const ff::Json& options) {
+  apply_common(common, ff::RuntimeOptions());
+  const auto rows = read_predictions(path, head, "backtest");
+  const auto o = ff::evaluation::BacktestOptions::from_config(ff::Config(options));
+  const auto result = ff::evaluation::run_backtest(rows, o);
+  const std::map<std::string, double> values = {
+      {"annual_return", result.annual_return}, {"volatility", result.volatility},
+      {"sharpe", result.sharpe},               {"sortino", result.sortino},
+      {"max_drawdown", result.max_drawdown},   {"calmar", result.calmar},
+      {"turnover", result.turnover},           {"total_return", result.total_return},
+      {"periods", static_cast<double>(result.days.size())},
+      {"benchmark_annual_return", result.benchmark_annual_return}};
+  report(common, result.to_json(), fmt::format("long-short backtest of {} ({} periods):\n{}", head,
+                                               result.days.size(), values_text(values)));
+  return 0;
+}
+
+int data_summary(const Common& common, const std::string& config_path) {
+  auto run = load_run_config(config_path);
+  apply_common(common, run.runtime);
+  const auto pipeline = ff::data::DataPipeline::build(run.data);
+  const auto summary = pipeline.summary();
+  report(common, summary, summary.dump(2) + "\n");
+  return 0;
+}
+
+int inspect(const Common& common, const std::string& path) {
+  apply_common(common, ff::RuntimeOptions());
+  const auto bundle = ff::io::read_bundle(path);
+  const auto model = bundle.build_model();
+  std::int64_t parameters = model->parameter_count();
+  const ff::Json document{{"manifest", bundle.manifest},
+                          {"model", bundle.config.at("model")},
+                          {"modalities", bundle.config.at("modalities")},
+                          {"parameters", parameters},
+                          {"entities", bundle.entities.size()},
+                          {"metrics", {{"valid", bundle.metrics.value("valid", ff::Json())},
+                                       {"test", bundle.metrics.value("test", ff::Json())}}}};
+  const auto& m = bundle.manifest;
+  std::string text = fmt::format(
+      "bundle {}\n  finfuse {} (LibTorch {}), revision {}, created {}, trained {:.1f} s, seed {}\n"
+      "  modalities: {}\n  fusion: {}\n  heads: {}\n  parameters: {}\n  entities: {}\n",
+      path, m.value("finfuse_version", "?"), m.value("libtorch_version", "?"), m.value("source_revision", "?"),
+      m.value("created", "?"), m.value("training_seconds", 0.0), m.value("seed", 0), fmt::join(model->modalities(), ", "),
+      model->fusion().options_json().value("type", "?"), fmt::join(model->head_names(), ", "), parameters,
+      bundle.entities.size());
+  for (const char* part : {"valid", "test"}) {
+    if (bundle.metrics.contains(part) && bundle.metrics.at(part).is_object()) {
+      text += fmt::format("  {}:\n", part);
+      for (const auto& [k, v] : bundle.metrics.at(part).items()) {
+        text += fmt::format("    {}: {}\n", k, v.dump());
+      }
+    }
+  }
+  report(common, document, text);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{fmt::format("finfuse {}: multimodal deep learning on financial data", ff::version())};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", fmt::format("finfuse {} (LibTorch {})", ff::version(), TORCH_VERSION));
+  Common common;
+  const auto add_common = [&](CLI::App* command) {
+    command->add_option("--format", common.format, "output: text or json")->check(CLI::IsMember({"text", "json"}));
+    command->add_option("--log-level", common.log_level, "trace, debug, info, warn, error, off");
+    command->add_flag("--quiet,-q", common.quiet, "warnings and errors only");
+  };
+  std::string config, out, bundle, input, data, device = "auto", predictions, head, task, metric_list;
+  bool resume = false;
+  double top = 0.2, cost_bps = 10.0, periods = 252.0;
+  bool long_only = false;
+
+  auto* train_cmd = app.add_subcommand("train", "train a model from a run configuration and write its bundle");
+  train_cmd->add_option("--config,-c", config, "run configuration (JSON)")->required()->check(CLI::ExistingFile);
+  train_cmd->add_option("--out,-o", out, "output folder (bundle, metrics, history, checkpoints)")->required();
+  train_cmd->add_flag("--resume", resume, "continue from the newest checkpoint in the output folder");
+  add_common(train_cmd);
+
+  auto* evaluate_cmd = app.add_subcommand("evaluate", "score a bundle on labelled data");
+  evaluate_cmd->add_option("--bundle,-b", bundle, "bundle folder or archive")->required();
+  evaluate_cmd->add_option("--input,-i", input, "a new main input file (prices CSV, or the samples' table)");
+  evaluate_cmd->add_option("--data,-d", data, "a data configuration (JSON) instead of the bundle's");
+  evaluate_cmd->add_option("--device", device, "auto, cpu, cuda, cuda:N");
+  add_common(evaluate_cmd);
+
+  auto* predict_cmd = app.add_subcommand("predict", "predict new data with a bundle and write a CSV");
+  predict_cmd->add_option("--bundle,-b", bundle, "bundle folder or archive")->required();
+  predict_cmd->add_option("--input,-i", input, "a new main input file (prices CSV, or the samples' table)");
+  predict_cmd->add_option("--data,-d", data, "a data configuration (JSON) instead of the bundle's");
+  predict_cmd->add_option("--out,-o", out, "predictions CSV")->required();
+  predict_cmd->add_option("--device", device, "auto, cpu, cuda, cuda:N");
+  add_common(predict_cmd);
+
+  auto* walk_cmd = app.add_subcommand("walk-forward", "train and test window by window (walk_forward splits)");
+  walk_cmd->add_option("--config,-c", config, "run configuration (JSON)")->required()->check(CLI::ExistingFile);
+  walk_cmd->add_option("--out,-o", out, "output folder")->required();
+  add_common(walk_cmd);
+
+  auto* backtest_cmd = app.add_subcommand("backtest", "long-short backtest of a predictions CSV");
+  backtest_cmd->add_option("--predictions,-p", predictions, "predictions CSV (as predict writes)")->required()->check(CLI::ExistingFile);
+  backtest_cmd->add_option("--head", head, "the head whose scores rank (default: the first)");
+  backtest_cmd->add_option("--top", top, "names per leg: a count, or a fraction below 1");
+  backtest_cmd->add_option("--cost-bps", cost_bps, "cost per unit of turnover, in basis points");
+  backtest_cmd->add_option("--periods-per-year", periods, "periods per year (252 / horizon)");
+  backtest_cmd->add_flag("--long-only", long_only, "hold the long leg only");
+  add_common(backtest_cmd);
+
+  auto* metrics_cmd = app.add_subcommand("metrics", "score a predictions CSV");
+  metrics_cmd->add_option("--predictions,-p", predictions, "predictions CSV (as predict writes)")->required()->check(CLI::ExistingFile);
+  metrics_cmd->add_option("--task", task, "classification, regression or ranking (default: from the columns)")
+      ->check(CLI::IsMember({"classification", "regression", "ranking"}));
+  metrics_cmd->add_option("--head", head, "the head to score (default: the first)");
+  metrics_cmd->add_option("--metrics", metric_list, "comma-separated metric names (default: the task's)");
+  add_common(metrics_cmd);
+
+  auto* data_cmd = app.add_subcommand("data", "assemble the dataset without training and summarise it");
+  data_cmd->add_option("--config,-c", config, "run configuration (JSON)")->required()->check(CLI::ExistingFile);
+  add_common(data_cmd);
+
+  auto* inspect_cmd = app.add_subcommand("inspect", "summarise a bundle: model, data, metrics, manifest");
+  inspect_cmd->add_option("--bundle,-b", bundle, "bundle folder or archive")->required();
+  add_common(inspect_cmd);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  try {
+    if (train_cmd->parsed()) {
+      return train(common, config, out, resume);
+    }
+    if (evaluate_cmd->parsed()) {
+      return evaluate(common, bundle, input, data, device);
+    }
+    if (predict_cmd->parsed()) {
+      return predict(common, bundle, input, data, out, device);
+    }
+    if (walk_cmd->parsed()) {
+      return walk_forward(common, config, out);
+    }
+    if (backtest_cmd->parsed()) {
+      return backtest(common, predictions, head,
+                      ff::Json{{"top", top}, {"cost_bps", cost_bps}, {"periods_per_year", periods}, {"long_only", long_only}});
+    }
+    if (metrics_cmd->parsed()) {
+      std::vector<std::string> names;
+      if (!metric_list.empty()) {
+        names = CLI::detail::split(metric_list, ',');
+      }
+      return metrics(common, predictions, head, task, names);
+    }
+    if (data_cmd->parsed()) {
+      return data_summary(common, config);
+    }
+    if (inspect_cmd->parsed()) {
+      return inspect(common, bundle);
+    }
+  } catch (const ff::ConfigError& e) {
+    std::fprintf(stderr, "error: %s\nhint: see docs/config-reference.md for every key\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\nhint: run with --log-level debug for details\n", e.what());
+    return 1;
+  }
+  return 2;
+}
