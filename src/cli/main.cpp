@@ -321,6 +321,14 @@ int walk_forward(const Common& common, const std::string& config_path, const std
                                                      ff::resolve_device(run.runtime.device()), run.seeds.front(),
                                                      out_dir / "cache");
   ff::write_file_atomically(out_dir / "walk_forward.json", result.to_json().dump(2));
+  ff::io::PredictionTable table;
+  table.heads = {result.head};
+  table.rows[result.head] = result.predictions;
+  for (std::size_t i = 0; i < result.predictions.size(); ++i) {
+    table.entity.push_back(result.entities[static_cast<std::size_t>(result.predictions.entity[i])]);
+    table.date.push_back(ff::data::Date(result.predictions.day[i]).to_string());
+  }
+  table.write_csv(out_dir / "predictions.csv");
   std::string text = fmt::format("{} windows\n", result.windows.size());
   for (const auto& w : result.windows) {
     text += fmt::format("  fold {}: train {} .. {}, test {} .. {} ({} samples)\n", w.fold + 1, w.train_start,

@@ -211,6 +211,8 @@ WalkForwardResult run_walk_forward(const Config& model_config, const TrainerOpti
     const auto& rows = run.test.predictions.at(head);
     if (k == 0) {
       result.predictions.classes = rows.classes;
+      result.head = head;
+      result.entities = pipeline.dataset()->entities();
       if (metric_options.empty()) {
         const auto& h = run.model->head(head);
         for (const auto& m : evaluation::default_metrics(h.options().is_classification() ? "classification"

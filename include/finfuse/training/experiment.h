@@ -71,8 +71,10 @@ struct WalkForwardWindow {
 
 struct WalkForwardResult {
   std::vector<WalkForwardWindow> windows;
-  /// The first head's out-of-sample predictions of every window, in time order.
+  /// The first head's out-of-sample predictions of every window, in time order; entities index `entities`.
   evaluation::PredictionRows predictions;
+  std::string head;
+  std::vector<std::string> entities;
   /// Metrics of the concatenated predictions.
   std::map<std::string, double> overall;
   Json overall_details = Json::object();

@@ -1,0 +1,69 @@
+"""Small generated data and run configurations for the finfuse command-line tests.
+
+Writes into OUT_DIR: credit.csv (a static table of 400 applicants), applicants.csv (the same without the label),
+prices.csv (5 stocks over 220 weekdays with autocorrelated returns), credit.json and prices.json (run
+configurations).
+
+Usage: python3 make_data.py OUT_DIR
+"""
+import datetime
+import json
+import os
+import random
+import sys
+
+
+def main(out):
+    os.makedirs(out, exist_ok=True)
+    rng = random.Random(3)
+    with open(os.path.join(out, "credit.csv"), "w") as labelled, open(os.path.join(out, "applicants.csv"), "w") as new:
+        labelled.write("id,income,debt,grade,defaulted\n")
+        new.write("id,income,debt,grade\n")
+        for i in range(400):
+            income, debt = rng.gauss(0, 1), rng.gauss(0, 1)
+            grade = "ABC"[i % 3]
+            y = int(debt - income + 0.5 * rng.gauss(0, 1) > 0)
+            labelled.write(f"{i},{income:.5f},{debt:.5f},{grade},{y}\n")
+            new.write(f"{i},{income:.5f},{debt:.5f},{grade}\n")
+    with open(os.path.join(out, "prices.csv"), "w") as f:
+        f.write("symbol,date,open,high,low,close,adj_close,volume\n")
+        for symbol in ["AAA", "BBB", "CCC", "DDD", "EEE"]:
+            p, r, day, n = 30.0, 0.0, datetime.date(2018, 1, 1), 0
+            while n < 220:
+                if day.weekday() < 5:
+                    r = 0.3 * r + rng.gauss(0, 0.01)
+                    p *= 1 + r
+                    f.write(f"{symbol},{day.isoformat()},{p:.4f},{p * 1.01:.4f},{p * 0.99:.4f},{p:.4f},{p:.4f},1000\n")
+                    n += 1
+                day += datetime.timedelta(days=1)
+    credit = {
+        "runtime": {"seed": 1},
+        "data": {"tables": {"credit": {"path": "credit.csv", "kind": "static", "entity_column": "id",
+                                       "categorical": ["grade"], "label_column": "defaulted"}},
+                 "samples_from_table": "credit",
+                 "split": {"kind": "stratified", "valid_fraction": 0.2, "test_fraction": 0.2, "seed": 1},
+                 "dataset": {"modalities": ["numeric"]}},
+        "model": {"encoders": {"numeric": {"type": "mlp", "layers": [16]},
+                               "categorical": {"type": "mlp", "layers": [4]}},
+                  "heads": {"default": {"type": "classification"}}},
+        "training": {"epochs": 5, "optimizer": {"type": "adam", "lr": 0.02}, "monitor": "valid.roc_auc",
+                     "progress": "log"}}
+    prices = {
+        "runtime": {"seed": 2},
+        "data": {"prices": {"path": "prices.csv"},
+                 "assembly": {"price_window": 5},
+                 "split": {"kind": "walk_forward", "walk_forward": {"train_days": 100, "valid_days": 20,
+                                                                   "test_days": 40, "embargo_days": 1}},
+                 "dataset": {"modalities": ["price"]}},
+        "model": {"encoders": {"price": {"type": "rnn", "cell": "gru", "hidden": 8}},
+                  "heads": {"direction": {"type": "classification"}}},
+        "training": {"epochs": 2, "metrics": ["accuracy", "mcc", "ic"], "progress": "none"}}
+    for name, config in (("credit.json", credit), ("prices.json", prices)):
+        with open(os.path.join(out, name), "w") as f:
+            json.dump(config, f, indent=1)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    main(sys.argv[1])
