@@ -12,6 +12,7 @@
 #include "finfuse/data/time.h"
 #include "finfuse/evaluation/backtest.h"
 #include "finfuse/evaluation/metric.h"
+#include "finfuse/evaluation/report.h"
 #include "finfuse/io/bundle.h"
 #include "finfuse/io/predictor.h"
 #include "finfuse/training/experiment.h"
@@ -210,8 +211,30 @@ int train(const Common& common, const std::string& config_path, const std::strin
   source.seed = best.seed;
   source.deterministic = run.runtime.deterministic();
   source.training_seconds = seconds;
-  ff::io::write_bundle(out_dir / "bundle", source);
+  const auto manifest = ff::io::write_bundle(out_dir / "bundle", source);
   ff::write_file_atomically(out_dir / "metrics.json", metrics.dump(2));
+  {
+    ff::evaluation::HtmlReport html(fmt::format("finfuse training run: {}", config_path));
+    html.add_paragraph(fmt::format("Trained in {:.1f} s; best epoch {} of {} by {} = {:.6g}; seed {}; bundle {}.",
+                                   seconds, best.fit.best_epoch + 1, best.fit.history.size(), best.fit.monitor,
+                                   best.fit.best_value, best.seed, (out_dir / "bundle").string()));
+    html.add_heading("Metrics");
+    html.add_values("Validation (model selection)", best.valid.values);
+    html.add_values("Test (held out)", best.test.values);
+    html.add_heading("Training");
+    std::vector<std::map<std::string, double>> records;
+    for (const auto& r : best.fit.history) {
+      records.push_back(r.values);
+    }
+    ff::evaluation::add_learning_curves(html, records, best.fit.monitor);
+    html.add_heading("Test predictions");
+    for (const auto& [head, rows] : best.test.predictions) {
+      ff::evaluation::add_prediction_plots(html, head, rows);
+    }
+    html.add_heading("Manifest");
+    html.add_json("manifest.json", manifest);
+    html.write(out_dir / "report.html");
+  }
   if (!best.test.predictions.empty()) {
     ff::io::PredictionTable table;
     for (const auto& [head, rows] : best.test.predictions) {
@@ -260,12 +283,14 @@ std::vector<std::string> default_metric_names(const ff::io::Predictor& predictor
 }
 
 int evaluate(const Common& common, const std::string& bundle, const std::string& input, const std::string& data_path,
-             const std::string& device) {
+             const std::string& device, const std::string& report_path) {
   apply_common(common, ff::RuntimeOptions());
   const ff::io::Predictor predictor(bundle, ff::resolve_device(device));
   const auto table = predictor.predict(inference_data(predictor, input, data_path));
   ff::Json document = ff::Json::object();
   std::string text;
+  ff::evaluation::HtmlReport html(fmt::format("finfuse evaluation of {}", bundle));
+  html.add_paragraph(fmt::format("{} samples predicted.", table.size()));
   for (const auto& head : table.heads) {
     // Only samples whose label is known are scored.
     const auto& all = table.rows.at(head);
@@ -294,6 +319,15 @@ int evaluate(const Common& common, const std::string& bundle, const std::string&
     }
     document[head] = ff::Json{{"samples", rows.size()}, {"values", values_json(values)}};
     text += fmt::format("{} ({} samples):\n{}", head, rows.size(), values_text(values));
+    html.add_heading(head);
+    html.add_values(fmt::format("{} ({} samples with a known label)", head, rows.size()), values);
+    ff::evaluation::add_prediction_plots(html, head, rows);
+  }
+  html.add_heading("Bundle manifest");
+  html.add_json("manifest.json", predictor.bundle().manifest);
+  if (!report_path.empty()) {
+    html.write(report_path);
+    text += fmt::format("report: {}\n", report_path);
   }
   report(common, document, text);
   return 0;
@@ -329,6 +363,22 @@ int walk_forward(const Common& common, const std::string& config_path, const std
     table.date.push_back(ff::data::Date(result.predictions.day[i]).to_string());
   }
   table.write_csv(out_dir / "predictions.csv");
+  {
+    ff::evaluation::HtmlReport html(fmt::format("finfuse walk-forward run: {}", config_path));
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& w : result.windows) {
+      const auto it = w.test.find("loss");
+      rows.push_back({std::to_string(w.fold + 1), w.train_start + " .. " + w.train_end,
+                      w.test_start + " .. " + w.test_end, std::to_string(w.test_samples),
+                      it == w.test.end() ? "-" : fmt::format("{:.4f}", it->second)});
+    }
+    html.add_heading("Windows");
+    html.add_table("Walk-forward windows", {"fold", "train", "test", "test samples", "test loss"}, rows);
+    html.add_heading("Out of sample, all windows");
+    html.add_values("Metrics of the concatenated out-of-sample predictions", result.overall);
+    ff::evaluation::add_prediction_plots(html, result.head, result.predictions);
+    html.write(out_dir / "report.html");
+  }
   std::string text = fmt::format("{} windows\n", result.windows.size());
   for (const auto& w : result.windows) {
     text += fmt::format("  fold {}: train {} .. {}, test {} .. {} ({} samples)\n", w.fold + 1, w.train_start,
@@ -510,6 +560,7 @@ int main(int argc, char** argv) {
     command->add_flag("--quiet,-q", common.quiet, "warnings and errors only");
   };
   std::string config, out, bundle, input, data, device = "auto", predictions, head, task, metric_list;
+  std::string report_path = "report.html";
   bool resume = false;
   double top = 0.2, cost_bps = 10.0, periods = 252.0;
   bool long_only = false;
@@ -525,6 +576,7 @@ int main(int argc, char** argv) {
   evaluate_cmd->add_option("--input,-i", input, "a new main input file (prices CSV, or the samples' table)");
   evaluate_cmd->add_option("--data,-d", data, "a data configuration (JSON) instead of the bundle's");
   evaluate_cmd->add_option("--device", device, "auto, cpu, cuda, cuda:N");
+  evaluate_cmd->add_option("--report", report_path, "the HTML report to write (empty: none)")->capture_default_str();
   add_common(evaluate_cmd);
 
   auto* predict_cmd = app.add_subcommand("predict", "predict new data with a bundle and write a CSV");
@@ -576,7 +628,7 @@ int main(int argc, char** argv) {
       return train(common, config, out, resume);
     }
     if (evaluate_cmd->parsed()) {
-      return evaluate(common, bundle, input, data, device);
+      return evaluate(common, bundle, input, data, device, report_path);
     }
     if (predict_cmd->parsed()) {
       return predict(common, bundle, input, data, out, device);
