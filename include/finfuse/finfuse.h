@@ -50,6 +50,7 @@
 #include "finfuse/training/callback.h"
 #include "finfuse/training/experiment.h"
 #include "finfuse/training/optimizer.h"
+#include "finfuse/training/run_config.h"
 #include "finfuse/training/scheduler.h"
 #include "finfuse/training/trainer.h"
 

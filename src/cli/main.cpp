@@ -16,6 +16,7 @@
 #include "finfuse/io/bundle.h"
 #include "finfuse/io/predictor.h"
 #include "finfuse/training/experiment.h"
+#include "finfuse/training/run_config.h"
 #include "finfuse/version.h"
 
 #include <CLI/CLI.hpp>
@@ -70,34 +71,9 @@ ff::Json values_json(const std::map<std::string, double>& values) {
   return out;
 }
 
-// The run configuration: {"runtime", "data", "model", "training", "experiment"}.
-struct RunConfig {
-  ff::Config root;
-  ff::RuntimeOptions runtime;
-  ff::data::DataConfig data;
-  ff::Config model;
-  ff::training::TrainerOptions training;
-  std::vector<std::uint64_t> seeds;
-  std::filesystem::path base;
-};
+using RunConfig = ff::training::RunConfig;
 
-RunConfig load_run_config(const std::filesystem::path& path) {
-  RunConfig c;
-  c.root = ff::Config::load(path);
-  c.base = std::filesystem::absolute(path).parent_path();
-  c.runtime = ff::RuntimeOptions::from_config(c.root.section("runtime"));
-  c.data = ff::data::DataConfig::from_config(c.root.child("data"), c.base);
-  c.model = c.root.child("model");
-  c.training = ff::training::TrainerOptions::from_config(c.root.section("training"));
-  const auto experiment = c.root.section("experiment");
-  c.seeds = experiment.get<std::vector<std::uint64_t>>("seeds", std::vector<std::uint64_t>{c.runtime.seed()});
-  if (c.seeds.empty()) {
-    experiment.fail_at("seeds", "must list at least one seed");
-  }
-  experiment.reject_unknown_keys();
-  c.root.reject_unknown_keys();
-  return c;
-}
+RunConfig load_run_config(const std::filesystem::path& path) { return RunConfig::load(path); }
 
 void apply_common(const Common& common, const ff::RuntimeOptions& runtime) {
   auto options = runtime;
@@ -109,23 +85,6 @@ void apply_common(const Common& common, const ff::RuntimeOptions& runtime) {
     ff::set_log_level(spdlog::level::warn);
   }
   ff::apply_runtime(options);
-}
-
-std::vector<std::filesystem::path> input_files(const ff::data::DataConfig& data) {
-  std::vector<std::filesystem::path> files;
-  if (data.prices_path) {
-    files.push_back(*data.prices_path);
-  }
-  if (data.texts_path) {
-    files.push_back(*data.texts_path);
-  }
-  for (const auto& t : data.tables) {
-    files.push_back(t.path);
-  }
-  if (data.graph_path) {
-    files.push_back(*data.graph_path);
-  }
-  return files;
 }
 
 // ------------------------------------------------------------------------------------------------------ commands
@@ -207,7 +166,7 @@ int train(const Common& common, const std::string& config_path, const std::strin
   source.runtime = run.runtime.to_json();
   source.graph = pipeline.graph();
   source.metrics = metrics;
-  source.inputs = input_files(run.data);
+  source.inputs = ff::training::input_files(run.data);
   source.seed = best.seed;
   source.deterministic = run.runtime.deterministic();
   source.training_seconds = seconds;

@@ -1,0 +1,36 @@
+// The run configuration the finfuse tool and the example programs read: one JSON file with the runtime, data,
+// model, training and experiment sections.
+//
+//   {"runtime": {...}, "data": {...}, "model": {...}, "training": {...}, "experiment": {"seeds": [1, 2, 3]}}
+#pragma once
+
+#include "finfuse/core/config.h"
+#include "finfuse/core/runtime.h"
+#include "finfuse/data/pipeline.h"
+#include "finfuse/training/trainer.h"
+
+#include <cstdint>
+#include <filesystem>
+#include <vector>
+
+namespace finfuse::training {
+
+struct RunConfig {
+  Config root;
+  RuntimeOptions runtime;
+  data::DataConfig data;
+  Config model;
+  TrainerOptions training;
+  /// experiment.seeds, or [runtime.seed].
+  std::vector<std::uint64_t> seeds;
+  /// The folder relative data paths are resolved against.
+  std::filesystem::path base;
+
+  /// Reads and validates every section (ConfigError at the JSON path; unknown keys are errors).
+  static RunConfig load(const std::filesystem::path& path);
+};
+
+/// The input data files a data configuration reads (for manifests).
+std::vector<std::filesystem::path> input_files(const data::DataConfig& data);
+
+}  // namespace finfuse::training

@@ -1,0 +1,40 @@
+#include "finfuse/training/run_config.h"
+
+namespace finfuse::training {
+
+RunConfig RunConfig::load(const std::filesystem::path& path) {
+  RunConfig c;
+  c.root = Config::load(path);
+  c.base = std::filesystem::absolute(path).parent_path();
+  c.runtime = RuntimeOptions::from_config(c.root.section("runtime"));
+  c.data = data::DataConfig::from_config(c.root.child("data"), c.base);
+  c.model = c.root.child("model");
+  c.training = TrainerOptions::from_config(c.root.section("training"));
+  const auto experiment = c.root.section("experiment");
+  c.seeds = experiment.get<std::vector<std::uint64_t>>("seeds", std::vector<std::uint64_t>{c.runtime.seed()});
+  if (c.seeds.empty()) {
+    experiment.fail_at("seeds", "must list at least one seed");
+  }
+  experiment.reject_unknown_keys();
+  c.root.reject_unknown_keys();
+  return c;
+}
+
+std::vector<std::filesystem::path> input_files(const data::DataConfig& data) {
+  std::vector<std::filesystem::path> files;
+  if (data.prices_path) {
+    files.push_back(*data.prices_path);
+  }
+  if (data.texts_path) {
+    files.push_back(*data.texts_path);
+  }
+  for (const auto& t : data.tables) {
+    files.push_back(t.path);
+  }
+  if (data.graph_path) {
+    files.push_back(*data.graph_path);
+  }
+  return files;
+}
+
+}  // namespace finfuse::training
