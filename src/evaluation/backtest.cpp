@@ -14,6 +14,9 @@ namespace finfuse::evaluation {
 
 BacktestOptions BacktestOptions::from_config(const Config& config) {
   BacktestOptions o;
+  o.kind = config.get_choice("kind", o.kind, {"cross_section", "timing"});
+  o.threshold = config.get<double>("threshold", o.threshold);
+  o.every = config.get<std::int64_t>("every", o.every, Range::at_least(1));
   o.top = config.get<double>("top", o.top, Range::positive());
   if (o.top >= 1.0 && std::floor(o.top) != o.top) {
     config.fail_at("top", fmt::format("must be a whole count (>= 1) or a fraction (< 1), got {}", o.top));
@@ -27,8 +30,9 @@ BacktestOptions BacktestOptions::from_config(const Config& config) {
 }
 
 Json BacktestOptions::to_json() const {
-  return Json{{"type", "backtest"},  {"top", top},           {"cost_bps", cost_bps}, {"periods_per_year", periods_per_year},
-              {"long_only", long_only}, {"min_samples", min_samples}};
+  return Json{{"type", "backtest"},       {"kind", kind},           {"top", top},
+              {"threshold", threshold},    {"every", every},         {"cost_bps", cost_bps},
+              {"periods_per_year", periods_per_year}, {"long_only", long_only}, {"min_samples", min_samples}};
 }
 
 namespace {
@@ -66,10 +70,54 @@ BacktestResult run_backtest(const PredictionRows& rows, const BacktestOptions& o
   std::vector<double> net;
   std::vector<double> benchmark;
   double equity = 1.0;
+  double benchmark_equity = 1.0;
   double peak = 1.0;
+  const bool timing = options.kind == "timing";
+  std::int64_t day_index = -1;
   for (auto& [day, members] : by_day) {
     const auto n = static_cast<std::int64_t>(members.size());
-    if (n < options.min_samples) {
+    if (n < (timing ? 1 : options.min_samples)) {
+      continue;
+    }
+    if (++day_index % options.every != 0) {
+      continue;
+    }
+    if (timing) {
+      std::map<std::int64_t, double> weights;
+      BacktestDay d;
+      d.day = day;
+      double mean_return = 0.0;
+      for (const auto i : members) {
+        const double r = rows.forward_return[i];
+        mean_return += r / static_cast<double>(n);
+        const double position = rows.score[i] > options.threshold ? 1.0 : (options.long_only ? 0.0 : -1.0);
+        weights[rows.entity[i]] += position / static_cast<double>(n);
+        (position > 0 ? d.long_return : d.short_return) += r / static_cast<double>(n);
+        auto& e = entities[rows.entity[i]];
+        (position > 0 ? e.days_long : e.days_short) += position != 0.0 ? 1 : 0;
+        e.contribution += position * r / static_cast<double>(n);
+      }
+      d.gross = d.long_return - d.short_return * (options.long_only ? 0.0 : 1.0);
+      for (const auto& [entity, w] : weights) {
+        const auto it = previous.find(entity);
+        d.turnover += std::abs(w - (it == previous.end() ? 0.0 : it->second));
+      }
+      for (const auto& [entity, w] : previous) {
+        if (weights.count(entity) == 0) {
+          d.turnover += std::abs(w);
+        }
+      }
+      d.net = d.gross - d.turnover * options.cost_bps / 1e4;
+      equity *= 1.0 + d.net;
+      peak = std::max(peak, equity);
+      result.max_drawdown = std::max(result.max_drawdown, 1.0 - equity / peak);
+      d.equity = equity;
+      benchmark_equity *= 1.0 + mean_return;
+      d.benchmark_equity = benchmark_equity;
+      previous = std::move(weights);
+      net.push_back(d.net);
+      benchmark.push_back(mean_return);
+      result.days.push_back(d);
       continue;
     }
     // Highest score first; ties broken by entity for determinism.
@@ -118,6 +166,8 @@ BacktestResult run_backtest(const PredictionRows& rows, const BacktestOptions& o
     peak = std::max(peak, equity);
     result.max_drawdown = std::max(result.max_drawdown, 1.0 - equity / peak);
     d.equity = equity;
+    benchmark_equity *= 1.0 + mean_return;
+    d.benchmark_equity = benchmark_equity;
     previous = std::move(weights);
     net.push_back(d.net);
     benchmark.push_back(mean_return);
@@ -166,7 +216,7 @@ Json BacktestResult::to_json() const {
   for (const auto& d : days) {
     per_day.push_back(Json{{"day", data::Date(d.day).to_string()}, {"long_return", d.long_return},
                            {"short_return", d.short_return}, {"gross", d.gross}, {"turnover", d.turnover},
-                           {"net", d.net}, {"equity", d.equity}});
+                           {"net", d.net}, {"equity", d.equity}, {"benchmark_equity", d.benchmark_equity}});
   }
   Json per_entity = Json::array();
   for (const auto& e : entities) {

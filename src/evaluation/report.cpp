@@ -425,18 +425,22 @@ void add_prediction_plots(HtmlReport& report, const std::string& title, const Pr
   }
   try {
     const auto result = run_backtest(rows, backtest);
-    Series equity{"long-short, net of costs", {}, {}}, drawdown{"drawdown", {}, {}};
+    Series equity{backtest.kind == "timing" ? "timing strategy, net of costs" : "long-short, net of costs", {}, {}};
+    Series hold{"buy and hold (equal weights)", {}, {}};
+    Series drawdown{"drawdown", {}, {}};
     std::vector<std::string> labels;
     double peak = 1.0;
     for (const auto& d : result.days) {
       labels.push_back(data::Date(d.day).to_string());
       equity.y.push_back(d.equity);
+      hold.y.push_back(d.benchmark_equity);
       peak = std::max(peak, d.equity);
       drawdown.y.push_back(d.equity / peak - 1.0);
     }
-    report.add_line_chart(fmt::format("{}: cumulative long-short equity (Sharpe {}, annual return {})", title,
-                                      number(result.sharpe), number(result.annual_return)),
-                          "date", "equity", {equity}, labels);
+    report.add_line_chart(fmt::format("{}: cumulative equity (Sharpe {}, annual return {}; buy and hold {})", title,
+                                      number(result.sharpe), number(result.annual_return),
+                                      number(result.benchmark_annual_return)),
+                          "date", "equity", {equity, hold}, labels);
     report.add_line_chart(fmt::format("{}: drawdown (max {})", title, number(result.max_drawdown)), "date",
                           "drawdown", {drawdown}, labels);
   } catch (const Error& e) {

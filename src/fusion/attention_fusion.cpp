@@ -142,9 +142,11 @@ CrossAttentionFusionImpl::CrossAttentionFusionImpl(const Config& config, std::ve
     : Fusion(std::move(modalities)), options_(CrossAttentionFusionOptions::from_config(config)) {
   query_ = modality_index(config, "query", options_.query);
   context_ = modality_index(config, "context", options_.context);
+  // Queries and keys are the modalities' tokens where their encoders have them, their pooled vectors otherwise.
+  const auto width = [](const FusionModality& m) { return m.has_tokens ? m.tokens_width() : m.size; };
   attention_ = register_module("attention", nn::MultiHeadAttention(options_.hidden, options_.heads, options_.dropout,
-                                                                   this->modalities()[query_].size,
-                                                                   this->modalities()[context_].size));
+                                                                   width(this->modalities()[query_]),
+                                                                   width(this->modalities()[context_])));
   norm_ = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({options_.hidden})));
   no_context_ = register_parameter("no_context", torch::randn({options_.hidden}) * 0.02);
 }

@@ -87,10 +87,10 @@ void Fusion::check_input(const FusionInput& input) const {
                         "fusion: modality '", spec.name, "' expected present [", batch, "], got ",
                         x.present.defined() ? shape_string(x.present.sizes()) : std::string("no tensor"));
     if (x.tokens.defined()) {
-      FINFUSE_CHECK_SHAPE(x.tokens.dim() == 3 && x.tokens.size(0) == batch && x.tokens.size(2) == spec.size &&
+      FINFUSE_CHECK_SHAPE(x.tokens.dim() == 3 && x.tokens.size(0) == batch && x.tokens.size(2) == spec.tokens_width() &&
                               x.token_mask.defined() && x.token_mask.dim() == 2 &&
                               x.token_mask.size(0) == batch && x.token_mask.size(1) == x.tokens.size(1),
-                          "fusion: modality '", spec.name, "' expected tokens [", batch, ", T, ", spec.size,
+                          "fusion: modality '", spec.name, "' expected tokens [", batch, ", T, ", spec.tokens_width(),
                           "] with a mask [", batch, ", T], got ", shape_string(x.tokens.sizes()), " and ",
                           x.token_mask.defined() ? shape_string(x.token_mask.sizes()) : std::string("no mask"));
     }

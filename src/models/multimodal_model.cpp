@@ -205,6 +205,7 @@ MultimodalModelImpl::MultimodalModelImpl(const Config& config, const std::vector
       encoders_[m]->eval();
       const auto out = encoders_[m]->encode(data::ModalityBatch{values, mask, torch::ones({1}, torch::kBool)});
       fusion_modalities[m].has_tokens = out.tokens.defined();
+      fusion_modalities[m].token_size = out.tokens.defined() ? out.tokens.size(2) : 0;
       encoders_[m]->train(was_training);
     }
   }

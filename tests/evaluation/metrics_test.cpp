@@ -198,6 +198,34 @@ TEST(Backtest, ThreeAssetsByHand) {
   EXPECT_NEAR(metric.values.at("backtest.sharpe"), r.sharpe, 1e-12);
 }
 
+TEST(Backtest, MarketTimingOfOneAssetByHand) {
+  // One asset: long above 0.5, short below; the benchmark holds it.
+  const auto rows = scores({1, 2, 3, 4}, {0, 0, 0, 0}, {0.7, 0.3, 0.6, 0.4}, {0.01, -0.02, 0.03, 0.01});
+  BacktestOptions options;
+  options.kind = "timing";
+  options.cost_bps = 10;
+  const auto r = run_backtest(rows, options);
+  ASSERT_EQ(r.days.size(), 4U);
+  // Positions +1, -1, +1, -1: gross .01, .02, .03, -.01; turnover 1 (entering), then 2 at every flip.
+  const std::vector<double> gross = {0.01, 0.02, 0.03, -0.01}, turnover = {1, 2, 2, 2};
+  double equity = 1.0;
+  for (std::size_t d = 0; d < 4; ++d) {
+    EXPECT_NEAR(r.days[d].gross, gross[d], 1e-12) << d;
+    EXPECT_NEAR(r.days[d].turnover, turnover[d], 1e-12) << d;
+    equity *= 1.0 + gross[d] - turnover[d] * 0.001;
+  }
+  EXPECT_NEAR(r.total_return, equity - 1.0, 1e-12);
+  EXPECT_NEAR(r.benchmark_total_return, 1.01 * 0.98 * 1.03 * 1.01 - 1.0, 1e-12);
+  EXPECT_NEAR(r.days.back().benchmark_equity, 1.01 * 0.98 * 1.03 * 1.01, 1e-12);
+  // Long only: flat instead of short; every second day only (non-overlapping two-day returns).
+  options.long_only = true;
+  options.every = 2;
+  options.cost_bps = 0;
+  const auto sparse = run_backtest(rows, options);
+  ASSERT_EQ(sparse.days.size(), 2U);
+  EXPECT_NEAR(sparse.total_return, 1.01 * 1.03 - 1.0, 1e-12);
+}
+
 TEST(Metrics, ClearErrorsAndDirections) {
   PredictionRows values;
   values.append_row(0, 0, 1.0, 0.0, {}, 0.5);

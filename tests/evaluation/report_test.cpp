@@ -57,7 +57,7 @@ TEST(Report, SelfContainedHtmlWithEveryPlot) {
   // Learning curves, monitored value, ROC, PR, calibration, confusion matrix, IC per date, equity, drawdown.
   EXPECT_EQ(charts, 9U);
   for (const std::string caption : {"ROC curve", "precision-recall", "calibration", "confusion matrix", "IC per date",
-                                    "cumulative long-short equity", "drawdown", "Learning curves"}) {
+                                    "cumulative equity", "drawdown", "Learning curves"}) {
     EXPECT_NE(html.find(caption), std::string::npos) << caption;
   }
 }

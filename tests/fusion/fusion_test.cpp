@@ -166,6 +166,23 @@ TEST(GraphFusion, NeedsTheBatchGraphAndIsPermutationEquivariant) {
   EXPECT_TRUE(torch::allclose(fusion->fuse(permuted).fused, out.fused.index_select(0, perm), 1e-5, 1e-6));
 }
 
+TEST(CrossAttentionFusion, ImageTokensMayBeNarrowerOrWiderThanThePooledVector) {
+  // A CNN's feature-map positions carry its channels (here 5), its pooled vector a projection (8).
+  const std::vector<FusionModality> modalities = {{"price", 6, false, 0}, {"chart", 8, true, 5}};
+  const auto fusion = build(R"({"type": "cross_attention", "query": "price", "context": "chart", "hidden": 4,
+                                "heads": 2})",
+                            modalities);
+  FusionInput input;
+  input.modalities.push_back({torch::randn({3, 6}), {}, {}, torch::ones({3}, torch::kBool)});
+  input.modalities.push_back({torch::randn({3, 8}), torch::randn({3, 12, 5}), torch::ones({3, 12}, torch::kBool),
+                              torch::ones({3}, torch::kBool)});
+  const auto out = fusion->fuse(input);
+  EXPECT_EQ(out.fused.sizes(), (std::vector<std::int64_t>{3, 4 + 6 + 8}));
+  EXPECT_EQ(out.inspection.at("attention").sizes(), (std::vector<std::int64_t>{3, 1, 12}));
+  input.modalities[1].tokens = torch::randn({3, 12, 8});
+  EXPECT_THROW(fusion->fuse(input), ShapeError);
+}
+
 TEST(Fusion, ConfigurationErrorsNameTheirPath) {
   const auto message = [](const std::string& json, std::size_t n) {
     try {

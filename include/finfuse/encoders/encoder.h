@@ -39,7 +39,8 @@ struct ModalitySpec {
 struct EncoderOutput {
   /// [B, D]
   torch::Tensor pooled;
-  /// [B, T, D] and [B, T] bool (true = real token), when the encoder has a sequence; undefined otherwise.
+  /// [B, T, D'] and [B, T] bool (true = real token), when the encoder has a sequence; undefined otherwise. D' is
+  /// the pooled width, except for image encoders, whose feature-map positions carry their channels.
   torch::Tensor tokens;
   torch::Tensor token_mask;
 };
@@ -50,7 +51,7 @@ class Encoder : public torch::nn::Module {
 
   /// Encodes one modality's batch. Throws ShapeError naming the modality and both shapes for a mismatch.
   virtual EncoderOutput encode(const data::ModalityBatch& input) = 0;
-  /// D of the pooled output (and of the tokens).
+  /// D of the pooled output (and of the tokens, except for image encoders: see EncoderOutput).
   virtual std::int64_t output_size() const = 0;
   /// The encoder's fully resolved options, as its factory reads them (with "type").
   virtual Json options_json() const = 0;

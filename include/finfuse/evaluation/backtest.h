@@ -22,8 +22,16 @@
 namespace finfuse::evaluation {
 
 struct BacktestOptions {
+  /// "cross_section": long the top names, short the bottom ones, each day; "timing": each sample long (+1) when its
+  /// score is above `threshold`, short (-1, or flat with long_only) otherwise, equally weighted within the day --
+  /// market timing of one asset or a basket, compared with holding it.
+  std::string kind = "cross_section";
   /// Names per leg: a count (>= 1) or a fraction of the day's samples (< 1; at least one name).
   double top = 0.2;
+  /// timing: the score above which a sample is held long (0.5 for a probability of "up").
+  double threshold = 0.5;
+  /// Use every n-th decision day only: with h-day forward returns, every = h gives non-overlapping periods.
+  std::int64_t every = 1;
   double cost_bps = 10.0;
   double periods_per_year = 252.0;
   bool long_only = false;
@@ -42,6 +50,8 @@ struct BacktestDay {
   double turnover = 0.0;
   double net = 0.0;
   double equity = 1.0;
+  /// Holding every sample of the day with equal weights, without costs.
+  double benchmark_equity = 1.0;
 };
 
 struct BacktestEntity {

@@ -23,8 +23,12 @@ struct FusionModality {
   std::string name;
   /// Width D of the pooled vector and of the tokens.
   std::int64_t size = 0;
-  /// Whether the encoder also delivers a token sequence.
+  /// Whether the encoder also delivers a token sequence, and the tokens' width (0: the pooled width; a CNN's
+  /// feature-map positions have the channel count instead).
   bool has_tokens = false;
+  std::int64_t token_size = 0;
+
+  std::int64_t tokens_width() const { return token_size > 0 ? token_size : size; }
 };
 
 /// One modality of one batch, as its encoder delivered it. Absent samples' pooled rows have already been replaced by
@@ -32,7 +36,7 @@ struct FusionModality {
 struct ModalityFeatures {
   /// [B, D]
   torch::Tensor pooled;
-  /// [B, T, D] and [B, T] bool (true = real token), or undefined.
+  /// [B, T, D'] (D' = the modality's tokens_width()) and [B, T] bool (true = real token), or undefined.
   torch::Tensor tokens;
   torch::Tensor token_mask;
   /// [B] bool
