@@ -157,17 +157,10 @@ inline ExampleResult run(training::RunConfig run, const Options& options, const 
   result.seeds.valid_summary = training::Aggregate::of(result.seeds.valid);
   result.seeds.test_summary = training::Aggregate::of(result.seeds.test);
 
-  io::BundleSource source;
-  source.model = result.best.model;
-  source.modalities = models::modality_specs(*pipeline.dataset());
-  source.preprocessing = pipeline.dataset()->fitted();
-  source.entities = pipeline.dataset()->entities();
-  source.data = run.data.to_json();
+  auto source = io::bundle_source(result.best.model, pipeline);
   source.training = run.training.to_json();
   source.runtime = run.runtime.to_json();
-  source.graph = pipeline.graph();
   source.metrics = result.seeds.to_json();
-  source.inputs = training::input_files(run.data);
   source.seed = result.best.seed;
   source.deterministic = run.runtime.deterministic();
   const auto manifest = io::write_bundle(options.out / "bundle", source);

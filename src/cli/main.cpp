@@ -156,17 +156,10 @@ int train(const Common& common, const std::string& config_path, const std::strin
                          {"seed", best.seed},
                          {"history", history},
                          {"seeds", seeds_json}};
-  ff::io::BundleSource source;
-  source.model = best.model;
-  source.modalities = ff::models::modality_specs(*pipeline.dataset());
-  source.preprocessing = pipeline.dataset()->fitted();
-  source.entities = pipeline.dataset()->entities();
-  source.data = run.data.to_json();
+  auto source = ff::io::bundle_source(best.model, pipeline);
   source.training = run.training.to_json();
   source.runtime = run.runtime.to_json();
-  source.graph = pipeline.graph();
   source.metrics = metrics;
-  source.inputs = ff::training::input_files(run.data);
   source.seed = best.seed;
   source.deterministic = run.runtime.deterministic();
   source.training_seconds = seconds;

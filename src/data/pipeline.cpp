@@ -197,6 +197,23 @@ std::string DataPipeline::cache_key(const DataConfig& config) {
   return hash.hex_digest();
 }
 
+std::vector<std::filesystem::path> DataConfig::input_files() const {
+  std::vector<std::filesystem::path> files;
+  if (prices_path) {
+    files.push_back(*prices_path);
+  }
+  if (texts_path) {
+    files.push_back(*texts_path);
+  }
+  for (const auto& t : tables) {
+    files.push_back(t.path);
+  }
+  if (graph_path) {
+    files.push_back(*graph_path);
+  }
+  return files;
+}
+
 DataSources DataPipeline::load_sources(const NumericTable*& sample_table, const NumericTable*& label_table) {
   sample_table = nullptr;
   label_table = nullptr;

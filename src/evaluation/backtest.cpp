@@ -73,6 +73,29 @@ BacktestResult run_backtest(const PredictionRows& rows, const BacktestOptions& o
   double benchmark_equity = 1.0;
   double peak = 1.0;
   const bool timing = options.kind == "timing";
+  // Turnover against the previous holdings, costs, the equity curves; then the day is recorded.
+  const auto close_day = [&](BacktestDay& d, std::map<std::int64_t, double> weights, double mean_return) {
+    for (const auto& [entity, w] : weights) {
+      const auto it = previous.find(entity);
+      d.turnover += std::abs(w - (it == previous.end() ? 0.0 : it->second));
+    }
+    for (const auto& [entity, w] : previous) {
+      if (weights.count(entity) == 0) {
+        d.turnover += std::abs(w);
+      }
+    }
+    d.net = d.gross - d.turnover * options.cost_bps / 1e4;
+    equity *= 1.0 + d.net;
+    peak = std::max(peak, equity);
+    result.max_drawdown = std::max(result.max_drawdown, 1.0 - equity / peak);
+    d.equity = equity;
+    benchmark_equity *= 1.0 + mean_return;
+    d.benchmark_equity = benchmark_equity;
+    previous = std::move(weights);
+    net.push_back(d.net);
+    benchmark.push_back(mean_return);
+    result.days.push_back(d);
+  };
   std::int64_t day_index = -1;
   for (auto& [day, members] : by_day) {
     const auto n = static_cast<std::int64_t>(members.size());
@@ -98,26 +121,7 @@ BacktestResult run_backtest(const PredictionRows& rows, const BacktestOptions& o
         e.contribution += position * r / static_cast<double>(n);
       }
       d.gross = d.long_return - d.short_return * (options.long_only ? 0.0 : 1.0);
-      for (const auto& [entity, w] : weights) {
-        const auto it = previous.find(entity);
-        d.turnover += std::abs(w - (it == previous.end() ? 0.0 : it->second));
-      }
-      for (const auto& [entity, w] : previous) {
-        if (weights.count(entity) == 0) {
-          d.turnover += std::abs(w);
-        }
-      }
-      d.net = d.gross - d.turnover * options.cost_bps / 1e4;
-      equity *= 1.0 + d.net;
-      peak = std::max(peak, equity);
-      result.max_drawdown = std::max(result.max_drawdown, 1.0 - equity / peak);
-      d.equity = equity;
-      benchmark_equity *= 1.0 + mean_return;
-      d.benchmark_equity = benchmark_equity;
-      previous = std::move(weights);
-      net.push_back(d.net);
-      benchmark.push_back(mean_return);
-      result.days.push_back(d);
+      close_day(d, std::move(weights), mean_return);
       continue;
     }
     // Highest score first; ties broken by entity for determinism.
@@ -152,26 +156,7 @@ BacktestResult run_backtest(const PredictionRows& rows, const BacktestOptions& o
       }
     }
     d.gross = d.long_return - (options.long_only ? 0.0 : d.short_return);
-    for (const auto& [entity, w] : weights) {
-      const auto it = previous.find(entity);
-      d.turnover += std::abs(w - (it == previous.end() ? 0.0 : it->second));
-    }
-    for (const auto& [entity, w] : previous) {
-      if (weights.count(entity) == 0) {
-        d.turnover += std::abs(w);
-      }
-    }
-    d.net = d.gross - d.turnover * options.cost_bps / 1e4;
-    equity *= 1.0 + d.net;
-    peak = std::max(peak, equity);
-    result.max_drawdown = std::max(result.max_drawdown, 1.0 - equity / peak);
-    d.equity = equity;
-    benchmark_equity *= 1.0 + mean_return;
-    d.benchmark_equity = benchmark_equity;
-    previous = std::move(weights);
-    net.push_back(d.net);
-    benchmark.push_back(mean_return);
-    result.days.push_back(d);
+    close_day(d, std::move(weights), mean_return);
   }
   if (result.days.empty()) {
     throw Error(fmt::format("backtest: no decision day has {} or more predictions with a forward return",

@@ -131,6 +131,18 @@ models::MultimodalModel Bundle::build_model(const c10::Device& device) const {
   return model;
 }
 
+BundleSource bundle_source(models::MultimodalModel model, const data::DataPipeline& pipeline) {
+  BundleSource source;
+  source.model = std::move(model);
+  source.modalities = models::modality_specs(*pipeline.dataset());
+  source.preprocessing = pipeline.dataset()->fitted();
+  source.entities = pipeline.dataset()->entities();
+  source.data = pipeline.config().to_json();
+  source.graph = pipeline.graph();
+  source.inputs = pipeline.config().input_files();
+  return source;
+}
+
 Json write_bundle(const std::filesystem::path& dir, const BundleSource& source) {
   FINFUSE_CHECK(!source.model.is_empty(), "write_bundle: no model");
   std::map<std::string, std::string> files;

@@ -20,21 +20,6 @@ RunConfig RunConfig::load(const std::filesystem::path& path) {
   return c;
 }
 
-std::vector<std::filesystem::path> input_files(const data::DataConfig& data) {
-  std::vector<std::filesystem::path> files;
-  if (data.prices_path) {
-    files.push_back(*data.prices_path);
-  }
-  if (data.texts_path) {
-    files.push_back(*data.texts_path);
-  }
-  for (const auto& t : data.tables) {
-    files.push_back(t.path);
-  }
-  if (data.graph_path) {
-    files.push_back(*data.graph_path);
-  }
-  return files;
-}
+std::vector<std::filesystem::path> input_files(const data::DataConfig& data) { return data.input_files(); }
 
 }  // namespace finfuse::training

@@ -758,13 +758,7 @@ EpochRecord Trainer::finish_epoch() {
   if (monitored == record.values.end() && valid_.empty() && options_.monitor.rfind("valid.", 0) == 0) {
     // No validation data: nothing to monitor, track or stop on.
     scheduler_->end_epoch(std::nan(""), higher_better_);
-    state_.history.push_back(record);
-    ++state_.epoch;
-    state_.batch = 0;
-    state_.epoch_loss_sum = 0.0;
-    state_.epoch_samples = 0;
-    state_.epoch_head_loss_sums.clear();
-    state_.epoch_seconds = 0.0;
+    close_epoch(record);
     return record;
   }
   if (monitored == record.values.end()) {
@@ -781,6 +775,11 @@ EpochRecord Trainer::finish_epoch() {
     state_.best_value = monitored->second;
     save_best_weights();
   }
+  close_epoch(record);
+  return record;
+}
+
+void Trainer::close_epoch(const EpochRecord& record) {
   state_.history.push_back(record);
   ++state_.epoch;
   state_.batch = 0;
@@ -788,7 +787,6 @@ EpochRecord Trainer::finish_epoch() {
   state_.epoch_samples = 0;
   state_.epoch_head_loss_sums.clear();
   state_.epoch_seconds = 0.0;
-  return record;
 }
 
 void Trainer::capture_weights() {

@@ -68,6 +68,8 @@ struct DataConfig {
   /// "samples_from_table", "assembly", "split", "dataset"}; `base_dir` anchors relative paths.
   static DataConfig from_config(const Config& config, const std::filesystem::path& base_dir);
   Json to_json() const;
+  /// Every input file the configuration reads (prices, texts, tables, graph).
+  std::vector<std::filesystem::path> input_files() const;
 };
 
 class DataPipeline {

@@ -8,6 +8,7 @@
 
 #include "finfuse/core/config.h"
 #include "finfuse/data/multimodal_dataset.h"
+#include "finfuse/data/pipeline.h"
 #include "finfuse/data/relation_graph.h"
 #include "finfuse/encoders/encoder.h"
 #include "finfuse/models/multimodal_model.h"
@@ -59,6 +60,10 @@ struct Bundle {
   /// The model with its weights, in eval mode, on `device`.
   models::MultimodalModel build_model(const c10::Device& device = c10::Device(c10::DeviceType::CPU)) const;
 };
+
+/// A bundle source with everything that comes from the data filled in: the modality specifications, the fitted
+/// preprocessing, the entities, the data configuration, the relation graph and the input files.
+BundleSource bundle_source(models::MultimodalModel model, const data::DataPipeline& pipeline);
 
 /// Writes the bundle folder `dir` (replacing an existing one atomically). Returns the manifest.
 Json write_bundle(const std::filesystem::path& dir, const BundleSource& source);

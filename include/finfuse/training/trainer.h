@@ -178,6 +178,8 @@ class Trainer {
   bool train_step(const data::Batch& batch, bool last_of_epoch);
   void apply_gradients();
   EpochRecord finish_epoch();
+  /// Records the epoch and resets the per-epoch sums.
+  void close_epoch(const EpochRecord& record);
   std::shared_ptr<const data::BatchSampler> make_sampler() const;
   std::vector<std::string> metric_prefixes() const;
   void save_best_weights();
