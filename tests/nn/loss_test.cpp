@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <torch/optim/adam.h>
 
+#include <cctype>
 #include <cmath>
 #include <functional>
 
@@ -205,7 +206,20 @@ INSTANTIATE_TEST_SUITE_P(
                       R"({"type": "classification", "loss": {"type": "bce", "pos_weight": 2}})",
                       R"({"type": "regression", "loss": "mse"})", R"({"type": "regression", "loss": "huber"})",
                       R"({"type": "regression", "loss": "ic"})", R"({"type": "ranking", "loss": "ranknet"})",
-                      R"({"type": "ranking", "loss": {"type": "listnet", "temperature": 0.1}})", R"({"type": "ranking", "loss": "listmle"})"));
+                      R"({"type": "ranking", "loss": {"type": "listnet", "temperature": 0.1}})",
+                      R"({"type": "ranking", "loss": "listmle"})"),
+    [](const ::testing::TestParamInfo<std::string>& info) {
+      // A readable name from the JSON: its letters and digits, runs of anything else as one underscore.
+      std::string name;
+      for (const char c : info.param) {
+        if (std::isalnum(static_cast<unsigned char>(c)) != 0) {
+          name += c;
+        } else if (!name.empty() && name.back() != '_') {
+          name += '_';
+        }
+      }
+      return name + std::to_string(info.index);
+    });
 
 }  // namespace
 }  // namespace finfuse::nn
