@@ -30,6 +30,7 @@ AssemblyOptions AssemblyOptions::from_config(const Config& config) {
   o.decision = config.get_choice("decision", o.decision, {"open", "close"});
   o.price_window = config.get<std::int64_t>("price_window", o.price_window, Range::closed(1, 10000));
   o.include_decision_day = config.get<bool>("include_decision_day", o.include_decision_day);
+  o.every = config.get<std::int64_t>("every", o.every, Range::at_least(1));
   const auto start = read_date(config, "start");
   const auto end = read_date(config, "end");
   if (start && end && *end < *start) {
@@ -46,7 +47,7 @@ AssemblyOptions AssemblyOptions::from_config(const Config& config) {
 
 Json AssemblyOptions::to_json() const {
   return Json{{"decision", decision}, {"price_window", price_window}, {"include_decision_day", include_decision_day},
-              {"start", start},       {"end", end},                   {"label", label.to_json()},
+              {"every", every},       {"start", start},               {"end", end},      {"label", label.to_json()},
               {"market", market.to_json()}, {"text", text.to_json()}};
 }
 
@@ -116,6 +117,15 @@ SampleSet assemble_samples(const PricePanel& prices, const AssemblyOptions& opti
   const std::int64_t window = options.price_window;
   const LabelOptions& label = options.label;
 
+  // With `every` > 1, decisions fall on every n-th day of the panel's calendar, the same days for every entity.
+  std::map<std::int32_t, std::int64_t> calendar_index;
+  if (options.every > 1) {
+    const auto calendar = prices.calendar();
+    for (std::size_t k = 0; k < calendar.size(); ++k) {
+      calendar_index.emplace(calendar[k].days(), static_cast<std::int64_t>(k));
+    }
+  }
+
   SampleSet set;
   set.entities = prices.symbols();
   set.price_window = window;
@@ -127,6 +137,9 @@ SampleSet assemble_samples(const PricePanel& prices, const AssemblyOptions& opti
     for (std::int64_t i = 0; i < n; ++i) {
       const Date day = series.dates[static_cast<std::size_t>(i)];
       if ((start && day < *start) || (end && day > *end)) {
+        continue;
+      }
+      if (options.every > 1 && calendar_index.at(day.days()) % options.every != 0) {
         continue;
       }
       ++set.report.candidates;

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <fstream>
 #include <random>
+#include <set>
 
 namespace finfuse::training {
 namespace {
@@ -120,6 +121,26 @@ TEST_F(ExperimentTest, WalkForwardConcatenatesOutOfSamplePredictions) {
   EXPECT_TRUE(result.overall.count("accuracy"));
   EXPECT_EQ(result.per_window.runs, static_cast<std::int64_t>(result.windows.size()));
   EXPECT_EQ(result.to_json()["windows"].size(), result.windows.size());
+}
+
+TEST_F(ExperimentTest, DecisionsOnEveryNthTradingDay) {
+  const auto every_day = data::DataPipeline::build(data_config(R"({"prices": {"path": "prices.csv"},
+      "assembly": {"price_window": 5}, "split": {"valid_start": "2016-06-01", "test_start": "2016-07-01"}})"));
+  const auto every_fifth = data::DataPipeline::build(data_config(R"({"prices": {"path": "prices.csv"},
+      "assembly": {"price_window": 5, "every": 5}, "split": {"valid_start": "2016-06-01", "test_start": "2016-07-01"}})"));
+  std::set<std::int32_t> all_days, fifth_days;
+  for (const auto& s : every_day.samples().samples) {
+    all_days.insert(s.day.days());
+  }
+  for (const auto& s : every_fifth.samples().samples) {
+    fifth_days.insert(s.day.days());
+  }
+  // The same days for all six stocks, one in five of the panel's trading days.
+  EXPECT_EQ(every_fifth.samples().samples.size(), fifth_days.size() * 6);
+  EXPECT_NEAR(static_cast<double>(fifth_days.size()), static_cast<double>(all_days.size()) / 5.0, 1.0);
+  for (const auto day : fifth_days) {
+    EXPECT_TRUE(all_days.count(day));
+  }
 }
 
 TEST_F(ExperimentTest, CrossSectionalGraphFusionWithARankingLoss) {

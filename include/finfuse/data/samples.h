@@ -47,6 +47,9 @@ struct AssemblyOptions {
   /// Also put the decision day's own bar in the window. Legitimate with decision "close" (it is already the
   /// default there); with decision "open" it leaks the day's prices and the lookahead guard refuses it.
   bool include_decision_day = false;
+  /// Decide on every n-th trading day of the panel's calendar only (1: every day). With h-day labels, every = h
+  /// gives samples whose label periods do not overlap (and h times fewer of them).
+  std::int64_t every = 1;
   /// Decision days considered, inclusive ("YYYY-MM-DD"; empty for unbounded).
   std::string start;
   std::string end;
