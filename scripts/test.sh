@@ -6,6 +6,8 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
 bash scripts/install-deps.sh
+# The S&P 500 series from npm for the chart example's test; without the registry it reads ../shared/data instead.
+bash scripts/fetch-data.sh || echo "finfuse: could not fetch vega-datasets from npm; the chart example reads ../shared/data"
 
 build_type=${FINFUSE_BUILD_TYPE:-Release}
 build="build/test-${build_type,,}"
