@@ -98,8 +98,8 @@ struct Reference {
 };
 
 struct ExampleResult {
+  /// Every seed's figures, and the best-validation run (the bundle's).
   training::MultiSeedResult seeds;
-  training::RunResult best;
   std::filesystem::path report;
 };
 
@@ -133,41 +133,23 @@ inline ExampleResult run(training::RunConfig run, const Options& options, const 
   const auto resolved = apply_runtime(runtime);
   std::filesystem::create_directories(options.out);
   const auto pipeline = data::DataPipeline::build(run.data, options.out / "cache");
+  auto training_options = run.training;
+  training_options.out_dir = (options.out / "runs").string();
+  training_options.progress = "log";
   ExampleResult result;
-  bool have_best = false;
-  double best_value = 0.0;
-  const bool higher = evaluation::higher_is_better(run.training.monitor);
-  for (const auto seed : seeds) {
-    auto training_options = run.training;
-    training_options.out_dir = (options.out / "runs" / fmt::format("seed-{}", seed)).string();
-    training_options.progress = "log";
-    logger()->info("{}: seed {} ({} of {})", title, seed, result.seeds.seeds.size() + 1, seeds.size());
-    auto r = training::train_and_evaluate(run.model, training_options, pipeline, resolved.device, seed);
-    result.seeds.seeds.push_back(seed);
-    result.seeds.valid.push_back(r.valid.values);
-    result.seeds.test.push_back(r.test.values);
-    result.seeds.best_epochs.push_back(r.fit.best_epoch);
-    const double v = r.fit.best_value;
-    if (!have_best || (higher ? v > best_value : v < best_value)) {
-      have_best = true;
-      best_value = v;
-      result.best = std::move(r);
-    }
-  }
-  result.seeds.valid_summary = training::Aggregate::of(result.seeds.valid);
-  result.seeds.test_summary = training::Aggregate::of(result.seeds.test);
+  result.seeds = training::run_seeds(run.model, training_options, pipeline, resolved.device, seeds);
 
-  auto source = io::bundle_source(result.best.model, pipeline);
+  auto source = io::bundle_source(result.seeds.best.model, pipeline);
   source.training = run.training.to_json();
   source.runtime = run.runtime.to_json();
   source.metrics = result.seeds.to_json();
-  source.seed = result.best.seed;
+  source.seed = result.seeds.best.seed;
   source.deterministic = run.runtime.deterministic();
   const auto manifest = io::write_bundle(options.out / "bundle", source);
   Json results = result.seeds.to_json();
   results["title"] = title;
   results["monitor"] = run.training.monitor;
-  results["bundle_seed"] = result.best.seed;
+  results["bundle_seed"] = result.seeds.best.seed;
   results["data"] = pipeline.summary();
   results["quick"] = options.quick;
   write_file_atomically(options.out / "results.json", results.dump(2));
@@ -217,12 +199,12 @@ inline ExampleResult run(training::RunConfig run, const Options& options, const 
     html.add_table("Published results on the same protocol", ref_columns, ref_rows);
   }
   std::vector<std::map<std::string, double>> history;
-  for (const auto& r : result.best.fit.history) {
+  for (const auto& r : result.seeds.best.fit.history) {
     history.push_back(r.values);
   }
-  html.add_heading(fmt::format("Seed {} (the bundle's)", result.best.seed));
+  html.add_heading(fmt::format("Seed {} (the bundle's)", result.seeds.best.seed));
   evaluation::add_learning_curves(html, history, run.training.monitor);
-  for (const auto& [head, predictions] : result.best.test.predictions) {
+  for (const auto& [head, predictions] : result.seeds.best.test.predictions) {
     evaluation::add_prediction_plots(html, head + " (test)", predictions);
   }
   html.add_heading("Data");

@@ -97,53 +97,15 @@ int train(const Common& common, const std::string& config_path, const std::strin
   std::filesystem::create_directories(out_dir);
   const auto pipeline = ff::data::DataPipeline::build(run.data, out_dir / "cache");
   const auto start = std::chrono::steady_clock::now();
-  ff::Json seeds_json = nullptr;
-  ff::training::RunResult best;
-  if (run.seeds.size() > 1) {
-    // Several seeds: each is reported; the bundle holds the seed with the best validation value.
-    auto options = run.training;
-    options.out_dir = (out_dir / "runs").string();
-    std::vector<std::map<std::string, double>> valid, test;
-    double best_value = 0.0;
-    for (const auto seed : run.seeds) {
-      auto o = options;
-      o.out_dir = (out_dir / "runs" / fmt::format("seed-{}", seed)).string();
-      auto result = ff::training::train_and_evaluate(run.model, o, pipeline, device, seed);
-      valid.push_back(result.valid.values);
-      test.push_back(result.test.values);
-      const bool higher = ff::evaluation::higher_is_better(run.training.monitor);
-      const double v = result.fit.best_value;
-      if (best.model.is_empty() || (higher ? v > best_value : v < best_value)) {
-        best_value = v;
-        best = std::move(result);
-      }
-    }
-    const auto vs = ff::training::Aggregate::of(valid);
-    const auto ts = ff::training::Aggregate::of(test);
-    seeds_json = ff::Json{{"seeds", run.seeds}, {"valid", vs.to_json()}, {"test", ts.to_json()}};
-  } else {
-    auto options = run.training;
-    options.out_dir = (out_dir / "run").string();
-    if (resume) {
-      // Resuming needs the trainer itself: build it as train_and_evaluate does.
-      const auto dataset = pipeline.dataset();
-      ff::seed_everything(run.seeds.front());
-      ff::models::MultimodalModel model(run.model, ff::models::modality_specs(*dataset),
-                                        ff::training::label_context(*dataset, pipeline.split().train));
-      options.seed = run.seeds.front();
-      ff::training::Trainer trainer(options, model, dataset, pipeline.split().train, pipeline.split().valid, device);
-      if (!trainer.resume(options.out_dir)) {
-        ff::logger()->warn("no checkpoint in {}; training from the start", options.out_dir);
-      }
-      best.seed = run.seeds.front();
-      best.fit = trainer.fit();
-      best.valid = trainer.evaluate(pipeline.split().valid);
-      best.test = trainer.evaluate(pipeline.split().test, true);
-      best.model = trainer.model();
-    } else {
-      best = ff::training::train_and_evaluate(run.model, options, pipeline, device, run.seeds.front());
-    }
-  }
+  // Every seed trains under DIR/runs/seed-<n>; the bundle holds the seed with the best validation value.
+  auto options = run.training;
+  options.out_dir = (out_dir / "runs").string();
+  auto seeds = ff::training::run_seeds(run.model, options, pipeline, device, run.seeds, resume);
+  const ff::Json seeds_json = run.seeds.size() > 1 ? ff::Json{{"seeds", run.seeds},
+                                                              {"valid", seeds.valid_summary.to_json()},
+                                                              {"test", seeds.test_summary.to_json()}}
+                                                   : ff::Json(nullptr);
+  const auto& best = seeds.best;
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ff::Json history = ff::Json::array();
   for (const auto& r : best.fit.history) {

@@ -107,6 +107,7 @@ CnnEncoderImpl::CnnEncoderImpl(const CnnEncoderOptions& options, ModalitySpec sp
   }
   dropout_ = register_module("dropout", torch::nn::Dropout(options_.dropout));
   projection_ = register_module("projection", torch::nn::Linear(c * h * w, options_.output));
+  channels_ = c;
 }
 
 EncoderOutput CnnEncoderImpl::encode(const data::ModalityBatch& input) {

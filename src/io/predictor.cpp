@@ -50,11 +50,7 @@ PredictionTable Predictor::predict(data::DataConfig data) const {
   const auto& indices = pipeline.split().test;
   std::shared_ptr<const data::BatchSampler> sampler;
   if (model_->fusion().uses_graph()) {
-    std::vector<data::Sample> samples;
-    for (std::size_t i = 0; i < dataset->size(); ++i) {
-      samples.push_back(dataset->sample(i));
-    }
-    sampler = std::make_shared<data::CrossSectionalSampler>(samples, indices, false, 0, 1);
+    sampler = std::make_shared<data::CrossSectionalSampler>(dataset->samples(), indices, false, 0, 1);
   } else {
     sampler = std::make_shared<data::SequentialSampler>(indices, 256);
   }
@@ -71,12 +67,11 @@ PredictionTable Predictor::predict(data::DataConfig data) const {
     for (const auto& h : table.heads) {
       table.rows[h].append(predictions.at(h).to(torch::kCPU), batch->target, *batch);
     }
-    const auto entities = batch->entity.to(torch::kCPU);
-    const auto days = batch->day.to(torch::kCPU);
-    for (std::int64_t k = 0; k < batch->size(); ++k) {
-      table.entity.push_back(dataset->entities()[static_cast<std::size_t>(entities[k].item<std::int64_t>())]);
-      table.date.push_back(pipeline.samples().timed ? data::Date(days[k].item<std::int32_t>()).to_string()
-                                                    : std::string());
+    // The rows just appended name their entity and day.
+    const auto& rows = table.rows.at(table.heads.front());
+    for (std::size_t i = table.entity.size(); i < rows.size(); ++i) {
+      table.entity.push_back(dataset->entities()[static_cast<std::size_t>(rows.entity[i])]);
+      table.date.push_back(pipeline.samples().timed ? data::Date(rows.day[i]).to_string() : std::string());
     }
   }
   return table;

@@ -180,33 +180,13 @@ MultimodalModelImpl::MultimodalModelImpl(const Config& config, const std::vector
     modality_names_.push_back(name);
     missing_embeddings_.push_back(
         missing_->register_parameter(name, torch::randn({encoder->output_size()}) * 0.02));
-    fusion_modalities.push_back(fusion::FusionModality{name, encoder->output_size(), false});
+    fusion_modalities.push_back(
+        fusion::FusionModality{name, encoder->output_size(), encoder->token_size() > 0, encoder->token_size()});
   }
   for (const auto& name : available) {
     if (std::find(modality_names_.begin(), modality_names_.end(), name) == modality_names_.end()) {
       logger()->warn("model: the data's modality '{}' has no encoder under {} and is not used", name,
                      encoder_configs.pointer().empty() ? "/encoders" : encoder_configs.pointer());
-    }
-  }
-  // Which encoders deliver token sequences: one forward pass on a zero sample of each modality.
-  {
-    torch::NoGradGuard no_grad;
-    const bool was_training = is_training();
-    for (std::size_t m = 0; m < encoders_.size(); ++m) {
-      const auto& spec = encoders_[m]->spec();
-      std::vector<std::int64_t> shape = {1};
-      shape.insert(shape.end(), spec.shape.begin(), spec.shape.end());
-      const bool ids = spec.vocab_size > 0 || !spec.cardinalities.empty();
-      const auto values = torch::zeros(shape, ids ? torch::kInt64 : torch::kFloat32);
-      torch::Tensor mask;
-      if (spec.vocab_size > 0) {
-        mask = torch::ones(std::vector<std::int64_t>(shape.begin(), shape.end()), torch::kBool);
-      }
-      encoders_[m]->eval();
-      const auto out = encoders_[m]->encode(data::ModalityBatch{values, mask, torch::ones({1}, torch::kBool)});
-      fusion_modalities[m].has_tokens = out.tokens.defined();
-      fusion_modalities[m].token_size = out.tokens.defined() ? out.tokens.size(2) : 0;
-      encoders_[m]->train(was_training);
     }
   }
   const auto fusion_config = config.find_child("fusion");

@@ -31,7 +31,7 @@ std::string day_string(std::int32_t day) { return data::Date(day).to_string(); }
 }  // namespace
 
 RunResult train_and_evaluate(const Config& model_config, TrainerOptions options, const data::DataPipeline& pipeline,
-                             const c10::Device& device, std::uint64_t seed) {
+                             const c10::Device& device, std::uint64_t seed, bool resume) {
   const auto dataset = pipeline.dataset();
   const auto& split = pipeline.split();
   seed_everything(seed);
@@ -39,6 +39,9 @@ RunResult train_and_evaluate(const Config& model_config, TrainerOptions options,
   model->set_entity_names(dataset->entities());
   options.seed = seed;
   Trainer trainer(options, model, dataset, split.train, split.valid, device);
+  if (resume && !options.out_dir.empty() && !trainer.resume(options.out_dir)) {
+    logger()->warn("no checkpoint in {}; training from the start", options.out_dir);
+  }
   RunResult result;
   result.seed = seed;
   result.fit = trainer.fit();
@@ -120,20 +123,26 @@ Json MultiSeedResult::to_json() const {
 }
 
 MultiSeedResult run_seeds(const Config& model_config, const TrainerOptions& options, const data::DataPipeline& pipeline,
-                          const c10::Device& device, const std::vector<std::uint64_t>& seeds) {
+                          const c10::Device& device, const std::vector<std::uint64_t>& seeds, bool resume) {
   FINFUSE_CHECK(!seeds.empty(), "run_seeds: no seeds");
   MultiSeedResult result;
+  const bool higher = options.higher_is_better();
   for (const auto seed : seeds) {
     TrainerOptions o = options;
     if (!o.out_dir.empty()) {
       o.out_dir = (std::filesystem::path(o.out_dir) / fmt::format("seed-{}", seed)).string();
     }
     logger()->info("experiment: seed {} ({} of {})", seed, result.seeds.size() + 1, seeds.size());
-    const auto run = train_and_evaluate(model_config, o, pipeline, device, seed);
+    auto run = train_and_evaluate(model_config, o, pipeline, device, seed, resume);
     result.seeds.push_back(seed);
     result.valid.push_back(run.valid.values);
     result.test.push_back(run.test.values);
     result.best_epochs.push_back(run.fit.best_epoch);
+    const double value = run.fit.best_value;
+    if (result.best.model.is_empty() ||
+        (higher ? value > result.best.fit.best_value : value < result.best.fit.best_value)) {
+      result.best = std::move(run);
+    }
   }
   result.valid_summary = Aggregate::of(result.valid);
   result.test_summary = Aggregate::of(result.test);

@@ -309,6 +309,10 @@ TrainerOptions TrainerOptions::from_config(const Config& config) {
   return o;
 }
 
+bool TrainerOptions::higher_is_better() const {
+  return mode == "auto" ? evaluation::higher_is_better(monitor) : mode == "max";
+}
+
 Json TrainerOptions::to_json() const {
   return Json{{"epochs", epochs},
               {"batch_size", batch_size},
@@ -368,11 +372,7 @@ Trainer::Trainer(const TrainerOptions& options, models::MultimodalModel model,
   const auto batches = static_cast<std::int64_t>(make_sampler()->batches(0).size());
   const std::int64_t steps_per_epoch = (batches + options_.accumulation - 1) / options_.accumulation;
   scheduler_ = std::make_unique<LrScheduler>(Config(options_.scheduler), *optimizer_, steps_per_epoch * options_.epochs);
-  if (options_.mode == "auto") {
-    higher_better_ = evaluation::higher_is_better(options_.monitor);
-  } else {
-    higher_better_ = options_.mode == "max";
-  }
+  higher_better_ = options_.higher_is_better();
   callbacks_.push_back(std::make_shared<ProgressCallback>(options_.progress, options_.log_every));
   if (!options_.out_dir.empty()) {
     callbacks_.push_back(std::make_shared<HistoryCallback>(options_.out_dir));
@@ -424,18 +424,9 @@ std::shared_ptr<const data::BatchSampler> Trainer::make_sampler() const {
   if (options_.batching == "sequential") {
     sampler = std::make_shared<data::SequentialSampler>(train_, options_.batch_size);
   } else if (options_.batching == "cross_sectional") {
-    std::vector<data::Sample> samples;
-    samples.reserve(dataset_->size());
-    for (std::size_t i = 0; i < dataset_->size(); ++i) {
-      samples.push_back(dataset_->sample(i));
-    }
-    sampler = std::make_shared<data::CrossSectionalSampler>(samples, train_, true, seed);
+    sampler = std::make_shared<data::CrossSectionalSampler>(dataset_->samples(), train_, true, seed);
   } else if (options_.batching == "class_balanced") {
-    std::vector<data::Sample> samples;
-    for (std::size_t i = 0; i < dataset_->size(); ++i) {
-      samples.push_back(dataset_->sample(i));
-    }
-    sampler = std::make_shared<data::ClassBalancedSampler>(samples, train_, options_.batch_size, seed);
+    sampler = std::make_shared<data::ClassBalancedSampler>(dataset_->samples(), train_, options_.batch_size, seed);
   } else {
     sampler = std::make_shared<data::ShuffledSampler>(train_, options_.batch_size, seed);
   }
@@ -659,11 +650,7 @@ Evaluation Trainer::evaluate(const std::vector<std::size_t>& indices_in, bool ke
   const auto start = Clock::now();
   std::shared_ptr<const data::BatchSampler> sampler;
   if (options_.batching == "cross_sectional") {
-    std::vector<data::Sample> samples;
-    for (std::size_t i = 0; i < dataset_->size(); ++i) {
-      samples.push_back(dataset_->sample(i));
-    }
-    sampler = std::make_shared<data::CrossSectionalSampler>(samples, indices, false, options_.seed, 1);
+    sampler = std::make_shared<data::CrossSectionalSampler>(dataset_->samples(), indices, false, options_.seed, 1);
   } else {
     sampler = std::make_shared<data::SequentialSampler>(indices, options_.batch_size);
   }

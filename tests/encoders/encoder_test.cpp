@@ -49,6 +49,7 @@ TEST_F(EncoderTest, MlpOverNumericFeatures) {
   const auto out = encoder->encode(batch_of(torch::randn({4, 5})));
   EXPECT_EQ(out.pooled.sizes(), (std::vector<std::int64_t>{4, 8}));
   EXPECT_FALSE(out.tokens.defined());
+  EXPECT_EQ(encoder->token_size(), 0) << "the declared token width is the returned one";
   EXPECT_EQ(encoder->output_size(), 8);
   EXPECT_EQ(encoder->parameter_count(), (5 * 16 + 16 + 32) + (16 * 8 + 8 + 16));
   try {
@@ -102,6 +103,7 @@ TEST_F(EncoderTest, RnnOverPriceWindows) {
       const auto out = encoder->encode(batch_of(torch::randn({3, 5, 5})));
       EXPECT_EQ(out.pooled.sizes(), (std::vector<std::int64_t>{3, 12})) << cell << " " << pooling;
       EXPECT_EQ(out.tokens.sizes(), (std::vector<std::int64_t>{3, 5, 12}));
+      EXPECT_EQ(encoder->token_size(), 12) << "the declared token width is the returned one";
       expect_gradients_everywhere(*encoder, out.pooled.pow(2).sum());
     }
   }
@@ -145,6 +147,7 @@ TEST_F(EncoderTest, SeveralTextsPerSampleIgnoreEmptySlots) {
     const auto out = a->encode(batch_of(ids, mask));
     EXPECT_EQ(out.pooled.sizes(), (std::vector<std::int64_t>{2, 5}));
     EXPECT_EQ(out.tokens.sizes(), (std::vector<std::int64_t>{2, 2, 5}));
+    EXPECT_EQ(a->token_size(), 5) << "the declared token width is the returned one";
     EXPECT_TRUE(torch::equal(out.token_mask, torch::tensor({{true, true}, {false, false}})));
     EXPECT_TRUE(torch::allclose(out.pooled, b->encode(batch_of(more_ids, more_mask)).pooled, 1e-6, 1e-6))
         << text_pooling;
@@ -204,6 +207,7 @@ TEST_F(EncoderTest, TemporalConvolutionIsCausal) {
   const auto out = encoder->encode(batch_of(x));
   EXPECT_EQ(out.pooled.sizes(), (std::vector<std::int64_t>{2, 4}));
   EXPECT_EQ(out.tokens.sizes(), (std::vector<std::int64_t>{2, 12, 4}));
+  EXPECT_EQ(encoder->token_size(), 4) << "the declared token width is the returned one";
   // Changing the last day changes the last state only.
   auto changed = x.clone();
   changed.select(1, 11).add_(3.0);
@@ -219,6 +223,7 @@ TEST_F(EncoderTest, ChartCnnFollowsThePaperByDefault) {
   const auto out = encoder->encode(batch_of(torch::rand({2, 1, 64, 60})));
   EXPECT_EQ(out.pooled.sizes(), (std::vector<std::int64_t>{2, 128}));
   EXPECT_EQ(out.tokens.sizes(), (std::vector<std::int64_t>{2, 8 * 60, 256}));  // 64 / 2^3 rows, width kept
+  EXPECT_EQ(encoder->token_size(), 256) << "the declared token width is the returned one";
   EXPECT_EQ(encoder->options_json()["channels"], Json({64, 128, 256}));
   // conv 5x3 + batch norm per block, then the projection of 256 x 8 x 60 features.
   const std::int64_t convs = (1 * 15 * 64 + 64) + (64 * 15 * 128 + 128) + (128 * 15 * 256 + 256);
@@ -243,6 +248,7 @@ TEST_F(EncoderTest, ResNetMatchesTorchvisionSizesAndNames) {
   const auto out = grey->encode(batch_of(torch::rand({2, 1, 64, 64})));
   EXPECT_EQ(out.pooled.sizes(), (std::vector<std::int64_t>{2, 512}));
   EXPECT_EQ(out.tokens.sizes(), (std::vector<std::int64_t>{2, 4, 512}));
+  EXPECT_EQ(grey->token_size(), 512) << "the declared token width is the returned one";
   EXPECT_THROW(encoder_from(R"({"type": "resnet", "depth": 50})", {"image", {3, 64, 64}}), ConfigError);
   EXPECT_THROW(grey->encode(batch_of(torch::rand({2, 3, 64, 64}))), ShapeError);
 }
@@ -275,6 +281,7 @@ TEST_F(EncoderTest, BertStyleTransformerOverTokens) {
   const auto out = encoder->encode(batch_of(ids, mask));
   EXPECT_EQ(out.pooled.sizes(), (std::vector<std::int64_t>{2, 16}));
   EXPECT_EQ(out.tokens.sizes(), (std::vector<std::int64_t>{2, 6, 16}));
+  EXPECT_EQ(encoder->token_size(), 16) << "the declared token width is the returned one";
   expect_gradients_everywhere(*encoder, out.pooled.pow(2).sum());
   // Padding never changes the result, with either pooling.
   for (const char* pooling : {"cls", "mean"}) {
@@ -313,6 +320,7 @@ TEST_F(EncoderTest, TransformerOverDaysAndSeveralTexts) {
   ids[0][0] = torch::tensor({2, 9, 9, 3, 0});
   const auto result = texts->encode(batch_of(ids, ids != 0));
   EXPECT_EQ(result.tokens.sizes(), (std::vector<std::int64_t>{2, 3, 8}));
+  EXPECT_EQ(texts->token_size(), 8) << "the declared token width is the returned one";
   EXPECT_TRUE(torch::equal(result.token_mask, torch::tensor({{true, false, false}, {false, false, false}})));
   EXPECT_EQ(result.pooled[1].abs().sum().item<float>(), 0.0f);
 }

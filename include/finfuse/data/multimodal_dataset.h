@@ -116,6 +116,7 @@ class MultimodalDataset {
 
   std::size_t size() const { return samples_.size(); }
   const Sample& sample(std::size_t i) const { return samples_[i]; }
+  const std::vector<Sample>& samples() const { return samples_; }
   const std::vector<std::string>& entities() const { return entities_; }
   const DatasetOptions& options() const { return options_; }
 

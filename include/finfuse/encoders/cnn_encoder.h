@@ -37,10 +37,13 @@ class CnnEncoderImpl : public Encoder {
 
   EncoderOutput encode(const data::ModalityBatch& input) override;
   std::int64_t output_size() const override { return options_.output; }
+  std::int64_t token_size() const override { return channels_; }
   Json options_json() const override { return options_.to_json(); }
 
  private:
   CnnEncoderOptions options_;
+  /// Channels of the last block (the width of the feature-map tokens).
+  std::int64_t channels_ = 0;
   torch::nn::ModuleList features_{nullptr};
   torch::nn::Dropout dropout_{nullptr};
   torch::nn::Linear projection_{nullptr};
@@ -62,6 +65,7 @@ class ResNetEncoderImpl : public Encoder {
 
   EncoderOutput encode(const data::ModalityBatch& input) override;
   std::int64_t output_size() const override { return options_.output > 0 ? options_.output : 512; }
+  std::int64_t token_size() const override { return 512; }
   Json options_json() const override { return options_.to_json(); }
 
  private:

@@ -51,8 +51,11 @@ class Encoder : public torch::nn::Module {
 
   /// Encodes one modality's batch. Throws ShapeError naming the modality and both shapes for a mismatch.
   virtual EncoderOutput encode(const data::ModalityBatch& input) = 0;
-  /// D of the pooled output (and of the tokens, except for image encoders: see EncoderOutput).
+  /// D of the pooled output.
   virtual std::int64_t output_size() const = 0;
+  /// Width of the token sequence encode() returns (0: the encoder returns no tokens). The pooled width for sequence
+  /// encoders; an image encoder's tokens are feature-map positions carrying its channels.
+  virtual std::int64_t token_size() const { return 0; }
   /// The encoder's fully resolved options, as its factory reads them (with "type").
   virtual Json options_json() const = 0;
 

@@ -39,6 +39,7 @@ class RnnEncoderImpl : public Encoder {
 
   EncoderOutput encode(const data::ModalityBatch& input) override;
   std::int64_t output_size() const override;
+  std::int64_t token_size() const override { return output_size(); }
   Json options_json() const override;
 
   /// The token embedding; undefined for float sequences.

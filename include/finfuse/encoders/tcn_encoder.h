@@ -26,6 +26,7 @@ class TcnEncoderImpl : public Encoder {
 
   EncoderOutput encode(const data::ModalityBatch& input) override;
   std::int64_t output_size() const override { return options_.channels.back(); }
+  std::int64_t token_size() const override { return output_size(); }
   Json options_json() const override { return options_.to_json(); }
 
  private:

@@ -37,6 +37,7 @@ class TransformerEncoderImpl : public Encoder {
 
   EncoderOutput encode(const data::ModalityBatch& input) override;
   std::int64_t output_size() const override { return options_.hidden; }
+  std::int64_t token_size() const override { return output_size(); }
   Json options_json() const override { return options_.to_json(); }
 
   /// Encodes [S, T] ids (or [S, T, F] values) with a [S, T] mask: returns the hidden states [S, T, H].

@@ -27,9 +27,10 @@ struct RunResult {
 };
 
 /// Builds the model from `model_config` for the pipeline's dataset (seeded with `seed`), trains it with `options`
-/// (its seed replaced by `seed`) and evaluates it on the validation and test parts (test predictions kept).
+/// (its seed replaced by `seed`) and evaluates it on the validation and test parts (test predictions kept). With
+/// `resume`, training continues from the newest checkpoint in options.out_dir when there is one.
 RunResult train_and_evaluate(const Config& model_config, TrainerOptions options, const data::DataPipeline& pipeline,
-                             const c10::Device& device, std::uint64_t seed);
+                             const c10::Device& device, std::uint64_t seed, bool resume = false);
 
 /// Mean, standard deviation (n - 1), min and max of each value over runs.
 struct Aggregate {
@@ -52,13 +53,16 @@ struct MultiSeedResult {
   std::vector<std::int64_t> best_epochs;
   Aggregate valid_summary;
   Aggregate test_summary;
+  /// The run whose best validation value of the monitored quantity is the best (model selection on validation only).
+  RunResult best;
 
   Json to_json() const;
 };
 
-/// One run per seed; `out_dir`, when given, gets a folder per seed (checkpoints, history).
+/// One run per seed; `out_dir`, when given, gets a folder per seed, "seed-<n>" (checkpoints, history), from which
+/// each seed resumes with `resume`.
 MultiSeedResult run_seeds(const Config& model_config, const TrainerOptions& options, const data::DataPipeline& pipeline,
-                          const c10::Device& device, const std::vector<std::uint64_t>& seeds);
+                          const c10::Device& device, const std::vector<std::uint64_t>& seeds, bool resume = false);
 
 struct WalkForwardWindow {
   std::int64_t fold = 0;

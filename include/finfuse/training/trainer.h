@@ -75,6 +75,8 @@ struct TrainerOptions {
 
   static TrainerOptions from_config(const Config& config);
   Json to_json() const;
+  /// Whether larger values of the monitored quantity are better: `mode`, or with "auto" the metric's name.
+  bool higher_is_better() const;
 };
 
 /// Receives the gradients computed on this process before they are clipped and applied (the distributed trainer
