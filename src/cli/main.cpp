@@ -304,91 +304,10 @@ int walk_forward(const Common& common, const std::string& config_path, const std
   return 0;
 }
 
-// Reads a predictions CSV (the format `predict` writes) into rows for one head.
-ff::evaluation::PredictionRows read_predictions(const std::string& path, std::string& head, const std::string& task) {
-  auto reader = ff::data::CsvReader::open(path);
-  const auto& header = reader.header();
-  const auto target = reader.require_column("target");
-  const auto date = reader.find_column("date");
-  const auto entity = reader.find_column("entity");
-  const auto forward = reader.find_column("forward_return");
-  if (head.empty()) {
-    for (const auto& column : header) {
-      const auto dot = column.rfind('.');
-      if (dot != std::string::npos) {
-        head = column.substr(0, dot);
-        break;
-      }
-    }
-  }
-  std::vector<std::size_t> probability_columns;
-  for (std::int64_t c = 0;; ++c) {
-    const auto column = reader.find_column(fmt::format("{}.p{}", head, c));
-    if (!column) {
-      break;
-    }
-    probability_columns.push_back(*column);
-  }
-  const auto value = reader.find_column(head + ".value");
-  ff::evaluation::PredictionRows rows;
-  const bool classification =
-      task.empty() || task == "backtest" ? !probability_columns.empty() : task == "classification";
-  if (classification && probability_columns.empty()) {
-    throw ff::DataError(path, 0, head + ".p0", "classification needs the probability columns <head>.p0, <head>.p1, ...");
-  }
-  if (!classification && !value) {
-    throw ff::DataError(path, 0, head + ".value", "a regression or ranking score needs the column <head>.value");
-  }
-  rows.classes = classification ? static_cast<std::int64_t>(probability_columns.size()) : 0;
-  std::map<std::string, std::int64_t> entities;
-  ff::data::CsvRecord record;
-  const auto number = [&](std::size_t column, std::int64_t line) {
-    const auto field = record[column];
-    if (field.empty()) {
-      return std::nan("");
-    }
-    const auto parsed = ff::data::parse_number(field);
-    if (!parsed) {
-      throw ff::DataError(path, line, header[column], fmt::format("expected a number, got '{}'", field));
-    }
-    return *parsed;
-  };
-  while (reader.next(record)) {
-    const auto line = record.line;
-    std::vector<double> p;
-    double score = 0.0;
-    for (std::size_t k = 0; k < probability_columns.size() && classification; ++k) {
-      p.push_back(number(probability_columns[k], line));
-      score += static_cast<double>(k) * p.back();
-    }
-    if (classification && p.size() == 2) {
-      score = p[1];
-    }
-    if (!classification) {
-      score = number(*value, line);
-    }
-    const double t = number(target, line);
-    if (!std::isfinite(t) && task != "backtest") {
-      continue;  // not scorable
-    }
-    std::int32_t day = 0;
-    if (date && !record[*date].empty()) {
-      day = ff::data::parse_date(record[*date]).value_or(ff::data::Date(0)).days();
-    }
-    std::int64_t e = static_cast<std::int64_t>(rows.size());
-    if (entity) {
-      const auto name = std::string(record[*entity]);
-      e = entities.emplace(name, static_cast<std::int64_t>(entities.size())).first->second;
-    }
-    rows.append_row(day, e, t, forward ? number(*forward, line) : std::nan(""), p, score);
-  }
-  return rows;
-}
-
 int metrics(const Common& common, const std::string& path, std::string head, const std::string& task,
             const std::vector<std::string>& names) {
   apply_common(common, ff::RuntimeOptions());
-  const auto rows = read_predictions(path, head, task);
+  const auto rows = ff::io::read_predictions_csv(path, head, task);
   const auto list = names.empty() ? ff::evaluation::default_metrics(task.empty() ? (rows.classes > 0 ? "classification"
                                                                                                      : "regression")
                                                                                  : task)
@@ -405,7 +324,7 @@ int metrics(const Common& common, const std::string& path, std::string head, con
 
 int backtest(const Common& common, const std::string& path, std::string head, const ff::Json& options) {
   apply_common(common, ff::RuntimeOptions());
-  const auto rows = read_predictions(path, head, "backtest");
+  const auto rows = ff::io::read_predictions_csv(path, head, "backtest");
   const auto o = ff::evaluation::BacktestOptions::from_config(ff::Config(options));
   const auto result = ff::evaluation::run_backtest(rows, o);
   const std::map<std::string, double> values = {

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <map>
 #include <sstream>
 
 namespace finfuse::io {
@@ -128,5 +129,88 @@ void PredictionTable::write_csv(const std::filesystem::path& path) const {
   }
   write_file_atomically(path, out.str());
 }
+
+evaluation::PredictionRows read_predictions_csv(const std::filesystem::path& file, std::string& head,
+                                                const std::string& task) {
+  const std::string path = file.string();
+  auto reader = data::CsvReader::open(path);
+  const auto& header = reader.header();
+  const auto target = reader.require_column("target");
+  const auto date = reader.find_column("date");
+  const auto entity = reader.find_column("entity");
+  const auto forward = reader.find_column("forward_return");
+  if (head.empty()) {
+    for (const auto& column : header) {
+      const auto dot = column.rfind('.');
+      if (dot != std::string::npos) {
+        head = column.substr(0, dot);
+        break;
+      }
+    }
+  }
+  std::vector<std::size_t> probability_columns;
+  for (std::int64_t c = 0;; ++c) {
+    const auto column = reader.find_column(fmt::format("{}.p{}", head, c));
+    if (!column) {
+      break;
+    }
+    probability_columns.push_back(*column);
+  }
+  const auto value = reader.find_column(head + ".value");
+  evaluation::PredictionRows rows;
+  const bool classification =
+      task.empty() || task == "backtest" ? !probability_columns.empty() : task == "classification";
+  if (classification && probability_columns.empty()) {
+    throw DataError(path, 0, head + ".p0", "classification needs the probability columns <head>.p0, <head>.p1, ...");
+  }
+  if (!classification && !value) {
+    throw DataError(path, 0, head + ".value", "a regression or ranking score needs the column <head>.value");
+  }
+  rows.classes = classification ? static_cast<std::int64_t>(probability_columns.size()) : 0;
+  std::map<std::string, std::int64_t> entities;
+  data::CsvRecord record;
+  const auto number = [&](std::size_t column, std::int64_t line) {
+    const auto field = record[column];
+    if (field.empty()) {
+      return std::nan("");
+    }
+    const auto parsed = data::parse_number(field);
+    if (!parsed) {
+      throw DataError(path, line, header[column], fmt::format("expected a number, got '{}'", field));
+    }
+    return *parsed;
+  };
+  while (reader.next(record)) {
+    const auto line = record.line;
+    std::vector<double> p;
+    double score = 0.0;
+    for (std::size_t k = 0; k < probability_columns.size() && classification; ++k) {
+      p.push_back(number(probability_columns[k], line));
+      score += static_cast<double>(k) * p.back();
+    }
+    if (classification && p.size() == 2) {
+      score = p[1];
+    }
+    if (!classification) {
+      score = number(*value, line);
+    }
+    const double t = number(target, line);
+    if (!std::isfinite(t) && task != "backtest") {
+      continue;  // not scorable
+    }
+    std::int32_t day = 0;
+    if (date && !record[*date].empty()) {
+      day = data::parse_date(record[*date]).value_or(data::Date(0)).days();
+    }
+    std::int64_t e = static_cast<std::int64_t>(rows.size());
+    if (entity) {
+      const auto name = std::string(record[*entity]);
+      e = entities.emplace(name, static_cast<std::int64_t>(entities.size())).first->second;
+    }
+    rows.append_row(day, e, t, forward ? number(*forward, line) : std::nan(""), p, score);
+  }
+  return rows;
+}
+
 
 }  // namespace finfuse::io

@@ -117,6 +117,14 @@ TEST_F(BundleTest, PredictsNewApplicantsLikeTheTrainedModel) {
   std::string header;
   std::getline(csv, header);
   EXPECT_EQ(header, "entity,date,target,forward_return,default.class,default.p0,default.p1");
+  // The file reads back: no labels yet, so only a backtest-style read keeps the rows.
+  std::string head;
+  const auto back = read_predictions_csv(dir_ / "predictions.csv", head, "backtest");
+  EXPECT_EQ(head, "default");
+  ASSERT_EQ(back.size(), 240U);
+  EXPECT_EQ(back.classes, 2);
+  EXPECT_NEAR(back.probability(7, 1), rows.probability(7, 1), 1e-9);
+  EXPECT_EQ(read_predictions_csv(dir_ / "predictions.csv", head).size(), 0U) << "rows without a target are not scored";
 }
 
 TEST_F(BundleTest, ConcurrentCallersGetTheSingleThreadedAnswers) {

@@ -32,6 +32,13 @@ struct PredictionTable {
   void write_csv(const std::filesystem::path& path) const;
 };
 
+/// Reads a predictions CSV (the format PredictionTable::write_csv writes) into the rows of one head: `head` names it
+/// (empty: the first head in the header, and it is set). `task`: "classification" or "regression"/"ranking" to insist
+/// on probability or value columns, "" to infer it, "backtest" to keep rows without a target too. Rows without a
+/// target are skipped otherwise. DataError naming the file, line and column for a missing column or a bad number.
+evaluation::PredictionRows read_predictions_csv(const std::filesystem::path& path, std::string& head,
+                                                const std::string& task = "");
+
 class Predictor {
  public:
   explicit Predictor(const std::filesystem::path& bundle, const c10::Device& device = c10::Device(c10::DeviceType::CPU));
