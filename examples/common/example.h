@@ -35,10 +35,8 @@ struct Options {
   std::string device = "auto";
 };
 
-/// Parses the common options; returns false (with `code` set) when the program should exit (--help, bad usage).
-inline bool parse(int argc, char** argv, const std::string& description, Options& options, int& code,
-                  CLI::App* app_out = nullptr) {
-  CLI::App app{description};
+/// Adds the options every example has to `app`.
+inline void add_common_options(CLI::App& app, Options& options) {
   app.add_option("--config,-c", options.config, "run configuration (JSON)")->capture_default_str();
   app.add_option("--out,-o", options.out, "output folder")->capture_default_str();
   app.add_option("--data-dir", options.data_dir,
@@ -47,7 +45,10 @@ inline bool parse(int argc, char** argv, const std::string& description, Options
   app.add_option("--epochs", options.epochs, "epochs (default: the configuration's)");
   app.add_option("--device", options.device, "auto, cpu, cuda, cuda:N")->capture_default_str();
   app.add_flag("--quick", options.quick, "a short run on a slice of the data (for tests)");
-  (void)app_out;
+}
+
+/// Parses the command line; returns false (with `code` set) when the program should exit (--help, bad usage).
+inline bool parse(CLI::App& app, int argc, char** argv, int& code) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -55,6 +56,13 @@ inline bool parse(int argc, char** argv, const std::string& description, Options
     return false;
   }
   return true;
+}
+
+/// An example with the common options only.
+inline bool parse(int argc, char** argv, const std::string& description, Options& options, int& code) {
+  CLI::App app{description};
+  add_common_options(app, options);
+  return parse(app, argc, argv, code);
 }
 
 /// The data folder holding every file in `required` (relative paths): --data-dir, $FINFUSE_DATA_DIR, then

@@ -36,11 +36,27 @@ std::string describe_char(char c) {
 CsvOptions CsvOptions::from_config(const Config& config) {
   CsvOptions options;
   options.delimiter = single_char(config, "delimiter", options.delimiter);
-  options.quote = single_char(config, "quote", options.quote);
+  if (config.contains("quote") && config.get<Json>("quote") == Json("")) {
+    options.quote = '\0';  // no quoting: quote characters are ordinary text
+    (void)config.get<std::string>("quote");
+  } else {
+    options.quote = single_char(config, "quote", options.quote);
+  }
   if (options.delimiter == options.quote) {
     config.fail_at("quote", "must differ from the delimiter");
   }
   options.header = config.get<bool>("header", options.header);
+  options.column_names = config.get<std::vector<std::string>>("column_names", options.column_names);
+  if (options.header && !options.column_names.empty()) {
+    config.fail_at("column_names", "names the columns of a file without a header line; set \"header\": false");
+  }
+  for (std::size_t i = 0; i < options.column_names.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (options.column_names[i] == options.column_names[j]) {
+        config.fail_at("column_names", fmt::format("duplicate column name \"{}\"", options.column_names[i]));
+      }
+    }
+  }
   options.encoding = parse_encoding_policy(
       config.get_choice("encoding", to_string(options.encoding), {"require_utf8", "latin1_fallback"}));
   options.max_file_bytes = config.get<std::int64_t>("max_file_bytes", options.max_file_bytes, Range::positive());
@@ -51,8 +67,9 @@ CsvOptions CsvOptions::from_config(const Config& config) {
 
 Json CsvOptions::to_json() const {
   return Json{{"delimiter", delimiter == '\t' ? std::string("\\t") : std::string(1, delimiter)},
-              {"quote", std::string(1, quote)},
+              {"quote", quote == '\0' ? std::string() : std::string(1, quote)},
               {"header", header},
+              {"column_names", column_names},
               {"encoding", to_string(encoding)},
               {"max_file_bytes", max_file_bytes},
               {"max_field_bytes", max_field_bytes}};
@@ -86,6 +103,8 @@ CsvReader::CsvReader(std::string text, std::string source, const CsvOptions& opt
         }
       }
     }
+  } else {
+    header_ = options_.column_names;
   }
 }
 
@@ -145,7 +164,7 @@ bool CsvReader::next(CsvRecord& record) {
   const auto limit = static_cast<std::size_t>(options_.max_field_bytes);
 
   while (true) {
-    if (pos_ < n && text_[pos_] == quote) {
+    if (quote != '\0' && pos_ < n && text_[pos_] == quote) {
       // Quoted field: runs to the matching quote; doubled quotes stand for one.
       const std::int64_t start_line = line_;
       ++pos_;

@@ -1,6 +1,7 @@
 #include "finfuse/data/multimodal_dataset.h"
 
 #include "finfuse/core/check.h"
+#include "finfuse/core/suggest.h"
 #include "finfuse/core/logging.h"
 
 #include "binary_io.h"
@@ -45,6 +46,20 @@ Json ImageOptions::to_json() const {
               {"height", height}, {"width", width},   {"on_missing", on_missing}};
 }
 
+TextTableOptions TextTableOptions::from_config(const Config& config) {
+  TextTableOptions o;
+  o.table = config.get<std::string>("table", o.table);
+  o.column = config.get<std::string>("column", o.column);
+  if (o.table.empty() != o.column.empty()) {
+    config.fail(fmt::format("needs both the table and its text column (got table \"{}\", column \"{}\")", o.table,
+                            o.column));
+  }
+  config.reject_unknown_keys();
+  return o;
+}
+
+Json TextTableOptions::to_json() const { return Json{{"table", table}, {"column", column}}; }
+
 DatasetOptions DatasetOptions::from_config(const Config& config) {
   DatasetOptions o;
   o.modalities = config.get<std::vector<std::string>>("modalities", o.modalities);
@@ -69,6 +84,7 @@ DatasetOptions DatasetOptions::from_config(const Config& config) {
       (o.image.table.empty() || o.image.column.empty())) {
     config.fail_at("image", "the 'image' modality needs the table and the column that name the image files");
   }
+  o.text_table = TextTableOptions::from_config(config.section("text_table"));
   o.tokenizer = TokenizerOptions::from_config(config.section("tokenizer"));
   o.text_layout = config.get_choice("text_layout", o.text_layout, {"per_text", "concat"});
   o.max_texts = config.get<std::int64_t>("max_texts", o.max_texts, Range::closed(1, 10000));
@@ -86,6 +102,7 @@ Json DatasetOptions::to_json() const {
               {"chart", chart.to_json()},
               {"image", image.to_json()},
               {"graph", graph.to_json()},
+              {"text_table", text_table.to_json()},
               {"tokenizer", tokenizer.to_json()},
               {"text_layout", text_layout},
               {"max_texts", max_texts},
@@ -170,14 +187,43 @@ MultimodalDataset MultimodalDataset::build_impl(const SampleSet& samples, const 
   }
 
   if (options.uses("text")) {
-    FINFUSE_CHECK(sources.texts != nullptr, "the 'text' modality needs a text corpus");
-    FINFUSE_CHECK(samples.timed, "the 'text' modality needs samples with decision times");
     const auto max_texts = static_cast<std::size_t>(options.max_texts);
     std::vector<std::vector<const TextRecord*>> windows(n);
-    for (std::size_t i = 0; i < n; ++i) {
-      const Sample& s = ds.samples_[i];
-      windows[i] = sources.texts->window(ds.entities_[static_cast<std::size_t>(s.entity)], s.text_start,
-                                         s.text_cutoff, max_texts);
+    std::vector<TextRecord> table_texts;
+    if (options.text_table.table.empty()) {
+      FINFUSE_CHECK(sources.texts != nullptr, "the 'text' modality needs a text corpus (or dataset.text_table)");
+      FINFUSE_CHECK(samples.timed, "the 'text' modality needs samples with decision times");
+      for (std::size_t i = 0; i < n; ++i) {
+        const Sample& s = ds.samples_[i];
+        windows[i] = sources.texts->window(ds.entities_[static_cast<std::size_t>(s.entity)], s.text_start,
+                                           s.text_cutoff, max_texts);
+      }
+    } else {
+      // One text per sample from a table's text column, the row joined like the numeric modality's.
+      const auto& name = options.text_table.table;
+      const NumericTable* table = nullptr;
+      for (const auto& [source, candidate] : sources.tables) {
+        if (source == name) {
+          table = candidate;
+        }
+      }
+      FINFUSE_CHECK(table != nullptr, "the 'text' modality's table '", name, "' is not among the sources");
+      const auto column = table->text_column_index(options.text_table.column);
+      FINFUSE_CHECK(column.has_value(), "column '", options.text_table.column, "' of table '", name,
+                    "' is not one of its text_columns ", quoted_list(table->text_columns()));
+      FINFUSE_CHECK(table->kind() == "static" || samples.timed, "text table '", name,
+                    "' is joined by time, but the samples carry no decision times");
+      table_texts.resize(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        const Sample& s = ds.samples_[i];
+        const std::string key =
+            table->kind() == "global" ? std::string() : ds.entities_[static_cast<std::size_t>(s.entity)];
+        const auto row = table->kind() == "static" ? table->row_of(key) : table->row_as_of(key, s.time);
+        if (row && !table->text(*row, *column).empty()) {
+          table_texts[i].text = table->text(*row, *column);
+          windows[i].push_back(&table_texts[i]);
+        }
+      }
     }
     // The vocabulary sees each text once, and only texts that training samples could see.
     std::unordered_set<const TextRecord*> seen;

@@ -26,7 +26,18 @@ NumericTableOptions NumericTableOptions::from_config(const Config& config) {
   o.columns = config.get<std::vector<std::string>>("columns", o.columns);
   o.categorical = config.get<std::vector<std::string>>("categorical", o.categorical);
   o.path_columns = config.get<std::vector<std::string>>("path_columns", o.path_columns);
+  o.text_columns = config.get<std::vector<std::string>>("text_columns", o.text_columns);
   o.label_column = config.get<std::string>("label_column", o.label_column);
+  o.label_classes = config.get<std::vector<std::string>>("label_classes", o.label_classes);
+  if (!o.label_classes.empty() && o.label_column.empty()) {
+    config.fail_at("label_classes", "names the classes of the label column; set label_column too");
+  }
+  if (o.label_classes.size() == 1) {
+    config.fail_at("label_classes", "needs at least two classes");
+  }
+  if (o.kind != "static" && o.entity_column.empty()) {
+    config.fail_at("entity_column", "only a static table may go without an id column (its rows are then named by line)");
+  }
   o.missing_values = config.get<std::vector<std::string>>("missing_values", o.missing_values);
   o.csv = CsvOptions::from_config(config.section("csv"));
   o.errors = parse_error_mode(config.get_choice("errors", to_string(o.errors), {"strict", "lenient"}));
@@ -46,7 +57,9 @@ Json NumericTableOptions::to_json() const {
               {"columns", columns},
               {"categorical", categorical},
               {"path_columns", path_columns},
+              {"text_columns", text_columns},
               {"label_column", label_column},
+              {"label_classes", label_classes},
               {"missing_values", missing_values},
               {"csv", csv.to_json()},
               {"errors", to_string(errors)}};
@@ -61,7 +74,9 @@ NumericTable NumericTable::load_csv(const std::filesystem::path& path, const Num
   // Column positions; `absent` where the table has no such column. (Plain indices rather than std::optional keep
   // GCC 12's -Wmaybe-uninitialized quiet in the loop below.)
   constexpr std::size_t absent = std::numeric_limits<std::size_t>::max();
-  const std::size_t entity_column = has_entity ? reader.require_column(options.entity_column) : absent;
+  // A static table without an id column names its rows by their line in the file.
+  const bool row_ids = options.kind == "static" && options.entity_column.empty();
+  const std::size_t entity_column = has_entity && !row_ids ? reader.require_column(options.entity_column) : absent;
   const std::size_t date_column = has_time ? reader.require_column(options.date_column) : absent;
   const std::size_t available_column =
       options.available_column.empty() ? absent : reader.require_column(options.available_column);
@@ -72,6 +87,8 @@ NumericTable NumericTable::load_csv(const std::filesystem::path& path, const Num
   table.has_label_ = label_column != absent;
   table.categorical_columns_ = options.categorical;
   table.path_columns_ = options.path_columns;
+  table.text_columns_ = options.text_columns;
+  table.label_classes_ = options.label_classes;
   table.source_ = file;
   std::vector<std::size_t> categorical_index;
   for (const auto& name : options.categorical) {
@@ -80,6 +97,10 @@ NumericTable NumericTable::load_csv(const std::filesystem::path& path, const Num
   std::vector<std::size_t> path_index;
   for (const auto& name : options.path_columns) {
     path_index.push_back(reader.require_column(name));
+  }
+  std::vector<std::size_t> text_index;
+  for (const auto& name : options.text_columns) {
+    text_index.push_back(reader.require_column(name));
   }
   const std::filesystem::path folder = path.parent_path();
   std::vector<std::size_t> numeric_index;
@@ -94,6 +115,7 @@ NumericTable NumericTable::load_csv(const std::filesystem::path& path, const Num
   } else {
     std::set<std::string> reserved(options.categorical.begin(), options.categorical.end());
     reserved.insert(options.path_columns.begin(), options.path_columns.end());
+    reserved.insert(options.text_columns.begin(), options.text_columns.end());
     for (const auto* name : {&options.entity_column, &options.date_column, &options.available_column, &options.label_column}) {
       reserved.insert(*name);
     }
@@ -104,7 +126,7 @@ NumericTable NumericTable::load_csv(const std::filesystem::path& path, const Num
       }
     }
   }
-  if (table.columns_.empty() && table.categorical_columns_.empty()) {
+  if (table.columns_.empty() && table.categorical_columns_.empty() && table.text_columns_.empty()) {
     throw DataError(file, 1, "", "the table has no feature columns");
   }
   const std::set<std::string, std::less<>> missing(options.missing_values.begin(), options.missing_values.end());
@@ -117,7 +139,9 @@ NumericTable NumericTable::load_csv(const std::filesystem::path& path, const Num
     try {
       reader.expect_width(record);
       std::string entity;
-      if (entity_column != absent) {
+      if (row_ids) {
+        entity = fmt::format("line {}", record.line);
+      } else if (entity_column != absent) {
         entity = std::string(trim(record[entity_column]));
         if (entity.empty()) {
           throw DataError(file, record.line, options.entity_column, "the entity is empty");
@@ -185,7 +209,16 @@ NumericTable NumericTable::load_csv(const std::filesystem::path& path, const Num
         values[c] = static_cast<float>(*value);
       }
       float label = nan;
-      if (label_column != absent) {
+      if (label_column != absent && !options.label_classes.empty()) {
+        const std::string_view text = trim(record[label_column]);
+        const auto it = std::find(options.label_classes.begin(), options.label_classes.end(), text);
+        if (it == options.label_classes.end()) {
+          throw DataError(file, record.line, options.label_column,
+                          fmt::format("expected one of the classes {}, got {}", quoted_list(options.label_classes),
+                                      quoted_value(text)));
+        }
+        label = static_cast<float>(it - options.label_classes.begin());
+      } else if (label_column != absent) {
         const std::string_view text = trim(record[label_column]);
         const auto value = parse_number(text);
         if (!value || !std::isfinite(*value)) {
@@ -204,6 +237,10 @@ NumericTable NumericTable::load_csv(const std::filesystem::path& path, const Num
         table.categories_.emplace_back(missing.count(text) != 0 ? std::string_view() : text);
       }
       table.labels_.push_back(label);
+      for (const auto column : text_index) {
+        const std::string_view text = trim(record[column]);
+        table.texts_.emplace_back(missing.count(text) != 0 ? std::string_view() : text);
+      }
       for (const auto column : path_index) {
         const std::string_view text = trim(record[column]);
         if (missing.count(text) != 0) {
@@ -289,6 +326,14 @@ std::optional<std::size_t> NumericTable::row_on(const std::string& entity, Date 
     return std::nullopt;
   }
   return *found;
+}
+
+std::optional<std::size_t> NumericTable::text_column_index(const std::string& name) const {
+  const auto it = std::find(text_columns_.begin(), text_columns_.end(), name);
+  if (it == text_columns_.end()) {
+    return std::nullopt;
+  }
+  return static_cast<std::size_t>(it - text_columns_.begin());
 }
 
 std::optional<std::size_t> NumericTable::column_index(const std::string& name) const {

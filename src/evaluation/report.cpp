@@ -110,6 +110,15 @@ void HtmlReport::add_heading(const std::string& text) { body_ += "<h2>" + escape
 
 void HtmlReport::add_paragraph(const std::string& text) { body_ += "<p>" + escape(text) + "</p>\n"; }
 
+void HtmlReport::add_links(const std::string& title,
+                           const std::vector<std::pair<std::string, std::string>>& links) {
+  std::string out = "<h3>" + escape(title) + "</h3>\n<ul>\n";
+  for (const auto& [label, href] : links) {
+    out += "<li><a href=\"" + escape(href) + "\">" + escape(label) + "</a></li>\n";
+  }
+  body_ += out + "</ul>\n";
+}
+
 void HtmlReport::add_values(const std::string& title, const std::map<std::string, double>& values) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& [k, v] : values) {

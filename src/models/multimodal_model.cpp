@@ -207,6 +207,7 @@ MultimodalModelImpl::MultimodalModelImpl(const Config& config, const std::vector
     heads_.push_back(head);
   }
   modality_dropout_ = config.get<double>("modality_dropout", 0.0, Range::half_open(0, 1));
+  all_missing_ = config.get_choice("all_missing", all_missing_, {"error", "embedding"});
   config.reject_unknown_keys();
 }
 
@@ -260,9 +261,10 @@ ModelOutput MultimodalModelImpl::run(const data::Batch& batch, const std::vector
                           ? it->second.present.to(torch::kBool)
                           : torch::ones({size}, values.options().dtype(torch::kBool)));
   }
-  // Samples with nothing at all cannot be predicted: report the first by entity and date.
+  // Samples with nothing at all are an error (report the first by entity and date), unless the model is configured
+  // to predict them from the learned "missing" embeddings alone.
   const auto any = torch::stack(present, 0).any(0);
-  if (!any.all().item<bool>()) {
+  if (all_missing_ == "error" && !any.all().item<bool>()) {
     const auto first = (~any).nonzero()[0][0].item<std::int64_t>();
     throw Error(fmt::format("model: {} has none of its modalities ({}) present", describe_sample(batch, first),
                             fmt::join(modality_names_, ", ")));
@@ -358,7 +360,8 @@ Json MultimodalModelImpl::config_json() const {
   return Json{{"encoders", encoders},
               {"fusion", fusion_->options_json()},
               {"heads", heads},
-              {"modality_dropout", modality_dropout_}};
+              {"modality_dropout", modality_dropout_},
+              {"all_missing", all_missing_}};
 }
 
 std::string MultimodalModelImpl::summary(const data::Batch& example) {

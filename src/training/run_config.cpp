@@ -3,9 +3,13 @@
 namespace finfuse::training {
 
 RunConfig RunConfig::load(const std::filesystem::path& path) {
+  return from_config(Config::load(path), std::filesystem::absolute(path).parent_path());
+}
+
+RunConfig RunConfig::from_config(Config root, const std::filesystem::path& base) {
   RunConfig c;
-  c.root = Config::load(path);
-  c.base = std::filesystem::absolute(path).parent_path();
+  c.root = std::move(root);
+  c.base = std::filesystem::absolute(base);
   c.runtime = RuntimeOptions::from_config(c.root.section("runtime"));
   c.data = data::DataConfig::from_config(c.root.child("data"), c.base);
   c.model = c.root.child("model");

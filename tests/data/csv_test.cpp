@@ -69,6 +69,27 @@ TEST(Csv, OtherDelimiters) {
   EXPECT_THROW(CsvOptions::from_config(Config::parse(R"({"delimiter": ",", "quote": ","})")), ConfigError);
 }
 
+TEST(Csv, HeaderlessFileWithNamedColumnsAndNoQuoting) {
+  // The Financial PhraseBank layout: "sentence@label", no header, quotes are ordinary text.
+  const CsvOptions options = CsvOptions::from_config(Config::parse(
+      R"({"delimiter": "@", "quote": "", "header": false, "column_names": ["sentence", "sentiment"]})"));
+  EXPECT_EQ(options.quote, '\0');
+  auto reader = CsvReader::from_string("He said \"up\" , twice .@positive\n\"Flat @neutral\n", "pb.txt", options);
+  EXPECT_EQ(reader.header(), (std::vector<std::string>{"sentence", "sentiment"}));
+  EXPECT_EQ(reader.require_column("sentiment"), 1u);
+  const auto rows = read_all(reader);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0], (std::vector<std::string>{"He said \"up\" , twice .", "positive"}));
+  EXPECT_EQ(rows[1], (std::vector<std::string>{"\"Flat ", "neutral"}));
+  // The options round-trip, and names only make sense without a header line.
+  const CsvOptions again = CsvOptions::from_config(Config(options.to_json()));
+  EXPECT_EQ(again.quote, '\0');
+  EXPECT_EQ(again.column_names, options.column_names);
+  EXPECT_THROW(CsvOptions::from_config(Config::parse(R"({"column_names": ["a"]})")), ConfigError);
+  EXPECT_THROW(CsvOptions::from_config(Config::parse(R"({"header": false, "column_names": ["a", "a"]})")),
+               ConfigError);
+}
+
 TEST(Csv, MissingColumnNamesTheHeaderWithSuggestion) {
   auto reader = CsvReader::from_string("symbol,date,adjclose\n", "p.csv");
   try {

@@ -56,6 +56,52 @@ TEST_F(NumericTableTest, AsOfJoinUsesPublicationTime) {
   EXPECT_EQ(table.row_as_of("C", at("2015-06-01")), std::nullopt);
 }
 
+TEST_F(NumericTableTest, StaticTextTableWithClassLabelsAndRowIds) {
+  // Latin-1 bytes (\xA3 is the pound sign), no header, no id column: rows are named by their line.
+  const auto path = write(
+      "Profit rose to \xA3 5 mn .@positive\n"
+      "The company is based in Espoo .@neutral\n"
+      "\n"
+      "Sales fell 17 % .@negative\n");
+  const NumericTableOptions options = NumericTableOptions::from_config(Config::parse(R"({
+    "kind": "static", "entity_column": "", "text_columns": ["sentence"], "label_column": "sentiment",
+    "label_classes": ["negative", "neutral", "positive"],
+    "csv": {"delimiter": "@", "quote": "", "header": false, "column_names": ["sentence", "sentiment"],
+            "encoding": "latin1_fallback"}})"));
+  const NumericTable table = NumericTable::load_csv(path, options);
+  ASSERT_EQ(table.rows(), 3u);
+  EXPECT_TRUE(table.columns().empty());
+  EXPECT_EQ(table.text_columns(), (std::vector<std::string>{"sentence"}));
+  EXPECT_EQ(table.label_classes(), (std::vector<std::string>{"negative", "neutral", "positive"}));
+  EXPECT_EQ(table.entity(0), "line 1");
+  EXPECT_EQ(table.entity(2), "line 4");
+  EXPECT_EQ(table.row_of("line 2"), 1u);
+  EXPECT_EQ(table.text(0, 0), "Profit rose to \xC2\xA3 5 mn .");
+  EXPECT_EQ(table.text_column_index("sentence"), 0u);
+  EXPECT_FLOAT_EQ(table.label(0), 2.0f);
+  EXPECT_FLOAT_EQ(table.label(1), 1.0f);
+  EXPECT_FLOAT_EQ(table.label(2), 0.0f);
+
+  // A label outside the classes names the file, line and column, and lists the classes.
+  const auto bad = write("Shares jumped .@positive\nShares jumped again .@bullish\n");
+  try {
+    NumericTable::load_csv(bad, options);
+    FAIL() << "expected a DataError";
+  } catch (const DataError& e) {
+    EXPECT_EQ(e.record(), 2);
+    EXPECT_EQ(e.field(), "sentiment");
+    EXPECT_NE(std::string(e.what()).find("expected one of the classes 'negative', 'neutral', 'positive', got "
+                                         "'bullish'"),
+              std::string::npos)
+        << e.what();
+  }
+  // Classes need a label column; only static tables may go without ids.
+  EXPECT_THROW(NumericTableOptions::from_config(Config::parse(R"({"kind": "static", "label_classes": ["a", "b"]})")),
+               ConfigError);
+  EXPECT_THROW(NumericTableOptions::from_config(Config::parse(R"({"kind": "entity", "entity_column": ""})")),
+               ConfigError);
+}
+
 TEST_F(NumericTableTest, GlobalTableWithoutPublicationColumnIsAvailableNextDay) {
   const auto path = write("date,rate,cpi\n2015-01-02,0.25,1.1\n2015-01-05,0.5,1.2\n");
   NumericTableOptions options;

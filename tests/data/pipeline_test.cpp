@@ -95,11 +95,101 @@ TEST(DataPipelineRealData, CreditTableStratified) {
   EXPECT_EQ(batch.modalities.at("categorical").values.size(1), 3);
 }
 
+TEST(DataPipelineRealData, PhraseBankLatin1Sentences) {
+  FINFUSE_REQUIRE_SHARED_DATA(dir, "phrasebank/Sentences_AllAgree.txt");
+  ::setenv("FINFUSE_DATA_DIR", ::finfuse::testing::shared_data_dir().c_str(), 1);
+  const DataConfig config = DataConfig::from_config(Config::parse(R"({
+    "tables": {"pb": {"path": "${FINFUSE_DATA_DIR}/phrasebank/Sentences_AllAgree.txt", "kind": "static",
+                      "entity_column": "", "text_columns": ["sentence"], "label_column": "sentiment",
+                      "label_classes": ["negative", "neutral", "positive"],
+                      "csv": {"delimiter": "@", "quote": "", "header": false, "column_names": ["sentence", "sentiment"],
+                              "encoding": "latin1_fallback"}}},
+    "samples_from_table": "pb",
+    "split": {"kind": "stratified", "valid_fraction": 0.16, "test_fraction": 0.2, "seed": 7},
+    "dataset": {"modalities": ["text"], "text_table": {"table": "pb", "column": "sentence"}, "text_layout": "concat",
+                "tokenizer": {"max_length": 64, "min_frequency": 1}}
+  })"), ".");
+  const DataPipeline pipeline = DataPipeline::build(config);
+  const Json summary = pipeline.summary();
+  EXPECT_EQ(summary["samples"], 2264);
+  const auto count = [&](const char* split, const char* label) {
+    return summary["splits"][split]["classes"].value(label, std::int64_t{0});
+  };
+  std::int64_t negative = 0, neutral = 0, positive = 0;
+  for (const char* split : {"train", "valid", "test"}) {
+    negative += count(split, "0");
+    neutral += count(split, "1");
+    positive += count(split, "2");
+  }
+  // The published class counts of the all-agree subset.
+  EXPECT_EQ(negative, 303);
+  EXPECT_EQ(neutral, 1391);
+  EXPECT_EQ(positive, 570);
+  EXPECT_NEAR(static_cast<double>(summary["splits"]["test"]["samples"].get<std::int64_t>()), 453, 2);
+  EXPECT_DOUBLE_EQ(summary["coverage"]["text"].get<double>(), 1.0);
+  const Batch batch = pipeline.dataset()->collate({0, 1});
+  EXPECT_EQ(batch.modalities.at("text").values.sizes(), (std::vector<std::int64_t>{2, 64}));
+}
+
 }  // namespace
 }  // namespace finfuse::data
 
 namespace finfuse::data {
 namespace {
+
+TEST(DataPipeline, TextFromAStaticTableVocabularyFromTrainingRowsOnly) {
+  const auto dir = ::finfuse::testing::unique_temp_dir("finfuse_text_table");
+  {
+    std::ofstream out(dir / "sentences.txt");
+    for (int i = 0; i < 60; ++i) {
+      const char* label = i % 3 == 0 ? "negative" : (i % 3 == 1 ? "neutral" : "positive");
+      const char* word = i % 3 == 0 ? "fell" : (i % 3 == 1 ? "was" : "rose");
+      out << "sales " << word << " in quarter q" << i << " .@" << label << "\n";
+    }
+  }
+  const DataConfig config = DataConfig::from_config(Config::parse(R"({
+    "tables": {"s": {"path": "sentences.txt", "kind": "static", "entity_column": "", "text_columns": ["text"],
+                     "label_column": "label", "label_classes": ["negative", "neutral", "positive"],
+                     "csv": {"delimiter": "@", "quote": "", "header": false, "column_names": ["text", "label"]}}},
+    "samples_from_table": "s",
+    "split": {"kind": "stratified", "valid_fraction": 0.2, "test_fraction": 0.2, "seed": 3},
+    "dataset": {"modalities": ["text"], "text_table": {"table": "s", "column": "text"}, "text_layout": "concat",
+                "tokenizer": {"max_length": 8, "min_frequency": 1}}
+  })"), dir);
+  const DataPipeline pipeline = DataPipeline::build(config);
+  const auto& split = pipeline.split();
+  EXPECT_EQ(split.train.size() + split.valid.size() + split.test.size(), 60u);
+  const auto& dataset = *pipeline.dataset();
+  const auto tokenizer = dataset.fitted().tokenizer;
+  ASSERT_TRUE(tokenizer.has_value());
+  // Every sentence's own token "q<i>" is known exactly when the sentence is in the training split.
+  for (const auto* part : {&split.train, &split.test}) {
+    for (const auto i : *part) {
+      const auto& entity = dataset.entities()[static_cast<std::size_t>(dataset.sample(i).entity)];
+      const int line = std::stoi(entity.substr(5));
+      const auto ids = tokenizer->encode("q" + std::to_string(line - 1));
+      ASSERT_EQ(ids.size(), 1u);
+      EXPECT_EQ(ids[0] != tokenizer->unk_id(), part == &split.train) << entity;
+      // The sample's label is its sentence's class.
+      EXPECT_FLOAT_EQ(dataset.sample(i).target, static_cast<float>((line - 1) % 3));
+    }
+  }
+  const Batch batch = dataset.collate({split.test.front()});
+  EXPECT_TRUE(batch.modalities.at("text").present.item<bool>());
+
+  // The text column must be one of the table's text columns.
+  auto wrong = config;
+  wrong.dataset.text_table.column = "label";
+  try {
+    DataPipeline::build(wrong);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("column 'label' of table 's' is not one of its text_columns 'text'"),
+              std::string::npos)
+        << e.what();
+  }
+  std::filesystem::remove_all(dir);
+}
 
 class PipelineCacheTest : public ::testing::Test {
  protected:

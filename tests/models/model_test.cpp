@@ -152,6 +152,34 @@ TEST(Model, AbsentModalitiesUseTheMissingEmbeddingAndEmptySamplesAreErrors) {
   }
 }
 
+TEST(Model, AllMissingSamplesCanBePredictedFromTheMissingEmbeddings) {
+  // With "all_missing": "embedding", a sample without any modality gets the prediction of the learned missing
+  // embeddings alone: the same for every such sample, whatever their (absent) values.
+  for (const char* fusion : {R"({"type": "concat"})", R"({"type": "attention", "hidden": 16, "heads": 2})"}) {
+    std::string json = model_json(fusion);
+    json.insert(json.rfind('}'), R"(, "all_missing": "embedding")");
+    auto model = build(json);
+    EXPECT_EQ(model->config_json()["all_missing"], "embedding");
+    model->eval();
+    auto batch = generated_batch(8, 5);
+    for (auto& [name, modality] : batch.modalities) {
+      modality.present[2] = false;
+      modality.present[5] = false;
+    }
+    batch.modalities["price"].values[5].fill_(3);
+    const auto out = model->forward(batch).predictions.at("direction");
+    EXPECT_TRUE(torch::isfinite(out).all().item<bool>()) << fusion;
+    EXPECT_TRUE(torch::allclose(out[2], out[5])) << fusion;
+    EXPECT_FALSE(torch::allclose(out[2], out[3])) << fusion;
+  }
+  EXPECT_THROW(build([] {
+                 std::string json = model_json(R"({"type": "concat"})");
+                 json.insert(json.rfind('}'), R"(, "all_missing": "skip")");
+                 return json;
+               }()),
+               ConfigError);
+}
+
 TEST(Model, ModalityDropoutNeverEmptiesASample) {
   auto model = build(R"({"encoders": {"price": {"type": "rnn", "hidden": 8}, "numeric": {"type": "mlp",
                          "layers": [8]}}, "fusion": {"type": "attention", "hidden": 8, "heads": 2, "dropout": 0.0},

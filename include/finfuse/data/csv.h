@@ -18,16 +18,19 @@ namespace finfuse::data {
 
 struct CsvOptions {
   char delimiter = ',';
+  /// '\0' (configured as "") turns quoting off: quote characters are then ordinary text.
   char quote = '"';
   /// Whether the first record names the columns.
   bool header = true;
+  /// The column names of a file without a header line (header false), e.g. {"sentence", "label"}.
+  std::vector<std::string> column_names;
   EncodingPolicy encoding = EncodingPolicy::require_utf8;
   /// Files larger than this are refused before they are read.
   std::int64_t max_file_bytes = std::int64_t{8} << 30;
   /// A field longer than this is an error (a runaway quote usually).
   std::int64_t max_field_bytes = std::int64_t{16} << 20;
 
-  /// Reads {"delimiter", "quote", "header", "encoding", "max_file_bytes", "max_field_bytes"}.
+  /// Reads {"delimiter", "quote", "header", "column_names", "encoding", "max_file_bytes", "max_field_bytes"}.
   static CsvOptions from_config(const Config& config);
   Json to_json() const;
 };

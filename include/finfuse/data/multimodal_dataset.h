@@ -63,6 +63,16 @@ struct ImageOptions {
   Json to_json() const;
 };
 
+/// The text modality from a table's text column (one text per sample: a news sentence, a loan description) instead of
+/// the text corpus.
+struct TextTableOptions {
+  std::string table;
+  std::string column;
+
+  static TextTableOptions from_config(const Config& config);
+  Json to_json() const;
+};
+
 struct DatasetOptions {
   /// Modalities to build: any of "price", "text", "numeric", "chart", "image". With "numeric", the tables'
   /// categorical columns form a further modality, "categorical" (ids, 0 = unknown).
@@ -71,6 +81,7 @@ struct DatasetOptions {
   ChartOptions chart;
   ImageOptions image;
   GraphOptions graph;
+  TextTableOptions text_table;
   TokenizerOptions tokenizer;
   /// "per_text": [max_texts, max_length] token ids per sample (newest text first), for hierarchical text encoders;
   /// "concat": the texts joined, newest first, into one sequence of max_length.

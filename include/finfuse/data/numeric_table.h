@@ -21,6 +21,7 @@ namespace finfuse::data {
 struct NumericTableOptions {
   /// "entity" (entity + date), "global" (date only) or "static" (entity id, no time).
   std::string kind = "entity";
+  /// Static tables default to "id"; an empty name there names each row by its line in the file ("line 17").
   std::string entity_column = "symbol";
   std::string date_column = "date";
   /// Optional column with the instant a row became public. A date-only value means "some time that day" and the row
@@ -35,8 +36,13 @@ struct NumericTableOptions {
   /// Columns holding file paths (images); kept as text, never features. Relative paths are resolved against the
   /// table file's folder.
   std::vector<std::string> path_columns;
-  /// Static tables: the target column (numeric), optional.
+  /// Columns holding free text (a news sentence, a loan description) for the text modality; kept as text, never
+  /// features.
+  std::vector<std::string> text_columns;
+  /// Static tables: the target column, optional; numeric, or one of `label_classes` when those are given (the class
+  /// index is the position in the list, e.g. {"negative", "neutral", "positive"}).
   std::string label_column;
+  std::vector<std::string> label_classes;
   std::vector<std::string> missing_values = {"", "NA", "N/A", "null", "#N/A"};
   CsvOptions csv;
   ErrorMode errors = ErrorMode::strict;
@@ -55,6 +61,11 @@ class NumericTable {
   const std::vector<std::string>& columns() const { return columns_; }
   const std::vector<std::string>& categorical_columns() const { return categorical_columns_; }
   const std::vector<std::string>& path_columns() const { return path_columns_; }
+  const std::vector<std::string>& text_columns() const { return text_columns_; }
+  /// The label's class names (empty for a numeric label).
+  const std::vector<std::string>& label_classes() const { return label_classes_; }
+  /// Index of text column `name`, or nothing.
+  std::optional<std::size_t> text_column_index(const std::string& name) const;
   /// The file the table was read from.
   const std::string& source() const { return source_; }
   bool has_label() const { return has_label_; }
@@ -85,6 +96,10 @@ class NumericTable {
   const std::string& path(std::size_t row, std::size_t column) const {
     return paths_[row * path_columns_.size() + column];
   }
+  /// The text in text column `column` of `row` (empty when missing).
+  const std::string& text(std::size_t row, std::size_t column) const {
+    return texts_[row * text_columns_.size() + column];
+  }
   /// The line of the file that `row` came from.
   std::int64_t line(std::size_t row) const { return lines_[row]; }
   const std::string& entity(std::size_t row) const { return row_entity_[row]; }
@@ -97,6 +112,9 @@ class NumericTable {
   std::vector<std::string> columns_;
   std::vector<std::string> categorical_columns_;
   std::vector<std::string> path_columns_;
+  std::vector<std::string> text_columns_;
+  std::vector<std::string> label_classes_;
+  std::vector<std::string> texts_;
   std::string source_;
   bool has_label_ = false;
   std::vector<std::string> paths_;

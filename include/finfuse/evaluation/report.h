@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace finfuse::evaluation {
@@ -27,6 +28,8 @@ class HtmlReport {
 
   void add_heading(const std::string& text);
   void add_paragraph(const std::string& text);
+  /// A list of links (label, relative or absolute address), e.g. to the reports of related runs.
+  void add_links(const std::string& title, const std::vector<std::pair<std::string, std::string>>& links);
   void add_values(const std::string& title, const std::map<std::string, double>& values);
   void add_table(const std::string& title, const std::vector<std::string>& columns,
                  const std::vector<std::vector<std::string>>& rows);

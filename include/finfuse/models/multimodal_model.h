@@ -8,7 +8,8 @@
 //   {"encoders": {"price": {"type": "rnn", ...}, "text": {"type": "transformer", ...}},
 //    "fusion": {"type": "gated", ...},                          (default {"type": "concat"})
 //    "heads": {"direction": {"type": "classification", ...}},   (at least one)
-//    "modality_dropout": 0.1}                                   (default 0)
+//    "modality_dropout": 0.1,                                   (default 0)
+//    "all_missing": "error"}    a sample without any modality: "error", or "embedding" (the missing embeddings alone)
 // Parameter names read as encoders.<modality>.*, missing.<modality>, fusion.*, heads.<head>.*.
 #pragma once
 
@@ -96,6 +97,7 @@ class MultimodalModelImpl : public torch::nn::Module {
   std::shared_ptr<fusion::Fusion> fusion_;
   std::vector<Head> heads_;
   double modality_dropout_ = 0.0;
+  std::string all_missing_ = "error";
   std::vector<std::string> entity_names_;
 };
 

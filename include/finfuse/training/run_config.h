@@ -28,6 +28,8 @@ struct RunConfig {
 
   /// Reads and validates every section (ConfigError at the JSON path; unknown keys are errors).
   static RunConfig load(const std::filesystem::path& path);
+  /// The same for a document already in memory; relative data paths are resolved against `base`.
+  static RunConfig from_config(Config root, const std::filesystem::path& base);
 };
 
 /// The input data files a data configuration reads (for manifests).
