@@ -178,7 +178,7 @@ MultimodalDataset MultimodalDataset::build_impl(const SampleSet& samples, const 
     FINFUSE_CHECK(samples.timed, "the 'price' modality needs samples with decision times");
     ds.price_window_ = samples.price_window;
     FINFUSE_CHECK(ds.price_window_ > 0, "the sample set has no price window length");
-    ds.price_.reserve(n * static_cast<std::size_t>(ds.price_window_ * kPriceFeatures));
+    ds.price_.reserve(n * static_cast<std::size_t>(ds.price_window_ * options.price.features()));
     for (const auto& s : ds.samples_) {
       const auto window = price_window(sources.prices->series(ds.entities_[static_cast<std::size_t>(s.entity)]),
                                        s.last_bar, ds.price_window_, options.price);
@@ -573,8 +573,9 @@ Batch MultimodalDataset::collate(const std::vector<std::size_t>& indices) const 
     return out;
   };
   if (options_.uses("price")) {
-    const std::int64_t width = price_window_ * kPriceFeatures;
-    batch.modalities["price"] = ModalityBatch{gather_float(price_, width, {b, price_window_, kPriceFeatures}),
+    const std::int64_t features = options_.price.features();
+    const std::int64_t width = price_window_ * features;
+    batch.modalities["price"] = ModalityBatch{gather_float(price_, width, {b, price_window_, features}),
                                               torch::Tensor(), presence(nullptr)};
   }
   if (options_.uses("text")) {
@@ -779,7 +780,8 @@ MultimodalDataset MultimodalDataset::deserialize(std::string_view bytes, const s
     expect(s.entity >= 0 && static_cast<std::size_t>(s.entity) < ds.entities_.size(), "a sample's entity index");
   }
   if (ds.options_.uses("price")) {
-    expect(ds.price_.size() == n * static_cast<std::size_t>(ds.price_window_ * kPriceFeatures), "price windows");
+    expect(ds.price_.size() == n * static_cast<std::size_t>(ds.price_window_ * ds.options_.price.features()),
+           "price windows");
   }
   if (ds.options_.uses("text")) {
     expect(ds.tokenizer_.has_value() && ds.text_ids_.size() == n * static_cast<std::size_t>(ds.text_shape_) &&

@@ -2,13 +2,14 @@
 
 #include "finfuse/core/check.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace finfuse::data {
 
 PriceWindowOptions PriceWindowOptions::from_config(const Config& config) {
   PriceWindowOptions o;
-  o.normalize = config.get_choice("normalize", o.normalize, {"returns", "relative", "zscore"});
+  o.normalize = config.get_choice("normalize", o.normalize, {"returns", "relative", "zscore", "technical"});
   config.reject_unknown_keys();
   return o;
 }
@@ -36,11 +37,32 @@ std::vector<float> price_window(const PriceSeries& series, std::int64_t last, st
         return series.adj_close[k];
     }
   };
-  std::vector<double> out(static_cast<std::size_t>(length * kPriceFeatures));
+  const std::int64_t width = options.features();
+  std::vector<double> out(static_cast<std::size_t>(length * width));
   const auto at = [&](std::int64_t day, int feature) -> double& {
-    return out[static_cast<std::size_t>(day * kPriceFeatures + feature)];
+    return out[static_cast<std::size_t>(day * width + feature)];
   };
-  if (options.normalize == "returns") {
+  if (options.normalize == "technical") {
+    for (std::int64_t d = 0; d < length; ++d) {
+      const auto i = static_cast<std::size_t>(first + d);
+      const double close = series.close[i];
+      at(d, 0) = series.open[i] / close - 1.0;
+      at(d, 1) = series.high[i] / close - 1.0;
+      at(d, 2) = series.low[i] / close - 1.0;
+      at(d, 3) = i > 0 ? close / series.close[i - 1] - 1.0 : 0.0;
+      at(d, 4) = i > 0 ? series.adj_close[i] / series.adj_close[i - 1] - 1.0 : 0.0;
+      int feature = 5;
+      for (const int period : {5, 10, 15, 20, 25, 30}) {
+        const auto k = static_cast<std::size_t>(period);
+        const std::size_t count = std::min(k, i + 1);
+        double sum = 0.0;
+        for (std::size_t j = 0; j < count; ++j) {
+          sum += series.adj_close[i - j];
+        }
+        at(d, feature++) = sum / static_cast<double>(count) / series.adj_close[i] - 1.0;
+      }
+    }
+  } else if (options.normalize == "returns") {
     for (std::int64_t d = 0; d < length; ++d) {
       const std::int64_t i = first + d;
       const double reference = i > 0 ? series.adj_close[static_cast<std::size_t>(i - 1)] : adjusted(first, 3);

@@ -50,6 +50,46 @@ TEST(PriceWindow, RelativeToTheLastCloseAndZscore) {
   EXPECT_NEAR(z[8], 0.0, 1e-6);
 }
 
+TEST(PriceWindow, TechnicalFeaturesOfAdvAlstm) {
+  // 35 days: raw close 100 + d, adjusted close half of it, open 1 below and high 2 above the close, low 3 below.
+  PriceSeries s;
+  s.symbol = "T";
+  for (int d = 0; d < 35; ++d) {
+    s.dates.push_back(Date::from_ymd(2015, 1, 1) + d);
+    const double close = 100.0 + d;
+    s.open.push_back(close - 1);
+    s.high.push_back(close + 2);
+    s.low.push_back(close - 3);
+    s.close.push_back(close);
+    s.adj_close.push_back(close / 2);
+    s.volume.push_back(1000);
+  }
+  PriceWindowOptions options;
+  options.normalize = "technical";
+  EXPECT_EQ(options.features(), 11);
+  const auto w = price_window(s, 34, 2, options);
+  ASSERT_EQ(w.size(), 22u);
+  // Day 34 (the second row): close 134.
+  const float* row = w.data() + 11;
+  EXPECT_NEAR(row[0], 133.0 / 134.0 - 1.0, 1e-7);
+  EXPECT_NEAR(row[1], 136.0 / 134.0 - 1.0, 1e-7);
+  EXPECT_NEAR(row[2], 131.0 / 134.0 - 1.0, 1e-7);
+  EXPECT_NEAR(row[3], 134.0 / 133.0 - 1.0, 1e-7);
+  EXPECT_NEAR(row[4], 134.0 / 133.0 - 1.0, 1e-7);
+  // The k-day average of the closes 134, 133, ..., 135 - k is 134 - (k - 1) / 2.
+  const int periods[] = {5, 10, 15, 20, 25, 30};
+  for (int j = 0; j < 6; ++j) {
+    EXPECT_NEAR(row[5 + j], (134.0 - (periods[j] - 1) / 2.0) / 134.0 - 1.0, 1e-6) << periods[j];
+  }
+  // Near the start of the series the averages take the bars there are: day 3 averages 4 closes for every k.
+  const auto early = price_window(s, 3, 1, options);
+  for (int j = 0; j < 6; ++j) {
+    EXPECT_NEAR(early[5 + j], (103.0 - 1.5) / 103.0 - 1.0, 1e-6);
+  }
+  // The first bar has no previous close.
+  EXPECT_FLOAT_EQ(price_window(s, 0, 1, options)[3], 0.0f);
+}
+
 TEST(PriceWindow, WindowMustFit) {
   EXPECT_THROW(price_window(three_days(), 1, 3, PriceWindowOptions{}), Error);
   EXPECT_THROW(price_window(three_days(), 3, 1, PriceWindowOptions{}), Error);

@@ -17,16 +17,20 @@ struct PriceWindowOptions {
   /// day's reference; without one the window's first close does); volume as log1p, demeaned over the window.
   /// "relative": each price over the window's last close, minus 1; volume over the window's mean volume, minus 1.
   /// "zscore": each column z-scored within the window (a constant column becomes 0).
+  /// "technical": the 11 features of Feng et al. (2019, Adv-ALSTM) per day instead of the bar: open, high and low over
+  /// the close, minus 1; close and adjusted close over the previous day's, minus 1; and the 5-, 10-, 15-, 20-, 25- and
+  /// 30-day moving averages of the adjusted close over the day's adjusted close, minus 1 (from the bars up to that
+  /// day only; a moving average with fewer bars than its length averages those there are).
   std::string normalize = "returns";
+
+  /// Features per day: 5 (open, high, low, close, volume), or 11 for "technical".
+  std::int64_t features() const { return normalize == "technical" ? 11 : 5; }
 
   static PriceWindowOptions from_config(const Config& config);
   Json to_json() const;
 };
 
-/// Number of features per day: open, high, low, close, volume.
-constexpr std::int64_t kPriceFeatures = 5;
-
-/// The window of bars [last - length + 1, last] of `series` as a row-major [length, 5] matrix. Throws
+/// The window of bars [last - length + 1, last] of `series` as a row-major [length, options.features()] matrix. Throws
 /// finfuse::Error when the window does not fit in the series.
 std::vector<float> price_window(const PriceSeries& series, std::int64_t last, std::int64_t length,
                                 const PriceWindowOptions& options);
