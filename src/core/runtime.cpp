@@ -11,9 +11,11 @@
 #include <fmt/format.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <thread>
 
 #if defined(__linux__)
+#include <link.h>
 #include <sched.h>
 #endif
 
@@ -69,6 +71,54 @@ int available_cores() {
   return hardware > 0 ? static_cast<int>(hardware) : 1;
 }
 
+std::string classify_blas(const std::string& resolved_path) {
+  if (resolved_path.empty()) {
+    return "none";
+  }
+  const auto has = [&](const char* part) { return resolved_path.find(part) != std::string::npos; };
+  if (has("openblas-openmp")) {
+    return "openblas-openmp";
+  }
+  if (has("openblas-pthread") || has("openblas-serial")) {
+    return has("serial") ? "openblas" : "openblas-pthread";
+  }
+  if (has("openblas")) {
+    return "openblas";
+  }
+  if (has("/blas/libblas") || has("libblas-reference") || has("/netlib")) {
+    return "reference";
+  }
+  if (has("mkl")) {
+    return "mkl";
+  }
+  if (has("blis")) {
+    return "blis";
+  }
+  return "other";
+}
+
+BlasInfo blas_info() {
+  BlasInfo info;
+#if defined(__linux__)
+  ::dl_iterate_phdr(
+      [](struct dl_phdr_info* object, std::size_t, void* data) {
+        const std::string name = object->dlpi_name != nullptr ? object->dlpi_name : "";
+        const auto slash = name.rfind('/');
+        const std::string file = slash == std::string::npos ? name : name.substr(slash + 1);
+        if (file.rfind("libblas.so", 0) == 0) {
+          std::error_code error;
+          const auto resolved = std::filesystem::canonical(name, error);
+          static_cast<BlasInfo*>(data)->path = error ? name : resolved.string();
+          return 1;
+        }
+        return 0;
+      },
+      &info);
+#endif
+  info.kind = classify_blas(info.path);
+  return info;
+}
+
 namespace {
 
 int resolve_threads(std::int64_t requested) {
@@ -106,9 +156,23 @@ Runtime apply_runtime(const RuntimeOptions& options) {
   seed_everything(runtime.seed);
   set_deterministic(runtime.deterministic);
 
-  logger()->info("finfuse {} (LibTorch {}): device {}, {} CPU thread(s), seed {}{}", version(), TORCH_VERSION,
-                 device_string(runtime.device), runtime.num_threads, runtime.seed,
+  runtime.blas = blas_info();
+  logger()->info("finfuse {} (LibTorch {}): device {}, {} CPU thread(s), BLAS {}, seed {}{}", version(), TORCH_VERSION,
+                 device_string(runtime.device), runtime.num_threads, runtime.blas.kind, runtime.seed,
                  runtime.deterministic ? ", deterministic" : "");
+  if (runtime.blas.kind == "reference") {
+    logger()->warn(
+        "CPU matrix products go through the reference BLAS ({}), about 15x slower than OpenBLAS: install "
+        "libopenblas0-openmp (scripts/install-deps.sh does) or select it with update-alternatives --set "
+        "libblas.so.3-<arch> /usr/lib/<arch>/openblas-openmp/libblas.so.3",
+        runtime.blas.path);
+  } else if (runtime.blas.kind == "openblas-pthread") {
+    logger()->warn(
+        "CPU matrix products go through OpenBLAS's pthread build ({}), whose threads ignore the thread count and "
+        "compete with LibTorch's own: prefer libopenblas0-openmp (update-alternatives --set libblas.so.3-<arch> "
+        "/usr/lib/<arch>/openblas-openmp/libblas.so.3), or set OPENBLAS_NUM_THREADS=1",
+        runtime.blas.path);
+  }
   return runtime;
 }
 

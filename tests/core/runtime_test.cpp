@@ -1,13 +1,17 @@
 #include "finfuse/core/runtime.h"
 
 #include "finfuse/core/device.h"
+#include "finfuse/core/logging.h"
 
 #include <ATen/Parallel.h>
 #include <torch/types.h>
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <sstream>
 
 namespace finfuse {
 namespace {
@@ -69,6 +73,41 @@ TEST(Runtime, AutomaticThreadCountUsesAvailableCoresOrOmpNumThreads) {
   }
   at::set_num_threads(before);
   EXPECT_GE(available_cores(), 1);
+}
+
+TEST(Runtime, ClassifiesBlasLibraries) {
+  EXPECT_EQ(classify_blas("/usr/lib/x86_64-linux-gnu/openblas-openmp/libblas.so.3"), "openblas-openmp");
+  EXPECT_EQ(classify_blas("/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3"), "openblas-pthread");
+  EXPECT_EQ(classify_blas("/usr/lib/aarch64-linux-gnu/blas/libblas.so.3.11.0"), "reference");
+  EXPECT_EQ(classify_blas("/usr/lib/x86_64-linux-gnu/libmkl_rt.so"), "mkl");
+  EXPECT_EQ(classify_blas("/usr/lib/x86_64-linux-gnu/blis-openmp/libblas.so.3"), "blis");
+  EXPECT_EQ(classify_blas("/opt/custom/libblas.so.3"), "other");
+  EXPECT_EQ(classify_blas(""), "none");
+}
+
+// Also run by ctest with the reference BLAS forced through LD_LIBRARY_PATH (FINFUSE_EXPECT_BLAS=reference).
+TEST(Runtime, ReportsTheBlasAndWarnsAboutSlowOnes) {
+  const BlasInfo blas = blas_info();
+  if (const char* expected = std::getenv("FINFUSE_EXPECT_BLAS")) {
+    EXPECT_EQ(blas.kind, expected) << blas.path;
+  }
+  if (blas.kind != "none") {
+    EXPECT_TRUE(std::filesystem::exists(blas.path)) << blas.path;
+  }
+  const auto previous = logger();
+  std::ostringstream captured;
+  set_logger(std::make_shared<spdlog::logger>("finfuse", std::make_shared<spdlog::sinks::ostream_sink_mt>(captured)));
+  const auto runtime = apply_runtime(RuntimeOptions().device("cpu").log_level("info"));
+  logger()->flush();
+  set_logger(previous);
+  EXPECT_EQ(runtime.blas.kind, blas.kind);
+  EXPECT_NE(captured.str().find("BLAS " + blas.kind), std::string::npos) << captured.str();
+  const bool slow = blas.kind == "reference" || blas.kind == "openblas-pthread";
+  EXPECT_EQ(captured.str().find("[warning]") != std::string::npos, slow) << captured.str();
+  if (blas.kind == "reference") {
+    EXPECT_NE(captured.str().find("about 15x slower than OpenBLAS: install libopenblas0-openmp"), std::string::npos)
+        << captured.str();
+  }
 }
 
 TEST(Runtime, CudaWithoutGpuFailsCleanly) {

@@ -32,19 +32,35 @@ struct RuntimeOptions {
 
 bool operator==(const RuntimeOptions& a, const RuntimeOptions& b);
 
+/// The BLAS library LibTorch's CPU matrix products go through: the system's libblas.so.3 as loaded in this process.
+struct BlasInfo {
+  /// The resolved file of the loaded libblas (empty when none is loaded).
+  std::string path;
+  /// "openblas-openmp", "openblas-pthread", "openblas", "reference", "mkl", "blis", "other" or "none".
+  std::string kind;
+};
+
+/// What a libblas path is, from its resolved file name (Debian's alternatives layout).
+std::string classify_blas(const std::string& resolved_path);
+/// The BLAS loaded in this process.
+BlasInfo blas_info();
+
 /// The resolved runtime.
 struct Runtime {
   c10::Device device{c10::DeviceType::CPU};
   std::uint64_t seed = 0;
   bool deterministic = false;
   int num_threads = 1;
+  BlasInfo blas;
 };
 
 /// Number of CPU cores this process may run on (its affinity mask), at least 1.
 int available_cores();
 
 /// Resolves the device, seeds every generator, sets determinism, the thread count and the log level, and logs
-/// a one-line summary. Throws finfuse::Error for an unusable device or log level.
+/// a one-line summary; warns when matrix products would go through the reference BLAS (about 15x slower than
+/// OpenBLAS) or OpenBLAS's pthread build (its threads ignore the thread count and oversubscribe the cores next to
+/// ATen's OpenMP pool). Throws finfuse::Error for an unusable device or log level.
 Runtime apply_runtime(const RuntimeOptions& options);
 
 }  // namespace finfuse
