@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Trains and serves the reference multimodal model (bench/reference_model.json) from finfuse and from Python PyTorch
+# (bench/python/train_bench.py, the same model and computation) alternately on this machine, and prints a Markdown
+# table of the medians over the rounds with the ratio finfuse / Python (for samples/s above 1 is finfuse faster, for
+# latencies below 1).
+#   bench/compare_training.sh BUILD_DIR [ROUNDS] [THREADS]
+set -euo pipefail
+build=${1:?usage: compare_training.sh BUILD_DIR [ROUNDS] [THREADS]}
+rounds=${2:-3}
+threads=${3:-0}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+python=/usr/bin/python3
+[[ -x $python ]] || python=python3
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+for ((r = 0; r < rounds; ++r)); do
+  "$build/bench/finfuse_bench_train" --steps 40 --threads "$threads" >> "$tmp/cpp"
+  "$python" "$here/python/train_bench.py" --steps 40 --threads "$threads" >> "$tmp/python"
+done
+"$python" - "$tmp/cpp" "$tmp/python" <<'PY'
+import statistics, sys
+def read(path):
+    values = {}
+    for line in open(path):
+        name, value = line.split()
+        values.setdefault(name, []).append(float(value))
+    return {k: statistics.median(v) for k, v in values.items()}
+cpp, py = read(sys.argv[1]), read(sys.argv[2])
+if cpp["parameters"] != py["parameters"]:
+    sys.exit(f"the two models differ: {cpp['parameters']:.0f} and {py['parameters']:.0f} parameters")
+print(f"{cpp['parameters']:.0f} parameters, {cpp['threads']:.0f} intra-op thread(s)\n")
+print("| measurement | finfuse | Python PyTorch | finfuse / Python |")
+print("| --- | ---: | ---: | ---: |")
+for name in ("train_b8_samples_per_s", "train_b64_samples_per_s", "infer_b1_p50_ms", "infer_b1_p99_ms",
+             "infer_b256_samples_per_s"):
+    print(f"| {name} | {cpp[name]:.1f} | {py[name]:.1f} | {cpp[name] / py[name]:.2f} |" if "samples" in name else
+          f"| {name} | {cpp[name]:.3f} | {py[name]:.3f} | {cpp[name] / py[name]:.2f} |")
+PY
