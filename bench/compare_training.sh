@@ -3,18 +3,19 @@
 # (bench/python/train_bench.py, the same model and computation) alternately on this machine, and prints a Markdown
 # table of the medians over the rounds with the ratio finfuse / Python (for samples/s above 1 is finfuse faster, for
 # latencies below 1).
-#   bench/compare_training.sh BUILD_DIR [ROUNDS] [THREADS]
+#   bench/compare_training.sh BUILD_DIR [ROUNDS] [THREADS] [finfuse_bench_train options, e.g. --parallel-encoders]
 set -euo pipefail
-build=${1:?usage: compare_training.sh BUILD_DIR [ROUNDS] [THREADS]}
+build=${1:?usage: compare_training.sh BUILD_DIR [ROUNDS] [THREADS] [OPTIONS...]}
 rounds=${2:-3}
 threads=${3:-0}
+shift $(($# < 3 ? $# : 3))
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 python=/usr/bin/python3
 [[ -x $python ]] || python=python3
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 for ((r = 0; r < rounds; ++r)); do
-  "$build/bench/finfuse_bench_train" --steps 40 --threads "$threads" >> "$tmp/cpp"
+  "$build/bench/finfuse_bench_train" --steps 40 --threads "$threads" "$@" >> "$tmp/cpp"
   "$python" "$here/python/train_bench.py" --steps 40 --threads "$threads" >> "$tmp/python"
 done
 "$python" - "$tmp/cpp" "$tmp/python" <<'PY'

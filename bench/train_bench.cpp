@@ -3,7 +3,7 @@
 // latency (p50, p99) and batched throughput under inference mode. bench/python/train_bench.py measures the same model
 // written in Python PyTorch the same way; bench/compare_training.sh runs both alternately and prints the ratios.
 //
-// Usage: finfuse_bench_train [--steps N] [--threads N]     (prints "name value" lines)
+// Usage: finfuse_bench_train [--steps N] [--threads N] [--parallel-encoders]     (prints "name value" lines)
 #include "finfuse/core/config.h"
 #include "finfuse/core/random.h"
 #include "finfuse/core/runtime.h"
@@ -48,17 +48,28 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 int main(int argc, char** argv) {
   std::int64_t steps = 40;
   int threads = 0;
-  for (int i = 1; i + 1 < argc; i += 2) {
+  bool parallel = false;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--parallel-encoders") == 0) {
+      parallel = true;
+      continue;
+    }
+    if (i + 1 >= argc) {
+      break;
+    }
     if (std::strcmp(argv[i], "--steps") == 0) {
       steps = std::atoll(argv[i + 1]);
     } else if (std::strcmp(argv[i], "--threads") == 0) {
       threads = std::atoi(argv[i + 1]);
     }
+    ++i;
   }
   ff::RuntimeOptions runtime_options;
   runtime_options.device("cpu").seed(1).num_threads(threads).log_level("warn");
   ff::apply_runtime(runtime_options);
-  ff::models::MultimodalModel model(ff::Config::load(FINFUSE_BENCH_DIR "/reference_model.json"), kSpecs);
+  ff::Json config = ff::Config::load(FINFUSE_BENCH_DIR "/reference_model.json").json();
+  config["parallel_encoders"] = parallel;
+  ff::models::MultimodalModel model(ff::Config(config), kSpecs);
   std::cout << fmt::format("parameters {}\n", model->parameter_count());
   std::cout << fmt::format("threads {}\n", at::get_num_threads());
 

@@ -9,12 +9,17 @@
 #include "finfuse/data/time.h"
 #include "finfuse/nn/activation.h"
 
+#include <ATen/Context.h>
+#include <ATen/Parallel.h>
 #include <torch/nn/functional/loss.h>
 #include <torch/utils.h>
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
 #include <sstream>
 
 namespace finfuse::models {
@@ -208,6 +213,7 @@ MultimodalModelImpl::MultimodalModelImpl(const Config& config, const std::vector
   }
   modality_dropout_ = config.get<double>("modality_dropout", 0.0, Range::half_open(0, 1));
   all_missing_ = config.get_choice("all_missing", all_missing_, {"error", "embedding"});
+  parallel_encoders_ = config.get<bool>("parallel_encoders", parallel_encoders_);
   config.reject_unknown_keys();
 }
 
@@ -232,6 +238,53 @@ std::string MultimodalModelImpl::describe_sample(const data::Batch& batch, std::
   const std::string day =
       batch.day.defined() ? data::Date(batch.day[i].item<std::int32_t>()).to_string() : std::string("?");
   return fmt::format("sample {} of the batch (entity {}, {})", i, entity, day);
+}
+
+std::vector<encoders::EncoderOutput> MultimodalModelImpl::encode_all(const data::Batch& batch) {
+  const std::size_t count = modality_names_.size();
+  std::vector<encoders::EncoderOutput> encoded(count);
+  // Concurrent encoders draw dropout masks from the shared generator in whatever order they run, so training under
+  // deterministic algorithms stays serial.
+  if (!parallel_encoders_ || count < 2 || (is_training() && at::globalContext().deterministicAlgorithms())) {
+    for (std::size_t m = 0; m < count; ++m) {
+      encoded[m] = encoders_[m]->encode(batch.modalities.at(modality_names_[m]));
+    }
+    return encoded;
+  }
+  // The encoders are independent: all but the first run as tasks of ATen's inter-op pool (which carries this
+  // thread's grad and inference modes over), the first on this thread; errors are rethrown here.
+  std::vector<std::exception_ptr> errors(count);
+  std::mutex mutex;
+  std::condition_variable done;
+  std::size_t pending = count - 1;
+  for (std::size_t m = 1; m < count; ++m) {
+    at::launch([&, m] {
+      try {
+        encoded[m] = encoders_[m]->encode(batch.modalities.at(modality_names_[m]));
+      } catch (...) {
+        errors[m] = std::current_exception();
+      }
+      std::lock_guard<std::mutex> lock(mutex);
+      if (--pending == 0) {
+        done.notify_one();
+      }
+    });
+  }
+  try {
+    encoded[0] = encoders_[0]->encode(batch.modalities.at(modality_names_[0]));
+  } catch (...) {
+    errors[0] = std::current_exception();
+  }
+  {
+    std::unique_lock<std::mutex> lock(mutex);
+    done.wait(lock, [&] { return pending == 0; });
+  }
+  for (const auto& error : errors) {
+    if (error) {
+      std::rethrow_exception(error);
+    }
+  }
+  return encoded;
 }
 
 ModelOutput MultimodalModelImpl::run(const data::Batch& batch, const std::vector<std::string>& masked) {
@@ -285,9 +338,9 @@ ModelOutput MultimodalModelImpl::run(const data::Batch& batch, const std::vector
       present[m] = torch::where(survives, kept[m], present[m]);
     }
   }
+  const auto encoded_all = encode_all(batch);
   for (std::size_t m = 0; m < modality_names_.size(); ++m) {
-    const auto& modality = batch.modalities.at(modality_names_[m]);
-    auto encoded = encoders_[m]->encode(modality);
+    const auto& encoded = encoded_all[m];
     const auto keep = present[m].unsqueeze(1);
     fusion::ModalityFeatures features;
     features.pooled = torch::where(keep, encoded.pooled,
@@ -361,7 +414,8 @@ Json MultimodalModelImpl::config_json() const {
               {"fusion", fusion_->options_json()},
               {"heads", heads},
               {"modality_dropout", modality_dropout_},
-              {"all_missing", all_missing_}};
+              {"all_missing", all_missing_},
+              {"parallel_encoders", parallel_encoders_}};
 }
 
 std::string MultimodalModelImpl::summary(const data::Batch& example) {

@@ -180,6 +180,48 @@ TEST(Model, AllMissingSamplesCanBePredictedFromTheMissingEmbeddings) {
                ConfigError);
 }
 
+TEST(Model, ParallelEncodersComputeWhatSerialOnesDo) {
+  auto serial = build(model_json(R"({"type": "attention", "hidden": 16, "heads": 2})"));
+  std::string json = model_json(R"({"type": "attention", "hidden": 16, "heads": 2})");
+  json.insert(json.rfind('}'), R"(, "parallel_encoders": true)");
+  auto parallel = build(json);
+  EXPECT_TRUE(parallel->config_json()["parallel_encoders"].get<bool>());
+  {
+    torch::NoGradGuard no_grad;
+    const auto from = serial->named_parameters();
+    for (auto& p : parallel->named_parameters()) {
+      p.value().copy_(from[p.key()]);
+    }
+  }
+  const auto batch = generated_batch(16, 9);
+  serial->eval();
+  parallel->eval();
+  EXPECT_TRUE(torch::equal(serial->forward(batch).predictions.at("direction"),
+                           parallel->forward(batch).predictions.at("direction")));
+  // Training (the encoders have no dropout; the fusion's draws the same masks from the same seed): the same
+  // gradients, parameter by parameter.
+  serial->train();
+  parallel->train();
+  seed_everything(11);
+  serial->loss(serial->forward(batch), batch).total.backward();
+  seed_everything(11);
+  parallel->loss(parallel->forward(batch), batch).total.backward();
+  const auto grads = serial->named_parameters();
+  for (const auto& p : parallel->named_parameters()) {
+    ASSERT_TRUE(p.value().grad().defined()) << p.key();
+    EXPECT_TRUE(torch::allclose(p.value().grad(), grads[p.key()].grad(), 1e-6, 1e-7)) << p.key();
+  }
+  // An encoder failing on a worker thread fails the forward pass with its own message.
+  auto broken = batch;
+  broken.modalities["numeric"].values = torch::randn({16, 7});
+  try {
+    parallel->forward(broken);
+    FAIL() << "expected an error";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("numeric"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Model, ModalityDropoutNeverEmptiesASample) {
   auto model = build(R"({"encoders": {"price": {"type": "rnn", "hidden": 8}, "numeric": {"type": "mlp",
                          "layers": [8]}}, "fusion": {"type": "attention", "hidden": 8, "heads": 2, "dropout": 0.0},

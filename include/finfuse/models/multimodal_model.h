@@ -9,7 +9,8 @@
 //    "fusion": {"type": "gated", ...},                          (default {"type": "concat"})
 //    "heads": {"direction": {"type": "classification", ...}},   (at least one)
 //    "modality_dropout": 0.1,                                   (default 0)
-//    "all_missing": "error"}    a sample without any modality: "error", or "embedding" (the missing embeddings alone)
+//    "all_missing": "error",    a sample without any modality: "error", or "embedding" (the missing embeddings alone)
+//    "parallel_encoders": false}  run the encoders concurrently on ATen's inter-op pool
 // Parameter names read as encoders.<modality>.*, missing.<modality>, fusion.*, heads.<head>.*.
 #pragma once
 
@@ -87,6 +88,8 @@ class MultimodalModelImpl : public torch::nn::Module {
 
  private:
   ModelOutput run(const data::Batch& batch, const std::vector<std::string>& masked);
+  /// Every modality's encoder output, concurrently with "parallel_encoders".
+  std::vector<encoders::EncoderOutput> encode_all(const data::Batch& batch);
   std::string describe_sample(const data::Batch& batch, std::int64_t i) const;
 
   std::vector<std::string> modality_names_;
@@ -98,6 +101,7 @@ class MultimodalModelImpl : public torch::nn::Module {
   std::vector<Head> heads_;
   double modality_dropout_ = 0.0;
   std::string all_missing_ = "error";
+  bool parallel_encoders_ = false;
   std::vector<std::string> entity_names_;
 };
 
