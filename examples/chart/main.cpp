@@ -15,7 +15,7 @@ int main(int argc, char** argv) {
   if (!ff::examples::parse(argc, argv, "finfuse example: chart-image CNN on the S&P 500", options, code)) {
     return code;
   }
-  try {
+  return ff::examples::guarded([&] {
     // The data come from the npm package vega-datasets (scripts/fetch-data.sh), or from a data folder.
     std::filesystem::path csv = std::filesystem::path(FINFUSE_SOURCE_DIR) / "build" / "data" / "node_modules" /
                                 "vega-datasets" / "data" / "sp500-2000.csv";
@@ -114,11 +114,5 @@ int main(int argc, char** argv) {
     }
     std::cout << fmt::format("report: {}\n", report.string());
     return 0;
-  } catch (const ff::ConfigError& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return 2;
-  } catch (const std::exception& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return 1;
-  }
+  });
 }

@@ -16,6 +16,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -97,6 +98,20 @@ inline int data_missing(const std::string& what, const std::vector<std::string>&
   std::cout << fmt::format("{} needs {} (not found under --data-dir, $FINFUSE_DATA_DIR or ../shared/data).\n{}\n",
                            what, fmt::join(files, ", "), how);
   return 0;
+}
+
+/// Runs an example's body and turns errors into the exit codes of the finfuse tool: 2 for a configuration error,
+/// 1 for anything else, each with an "error:" line.
+inline int guarded(const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const ConfigError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  }
 }
 
 /// A published result to print next to ours.

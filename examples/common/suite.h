@@ -250,4 +250,18 @@ inline int run_suite(const Suite& suite, const Options& options, const SuiteOpti
   return 0;
 }
 
+/// The whole program of a suite example: the common and suite options (defaults from `options` and
+/// `suite_options`), then run_suite on the suite `make_suite` describes. Returns the exit code.
+inline int suite_main(int argc, char** argv, const std::string& description, Options options,
+                      SuiteOptions suite_options, const std::function<Suite()>& make_suite) {
+  CLI::App app{description};
+  add_common_options(app, options);
+  suite_options.add_to(app);
+  int code = 0;
+  if (!parse(app, argc, argv, code)) {
+    return code;
+  }
+  return guarded([&] { return run_suite(make_suite(), options, suite_options); });
+}
+
 }  // namespace finfuse::examples

@@ -11,7 +11,7 @@ int main(int argc, char** argv) {
                                 code)) {
     return code;
   }
-  try {
+  return finfuse::examples::guarded([&] {
     if (!finfuse::examples::locate_data(options, {"credit/taiwan_default.csv"})) {
       return finfuse::examples::data_missing(
           "The credit-risk example", {"credit/taiwan_default.csv"},
@@ -22,11 +22,5 @@ int main(int argc, char** argv) {
     finfuse::examples::run(run, options, "finfuse example: credit default",
                            {"roc_auc", "ks", "gini", "ece", "brier", "accuracy"});
     return 0;
-  } catch (const finfuse::ConfigError& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return 2;
-  } catch (const std::exception& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return 1;
-  }
+  });
 }

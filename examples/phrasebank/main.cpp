@@ -12,14 +12,9 @@ int main(int argc, char** argv) {
   options.out = "phrasebank-run";
   ff::examples::SuiteOptions suite_options;
   suite_options.variants_file = FINFUSE_EXAMPLE_DIR "/phrasebank/variants.json";
-  CLI::App app{"finfuse example: news sentiment on the Financial PhraseBank (BiLSTM and BERT-style from scratch)"};
-  ff::examples::add_common_options(app, options);
-  suite_options.add_to(app);
-  int code = 0;
-  if (!ff::examples::parse(app, argc, argv, code)) {
-    return code;
-  }
-  try {
+  const char* description =
+      "finfuse example: news sentiment on the Financial PhraseBank (BiLSTM and BERT-style from scratch)";
+  return ff::examples::suite_main(argc, argv, description, options, suite_options, [] {
     ff::examples::Suite suite;
     suite.title = "Financial PhraseBank sentiment";
     suite.protocol =
@@ -30,8 +25,9 @@ int main(int argc, char** argv) {
         "sentences.";
     suite.headline = {"accuracy", "f1.macro"};
     suite.select_by = "f1.macro";
-    suite.references = {{"LSTM (Araci 2019, all-agree subset)", {{"accuracy", 0.81}, {"f1.macro", 0.74}}},
-                        {"FinBERT, pre-trained (Araci 2019, all-agree subset)", {{"accuracy", 0.97}, {"f1.macro", 0.95}}}};
+    suite.references = {
+        {"LSTM (Araci 2019, all-agree subset)", {{"accuracy", 0.81}, {"f1.macro", 0.74}}},
+        {"FinBERT, pre-trained (Araci 2019, all-agree subset)", {{"accuracy", 0.97}, {"f1.macro", 0.95}}}};
     suite.quick_slice = [](ff::training::RunConfig& run) {
       run.data.split.test_fraction = 0.5;  // train on a fraction of the sentences
       run.data.split.valid_fraction = 0.3;
@@ -41,12 +37,6 @@ int main(int argc, char** argv) {
         "Get FinancialPhraseBank-v1.0 (Malo et al. 2014, CC BY-NC-SA 3.0; e.g. from the Hugging Face dataset "
         "\"financial_phrasebank\" or the authors' research page) and put Sentences_AllAgree.txt under "
         "<data-dir>/phrasebank/.";
-    return ff::examples::run_suite(suite, options, suite_options);
-  } catch (const ff::ConfigError& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return 2;
-  } catch (const std::exception& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return 1;
-  }
+    return suite;
+  });
 }

@@ -13,14 +13,9 @@ int main(int argc, char** argv) {
   options.out = "stocknet-run";
   ff::examples::SuiteOptions suite_options;
   suite_options.variants_file = FINFUSE_EXAMPLE_DIR "/stocknet/variants.json";
-  CLI::App app{"finfuse example: market prediction on StockNet (prices, tweets, sector and correlation graphs, charts)"};
-  ff::examples::add_common_options(app, options);
-  suite_options.add_to(app);
-  int code = 0;
-  if (!ff::examples::parse(app, argc, argv, code)) {
-    return code;
-  }
-  try {
+  const char* description =
+      "finfuse example: market prediction on StockNet (prices, tweets, sector and correlation graphs, charts)";
+  return ff::examples::suite_main(argc, argv, description, options, suite_options, [] {
     ff::examples::Suite suite;
     suite.title = "StockNet market prediction";
     suite.protocol =
@@ -43,12 +38,6 @@ int main(int argc, char** argv) {
         "CSV symbol,date,open,high,low,close,adj_close,volume, the preprocessed tweets as JSON Lines "
         "{\"symbol\", \"date\", \"tweets\": [{\"created_at\", \"user\", \"text\"}]}, and StockTable, under "
         "<data-dir>/stocknet/.";
-    return ff::examples::run_suite(suite, options, suite_options);
-  } catch (const ff::ConfigError& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return 2;
-  } catch (const std::exception& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return 1;
-  }
+    return suite;
+  });
 }
