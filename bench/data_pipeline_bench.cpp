@@ -1,8 +1,10 @@
 // Times finfuse's data pipeline on the real StockNet data: parsing prices and tweets, point-in-time assembly, the
 // dataset build (price windows, tokenised tweet windows) and batch collation. Prints a Markdown table.
 //
-//   finfuse_bench_data [DATA_DIR] [--repeat N]
+//   finfuse_bench_data [DATA_DIR] [--repeat N] [--lines]
 //
+// --lines prints "step seconds" lines for parse_prices, parse_tweets, assemble, build and total instead (the format of
+// bench/python/data_bench.py, the same work in pandas; bench/compare_data.sh runs both).
 // DATA_DIR defaults to $FINFUSE_DATA_DIR or ../shared/data next to the source tree. FINFUSE_BENCH_TOKENIZER=wordpiece
 // times a learnt 8,000-piece WordPiece vocabulary instead of the word vocabulary.
 #include <finfuse/core/logging.h>
@@ -44,9 +46,12 @@ int main(int argc, char** argv) {
   namespace fd = finfuse::data;
   std::filesystem::path data_dir;
   int repeat = 3;
+  bool lines = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    if (arg == "--repeat" && i + 1 < argc) {
+    if (arg == "--lines") {
+      lines = true;
+    } else if (arg == "--repeat" && i + 1 < argc) {
       repeat = std::max(1, std::atoi(argv[++i]));
     } else {
       data_dir = arg;
@@ -170,6 +175,20 @@ int main(int argc, char** argv) {
     std::filesystem::remove_all(cache);
   }
 
+  if (lines) {
+    const std::vector<std::pair<const char*, const char*>> steps = {
+        {"parse_prices", "parse prices (108,592 rows)"},
+        {"parse_tweets", "parse tweets (106,338 texts)"},
+        {"assemble", "assemble samples + split"},
+        {"build", "build dataset (windows, vocabulary, tokens)"}};
+    double sum = 0;
+    for (const auto& [name, step] : steps) {
+      sum += median(timings[step]);
+      std::printf("%s %.4f\n", name, median(timings[step]));
+    }
+    std::printf("total %.4f\nsamples %zu\n", sum, samples);
+    return 0;
+  }
   double total = 0;
   std::printf("| step | median of %d runs |\n| --- | ---: |\n", repeat);
   for (const auto* step : {"parse prices (108,592 rows)", "parse tweets (106,338 texts)", "assemble samples + split",

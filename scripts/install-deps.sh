@@ -17,6 +17,7 @@ packages=(
   libgtest-dev libbenchmark-dev
   python3-torch python3-torchvision # reference outputs for the parity tests (tests only)
   python3-sklearn                  # reference values for the metric tests (tests only)
+  python3-pandas                   # the pandas side of the data-path benchmark (bench/ only)
   chromium                         # renders the HTML reports in a test (tests only)
 )
 
