@@ -36,4 +36,12 @@ for name in ("train_b8_samples_per_s", "train_b64_samples_per_s", "infer_b1_p50_
              "infer_b256_samples_per_s"):
     print(f"| {name} | {cpp[name]:.1f} | {py[name]:.1f} | {cpp[name] / py[name]:.2f} |" if "samples" in name else
           f"| {name} | {cpp[name]:.3f} | {py[name]:.3f} | {cpp[name] / py[name]:.2f} |")
+flops = 3 * cpp["forward_mflop_per_sample"] * 1e6  # a training step is about three forward passes
+print(f"\nTraining FLOPs per sample: {flops / 1e6:.1f} M (forward {cpp['forward_mflop_per_sample']:.2f} M, counted by hand); "
+      f"float32 1024 x 1024 matmul on this machine: {cpp['matmul_peak_gflops']:.0f} GFLOP/s.")
+for b in (8, 64):
+    key = f"train_b{b}_samples_per_s"
+    print(f"- batch {b}: finfuse {flops * cpp[key] / 1e9:.1f} GFLOP/s "
+          f"({100 * flops * cpp[key] / 1e9 / cpp['matmul_peak_gflops']:.0f}% of that), "
+          f"Python {flops * py[key] / 1e9:.1f} GFLOP/s")
 PY

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 #include <torch/optim/adam.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -43,6 +44,32 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+// Multiply-adds of one sample's forward pass through the reference model, counted by hand (2 FLOPs each); element-wise
+// work (activations, softmax, pooling, norms) is left out. A training step is about three forward passes.
+double forward_flops_per_sample() {
+  const double lstm = 5 * 4.0 * 64 * (11 + 64) + 5 * 64;          // 5 days, 4 gates; attention scores
+  const double gru = 5 * 16 * 3.0 * 64 * (64 + 64) + 5 * 64;      // 5 tweets x 16 words, 3 gates; tweet attention
+  const double conv1 = 32.0 * 15 * 32 * (5 * 3 * 1);              // 32 x 15 outputs, 32 channels, 5x3x1 kernel
+  const double conv2 = 16.0 * 15 * 64 * (5 * 3 * 32);             // after 2x1 pooling: 16 x 15, 64 channels
+  const double projection = 64.0 * 8 * 15 * 64;                   // 64 x 8 x 15 maps -> 64
+  const double mlp = 16.0 * 64 + 64 * 64;
+  const double head = 256.0 * 64 + 64 * 2;
+  return 2.0 * (lstm + gru + conv1 + conv2 + projection + mlp + head);
+}
+
+// The best of several float32 1024 x 1024 matrix products, in GFLOP/s: what the BLAS reaches on this machine.
+double matmul_gflops() {
+  const auto a = torch::randn({1024, 1024});
+  const auto b = torch::randn({1024, 1024});
+  double best = 0.0;
+  for (int i = 0; i < 12; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    const auto c = torch::mm(a, b);
+    best = std::max(best, 2.0 * 1024 * 1024 * 1024 / seconds_since(start) / 1e9);
+  }
+  return best;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -70,6 +97,10 @@ int main(int argc, char** argv) {
   ff::Json config = ff::Config::load(FINFUSE_BENCH_DIR "/reference_model.json").json();
   config["parallel_encoders"] = parallel;
   ff::models::MultimodalModel model(ff::Config(config), kSpecs);
+  if (model->parameter_count() != 909956) {
+    std::cerr << "reference_model.json changed: update forward_flops_per_sample() to the new model\n";
+    return 1;
+  }
   std::cout << fmt::format("parameters {}\n", model->parameter_count());
   std::cout << fmt::format("threads {}\n", at::get_num_threads());
 
@@ -91,7 +122,9 @@ int main(int argc, char** argv) {
     for (std::int64_t i = 0; i < n; ++i) {
       step();
     }
-    std::cout << fmt::format("train_b{}_samples_per_s {:.1f}\n", b, static_cast<double>(n * b) / seconds_since(start));
+    const double per_second = static_cast<double>(n * b) / seconds_since(start);
+    std::cout << fmt::format("train_b{}_samples_per_s {:.1f}\n", b, per_second);
+    std::cout << fmt::format("train_b{}_gflops {:.1f}\n", b, 3.0 * forward_flops_per_sample() * per_second / 1e9);
   }
 
   model->eval();
@@ -111,5 +144,7 @@ int main(int argc, char** argv) {
       },
       std::max<std::int64_t>(steps / 4, 5), 2);
   std::cout << fmt::format("infer_b256_samples_per_s {:.1f}\n", 256.0 / (batched.p50_ms / 1000.0));
+  std::cout << fmt::format("forward_mflop_per_sample {:.2f}\n", forward_flops_per_sample() / 1e6);
+  std::cout << fmt::format("matmul_peak_gflops {:.1f}\n", matmul_gflops());
   return 0;
 }

@@ -14,6 +14,9 @@
 #include <filesystem>
 #include <thread>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #if defined(__linux__)
 #include <link.h>
 #include <sched.h>
@@ -33,6 +36,7 @@ RuntimeOptions RuntimeOptions::from_config(const Config& config) {
   options.seed(config.get<std::uint64_t>("seed", options.seed()));
   options.deterministic(config.get<bool>("deterministic", options.deterministic()));
   options.num_threads(config.get<std::int64_t>("num_threads", options.num_threads(), Range::closed(0, 4096)));
+  options.retain_memory(config.get<bool>("retain_memory", options.retain_memory()));
   options.log_level(config.get<std::string>("log_level", options.log_level()));
   try {
     parse_log_level(options.log_level());
@@ -48,12 +52,14 @@ Json RuntimeOptions::to_json() const {
               {"seed", seed()},
               {"deterministic", deterministic()},
               {"num_threads", num_threads()},
+              {"retain_memory", retain_memory()},
               {"log_level", log_level()}};
 }
 
 bool operator==(const RuntimeOptions& a, const RuntimeOptions& b) {
   return a.device() == b.device() && a.seed() == b.seed() && a.deterministic() == b.deterministic() &&
-         a.num_threads() == b.num_threads() && a.log_level() == b.log_level();
+         a.num_threads() == b.num_threads() && a.retain_memory() == b.retain_memory() &&
+         a.log_level() == b.log_level();
 }
 
 int available_cores() {
@@ -119,6 +125,17 @@ BlasInfo blas_info() {
   return info;
 }
 
+bool retain_freed_memory() {
+#if defined(__GLIBC__)
+  // glibc serves blocks above the mmap threshold (128 KiB, adapting up to 32 MiB) with fresh mappings and unmaps
+  // them when freed: a training step's activation buffers are then page-faulted in again at every step. Keeping
+  // blocks up to 256 MiB in the heap, and trimming it only beyond 512 MiB free, lets the allocator reuse them.
+  return ::mallopt(M_MMAP_THRESHOLD, 256 << 20) == 1 && ::mallopt(M_TRIM_THRESHOLD, 512 << 20) == 1;
+#else
+  return false;
+#endif
+}
+
 namespace {
 
 int resolve_threads(std::int64_t requested) {
@@ -153,6 +170,7 @@ Runtime apply_runtime(const RuntimeOptions& options) {
   runtime.num_threads = resolve_threads(options.num_threads());
 
   at::set_num_threads(runtime.num_threads);
+  runtime.retain_memory = options.retain_memory() && retain_freed_memory();
   seed_everything(runtime.seed);
   set_deterministic(runtime.deterministic);
 

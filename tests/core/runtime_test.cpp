@@ -13,6 +13,8 @@
 #include <filesystem>
 #include <sstream>
 
+#include <sys/resource.h>
+
 namespace finfuse {
 namespace {
 
@@ -22,9 +24,10 @@ TEST(RuntimeOptions, DefaultsAndJsonRoundTrip) {
   EXPECT_EQ(defaults.seed(), 42u);
   EXPECT_FALSE(defaults.deterministic());
   EXPECT_EQ(defaults.num_threads(), 0);
+  EXPECT_TRUE(defaults.retain_memory());
 
-  const RuntimeOptions custom =
-      RuntimeOptions().device("cuda:1").seed(7).deterministic(true).num_threads(3).log_level("debug");
+  const RuntimeOptions custom = RuntimeOptions().device("cuda:1").seed(7).deterministic(true).num_threads(3).retain_memory(
+      false).log_level("debug");
   EXPECT_EQ(RuntimeOptions::from_config(Config(custom.to_json())), custom);
 }
 
@@ -108,6 +111,36 @@ TEST(Runtime, ReportsTheBlasAndWarnsAboutSlowOnes) {
     EXPECT_NE(captured.str().find("about 15x slower than OpenBLAS: install libopenblas0-openmp"), std::string::npos)
         << captured.str();
   }
+}
+
+TEST(Runtime, RetainedMemoryIsReusedWithoutPageFaults) {
+#if defined(__GLIBC__)
+  ASSERT_TRUE(retain_freed_memory());
+  const auto minor_faults = [] {
+    rusage usage{};
+    ::getrusage(RUSAGE_SELF, &usage);
+    return usage.ru_minflt;
+  };
+  // A step's buffers: 64 MiB allocated, written and freed, over and over. Without retention each is a fresh mapping
+  // (64 MiB is above glibc's largest dynamic mmap threshold) that faults in all of its 16,384 pages again; with it
+  // the heap keeps the block, and most steps reuse it (where other allocations land between two steps can still make
+  // the heap grow now and then).
+  const auto step = [&] {
+    const auto before = minor_faults();
+    { const auto buffer = torch::empty({16 << 20}).fill_(1.0f); }
+    return minor_faults() - before;
+  };
+  for (int i = 0; i < 4; ++i) {
+    step();
+  }
+  int faulting = 0;
+  for (int i = 0; i < 10; ++i) {
+    faulting += step() > 1000 ? 1 : 0;
+  }
+  EXPECT_LE(faulting, 4) << "of 10 steps faulted their buffer in again";
+#else
+  GTEST_SKIP() << "retain_memory needs glibc";
+#endif
 }
 
 TEST(Runtime, CudaWithoutGpuFailsCleanly) {
