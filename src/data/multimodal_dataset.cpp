@@ -1,16 +1,18 @@
 #include "finfuse/data/multimodal_dataset.h"
 
 #include "finfuse/core/check.h"
-#include "finfuse/core/suggest.h"
 #include "finfuse/core/logging.h"
+#include "finfuse/core/suggest.h"
 
 #include "binary_io.h"
 
+#include <ATen/Parallel.h>
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace finfuse::data {
@@ -247,29 +249,56 @@ MultimodalDataset MultimodalDataset::build_impl(const SampleSet& samples, const 
     ds.text_ids_.assign(n * static_cast<std::size_t>(ds.text_shape_), ds.tokenizer_->pad_id());
     ds.text_mask_.assign(ds.text_ids_.size(), 0);
     ds.text_present_.assign(n, 0);
-    std::string joined;
-    for (std::size_t i = 0; i < n; ++i) {
-      const auto& texts = windows[i];
-      ds.text_present_[i] = texts.empty() ? 0 : 1;
-      const std::size_t base = i * static_cast<std::size_t>(ds.text_shape_);
-      const auto put = [&](std::size_t offset, const std::vector<std::int64_t>& ids) {
-        for (std::size_t k = 0; k < ids.size(); ++k) {
-          ds.text_ids_[base + offset + k] = ids[k];
-          ds.text_mask_[base + offset + k] = 1;
-        }
-      };
-      if (per_text) {
-        for (std::size_t k = 0; k < texts.size(); ++k) {
-          put(k * length, ds.tokenizer_->encode(texts[k]->text));
-        }
-      } else if (!texts.empty()) {
-        joined.clear();
-        for (const auto* text : texts) {
-          joined += text->text;
-          joined += '\n';
-        }
-        put(0, ds.tokenizer_->encode(joined));
+    const auto put = [&](std::size_t base, const std::vector<std::int64_t>& ids) {
+      for (std::size_t k = 0; k < ids.size(); ++k) {
+        ds.text_ids_[base + k] = ids[k];
+        ds.text_mask_[base + k] = 1;
       }
+    };
+    const auto shape = static_cast<std::size_t>(ds.text_shape_);
+    if (per_text) {
+      // A text sits in the windows of several samples (a tweet is seen by the next days' decisions too): encode
+      // each distinct text once, on every intra-op thread, then copy.
+      std::unordered_map<const TextRecord*, std::size_t> index;
+      std::vector<const TextRecord*> distinct;
+      for (const auto& texts : windows) {
+        for (const auto* text : texts) {
+          if (index.emplace(text, distinct.size()).second) {
+            distinct.push_back(text);
+          }
+        }
+      }
+      std::vector<std::vector<std::int64_t>> encoded(distinct.size());
+      at::parallel_for(0, static_cast<std::int64_t>(distinct.size()), 512, [&](std::int64_t begin, std::int64_t end) {
+        for (auto t = begin; t < end; ++t) {
+          encoded[static_cast<std::size_t>(t)] = ds.tokenizer_->encode(distinct[static_cast<std::size_t>(t)]->text);
+        }
+      });
+      for (std::size_t i = 0; i < n; ++i) {
+        const auto& texts = windows[i];
+        ds.text_present_[i] = texts.empty() ? 0 : 1;
+        for (std::size_t k = 0; k < texts.size(); ++k) {
+          put(i * shape + k * length, encoded[index.at(texts[k])]);
+        }
+      }
+    } else {
+      at::parallel_for(0, static_cast<std::int64_t>(n), 256, [&](std::int64_t begin, std::int64_t end) {
+        std::string joined;
+        for (auto s = begin; s < end; ++s) {
+          const auto i = static_cast<std::size_t>(s);
+          const auto& texts = windows[i];
+          ds.text_present_[i] = texts.empty() ? 0 : 1;
+          if (texts.empty()) {
+            continue;
+          }
+          joined.clear();
+          for (const auto* text : texts) {
+            joined += text->text;
+            joined += '\n';
+          }
+          put(i * shape, ds.tokenizer_->encode(joined));
+        }
+      });
     }
   }
 
