@@ -8,6 +8,7 @@
 // DATA_DIR defaults to $FINFUSE_DATA_DIR or ../shared/data next to the source tree. FINFUSE_BENCH_TOKENIZER=wordpiece
 // times a learnt 8,000-piece WordPiece vocabulary instead of the word vocabulary.
 #include <finfuse/core/logging.h>
+#include <finfuse/core/runtime.h>
 #include <finfuse/data/multimodal_dataset.h>
 #include <finfuse/data/pipeline.h>
 #include <finfuse/data/sampler.h>
@@ -68,7 +69,8 @@ int main(int argc, char** argv) {
                  stocknet.c_str());
     return 2;
   }
-  finfuse::set_log_level(spdlog::level::warn);
+  // As a finfuse program runs: every core this process may use (or OMP_NUM_THREADS), warnings only.
+  finfuse::apply_runtime(finfuse::RuntimeOptions().device("cpu").log_level("warn"));
 
   std::map<std::string, std::vector<double>> timings;
   std::size_t samples = 0;

@@ -2,6 +2,7 @@
 
 #include "support/shared_data.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -117,6 +118,40 @@ TEST_F(TextCorpusTest, LenientModeSkipsWholeBadLines) {
   EXPECT_EQ(corpus.size(), 1);
   EXPECT_EQ(corpus.report().bad_records, 2);
   EXPECT_EQ(corpus.report().texts, 1);
+}
+
+TEST_F(TextCorpusTest, ManyLinesKeepFileOrderAndTheFirstErrorWins) {
+  // 10,000 lines are parsed in blocks on several threads; the texts of an entity with equal times keep file order,
+  // and with bad lines in two blocks strict mode reports the earlier one, lenient mode skips both.
+  std::string text;
+  for (int i = 1; i <= 10000; ++i) {
+    if (i == 9000 || i == 5000) {
+      text += "{\"symbol\": \"A\", \"created_at\": \"2015-01-01T00:00:00Z\"}\n";  // no text
+      continue;
+    }
+    text += fmt::format("{{\"symbol\": \"{}\", \"created_at\": \"2015-01-01T00:00:00Z\", \"text\": \"t{}\"}}\n",
+                        i % 2 == 0 ? "A" : "B", i);
+  }
+  const auto path = write(text);
+  try {
+    TextCorpus::load_jsonl(path);
+    FAIL() << "expected a DataError";
+  } catch (const DataError& e) {
+    EXPECT_EQ(e.record(), 5000);
+    EXPECT_EQ(e.field(), "text");
+  }
+  TextJsonlOptions lenient;
+  lenient.errors = ErrorMode::lenient;
+  const TextCorpus corpus = TextCorpus::load_jsonl(path, lenient);
+  EXPECT_EQ(corpus.report().bad_records, 2);
+  EXPECT_EQ(corpus.size(), 9998);
+  const auto& a = corpus.texts("A");
+  ASSERT_EQ(a.size(), 4998u);
+  EXPECT_EQ(a.front().text, "t2");
+  EXPECT_EQ(a.back().text, "t10000");
+  for (std::size_t k = 1; k < a.size(); ++k) {
+    ASSERT_LT(std::stoi(a[k - 1].text.substr(1)), std::stoi(a[k].text.substr(1)));
+  }
 }
 
 TEST_F(TextCorpusTest, EncodingPolicy) {
