@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
     if (!std::filesystem::exists(csv)) {
       const auto dir = ff::examples::locate_data(options, {"market/sp500-2000.csv"});
       if (!dir) {
-        return ff::examples::data_missing("The chart-image example", {"sp500-2000.csv"},
+        return ff::examples::data_missing(options, "The chart-image example", {"sp500-2000.csv"},
                                           "Run scripts/fetch-data.sh (npm install of vega-datasets 3.2.1 into "
                                           "build/data), or put market/sp500-2000.csv under --data-dir.");
       }

@@ -41,7 +41,7 @@ inline void add_common_options(CLI::App& app, Options& options) {
   app.add_option("--config,-c", options.config, "run configuration (JSON)")->capture_default_str();
   app.add_option("--out,-o", options.out, "output folder")->capture_default_str();
   app.add_option("--data-dir", options.data_dir,
-                 "folder holding the data sets (default: $FINFUSE_DATA_DIR, then ../shared/data)");
+                 "folder holding the data sets (only this one; default: $FINFUSE_DATA_DIR, then ../shared/data)");
   app.add_option("--seeds", options.seeds, "number of seeds (default: the configuration's)");
   app.add_option("--epochs", options.epochs, "epochs (default: the configuration's)");
   app.add_option("--device", options.device, "auto, cpu, cuda, cuda:N")->capture_default_str();
@@ -66,19 +66,21 @@ inline bool parse(int argc, char** argv, const std::string& description, Options
   return parse(app, argc, argv, code);
 }
 
-/// The data folder holding every file in `required` (relative paths): --data-dir, $FINFUSE_DATA_DIR, then
-/// ../shared/data next to the source tree. FINFUSE_DATA_DIR is set to it for the configuration's `${...}` paths.
+/// The data folder holding every file in `required` (relative paths): --data-dir when given (and only it), otherwise
+/// $FINFUSE_DATA_DIR, then ../shared/data next to the source tree. FINFUSE_DATA_DIR is set to it for the
+/// configuration's `${...}` paths.
 inline std::optional<std::filesystem::path> locate_data(const Options& options,
                                                         const std::vector<std::string>& required) {
   std::vector<std::filesystem::path> candidates;
   if (!options.data_dir.empty()) {
-    candidates.emplace_back(options.data_dir);
+    candidates.emplace_back(options.data_dir);  // a folder given on the command line is the only one looked at
+  } else {
+    if (const char* env = std::getenv("FINFUSE_DATA_DIR")) {
+      candidates.emplace_back(env);
+    }
+    candidates.emplace_back(std::filesystem::path(FINFUSE_SOURCE_DIR) / ".." / "shared" / "data");
+    candidates.emplace_back(std::filesystem::current_path() / ".." / "shared" / "data");
   }
-  if (const char* env = std::getenv("FINFUSE_DATA_DIR")) {
-    candidates.emplace_back(env);
-  }
-  candidates.emplace_back(std::filesystem::path(FINFUSE_SOURCE_DIR) / ".." / "shared" / "data");
-  candidates.emplace_back(std::filesystem::current_path() / ".." / "shared" / "data");
   for (const auto& dir : candidates) {
     bool all = true;
     for (const auto& file : required) {
@@ -93,10 +95,12 @@ inline std::optional<std::filesystem::path> locate_data(const Options& options,
   return std::nullopt;
 }
 
-/// Says which data are missing and where to get them; the program then exits with 0.
-inline int data_missing(const std::string& what, const std::vector<std::string>& files, const std::string& how) {
-  std::cout << fmt::format("{} needs {} (not found under --data-dir, $FINFUSE_DATA_DIR or ../shared/data).\n{}\n",
-                           what, fmt::join(files, ", "), how);
+/// Says which data are missing, where they were looked for and where to get them; the program then exits with 0.
+inline int data_missing(const Options& options, const std::string& what, const std::vector<std::string>& files,
+                        const std::string& how) {
+  const std::string where = options.data_dir.empty() ? std::string("$FINFUSE_DATA_DIR or ../shared/data")
+                                                     : "--data-dir " + options.data_dir;
+  std::cout << fmt::format("{} needs {} (not found under {}).\n{}\n", what, fmt::join(files, ", "), where, how);
   return 0;
 }
 

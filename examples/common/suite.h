@@ -115,7 +115,7 @@ inline int run_suite(const Suite& suite, const Options& options, const SuiteOpti
     chosen = variants;
   }
   if (!locate_data(options, suite.data_files)) {
-    return data_missing("The " + suite.title + " example", suite.data_files, suite.data_hint);
+    return data_missing(options, "The " + suite.title + " example", suite.data_files, suite.data_hint);
   }
 
   struct Outcome {

@@ -14,7 +14,7 @@ int main(int argc, char** argv) {
   return finfuse::examples::guarded([&] {
     if (!finfuse::examples::locate_data(options, {"credit/taiwan_default.csv"})) {
       return finfuse::examples::data_missing(
-          "The credit-risk example", {"credit/taiwan_default.csv"},
+          options, "The credit-risk example", {"credit/taiwan_default.csv"},
           "Get it from the UCI repository, \"default of credit card clients\" (Yeh & Lien 2009, CC BY 4.0): save the "
           "sheet as CSV with the label column named 'defaulted' under <data-dir>/credit/.");
     }
