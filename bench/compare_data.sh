@@ -4,29 +4,17 @@
 #   bench/compare_data.sh BUILD_DIR [DATA_DIR] [ROUNDS]
 set -euo pipefail
 build=${1:?usage: compare_data.sh BUILD_DIR [DATA_DIR] [ROUNDS]}
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 data=${2:-${FINFUSE_DATA_DIR:-$here/../../shared/data}}
 rounds=${3:-3}
-python=/usr/bin/python3
-[[ -x $python ]] || python=python3
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 for ((r = 0; r < rounds; ++r)); do
   "$build/bench/finfuse_bench_data" "$data" --repeat 1 --lines >> "$tmp/cpp"
   "$python" "$here/python/data_bench.py" "$data" --repeat 1 >> "$tmp/python"
 done
-"$python" - "$tmp/cpp" "$tmp/python" <<'PY'
-import statistics, sys
-def read(path):
-    values = {}
-    for line in open(path):
-        name, value = line.split()
-        values.setdefault(name, []).append(float(value))
-    return {k: statistics.median(v) for k, v in values.items()}
-cpp, py = read(sys.argv[1]), read(sys.argv[2])
-print(f"samples: finfuse {cpp['samples']:.0f}, pandas {py['samples']:.0f}\n")
-print("| step | finfuse (s) | pandas + numpy (s) | speed-up |")
-print("| --- | ---: | ---: | ---: |")
-for name in ("parse_prices", "parse_tweets", "assemble", "build", "total"):
-    print(f"| {name} | {cpp[name]:.3f} | {py[name]:.3f} | {py[name] / cpp[name]:.1f}x |")
-PY
+join <(medians "$tmp/cpp" | sort) <(medians "$tmp/python" | sort) > "$tmp/both"
+awk '$1 == "samples" {printf "samples: finfuse %.0f, pandas %.0f\n\n", $2, $3}' "$tmp/both"
+echo "| step | finfuse (s) | pandas + numpy (s) | speed-up |"
+echo "| --- | ---: | ---: | ---: |"
+for step in parse_prices parse_tweets assemble build total; do
+  awk -v step="$step" '$1 == step {printf "| %s | %.3f | %.3f | %.1fx |\n", $1, $2, $3, $3 / $2}' "$tmp/both"
+done

@@ -5,11 +5,7 @@
 set -euo pipefail
 build=${1:?usage: compare_encoders.sh BUILD_DIR [ROUNDS]}
 rounds=${2:-2}
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-python=/usr/bin/python3
-[[ -x $python ]] || python=python3
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 for ((r = 0; r < rounds; ++r)); do
   OMP_NUM_THREADS=1 "$build/bench/finfuse_bench_encoders" --benchmark_min_time=0.5 --benchmark_format=csv 2>/dev/null |
     awk -F, 'NR > 1 && $1 ~ /^"BM_/ {gsub(/"/, "", $1); print $1, $3}' >> "$tmp/cpp"
@@ -17,15 +13,5 @@ for ((r = 0; r < rounds; ++r)); do
 done
 echo "| encoder | finfuse (ms) | Python PyTorch (ms) | finfuse / Python |"
 echo "| --- | ---: | ---: | ---: |"
-# Medians over the rounds, per benchmark.
-join <(sort "$tmp/cpp" | awk '{a[$1] = a[$1] " " $2} END {for (k in a) print k, a[k]}' | sort) \
-     <(sort "$tmp/python" | awk '{a[$1] = a[$1] " " $2} END {for (k in a) print k, a[k]}' | sort) |
-  python3 -c '
-import sys, statistics
-for line in sys.stdin:
-    parts = line.split()
-    name, values = parts[0], [float(v) for v in parts[1:]]
-    half = len(values) // 2
-    cpp, py = statistics.median(values[:half]), statistics.median(values[half:])
-    print(f"| {name[3:]} | {cpp:.3f} | {py:.3f} | {cpp / py:.2f} |")
-'
+join <(medians "$tmp/cpp" | sort) <(medians "$tmp/python" | sort) |
+  awk '{printf "| %s | %.3f | %.3f | %.2f |\n", substr($1, 4), $2, $3, $2 / $3}'

@@ -9,24 +9,16 @@ build=${1:?usage: compare_training.sh BUILD_DIR [ROUNDS] [THREADS] [OPTIONS...]}
 rounds=${2:-3}
 threads=${3:-0}
 shift $(($# < 3 ? $# : 3))
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-python=/usr/bin/python3
-[[ -x $python ]] || python=python3
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 for ((r = 0; r < rounds; ++r)); do
   "$build/bench/finfuse_bench_train" --steps 40 --threads "$threads" "$@" >> "$tmp/cpp"
   "$python" "$here/python/train_bench.py" --steps 40 --threads "$threads" >> "$tmp/python"
 done
-"$python" - "$tmp/cpp" "$tmp/python" <<'PY'
-import statistics, sys
-def read(path):
-    values = {}
-    for line in open(path):
-        name, value = line.split()
-        values.setdefault(name, []).append(float(value))
-    return {k: statistics.median(v) for k, v in values.items()}
-cpp, py = read(sys.argv[1]), read(sys.argv[2])
+medians "$tmp/cpp" > "$tmp/cpp.median"
+medians "$tmp/python" > "$tmp/python.median"
+"$python" - "$tmp/cpp.median" "$tmp/python.median" <<'PY'
+import sys
+cpp, py = ({name: float(value) for name, value in map(str.split, open(path))} for path in sys.argv[1:])
 if cpp["parameters"] != py["parameters"]:
     sys.exit(f"the two models differ: {cpp['parameters']:.0f} and {py['parameters']:.0f} parameters")
 print(f"{cpp['parameters']:.0f} parameters, {cpp['threads']:.0f} intra-op thread(s)\n")

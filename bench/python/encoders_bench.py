@@ -12,7 +12,7 @@ import torch
 from torch import nn
 import torchvision
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tests", "encoders", "parity"))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tests", "parity"))
 from make_references import BertModel  # noqa: E402  (the BERT built from torch.nn layers)
 
 

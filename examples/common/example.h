@@ -34,6 +34,9 @@ struct Options {
   std::int64_t seeds = 0;
   std::int64_t epochs = 0;
   std::string device = "auto";
+  /// Where built datasets are cached (empty: <out>/cache). A suite shares one among its configurations, which
+  /// reuse each other's dataset when their data sections agree.
+  std::filesystem::path cache_dir;
 };
 
 /// Adds the options every example has to `app`.
@@ -159,7 +162,8 @@ inline ExampleResult run(training::RunConfig run, const Options& options, const 
   runtime.device(options.device);
   const auto resolved = apply_runtime(runtime);
   std::filesystem::create_directories(options.out);
-  const auto pipeline = data::DataPipeline::build(run.data, options.out / "cache");
+  const auto pipeline =
+      data::DataPipeline::build(run.data, options.cache_dir.empty() ? options.out / "cache" : options.cache_dir);
   auto training_options = run.training;
   training_options.out_dir = (options.out / "runs").string();
   training_options.progress = "log";

@@ -134,6 +134,7 @@ inline int run_suite(const Suite& suite, const Options& options, const SuiteOpti
     }
     auto variant_options = options;
     variant_options.out = options.out / variant.name;
+    variant_options.cache_dir = options.out / "cache";
     logger()->info("{}: configuration '{}' ({} of {}): {}", suite.title, variant.name, outcomes.size() + 1,
                    chosen.size(), variant.description);
     const auto start = std::chrono::steady_clock::now();

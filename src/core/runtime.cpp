@@ -81,24 +81,14 @@ std::string classify_blas(const std::string& resolved_path) {
   if (resolved_path.empty()) {
     return "none";
   }
-  const auto has = [&](const char* part) { return resolved_path.find(part) != std::string::npos; };
-  if (has("openblas-openmp")) {
-    return "openblas-openmp";
-  }
-  if (has("openblas-pthread") || has("openblas-serial")) {
-    return has("serial") ? "openblas" : "openblas-pthread";
-  }
-  if (has("openblas")) {
-    return "openblas";
-  }
-  if (has("/blas/libblas") || has("libblas-reference") || has("/netlib")) {
-    return "reference";
-  }
-  if (has("mkl")) {
-    return "mkl";
-  }
-  if (has("blis")) {
-    return "blis";
+  // The first part of the path that matches decides (Debian installs each BLAS under a folder of its own).
+  static const std::pair<const char*, const char*> kinds[] = {
+      {"openblas-openmp", "openblas-openmp"}, {"openblas-pthread", "openblas-pthread"}, {"openblas", "openblas"},
+      {"/blas/libblas", "reference"},         {"mkl", "mkl"},                           {"blis", "blis"}};
+  for (const auto& [part, kind] : kinds) {
+    if (resolved_path.find(part) != std::string::npos) {
+      return kind;
+    }
   }
   return "other";
 }

@@ -36,12 +36,8 @@ std::string describe_char(char c) {
 CsvOptions CsvOptions::from_config(const Config& config) {
   CsvOptions options;
   options.delimiter = single_char(config, "delimiter", options.delimiter);
-  if (config.contains("quote") && config.get<Json>("quote") == Json("")) {
-    options.quote = '\0';  // no quoting: quote characters are ordinary text
-    (void)config.get<std::string>("quote");
-  } else {
-    options.quote = single_char(config, "quote", options.quote);
-  }
+  // "" turns quoting off: quote characters are then ordinary text.
+  options.quote = config.get<std::string>("quote", "\"").empty() ? '\0' : single_char(config, "quote", options.quote);
   if (options.delimiter == options.quote) {
     config.fail_at("quote", "must differ from the delimiter");
   }
