@@ -4,6 +4,7 @@
 // written in Python PyTorch the same way; bench/compare_training.sh runs both alternately and prints the ratios.
 //
 // Usage: finfuse_bench_train [--steps N] [--threads N] [--parallel-encoders]     (prints "name value" lines)
+//   --parallel-encoders runs the encoders concurrently everywhere, training included ("always" instead of "auto").
 #include "finfuse/core/config.h"
 #include "finfuse/core/random.h"
 #include "finfuse/core/runtime.h"
@@ -95,7 +96,9 @@ int main(int argc, char** argv) {
   runtime_options.device("cpu").seed(1).num_threads(threads).log_level("warn");
   ff::apply_runtime(runtime_options);
   ff::Json config = ff::Config::load(FINFUSE_BENCH_DIR "/reference_model.json").json();
-  config["parallel_encoders"] = parallel;
+  if (parallel) {
+    config["parallel_encoders"] = "always";  // otherwise reference_model.json's "auto"
+  }
   ff::models::MultimodalModel model(ff::Config(config), kSpecs);
   if (model->parameter_count() != 909956) {
     std::cerr << "reference_model.json changed: update forward_flops_per_sample() to the new model\n";

@@ -9,6 +9,7 @@
 #include "finfuse/core/digest.h"
 #include "finfuse/core/error.h"
 #include "finfuse/core/file.h"
+#include "finfuse/core/intra_op_threads.h"
 #include "finfuse/core/logging.h"
 #include "finfuse/core/random.h"
 #include "finfuse/core/registry.h"
@@ -48,6 +49,7 @@
 #include "finfuse/evaluation/predictions.h"
 
 #include "finfuse/training/callback.h"
+#include "finfuse/training/distributed.h"
 #include "finfuse/training/experiment.h"
 #include "finfuse/training/optimizer.h"
 #include "finfuse/training/run_config.h"

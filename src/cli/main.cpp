@@ -18,6 +18,7 @@
 #include "finfuse/training/experiment.h"
 #include "finfuse/training/run_config.h"
 #include "finfuse/version.h"
+#include "launch.h"
 
 #include <CLI/CLI.hpp>
 #include <torch/version.h>
@@ -91,16 +92,45 @@ void apply_common(const Common& common, const ff::RuntimeOptions& runtime) {
 
 int train(const Common& common, const std::string& config_path, const std::string& out, bool resume) {
   auto run = load_run_config(config_path);
-  apply_common(common, run.runtime);
-  const auto device = ff::resolve_device(run.runtime.device());
+  // One rank of a distributed job when launched by `finfuse launch` or torchrun (WORLD_SIZE in the environment).
+  const auto job = ff::training::DistributedEnv::from_environment();
+  const bool main_rank = !job || job->rank == 0;
+  auto runtime = run.runtime;
+  if (!main_rank && common.log_level.empty()) {
+    runtime.log_level("warn");  // one rank reports; the others speak up for warnings and errors
+  }
+  apply_common(common, runtime);
+  auto device = ff::resolve_device(run.runtime.device());
+  if (job && device.is_cuda() && !device.has_index()) {
+    device = c10::Device(c10::DeviceType::CUDA, static_cast<c10::DeviceIndex>(job->local_rank));
+  }
+  std::shared_ptr<ff::training::DistributedContext> distributed;
+  if (job && job->world_size > 1) {
+    distributed = ff::training::DistributedContext::connect(*job, run.distributed, device);
+  }
   const std::filesystem::path out_dir(out);
   std::filesystem::create_directories(out_dir);
-  const auto pipeline = ff::data::DataPipeline::build(run.data, out_dir / "cache");
+  // The main rank builds (and caches) the dataset first; the others then load it from the cache.
+  std::optional<ff::data::DataPipeline> built;
+  if (main_rank) {
+    built.emplace(ff::data::DataPipeline::build(run.data, out_dir / "cache"));
+  }
+  if (distributed) {
+    distributed->barrier("the dataset build");
+  }
+  if (!main_rank) {
+    built.emplace(ff::data::DataPipeline::build(run.data, out_dir / "cache"));
+  }
+  const auto& pipeline = *built;
   const auto start = std::chrono::steady_clock::now();
   // Every seed trains under DIR/runs/seed-<n>; the bundle holds the seed with the best validation value.
   auto options = run.training;
   options.out_dir = (out_dir / "runs").string();
-  auto seeds = ff::training::run_seeds(run.model, options, pipeline, device, run.seeds, resume);
+  auto seeds = ff::training::run_seeds(run.model, options, pipeline, device, run.seeds, resume, distributed);
+  if (!main_rank) {
+    ff::logger()->info("rank {}: training done; rank 0 writes the bundle and reports", job->rank);
+    return 0;
+  }
   const ff::Json seeds_json = run.seeds.size() > 1 ? ff::Json{{"seeds", run.seeds},
                                                               {"valid", seeds.valid_summary.to_json()},
                                                               {"test", seeds.test_summary.to_json()}}
@@ -116,6 +146,7 @@ int train(const Common& common, const std::string& config_path, const std::strin
                          {"best_epoch", best.fit.best_epoch + 1},
                          {"monitor", best.fit.monitor},
                          {"seed", best.seed},
+                         {"world_size", distributed ? distributed->world_size() : 1},
                          {"history", history},
                          {"seeds", seeds_json}};
   auto source = ff::io::bundle_source(best.model, pipeline);
@@ -450,6 +481,24 @@ int main(int argc, char** argv) {
   inspect_cmd->add_option("--bundle,-b", bundle, "bundle folder or archive")->required();
   add_common(inspect_cmd);
 
+  ff::cli::LaunchOptions launch_options;
+  std::vector<std::string> launch_command;
+  auto* launch_cmd = app.add_subcommand(
+      "launch", "run a command as every local rank of a distributed job (torchrun's environment variables)");
+  launch_cmd->add_option("--nproc", launch_options.nproc, "processes on this machine")->capture_default_str();
+  launch_cmd->add_option("--nnodes", launch_options.nnodes, "machines in the job")->capture_default_str();
+  launch_cmd->add_option("--node-rank", launch_options.node_rank, "this machine's index (0: the one with rank 0)")
+      ->capture_default_str();
+  launch_cmd->add_option("--master-addr", launch_options.master_addr, "host of rank 0")->capture_default_str();
+  launch_cmd->add_option("--master-port", launch_options.master_port,
+                         "rendezvous port (0: a free one; required with several machines)")
+      ->capture_default_str();
+  launch_cmd->add_option("--grace", launch_options.grace_seconds,
+                         "seconds the other ranks get to end by themselves after one fails")
+      ->capture_default_str();
+  launch_cmd->add_option("command", launch_command, "the program and its arguments, after --")->required();
+  add_common(launch_cmd);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -457,6 +506,10 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : 2;
   }
   try {
+    if (launch_cmd->parsed()) {
+      apply_common(common, ff::RuntimeOptions().device("cpu"));
+      return ff::cli::launch(launch_options, launch_command);
+    }
     if (train_cmd->parsed()) {
       return train(common, config, out, resume);
     }

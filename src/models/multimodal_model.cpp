@@ -2,6 +2,7 @@
 
 #include "finfuse/core/check.h"
 #include "finfuse/core/error.h"
+#include "finfuse/core/intra_op_threads.h"
 #include "finfuse/core/logging.h"
 #include "finfuse/core/shape.h"
 #include "finfuse/core/suggest.h"
@@ -23,6 +24,7 @@
 #include <sstream>
 
 namespace finfuse::models {
+
 namespace {
 
 std::string with_commas(std::int64_t n) {
@@ -213,7 +215,11 @@ MultimodalModelImpl::MultimodalModelImpl(const Config& config, const std::vector
   }
   modality_dropout_ = config.get<double>("modality_dropout", 0.0, Range::half_open(0, 1));
   all_missing_ = config.get_choice("all_missing", all_missing_, {"error", "embedding"});
-  parallel_encoders_ = config.get<bool>("parallel_encoders", parallel_encoders_);
+  if (config.contains("parallel_encoders") && config.json()["parallel_encoders"].is_boolean()) {
+    parallel_encoders_ = config.get<bool>("parallel_encoders") ? "always" : "never";
+  } else {
+    parallel_encoders_ = config.get_choice("parallel_encoders", parallel_encoders_, {"auto", "always", "never"});
+  }
   config.reject_unknown_keys();
 }
 
@@ -240,26 +246,64 @@ std::string MultimodalModelImpl::describe_sample(const data::Batch& batch, std::
   return fmt::format("sample {} of the batch (entity {}, {})", i, entity, day);
 }
 
+namespace {
+
+// Samples in a batch, whether or not it carries targets.
+std::int64_t samples_in(const data::Batch& batch) {
+  if (batch.target.defined()) {
+    return batch.target.size(0);
+  }
+  for (const auto& [name, modality] : batch.modalities) {
+    if (modality.values.defined() && modality.values.dim() > 0) {
+      return modality.values.size(0);
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
 std::vector<encoders::EncoderOutput> MultimodalModelImpl::encode_all(const data::Batch& batch) {
   const std::size_t count = modality_names_.size();
-  std::vector<encoders::EncoderOutput> encoded(count);
   // Concurrent encoders draw dropout masks from the shared generator in whatever order they run, so training under
   // deterministic algorithms stays serial.
-  if (!parallel_encoders_ || count < 2 || (is_training() && at::globalContext().deterministicAlgorithms())) {
-    for (std::size_t m = 0; m < count; ++m) {
-      encoded[m] = encoders_[m]->encode(batch.modalities.at(modality_names_[m]));
-    }
-    return encoded;
+  if (count < 2 || parallel_encoders_ == "never" || (is_training() && at::globalContext().deterministicAlgorithms())) {
+    return encode_serially(batch);
   }
+  if (parallel_encoders_ == "always") {
+    return encode_concurrently(batch);
+  }
+  // "auto": small forward-only batches (serving) run concurrently, where one encoder after another leaves cores idle;
+  // training and large batches keep every intra-op thread for each encoder in turn.
+  if (torch::GradMode::is_enabled() || samples_in(batch) > kConcurrentBatchLimit) {
+    return encode_serially(batch);
+  }
+  return encode_concurrently(batch);
+}
+
+std::vector<encoders::EncoderOutput> MultimodalModelImpl::encode_serially(const data::Batch& batch) {
+  std::vector<encoders::EncoderOutput> encoded(modality_names_.size());
+  for (std::size_t m = 0; m < modality_names_.size(); ++m) {
+    encoded[m] = encoders_[m]->encode(batch.modalities.at(modality_names_[m]));
+  }
+  return encoded;
+}
+
+std::vector<encoders::EncoderOutput> MultimodalModelImpl::encode_concurrently(const data::Batch& batch) {
+  const std::size_t count = modality_names_.size();
+  std::vector<encoders::EncoderOutput> encoded(count);
   // The encoders are independent: all but the first run as tasks of ATen's inter-op pool (which carries this
-  // thread's grad and inference modes over), the first on this thread; errors are rethrown here.
+  // thread's grad and inference modes over), the first on this thread; errors are rethrown here. They share this
+  // thread's intra-op threads: each gets an equal part, at least one, instead of every encoder asking for all cores.
+  const int share = std::max(1, intra_op_threads() / static_cast<int>(count));
   std::vector<std::exception_ptr> errors(count);
   std::mutex mutex;
   std::condition_variable done;
   std::size_t pending = count - 1;
   for (std::size_t m = 1; m < count; ++m) {
-    at::launch([&, m] {
+    at::launch([&, m, share] {
       try {
+        const ScopedIntraOpThreads threads(share);
         encoded[m] = encoders_[m]->encode(batch.modalities.at(modality_names_[m]));
       } catch (...) {
         errors[m] = std::current_exception();
@@ -271,6 +315,7 @@ std::vector<encoders::EncoderOutput> MultimodalModelImpl::encode_all(const data:
     });
   }
   try {
+    const ScopedIntraOpThreads threads(share);
     encoded[0] = encoders_[0]->encode(batch.modalities.at(modality_names_[0]));
   } catch (...) {
     errors[0] = std::current_exception();

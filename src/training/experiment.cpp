@@ -31,7 +31,8 @@ std::string day_string(std::int32_t day) { return data::Date(day).to_string(); }
 }  // namespace
 
 RunResult train_and_evaluate(const Config& model_config, TrainerOptions options, const data::DataPipeline& pipeline,
-                             const c10::Device& device, std::uint64_t seed, bool resume) {
+                             const c10::Device& device, std::uint64_t seed, bool resume,
+                             std::shared_ptr<GradientSync> sync) {
   const auto dataset = pipeline.dataset();
   const auto& split = pipeline.split();
   seed_everything(seed);
@@ -39,6 +40,9 @@ RunResult train_and_evaluate(const Config& model_config, TrainerOptions options,
   model->set_entity_names(dataset->entities());
   options.seed = seed;
   Trainer trainer(options, model, dataset, split.train, split.valid, device);
+  if (sync) {
+    trainer.set_gradient_sync(std::move(sync));
+  }
   if (resume && !options.out_dir.empty() && !trainer.resume(options.out_dir)) {
     logger()->warn("no checkpoint in {}; training from the start", options.out_dir);
   }
@@ -123,7 +127,8 @@ Json MultiSeedResult::to_json() const {
 }
 
 MultiSeedResult run_seeds(const Config& model_config, const TrainerOptions& options, const data::DataPipeline& pipeline,
-                          const c10::Device& device, const std::vector<std::uint64_t>& seeds, bool resume) {
+                          const c10::Device& device, const std::vector<std::uint64_t>& seeds, bool resume,
+                          std::shared_ptr<GradientSync> sync) {
   FINFUSE_CHECK(!seeds.empty(), "run_seeds: no seeds");
   MultiSeedResult result;
   const bool higher = options.higher_is_better();
@@ -133,7 +138,7 @@ MultiSeedResult run_seeds(const Config& model_config, const TrainerOptions& opti
       o.out_dir = (std::filesystem::path(o.out_dir) / fmt::format("seed-{}", seed)).string();
     }
     logger()->info("experiment: seed {} ({} of {})", seed, result.seeds.size() + 1, seeds.size());
-    auto run = train_and_evaluate(model_config, o, pipeline, device, seed, resume);
+    auto run = train_and_evaluate(model_config, o, pipeline, device, seed, resume, sync);
     result.seeds.push_back(seed);
     result.valid.push_back(run.valid.values);
     result.test.push_back(run.test.values);

@@ -14,6 +14,7 @@ RunConfig RunConfig::from_config(Config root, const std::filesystem::path& base)
   c.data = data::DataConfig::from_config(c.root.child("data"), c.base);
   c.model = c.root.child("model");
   c.training = TrainerOptions::from_config(c.root.section("training"));
+  c.distributed = DistributedOptions::from_config(c.root.section("distributed"));
   const auto experiment = c.root.section("experiment");
   c.seeds = experiment.get<std::vector<std::uint64_t>>("seeds", std::vector<std::uint64_t>{c.runtime.seed()});
   if (c.seeds.empty()) {

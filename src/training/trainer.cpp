@@ -408,6 +408,19 @@ void Trainer::set_gradient_sync(std::shared_ptr<GradientSync> sync) { sync_ = st
 
 bool Trainer::is_main() const { return !sync_ || sync_->rank() == 0; }
 
+bool Trainer::distributed() const { return sync_ && sync_->world_size() > 1; }
+
+void Trainer::agree_on_stop() {
+  // A rank that stops alone (a time limit, a signal) would leave the others waiting in the next all-reduce.
+  if (!distributed()) {
+    return;
+  }
+  const bool any = sync_->any(state_.stop);
+  if (any && !state_.stop) {
+    request_stop("another rank stopped the run");
+  }
+}
+
 bool Trainer::improves(double value) const {
   if (!std::isfinite(value)) {
     return false;
@@ -452,6 +465,13 @@ FitResult Trainer::fit() {
   for (auto& c : callbacks_) {
     c->on_train_begin(*this);
   }
+  if (distributed()) {
+    // Every rank starts from the main rank's weights (and, resumed, from its own copy of the same checkpoint).
+    std::vector<torch::Tensor> state = model_->parameters();
+    const auto buffers = model_->buffers();
+    state.insert(state.end(), buffers.begin(), buffers.end());
+    sync_->broadcast(state);
+  }
   data::DataLoader loader(dataset_, make_sampler(), options_.prefetch);
   while (state_.epoch < options_.epochs && !state_.stop) {
     for (auto& c : callbacks_) {
@@ -470,6 +490,7 @@ FitResult Trainer::fit() {
         for (auto& c : callbacks_) {
           c->on_step_end(*this);
         }
+        agree_on_stop();
         if (state_.stop) {
           break;
         }
@@ -486,6 +507,7 @@ FitResult Trainer::fit() {
     for (auto& c : callbacks_) {
       c->on_epoch_end(*this, record);
     }
+    agree_on_stop();
   }
   for (auto& c : callbacks_) {
     c->on_train_end(*this);
@@ -730,6 +752,9 @@ EpochRecord Trainer::finish_epoch() {
   record.values["seconds"] = state_.epoch_seconds;
   record.values["lr"] = learning_rates(*optimizer_).front();
   record.values["peak_memory_mb"] = static_cast<double>(evaluation::peak_memory_bytes()) / (1024.0 * 1024.0);
+  if (distributed()) {
+    sync_->broadcast(model_->buffers());  // normalisation statistics drift apart on different shards
+  }
   if (!valid_.empty()) {
     const auto valid = evaluate(valid_);
     std::map<std::string, double> values;
@@ -804,6 +829,17 @@ std::filesystem::path Trainer::save_checkpoint() {
   FINFUSE_CHECK(!options_.out_dir.empty(), "trainer: no out_dir to write checkpoints to");
   const std::filesystem::path dir(options_.out_dir);
   const auto path = dir / fmt::format("checkpoint-e{:03}-s{:08}.pt", state_.epoch, state_.step);
+  // The running epoch's sums are per rank; the checkpoint keeps the job's (rank 0 takes them back on resume).
+  double epoch_loss_sum = state_.epoch_loss_sum;
+  auto epoch_samples = state_.epoch_samples;
+  auto epoch_head_loss_sums = state_.epoch_head_loss_sums;
+  if (distributed()) {
+    epoch_loss_sum = sync_->sum(epoch_loss_sum);
+    epoch_samples = static_cast<std::int64_t>(std::llround(sync_->sum(static_cast<double>(epoch_samples))));
+    for (auto& [head, sum] : epoch_head_loss_sums) {
+      sum = sync_->sum(sum);
+    }
+  }
   if (!is_main()) {
     return path;
   }
@@ -829,7 +865,7 @@ std::filesystem::path Trainer::save_checkpoint() {
     history.push_back(r.to_json());
   }
   Json head_sums = Json::object();
-  for (const auto& [k, v] : state_.epoch_head_loss_sums) {
+  for (const auto& [k, v] : epoch_head_loss_sums) {
     head_sums[k] = v;
   }
   const Json state{{"format", "finfuse-checkpoint-1"},
@@ -840,8 +876,9 @@ std::filesystem::path Trainer::save_checkpoint() {
                    {"step", state_.step},
                    {"samples", state_.samples},
                    {"last_loss", state_.last_loss},
-                   {"epoch_loss_sum", state_.epoch_loss_sum},
-                   {"epoch_samples", state_.epoch_samples},
+                   {"epoch_loss_sum", epoch_loss_sum},
+                   {"epoch_samples", epoch_samples},
+                   {"world_size", sync_ ? sync_->world_size() : 1},
                    {"epoch_head_loss_sums", head_sums},
                    {"epoch_seconds", state_.epoch_seconds},
                    {"history", history},
@@ -915,6 +952,15 @@ bool Trainer::resume(const std::filesystem::path& path) {
                                     "checkpoint's\n{}",
                                     file->string(), model_->config_json().dump(), state.at("model").dump()));
   }
+  // Mid-epoch, the position in the epoch counts each rank's own batches: only the same number of ranks continues
+  // with the same samples.
+  const std::int64_t world = sync_ ? sync_->world_size() : 1;
+  const std::int64_t written_by = state.value("world_size", std::int64_t{1});
+  if (written_by != world && state.at("batch").get<std::int64_t>() > 0) {
+    throw TrainingError(fmt::format("checkpoint {} was written in the middle of epoch {} by a job of {} rank(s); resume "
+                                    "it with {} rank(s), or from a checkpoint written at the end of an epoch",
+                                    file->string(), state.at("epoch").get<std::int64_t>() + 1, written_by, written_by));
+  }
   torch::serialize::InputArchive model_archive;
   archive.read("model", model_archive);
   model_->load(model_archive);
@@ -941,6 +987,14 @@ bool Trainer::resume(const std::filesystem::path& path) {
     state_.epoch_head_loss_sums[k] = v.get<double>();
   }
   state_.epoch_seconds = state.at("epoch_seconds").get<double>();
+  if (!is_main()) {
+    // The job's sums so far are rank 0's to carry.
+    state_.epoch_loss_sum = 0.0;
+    state_.epoch_samples = 0;
+    for (auto& [head, sum] : state_.epoch_head_loss_sums) {
+      sum = 0.0;
+    }
+  }
   for (const auto& r : state.at("history")) {
     EpochRecord record;
     record.epoch = r.at("epoch").get<std::int64_t>() - 1;

@@ -1,6 +1,7 @@
 #include "finfuse/core/runtime.h"
 
 #include "finfuse/core/device.h"
+#include "finfuse/core/intra_op_threads.h"
 #include "finfuse/core/logging.h"
 
 #include <ATen/Parallel.h>
@@ -12,6 +13,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <sstream>
+#include <thread>
 
 #include <sys/resource.h>
 
@@ -152,3 +154,28 @@ TEST(Runtime, CudaWithoutGpuFailsCleanly) {
 
 }  // namespace
 }  // namespace finfuse
+
+TEST(IntraOpThreads, ScopedCountChangesThisThreadOnlyAndIsRestored) {
+  const int before = at::get_num_threads();
+  at::set_num_threads(3);
+  {
+    const finfuse::ScopedIntraOpThreads one(1);
+    EXPECT_EQ(finfuse::intra_op_threads(), 1);
+    EXPECT_EQ(at::get_num_threads(), 1);
+    int elsewhere = 0;
+    std::thread other([&] { elsewhere = at::get_num_threads(); });
+    other.join();
+    EXPECT_EQ(elsewhere, 3) << "a new thread keeps the process default";
+    {
+      const finfuse::ScopedIntraOpThreads two(2);
+      EXPECT_EQ(finfuse::intra_op_threads(), 2);
+    }
+    EXPECT_EQ(finfuse::intra_op_threads(), 1);
+  }
+  EXPECT_EQ(finfuse::intra_op_threads(), 3);
+  {
+    const finfuse::ScopedIntraOpThreads at_least_one(0);
+    EXPECT_EQ(finfuse::intra_op_threads(), 1);
+  }
+  at::set_num_threads(before);
+}

@@ -6,6 +6,7 @@
 #include "finfuse/core/error.h"
 #include "finfuse/core/random.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <torch/cuda.h>
 #include <torch/optim/adam.h>
@@ -185,7 +186,8 @@ TEST(Model, ParallelEncodersComputeWhatSerialOnesDo) {
   std::string json = model_json(R"({"type": "attention", "hidden": 16, "heads": 2})");
   json.insert(json.rfind('}'), R"(, "parallel_encoders": true)");
   auto parallel = build(json);
-  EXPECT_TRUE(parallel->config_json()["parallel_encoders"].get<bool>());
+  EXPECT_EQ(parallel->config_json()["parallel_encoders"], "always");
+  EXPECT_EQ(serial->config_json()["parallel_encoders"], "never");
   {
     torch::NoGradGuard no_grad;
     const auto from = serial->named_parameters();
@@ -220,6 +222,36 @@ TEST(Model, ParallelEncodersComputeWhatSerialOnesDo) {
   } catch (const std::exception& e) {
     EXPECT_NE(std::string(e.what()).find("numeric"), std::string::npos) << e.what();
   }
+}
+
+TEST(Model, AutomaticallyConcurrentEncodersServeSmallBatchesAsSerialOnesDo) {
+  const std::string base = model_json(R"({"type": "concat"})");
+  auto with = [&](const char* value) {
+    std::string json = base;
+    json.insert(json.rfind('}'), fmt::format(R"(, "parallel_encoders": {})", value));
+    return build(json);
+  };
+  auto automatic = with(R"("auto")");
+  auto never = with("false");
+  EXPECT_EQ(never->config_json()["parallel_encoders"], "never");
+  EXPECT_EQ(automatic->config_json()["parallel_encoders"], "auto");
+  {
+    torch::NoGradGuard no_grad;
+    const auto from = automatic->named_parameters();
+    for (auto& p : never->named_parameters()) {
+      p.value().copy_(from[p.key()]);
+    }
+  }
+  automatic->eval();
+  never->eval();
+  for (const std::int64_t size : {1, 4, 64}) {
+    const auto batch = generated_batch(size, 3);
+    c10::InferenceMode inference;
+    EXPECT_TRUE(torch::allclose(automatic->forward(batch).predictions.at("direction"),
+                                never->forward(batch).predictions.at("direction"), 1e-6, 1e-7))
+        << size << " samples";
+  }
+  EXPECT_THROW(with(R"("sometimes")"), ConfigError);
 }
 
 TEST(Model, ModalityDropoutNeverEmptiesASample) {

@@ -73,4 +73,11 @@ class IoError : public Error {
   std::string path_;
 };
 
+/// Ranks of a distributed job cannot work together: a rendezvous timed out, a rank died or the network failed.
+/// Raised on every surviving rank; the message names this rank, the operation and what the transport reported.
+class DistributedError : public Error {
+ public:
+  using Error::Error;
+};
+
 }  // namespace finfuse

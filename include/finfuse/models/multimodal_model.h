@@ -10,7 +10,8 @@
 //    "heads": {"direction": {"type": "classification", ...}},   (at least one)
 //    "modality_dropout": 0.1,                                   (default 0)
 //    "all_missing": "error",    a sample without any modality: "error", or "embedding" (the missing embeddings alone)
-//    "parallel_encoders": false}  run the encoders concurrently on ATen's inter-op pool
+//    "parallel_encoders": "never"}  run the encoders concurrently on ATen's inter-op pool: "auto" (forward-only
+//                                    batches of at most 16 samples), "always" / true, "never" / false
 // Parameter names read as encoders.<modality>.*, missing.<modality>, fusion.*, heads.<head>.*.
 #pragma once
 
@@ -88,8 +89,13 @@ class MultimodalModelImpl : public torch::nn::Module {
 
  private:
   ModelOutput run(const data::Batch& batch, const std::vector<std::string>& masked);
-  /// Every modality's encoder output, concurrently with "parallel_encoders".
+  /// Batches up to this size run their encoders concurrently under "parallel_encoders": "auto" when no gradient is
+  /// recorded.
+  static constexpr std::int64_t kConcurrentBatchLimit = 16;
+  /// Every modality's encoder output, one after another or concurrently as "parallel_encoders" says.
   std::vector<encoders::EncoderOutput> encode_all(const data::Batch& batch);
+  std::vector<encoders::EncoderOutput> encode_serially(const data::Batch& batch);
+  std::vector<encoders::EncoderOutput> encode_concurrently(const data::Batch& batch);
   std::string describe_sample(const data::Batch& batch, std::int64_t i) const;
 
   std::vector<std::string> modality_names_;
@@ -101,7 +107,7 @@ class MultimodalModelImpl : public torch::nn::Module {
   std::vector<Head> heads_;
   double modality_dropout_ = 0.0;
   std::string all_missing_ = "error";
-  bool parallel_encoders_ = false;
+  std::string parallel_encoders_ = "never";
   std::vector<std::string> entity_names_;
 };
 

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -29,8 +30,10 @@ struct RunResult {
 /// Builds the model from `model_config` for the pipeline's dataset (seeded with `seed`), trains it with `options`
 /// (its seed replaced by `seed`) and evaluates it on the validation and test parts (test predictions kept). With
 /// `resume`, training continues from the newest checkpoint in options.out_dir when there is one.
+/// With `sync`, training is one rank of a distributed job (only the main rank writes checkpoints).
 RunResult train_and_evaluate(const Config& model_config, TrainerOptions options, const data::DataPipeline& pipeline,
-                             const c10::Device& device, std::uint64_t seed, bool resume = false);
+                             const c10::Device& device, std::uint64_t seed, bool resume = false,
+                             std::shared_ptr<GradientSync> sync = nullptr);
 
 /// Mean, standard deviation (n - 1), min and max of each value over runs.
 struct Aggregate {
@@ -62,7 +65,8 @@ struct MultiSeedResult {
 /// One run per seed; `out_dir`, when given, gets a folder per seed, "seed-<n>" (checkpoints, history), from which
 /// each seed resumes with `resume`.
 MultiSeedResult run_seeds(const Config& model_config, const TrainerOptions& options, const data::DataPipeline& pipeline,
-                          const c10::Device& device, const std::vector<std::uint64_t>& seeds, bool resume = false);
+                          const c10::Device& device, const std::vector<std::uint64_t>& seeds, bool resume = false,
+                          std::shared_ptr<GradientSync> sync = nullptr);
 
 struct WalkForwardWindow {
   std::int64_t fold = 0;

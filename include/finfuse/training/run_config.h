@@ -1,12 +1,14 @@
 // The run configuration the finfuse tool and the example programs read: one JSON file with the runtime, data,
 // model, training and experiment sections.
 //
-//   {"runtime": {...}, "data": {...}, "model": {...}, "training": {...}, "experiment": {"seeds": [1, 2, 3]}}
+//   {"runtime": {...}, "data": {...}, "model": {...}, "training": {...}, "experiment": {"seeds": [1, 2, 3]},
+//    "distributed": {...}}
 #pragma once
 
 #include "finfuse/core/config.h"
 #include "finfuse/core/runtime.h"
 #include "finfuse/data/pipeline.h"
+#include "finfuse/training/distributed.h"
 #include "finfuse/training/trainer.h"
 
 #include <cstdint>
@@ -21,6 +23,8 @@ struct RunConfig {
   data::DataConfig data;
   Config model;
   TrainerOptions training;
+  /// The optional "distributed" section (used when the process is one rank of a job).
+  DistributedOptions distributed;
   /// experiment.seeds, or [runtime.seed].
   std::vector<std::uint64_t> seeds;
   /// The folder relative data paths are resolved against.

@@ -87,6 +87,10 @@ class GradientSync {
   virtual void synchronize(const std::vector<torch::Tensor>& parameters) = 0;
   /// Reduces a per-rank sum (loss totals, sample counts) to the global sum.
   virtual double sum(double value) { return value; }
+  /// Whether `value` is true on any rank (stop decisions every rank must agree on).
+  virtual bool any(bool value) { return value; }
+  /// Overwrites `tensors` with the main rank's values (parameters at the start, buffers before an evaluation).
+  virtual void broadcast(const std::vector<torch::Tensor>& tensors) { (void)tensors; }
   virtual std::int64_t rank() const { return 0; }
   virtual std::int64_t world_size() const { return 1; }
 };
@@ -164,6 +168,8 @@ class Trainer {
   void request_stop(std::string reason);
   void set_gradient_sync(std::shared_ptr<GradientSync> sync);
   bool is_main() const;
+  /// Whether a gradient sync with more than one rank is set.
+  bool distributed() const;
 
   const TrainerOptions& options() const { return options_; }
   const TrainingState& state() const { return state_; }
@@ -179,6 +185,8 @@ class Trainer {
  private:
   bool train_step(const data::Batch& batch, bool last_of_epoch);
   void apply_gradients();
+  /// Every rank stops when one does.
+  void agree_on_stop();
   EpochRecord finish_epoch();
   /// Records the epoch and resets the per-epoch sums.
   void close_epoch(const EpochRecord& record);

@@ -1,0 +1,378 @@
+// Distributed data-parallel training on loopback: the torchrun environment, two ranks with a global batch of 2b
+// against one process with batch 2b (the same parameters), a killed rank ending the other with a clear error while
+// the last checkpoint stays loadable, a rendezvous that times out, and the launcher's failure handling.
+#include "finfuse/training/distributed.h"
+
+#include "finfuse/core/error.h"
+#include "finfuse/io/predictor.h"
+#include "support/temp_dir.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fcntl.h>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <thread>
+
+extern char** environ;
+
+namespace finfuse::training {
+namespace {
+
+// Sets environment variables for a scope and restores them.
+class ScopedEnv {
+ public:
+  explicit ScopedEnv(const std::map<std::string, std::string>& values) {
+    for (const auto& name : {"RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT"}) {
+      const char* old = std::getenv(name);
+      saved_[name] = old != nullptr ? std::optional<std::string>(old) : std::nullopt;
+      ::unsetenv(name);
+    }
+    for (const auto& [k, v] : values) {
+      ::setenv(k.c_str(), v.c_str(), 1);
+    }
+  }
+  ~ScopedEnv() {
+    for (const auto& [k, v] : saved_) {
+      if (v) {
+        ::setenv(k.c_str(), v->c_str(), 1);
+      } else {
+        ::unsetenv(k.c_str());
+      }
+    }
+  }
+
+ private:
+  std::map<std::string, std::optional<std::string>> saved_;
+};
+
+TEST(DistributedEnv, ReadsTorchrunVariablesAndNamesBadOnes) {
+  {
+    const ScopedEnv env({});
+    EXPECT_FALSE(DistributedEnv::from_environment().has_value());
+  }
+  {
+    const ScopedEnv env({{"RANK", "1"}, {"WORLD_SIZE", "4"}, {"LOCAL_RANK", "1"}, {"LOCAL_WORLD_SIZE", "2"},
+                         {"MASTER_ADDR", "10.0.0.5"}, {"MASTER_PORT", "29400"}});
+    const auto job = DistributedEnv::from_environment();
+    ASSERT_TRUE(job.has_value());
+    EXPECT_EQ(job->rank, 1);
+    EXPECT_EQ(job->world_size, 4);
+    EXPECT_EQ(job->local_rank, 1);
+    EXPECT_EQ(job->local_world_size, 2);
+    EXPECT_EQ(job->master_addr, "10.0.0.5");
+    EXPECT_EQ(job->master_port, 29400);
+  }
+  const auto message = [](const std::map<std::string, std::string>& values) -> std::string {
+    const ScopedEnv env(values);
+    try {
+      DistributedEnv::from_environment();
+    } catch (const DistributedError& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  EXPECT_NE(message({{"WORLD_SIZE", "2"}, {"MASTER_ADDR", "h"}, {"MASTER_PORT", "1"}}).find("RANK is not set"),
+            std::string::npos);
+  EXPECT_NE(message({{"WORLD_SIZE", "two"}}).find("WORLD_SIZE='two' is not an integer"), std::string::npos);
+  EXPECT_NE(message({{"WORLD_SIZE", "2"}, {"RANK", "2"}, {"MASTER_ADDR", "h"}, {"MASTER_PORT", "1"}})
+                .find("RANK=2 is not below WORLD_SIZE=2"),
+            std::string::npos);
+  EXPECT_NE(message({{"WORLD_SIZE", "2"}, {"RANK", "0"}, {"MASTER_PORT", "1"}}).find("MASTER_ADDR is not set"),
+            std::string::npos);
+  EXPECT_NE(message({{"WORLD_SIZE", "2"}, {"RANK", "0"}, {"MASTER_ADDR", "h"}, {"MASTER_PORT", "70000"}})
+                .find("not a TCP port"),
+            std::string::npos);
+}
+
+TEST(DistributedOptions, ConfigKeysAndErrors) {
+  const auto o = DistributedOptions::from_config(Config::parse(R"({"backend": "gloo", "timeout_s": 20, "bucket_mb": 4})"));
+  EXPECT_EQ(o.backend, "gloo");
+  EXPECT_EQ(o.timeout.count(), 20000);
+  EXPECT_EQ(o.bucket_mb, 4.0);
+  EXPECT_EQ(DistributedOptions::from_config(Config::parse("{}")).backend, "auto");
+  EXPECT_THROW(DistributedOptions::from_config(Config::parse(R"({"backend": "mpi"})")), ConfigError);
+  EXPECT_THROW(DistributedOptions::from_config(Config::parse(R"({"timeout": 20})")), ConfigError);
+}
+
+TEST(DistributedContext, ARendezvousWithoutTheOtherRanksTimesOutWithAClearError) {
+  DistributedEnv env;
+  env.world_size = 2;
+  env.rank = 0;
+  env.master_port = 0;  // any free port: the server binds, the other rank never comes
+  DistributedOptions options;
+  options.timeout = std::chrono::seconds(2);
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    DistributedContext::connect(env, options, c10::Device(c10::DeviceType::CPU));
+    FAIL() << "expected a DistributedError";
+  } catch (const DistributedError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("rank 0 of 2"), std::string::npos) << what;
+    EXPECT_NE(what.find("rendezvous"), std::string::npos) << what;
+  }
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 30.0);
+}
+
+#ifdef FINFUSE_CLI
+
+// A child process running `args` with extra environment variables, its output in `log`.
+pid_t spawn(const std::vector<std::string>& args, const std::map<std::string, std::string>& extra,
+            const std::filesystem::path& log) {
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string entry(*e);
+    const auto name = entry.substr(0, entry.find('='));
+    if (extra.count(name) == 0) {
+      env.push_back(entry);
+    }
+  }
+  for (const auto& [k, v] : extra) {
+    env.push_back(k + "=" + v);
+  }
+  std::vector<char*> argv;
+  std::vector<char*> envp;
+  for (const auto& a : args) {
+    argv.push_back(const_cast<char*>(a.c_str()));
+  }
+  argv.push_back(nullptr);
+  for (auto& e : env) {
+    envp.push_back(e.data());
+  }
+  envp.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  pid_t pid = 0;
+  const int error = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  EXPECT_EQ(error, 0) << args[0];
+  return pid;
+}
+
+// The exit status of `pid`, or nothing when it is still running after `seconds`.
+std::optional<int> wait_for(pid_t pid, double seconds) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (std::chrono::steady_clock::now() < until) {
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) {
+      return status;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return std::nullopt;
+}
+
+std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class DistributedTraining : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = finfuse::testing::unique_temp_dir("finfuse_distributed");
+    // 400 applicants (default when a noisy linear score of three features is positive): 240 train, 80 valid, 80 test.
+    std::mt19937_64 rng(5);
+    std::normal_distribution<double> normal;
+    std::ofstream csv(dir_ / "credit.csv");
+    csv << "id,x1,x2,x3,x4,defaulted\n";
+    for (int i = 0; i < 400; ++i) {
+      const double x1 = normal(rng), x2 = normal(rng), x3 = normal(rng), x4 = normal(rng);
+      const bool y = x1 - 0.7 * x2 + 0.4 * x3 + 0.3 * normal(rng) > 0.2;
+      csv << i << "," << x1 << "," << x2 << "," << x3 << "," << x4 << "," << (y ? 1 : 0) << "\n";
+    }
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  // A run configuration: an MLP without dropout, shuffled batches of `batch`, Adam.
+  std::filesystem::path config(const std::string& name, std::int64_t batch, std::int64_t epochs,
+                               const std::string& training_extra = "") const {
+    const auto path = dir_ / (name + ".json");
+    std::ofstream(path) << fmt::format(R"({{
+      "runtime": {{"seed": 3}},
+      "data": {{"tables": {{"credit": {{"path": "credit.csv", "kind": "static", "entity_column": "id",
+                                         "label_column": "defaulted"}}}},
+               "samples_from_table": "credit",
+               "split": {{"kind": "stratified", "valid_fraction": 0.2, "test_fraction": 0.2, "seed": 1}},
+               "dataset": {{"modalities": ["numeric"]}}}},
+      "model": {{"encoders": {{"numeric": {{"type": "mlp", "layers": [16, 16], "dropout": 0.0}}}},
+                "heads": {{"default": {{"type": "classification"}}}}}},
+      "training": {{"epochs": {}, "batch_size": {}, "optimizer": {{"type": "adam", "lr": 0.01}},
+                   "monitor": "valid.roc_auc", "restore_best": false, "progress": "none"{}}},
+      "distributed": {{"timeout_s": 60}}
+    }})",
+                                       epochs, batch, training_extra);
+    return path;
+  }
+
+  std::filesystem::path dir_;
+  const std::map<std::string, std::string> threads_{{"OMP_NUM_THREADS", "1"}};
+};
+
+TEST_F(DistributedTraining, TwoRanksWithGlobalBatch2bReproduceOneProcessWithBatch2b) {
+  const std::string cli = FINFUSE_CLI;
+  const auto one = spawn({cli, "train", "-c", config("one", 16, 3).string(), "-o", (dir_ / "one").string()}, threads_,
+                         dir_ / "one.log");
+  const auto two = spawn({cli, "launch", "--nproc", "2", "--", cli, "train", "-c", config("two", 8, 3).string(), "-o",
+                          (dir_ / "two").string()},
+                         threads_, dir_ / "two.log");
+  const auto one_status = wait_for(one, 120);
+  const auto two_status = wait_for(two, 120);
+  ASSERT_TRUE(one_status && WIFEXITED(*one_status) && WEXITSTATUS(*one_status) == 0) << read_text(dir_ / "one.log");
+  ASSERT_TRUE(two_status && WIFEXITED(*two_status) && WEXITSTATUS(*two_status) == 0) << read_text(dir_ / "two.log");
+  EXPECT_NE(read_text(dir_ / "two.log").find("ranks 0-1 of 2"), std::string::npos) << read_text(dir_ / "two.log");
+
+  const io::Predictor a(dir_ / "one" / "bundle");
+  const io::Predictor b(dir_ / "two" / "bundle");
+  const auto pa = a.model()->named_parameters();
+  const auto pb = b.model()->named_parameters();
+  ASSERT_EQ(pa.size(), pb.size());
+  double largest_change = 0.0;
+  double largest_difference = 0.0;
+  for (const auto& p : pa) {
+    ASSERT_TRUE(pb.contains(p.key())) << p.key();
+    EXPECT_TRUE(torch::allclose(p.value(), pb[p.key()], 1e-4, 1e-5))
+        << p.key() << ": largest difference " << (p.value() - pb[p.key()]).abs().max().item<double>();
+    largest_change = std::max(largest_change, p.value().abs().max().item<double>());
+    largest_difference = std::max(largest_difference, (p.value() - pb[p.key()]).abs().max().item<double>());
+  }
+  EXPECT_GT(largest_change, 0.0);
+  std::cout << fmt::format("largest parameter difference, 2 ranks x batch 8 vs 1 process x batch 16: {:.3g}\n",
+                           largest_difference);
+  // Only rank 0 wrote outputs: one bundle, one report, checkpoints from one rank.
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "two" / "report.html"));
+}
+
+TEST_F(DistributedTraining, AKilledRankEndsTheOtherWithAClearErrorAndTheCheckpointSurvives) {
+  const std::string cli = FINFUSE_CLI;
+  const auto cfg = config("long", 8, 100000, R"(, "checkpoint_every_steps": 5)");
+  std::map<std::string, std::string> env = threads_;
+  env["WORLD_SIZE"] = "2";
+  env["MASTER_ADDR"] = "127.0.0.1";
+  env["MASTER_PORT"] = std::to_string(20000 + ::getpid() % 20000);
+  std::vector<pid_t> ranks;
+  for (int r = 0; r < 2; ++r) {
+    env["RANK"] = std::to_string(r);
+    env["LOCAL_RANK"] = std::to_string(r);
+    ranks.push_back(spawn({cli, "train", "-c", cfg.string(), "-o", (dir_ / "long").string()}, env,
+                          dir_ / fmt::format("rank{}.log", r)));
+  }
+  // Wait until training runs (rank 0 has written a checkpoint), then kill rank 1 without warning.
+  const auto runs = dir_ / "long" / "runs" / "seed-3";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (!Trainer::latest_checkpoint(runs) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(Trainer::latest_checkpoint(runs).has_value()) << read_text(dir_ / "rank0.log");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ::kill(ranks[1], SIGKILL);
+  const auto killed = wait_for(ranks[1], 10);
+  ASSERT_TRUE(killed && WIFSIGNALED(*killed));
+
+  const auto start = std::chrono::steady_clock::now();
+  const auto survivor = wait_for(ranks[0], 60);
+  if (!survivor) {
+    ::kill(ranks[0], SIGKILL);
+    wait_for(ranks[0], 10);
+    FAIL() << "rank 0 still running 60 s after rank 1 died\n" << read_text(dir_ / "rank0.log");
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_TRUE(WIFEXITED(*survivor)) << read_text(dir_ / "rank0.log");
+  EXPECT_EQ(WEXITSTATUS(*survivor), 1);
+  const auto log = read_text(dir_ / "rank0.log");
+  EXPECT_NE(log.find("error: distributed: rank 0 of 2:"), std::string::npos) << log;
+  EXPECT_NE(log.find("Another rank has died"), std::string::npos) << log;
+  std::cout << fmt::format("rank 0 ended {:.2f} s after rank 1 was killed\n", seconds);
+
+  // The newest checkpoint is complete: the job resumes from it with the same two ranks and finishes.
+  const auto checkpoint = Trainer::latest_checkpoint(runs);
+  ASSERT_TRUE(checkpoint.has_value());
+  const auto name = checkpoint->filename().string();  // checkpoint-eEEE-sSSSSSSSS.pt
+  const int epoch = std::stoi(name.substr(12, 3));
+  const auto resume_cfg = config("resume", 8, epoch + 2, R"(, "checkpoint_every_steps": 5)");
+  const auto resumed = spawn({cli, "launch", "--nproc", "2", "--", cli, "train", "-c", resume_cfg.string(), "-o",
+                              (dir_ / "long").string(), "--resume"},
+                             threads_, dir_ / "resumed.log");
+  const auto resumed_status = wait_for(resumed, 120);
+  const auto resumed_log = read_text(dir_ / "resumed.log");
+  ASSERT_TRUE(resumed_status && WIFEXITED(*resumed_status)) << resumed_log;
+  EXPECT_EQ(WEXITSTATUS(*resumed_status), 0) << resumed_log;
+  EXPECT_NE(resumed_log.find("resumed"), std::string::npos) << resumed_log;
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "long" / "bundle" / "weights.pt"));
+
+}
+
+TEST_F(DistributedTraining, AMidEpochCheckpointOfTwoRanksIsNotResumedByOne) {
+  const std::string cli = FINFUSE_CLI;
+  const auto cfg = config("two", 8, 1, R"(, "checkpoint_every_steps": 4)");
+  const auto two = spawn({cli, "launch", "--nproc", "2", "--", cli, "train", "-c", cfg.string(), "-o",
+                          (dir_ / "run").string()},
+                         threads_, dir_ / "two.log");
+  const auto two_status = wait_for(two, 120);
+  ASSERT_TRUE(two_status && WIFEXITED(*two_status) && WEXITSTATUS(*two_status) == 0) << read_text(dir_ / "two.log");
+  // Keep only the checkpoint of step 12, inside the epoch's 15 steps per rank.
+  const auto runs = dir_ / "run" / "runs" / "seed-3";
+  bool kept = false;
+  for (const auto& entry : std::filesystem::directory_iterator(runs)) {
+    const auto file = entry.path().filename().string();
+    if (file.rfind("checkpoint-", 0) == 0) {
+      if (file == "checkpoint-e000-s00000012.pt") {
+        kept = true;
+      } else {
+        std::filesystem::remove(entry.path());
+      }
+    }
+  }
+  ASSERT_TRUE(kept) << "no mid-epoch checkpoint at step 12";
+  const auto one = spawn({cli, "train", "-c", config("one", 8, 2).string(), "-o", (dir_ / "run").string(), "--resume"},
+                         threads_, dir_ / "one.log");
+  const auto one_status = wait_for(one, 120);
+  const auto log = read_text(dir_ / "one.log");
+  ASSERT_TRUE(one_status && WIFEXITED(*one_status)) << log;
+  EXPECT_EQ(WEXITSTATUS(*one_status), 1) << log;
+  EXPECT_NE(log.find("by a job of 2 rank(s); resume it with 2 rank(s)"), std::string::npos) << log;
+}
+
+TEST_F(DistributedTraining, TheLauncherEndsTheJobWithTheFirstFailure) {
+  const std::string cli = FINFUSE_CLI;
+  // Rank 1 fails at once; rank 0 would sleep for a minute: the launcher terminates it after the grace period.
+  const auto start = std::chrono::steady_clock::now();
+  const auto pid = spawn({cli, "launch", "--nproc", "2", "--grace", "1", "--", "/bin/sh", "-c",
+                          "if [ \"$RANK\" = 1 ]; then exit 3; fi; sleep 60"},
+                         threads_, dir_ / "launch.log");
+  const auto status = wait_for(pid, 30);
+  ASSERT_TRUE(status.has_value()) << read_text(dir_ / "launch.log");
+  EXPECT_TRUE(WIFEXITED(*status));
+  EXPECT_EQ(WEXITSTATUS(*status), 3) << read_text(dir_ / "launch.log");
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 20.0);
+  const auto log = read_text(dir_ / "launch.log");
+  EXPECT_NE(log.find("rank 1 exited with code 3"), std::string::npos) << log;
+  EXPECT_NE(log.find("terminating them"), std::string::npos) << log;
+  // Every rank sees the torchrun variables.
+  const auto env_pid = spawn({cli, "launch", "--nproc", "2", "--master-port", "29999", "--", "/bin/sh", "-c",
+                              "echo rank=$RANK/$WORLD_SIZE local=$LOCAL_RANK/$LOCAL_WORLD_SIZE at=$MASTER_ADDR:$MASTER_PORT"},
+                             threads_, dir_ / "env.log");
+  const auto env_status = wait_for(env_pid, 30);
+  ASSERT_TRUE(env_status && WIFEXITED(*env_status) && WEXITSTATUS(*env_status) == 0);
+  const auto printed = read_text(dir_ / "env.log");
+  EXPECT_NE(printed.find("rank=0/2 local=0/2 at=127.0.0.1:29999"), std::string::npos) << printed;
+  EXPECT_NE(printed.find("rank=1/2 local=1/2 at=127.0.0.1:29999"), std::string::npos) << printed;
+}
+
+#endif  // FINFUSE_CLI
+
+}  // namespace
+}  // namespace finfuse::training
