@@ -290,6 +290,12 @@ int predict(const Common& common, const std::string& bundle, const std::string& 
 }
 
 int walk_forward(const Common& common, const std::string& config_path, const std::string& out) {
+  if (const auto job = ff::training::DistributedEnv::from_environment(); job && job->world_size > 1) {
+    // Every rank would train every window on its own and write the same files.
+    throw ff::Error(fmt::format("walk-forward runs in one process (this is rank {} of {}); distributed training is for "
+                                "`finfuse train`",
+                                job->rank, job->world_size));
+  }
   auto run = load_run_config(config_path);
   apply_common(common, run.runtime);
   const std::filesystem::path out_dir(out);

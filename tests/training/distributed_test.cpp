@@ -5,6 +5,7 @@
 
 #include "finfuse/core/error.h"
 #include "finfuse/io/predictor.h"
+#include "support/credit_data.h"
 #include "support/temp_dir.h"
 
 #include <fmt/format.h>
@@ -185,15 +186,7 @@ class DistributedTraining : public ::testing::Test {
   void SetUp() override {
     dir_ = finfuse::testing::unique_temp_dir("finfuse_distributed");
     // 400 applicants (default when a noisy linear score of three features is positive): 240 train, 80 valid, 80 test.
-    std::mt19937_64 rng(5);
-    std::normal_distribution<double> normal;
-    std::ofstream csv(dir_ / "credit.csv");
-    csv << "id,x1,x2,x3,x4,defaulted\n";
-    for (int i = 0; i < 400; ++i) {
-      const double x1 = normal(rng), x2 = normal(rng), x3 = normal(rng), x4 = normal(rng);
-      const bool y = x1 - 0.7 * x2 + 0.4 * x3 + 0.3 * normal(rng) > 0.2;
-      csv << i << "," << x1 << "," << x2 << "," << x3 << "," << x4 << "," << (y ? 1 : 0) << "\n";
-    }
+    finfuse::testing::write_credit_csv(dir_ / "credit.csv", 5);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 

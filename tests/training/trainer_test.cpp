@@ -7,6 +7,7 @@
 #include "finfuse/core/file.h"
 #include "finfuse/core/random.h"
 #include "finfuse/training/optimizer.h"
+#include "support/credit_data.h"
 #include "support/temp_dir.h"
 
 #include <gtest/gtest.h>
@@ -24,16 +25,7 @@ class TrainerTest : public ::testing::Test {
   void SetUp() override {
     dir_ = finfuse::testing::unique_temp_dir("finfuse_trainer");
     // 400 applicants; default when a noisy linear score of three features is positive.
-    std::mt19937_64 rng(17);
-    std::normal_distribution<double> normal;
-    std::ofstream csv(dir_ / "credit.csv");
-    csv << "id,x1,x2,x3,x4,defaulted\n";
-    for (int i = 0; i < 400; ++i) {
-      const double x1 = normal(rng), x2 = normal(rng), x3 = normal(rng), x4 = normal(rng);
-      const bool y = x1 - 0.7 * x2 + 0.4 * x3 + 0.3 * normal(rng) > 0.2;
-      csv << i << "," << x1 << "," << x2 << "," << x3 << "," << x4 << "," << (y ? 1 : 0) << "\n";
-    }
-    csv.close();
+    finfuse::testing::write_credit_csv(dir_ / "credit.csv", 17);
     data::NumericTableOptions table_options;
     table_options.kind = "static";
     table_options.entity_column = "id";
