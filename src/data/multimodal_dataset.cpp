@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <unordered_map>
@@ -175,6 +176,12 @@ MultimodalDataset MultimodalDataset::build_impl(const SampleSet& samples, const 
   FINFUSE_CHECK(fitted != nullptr || !train.empty() || n == 0,
                 "MultimodalDataset::build: no training samples to fit preprocessing on");
 
+  auto stage_start = std::chrono::steady_clock::now();
+  const auto stage_done = [&stage_start](const char* stage) {
+    const auto now = std::chrono::steady_clock::now();
+    logger()->debug("dataset: {} in {:.3f} s", stage, std::chrono::duration<double>(now - stage_start).count());
+    stage_start = now;
+  };
   if (options.uses("price")) {
     FINFUSE_CHECK(sources.prices != nullptr, "the 'price' modality needs a price panel");
     FINFUSE_CHECK(samples.timed, "the 'price' modality needs samples with decision times");
@@ -186,6 +193,7 @@ MultimodalDataset MultimodalDataset::build_impl(const SampleSet& samples, const 
                                        s.last_bar, ds.price_window_, options.price);
       ds.price_.insert(ds.price_.end(), window.begin(), window.end());
     }
+    stage_done("price windows");
   }
 
   if (options.uses("text")) {
@@ -195,11 +203,14 @@ MultimodalDataset MultimodalDataset::build_impl(const SampleSet& samples, const 
     if (options.text_table.table.empty()) {
       FINFUSE_CHECK(sources.texts != nullptr, "the 'text' modality needs a text corpus (or dataset.text_table)");
       FINFUSE_CHECK(samples.timed, "the 'text' modality needs samples with decision times");
-      for (std::size_t i = 0; i < n; ++i) {
-        const Sample& s = ds.samples_[i];
-        windows[i] = sources.texts->window(ds.entities_[static_cast<std::size_t>(s.entity)], s.text_start,
-                                           s.text_cutoff, max_texts);
-      }
+      at::parallel_for(0, static_cast<std::int64_t>(n), 1024, [&](std::int64_t begin, std::int64_t end) {
+        for (auto k = begin; k < end; ++k) {
+          const auto i = static_cast<std::size_t>(k);
+          const Sample& s = ds.samples_[i];
+          windows[i] = sources.texts->window(ds.entities_[static_cast<std::size_t>(s.entity)], s.text_start,
+                                             s.text_cutoff, max_texts);
+        }
+      });
     } else {
       // One text per sample from a table's text column, the row joined like the numeric modality's.
       const auto& name = options.text_table.table;
@@ -237,21 +248,26 @@ MultimodalDataset MultimodalDataset::build_impl(const SampleSet& samples, const 
         }
       }
     }
+    stage_done("text windows");
     if (fitted != nullptr) {
       FINFUSE_CHECK(fitted->tokenizer.has_value(), "the 'text' modality needs the model's fitted tokenizer");
       ds.tokenizer_ = fitted->tokenizer;
     } else {
       ds.tokenizer_ = Tokenizer::create(options.tokenizer, training_texts);
+      stage_done("vocabulary");
     }
     const auto length = static_cast<std::size_t>(options.tokenizer.max_length);
     const bool per_text = options.text_layout == "per_text";
     ds.text_shape_ = static_cast<std::int64_t>(per_text ? max_texts * length : length);
-    ds.text_ids_.assign(n * static_cast<std::size_t>(ds.text_shape_), ds.tokenizer_->pad_id());
+    FINFUSE_CHECK(ds.tokenizer_->vocab_size() <= std::numeric_limits<std::int32_t>::max(),
+                  "a vocabulary of ", ds.tokenizer_->vocab_size(), " tokens does not fit 32-bit token ids");
+    ds.text_ids_.assign(n * static_cast<std::size_t>(ds.text_shape_),
+                        static_cast<std::int32_t>(ds.tokenizer_->pad_id()));
     ds.text_mask_.assign(ds.text_ids_.size(), 0);
     ds.text_present_.assign(n, 0);
     const auto put = [&](std::size_t base, const std::vector<std::int64_t>& ids) {
       for (std::size_t k = 0; k < ids.size(); ++k) {
-        ds.text_ids_[base + k] = ids[k];
+        ds.text_ids_[base + k] = static_cast<std::int32_t>(ids[k]);
         ds.text_mask_[base + k] = 1;
       }
     };
@@ -259,13 +275,21 @@ MultimodalDataset MultimodalDataset::build_impl(const SampleSet& samples, const 
     if (per_text) {
       // A text sits in the windows of several samples (a tweet is seen by the next days' decisions too): encode
       // each distinct text once, on every intra-op thread, then copy.
+      std::vector<std::size_t> offset(n + 1, 0);  // sample i's texts are slots offset[i] .. offset[i + 1]
+      for (std::size_t i = 0; i < n; ++i) {
+        offset[i + 1] = offset[i] + windows[i].size();
+      }
       std::unordered_map<const TextRecord*, std::size_t> index;
+      index.reserve(offset[n]);
       std::vector<const TextRecord*> distinct;
-      for (const auto& texts : windows) {
-        for (const auto* text : texts) {
-          if (index.emplace(text, distinct.size()).second) {
-            distinct.push_back(text);
+      std::vector<std::size_t> slot_text(offset[n]);  // slot -> index into distinct
+      for (std::size_t i = 0; i < n; ++i) {
+        for (std::size_t k = 0; k < windows[i].size(); ++k) {
+          const auto [it, inserted] = index.emplace(windows[i][k], distinct.size());
+          if (inserted) {
+            distinct.push_back(windows[i][k]);
           }
+          slot_text[offset[i] + k] = it->second;
         }
       }
       std::vector<std::vector<std::int64_t>> encoded(distinct.size());
@@ -274,13 +298,15 @@ MultimodalDataset MultimodalDataset::build_impl(const SampleSet& samples, const 
           encoded[static_cast<std::size_t>(t)] = ds.tokenizer_->encode(distinct[static_cast<std::size_t>(t)]->text);
         }
       });
-      for (std::size_t i = 0; i < n; ++i) {
-        const auto& texts = windows[i];
-        ds.text_present_[i] = texts.empty() ? 0 : 1;
-        for (std::size_t k = 0; k < texts.size(); ++k) {
-          put(i * shape + k * length, encoded[index.at(texts[k])]);
+      at::parallel_for(0, static_cast<std::int64_t>(n), 1024, [&](std::int64_t begin, std::int64_t end) {
+        for (auto s = begin; s < end; ++s) {
+          const auto i = static_cast<std::size_t>(s);
+          ds.text_present_[i] = windows[i].empty() ? 0 : 1;
+          for (std::size_t k = 0; k < windows[i].size(); ++k) {
+            put(i * shape + k * length, encoded[slot_text[offset[i] + k]]);
+          }
         }
-      }
+      });
     } else {
       at::parallel_for(0, static_cast<std::int64_t>(n), 256, [&](std::int64_t begin, std::int64_t end) {
         std::string joined;
@@ -300,6 +326,7 @@ MultimodalDataset MultimodalDataset::build_impl(const SampleSet& samples, const 
         }
       });
     }
+    stage_done("token ids");
   }
 
   if (options.uses("chart")) {
@@ -755,7 +782,7 @@ MultimodalDataset MultimodalDataset::deserialize(std::string_view bytes, const s
   ds.price_window_ = r.pod<std::int64_t>();
   ds.price_ = r.vec<float>();
   ds.text_shape_ = r.pod<std::int64_t>();
-  ds.text_ids_ = r.vec<std::int64_t>();
+  ds.text_ids_ = r.vec<std::int32_t>();
   ds.text_mask_ = r.vec<std::uint8_t>();
   ds.text_present_ = r.vec<std::uint8_t>();
   if (const auto state = json_or_empty(r.str())) {

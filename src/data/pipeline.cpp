@@ -179,7 +179,7 @@ constexpr char kCacheMagic[8] = {'F', 'F', 'C', 'A', 'C', 'H', 'E', '1'};
 
 std::string DataPipeline::cache_key(const DataConfig& config) {
   Sha256 hash;
-  hash.update(fmt::format("finfuse data cache {} format 1\n", version()));
+  hash.update(fmt::format("finfuse data cache {} format 2\n", version()));
   hash.update(config.to_json().dump());
   std::vector<std::filesystem::path> inputs;
   if (config.prices_path) {

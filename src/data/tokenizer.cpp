@@ -4,10 +4,12 @@
 #include "finfuse/core/error.h"
 #include "finfuse/core/logging.h"
 
+#include <ATen/Parallel.h>
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <fstream>
+#include <mutex>
 #include <set>
 
 namespace finfuse::data {
@@ -24,6 +26,72 @@ bool is_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c 
 
 bool is_ascii_punctuation(unsigned char c) {
   return (c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126);
+}
+
+// Calls visit(word) for every word of `text` as the tokenizer splits it (whitespace, optionally ASCII punctuation as
+// words of their own, optionally lowercased); the word is a buffer reused between calls. Stops when visit returns
+// false.
+template <typename Visit>
+void visit_words(std::string_view text, const TokenizerOptions& options, Visit&& visit) {
+  std::string current;
+  std::string single(1, ' ');
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (is_space(c)) {
+      if (!current.empty()) {
+        if (!visit(current)) {
+          return;
+        }
+        current.clear();
+      }
+    } else if (options.split_punctuation && is_ascii_punctuation(c)) {
+      if (!current.empty()) {
+        if (!visit(current)) {
+          return;
+        }
+        current.clear();
+      }
+      single[0] = ch;
+      if (!visit(single)) {
+        return;
+      }
+    } else {
+      current += options.lowercase && c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : ch;
+    }
+  }
+  if (!current.empty()) {
+    visit(current);
+  }
+}
+
+// Word frequencies of the training texts, counted on every intra-op thread (a map per thread, merged).
+std::unordered_map<std::string, std::int64_t> count_words(const std::vector<std::string>& texts,
+                                                          const TokenizerOptions& options) {
+  std::unordered_map<std::string, std::int64_t> counts;
+  std::mutex mutex;
+  at::parallel_for(0, static_cast<std::int64_t>(texts.size()), 1024, [&](std::int64_t begin, std::int64_t end) {
+    std::unordered_map<std::string, std::int64_t> local;
+    for (auto t = begin; t < end; ++t) {
+      visit_words(texts[static_cast<std::size_t>(t)], options, [&](const std::string& word) {
+        auto it = local.find(word);
+        if (it == local.end()) {
+          local.emplace(word, 1);
+        } else {
+          ++it->second;
+        }
+        return true;
+      });
+    }
+    std::lock_guard<std::mutex> lock(mutex);
+    if (counts.empty()) {
+      counts = std::move(local);
+      return;
+    }
+    for (auto& [word, count] : local) {
+      counts[word] += count;
+    }
+  });
+  return counts;
 }
 
 // Byte offsets of the UTF-8 code points of `word`, plus its size.
@@ -70,25 +138,10 @@ Json TokenizerOptions::to_json() const {
 
 std::vector<std::string> Tokenizer::pre_tokenize(std::string_view text) const {
   std::vector<std::string> words;
-  std::string current;
-  const auto flush = [&] {
-    if (!current.empty()) {
-      words.push_back(std::move(current));
-      current.clear();
-    }
-  };
-  for (const char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (is_space(c)) {
-      flush();
-    } else if (options_.split_punctuation && is_ascii_punctuation(c)) {
-      flush();
-      words.emplace_back(1, ch);
-    } else {
-      current += options_.lowercase && c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : ch;
-    }
-  }
-  flush();
+  visit_words(text, options_, [&](const std::string& word) {
+    words.push_back(word);
+    return true;
+  });
   return words;
 }
 
@@ -96,12 +149,7 @@ Tokenizer Tokenizer::build_word(const TokenizerOptions& options, const std::vect
   Tokenizer tokenizer;
   tokenizer.options_ = options;
   tokenizer.options_.kind = "word";
-  std::unordered_map<std::string, std::int64_t> counts;
-  for (const auto& text : training_texts) {
-    for (auto& word : tokenizer.pre_tokenize(text)) {
-      ++counts[std::move(word)];
-    }
-  }
+  const auto counts = count_words(training_texts, tokenizer.options_);
   std::vector<std::pair<std::string, std::int64_t>> ranked(counts.begin(), counts.end());
   std::sort(ranked.begin(), ranked.end(),
             [](const auto& a, const auto& b) { return a.second > b.second || (a.second == b.second && a.first < b.first); });
@@ -185,12 +233,7 @@ Tokenizer Tokenizer::build_wordpiece(const TokenizerOptions& options, const std:
   tokenizer.options_.vocab_file.clear();
 
   // Word frequencies of the training texts, as this tokenizer splits them.
-  std::unordered_map<std::string, std::int64_t> counts;
-  for (const auto& text : training_texts) {
-    for (auto& word : tokenizer.pre_tokenize(text)) {
-      ++counts[std::move(word)];
-    }
-  }
+  const auto counts = count_words(training_texts, tokenizer.options_);
   FINFUSE_CHECK(!counts.empty(), "cannot learn a WordPiece vocabulary without training texts");
   std::vector<std::pair<std::string, std::int64_t>> sorted_words(counts.begin(), counts.end());
   std::sort(sorted_words.begin(), sorted_words.end());
@@ -377,23 +420,26 @@ std::vector<std::int64_t> Tokenizer::encode(std::string_view text) const {
     ids.push_back(cls_id_);
   }
   std::vector<std::int64_t> pieces;
-  for (const auto& word : pre_tokenize(text)) {
-    if (ids.size() - static_cast<std::size_t>(specials / 2) >= budget) {
-      break;
+  const bool wordpieces = options_.kind == "wordpiece";
+  const auto full = [&] { return ids.size() - static_cast<std::size_t>(specials / 2) >= budget; };
+  visit_words(text, options_, [&](const std::string& word) {
+    if (full()) {
+      return false;
     }
-    if (options_.kind == "wordpiece") {
+    if (wordpieces) {
       pieces.clear();
       wordpiece(word, pieces);
       for (auto id : pieces) {
-        if (ids.size() - static_cast<std::size_t>(specials / 2) >= budget) {
-          break;
+        if (full()) {
+          return false;
         }
         ids.push_back(id);
       }
     } else {
       ids.push_back(id_of(word));
     }
-  }
+    return true;
+  });
   if (options_.add_special_tokens) {
     ids.push_back(sep_id_);
   }

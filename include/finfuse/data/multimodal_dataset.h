@@ -161,7 +161,7 @@ class MultimodalDataset {
   std::int64_t price_window_ = 0;
   std::vector<float> price_;  // [N, L, 5]
   std::int64_t text_shape_ = 0;  // values per sample
-  std::vector<std::int64_t> text_ids_;
+  std::vector<std::int32_t> text_ids_;  // token ids, widened to int64 in collate()
   std::vector<std::uint8_t> text_mask_;
   std::vector<std::uint8_t> text_present_;
   std::int64_t numeric_width_ = 0;
