@@ -21,6 +21,12 @@ packages=(
   chromium                         # renders the HTML reports in a test (tests only)
 )
 
+# scripts/fuzz.sh and scripts/sanitize.sh (not the default build or tests) need clang and its sanitizer and libFuzzer
+# runtimes: `install-deps.sh --hardening` adds them.
+if [[ ${1:-} == --hardening ]]; then
+  packages+=(clang libclang-rt-14-dev)
+fi
+
 # npm fetches real data from the npm registry (scripts/fetch-data.sh); a machine may already have its own Node.js.
 if ! command -v npm > /dev/null; then
   packages+=(npm)

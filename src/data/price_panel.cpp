@@ -189,6 +189,12 @@ PricePanel PricePanel::load_csv(const std::filesystem::path& path, const PriceCs
   for (auto& [symbol, series] : building) {
     panel.add(std::move(series));
   }
+  if (panel.rows() == 0) {
+    // Nothing to learn from: the header alone, or every row marked missing or skipped as bad.
+    throw DataError(file, 0, "",
+                    fmt::format("no price rows ({} row(s) marked missing, {} bad row(s) skipped)",
+                                panel.report_.missing_rows, panel.report_.bad_rows));
+  }
   auto log = logger();
   log->info("{}: {} bars of {} symbol(s){}{}", file, panel.rows(), panel.size(),
             panel.report_.missing_rows > 0 ? fmt::format(", {} row(s) marked missing skipped", panel.report_.missing_rows)

@@ -117,12 +117,46 @@ ParsedLine parse_line(std::string raw, std::int64_t line, const std::string& fil
       out.converted = true;
     }
     Json record;
+    // nlohmann keeps the last of repeated keys; a record that says two things is refused instead.
+    std::vector<std::vector<std::string>> keys;  // the keys seen so far in each open object (arrays: none)
+    std::string duplicate;
+    const auto watch = [&](int /*depth*/, Json::parse_event_t event, Json& parsed) {
+      switch (event) {
+        case Json::parse_event_t::object_start:
+        case Json::parse_event_t::array_start:
+          keys.emplace_back();
+          break;
+        case Json::parse_event_t::object_end:
+        case Json::parse_event_t::array_end:
+          keys.pop_back();
+          break;
+        case Json::parse_event_t::key: {
+          const auto& key = parsed.get_ref<const std::string&>();
+          auto& seen = keys.back();
+          if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
+            if (duplicate.empty()) {
+              duplicate = key;
+            }
+          } else {
+            seen.push_back(key);
+          }
+          break;
+        }
+        case Json::parse_event_t::value:
+          break;
+      }
+      return true;
+    };
     try {
-      record = Json::parse(raw);
+      record = Json::parse(raw, watch);
     } catch (const Json::parse_error& e) {
       const std::string what = e.what();
       const auto colon = what.find(": ");
       throw DataError(file, line, "", "invalid JSON: " + (colon == std::string::npos ? what : what.substr(colon + 2)));
+    }
+    if (!duplicate.empty()) {
+      throw DataError(file, line, duplicate,
+                      fmt::format("the key '{}' appears twice in the same object (which value is meant?)", duplicate));
     }
     if (!record.is_object()) {
       throw DataError(file, line, "", "expected a JSON object, got " + detail::describe(record));

@@ -179,8 +179,9 @@ WeightLoadReport load_weights(torch::nn::Module& module, const TensorMap& weight
   std::map<std::string, torch::Tensor> matched;
   std::set<std::string> misfit;
   for (const auto& [original, tensor] : weights) {
+    const std::string& key = original;  // a structured binding cannot be captured before C++20
     if (std::any_of(mapping.ignore_prefixes.begin(), mapping.ignore_prefixes.end(),
-                    [&](const std::string& prefix) { return starts_with(original, prefix); })) {
+                    [&key](const std::string& prefix) { return starts_with(key, prefix); })) {
       continue;
     }
     const std::string name = !mapping.strip_prefix.empty() && starts_with(original, mapping.strip_prefix)

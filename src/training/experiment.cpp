@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <sstream>
 
 namespace finfuse::training {
@@ -43,7 +44,9 @@ RunResult train_and_evaluate(const Config& model_config, TrainerOptions options,
   if (sync) {
     trainer.set_gradient_sync(std::move(sync));
   }
-  if (resume && !options.out_dir.empty() && !trainer.resume(options.out_dir)) {
+  // A run killed before its first checkpoint has no folder yet: --resume then starts from the beginning.
+  if (resume && !options.out_dir.empty() &&
+      (!std::filesystem::exists(options.out_dir) || !trainer.resume(options.out_dir))) {
     logger()->warn("no checkpoint in {}; training from the start", options.out_dir);
   }
   RunResult result;

@@ -1,0 +1,139 @@
+// The corpus of bad inputs (tests/data/bad/, plus inputs too large or too deep to store, generated here): for each,
+// the exact kind of error finfuse raises and that its message names the file and the position (line, field, JSON
+// pointer). A few inputs that look odd but are valid (a byte-order mark with CRLF line ends) must be read.
+#include "finfuse/core/error.h"
+#include "fuzz/harness.h"
+#include "support/temp_dir.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace finfuse {
+namespace {
+
+const std::filesystem::path kBad = std::filesystem::path(FINFUSE_SOURCE_DIR) / "tests" / "data" / "bad";
+
+struct Case {
+  std::string file;
+  std::string parser;
+  /// "DataError", "ConfigError", "IoError", or "ok" for an input that must be read.
+  std::string kind;
+  /// Pieces the message must contain besides the file name (the position, the field, what was expected).
+  std::vector<std::string> message;
+};
+
+std::string kind_of(const std::exception& e) {
+  if (dynamic_cast<const ConfigError*>(&e) != nullptr) {
+    return "ConfigError";
+  }
+  if (dynamic_cast<const DataError*>(&e) != nullptr) {
+    return "DataError";
+  }
+  if (dynamic_cast<const IoError*>(&e) != nullptr) {
+    return "IoError";
+  }
+  if (dynamic_cast<const Error*>(&e) != nullptr) {
+    return "Error";
+  }
+  return std::string("foreign ") + typeid(e).name();
+}
+
+void check(const Case& c, const std::filesystem::path& path) {
+  SCOPED_TRACE(c.file);
+  std::string kind = "ok";
+  std::string message;
+  try {
+    fuzz::parse_file(c.parser, path);
+  } catch (const std::exception& e) {
+    kind = kind_of(e);
+    message = e.what();
+  }
+  EXPECT_EQ(kind, c.kind) << message;
+  if (c.kind == "ok") {
+    return;
+  }
+  EXPECT_NE(message.find(path.filename().string()), std::string::npos) << "the message names the file: " << message;
+  for (const auto& piece : c.message) {
+    EXPECT_NE(message.find(piece), std::string::npos) << "expected '" << piece << "' in: " << message;
+  }
+}
+
+TEST(BadInputs, EachStoredInputFailsWithItsKindFileAndPosition) {
+  const std::vector<Case> cases = {
+      {"prices_truncated.csv", "price_csv", "DataError", {":4:"}},
+      {"prices_semicolon.csv", "price_csv", "DataError", {}},
+      {"prices_bom_crlf.csv", "price_csv", "ok", {}},
+      {"prices_nan_close.csv", "price_csv", "DataError", {":3:", "close"}},
+      {"prices_inf_volume.csv", "price_csv", "DataError", {":2:", "volume"}},
+      {"prices_out_of_order.csv", "price_csv", "DataError", {":3:", "increasing date order"}},
+      {"prices_duplicate_date.csv", "price_csv", "DataError", {":3:"}},
+      {"prices_empty.csv", "price_csv", "DataError", {}},
+      {"prices_header_only.csv", "price_csv", "DataError", {"no price rows"}},
+      {"prices_latin1.csv", "price_csv", "DataError", {":2:"}},
+      {"prices_high_below_low.csv", "price_csv", "DataError", {":2:"}},
+      {"prices_bad_date.csv", "price_csv", "DataError", {":2:", "date"}},
+      {"table_inf_feature.csv", "numeric_csv", "DataError", {":3:", "pe"}},
+      {"table_missing_field.csv", "numeric_csv", "DataError", {":3:"}},
+      {"table_duplicate_column.csv", "numeric_csv", "DataError", {"pe"}},
+      {"texts_truncated.jsonl", "text_jsonl", "DataError", {":2:"}},
+      {"texts_not_object.jsonl", "text_jsonl", "DataError", {":2:"}},
+      {"texts_bad_time.jsonl", "text_jsonl", "DataError", {":1:", "created_at"}},
+      {"texts_latin1.jsonl", "text_jsonl", "DataError", {":1:"}},
+      {"texts_duplicate_key.jsonl", "text_jsonl", "DataError", {":1:", "'symbol' appears twice"}},
+      {"texts_text_not_string.jsonl", "text_jsonl", "DataError", {":1:", "text"}},
+      {"stocknet_tweets_not_list.jsonl", "stocknet_jsonl", "DataError", {":1:", "tweets"}},
+      {"edges_missing_target.csv", "edge_list", "DataError", {":3:", "target"}},
+      {"edges_nan_weight.csv", "edge_list", "DataError", {":2:", "weight"}},
+      {"config_duplicate_key.json", "config_json", "ConfigError", {"/runtime", "duplicate key"}},
+      {"config_nan.json", "config_json", "ConfigError", {"line 1"}},
+      {"config_unknown_section.json", "config_json", "ConfigError", {"/trainig", "training"}},
+      {"vocab_no_unk.txt", "vocabulary", "DataError", {"[UNK]"}},
+      {"vocab_duplicate_token.txt", "vocabulary", "DataError", {":6:", "the"}},
+  };
+  std::size_t files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(kBad)) {
+    (void)entry;
+    ++files;
+  }
+  EXPECT_EQ(files, cases.size()) << "every file under tests/data/bad has a row in this table";
+  for (const auto& c : cases) {
+    check(c, kBad / c.file);
+  }
+}
+
+TEST(BadInputs, GeneratedHugeAndDeepInputsFailEarlyWithTheirLimit) {
+  const auto dir = finfuse::testing::unique_temp_dir("finfuse_bad");
+  // A 17 MiB field, over the 16 MiB per-field limit of the CSV reader.
+  {
+    std::ofstream out(dir / "prices_huge_field.csv");
+    out << "symbol,date,open,high,low,close,adj_close,volume\nAAA,2015-01-02,10,10.5,9.8,10.2,10.2,\"";
+    out << std::string(std::size_t{17} << 20, '7') << "\"\n";
+  }
+  check({"prices_huge_field.csv", "price_csv", "DataError", {":2:", "16777216"}}, dir / "prices_huge_field.csv");
+  // A 65 MiB JSON line, over the 64 MiB line limit of the JSONL reader: refused before it is parsed.
+  {
+    std::ofstream out(dir / "texts_huge_line.jsonl");
+    out << R"({"symbol": "AAA", "created_at": "2015-01-02T14:30:00Z", "text": ")" << std::string(std::size_t{65} << 20, 'x')
+        << "\"}\n";
+  }
+  check({"texts_huge_line.jsonl", "text_jsonl", "DataError", {":1:", "67108864"}}, dir / "texts_huge_line.jsonl");
+  // JSON nested 100,000 deep: an error, not a stack overflow.
+  {
+    std::ofstream out(dir / "texts_deep.jsonl");
+    out << std::string(100000, '[') << std::string(100000, ']') << "\n";
+  }
+  check({"texts_deep.jsonl", "text_jsonl", "DataError", {":1:"}}, dir / "texts_deep.jsonl");
+  {
+    std::ofstream out(dir / "config_deep.json");
+    out << R"({"runtime": )" << std::string(100000, '[') << std::string(100000, ']') << "}\n";
+  }
+  check({"config_deep.json", "config_json", "ConfigError", {"/runtime"}}, dir / "config_deep.json");
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace finfuse

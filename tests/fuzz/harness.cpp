@@ -1,0 +1,200 @@
+#include "harness.h"
+
+#include "finfuse/core/config.h"
+#include "finfuse/core/error.h"
+#include "finfuse/core/logging.h"
+#include "finfuse/core/random.h"
+#include "finfuse/data/multimodal_dataset.h"
+#include "finfuse/data/samples.h"
+#include "finfuse/data/numeric_table.h"
+#include "finfuse/data/price_panel.h"
+#include "finfuse/data/relation_graph.h"
+#include "finfuse/data/text_corpus.h"
+#include "finfuse/data/tokenizer.h"
+#include "finfuse/io/bundle.h"
+#include "finfuse/models/multimodal_model.h"
+#include "finfuse/training/run_config.h"
+#include "finfuse/training/trainer.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <typeinfo>
+#include <unistd.h>
+
+namespace finfuse::fuzz {
+
+namespace {
+
+// A scratch folder of this process, made once.
+const std::filesystem::path& scratch() {
+  static const std::filesystem::path dir = [] {
+    const auto base = std::filesystem::exists("/dev/shm") ? std::filesystem::path("/dev/shm")
+                                                           : std::filesystem::temp_directory_path();
+    auto d = base / ("finfuse_fuzz_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(d);
+    logger()->set_level(spdlog::level::off);  // parsers log what they read; a fuzzer runs them millions of times
+    return d;
+  }();
+  return dir;
+}
+
+std::filesystem::path write(const std::string& name, const std::uint8_t* data, std::size_t size) {
+  const auto path = scratch() / name;
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
+  return path;
+}
+
+// A small model to load checkpoints into (a checkpoint of any other model is refused by the trainer).
+struct CheckpointFixture {
+  static models::MultimodalModel model(const data::MultimodalDataset& dataset) {
+    seed_everything(1);
+    return models::MultimodalModel(Config(Json{{"encoders", {{"numeric", {{"type", "mlp"}, {"layers", {4}}}}}},
+                                               {"heads", {{"default", {{"type", "classification"}}}}}}),
+                                   models::modality_specs(dataset));
+  }
+  training::Trainer trainer(const std::filesystem::path& dir) const {
+    training::TrainerOptions options;
+    options.progress = "none";
+    options.out_dir = dir.string();
+    return training::Trainer(options, model(*dataset), dataset, train, {});
+  }
+
+  std::shared_ptr<data::NumericTable> table;
+  std::shared_ptr<const data::MultimodalDataset> dataset;
+  std::vector<std::size_t> train;
+
+  CheckpointFixture() {
+    const auto csv = scratch() / "fixture.csv";
+    std::ofstream(csv) << "id,x,y\n1,0.5,0\n2,-0.5,1\n3,1.5,0\n4,-1.5,1\n";
+    data::NumericTableOptions options;
+    options.kind = "static";
+    options.entity_column = "id";
+    options.label_column = "y";
+    table = std::make_shared<data::NumericTable>(data::NumericTable::load_csv(csv, options));
+    const auto samples = data::static_samples(*table);
+    train = {0, 1, 2, 3};
+    data::DatasetOptions dataset_options;
+    dataset_options.modalities = {"numeric"};
+    dataset = std::make_shared<const data::MultimodalDataset>(data::MultimodalDataset::build(
+        samples, data::DataSources{nullptr, nullptr, {{"t", table.get()}}}, dataset_options, train));
+  }
+};
+
+struct Entry {
+  /// The scratch file name an input is written to.
+  std::string file;
+  std::function<void(const std::filesystem::path&)> parse;
+};
+
+const std::map<std::string, Entry>& entries() {
+  static const std::map<std::string, Entry> all = {
+      {"price_csv", {"prices.csv", [](const std::filesystem::path& p) { data::PricePanel::load_csv(p); }}},
+      {"numeric_csv",
+       {"table.csv",
+        [](const std::filesystem::path& p) {
+          data::NumericTableOptions options;  // an entity table with a label, the common case
+          options.label_column = "label";
+          data::NumericTable::load_csv(p, options);
+        }}},
+      {"text_jsonl", {"texts.jsonl", [](const std::filesystem::path& p) { data::TextCorpus::load_jsonl(p); }}},
+      {"stocknet_jsonl",
+       {"tweets.jsonl",
+        [](const std::filesystem::path& p) { data::TextCorpus::load_jsonl(p, data::TextJsonlOptions::stocknet()); }}},
+      {"edge_list", {"edges.csv", [](const std::filesystem::path& p) { data::RelationGraph::load_edge_list(p); }}},
+      {"config_json", {"run.json", [](const std::filesystem::path& p) { training::RunConfig::load(p); }}},
+      {"vocabulary",
+       {"vocab.txt",
+        [](const std::filesystem::path& p) {
+          data::TokenizerOptions options;
+          options.kind = "wordpiece";
+          options.vocab_file = p.string();
+          const auto tokenizer = data::Tokenizer::load_wordpiece(options);
+          tokenizer.encode("the market rallied 3.5% on earnings");
+        }}},
+      {"bundle_archive", {"model.ffbundle", [](const std::filesystem::path& p) { io::read_bundle(p); }}},
+      {"checkpoint",
+       {"checkpoint.pt",
+        [](const std::filesystem::path& p) {
+          // The trainer looks for checkpoints in a folder: the input becomes the only one there.
+          static const CheckpointFixture fixture;
+          const auto dir = scratch() / "checkpoints";
+          std::filesystem::remove_all(dir);
+          std::filesystem::create_directories(dir);
+          std::filesystem::copy_file(p, dir / "checkpoint-e000-s00000001.pt");
+          auto trainer = fixture.trainer(dir);
+          trainer.resume(dir);
+        }}},
+  };
+  return all;
+}
+
+}  // namespace
+
+const std::vector<std::string>& targets() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (const auto& [name, entry] : entries()) {
+      out.push_back(name);
+    }
+    return out;
+  }();
+  return names;
+}
+
+const Entry& entry(const std::string& target) {
+  const auto it = entries().find(target);
+  if (it == entries().end()) {
+    std::fprintf(stderr, "finfuse fuzz: no target '%s'\n", target.c_str());
+    std::abort();
+  }
+  return it->second;
+}
+
+void parse_file(const std::string& target, const std::filesystem::path& path) { entry(target).parse(path); }
+
+bool run(const std::string& target, const std::uint8_t* data, std::size_t size) {
+  const auto& e = entry(target);
+  const auto path = write(e.file, data, size);
+  try {
+    e.parse(path);
+    return true;
+  } catch (const Error&) {
+    return false;  // refused with a finfuse error: what bad input should get
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "finfuse fuzz: %s: an exception that is not a finfuse::Error escaped (%s): %s\n",
+                 target.c_str(), typeid(error).name(), error.what());
+    std::abort();
+  } catch (...) {
+    std::fprintf(stderr, "finfuse fuzz: %s: a non-standard exception escaped\n", target.c_str());
+    std::abort();
+  }
+}
+
+void write_binary_seeds(const std::string& target, const std::string& dir) {
+  std::filesystem::create_directories(dir);
+  const CheckpointFixture fixture;
+  if (target == "checkpoint") {
+    const auto out = scratch() / "seed-checkpoints";
+    std::filesystem::remove_all(out);
+    auto trainer = fixture.trainer(out);
+    const auto written = trainer.save_checkpoint();
+    std::filesystem::copy_file(written, std::filesystem::path(dir) / "checkpoint.pt",
+                               std::filesystem::copy_options::overwrite_existing);
+  } else if (target == "bundle_archive") {
+    io::BundleSource source;
+    source.model = CheckpointFixture::model(*fixture.dataset);
+    source.modalities = models::modality_specs(*fixture.dataset);
+    const auto folder = scratch() / "seed-bundle";
+    std::filesystem::remove_all(folder);
+    io::write_bundle(folder, source);
+    io::write_bundle_archive(folder, std::filesystem::path(dir) / "model.ffbundle");
+  }
+}
+
+}  // namespace finfuse::fuzz
