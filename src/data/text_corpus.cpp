@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <exception>
 #include <fstream>
 #include <iterator>
@@ -98,13 +99,67 @@ struct ParsedLine {
   std::exception_ptr error;
 };
 
-ParsedLine parse_line(std::string raw, std::int64_t line, const std::string& file, const TextJsonlOptions& options) {
+// Lines of a stream, read in large chunks. A line longer than `limit` bytes is not kept in memory: the reader skips
+// to its end and reports only its length, so a runaway line (a 10 GB field) costs neither memory nor time to parse.
+class LineReader {
+ public:
+  LineReader(std::istream& in, std::int64_t limit) : in_(in), limit_(static_cast<std::size_t>(limit)) {}
+
+  /// The next line without its '\n' in `line`, or its length in `overlong` (and `line` empty) when it exceeds the
+  /// limit. False at the end of the input.
+  bool next(std::string& line, std::uint64_t& overlong) {
+    line.clear();
+    overlong = 0;
+    for (;;) {
+      const auto* begin = buffer_.data() + position_;
+      const auto available = buffer_.size() - position_;
+      const auto* newline = static_cast<const char*>(std::memchr(begin, '\n', available));
+      const std::size_t take = newline != nullptr ? static_cast<std::size_t>(newline - begin) : available;
+      if (overlong == 0 && line.size() + take <= limit_) {
+        line.append(begin, take);
+      } else {
+        overlong = (overlong == 0 ? line.size() : overlong) + take;
+        line.clear();
+        line.shrink_to_fit();
+      }
+      position_ += take;
+      if (newline != nullptr) {
+        ++position_;
+        return true;
+      }
+      if (!fill()) {
+        return !line.empty() || overlong > 0;
+      }
+    }
+  }
+
+  bool bad() const { return in_.bad(); }
+
+ private:
+  bool fill() {
+    buffer_.resize(kChunk);
+    in_.read(buffer_.data(), static_cast<std::streamsize>(kChunk));
+    buffer_.resize(static_cast<std::size_t>(in_.gcount()));
+    position_ = 0;
+    return !buffer_.empty();
+  }
+
+  static constexpr std::size_t kChunk = std::size_t{1} << 20;
+  std::istream& in_;
+  std::size_t limit_;
+  std::string buffer_;
+  std::size_t position_ = 0;
+};
+
+ParsedLine parse_line(std::string raw, std::uint64_t overlong, std::int64_t line, const std::string& file,
+                      const TextJsonlOptions& options) {
   ParsedLine out;
   try {
-    if (static_cast<std::int64_t>(raw.size()) > options.max_line_bytes) {
+    if (overlong > 0) {
       throw DataError(file, line, "",
-                      fmt::format("the line has {} bytes, more than the limit of {} (max_line_bytes)", raw.size(),
-                                  options.max_line_bytes));
+                      fmt::format("the line has {} bytes, more than the limit of {} (max_line_bytes); it was skipped "
+                                  "unread",
+                                  overlong, options.max_line_bytes));
     }
     if (const auto invalid = find_invalid_utf8(raw)) {
       if (options.encoding == EncodingPolicy::require_utf8) {
@@ -214,14 +269,20 @@ TextCorpus TextCorpus::load_jsonl(const std::filesystem::path& path, const TextJ
   // Lines are read in blocks, parsed on every intra-op thread, and kept in file order: the result, and the first
   // error in strict mode, are those of reading line by line.
   constexpr std::size_t kBlock = 4096;
-  std::vector<std::pair<std::int64_t, std::string>> block;
+  struct Line {
+    std::int64_t number;
+    std::string raw;
+    std::uint64_t overlong;
+  };
+  std::vector<Line> block;
   block.reserve(kBlock);
   const auto flush = [&] {
     std::vector<ParsedLine> parsed(block.size());
     at::parallel_for(0, static_cast<std::int64_t>(block.size()), 64, [&](std::int64_t begin, std::int64_t end) {
       for (auto i = begin; i < end; ++i) {
-        auto& [line, raw] = block[static_cast<std::size_t>(i)];
-        parsed[static_cast<std::size_t>(i)] = parse_line(std::move(raw), line, file, options);
+        auto& entry = block[static_cast<std::size_t>(i)];
+        parsed[static_cast<std::size_t>(i)] =
+            parse_line(std::move(entry.raw), entry.overlong, entry.number, file, options);
       }
     });
     for (auto& p : parsed) {
@@ -242,8 +303,10 @@ TextCorpus TextCorpus::load_jsonl(const std::filesystem::path& path, const TextJ
     block.clear();
   };
   std::string raw;
+  std::uint64_t overlong = 0;
   std::int64_t line = 0;
-  while (std::getline(in, raw)) {
+  LineReader reader(in, options.max_line_bytes);
+  while (reader.next(raw, overlong)) {
     ++line;
     if (!raw.empty() && raw.back() == '\r') {
       raw.pop_back();
@@ -251,16 +314,16 @@ TextCorpus TextCorpus::load_jsonl(const std::filesystem::path& path, const TextJ
     if (line == 1 && has_utf8_bom(raw)) {
       raw.erase(0, 3);
     }
-    if (blank(raw)) {
+    if (overlong == 0 && blank(raw)) {
       continue;
     }
     ++corpus.report_.lines;
-    block.emplace_back(line, std::move(raw));
+    block.push_back(Line{line, std::move(raw), overlong});
     if (block.size() == kBlock) {
       flush();
     }
   }
-  if (in.bad()) {
+  if (reader.bad()) {
     throw IoError(file, "read error");
   }
   flush();

@@ -2,6 +2,7 @@
 // the exact kind of error finfuse raises and that its message names the file and the position (line, field, JSON
 // pointer). A few inputs that look odd but are valid (a byte-order mark with CRLF line ends) must be read.
 #include "finfuse/core/error.h"
+#include "finfuse/data/text_corpus.h"
 #include "fuzz/harness.h"
 #include "support/temp_dir.h"
 
@@ -121,6 +122,18 @@ TEST(BadInputs, GeneratedHugeAndDeepInputsFailEarlyWithTheirLimit) {
         << "\"}\n";
   }
   check({"texts_huge_line.jsonl", "text_jsonl", "DataError", {":1:", "67108864"}}, dir / "texts_huge_line.jsonl");
+  // In lenient mode the runaway line is skipped unread and the lines after it are kept.
+  {
+    std::ofstream out(dir / "texts_runaway.jsonl", std::ios::app);
+    out << std::string(std::size_t{3} << 20, 'y') << "\n"
+        << R"({"symbol": "AAA", "created_at": "2015-01-02T15:30:00Z", "text": "after the runaway line"})" << "\n";
+  }
+  data::TextJsonlOptions lenient;
+  lenient.errors = data::ErrorMode::lenient;
+  lenient.max_line_bytes = 1 << 20;
+  const auto corpus = data::TextCorpus::load_jsonl(dir / "texts_runaway.jsonl", lenient);
+  EXPECT_EQ(corpus.size(), 1);
+  EXPECT_EQ(corpus.report().bad_records, 1);
   // JSON nested 100,000 deep: an error, not a stack overflow.
   {
     std::ofstream out(dir / "texts_deep.jsonl");
