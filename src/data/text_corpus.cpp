@@ -99,6 +99,56 @@ struct ParsedLine {
   std::exception_ptr error;
 };
 
+// nlohmann's document builder with a check for keys repeated within one object, as a SAX handler: events go straight
+// to the builder (a parse callback would copy every value), the keys of each open object are remembered.
+class DuplicateKeyWatch {
+ public:
+  using Builder = nlohmann::detail::json_sax_dom_parser<Json>;
+
+  explicit DuplicateKeyWatch(Json& out) : builder_(out) {}
+
+  bool null() { return builder_.null(); }
+  bool boolean(bool value) { return builder_.boolean(value); }
+  bool number_integer(Json::number_integer_t value) { return builder_.number_integer(value); }
+  bool number_unsigned(Json::number_unsigned_t value) { return builder_.number_unsigned(value); }
+  bool number_float(Json::number_float_t value, const Json::string_t& text) { return builder_.number_float(value, text); }
+  bool string(Json::string_t& value) { return builder_.string(value); }
+  bool binary(Json::binary_t& value) { return builder_.binary(value); }
+  bool start_object(std::size_t size) {
+    keys_.emplace_back();
+    return builder_.start_object(size);
+  }
+  bool key(Json::string_t& key) {
+    auto& seen = keys_.back();
+    if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
+      if (duplicate_.empty()) {
+        duplicate_ = key;
+      }
+    } else {
+      seen.push_back(key);
+    }
+    return builder_.key(key);
+  }
+  bool end_object() {
+    keys_.pop_back();
+    return builder_.end_object();
+  }
+  bool start_array(std::size_t size) { return builder_.start_array(size); }
+  bool end_array() { return builder_.end_array(); }
+  template <typename Exception>
+  bool parse_error(std::size_t position, const std::string& token, const Exception& error) {
+    return builder_.parse_error(position, token, error);
+  }
+
+  /// The first key repeated within one object, or "".
+  const std::string& duplicate() const { return duplicate_; }
+
+ private:
+  Builder builder_;
+  std::vector<std::vector<std::string>> keys_;
+  std::string duplicate_;
+};
+
 // Lines of a stream, read in large chunks. A line longer than `limit` bytes is not kept in memory: the reader skips
 // to its end and reports only its length, so a runaway line (a 10 GB field) costs neither memory nor time to parse.
 class LineReader {
@@ -173,37 +223,11 @@ ParsedLine parse_line(std::string raw, std::uint64_t overlong, std::int64_t line
     }
     Json record;
     // nlohmann keeps the last of repeated keys; a record that says two things is refused instead.
-    std::vector<std::vector<std::string>> keys;  // the keys seen so far in each open object (arrays: none)
     std::string duplicate;
-    const auto watch = [&](int /*depth*/, Json::parse_event_t event, Json& parsed) {
-      switch (event) {
-        case Json::parse_event_t::object_start:
-        case Json::parse_event_t::array_start:
-          keys.emplace_back();
-          break;
-        case Json::parse_event_t::object_end:
-        case Json::parse_event_t::array_end:
-          keys.pop_back();
-          break;
-        case Json::parse_event_t::key: {
-          const auto& key = parsed.get_ref<const std::string&>();
-          auto& seen = keys.back();
-          if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
-            if (duplicate.empty()) {
-              duplicate = key;
-            }
-          } else {
-            seen.push_back(key);
-          }
-          break;
-        }
-        case Json::parse_event_t::value:
-          break;
-      }
-      return true;
-    };
     try {
-      record = Json::parse(raw, watch);
+      DuplicateKeyWatch watch(record);
+      Json::sax_parse(raw, &watch);
+      duplicate = watch.duplicate();
     } catch (const Json::parse_error& e) {
       const std::string what = e.what();
       const auto colon = what.find(": ");
