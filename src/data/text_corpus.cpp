@@ -153,7 +153,12 @@ class DuplicateKeyWatch {
 // to its end and reports only its length, so a runaway line (a 10 GB field) costs neither memory nor time to parse.
 class LineReader {
  public:
-  LineReader(std::istream& in, std::int64_t limit) : in_(in), limit_(static_cast<std::size_t>(limit)) {}
+  /// `expected_bytes`, the size of the input when known, keeps the buffer small for small files.
+  LineReader(std::istream& in, std::int64_t limit, std::uintmax_t expected_bytes)
+      : in_(in),
+        limit_(static_cast<std::size_t>(limit)),
+        chunk_(expected_bytes >= kChunk ? kChunk
+                                        : static_cast<std::size_t>(std::max<std::uintmax_t>(expected_bytes + 1, 4096))) {}
 
   /// The next line without its '\n' in `line`, or its length in `overlong` (and `line` empty) when it exceeds the
   /// limit. False at the end of the input.
@@ -187,8 +192,8 @@ class LineReader {
 
  private:
   bool fill() {
-    buffer_.resize(kChunk);
-    in_.read(buffer_.data(), static_cast<std::streamsize>(kChunk));
+    buffer_.resize(chunk_);
+    in_.read(buffer_.data(), static_cast<std::streamsize>(chunk_));
     buffer_.resize(static_cast<std::size_t>(in_.gcount()));
     position_ = 0;
     return !buffer_.empty();
@@ -197,6 +202,7 @@ class LineReader {
   static constexpr std::size_t kChunk = std::size_t{1} << 20;
   std::istream& in_;
   std::size_t limit_;
+  std::size_t chunk_;
   std::string buffer_;
   std::size_t position_ = 0;
 };
@@ -329,7 +335,7 @@ TextCorpus TextCorpus::load_jsonl(const std::filesystem::path& path, const TextJ
   std::string raw;
   std::uint64_t overlong = 0;
   std::int64_t line = 0;
-  LineReader reader(in, options.max_line_bytes);
+  LineReader reader(in, options.max_line_bytes, std::filesystem::file_size(path, ec));
   while (reader.next(raw, overlong)) {
     ++line;
     if (!raw.empty() && raw.back() == '\r') {
