@@ -133,6 +133,9 @@ Json parse_json(std::string_view text, const std::string& source) {
     throw ConfigError("", fmt::format("invalid JSON at line {}, column {}: {}", line, column,
                                       strip_nlohmann_prefix(e.what())),
                       source);
+  } catch (const Json::exception& e) {
+    // The parser's other refusals carry no position: a number too large for a double, for one.
+    throw ConfigError("", fmt::format("invalid JSON: {}", strip_nlohmann_prefix(e.what())), source);
   }
 }
 

@@ -234,7 +234,7 @@ ParsedLine parse_line(std::string raw, std::uint64_t overlong, std::int64_t line
       DuplicateKeyWatch watch(record);
       Json::sax_parse(raw, &watch);
       duplicate = watch.duplicate();
-    } catch (const Json::parse_error& e) {
+    } catch (const Json::exception& e) {  // syntax errors, and numbers too large for a double
       const std::string what = e.what();
       const auto colon = what.find(": ");
       throw DataError(file, line, "", "invalid JSON: " + (colon == std::string::npos ? what : what.substr(colon + 2)));

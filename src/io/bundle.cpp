@@ -232,8 +232,25 @@ void write_bundle_archive(const std::filesystem::path& dir, const std::filesyste
   commit_file(temporary, archive);
 }
 
+namespace {
+
+Bundle read_bundle_files(const std::filesystem::path& path, const std::map<std::string, std::string>& files);
+
+}  // namespace
+
 Bundle read_bundle(const std::filesystem::path& path) {
   const auto files = read_files(path);
+  try {
+    return read_bundle_files(path, files);
+  } catch (const Json::exception& e) {
+    // A field of the manifest or another metadata file is missing or of the wrong type.
+    throw DataError(path.string(), 0, "", fmt::format("damaged bundle metadata: {}", e.what()));
+  }
+}
+
+namespace {
+
+Bundle read_bundle_files(const std::filesystem::path& path, const std::map<std::string, std::string>& files) {
   Bundle bundle;
   bundle.source = path;
   bundle.manifest = parse_json_file(files, kManifest, path);
@@ -255,6 +272,12 @@ Bundle read_bundle(const std::filesystem::path& path) {
                    bundle.manifest.value("libtorch_version", std::string("?")), TORCH_VERSION);
   }
   const Json& checksums = bundle.manifest.at("files");
+  // Every file must be covered by a checksum: a manifest that lists fewer would let a damaged file through.
+  for (const auto& [name, bytes] : files) {
+    if (name != kManifest && !checksums.contains(name)) {
+      throw DataError((path / name).string(), 0, "", "has no checksum in the manifest: the bundle is damaged");
+    }
+  }
   for (const auto& [name, expected] : checksums.items()) {
     const auto it = files.find(name);
     if (it == files.end()) {
@@ -275,8 +298,14 @@ Bundle read_bundle(const std::filesystem::path& path) {
       Config(parse_json_file(files, "preprocessing.json", path), (path / "preprocessing.json").string()));
   bundle.entities = parse_json_file(files, "entities.json", path).get<std::vector<std::string>>();
   bundle.graph = files.count("graph.json") ? parse_json_file(files, "graph.json", path) : Json();
-  bundle.weights = files.at("weights.pt");
+  const auto weights = files.find("weights.pt");
+  if (weights == files.end()) {
+    throw IoError((path / "weights.pt").string(), "missing from the bundle");
+  }
+  bundle.weights = weights->second;
   return bundle;
 }
+
+}  // namespace
 
 }  // namespace finfuse::io

@@ -933,6 +933,21 @@ bool Trainer::resume(const std::filesystem::path& path) {
   } else {
     throw IoError(path.string(), "no such checkpoint file or folder");
   }
+  try {
+    load_checkpoint(*file);
+  } catch (const Error&) {
+    throw;
+  } catch (const Json::exception& e) {
+    throw IoError(file->string(), fmt::format("damaged checkpoint: its state record is not what finfuse writes ({})",
+                                              e.what()));
+  } catch (const c10::Error& e) {
+    throw IoError(file->string(), fmt::format("damaged checkpoint: {}", e.what_without_backtrace()));
+  }
+  return true;
+}
+
+void Trainer::load_checkpoint(const std::filesystem::path& checkpoint) {
+  const std::optional<std::filesystem::path> file = checkpoint;
   torch::serialize::InputArchive archive;
   try {
     archive.load_from(file->string(), device_);
@@ -1030,7 +1045,6 @@ bool Trainer::resume(const std::filesystem::path& path) {
   }
   logger()->info("trainer: resumed from {} (epoch {}, batch {}, step {})", file->string(), state_.epoch + 1,
                  state_.batch, state_.step);
-  return true;
 }
 
 nn::LossContext label_context(const data::MultimodalDataset& dataset, const std::vector<std::size_t>& train) {

@@ -187,6 +187,8 @@ class Trainer {
   void apply_gradients();
   /// Every rank stops when one does.
   void agree_on_stop();
+  /// resume() from one checkpoint file; foreign exceptions are turned into IoError by the caller.
+  void load_checkpoint(const std::filesystem::path& file);
   EpochRecord finish_epoch();
   /// Records the epoch and resets the per-epoch sums.
   void close_epoch(const EpochRecord& record);
