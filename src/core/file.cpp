@@ -1,10 +1,12 @@
 #include "finfuse/core/file.h"
 
+#include "finfuse/core/digest.h"
 #include "finfuse/core/error.h"
 
 #include <fmt/format.h>
 
 #include <atomic>
+#include <charconv>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -100,6 +102,54 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view b
     }
   }
   commit_file(temporary, path);
+}
+
+namespace {
+
+constexpr std::string_view kSealMagic = "finfuse-sealed-1\n";
+// magic, 16 hex digits of size, '\n', 64 hex digits of SHA-256, '\n'
+constexpr std::size_t kSealHeader = kSealMagic.size() + 16 + 1 + 64 + 1;
+
+}  // namespace
+
+void write_sealed_file(const std::filesystem::path& path, std::string_view payload) {
+  std::string bytes;
+  bytes.reserve(kSealHeader + payload.size());
+  bytes += kSealMagic;
+  bytes += fmt::format("{:016x}\n{}\n", payload.size(), sha256_hex(payload));
+  bytes += payload;
+  write_file_atomically(path, bytes);
+}
+
+std::string read_sealed_file(const std::filesystem::path& path, std::string_view what, bool accept_unsealed) {
+  std::string bytes = read_file(path, what);
+  const std::string file = path.string();
+  if (bytes.compare(0, kSealMagic.size(), kSealMagic) != 0) {
+    if (accept_unsealed) {
+      return bytes;
+    }
+    throw DataError(file, 0, "", fmt::format("not {} written by finfuse (no finfuse-sealed header)", what));
+  }
+  if (bytes.size() < kSealHeader || bytes[kSealMagic.size() + 16] != '\n' || bytes[kSealHeader - 1] != '\n') {
+    throw DataError(file, 0, "", "truncated or damaged: the header is incomplete");
+  }
+  std::uint64_t size = 0;
+  const char* digits = bytes.data() + kSealMagic.size();
+  const auto [end, error] = std::from_chars(digits, digits + 16, size, 16);
+  if (error != std::errc() || end != digits + 16) {
+    throw DataError(file, 0, "", "damaged: the size in the header is not a number");
+  }
+  if (size != bytes.size() - kSealHeader) {
+    throw DataError(file, 0, "",
+                    fmt::format("truncated or damaged: the header announces {} bytes, the file holds {}", size,
+                                bytes.size() - kSealHeader));
+  }
+  const std::string_view expected(bytes.data() + kSealMagic.size() + 17, 64);
+  const std::string_view payload = std::string_view(bytes).substr(kSealHeader);
+  if (sha256_hex(payload) != expected) {
+    throw DataError(file, 0, "", "damaged: its SHA-256 does not match the header");
+  }
+  return std::string(payload);
 }
 
 }  // namespace finfuse

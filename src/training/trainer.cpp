@@ -812,16 +812,35 @@ void Trainer::capture_weights() {
   }
 }
 
+namespace {
+
+// LibTorch archives (checkpoints, best.pt) are written sealed (size and SHA-256 in a header), and verified before
+// LibTorch's reader sees them: a truncated or damaged file is an error naming it, never a crash inside the reader.
+void save_archive(torch::serialize::OutputArchive& archive, const std::filesystem::path& path) {
+  std::ostringstream bytes;
+  archive.save_to(bytes);
+  write_sealed_file(path, bytes.str());
+}
+
+void load_archive(torch::serialize::InputArchive& archive, const std::filesystem::path& path,
+                  const c10::optional<c10::Device>& device = c10::nullopt) {
+  std::istringstream bytes(read_sealed_file(path, "a checkpoint", /*accept_unsealed=*/false));
+  try {
+    archive.load_from(bytes, device);
+  } catch (const c10::Error& e) {
+    throw IoError(path.string(), fmt::format("not a readable checkpoint: {}", e.what_without_backtrace()));
+  }
+}
+
+}  // namespace
+
 void Trainer::save_best_weights() {
   capture_weights();
   if (!options_.out_dir.empty() && is_main()) {
     std::filesystem::create_directories(options_.out_dir);
     torch::serialize::OutputArchive archive;
     model_->save(archive);
-    const auto path = std::filesystem::path(options_.out_dir) / "best.pt";
-    const auto temporary = temporary_path_for(path);
-    archive.save_to(temporary.string());
-    commit_file(temporary, path);
+    save_archive(archive, std::filesystem::path(options_.out_dir) / "best.pt");
   }
 }
 
@@ -890,9 +909,7 @@ std::filesystem::path Trainer::save_checkpoint() {
                    {"scheduler", scheduler_->state()},
                    {"callbacks", callbacks}};
   archive.write("state", c10::IValue(state.dump()));
-  const auto temporary = temporary_path_for(path);
-  archive.save_to(temporary.string());
-  commit_file(temporary, path);
+  save_archive(archive, path);
   // Keep the newest few.
   const auto all = checkpoints_in(dir);
   for (std::size_t i = static_cast<std::size_t>(options_.keep_checkpoints); i < all.size(); ++i) {
@@ -909,7 +926,7 @@ std::optional<std::filesystem::path> Trainer::latest_checkpoint(const std::files
   for (const auto& path : checkpoints_in(dir)) {
     try {
       torch::serialize::InputArchive archive;
-      archive.load_from(path.string());
+      load_archive(archive, path);
       c10::IValue state;
       if (archive.try_read("state", state) && state.isString()) {
         return path;
@@ -949,11 +966,7 @@ bool Trainer::resume(const std::filesystem::path& path) {
 void Trainer::load_checkpoint(const std::filesystem::path& checkpoint) {
   const std::optional<std::filesystem::path> file = checkpoint;
   torch::serialize::InputArchive archive;
-  try {
-    archive.load_from(file->string(), device_);
-  } catch (const c10::Error& e) {
-    throw IoError(file->string(), fmt::format("not a readable checkpoint: {}", e.what_without_backtrace()));
-  }
+  load_archive(archive, *file, device_);
   c10::IValue state_value;
   if (!archive.try_read("state", state_value) || !state_value.isString()) {
     throw IoError(file->string(), "not a finfuse checkpoint (no state record)");
@@ -1035,7 +1048,7 @@ void Trainer::load_checkpoint(const std::filesystem::path& checkpoint) {
   const auto best = std::filesystem::path(options_.out_dir) / "best.pt";
   if (state_.best_epoch >= 0 && !options_.out_dir.empty() && std::filesystem::exists(best)) {
     torch::serialize::InputArchive best_archive;
-    best_archive.load_from(best.string(), device_);
+    load_archive(best_archive, best, device_);
     model_->load(best_archive);
     capture_weights();
     torch::serialize::InputArchive again;

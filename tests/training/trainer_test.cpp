@@ -326,6 +326,34 @@ TEST(AtomicFiles, ReplaceWholeOrNotAtAll) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(SealedFiles, DamageIsDetectedBeforeThePayloadIsUsed) {
+  const auto dir = finfuse::testing::unique_temp_dir("finfuse_sealed");
+  const auto path = dir / "checkpoint.pt";
+  const std::string payload = std::string("PK\x03\x04") + std::string(1000, 'z') + "end";
+  write_sealed_file(path, payload);
+  EXPECT_EQ(read_sealed_file(path, "a checkpoint", false), payload);
+  const auto bytes = read_file(path);
+  const auto damaged = [&](const std::string& content) -> std::string {
+    write_file_atomically(path, content);
+    try {
+      read_sealed_file(path, "a checkpoint", false);
+    } catch (const DataError& e) {
+      EXPECT_EQ(e.file(), path.string());
+      return e.reason();
+    }
+    return "accepted";
+  };
+  EXPECT_NE(damaged(bytes.substr(0, bytes.size() / 2)).find("truncated"), std::string::npos);
+  EXPECT_NE(damaged(bytes.substr(0, 20)).find("header is incomplete"), std::string::npos);
+  std::string flipped = bytes;
+  flipped[flipped.size() - 10] ^= 0x01;
+  EXPECT_NE(damaged(flipped).find("SHA-256 does not match"), std::string::npos);
+  EXPECT_NE(damaged(payload).find("no finfuse-sealed header"), std::string::npos);
+  write_file_atomically(path, payload);
+  EXPECT_EQ(read_sealed_file(path, "a file", /*accept_unsealed=*/true), payload);
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace finfuse::training
 

@@ -23,6 +23,16 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view b
 /// LibTorch archive): flush, rename, flush the folder.
 void commit_file(const std::filesystem::path& temporary, const std::filesystem::path& path);
 
+/// Writes `payload` atomically behind a header holding its size and SHA-256 ("finfuse-sealed-1"), so that
+/// read_sealed_file() can tell a complete, undamaged file from a truncated or corrupted one before anything parses the
+/// payload (checkpoints: LibTorch's archive reader is not made for damaged input).
+void write_sealed_file(const std::filesystem::path& path, std::string_view payload);
+
+/// The payload of a sealed file. DataError naming the file when the header is malformed, the size differs or the
+/// checksum does not match; IoError as read_file(). A file without the header (written before sealing existed) is
+/// returned whole, unverified, when `accept_unsealed` is set.
+std::string read_sealed_file(const std::filesystem::path& path, std::string_view what, bool accept_unsealed = true);
+
 /// A temporary name next to `path`, unique to this process and call.
 std::filesystem::path temporary_path_for(const std::filesystem::path& path);
 
