@@ -115,8 +115,17 @@ BlasInfo blas_info() {
   return info;
 }
 
+// Builds with AddressSanitizer replace malloc: glibc's settings do not apply there.
+#if defined(__SANITIZE_ADDRESS__)
+#define FINFUSE_OWN_ALLOCATOR 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FINFUSE_OWN_ALLOCATOR 1
+#endif
+#endif
+
 bool retain_freed_memory() {
-#if defined(__GLIBC__)
+#if defined(__GLIBC__) && !defined(FINFUSE_OWN_ALLOCATOR)
   // glibc serves blocks above the mmap threshold (128 KiB, adapting up to 32 MiB) with fresh mappings and unmaps
   // them when freed: a training step's activation buffers are then page-faulted in again at every step. Keeping
   // blocks up to 256 MiB in the heap, and trimming it only beyond 512 MiB free, lets the allocator reuse them.

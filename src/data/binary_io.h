@@ -65,7 +65,9 @@ class BinaryReader {
       fail(fmt::format("a list of {} values does not fit in the {} bytes left", count, bytes_.size() - position_));
     }
     std::vector<T> values(static_cast<std::size_t>(count));
-    std::memcpy(values.data(), bytes_.data() + position_, values.size() * sizeof(T));
+    if (!values.empty()) {  // an empty vector's data() may be null, which memcpy must not get
+      std::memcpy(values.data(), bytes_.data() + position_, values.size() * sizeof(T));
+    }
     position_ += values.size() * sizeof(T);
     return values;
   }

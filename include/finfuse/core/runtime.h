@@ -60,7 +60,7 @@ struct Runtime {
 };
 
 /// Makes the C library keep freed blocks of up to 256 MiB for reuse (glibc's mmap and trim thresholds); returns
-/// whether it could. Applied by apply_runtime() unless retain_memory is off.
+/// whether it could (not under AddressSanitizer, whose allocator replaces glibc's). Applied by apply_runtime() unless retain_memory is off.
 bool retain_freed_memory();
 
 /// Number of CPU cores this process may run on (its affinity mask), at least 1.
