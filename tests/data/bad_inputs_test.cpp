@@ -2,10 +2,13 @@
 // the exact kind of error finfuse raises and that its message names the file and the position (line, field, JSON
 // pointer). A few inputs that look odd but are valid (a byte-order mark with CRLF line ends) must be read.
 #include "finfuse/core/error.h"
+#include "finfuse/core/file.h"
 #include "finfuse/data/text_corpus.h"
 #include "fuzz/harness.h"
 #include "support/temp_dir.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -145,6 +148,58 @@ TEST(BadInputs, GeneratedHugeAndDeepInputsFailEarlyWithTheirLimit) {
     out << R"({"runtime": )" << std::string(100000, '[') << std::string(100000, ']') << "}\n";
   }
   check({"config_deep.json", "config_json", "ConfigError", {"/runtime"}}, dir / "config_deep.json");
+  std::filesystem::remove_all(dir);
+}
+
+TEST(BadInputs, NanAndInfinityInEveryPriceColumnNameTheColumn) {
+  const auto dir = finfuse::testing::unique_temp_dir("finfuse_bad_nan");
+  const std::vector<std::string> columns = {"open", "high", "low", "close", "adj_close", "volume"};
+  const std::vector<std::string> good = {"10", "10.5", "9.8", "10.2", "10.2", "1200"};
+  for (std::size_t c = 0; c < columns.size(); ++c) {
+    for (const std::string bad : {"NaN", "nan", "inf", "-Inf", "1e999"}) {
+      auto values = good;
+      values[c] = bad;
+      const auto name = fmt::format("prices_{}_{}.csv", columns[c], bad);
+      std::ofstream(dir / name) << "symbol,date,open,high,low,close,adj_close,volume\nAAA,2015-01-02,"
+                                << fmt::format("{}", fmt::join(values, ",")) << "\n";
+      check({name, "price_csv", "DataError", {":2:", "field '" + columns[c] + "'"}}, dir / name);
+    }
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(BadInputs, DamagedBundlesAndCheckpointsNameTheFile) {
+  const auto dir = finfuse::testing::unique_temp_dir("finfuse_bad_binary");
+  fuzz::write_binary_seeds("bundle_archive", (dir / "bundle").string());
+  fuzz::write_binary_seeds("checkpoint", (dir / "checkpoint").string());
+  // A bundle archive with one byte flipped in the middle (inside a stored file): a checksum or archive error.
+  {
+    auto bytes = read_file(dir / "bundle" / "model.ffbundle");
+    bytes[bytes.size() / 2] ^= 0x20;
+    write_file_atomically(dir / "flipped.ffbundle", bytes);
+    std::string kind = "ok";
+    std::string message;
+    try {
+      fuzz::parse_file("bundle_archive", dir / "flipped.ffbundle");
+    } catch (const std::exception& e) {
+      kind = kind_of(e);
+      message = e.what();
+    }
+    EXPECT_TRUE(kind == "DataError" || kind == "IoError") << kind << ": " << message;
+    EXPECT_NE(message.find("flipped.ffbundle"), std::string::npos) << message;
+  }
+  // A checkpoint cut in half: its seal says how much is missing, before LibTorch reads anything.
+  {
+    const auto bytes = read_file(dir / "checkpoint" / "checkpoint.pt");
+    write_file_atomically(dir / "half.pt", bytes.substr(0, bytes.size() / 2));
+    try {
+      read_sealed_file(dir / "half.pt", "a checkpoint", false);
+      ADD_FAILURE() << "a checkpoint cut in half was accepted";
+    } catch (const DataError& e) {
+      EXPECT_EQ(e.file(), (dir / "half.pt").string());
+      EXPECT_NE(e.reason().find("truncated"), std::string::npos) << e.what();
+    }
+  }
   std::filesystem::remove_all(dir);
 }
 
