@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <sstream>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -61,8 +62,11 @@ std::map<std::string, std::string> read_files(const std::filesystem::path& path)
     }
     return files;
   }
+  // Archives are sealed (size and SHA-256 verified before the zip reader sees a byte); archives written before
+  // sealing existed are read as they are, their files still checked against the manifest.
+  std::istringstream archive(read_sealed_file(path, "a bundle archive"));
   try {
-    caffe2::serialize::PyTorchStreamReader reader(path.string());
+    caffe2::serialize::PyTorchStreamReader reader(&archive);
     for (const auto& record : reader.getAllRecords()) {
       if (record == "version" || record.rfind(".data/", 0) == 0) {
         continue;
@@ -221,15 +225,18 @@ Json write_bundle(const std::filesystem::path& dir, const BundleSource& source) 
 void write_bundle_archive(const std::filesystem::path& dir, const std::filesystem::path& archive) {
   const auto files = read_files(dir);
   FINFUSE_CHECK(files.count(kManifest) != 0, "write_bundle_archive: ", dir.string(), " is not a bundle (no manifest)");
-  const auto temporary = temporary_path_for(archive);
+  std::string zipped;
   {
-    caffe2::serialize::PyTorchStreamWriter writer(temporary.string());
+    caffe2::serialize::PyTorchStreamWriter writer([&zipped](const void* data, std::size_t size) {
+      zipped.append(static_cast<const char*>(data), size);
+      return size;
+    });
     for (const auto& [name, bytes] : files) {
       writer.writeRecord(name, bytes.data(), bytes.size());
     }
     writer.writeEndOfFile();
   }
-  commit_file(temporary, archive);
+  write_sealed_file(archive, zipped);
 }
 
 namespace {

@@ -68,7 +68,8 @@ BundleSource bundle_source(models::MultimodalModel model, const data::DataPipeli
 /// Writes the bundle folder `dir` (replacing an existing one atomically). Returns the manifest.
 Json write_bundle(const std::filesystem::path& dir, const BundleSource& source);
 
-/// Packs a bundle folder into one archive file (a zip, written atomically).
+/// Packs a bundle folder into one archive file (a zip behind a size + SHA-256 header, see write_sealed_file(),
+/// written atomically).
 void write_bundle_archive(const std::filesystem::path& dir, const std::filesystem::path& archive);
 
 /// Reads a bundle folder or archive. IoError for a missing path or file; DataError naming the file for a checksum
