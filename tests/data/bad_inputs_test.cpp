@@ -3,15 +3,21 @@
 // pointer). A few inputs that look odd but are valid (a byte-order mark with CRLF line ends) must be read.
 #include "finfuse/core/error.h"
 #include "finfuse/core/file.h"
+#include "finfuse/data/multimodal_dataset.h"
+#include "finfuse/data/numeric_table.h"
+#include "finfuse/data/samples.h"
 #include "finfuse/data/text_corpus.h"
 #include "fuzz/harness.h"
+#include "support/credit_data.h"
 #include "support/temp_dir.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <filesystem>
+#include <numeric>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -198,6 +204,40 @@ TEST(BadInputs, DamagedBundlesAndCheckpointsNameTheFile) {
     } catch (const DataError& e) {
       EXPECT_EQ(e.file(), (dir / "half.pt").string());
       EXPECT_NE(e.reason().find("truncated"), std::string::npos) << e.what();
+    }
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(BadInputs, ABillionRowClaimInABinaryHeaderFailsBeforeAnyAllocation) {
+  const auto dir = finfuse::testing::unique_temp_dir("finfuse_bad_claim");
+  finfuse::testing::write_credit_csv(dir / "credit.csv", 3, 40);
+  data::NumericTableOptions table_options;
+  table_options.kind = "static";
+  table_options.entity_column = "id";
+  table_options.label_column = "defaulted";
+  const auto table = data::NumericTable::load_csv(dir / "credit.csv", table_options);
+  const auto samples = data::static_samples(table);
+  std::vector<std::size_t> train(samples.samples.size());
+  std::iota(train.begin(), train.end(), 0);
+  data::DatasetOptions options;
+  options.modalities = {"numeric"};
+  const auto bytes =
+      data::MultimodalDataset::build(samples, data::DataSources{nullptr, nullptr, {{"t", &table}}}, options, train)
+          .serialize();
+  // The layout starts with the options (a length-prefixed string), then the entity names (a count, then strings).
+  std::uint64_t options_size = 0;
+  std::memcpy(&options_size, bytes.data(), sizeof(options_size));
+  const std::size_t count_at = sizeof(std::uint64_t) + static_cast<std::size_t>(options_size);
+  for (const std::uint64_t claim : {std::uint64_t{1000000000}, std::uint64_t{1} << 62}) {
+    auto patched = bytes;
+    std::memcpy(patched.data() + count_at, &claim, sizeof(claim));
+    try {
+      data::MultimodalDataset::deserialize(patched, "cache.ffcache");
+      ADD_FAILURE() << "a claim of " << claim << " entities was accepted";
+    } catch (const DataError& e) {
+      EXPECT_EQ(e.file(), "cache.ffcache");
+      EXPECT_NE(e.reason().find(fmt::format("a list of {} strings does not fit", claim)), std::string::npos) << e.what();
     }
   }
   std::filesystem::remove_all(dir);
