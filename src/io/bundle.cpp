@@ -241,22 +241,6 @@ void write_bundle_archive(const std::filesystem::path& dir, const std::filesyste
 
 namespace {
 
-Bundle read_bundle_files(const std::filesystem::path& path, const std::map<std::string, std::string>& files);
-
-}  // namespace
-
-Bundle read_bundle(const std::filesystem::path& path) {
-  const auto files = read_files(path);
-  try {
-    return read_bundle_files(path, files);
-  } catch (const Json::exception& e) {
-    // A field of the manifest or another metadata file is missing or of the wrong type.
-    throw DataError(path.string(), 0, "", fmt::format("damaged bundle metadata: {}", e.what()));
-  }
-}
-
-namespace {
-
 Bundle read_bundle_files(const std::filesystem::path& path, const std::map<std::string, std::string>& files) {
   Bundle bundle;
   bundle.source = path;
@@ -314,5 +298,15 @@ Bundle read_bundle_files(const std::filesystem::path& path, const std::map<std::
 }
 
 }  // namespace
+
+Bundle read_bundle(const std::filesystem::path& path) {
+  const auto files = read_files(path);
+  try {
+    return read_bundle_files(path, files);
+  } catch (const Json::exception& e) {
+    // A field of the manifest or another metadata file is missing or of the wrong type.
+    throw DataError(path.string(), 0, "", fmt::format("damaged bundle metadata: {}", e.what()));
+  }
+}
 
 }  // namespace finfuse::io

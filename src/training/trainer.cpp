@@ -963,22 +963,21 @@ bool Trainer::resume(const std::filesystem::path& path) {
   return true;
 }
 
-void Trainer::load_checkpoint(const std::filesystem::path& checkpoint) {
-  const std::optional<std::filesystem::path> file = checkpoint;
+void Trainer::load_checkpoint(const std::filesystem::path& file) {
   torch::serialize::InputArchive archive;
-  load_archive(archive, *file, device_);
+  load_archive(archive, file, device_);
   c10::IValue state_value;
   if (!archive.try_read("state", state_value) || !state_value.isString()) {
-    throw IoError(file->string(), "not a finfuse checkpoint (no state record)");
+    throw IoError(file.string(), "not a finfuse checkpoint (no state record)");
   }
   const Json state = Json::parse(state_value.toStringRef());
   if (state.value("format", std::string()) != "finfuse-checkpoint-1") {
-    throw IoError(file->string(), "not a finfuse checkpoint of a known format");
+    throw IoError(file.string(), "not a finfuse checkpoint of a known format");
   }
   if (state.at("model") != model_->config_json()) {
     throw TrainingError(fmt::format("checkpoint {} was written by a different model; this run's model is\n{}\nthe "
                                     "checkpoint's\n{}",
-                                    file->string(), model_->config_json().dump(), state.at("model").dump()));
+                                    file.string(), model_->config_json().dump(), state.at("model").dump()));
   }
   // Mid-epoch, the position in the epoch counts each rank's own batches: only the same number of ranks continues
   // with the same samples.
@@ -987,7 +986,7 @@ void Trainer::load_checkpoint(const std::filesystem::path& checkpoint) {
   if (written_by != world && state.at("batch").get<std::int64_t>() > 0) {
     throw TrainingError(fmt::format("checkpoint {} was written in the middle of epoch {} by a job of {} rank(s); resume "
                                     "it with {} rank(s), or from a checkpoint written at the end of an epoch",
-                                    file->string(), state.at("epoch").get<std::int64_t>() + 1, written_by, written_by));
+                                    file.string(), state.at("epoch").get<std::int64_t>() + 1, written_by, written_by));
   }
   torch::serialize::InputArchive model_archive;
   archive.read("model", model_archive);
@@ -1056,7 +1055,7 @@ void Trainer::load_checkpoint(const std::filesystem::path& checkpoint) {
     model_->load(again);
     model_->to(device_);
   }
-  logger()->info("trainer: resumed from {} (epoch {}, batch {}, step {})", file->string(), state_.epoch + 1,
+  logger()->info("trainer: resumed from {} (epoch {}, batch {}, step {})", file.string(), state_.epoch + 1,
                  state_.batch, state_.step);
 }
 

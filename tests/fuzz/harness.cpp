@@ -2,7 +2,6 @@
 
 #include "finfuse/core/config.h"
 #include "finfuse/core/error.h"
-#include "finfuse/core/logging.h"
 #include "finfuse/core/random.h"
 #include "finfuse/data/multimodal_dataset.h"
 #include "finfuse/data/samples.h"
@@ -37,7 +36,6 @@ const std::filesystem::path& scratch() {
                                                            : std::filesystem::temp_directory_path();
     auto d = base / ("finfuse_fuzz_" + std::to_string(::getpid()));
     std::filesystem::create_directories(d);
-    logger()->set_level(spdlog::level::off);  // parsers log what they read; a fuzzer runs them millions of times
     return d;
   }();
   return dir;
