@@ -13,6 +13,7 @@ packages=(
   tzdata              # the time-zone database that market sessions are computed with
   libstb-dev          # image decoding, resizing and PNG writing
   libssl-dev          # SHA-256 digests (OpenSSL libcrypto)
+  libsimdjson-dev     # JSON Lines text files at gigabytes per second
   libcli11-dev        # command-line parsing of the finfuse tool
   libgtest-dev libbenchmark-dev
   python3-torch python3-torchvision # reference outputs for the parity tests (tests only)

@@ -238,13 +238,33 @@ MultimodalDataset MultimodalDataset::build_impl(const SampleSet& samples, const 
         }
       }
     }
+    // Each distinct text once (a tweet sits in the windows of several days' samples): slot k of sample i holds
+    // distinct[slot_text[offset[i] + k]].
+    std::vector<std::size_t> offset(n + 1, 0);
+    for (std::size_t i = 0; i < n; ++i) {
+      offset[i + 1] = offset[i] + windows[i].size();
+    }
+    std::unordered_map<const TextRecord*, std::size_t> index;
+    index.reserve(offset[n]);
+    std::vector<const TextRecord*> distinct;
+    std::vector<std::size_t> slot_text(offset[n]);
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t k = 0; k < windows[i].size(); ++k) {
+        const auto [it, inserted] = index.emplace(windows[i][k], distinct.size());
+        if (inserted) {
+          distinct.push_back(windows[i][k]);
+        }
+        slot_text[offset[i] + k] = it->second;
+      }
+    }
     // The vocabulary sees each text once, and only texts that training samples could see.
-    std::unordered_set<const TextRecord*> seen;
-    std::vector<std::string> training_texts;
+    std::vector<char> in_training(distinct.size(), 0);
+    std::vector<std::string_view> training_texts;
     for (auto i : train) {
-      for (const auto* text : windows[i]) {
-        if (seen.insert(text).second) {
-          training_texts.push_back(text->text);
+      for (auto slot = offset[i]; slot < offset[i + 1]; ++slot) {
+        if (in_training[slot_text[slot]] == 0) {
+          in_training[slot_text[slot]] = 1;
+          training_texts.emplace_back(distinct[slot_text[slot]]->text);
         }
       }
     }
@@ -253,7 +273,7 @@ MultimodalDataset MultimodalDataset::build_impl(const SampleSet& samples, const 
       FINFUSE_CHECK(fitted->tokenizer.has_value(), "the 'text' modality needs the model's fitted tokenizer");
       ds.tokenizer_ = fitted->tokenizer;
     } else {
-      ds.tokenizer_ = Tokenizer::create(options.tokenizer, training_texts);
+      ds.tokenizer_ = Tokenizer::create(options.tokenizer, std::move(training_texts));
       stage_done("vocabulary");
     }
     const auto length = static_cast<std::size_t>(options.tokenizer.max_length);
@@ -261,68 +281,61 @@ MultimodalDataset MultimodalDataset::build_impl(const SampleSet& samples, const 
     ds.text_shape_ = static_cast<std::int64_t>(per_text ? max_texts * length : length);
     FINFUSE_CHECK(ds.tokenizer_->vocab_size() <= std::numeric_limits<std::int32_t>::max(),
                   "a vocabulary of ", ds.tokenizer_->vocab_size(), " tokens does not fit 32-bit token ids");
-    ds.text_ids_.assign(n * static_cast<std::size_t>(ds.text_shape_),
-                        static_cast<std::int32_t>(ds.tokenizer_->pad_id()));
-    ds.text_mask_.assign(ds.text_ids_.size(), 0);
-    ds.text_present_.assign(n, 0);
-    const auto put = [&](std::size_t base, const std::vector<std::int64_t>& ids) {
-      for (std::size_t k = 0; k < ids.size(); ++k) {
-        ds.text_ids_[base + k] = static_cast<std::int32_t>(ids[k]);
-        ds.text_mask_[base + k] = 1;
-      }
-    };
     const auto shape = static_cast<std::size_t>(ds.text_shape_);
+    const auto pad = static_cast<std::int32_t>(ds.tokenizer_->pad_id());
+    // Every element is written once by the parallel loops below (ids, padding and mask of each row), so the 40-odd
+    // MB are first touched on every thread rather than zero-filled serially and written again.
+    ds.text_ids_.resize(n * shape);
+    ds.text_mask_.resize(ds.text_ids_.size());
+    ds.text_present_.resize(n);
+    // Writes `count` ids to row `base` of the token-id table and pads the rest of the row's `width` slots.
+    const auto put = [&](std::size_t base, std::size_t width, const std::int32_t* ids, std::size_t count) {
+      std::copy_n(ids, count, ds.text_ids_.data() + base);
+      std::fill_n(ds.text_ids_.data() + base + count, width - count, pad);
+      std::fill_n(ds.text_mask_.data() + base, count, std::uint8_t{1});
+      std::fill_n(ds.text_mask_.data() + base + count, width - count, std::uint8_t{0});
+    };
     if (per_text) {
-      // A text sits in the windows of several samples (a tweet is seen by the next days' decisions too): encode
-      // each distinct text once, on every intra-op thread, then copy.
-      std::vector<std::size_t> offset(n + 1, 0);  // sample i's texts are slots offset[i] .. offset[i + 1]
-      for (std::size_t i = 0; i < n; ++i) {
-        offset[i + 1] = offset[i] + windows[i].size();
-      }
-      std::unordered_map<const TextRecord*, std::size_t> index;
-      index.reserve(offset[n]);
-      std::vector<const TextRecord*> distinct;
-      std::vector<std::size_t> slot_text(offset[n]);  // slot -> index into distinct
-      for (std::size_t i = 0; i < n; ++i) {
-        for (std::size_t k = 0; k < windows[i].size(); ++k) {
-          const auto [it, inserted] = index.emplace(windows[i][k], distinct.size());
-          if (inserted) {
-            distinct.push_back(windows[i][k]);
-          }
-          slot_text[offset[i] + k] = it->second;
-        }
-      }
-      std::vector<std::vector<std::int64_t>> encoded(distinct.size());
+      // Encode each distinct text once, on every intra-op thread, then copy into the windows.
+      std::vector<std::int32_t> encoded(distinct.size() * length);
+      std::vector<std::int32_t> encoded_length(distinct.size());
       at::parallel_for(0, static_cast<std::int64_t>(distinct.size()), 512, [&](std::int64_t begin, std::int64_t end) {
         for (auto t = begin; t < end; ++t) {
-          encoded[static_cast<std::size_t>(t)] = ds.tokenizer_->encode(distinct[static_cast<std::size_t>(t)]->text);
+          const auto d = static_cast<std::size_t>(t);
+          encoded_length[d] =
+              static_cast<std::int32_t>(ds.tokenizer_->encode_into(distinct[d]->text, encoded.data() + d * length));
         }
       });
-      at::parallel_for(0, static_cast<std::int64_t>(n), 1024, [&](std::int64_t begin, std::int64_t end) {
+      at::parallel_for(0, static_cast<std::int64_t>(n), 256, [&](std::int64_t begin, std::int64_t end) {
         for (auto s = begin; s < end; ++s) {
           const auto i = static_cast<std::size_t>(s);
           ds.text_present_[i] = windows[i].empty() ? 0 : 1;
-          for (std::size_t k = 0; k < windows[i].size(); ++k) {
-            put(i * shape + k * length, encoded[slot_text[offset[i] + k]]);
+          for (std::size_t k = 0; k < max_texts; ++k) {
+            if (k < windows[i].size()) {
+              const auto d = slot_text[offset[i] + k];
+              put(i * shape + k * length, length, encoded.data() + d * length,
+                  static_cast<std::size_t>(encoded_length[d]));
+            } else {
+              put(i * shape + k * length, length, nullptr, 0);
+            }
           }
         }
       });
     } else {
       at::parallel_for(0, static_cast<std::int64_t>(n), 256, [&](std::int64_t begin, std::int64_t end) {
         std::string joined;
+        std::vector<std::int32_t> ids(length);
         for (auto s = begin; s < end; ++s) {
           const auto i = static_cast<std::size_t>(s);
           const auto& texts = windows[i];
           ds.text_present_[i] = texts.empty() ? 0 : 1;
-          if (texts.empty()) {
-            continue;
-          }
           joined.clear();
           for (const auto* text : texts) {
             joined += text->text;
             joined += '\n';
           }
-          put(i * shape, ds.tokenizer_->encode(joined));
+          const auto count = texts.empty() ? 0 : ds.tokenizer_->encode_into(joined, ids.data());
+          put(i * shape, length, ids.data(), static_cast<std::size_t>(count));
         }
       });
     }

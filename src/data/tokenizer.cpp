@@ -8,9 +8,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
+#include <cstring>
+#include <deque>
 #include <fstream>
-#include <mutex>
+#include <limits>
 #include <set>
+#include <unordered_map>
 
 namespace finfuse::data {
 namespace {
@@ -22,76 +26,188 @@ constexpr const char* kSep = "[SEP]";
 // BERT leaves words longer than this as [UNK] rather than splitting them.
 constexpr std::size_t kMaxWordPieceChars = 100;
 
-bool is_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+// Character classes of the splitter, one table lookup per byte.
+enum : std::uint8_t { kWordChar = 0, kSpace = 1, kPunctuation = 2, kUpper = 4 };
 
-bool is_ascii_punctuation(unsigned char c) {
-  return (c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126);
+constexpr std::array<std::uint8_t, 256> character_classes() {
+  std::array<std::uint8_t, 256> table{};
+  for (const unsigned char c : {' ', '\t', '\n', '\r', '\f', '\v'}) {
+    table[c] = kSpace;
+  }
+  for (unsigned c = 33; c <= 126; ++c) {
+    if (c <= 47 || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || c >= 123) {
+      table[c] = kPunctuation;
+    }
+  }
+  for (unsigned c = 'A'; c <= 'Z'; ++c) {
+    table[c] = kUpper;
+  }
+  return table;
 }
+
+constexpr std::array<std::uint8_t, 256> kClasses = character_classes();
 
 // Calls visit(word) for every word of `text` as the tokenizer splits it (whitespace, optionally ASCII punctuation as
-// words of their own, optionally lowercased); the word is a buffer reused between calls. Stops when visit returns
-// false.
+// words of their own, optionally lowercased). The word is a view into `text`, or into a buffer reused between calls
+// when lowercasing changed it. Stops when visit returns false.
 template <typename Visit>
 void visit_words(std::string_view text, const TokenizerOptions& options, Visit&& visit) {
-  std::string current;
-  std::string single(1, ' ');
-  for (const char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (is_space(c)) {
-      if (!current.empty()) {
-        if (!visit(current)) {
-          return;
-        }
-        current.clear();
-      }
-    } else if (options.split_punctuation && is_ascii_punctuation(c)) {
-      if (!current.empty()) {
-        if (!visit(current)) {
-          return;
-        }
-        current.clear();
-      }
-      single[0] = ch;
-      if (!visit(single)) {
+  const std::uint8_t breaks = options.split_punctuation ? (kSpace | kPunctuation) : kSpace;
+  std::string lowered;
+  const char* p = text.data();
+  const char* const end = p + text.size();
+  while (p < end) {
+    const auto kind = kClasses[static_cast<unsigned char>(*p)];
+    if ((kind & kSpace) != 0) {
+      ++p;
+      continue;
+    }
+    if ((kind & breaks) != 0) {  // punctuation split off: a word of one character
+      if (!visit(std::string_view(p, 1))) {
         return;
       }
-    } else {
-      current += options.lowercase && c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : ch;
+      ++p;
+      continue;
     }
-  }
-  if (!current.empty()) {
-    visit(current);
+    const char* const first = p;
+    std::uint8_t seen = 0;
+    while (p < end && (kClasses[static_cast<unsigned char>(*p)] & breaks) == 0) {
+      seen |= kClasses[static_cast<unsigned char>(*p)];
+      ++p;
+    }
+    std::string_view word(first, static_cast<std::size_t>(p - first));
+    if (options.lowercase && (seen & kUpper) != 0) {
+      lowered.assign(word);
+      for (auto& c : lowered) {
+        if (c >= 'A' && c <= 'Z') {
+          c = static_cast<char>(c - 'A' + 'a');
+        }
+      }
+      word = lowered;
+    }
+    if (!visit(word)) {
+      return;
+    }
   }
 }
 
-// Word frequencies of the training texts, counted on every intra-op thread (a map per thread, merged).
-std::unordered_map<std::string, std::int64_t> count_words(const std::vector<std::string>& texts,
-                                                          const TokenizerOptions& options) {
-  std::unordered_map<std::string, std::int64_t> counts;
-  std::mutex mutex;
-  at::parallel_for(0, static_cast<std::int64_t>(texts.size()), 1024, [&](std::int64_t begin, std::int64_t end) {
-    std::unordered_map<std::string, std::int64_t> local;
-    for (auto t = begin; t < end; ++t) {
-      visit_words(texts[static_cast<std::size_t>(t)], options, [&](const std::string& word) {
-        auto it = local.find(word);
-        if (it == local.end()) {
-          local.emplace(word, 1);
-        } else {
-          ++it->second;
+std::uint64_t hash_word(std::string_view word) {
+  // A multiply-xorshift over 8-byte blocks: words are short, and std::hash's byte loop dominated the counting.
+  std::uint64_t h = 0x9E3779B97F4A7C15ULL ^ word.size();
+  const char* p = word.data();
+  std::size_t n = word.size();
+  while (n >= 8) {
+    std::uint64_t block;
+    std::memcpy(&block, p, 8);
+    h = (h ^ block) * 0xBF58476D1CE4E5B9ULL;
+    h ^= h >> 31;
+    p += 8;
+    n -= 8;
+  }
+  std::uint64_t tail = 0;
+  std::memcpy(&tail, p, n);
+  h = (h ^ tail) * 0x94D049BB133111EBULL;
+  return h ^ (h >> 29);
+}
+
+// Word frequencies: an open-addressing table keyed by views into the counted texts; words that lowercasing changed
+// are copied into the counter's own storage.
+class WordCounter {
+ public:
+  void add(std::string_view word, bool view_is_stable, std::int64_t count = 1) {
+    if ((size_ + 1) * 2 > slots_.size()) {
+      grow();
+    }
+    const auto h = hash_word(word);
+    for (auto i = static_cast<std::size_t>(h) & mask_;; i = (i + 1) & mask_) {
+      auto& slot = slots_[i];
+      if (slot.count == 0) {
+        if (!view_is_stable) {
+          owned_.emplace_back(word);
+          word = owned_.back();
         }
-        return true;
-      });
+        slot = Slot{word, h, count};
+        ++size_;
+        return;
+      }
+      if (slot.hash == h && slot.word == word) {
+        slot.count += count;
+        return;
+      }
     }
-    std::lock_guard<std::mutex> lock(mutex);
-    if (counts.empty()) {
-      counts = std::move(local);
-      return;
+  }
+
+  void merge(const WordCounter& other) {
+    for (const auto& slot : other.slots_) {
+      if (slot.count > 0) {
+        add(slot.word, true, slot.count);  // `other` outlives this counter's use
+      }
     }
-    for (auto& [word, count] : local) {
-      counts[word] += count;
+  }
+
+  std::vector<std::pair<std::string, std::int64_t>> counts() const {
+    std::vector<std::pair<std::string, std::int64_t>> out;
+    out.reserve(size_);
+    for (const auto& slot : slots_) {
+      if (slot.count > 0) {
+        out.emplace_back(std::string(slot.word), slot.count);
+      }
+    }
+    return out;
+  }
+
+ private:
+  struct Slot {
+    std::string_view word;
+    std::uint64_t hash = 0;
+    std::int64_t count = 0;
+  };
+
+  void grow() {
+    std::vector<Slot> old(std::max<std::size_t>(1024, slots_.size() * 2));
+    old.swap(slots_);
+    mask_ = slots_.size() - 1;
+    for (const auto& slot : old) {
+      if (slot.count > 0) {
+        auto i = static_cast<std::size_t>(slot.hash) & mask_;
+        while (slots_[i].count != 0) {
+          i = (i + 1) & mask_;
+        }
+        slots_[i] = slot;
+      }
+    }
+  }
+
+  std::vector<Slot> slots_;
+  std::size_t mask_ = 0;
+  std::size_t size_ = 0;
+  std::deque<std::string> owned_;  // element addresses are stable as it grows
+};
+
+// Word frequencies of the training texts, counted on every intra-op thread (a table per thread, merged), as
+// (word, count) pairs in no particular order.
+std::vector<std::pair<std::string, std::int64_t>> count_words(const TextViews& texts, const TokenizerOptions& options) {
+  // One counter per chunk of the texts, a chunk per intra-op thread.
+  const auto size = static_cast<std::int64_t>(texts.size());
+  const auto chunks = std::max<std::int64_t>(1, std::min<std::int64_t>(at::get_num_threads(), (size + 1023) / 1024));
+  std::vector<WordCounter> counters(static_cast<std::size_t>(chunks));
+  at::parallel_for(0, chunks, 1, [&](std::int64_t first_chunk, std::int64_t last_chunk) {
+    for (auto c = first_chunk; c < last_chunk; ++c) {
+      auto& counter = counters[static_cast<std::size_t>(c)];
+      for (auto t = c * size / chunks; t < (c + 1) * size / chunks; ++t) {
+        const auto text = texts[static_cast<std::size_t>(t)];
+        visit_words(text, options, [&](std::string_view word) {
+          // A view into the text is stable; a lowercased word lives in visit_words' buffer.
+          counter.add(word, word.data() >= text.data() && word.data() < text.data() + text.size());
+          return true;
+        });
+      }
     }
   });
-  return counts;
+  for (std::size_t k = 1; k < counters.size(); ++k) {
+    counters[0].merge(counters[k]);
+  }
+  return counters[0].counts();
 }
 
 // Byte offsets of the UTF-8 code points of `word`, plus its size.
@@ -138,19 +254,19 @@ Json TokenizerOptions::to_json() const {
 
 std::vector<std::string> Tokenizer::pre_tokenize(std::string_view text) const {
   std::vector<std::string> words;
-  visit_words(text, options_, [&](const std::string& word) {
-    words.push_back(word);
+  visit_words(text, options_, [&](std::string_view word) {
+    words.emplace_back(word);
     return true;
   });
   return words;
 }
 
-Tokenizer Tokenizer::build_word(const TokenizerOptions& options, const std::vector<std::string>& training_texts) {
+Tokenizer Tokenizer::build_word(const TokenizerOptions& options, const TextViews& training_texts) {
   Tokenizer tokenizer;
   tokenizer.options_ = options;
   tokenizer.options_.kind = "word";
-  const auto counts = count_words(training_texts, tokenizer.options_);
-  std::vector<std::pair<std::string, std::int64_t>> ranked(counts.begin(), counts.end());
+  auto ranked = count_words(training_texts, tokenizer.options_);
+  const auto distinct = ranked.size();
   std::sort(ranked.begin(), ranked.end(),
             [](const auto& a, const auto& b) { return a.second > b.second || (a.second == b.second && a.first < b.first); });
   tokenizer.tokens_ = {kPad, kUnk, kCls, kSep};
@@ -164,7 +280,7 @@ Tokenizer Tokenizer::build_word(const TokenizerOptions& options, const std::vect
   }
   tokenizer.index_vocabulary("word vocabulary");
   logger()->info("word vocabulary: {} tokens from {} training text(s) ({} distinct words, min frequency {})",
-                 tokenizer.tokens_.size(), training_texts.size(), counts.size(), options.min_frequency);
+                 tokenizer.tokens_.size(), training_texts.size(), distinct, options.min_frequency);
   return tokenizer;
 }
 
@@ -226,16 +342,15 @@ std::string merged(const SymbolPair& pair) { return pair.first + pair.second.sub
 
 }  // namespace
 
-Tokenizer Tokenizer::build_wordpiece(const TokenizerOptions& options, const std::vector<std::string>& training_texts) {
+Tokenizer Tokenizer::build_wordpiece(const TokenizerOptions& options, const TextViews& training_texts) {
   Tokenizer tokenizer;
   tokenizer.options_ = options;
   tokenizer.options_.kind = "wordpiece";
   tokenizer.options_.vocab_file.clear();
 
   // Word frequencies of the training texts, as this tokenizer splits them.
-  const auto counts = count_words(training_texts, tokenizer.options_);
-  FINFUSE_CHECK(!counts.empty(), "cannot learn a WordPiece vocabulary without training texts");
-  std::vector<std::pair<std::string, std::int64_t>> sorted_words(counts.begin(), counts.end());
+  auto sorted_words = count_words(training_texts, tokenizer.options_);
+  FINFUSE_CHECK(!sorted_words.empty(), "cannot learn a WordPiece vocabulary without training texts");
   std::sort(sorted_words.begin(), sorted_words.end());
 
   // Start from characters (word-initial ones plain, the others with "##"), then merge the most frequent adjacent
@@ -323,11 +438,11 @@ Tokenizer Tokenizer::build_wordpiece(const TokenizerOptions& options, const std:
   }
   tokenizer.index_vocabulary("learnt WordPiece vocabulary");
   logger()->info("WordPiece vocabulary: {} pieces learnt from {} distinct words of {} training text(s)",
-                 tokenizer.tokens_.size(), counts.size(), training_texts.size());
+                 tokenizer.tokens_.size(), sorted_words.size(), training_texts.size());
   return tokenizer;
 }
 
-Tokenizer Tokenizer::create(const TokenizerOptions& options, const std::vector<std::string>& training_texts) {
+Tokenizer Tokenizer::create(const TokenizerOptions& options, const TextViews& training_texts) {
   if (options.kind == "wordpiece") {
     return options.vocab_file.empty() ? build_wordpiece(options, training_texts) : load_wordpiece(options);
   }
@@ -354,17 +469,27 @@ void Tokenizer::save_vocab(const std::filesystem::path& path) const {
 }
 
 void Tokenizer::index_vocabulary(const std::string& where) {
-  ids_.clear();
-  ids_.reserve(tokens_.size());
-  for (std::size_t i = 0; i < tokens_.size(); ++i) {
-    ids_.emplace(tokens_[i], static_cast<std::int64_t>(i));
+  FINFUSE_CHECK(tokens_.size() < static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()),
+                "a vocabulary of ", tokens_.size(), " tokens is too large");
+  std::size_t capacity = 16;
+  while (capacity < tokens_.size() * 2) {
+    capacity *= 2;
+  }
+  slots_.assign(capacity, -1);
+  const auto mask = capacity - 1;
+  for (std::size_t id = 0; id < tokens_.size(); ++id) {
+    auto i = static_cast<std::size_t>(hash_word(tokens_[id])) & mask;
+    while (slots_[i] >= 0) {
+      i = (i + 1) & mask;
+    }
+    slots_[i] = static_cast<std::int32_t>(id);
   }
   const auto require = [&](const char* token) {
-    const auto it = ids_.find(token);
-    if (it == ids_.end()) {
+    const auto id = find(token);
+    if (id < 0) {
       throw DataError(where, 0, "", fmt::format("the vocabulary has no {} token", token));
     }
-    return it->second;
+    return id;
   };
   pad_id_ = require(kPad);
   unk_id_ = require(kUnk);
@@ -374,19 +499,45 @@ void Tokenizer::index_vocabulary(const std::string& where) {
   }
 }
 
-std::int64_t Tokenizer::id_of(const std::string& token) const {
-  const auto it = ids_.find(token);
-  return it == ids_.end() ? unk_id_ : it->second;
+std::int64_t Tokenizer::find(std::string_view token) const {
+  if (slots_.empty()) {
+    return -1;
+  }
+  const auto mask = slots_.size() - 1;
+  for (auto i = static_cast<std::size_t>(hash_word(token)) & mask;; i = (i + 1) & mask) {
+    const auto id = slots_[i];
+    if (id < 0) {
+      return -1;
+    }
+    if (tokens_[static_cast<std::size_t>(id)] == token) {
+      return id;
+    }
+  }
 }
 
-void Tokenizer::wordpiece(const std::string& word, std::vector<std::int64_t>& out) const {
-  const auto offsets = code_point_offsets(word);
-  const std::size_t chars = offsets.size() - 1;
-  if (chars > kMaxWordPieceChars) {
-    out.push_back(unk_id_);
-    return;
+std::int64_t Tokenizer::id_of(std::string_view token) const {
+  const auto id = find(token);
+  return id < 0 ? unk_id_ : id;
+}
+
+std::size_t Tokenizer::wordpiece(std::string_view word, std::int32_t* out, std::size_t budget) const {
+  if (budget == 0) {
+    return 0;
   }
-  std::vector<std::int64_t> pieces;
+  std::array<std::size_t, kMaxWordPieceChars + 1> offsets;  // byte offsets of the code points, plus the size
+  std::size_t chars = 0;
+  for (std::size_t i = 0; i < word.size(); ++i) {
+    if ((static_cast<unsigned char>(word[i]) & 0xC0) != 0x80) {
+      if (chars == kMaxWordPieceChars) {
+        out[0] = static_cast<std::int32_t>(unk_id_);  // BERT leaves very long words unknown
+        return 1;
+      }
+      offsets[chars++] = i;
+    }
+  }
+  offsets[chars] = word.size();
+  std::array<std::int32_t, kMaxWordPieceChars> pieces;
+  std::size_t count = 0;
   std::size_t start = 0;
   std::string candidate;
   while (start < chars) {
@@ -394,56 +545,54 @@ void Tokenizer::wordpiece(const std::string& word, std::vector<std::int64_t>& ou
     std::int64_t found = -1;
     while (end > start) {
       candidate = start > 0 ? "##" : "";
-      candidate.append(word, offsets[start], offsets[end] - offsets[start]);
-      const auto it = ids_.find(candidate);
-      if (it != ids_.end()) {
-        found = it->second;
+      candidate.append(word.substr(offsets[start], offsets[end] - offsets[start]));
+      found = find(candidate);
+      if (found >= 0) {
         break;
       }
       --end;
     }
     if (found < 0) {
-      out.push_back(unk_id_);  // one unknown piece makes the whole word unknown, as in BERT
-      return;
+      out[0] = static_cast<std::int32_t>(unk_id_);  // one unknown piece makes the whole word unknown, as in BERT
+      return 1;
     }
-    pieces.push_back(found);
+    pieces[count++] = static_cast<std::int32_t>(found);
     start = end;
   }
-  out.insert(out.end(), pieces.begin(), pieces.end());
+  count = std::min(count, budget);
+  std::copy_n(pieces.begin(), count, out);
+  return count;
 }
 
-std::vector<std::int64_t> Tokenizer::encode(std::string_view text) const {
-  const std::int64_t specials = options_.add_special_tokens ? 2 : 0;
-  const auto budget = static_cast<std::size_t>(options_.max_length - specials);
-  std::vector<std::int64_t> ids;
-  if (options_.add_special_tokens) {
-    ids.push_back(cls_id_);
+std::int64_t Tokenizer::encode_into(std::string_view text, std::int32_t* out) const {
+  const bool specials = options_.add_special_tokens;
+  const auto budget = static_cast<std::size_t>(options_.max_length - (specials ? 2 : 0));
+  std::size_t n = 0;
+  if (specials) {
+    *out++ = static_cast<std::int32_t>(cls_id_);
   }
-  std::vector<std::int64_t> pieces;
   const bool wordpieces = options_.kind == "wordpiece";
-  const auto full = [&] { return ids.size() - static_cast<std::size_t>(specials / 2) >= budget; };
-  visit_words(text, options_, [&](const std::string& word) {
-    if (full()) {
+  visit_words(text, options_, [&](std::string_view word) {
+    if (n >= budget) {
       return false;
     }
     if (wordpieces) {
-      pieces.clear();
-      wordpiece(word, pieces);
-      for (auto id : pieces) {
-        if (full()) {
-          return false;
-        }
-        ids.push_back(id);
-      }
+      n += wordpiece(word, out + n, budget - n);
     } else {
-      ids.push_back(id_of(word));
+      out[n++] = static_cast<std::int32_t>(id_of(word));
     }
     return true;
   });
-  if (options_.add_special_tokens) {
-    ids.push_back(sep_id_);
+  if (specials) {
+    out[n] = static_cast<std::int32_t>(sep_id_);
   }
-  return ids;
+  return static_cast<std::int64_t>(n) + (specials ? 2 : 0);
+}
+
+std::vector<std::int64_t> Tokenizer::encode(std::string_view text) const {
+  std::vector<std::int32_t> ids(static_cast<std::size_t>(options_.max_length));
+  ids.resize(static_cast<std::size_t>(encode_into(text, ids.data())));
+  return std::vector<std::int64_t>(ids.begin(), ids.end());
 }
 
 EncodedBatch Tokenizer::encode_batch(const std::vector<std::string>& texts) const {

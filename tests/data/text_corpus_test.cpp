@@ -1,5 +1,6 @@
 #include "finfuse/data/text_corpus.h"
 
+#include "data/text_line.h"
 #include "support/shared_data.h"
 
 #include <fmt/format.h>
@@ -7,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 namespace finfuse::data {
 namespace {
@@ -176,6 +178,102 @@ TEST(TextCorpusRealData, StockNetTweets) {
   ASSERT_FALSE(aapl.empty());
   EXPECT_GE(aapl.front().time, *parse_timestamp("2013-12-31T00:00:00Z"));
   EXPECT_LT(aapl.back().time, *parse_timestamp("2016-01-01T00:00:00Z"));
+}
+
+// The fast path (simdjson) must read a line exactly as the reference path (nlohmann_json) does, or leave it to it.
+void expect_same_as_reference(const std::string& raw, const TextJsonlOptions& options, std::int64_t line) {
+  const auto fast = internal::parse_text_line_fast(raw, options);
+  const auto reference = internal::parse_text_line_reference(raw, 0, line, "texts.jsonl", options);
+  if (!fast) {
+    return;
+  }
+  ASSERT_FALSE(reference.error) << "line " << line << ": the fast path accepted what the reference refuses: " << raw;
+  ASSERT_EQ(fast->entity, reference.entity) << "line " << line;
+  ASSERT_EQ(fast->texts.size(), reference.texts.size()) << "line " << line;
+  for (std::size_t i = 0; i < fast->texts.size(); ++i) {
+    ASSERT_EQ(fast->texts[i].time, reference.texts[i].time) << "line " << line << ", text " << i;
+    ASSERT_EQ(fast->texts[i].text, reference.texts[i].text) << "line " << line << ", text " << i;
+  }
+  ASSERT_FALSE(fast->converted);
+}
+
+TEST(TextLineFastPath, AgreesWithTheReferenceOrLeavesTheLineToIt) {
+  TextJsonlOptions flat;
+  TextJsonlOptions nested = TextJsonlOptions::stocknet();
+  const std::vector<std::string> flat_lines = {
+      R"({"symbol": "AAPL", "created_at": "2014-01-02T15:00:00Z", "text": "plain"})",
+      R"({"symbol":"A","created_at":1388653200,"text":"integer time"})",
+      R"({"symbol": "A", "created_at": "@1388653200", "text": "esc\"apes \\ \n \u00e9 \ud83d\ude00 \/"})",
+      R"({"sym\u0062ol": "A", "created_at": "2014-01-02", "text": "escaped key"})",
+      "{\"symbol\": \"\u00c5\", \"created_at\": \"2014-01-02\", \"text\": \"caf\u00e9 \u65e5\u672c\"}",
+      R"({"symbol": "A", "created_at": "2014-01-02", "text": "x", "extra": {"deep": [1, 2.5e300, null, true]}})",
+      R"(  {"symbol": "A", "created_at": "2014-01-02", "text": "spaces around"}   )",
+      // Refused or left to the reference path:
+      R"({"symbol": "A", "created_at": "2014-01-02", "text": "   "})",
+      R"({"symbol": "", "created_at": "2014-01-02", "text": "empty entity"})",
+      R"({"symbol": "A", "created_at": "yesterday", "text": "bad time"})",
+      R"({"symbol": "A", "created_at": 1.5, "text": "float time"})",
+      R"({"symbol": "A", "created_at": 18446744073709551615, "text": "unsigned time"})",
+      R"({"symbol": "A", "created_at": "2014-01-02", "text": "dup", "text": "dup"})",
+      R"({"symbol": "A", "created_at": "2014-01-02", "text": "x", "o": {"k": 1, "k": 2}})",
+      R"({"symbol": "A", "created_at": "2014-01-02", "text": "x", "big": 1e999})",
+      R"({"symbol": "A", "created_at": "2014-01-02", "text": "x", "big": 123456789012345678901234567890})",
+      R"({"symbol": "A", "created_at": "2014-01-02", "text": 5})",
+      R"({"symbol": "A", "created_at": "2014-01-02"})",
+      R"({"symbol": "A", "created_at": "2014-01-02", "text": "trailing"} x)",
+      R"({"symbol": "A", "created_at": "2014-01-02", "text": "truncated)",
+      R"(["symbol", "A"])",
+      "{\"symbol\": \"A\", \"created_at\": \"2014-01-02\", \"text\": \"caf\xE9\"}",
+      "{\"symbol\": \"A\", \"created_at\": \"2014-01-02\", \"text\": \"tab\there\"}",
+      R"({"symbol": "A", "created_at": "2014-01-02", "text": "lone \ud83d surrogate"})",
+  };
+  std::int64_t line = 0;
+  std::int64_t accepted = 0;
+  for (const auto& raw : flat_lines) {
+    ++line;
+    expect_same_as_reference(raw, flat, line);
+    accepted += internal::parse_text_line_fast(raw, flat).has_value() ? 1 : 0;
+  }
+  EXPECT_EQ(accepted, 7) << "the first seven lines are valid and must take the fast path";
+
+  const std::vector<std::string> nested_lines = {
+      R"({"symbol": "A", "date": "2014-01-02", "tweets": [{"created_at": "Wed Jan 01 03:59:03 +0000 2014", "text": "a"}, {"created_at": "Wed Jan 01 01:52:31 +0000 2014", "text": "b"}]})",
+      R"({"symbol": "A", "tweets": []})",
+      R"({"symbol": "A", "tweets": [{"created_at": "Wed Jan 01 03:59:03 +0000 2014", "text": "a"}, 7]})",
+      R"({"symbol": "A", "tweets": {"created_at": "Wed Jan 01 03:59:03 +0000 2014", "text": "a"}})",
+      R"({"symbol": "A", "tweets": [{"created_at": "Wed Jan 01 03:59:03 +0000 2014", "text": "a", "user": "1", "user": "2"}]})",
+  };
+  for (const auto& raw : nested_lines) {
+    ++line;
+    expect_same_as_reference(raw, nested, line);
+  }
+  ASSERT_TRUE(internal::parse_text_line_fast(nested_lines[0], nested).has_value());
+  EXPECT_FALSE(internal::parse_text_line_fast(nested_lines[2], nested).has_value());
+  EXPECT_FALSE(internal::parse_text_line_fast(nested_lines[4], nested).has_value());
+
+  // Nesting deeper than simdjson's 1,024 levels is left to the reference path, which reads it.
+  const std::string deep = R"({"symbol": "A", "created_at": "2014-01-02", "text": "deep", "d": )" +
+                           std::string(2000, '[') + std::string(2000, ']') + "}";
+  EXPECT_FALSE(internal::parse_text_line_fast(deep, flat).has_value());
+  EXPECT_FALSE(internal::parse_text_line(deep, 0, 1, "texts.jsonl", flat).error);
+}
+
+TEST(TextLineFastPath, AgreesWithTheReferenceOnEveryStockNetLine) {
+  FINFUSE_REQUIRE_SHARED_DATA(path, "stocknet/tweets.jsonl");
+  std::ifstream in(path, std::ios::binary);
+  std::string raw;
+  std::int64_t line = 0;
+  std::int64_t fast = 0;
+  const auto options = TextJsonlOptions::stocknet();
+  while (std::getline(in, raw)) {
+    ++line;
+    expect_same_as_reference(raw, options, line);
+    if (::testing::Test::HasFatalFailure()) {
+      return;
+    }
+    fast += internal::parse_text_line_fast(raw, options).has_value() ? 1 : 0;
+  }
+  EXPECT_EQ(fast, line) << "every StockNet line is valid and must take the fast path";
 }
 
 }  // namespace

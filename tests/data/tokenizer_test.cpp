@@ -6,8 +6,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <memory>
+#include <random>
 
 namespace finfuse::data {
 namespace {
@@ -39,6 +44,84 @@ TEST(Tokenizer, WordVocabularyFromTrainingTexts) {
   EXPECT_EQ(batch.mask, (Ids{1, 0, 0, 0, 1, 1, 1, 0}));
   options.max_vocab = 5;
   EXPECT_EQ(Tokenizer::build_word(options, {"a b b c", "b c d"}).vocab_size(), 5);
+}
+
+// The splitting rule written out plainly, as an independent reference: whitespace separates, ASCII punctuation is a
+// word of its own, ASCII letters are lowercased, every other byte belongs to a word.
+Words reference_words(const std::string& text) {
+  Words out;
+  std::string current;
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
+      if (!current.empty()) {
+        out.push_back(current);
+      }
+      current.clear();
+    } else if (c < 128 && std::ispunct(c) != 0) {
+      if (!current.empty()) {
+        out.push_back(current);
+      }
+      current.clear();
+      out.emplace_back(1, ch);
+    } else {
+      current += static_cast<char>(c < 128 ? std::tolower(c) : c);
+    }
+  }
+  if (!current.empty()) {
+    out.push_back(current);
+  }
+  return out;
+}
+
+TEST(Tokenizer, WordVocabularyAndIdsMatchAPlainReferenceOnManyTexts) {
+  // Enough texts for several counting chunks; words of 1 to 20 bytes (the hash reads 8-byte blocks), mixed case,
+  // punctuation and UTF-8 bytes.
+  std::mt19937 rng(7);
+  const std::string alphabet = "abcdeABCDE$%,.!\xC3\xA9 \t";
+  std::vector<std::string> texts(6000);
+  for (auto& text : texts) {
+    const auto length = std::uniform_int_distribution<int>(0, 60)(rng);
+    for (int k = 0; k < length; ++k) {
+      text += alphabet[std::uniform_int_distribution<std::size_t>(0, alphabet.size() - 1)(rng)];
+    }
+  }
+  TokenizerOptions options;
+  options.min_frequency = 3;
+  options.max_vocab = 400;
+  options.max_length = 12;
+  auto original = std::make_unique<Tokenizer>(Tokenizer::build_word(options, texts));
+  const Tokenizer t = *original;  // the index must not refer to the original's strings
+  original.reset();
+
+  std::map<std::string, std::int64_t> counts;
+  for (const auto& text : texts) {
+    for (const auto& word : reference_words(text)) {
+      ++counts[word];
+    }
+  }
+  std::vector<std::pair<std::string, std::int64_t>> ranked(counts.begin(), counts.end());
+  std::stable_sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  Words expected = {"[PAD]", "[UNK]", "[CLS]", "[SEP]"};
+  for (const auto& [word, count] : ranked) {
+    if (count >= options.min_frequency && static_cast<std::int64_t>(expected.size()) < options.max_vocab) {
+      expected.push_back(word);
+    }
+  }
+  ASSERT_EQ(t.tokens(), expected);
+
+  for (const auto& text : texts) {
+    const auto words = reference_words(text);
+    Ids ids;
+    for (std::size_t k = 0; k < words.size() && k < 12; ++k) {
+      const auto it = std::find(expected.begin(), expected.end(), words[k]);
+      ids.push_back(it == expected.end() ? 1 : it - expected.begin());
+    }
+    ASSERT_EQ(t.encode(text), ids) << text;
+    ASSERT_EQ(t.pre_tokenize(text), words) << text;
+  }
+  EXPECT_EQ(t.id_of("[UNK]"), 1);
+  EXPECT_EQ(t.id_of("not-a-token"), t.unk_id());
 }
 
 class WordPieceTest : public ::testing::Test {

@@ -15,6 +15,8 @@
 #include "finfuse/training/run_config.h"
 #include "finfuse/training/trainer.h"
 
+#include "data/text_line.h"
+
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -84,6 +86,39 @@ struct CheckpointFixture {
   }
 };
 
+// Differential check of the JSON Lines reader: on every line, the fast path (simdjson) must either leave the line to
+// the reference path (nlohmann_json) or read exactly what the reference reads.
+void check_text_paths(const std::filesystem::path& path, const data::TextJsonlOptions& options) {
+  std::ifstream in(path, std::ios::binary);
+  std::string raw;
+  std::int64_t line = 0;
+  while (std::getline(in, raw)) {
+    ++line;
+    if (!raw.empty() && raw.back() == '\r') {
+      raw.pop_back();
+    }
+    const auto fast = data::internal::parse_text_line_fast(raw, options);
+    if (!fast) {
+      continue;
+    }
+    const auto reference = data::internal::parse_text_line_reference(raw, 0, line, path.string(), options);
+    bool same = !reference.error && fast->entity == reference.entity && fast->texts.size() == reference.texts.size();
+    for (std::size_t i = 0; same && i < fast->texts.size(); ++i) {
+      same = fast->texts[i].time == reference.texts[i].time && fast->texts[i].text == reference.texts[i].text;
+    }
+    if (!same) {
+      std::fprintf(stderr, "finfuse fuzz: line %lld: the simdjson path and the reference path disagree\n",
+                   static_cast<long long>(line));
+      std::abort();
+    }
+  }
+}
+
+void load_texts(const std::filesystem::path& path, const data::TextJsonlOptions& options) {
+  check_text_paths(path, options);
+  data::TextCorpus::load_jsonl(path, options);
+}
+
 struct Entry {
   /// The scratch file name an input is written to.
   std::string file;
@@ -100,10 +135,9 @@ const std::map<std::string, Entry>& entries() {
           options.label_column = "label";
           data::NumericTable::load_csv(p, options);
         }}},
-      {"text_jsonl", {"texts.jsonl", [](const std::filesystem::path& p) { data::TextCorpus::load_jsonl(p); }}},
+      {"text_jsonl", {"texts.jsonl", [](const std::filesystem::path& p) { load_texts(p, {}); }}},
       {"stocknet_jsonl",
-       {"tweets.jsonl",
-        [](const std::filesystem::path& p) { data::TextCorpus::load_jsonl(p, data::TextJsonlOptions::stocknet()); }}},
+       {"tweets.jsonl", [](const std::filesystem::path& p) { load_texts(p, data::TextJsonlOptions::stocknet()); }}},
       {"edge_list", {"edges.csv", [](const std::filesystem::path& p) { data::RelationGraph::load_edge_list(p); }}},
       {"config_json", {"run.json", [](const std::filesystem::path& p) { training::RunConfig::load(p); }}},
       {"vocabulary",

@@ -9,9 +9,9 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <initializer_list>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace finfuse::data {
@@ -46,22 +46,42 @@ struct EncodedBatch {
   std::vector<std::int64_t> mask;
 };
 
+/// The training texts a vocabulary is built from, as views: of strings, of string views or a braced list. The texts
+/// must outlive the call.
+class TextViews {
+ public:
+  TextViews() = default;
+  TextViews(const std::vector<std::string>& texts) : views_(texts.begin(), texts.end()) {}  // NOLINT: implicit
+  TextViews(std::vector<std::string_view> texts) : views_(std::move(texts)) {}              // NOLINT: implicit
+  TextViews(std::initializer_list<std::string_view> texts) : views_(texts) {}
+
+  std::size_t size() const { return views_.size(); }
+  bool empty() const { return views_.empty(); }
+  std::string_view operator[](std::size_t i) const { return views_[i]; }
+
+ private:
+  std::vector<std::string_view> views_;
+};
+
 class Tokenizer {
  public:
   /// A word-level tokenizer with its vocabulary built from `training_texts` (the training split only).
-  static Tokenizer build_word(const TokenizerOptions& options, const std::vector<std::string>& training_texts);
+  static Tokenizer build_word(const TokenizerOptions& options, const TextViews& training_texts);
   /// A WordPiece tokenizer reading options.vocab_file. IoError / DataError (file, line) for a missing or bad vocabulary.
   static Tokenizer load_wordpiece(const TokenizerOptions& options);
   /// A WordPiece tokenizer whose vocabulary (up to max_vocab tokens) is learnt from `training_texts`: characters
   /// first, then the most frequent adjacent pieces of words seen at least min_frequency times are merged.
-  static Tokenizer build_wordpiece(const TokenizerOptions& options, const std::vector<std::string>& training_texts);
+  static Tokenizer build_wordpiece(const TokenizerOptions& options, const TextViews& training_texts);
   /// One of the above, by options.kind and vocab_file (built tokenizers need the training texts).
-  static Tokenizer create(const TokenizerOptions& options, const std::vector<std::string>& training_texts);
+  static Tokenizer create(const TokenizerOptions& options, const TextViews& training_texts);
 
   /// Lower-casing and splitting on white space and punctuation, as both kinds do before looking tokens up.
   std::vector<std::string> pre_tokenize(std::string_view text) const;
   /// Token ids of one text, truncated to max_length (special tokens included when enabled); no padding.
   std::vector<std::int64_t> encode(std::string_view text) const;
+  /// The same written to out[0 .. max_length), returning how many were written: no allocation, for filling
+  /// preassembled batches.
+  std::int64_t encode_into(std::string_view text, std::int32_t* out) const;
   /// Encodes and pads a batch to max_length.
   EncodedBatch encode_batch(const std::vector<std::string>& texts) const;
   /// The tokens of ids (for inspection).
@@ -72,7 +92,8 @@ class Tokenizer {
   const std::vector<std::string>& tokens() const { return tokens_; }
   std::int64_t pad_id() const { return pad_id_; }
   std::int64_t unk_id() const { return unk_id_; }
-  std::int64_t id_of(const std::string& token) const;
+  /// The id of a token, or unk_id().
+  std::int64_t id_of(std::string_view token) const;
   const TokenizerOptions& options() const { return options_; }
 
   /// Writes the vocabulary as a BERT vocab.txt (one token per line, by id), atomically.
@@ -84,11 +105,16 @@ class Tokenizer {
 
  private:
   void index_vocabulary(const std::string& where);
-  void wordpiece(const std::string& word, std::vector<std::int64_t>& out) const;
+  /// The id of `token`, or -1.
+  std::int64_t find(std::string_view token) const;
+  /// Appends the WordPiece ids of one word to out[0 .. budget), returning how many; [UNK] for a word it cannot split.
+  std::size_t wordpiece(std::string_view word, std::int32_t* out, std::size_t budget) const;
 
   TokenizerOptions options_;
   std::vector<std::string> tokens_;
-  std::unordered_map<std::string, std::int64_t> ids_;
+  /// An open-addressing hash index of tokens_: slot -> token id, -1 when empty. Ids rather than keys, so a copied
+  /// tokenizer's index stays valid.
+  std::vector<std::int32_t> slots_;
   std::int64_t pad_id_ = 0;
   std::int64_t unk_id_ = 1;
   std::int64_t cls_id_ = -1;
