@@ -137,6 +137,8 @@ class WordCounter {
     }
   }
 
+  std::size_t size() const { return size_; }
+
   void merge(const WordCounter& other) {
     for (const auto& slot : other.slots_) {
       if (slot.count > 0) {
@@ -145,11 +147,11 @@ class WordCounter {
     }
   }
 
-  std::vector<std::pair<std::string, std::int64_t>> counts() const {
+  /// The words seen at least `min_count` times, with their counts.
+  std::vector<std::pair<std::string, std::int64_t>> counts(std::int64_t min_count) const {
     std::vector<std::pair<std::string, std::int64_t>> out;
-    out.reserve(size_);
     for (const auto& slot : slots_) {
-      if (slot.count > 0) {
+      if (slot.count >= std::max<std::int64_t>(1, min_count)) {
         out.emplace_back(std::string(slot.word), slot.count);
       }
     }
@@ -184,9 +186,11 @@ class WordCounter {
   std::deque<std::string> owned_;  // element addresses are stable as it grows
 };
 
-// Word frequencies of the training texts, counted on every intra-op thread (a table per thread, merged), as
-// (word, count) pairs in no particular order.
-std::vector<std::pair<std::string, std::int64_t>> count_words(const TextViews& texts, const TokenizerOptions& options) {
+// Word frequencies of the training texts, counted on every intra-op thread (a table per chunk, merged), as (word,
+// count) pairs in no particular order: the words seen at least `min_count` times, and in `distinct` how many words
+// there are in all.
+std::vector<std::pair<std::string, std::int64_t>> count_words(const TextViews& texts, const TokenizerOptions& options,
+                                                              std::int64_t min_count, std::size_t& distinct) {
   // One counter per chunk of the texts, a chunk per intra-op thread.
   const auto size = static_cast<std::int64_t>(texts.size());
   const auto chunks = std::max<std::int64_t>(1, std::min<std::int64_t>(at::get_num_threads(), (size + 1023) / 1024));
@@ -207,7 +211,8 @@ std::vector<std::pair<std::string, std::int64_t>> count_words(const TextViews& t
   for (std::size_t k = 1; k < counters.size(); ++k) {
     counters[0].merge(counters[k]);
   }
-  return counters[0].counts();
+  distinct = counters[0].size();
+  return counters[0].counts(min_count);
 }
 
 // Byte offsets of the UTF-8 code points of `word`, plus its size.
@@ -265,8 +270,8 @@ Tokenizer Tokenizer::build_word(const TokenizerOptions& options, const TextViews
   Tokenizer tokenizer;
   tokenizer.options_ = options;
   tokenizer.options_.kind = "word";
-  auto ranked = count_words(training_texts, tokenizer.options_);
-  const auto distinct = ranked.size();
+  std::size_t distinct = 0;
+  auto ranked = count_words(training_texts, tokenizer.options_, options.min_frequency, distinct);
   std::sort(ranked.begin(), ranked.end(),
             [](const auto& a, const auto& b) { return a.second > b.second || (a.second == b.second && a.first < b.first); });
   tokenizer.tokens_ = {kPad, kUnk, kCls, kSep};
@@ -349,7 +354,8 @@ Tokenizer Tokenizer::build_wordpiece(const TokenizerOptions& options, const Text
   tokenizer.options_.vocab_file.clear();
 
   // Word frequencies of the training texts, as this tokenizer splits them.
-  auto sorted_words = count_words(training_texts, tokenizer.options_);
+  std::size_t distinct = 0;
+  auto sorted_words = count_words(training_texts, tokenizer.options_, 1, distinct);
   FINFUSE_CHECK(!sorted_words.empty(), "cannot learn a WordPiece vocabulary without training texts");
   std::sort(sorted_words.begin(), sorted_words.end());
 
@@ -475,14 +481,15 @@ void Tokenizer::index_vocabulary(const std::string& where) {
   while (capacity < tokens_.size() * 2) {
     capacity *= 2;
   }
-  slots_.assign(capacity, -1);
+  slots_.assign(capacity, Slot{});
   const auto mask = capacity - 1;
   for (std::size_t id = 0; id < tokens_.size(); ++id) {
-    auto i = static_cast<std::size_t>(hash_word(tokens_[id])) & mask;
-    while (slots_[i] >= 0) {
+    const auto h = hash_word(tokens_[id]);
+    auto i = static_cast<std::size_t>(h) & mask;
+    while (slots_[i].id >= 0) {
       i = (i + 1) & mask;
     }
-    slots_[i] = static_cast<std::int32_t>(id);
+    slots_[i] = Slot{static_cast<std::int32_t>(id), static_cast<std::uint32_t>(h >> 32)};
   }
   const auto require = [&](const char* token) {
     const auto id = find(token);
@@ -504,13 +511,15 @@ std::int64_t Tokenizer::find(std::string_view token) const {
     return -1;
   }
   const auto mask = slots_.size() - 1;
-  for (auto i = static_cast<std::size_t>(hash_word(token)) & mask;; i = (i + 1) & mask) {
-    const auto id = slots_[i];
-    if (id < 0) {
+  const auto h = hash_word(token);
+  const auto tag = static_cast<std::uint32_t>(h >> 32);
+  for (auto i = static_cast<std::size_t>(h) & mask;; i = (i + 1) & mask) {
+    const auto& slot = slots_[i];
+    if (slot.id < 0) {
       return -1;
     }
-    if (tokens_[static_cast<std::size_t>(id)] == token) {
-      return id;
+    if (slot.tag == tag && std::string_view(tokens_[static_cast<std::size_t>(slot.id)]) == token) {
+      return slot.id;
     }
   }
 }

@@ -112,9 +112,13 @@ class Tokenizer {
 
   TokenizerOptions options_;
   std::vector<std::string> tokens_;
-  /// An open-addressing hash index of tokens_: slot -> token id, -1 when empty. Ids rather than keys, so a copied
-  /// tokenizer's index stays valid.
-  std::vector<std::int32_t> slots_;
+  /// An open-addressing hash index of tokens_: a token id (-1 when empty) and the upper bits of its hash. Ids rather
+  /// than keys, so a copied tokenizer's index stays valid.
+  struct Slot {
+    std::int32_t id = -1;
+    std::uint32_t tag = 0;
+  };
+  std::vector<Slot> slots_;
   std::int64_t pad_id_ = 0;
   std::int64_t unk_id_ = 1;
   std::int64_t cls_id_ = -1;
