@@ -10,7 +10,6 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <set>
 
 namespace finfuse::data {
 namespace {
@@ -101,12 +100,20 @@ PricePanel PricePanel::load_csv(const std::filesystem::path& path, const PriceCs
   for (std::size_t i = 0; i < field_names.size(); ++i) {
     columns[i] = reader.require_column(field_names[i]);
   }
-  const std::set<std::string, std::less<>> missing(options.missing_values.begin(), options.missing_values.end());
+  // A few short strings: a length check and a compare beat a tree lookup for every field.
+  const auto is_missing_value = [&](std::string_view text) {
+    return std::any_of(options.missing_values.begin(), options.missing_values.end(),
+                       [&](const std::string& m) { return m.size() == text.size() && m == text; });
+  };
 
   PricePanel panel;
   BadRecordLog bad(options.errors);
-  std::map<std::string, PriceSeries, std::less<>> building;
-  std::map<std::string, std::int64_t, std::less<>> last_line;
+  struct Building {
+    PriceSeries series;
+    std::int64_t last_line = 0;  // the line of the series' newest row
+  };
+  std::map<std::string, Building, std::less<>> building;
+  Building* current = nullptr;  // rows of a symbol usually come together: the previous row's series
   CsvRecord record;
   while (reader.next(record, bad)) {
     ++panel.report_.rows;
@@ -125,7 +132,7 @@ PricePanel PricePanel::load_csv(const std::filesystem::path& path, const PriceCs
       std::array<double, 6> values{};
       for (std::size_t i = 0; i < columns.size() && !is_missing; ++i) {
         const std::string_view text = trim(record[columns[i]]);
-        if (missing.count(text) != 0) {
+        if (is_missing_value(text)) {
           is_missing = true;
           break;
         }
@@ -157,14 +164,17 @@ PricePanel PricePanel::load_csv(const std::filesystem::path& path, const PriceCs
                                     "the smallest)",
                                     open, high, low, close));
       }
-      auto it = building.find(symbol);
-      if (it == building.end()) {
-        it = building.emplace(std::string(symbol), PriceSeries{}).first;
-        it->second.symbol = std::string(symbol);
+      if (current == nullptr || current->series.symbol != symbol) {
+        auto it = building.find(symbol);
+        if (it == building.end()) {
+          it = building.emplace(std::string(symbol), Building{}).first;
+          it->second.series.symbol = std::string(symbol);
+        }
+        current = &it->second;
       }
-      PriceSeries& series = it->second;
+      PriceSeries& series = current->series;
       if (!series.dates.empty() && series.dates.back() >= *date) {
-        const auto previous_line = last_line[it->first];
+        const auto previous_line = current->last_line;
         throw DataError(file, record.line, names.date,
                         series.dates.back() == *date
                             ? fmt::format("duplicate date {} for {} (first at line {})", date->to_string(), symbol,
@@ -180,14 +190,14 @@ PricePanel PricePanel::load_csv(const std::filesystem::path& path, const PriceCs
       series.close.push_back(close);
       series.adj_close.push_back(adj_close);
       series.volume.push_back(volume);
-      last_line[it->first] = record.line;
+      current->last_line = record.line;
     } catch (const DataError& e) {
       bad.add(e);
     }
   }
   panel.report_.bad_rows = bad.count();
-  for (auto& [symbol, series] : building) {
-    panel.add(std::move(series));
+  for (auto& [symbol, entry] : building) {
+    panel.add(std::move(entry.series));
   }
   if (panel.rows() == 0) {
     // Nothing to learn from: the header alone, or every row marked missing or skipped as bad.
