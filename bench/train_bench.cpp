@@ -3,8 +3,10 @@
 // latency (p50, p99) and batched throughput under inference mode. bench/python/train_bench.py measures the same model
 // written in Python PyTorch the same way; bench/compare_training.sh runs both alternately and prints the ratios.
 //
-// Usage: finfuse_bench_train [--steps N] [--threads N] [--parallel-encoders]     (prints "name value" lines)
+// Usage: finfuse_bench_train [--steps N] [--threads N] [--parallel-encoders] [--breakdown]   ("name value" lines)
 //   --parallel-encoders runs the encoders concurrently everywhere, training included ("always" instead of "auto").
+//   --breakdown only times single-sample inference: each encoder alone, the encoders in turn and concurrently, and
+//   the whole forward pass.
 #include "finfuse/core/config.h"
 #include "finfuse/core/random.h"
 #include "finfuse/core/runtime.h"
@@ -19,6 +21,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <iostream>
 
 namespace ff = finfuse;
@@ -77,9 +80,14 @@ int main(int argc, char** argv) {
   std::int64_t steps = 40;
   int threads = 0;
   bool parallel = false;
+  bool breakdown = false;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--parallel-encoders") == 0) {
       parallel = true;
+      continue;
+    }
+    if (std::strcmp(argv[i], "--breakdown") == 0) {
+      breakdown = true;
       continue;
     }
     if (i + 1 >= argc) {
@@ -106,6 +114,32 @@ int main(int argc, char** argv) {
   }
   std::cout << fmt::format("parameters {}\n", model->parameter_count());
   std::cout << fmt::format("threads {}\n", at::get_num_threads());
+
+  if (breakdown) {
+    model->eval();
+    const auto one = batch_of(1);
+    const auto time = [&](const std::string& name, const std::function<void()>& run) {
+      const auto stats = ff::evaluation::measure_latency(
+          [&] {
+            c10::InferenceMode guard;
+            run();
+          },
+          steps * 10, 20);
+      std::cout << fmt::format("{}_p50_ms {:.4f}\n", name, stats.p50_ms);
+    };
+    for (const auto& spec : kSpecs) {
+      auto& encoder = model->encoder(spec.name);
+      const auto& input = one.modalities.at(spec.name);
+      time("encoder_" + spec.name, [&] { encoder.encode(input); });
+    }
+    time("forward", [&] { model->forward(one); });
+    ff::Json serial_config = config;
+    serial_config["parallel_encoders"] = "never";
+    ff::models::MultimodalModel serial(ff::Config(serial_config), kSpecs);
+    serial->eval();
+    time("forward_encoders_in_turn", [&] { serial->forward(one); });
+    return 0;
+  }
 
   torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(1e-3));
   for (const std::int64_t b : {8, 64}) {

@@ -1,6 +1,7 @@
 #include "finfuse/encoders/cnn_encoder.h"
 
 #include "finfuse/core/check.h"
+#include "finfuse/nn/kernels.h"
 
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/pooling.h>
@@ -96,8 +97,7 @@ CnnEncoderImpl::CnnEncoderImpl(const CnnEncoderOptions& options, ModalitySpec sp
     }
     block->push_back("activation",
                      torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(options_.leaky_slope)));
-    block->push_back("pool", torch::nn::MaxPool2d(torch::nn::MaxPool2dOptions({options_.pool[0], options_.pool[1]})));
-    features_->push_back(block);
+    features_->push_back(block);  // max pooling (no parameters) follows in encode()
     c = out;
     h /= options_.pool[0];
     w /= options_.pool[1];
@@ -114,9 +114,14 @@ EncoderOutput CnnEncoderImpl::encode(const data::ModalityBatch& input) {
   check_input(input.values, false);
   torch::Tensor maps = input.values;
   for (const auto& block : *features_) {
-    maps = block->as<torch::nn::SequentialImpl>()->forward(maps);
+    auto& layers = *block->as<torch::nn::SequentialImpl>();
+    maps = nn::conv2d(maps, torch::nn::Conv2d(layers.ptr<torch::nn::Conv2dImpl>(0)));
+    for (auto layer = std::next(layers.begin()); layer != layers.end(); ++layer) {  // batch norm, activation
+      maps = layer->forward(maps);
+    }
+    maps = nn::max_pool2d(maps, options_.pool[0], options_.pool[1]);
   }  // [B, C', H', W']
-  const auto pooled = projection_->forward(dropout_->forward(maps.flatten(1)));
+  const auto pooled = nn::linear(dropout_->forward(maps.flatten(1)), projection_);
   const auto tokens = maps.flatten(2).transpose(1, 2);  // [B, H'W', C']
   return EncoderOutput{pooled, tokens, all_real(tokens)};
 }

@@ -2,6 +2,7 @@
 
 #include "finfuse/core/check.h"
 #include "finfuse/encoders/pretrained.h"
+#include "finfuse/nn/recurrent.h"
 
 #include <torch/nn/utils/rnn.h>
 
@@ -86,7 +87,11 @@ std::pair<torch::Tensor, torch::Tensor> RnnEncoderImpl::run(const torch::Tensor&
   if (!options_.bidirectional || full) {
     // A forward-only RNN never looks ahead, so trailing padding cannot change the states at real positions: run it
     // over the padded batch (about 5x faster than packing) and read each sequence's state at its last real step.
-    torch::Tensor outputs = lstm_ ? std::get<0>(lstm_->forward(x)) : std::get<0>(gru_->forward(x));
+    // Without gradients (serving, evaluation) on CPU, finfuse's fused kernel; LibTorch's operators otherwise.
+    torch::Tensor outputs = lstm_ ? nn::fused_rnn_outputs(lstm_, x) : nn::fused_rnn_outputs(gru_, x);
+    if (!outputs.defined()) {
+      outputs = lstm_ ? std::get<0>(lstm_->forward(x)) : std::get<0>(gru_->forward(x));
+    }
     if (full) {
       return {outputs, options_.bidirectional
                            ? torch::cat({outputs.select(1, t - 1).narrow(1, 0, options_.hidden),

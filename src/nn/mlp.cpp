@@ -4,6 +4,7 @@
 #include "finfuse/core/shape.h"
 #include "finfuse/core/suggest.h"
 #include "finfuse/nn/activation.h"
+#include "finfuse/nn/kernels.h"
 
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/container/sequential.h>
@@ -108,7 +109,12 @@ torch::Tensor MlpImpl::forward(const torch::Tensor& x) {
                       "Mlp: batch normalisation in training mode needs at least 2 samples, got input ",
                       shape_string(x.sizes()));
   for (std::size_t i = 0; i < layers_->size(); ++i) {
-    torch::Tensor out = layers_[i]->as<torch::nn::SequentialImpl>()->forward(h);
+    auto& layer = *layers_[i]->as<torch::nn::SequentialImpl>();
+    // The linear layer through nn::linear (a single row as a matrix-vector product), then norm, activation, dropout.
+    torch::Tensor out = nn::linear(h, torch::nn::Linear(layer.ptr<torch::nn::LinearImpl>(0)));
+    for (auto module = std::next(layer.begin()); module != layer.end(); ++module) {
+      out = module->forward(out);
+    }
     h = residual_[i] ? out + h : out;
   }
   auto out_shape = leading;
