@@ -27,26 +27,24 @@ torch::Tensor max_pool2d(const torch::Tensor& x, std::int64_t height, std::int64
   const auto columns = x.size(3) / width;
   FINFUSE_CHECK(rows >= 1 && columns >= 1, "max_pool2d: a ", x.size(2), " x ", x.size(3), " map is smaller than a ",
                 height, " x ", width, " window");
+  if (torch::GradMode::is_enabled() && x.requires_grad()) {
+    // Training: LibTorch's kernel and its backward (a chain of element-wise selections with their backward was
+    // slower: 5.1 ms against 3.4 for a 64 x 32 x 32 x 15 batch, forward and backward).
+    return at::max_pool2d(x, {height, width});
+  }
   if (height == 1 && width == 1) {
     return x;
   }
   // [B, C, rows, height, columns, width]: element (i, j) of every window is one strided view.
-  const auto windows = x.narrow(2, 0, rows * height).narrow(3, 0, columns * width)
-                           .unflatten(3, {columns, width}).unflatten(2, {rows, height});
-  const bool gradient = torch::GradMode::is_enabled() && x.requires_grad();
+  const auto windows = x.narrow(2, 0, rows * height)
+                           .narrow(3, 0, columns * width)
+                           .unflatten(3, {columns, width})
+                           .unflatten(2, {rows, height});
   torch::Tensor best = windows.select(5, 0).select(3, 0);
   for (std::int64_t i = 0; i < height; ++i) {
     for (std::int64_t j = 0; j < width; ++j) {
-      if (i == 0 && j == 0) {
-        continue;
-      }
-      const auto candidate = windows.select(5, j).select(3, i);
-      if (gradient) {
-        // A later element wins only when strictly greater (or NaN), so of equal maxima the first takes the gradient,
-        // as in max_pool2d.
-        best = at::where((candidate > best) | candidate.isnan(), candidate, best);
-      } else {
-        best = at::maximum(best, candidate);  // NaN propagates; which of equal values wins does not matter
+      if (i != 0 || j != 0) {
+        best = at::maximum(best, windows.select(5, j).select(3, i));  // NaN propagates
       }
     }
   }

@@ -2,8 +2,8 @@
 // 1.13 picks slow kernels for some of the shapes finfuse's models run at. Measured on one core (2 vCPUs, OpenBLAS):
 //   - a Linear on a single row goes through sgemm, which packs the whole weight matrix for that one row: 121 us for
 //     7,680 -> 64, 2.1 us for 64 -> 64. A matrix-vector product (sgemv) takes 22 us and 1.1 us.
-//   - max pooling with windows that do not overlap (MaxPool2d's default stride): 23 us for a 64 x 16 x 15 map with
-//     2 x 1 windows, 4.2 ms at batch 64; as element-wise maxima of strided views 3 us and 0.13 ms.
+//   - max pooling without gradients, windows that do not overlap (MaxPool2d's default stride): 23 us for a 64 x 16 x 15
+//     map with 2 x 1 windows, 4.2 ms at batch 64; as element-wise maxima of strided views 3 us and 0.13 ms.
 //   - a convolution of one image without gradients runs on ATen's own im2col + sgemm path (its heuristic keeps oneDNN
 //     for batches): 157 us for 32 -> 64 channels, 5 x 3 kernel, 16 x 15 map; oneDNN 75-82 us.
 #pragma once
@@ -19,8 +19,8 @@ namespace finfuse::nn {
 torch::Tensor linear(const torch::Tensor& x, torch::nn::Linear layer);
 
 /// Max pooling over non-overlapping `height` x `width` windows (stride = window, no padding, the remainder rows and
-/// columns dropped) of x [B, C, H, W], as torch::nn::MaxPool2d computes it: the first maximum in a window takes the
-/// gradient, and NaN propagates.
+/// columns dropped) of x [B, C, H, W], as torch::nn::MaxPool2d computes it (NaN propagates); with gradients, LibTorch's
+/// own kernel.
 torch::Tensor max_pool2d(const torch::Tensor& x, std::int64_t height, std::int64_t width);
 
 /// conv->forward(x); a single float32 CPU image without gradients through oneDNN when the convolution is big enough
