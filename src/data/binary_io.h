@@ -21,8 +21,8 @@ class BinaryWriter {
     static_assert(std::is_trivially_copyable_v<T>);
     bytes_.append(reinterpret_cast<const char*>(&value), sizeof(T));
   }
-  template <typename T>
-  void vec(const std::vector<T>& values) {
+  template <typename T, typename Allocator>
+  void vec(const std::vector<T, Allocator>& values) {
     static_assert(std::is_trivially_copyable_v<T>);
     pod<std::uint64_t>(values.size());
     bytes_.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T));
@@ -58,13 +58,14 @@ class BinaryReader {
     position_ += sizeof(T);
     return value;
   }
-  template <typename T>
-  std::vector<T> vec() {
+  /// A vector of T; with finfuse::DefaultInitAllocator the elements are written once, by the copy.
+  template <typename T, typename Allocator = std::allocator<T>>
+  std::vector<T, Allocator> vec() {
     const auto count = pod<std::uint64_t>();
     if (count > (bytes_.size() - position_) / sizeof(T)) {
       fail(fmt::format("a list of {} values does not fit in the {} bytes left", count, bytes_.size() - position_));
     }
-    std::vector<T> values(static_cast<std::size_t>(count));
+    std::vector<T, Allocator> values(static_cast<std::size_t>(count));
     if (!values.empty()) {  // an empty vector's data() may be null, which memcpy must not get
       std::memcpy(values.data(), bytes_.data() + position_, values.size() * sizeof(T));
     }

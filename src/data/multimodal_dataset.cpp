@@ -297,8 +297,8 @@ MultimodalDataset MultimodalDataset::build_impl(const SampleSet& samples, const 
     };
     if (per_text) {
       // Encode each distinct text once, on every intra-op thread, then copy into the windows.
-      std::vector<std::int32_t> encoded(distinct.size() * length);
-      std::vector<std::int32_t> encoded_length(distinct.size());
+      UninitializedVector<std::int32_t> encoded(distinct.size() * length);
+      UninitializedVector<std::int32_t> encoded_length(distinct.size());
       at::parallel_for(0, static_cast<std::int64_t>(distinct.size()), 512, [&](std::int64_t begin, std::int64_t end) {
         for (auto t = begin; t < end; ++t) {
           const auto d = static_cast<std::size_t>(t);
@@ -795,8 +795,8 @@ MultimodalDataset MultimodalDataset::deserialize(std::string_view bytes, const s
   ds.price_window_ = r.pod<std::int64_t>();
   ds.price_ = r.vec<float>();
   ds.text_shape_ = r.pod<std::int64_t>();
-  ds.text_ids_ = r.vec<std::int32_t>();
-  ds.text_mask_ = r.vec<std::uint8_t>();
+  ds.text_ids_ = r.vec<std::int32_t, DefaultInitAllocator<std::int32_t>>();
+  ds.text_mask_ = r.vec<std::uint8_t, DefaultInitAllocator<std::uint8_t>>();
   ds.text_present_ = r.vec<std::uint8_t>();
   if (const auto state = json_or_empty(r.str())) {
     ds.tokenizer_ = Tokenizer::from_json(*state);

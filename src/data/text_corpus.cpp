@@ -284,7 +284,7 @@ bool fast_take(simdjson::dom::element item, const TextJsonlOptions& options, std
 
 namespace internal {
 
-std::optional<ParsedTextLine> parse_text_line_fast(const std::string& raw, const TextJsonlOptions& options) {
+std::optional<ParsedTextLine> parse_text_line_fast(std::string_view raw, const TextJsonlOptions& options) {
   if (raw.size() > kFastPathMaxBytes) {
     return std::nullopt;
   }
@@ -396,14 +396,14 @@ ParsedTextLine parse_text_line_reference(std::string raw, std::uint64_t overlong
   return out;
 }
 
-ParsedTextLine parse_text_line(std::string raw, std::uint64_t overlong, std::int64_t line, const std::string& file,
+ParsedTextLine parse_text_line(std::string_view raw, std::uint64_t overlong, std::int64_t line, const std::string& file,
                                const TextJsonlOptions& options) {
   if (overlong == 0) {
     if (auto fast = parse_text_line_fast(raw, options)) {
       return std::move(*fast);
     }
   }
-  return parse_text_line_reference(std::move(raw), overlong, line, file, options);
+  return parse_text_line_reference(std::string(raw), overlong, line, file, options);
 }
 
 }  // namespace internal
@@ -423,21 +423,25 @@ TextCorpus TextCorpus::load_jsonl(const std::filesystem::path& path, const TextJ
   BadRecordLog bad(options.errors);
   // Lines are read in blocks, parsed on every intra-op thread, and kept in file order: the result, and the first
   // error in strict mode, are those of reading line by line.
+  // A block's lines lie one after another in one buffer, reused from block to block.
   constexpr std::size_t kBlock = 4096;
+  constexpr std::size_t kBlockBytes = std::size_t{8} << 20;
   struct Line {
     std::int64_t number;
-    std::string raw;
+    std::size_t offset;
+    std::size_t size;
     std::uint64_t overlong;
   };
   std::vector<Line> block;
   block.reserve(kBlock);
+  std::string text;
   const auto flush = [&] {
     std::vector<internal::ParsedTextLine> parsed(block.size());
     at::parallel_for(0, static_cast<std::int64_t>(block.size()), 64, [&](std::int64_t begin, std::int64_t end) {
       for (auto i = begin; i < end; ++i) {
-        auto& entry = block[static_cast<std::size_t>(i)];
-        parsed[static_cast<std::size_t>(i)] =
-            internal::parse_text_line(std::move(entry.raw), entry.overlong, entry.number, file, options);
+        const auto& entry = block[static_cast<std::size_t>(i)];
+        parsed[static_cast<std::size_t>(i)] = internal::parse_text_line(
+            std::string_view(text).substr(entry.offset, entry.size), entry.overlong, entry.number, file, options);
       }
     });
     for (auto& p : parsed) {
@@ -456,6 +460,7 @@ TextCorpus TextCorpus::load_jsonl(const std::filesystem::path& path, const TextJ
       std::move(p.texts.begin(), p.texts.end(), std::back_inserter(texts));
     }
     block.clear();
+    text.clear();
   };
   std::string raw;
   std::uint64_t overlong = 0;
@@ -473,8 +478,9 @@ TextCorpus TextCorpus::load_jsonl(const std::filesystem::path& path, const TextJ
       continue;
     }
     ++corpus.report_.lines;
-    block.push_back(Line{line, std::move(raw), overlong});
-    if (block.size() == kBlock) {
+    block.push_back(Line{line, text.size(), raw.size(), overlong});
+    text += raw;
+    if (block.size() == kBlock || text.size() >= kBlockBytes) {
       flush();
     }
   }

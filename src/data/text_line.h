@@ -9,6 +9,7 @@
 #include <exception>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace finfuse::data::internal {
@@ -25,7 +26,7 @@ struct ParsedTextLine {
 
 /// The fast path (simdjson). Returns a result only for a valid line whose fields are what `options` ask for; any
 /// other line (invalid JSON or UTF-8, a missing field, a repeated key, a line over 1 MiB) gives nullopt.
-std::optional<ParsedTextLine> parse_text_line_fast(const std::string& raw, const TextJsonlOptions& options);
+std::optional<ParsedTextLine> parse_text_line_fast(std::string_view raw, const TextJsonlOptions& options);
 
 /// The reference path (nlohmann_json): accepts or refuses every line, with a DataError naming line and field.
 /// `overlong` > 0 is the length of a line that exceeded `max_line_bytes` and was not read (`raw` is empty).
@@ -33,7 +34,7 @@ ParsedTextLine parse_text_line_reference(std::string raw, std::uint64_t overlong
                                          const std::string& file, const TextJsonlOptions& options);
 
 /// The fast path where it accepts, the reference path otherwise.
-ParsedTextLine parse_text_line(std::string raw, std::uint64_t overlong, std::int64_t line, const std::string& file,
+ParsedTextLine parse_text_line(std::string_view raw, std::uint64_t overlong, std::int64_t line, const std::string& file,
                                const TextJsonlOptions& options);
 
 }  // namespace finfuse::data::internal

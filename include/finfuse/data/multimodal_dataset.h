@@ -4,6 +4,7 @@
 #pragma once
 
 #include "finfuse/core/config.h"
+#include "finfuse/core/default_init_allocator.h"
 #include "finfuse/data/batch.h"
 #include "finfuse/data/category_encoder.h"
 #include "finfuse/data/chart_image.h"
@@ -161,8 +162,8 @@ class MultimodalDataset {
   std::int64_t price_window_ = 0;
   std::vector<float> price_;  // [N, L, 5]
   std::int64_t text_shape_ = 0;  // values per sample
-  std::vector<std::int32_t> text_ids_;  // token ids, widened to int64 in collate()
-  std::vector<std::uint8_t> text_mask_;
+  UninitializedVector<std::int32_t> text_ids_;  // token ids, widened to int64 in collate()
+  UninitializedVector<std::uint8_t> text_mask_;
   std::vector<std::uint8_t> text_present_;
   std::int64_t numeric_width_ = 0;
   std::vector<float> numeric_values_;  // [N, F] after preprocessing
