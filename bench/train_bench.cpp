@@ -16,6 +16,7 @@
 #include <ATen/Parallel.h>
 #include <fmt/format.h>
 #include <torch/optim/adam.h>
+#include <torch/csrc/autograd/profiler_legacy.h>
 
 #include <algorithm>
 #include <chrono>
@@ -153,6 +154,10 @@ int main(int argc, char** argv) {
     };
     for (int i = 0; i < 5; ++i) {
       step();
+    }
+    if (std::getenv("X_PROFILE") && b == 64) {
+      torch::autograd::profiler::RecordProfile profile(std::getenv("X_PROFILE"));
+      for (int i = 0; i < 10; ++i) step();
     }
     const std::int64_t n = b == 8 ? steps * 4 : steps;
     const auto start = std::chrono::steady_clock::now();

@@ -121,7 +121,8 @@ EncoderOutput CnnEncoderImpl::encode(const data::ModalityBatch& input) {
     }
     maps = nn::max_pool2d(maps, options_.pool[0], options_.pool[1]);
   }  // [B, C', H', W']
-  const auto pooled = nn::linear(dropout_->forward(maps.flatten(1)), projection_);
+  const auto features = nn::dropout(maps.flatten(1), dropout_->options.p(), dropout_->is_training());
+  const auto pooled = nn::linear(features, projection_);
   const auto tokens = maps.flatten(2).transpose(1, 2);  // [B, H'W', C']
   return EncoderOutput{pooled, tokens, all_real(tokens)};
 }

@@ -51,6 +51,18 @@ torch::Tensor max_pool2d(const torch::Tensor& x, std::int64_t height, std::int64
   return best;
 }
 
+torch::Tensor dropout(const torch::Tensor& x, double p, bool training) {
+  FINFUSE_CHECK(p >= 0.0 && p <= 1.0, "dropout: p must be in [0, 1], got ", p);
+  if (!training || p == 0.0) {
+    return x;
+  }
+  if (!x.is_cpu() || p == 1.0) {
+    return at::dropout(x, p, true);
+  }
+  const auto keep = (at::rand_like(x) >= p).to(x.scalar_type()).mul_(1.0 / (1.0 - p));
+  return x * keep;
+}
+
 torch::Tensor conv2d(const torch::Tensor& x, torch::nn::Conv2d conv) {
   const auto& weight = conv->weight;
   const auto& options = conv->options;

@@ -146,6 +146,23 @@ TEST(Kernels, MaxPoolMatchesMaxPool2dIncludingGradientsAndTies) {
   EXPECT_THROW(max_pool2d(torch::zeros({1, 1, 1, 4}), 2, 1), std::exception);
 }
 
+TEST(Kernels, DropoutKeepsOneMinusPScaledAndRepeatsWithTheSeed) {
+  const auto x = torch::ones({200, 500}, torch::requires_grad());
+  torch::manual_seed(10);
+  const auto y = finfuse::nn::dropout(x, 0.3, true);
+  const auto kept = (y != 0).to(torch::kFloat64).mean().item<double>();
+  EXPECT_NEAR(kept, 0.7, 0.01);  // 100,000 draws: the standard error is 0.0015
+  EXPECT_TRUE(torch::allclose(y.masked_select(y != 0), torch::full({1}, 1.0 / 0.7)));
+  y.sum().backward();
+  EXPECT_TRUE(torch::equal(x.grad(), y.detach()));  // the gradient is the same mask and scale
+  torch::manual_seed(10);
+  EXPECT_TRUE(torch::equal(finfuse::nn::dropout(x, 0.3, true), y));
+  EXPECT_TRUE(torch::equal(finfuse::nn::dropout(x, 0.3, false), x));
+  EXPECT_TRUE(torch::equal(finfuse::nn::dropout(x, 0.0, true), x));
+  EXPECT_EQ(finfuse::nn::dropout(x, 1.0, true).abs().sum().item<float>(), 0.0F);
+  EXPECT_THROW(finfuse::nn::dropout(x, 1.5, true), std::exception);
+}
+
 TEST(Kernels, ConvolutionOfOneImageMatchesTheModule) {
   torch::manual_seed(9);
   torch::NoGradGuard no_grad;
