@@ -145,11 +145,11 @@ std::string read_sealed_file(const std::filesystem::path& path, std::string_view
                                 bytes.size() - kSealHeader));
   }
   const std::string_view expected(bytes.data() + kSealMagic.size() + 17, 64);
-  const std::string_view payload = std::string_view(bytes).substr(kSealHeader);
-  if (sha256_hex(payload) != expected) {
+  if (sha256_hex(std::string_view(bytes).substr(kSealHeader)) != expected) {
     throw DataError(file, 0, "", "damaged: its SHA-256 does not match the header");
   }
-  return std::string(payload);
+  bytes.erase(0, kSealHeader);  // in place: a checkpoint may be large
+  return bytes;
 }
 
 }  // namespace finfuse

@@ -6,7 +6,7 @@
 #include <ATen/Parallel.h>
 #include <torch/csrc/autograd/grad_mode.h>
 
-#include <string>
+#include <algorithm>
 #include <vector>
 
 namespace finfuse::nn {
@@ -23,37 +23,30 @@ bool has_avx2_fma() {
 #endif
 }
 
-// A float32 CPU parameter of the module by name, or undefined.
-torch::Tensor parameter(const torch::OrderedDict<std::string, torch::Tensor>& parameters, const std::string& name) {
-  const auto* found = parameters.find(name);
-  if (found == nullptr || !found->is_cpu() || found->scalar_type() != at::kFloat) {
-    return {};
-  }
-  return found->contiguous();
-}
-
-torch::Tensor run(torch::nn::Module& module, const torch::Tensor& x, std::int64_t layers, std::int64_t hidden,
-                  bool bidirectional, bool bias, bool batch_first, double dropout, int gates, Kernel kernel) {
+torch::Tensor run(torch::nn::Module& module, const std::vector<torch::Tensor>& weights, const torch::Tensor& x,
+                  std::int64_t layers, std::int64_t hidden, bool bidirectional, bool bias, bool batch_first,
+                  double dropout, int gates, Kernel kernel) {
+  const std::int64_t directions = bidirectional ? 2 : 1;
+  const std::int64_t per_direction = bias ? 4 : 2;  // w_ih, w_hh[, b_ih, b_hh], in all_weights() order
   if (torch::GradMode::is_enabled() || !x.defined() || !x.is_cpu() || x.scalar_type() != at::kFloat ||
       x.dim() != 3 || !batch_first || (module.is_training() && dropout > 0.0 && layers > 1) || x.size(0) == 0 ||
-      x.size(1) == 0) {
+      x.size(1) == 0 || static_cast<std::int64_t>(weights.size()) != layers * directions * per_direction ||
+      std::any_of(weights.begin(), weights.end(),
+                  [](const torch::Tensor& w) { return !w.is_cpu() || w.scalar_type() != at::kFloat; })) {
     return {};
   }
-  const auto parameters = module.named_parameters();
   const auto batch = x.size(0);
   const auto steps = x.size(1);
-  const std::int64_t directions = bidirectional ? 2 : 1;
   torch::Tensor input = x.contiguous();
   for (std::int64_t l = 0; l < layers; ++l) {
     auto output = at::empty({batch, steps, directions * hidden}, x.options());
     for (std::int64_t d = 0; d < directions; ++d) {
-      const std::string suffix = "_l" + std::to_string(l) + (d == 1 ? "_reverse" : "");
-      const auto w_ih = parameter(parameters, "weight_ih" + suffix);
-      const auto w_hh = parameter(parameters, "weight_hh" + suffix);
-      const auto b_ih = bias ? parameter(parameters, "bias_ih" + suffix) : torch::Tensor();
-      const auto b_hh = bias ? parameter(parameters, "bias_hh" + suffix) : torch::Tensor();
-      if (!w_ih.defined() || !w_hh.defined() || (bias && (!b_ih.defined() || !b_hh.defined())) ||
-          w_ih.size(0) != gates * hidden || w_ih.size(1) != input.size(2) || w_hh.size(0) != gates * hidden ||
+      const auto* w = &weights[static_cast<std::size_t>((l * directions + d) * per_direction)];
+      const auto& w_ih = w[0];
+      const auto w_hh = w[1].contiguous();
+      const auto b_ih = bias ? w[2] : torch::Tensor();
+      const auto b_hh = bias ? w[3].contiguous() : torch::Tensor();
+      if (w_ih.size(0) != gates * hidden || w_ih.size(1) != input.size(2) || w_hh.size(0) != gates * hidden ||
           w_hh.size(1) != hidden) {
         return {};
       }
@@ -86,17 +79,22 @@ torch::Tensor run(torch::nn::Module& module, const torch::Tensor& x, std::int64_
 }  // namespace
 
 torch::Tensor fused_rnn_outputs(torch::nn::GRU gru, const torch::Tensor& x) {
+  if (torch::GradMode::is_enabled()) {
+    return {};  // before gathering the weights: training calls this at every step
+  }
   const auto& o = gru->options;
-  return run(*gru, x, o.num_layers(), o.hidden_size(), o.bidirectional(), o.bias(), o.batch_first(), o.dropout(), 3,
+  return run(*gru, gru->all_weights(), x, o.num_layers(), o.hidden_size(), o.bidirectional(), o.bias(),
+             o.batch_first(), o.dropout(), 3,
              has_avx2_fma() ? &kernels::avx2::gru : &kernels::generic::gru);
 }
 
 torch::Tensor fused_rnn_outputs(torch::nn::LSTM lstm, const torch::Tensor& x) {
   const auto& o = lstm->options;
-  if (o.proj_size() > 0) {
+  if (torch::GradMode::is_enabled() || o.proj_size() > 0) {
     return {};
   }
-  return run(*lstm, x, o.num_layers(), o.hidden_size(), o.bidirectional(), o.bias(), o.batch_first(), o.dropout(), 4,
+  return run(*lstm, lstm->all_weights(), x, o.num_layers(), o.hidden_size(), o.bidirectional(), o.bias(),
+             o.batch_first(), o.dropout(), 4,
              has_avx2_fma() ? &kernels::avx2::lstm : &kernels::generic::lstm);
 }
 
