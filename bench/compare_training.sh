@@ -4,15 +4,24 @@
 # table of the medians over the rounds with the ratio finfuse / Python (for samples/s above 1 is finfuse faster, for
 # latencies below 1).
 #   bench/compare_training.sh BUILD_DIR [ROUNDS] [THREADS] [finfuse_bench_train options, e.g. --parallel-encoders]
+# A --device option (cuda, cuda:N) goes to both sides.
 set -euo pipefail
 build=${1:?usage: compare_training.sh BUILD_DIR [ROUNDS] [THREADS] [OPTIONS...]}
 rounds=${2:-3}
 threads=${3:-0}
 shift $(($# < 3 ? $# : 3))
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+python_options=()
+options=("$@")
+for ((i = 0; i + 1 < ${#options[@]}; ++i)); do
+  if [[ ${options[i]} == --device ]]; then
+    python_options=(--device "${options[i + 1]}")
+  fi
+done
 for ((r = 0; r < rounds; ++r)); do
   "$build/bench/finfuse_bench_train" --steps 40 --threads "$threads" "$@" >> "$tmp/cpp"
-  "$python" "$here/python/train_bench.py" --steps 40 --threads "$threads" >> "$tmp/python"
+  "$python" "$here/python/train_bench.py" --steps 40 --threads "$threads" ${python_options[@]+"${python_options[@]}"} \
+    >> "$tmp/python"
 done
 medians "$tmp/cpp" > "$tmp/cpp.median"
 medians "$tmp/python" > "$tmp/python.median"

@@ -3,11 +3,13 @@
 // latency (p50, p99) and batched throughput under inference mode. bench/python/train_bench.py measures the same model
 // written in Python PyTorch the same way; bench/compare_training.sh runs both alternately and prints the ratios.
 //
-// Usage: finfuse_bench_train [--steps N] [--threads N] [--parallel-encoders] [--breakdown]   ("name value" lines)
+// Usage: finfuse_bench_train [--steps N] [--threads N] [--device D] [--parallel-encoders] [--breakdown]
+//   ("name value" lines). --device cuda (or cuda:N) runs the model on a GPU; each timing then waits for the GPU.
 //   --parallel-encoders runs the encoders concurrently everywhere, training included ("always" instead of "auto").
 //   --breakdown only times single-sample inference: each encoder alone, the encoders in turn and concurrently, and
 //   the whole forward pass.
 #include "finfuse/core/config.h"
+#include "finfuse/core/device.h"
 #include "finfuse/core/random.h"
 #include "finfuse/core/runtime.h"
 #include "finfuse/evaluation/efficiency.h"
@@ -15,6 +17,7 @@
 
 #include <ATen/Parallel.h>
 #include <fmt/format.h>
+#include <torch/cuda.h>
 #include <torch/optim/adam.h>
 #include <torch/csrc/autograd/profiler_legacy.h>
 
@@ -80,6 +83,7 @@ double matmul_gflops() {
 int main(int argc, char** argv) {
   std::int64_t steps = 40;
   int threads = 0;
+  std::string device_spec = "cpu";
   bool parallel = false;
   bool breakdown = false;
   for (int i = 1; i < argc; ++i) {
@@ -98,12 +102,21 @@ int main(int argc, char** argv) {
       steps = std::atoll(argv[i + 1]);
     } else if (std::strcmp(argv[i], "--threads") == 0) {
       threads = std::atoi(argv[i + 1]);
+    } else if (std::strcmp(argv[i], "--device") == 0) {
+      device_spec = argv[i + 1];
     }
     ++i;
   }
   ff::RuntimeOptions runtime_options;
-  runtime_options.device("cpu").seed(1).num_threads(threads).log_level("warn");
+  runtime_options.device(device_spec).seed(1).num_threads(threads).log_level("warn");
   ff::apply_runtime(runtime_options);
+  const auto device = ff::resolve_device(device_spec);
+  // GPU work is asynchronous: a timing ends when the GPU is done.
+  const auto wait = [&] {
+    if (device.is_cuda()) {
+      torch::cuda::synchronize(device.index());
+    }
+  };
   ff::Json config = ff::Config::load(FINFUSE_BENCH_DIR "/reference_model.json").json();
   if (parallel) {
     config["parallel_encoders"] = "always";  // otherwise reference_model.json's "auto"
@@ -113,17 +126,19 @@ int main(int argc, char** argv) {
     std::cerr << "reference_model.json changed: update forward_flops_per_sample() to the new model\n";
     return 1;
   }
+  model->to(device);
   std::cout << fmt::format("parameters {}\n", model->parameter_count());
   std::cout << fmt::format("threads {}\n", at::get_num_threads());
 
   if (breakdown) {
     model->eval();
-    const auto one = batch_of(1);
+    const auto one = batch_of(1).to(device);
     const auto time = [&](const std::string& name, const std::function<void()>& run) {
       const auto stats = ff::evaluation::measure_latency(
           [&] {
             c10::InferenceMode guard;
             run();
+            wait();
           },
           steps * 10, 20);
       std::cout << fmt::format("{}_p50_ms {:.4f}\n", name, stats.p50_ms);
@@ -137,6 +152,7 @@ int main(int argc, char** argv) {
     ff::Json serial_config = config;
     serial_config["parallel_encoders"] = "never";
     ff::models::MultimodalModel serial(ff::Config(serial_config), kSpecs);
+    serial->to(device);
     serial->eval();
     time("forward_encoders_in_turn", [&] { serial->forward(one); });
     return 0;
@@ -145,7 +161,7 @@ int main(int argc, char** argv) {
   torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(1e-3));
   for (const std::int64_t b : {8, 64}) {
     model->train();
-    const auto batch = batch_of(b);
+    const auto batch = batch_of(b).to(device);
     const auto step = [&] {
       optimizer.zero_grad();
       const auto out = model->forward(batch);
@@ -155,6 +171,7 @@ int main(int argc, char** argv) {
     for (int i = 0; i < 5; ++i) {
       step();
     }
+    wait();
     if (std::getenv("X_PROFILE") && b == 64) {
       torch::autograd::profiler::RecordProfile profile(std::getenv("X_PROFILE"));
       for (int i = 0; i < 10; ++i) step();
@@ -164,25 +181,28 @@ int main(int argc, char** argv) {
     for (std::int64_t i = 0; i < n; ++i) {
       step();
     }
+    wait();
     const double per_second = static_cast<double>(n * b) / seconds_since(start);
     std::cout << fmt::format("train_b{}_samples_per_s {:.1f}\n", b, per_second);
     std::cout << fmt::format("train_b{}_gflops {:.1f}\n", b, 3.0 * forward_flops_per_sample() * per_second / 1e9);
   }
 
   model->eval();
-  const auto one = batch_of(1);
+  const auto one = batch_of(1).to(device);
   const auto latency = ff::evaluation::measure_latency(
       [&] {
         c10::InferenceMode guard;
         model->forward(one);
+        wait();
       },
       steps * 10, 20);
   std::cout << fmt::format("infer_b1_p50_ms {:.4f}\ninfer_b1_p99_ms {:.4f}\n", latency.p50_ms, latency.p99_ms);
-  const auto big = batch_of(256);
+  const auto big = batch_of(256).to(device);
   const auto batched = ff::evaluation::measure_latency(
       [&] {
         c10::InferenceMode guard;
         model->forward(big);
+        wait();
       },
       std::max<std::int64_t>(steps / 4, 5), 2);
   std::cout << fmt::format("infer_b256_samples_per_s {:.1f}\n", 256.0 / (batched.p50_ms / 1000.0));

@@ -1,7 +1,25 @@
 #!/usr/bin/env bash
 # Installs every Debian package finfuse needs to build, test and run its examples. Idempotent: when everything
 # is present it only checks and returns. Run as root (or with sudo available).
+#
+#   scripts/install-deps.sh [--hardening] [--torch2]
+#
+# --hardening   clang and its sanitizer and libFuzzer runtimes, for scripts/fuzz.sh and scripts/sanitize.sh
+# --torch2      also the current LibTorch 2.x (CUDA-enabled): the `torch` wheel from the Python package index, in a
+#               virtual environment at $FINFUSE_TORCH2_VENV (default ~/.local/share/finfuse/torch-venv), with the
+#               matching torchvision for the parity tests and pandas for the benchmarks. Its C++ distribution is the venv's site-packages/torch
+#               folder, which scripts/torch2-root.sh prints (pass it to CMake as -DCMAKE_PREFIX_PATH).
 set -euo pipefail
+
+hardening=false
+torch2=false
+for arg in "$@"; do
+  case "$arg" in
+    --hardening) hardening=true ;;
+    --torch2) torch2=true ;;
+    *) echo "install-deps.sh: unknown option $arg (expected --hardening or --torch2)" >&2; exit 2 ;;
+  esac
+done
 
 packages=(
   g++ cmake ninja-build ccache pkg-config
@@ -24,13 +42,12 @@ packages=(
 
 # scripts/fuzz.sh and scripts/sanitize.sh (not the default build or tests) need clang and its sanitizer and libFuzzer
 # runtimes: `install-deps.sh --hardening` adds them.
-if [[ ${1:-} == --hardening ]]; then
+if $hardening; then
   packages+=(clang libclang-rt-14-dev)
 fi
-
-# npm fetches real data from the npm registry (scripts/fetch-data.sh); a machine may already have its own Node.js.
-if ! command -v npm > /dev/null; then
-  packages+=(npm)
+# The LibTorch 2.x wheel goes into a virtual environment of Debian's Python 3.11.
+if $torch2; then
+  packages+=(python3-venv)
 fi
 
 sudo=()
@@ -70,3 +87,7 @@ for lib in libblas.so.3 liblapack.so.3; do
     ${sudo[@]+"${sudo[@]}"} update-alternatives --set "$name" "$wanted" >/dev/null
   fi
 done
+
+if $torch2; then
+  bash "$(dirname "${BASH_SOURCE[0]}")/install-torch2.sh"
+fi

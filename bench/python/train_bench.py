@@ -3,7 +3,8 @@ the same computation (masks, the missing-modality embeddings, last real state of
 timed the same way: training samples/s at batch 8 and 64 (forward, loss, backward, Adam step), single-sample latency
 p50/p99 and batch-256 throughput under inference mode.
 
-Usage: python3 train_bench.py [--steps N] [--threads N]   (prints "name value" lines)
+Usage: python3 train_bench.py [--steps N] [--threads N] [--device D]   (prints "name value" lines; --device cuda runs
+on a GPU, each timing waiting for it)
 """
 import argparse
 import os
@@ -29,7 +30,7 @@ class PriceEncoder(nn.Module):
 
     def forward(self, x):
         outputs = self.lstm(x)[0]
-        mask = torch.ones(x.shape[:2], dtype=torch.bool)
+        mask = torch.ones(x.shape[:2], dtype=torch.bool, device=x.device)
         return attention_pool(outputs, mask, self.attention)
 
 
@@ -101,11 +102,12 @@ class Model(nn.Module):
         return self.head(torch.cat(parts, 1))
 
 
-def batch_of(b):
+def batch_of(b, device):
     present = torch.ones(b, dtype=torch.bool)
-    return {"price": torch.randn(b, 5, 11), "text": torch.randint(1, 5000, (b, 5, 16)),
-            "text_mask": torch.ones(b, 5, 16, dtype=torch.bool), "chart": torch.rand(b, 1, 32, 15),
-            "numeric": torch.randn(b, 16), "present": [present] * 4, "target": torch.randint(0, 2, (b,))}
+    batch = {"price": torch.randn(b, 5, 11), "text": torch.randint(1, 5000, (b, 5, 16)),
+             "text_mask": torch.ones(b, 5, 16, dtype=torch.bool), "chart": torch.rand(b, 1, 32, 15),
+             "numeric": torch.randn(b, 16), "present": [present] * 4, "target": torch.randint(0, 2, (b,))}
+    return {k: [t.to(device) for t in v] if isinstance(v, list) else v.to(device) for k, v in batch.items()}
 
 
 def percentile(values, q):
@@ -117,18 +119,25 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
+    device = torch.device(args.device)
+
+    def wait():  # GPU work is asynchronous: a timing ends when the GPU is done
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+
     threads = args.threads or int(os.environ.get("OMP_NUM_THREADS", 0)) or len(os.sched_getaffinity(0))
     torch.set_num_threads(threads)
     torch.manual_seed(1)
-    model = Model()
+    model = Model().to(device)
     print(f"parameters {sum(p.numel() for p in model.parameters())}")
     print(f"threads {torch.get_num_threads()}")
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = nn.CrossEntropyLoss()
     for b in (8, 64):
         model.train()
-        batch = batch_of(b)
+        batch = batch_of(b, device)
 
         def step():
             optimizer.zero_grad()
@@ -137,19 +146,22 @@ def main():
 
         for _ in range(5):
             step()
+        wait()
         n = args.steps * 4 if b == 8 else args.steps
         start = time.perf_counter()
         for _ in range(n):
             step()
+        wait()
         print(f"train_b{b}_samples_per_s {n * b / (time.perf_counter() - start):.1f}")
 
     model.eval()
     for b, runs, warmup in ((1, args.steps * 10, 20), (256, max(args.steps // 4, 5), 2)):
-        batch, times = batch_of(b), []
+        batch, times = batch_of(b, device), []
         with torch.inference_mode():
             for i in range(warmup + runs):
                 start = time.perf_counter()
                 model(batch)
+                wait()
                 if i >= warmup:
                     times.append(1000 * (time.perf_counter() - start))
         if b == 1:

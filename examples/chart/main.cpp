@@ -16,18 +16,14 @@ int main(int argc, char** argv) {
     return code;
   }
   return ff::examples::guarded([&] {
-    // The data come from the npm package vega-datasets (scripts/fetch-data.sh), or from a data folder.
-    std::filesystem::path csv = std::filesystem::path(FINFUSE_SOURCE_DIR) / "build" / "data" / "node_modules" /
-                                "vega-datasets" / "data" / "sp500-2000.csv";
-    if (!std::filesystem::exists(csv)) {
-      const auto dir = ff::examples::locate_data(options, {"market/sp500-2000.csv"});
-      if (!dir) {
-        return ff::examples::data_missing(options, "The chart-image example", {"sp500-2000.csv"},
-                                          "Run scripts/fetch-data.sh (npm install of vega-datasets 3.2.1 into "
-                                          "build/data), or put market/sp500-2000.csv under --data-dir.");
-      }
-      csv = *dir / "market" / "sp500-2000.csv";
+    // The S&P 500 daily series (vega-datasets' sp500-2000.csv) from a data folder.
+    const auto dir = ff::examples::locate_data(options, {"market/sp500-2000.csv"});
+    if (!dir) {
+      return ff::examples::data_missing(options, "The chart-image example", {"sp500-2000.csv"},
+                                        "Put market/sp500-2000.csv (the S&P 500 daily close, 2000-2020, as the "
+                                        "vega-datasets package ships it) under --data-dir.");
     }
+    const std::filesystem::path csv = *dir / "market" / "sp500-2000.csv";
     ::setenv("FINFUSE_SP500_CSV", csv.c_str(), 1);
     auto run = ff::training::RunConfig::load(options.config);
     std::vector<std::uint64_t> seeds = run.seeds;

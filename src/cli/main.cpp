@@ -100,10 +100,9 @@ int train(const Common& common, const std::string& config_path, const std::strin
     runtime.log_level("warn");  // one rank reports; the others speak up for warnings and errors
   }
   apply_common(common, runtime);
-  auto device = ff::resolve_device(run.runtime.device());
-  if (job && device.is_cuda() && !device.has_index()) {
-    device = c10::Device(c10::DeviceType::CUDA, static_cast<c10::DeviceIndex>(job->local_rank));
-  }
+  // Each rank of a job on its own GPU (cuda:LOCAL_RANK) unless the configuration names one.
+  const auto device = job ? ff::resolve_device(run.runtime.device(), job->local_rank)
+                          : ff::resolve_device(run.runtime.device());
   std::shared_ptr<ff::training::DistributedContext> distributed;
   if (job && job->world_size > 1) {
     distributed = ff::training::DistributedContext::connect(*job, run.distributed, device);

@@ -55,27 +55,44 @@ int cuda_device_count() { return static_cast<int>(torch::cuda::device_count()); 
 void validate_device_spec(const std::string& spec) { parse_spec(spec); }
 
 c10::Device resolve_device(const std::string& spec) {
+  const Spec parsed = parse_spec(spec);  // a malformed specification fails before CUDA is asked anything
+  return resolve_device(spec, parsed.kind == Kind::cpu ? 0 : (cuda_available() ? cuda_device_count() : 0),
+                        std::nullopt);
+}
+
+c10::Device resolve_device(const std::string& spec, std::int64_t local_rank) {
   const Spec parsed = parse_spec(spec);
-  switch (parsed.kind) {
-    case Kind::cpu:
-      return c10::Device(c10::DeviceType::CPU);
-    case Kind::automatic:
-      return cuda_available() ? c10::Device(c10::DeviceType::CUDA, 0) : c10::Device(c10::DeviceType::CPU);
-    case Kind::cuda:
-      break;
+  return resolve_device(spec, parsed.kind == Kind::cpu ? 0 : (cuda_available() ? cuda_device_count() : 0),
+                        local_rank);
+}
+
+c10::Device resolve_device(const std::string& spec, int cuda_devices, std::optional<std::int64_t> local_rank) {
+  const Spec parsed = parse_spec(spec);
+  if (parsed.kind == Kind::cpu || (parsed.kind == Kind::automatic && cuda_devices == 0)) {
+    return c10::Device(c10::DeviceType::CPU);
   }
-  const int count = cuda_available() ? cuda_device_count() : 0;
-  if (count == 0) {
+  if (cuda_devices == 0) {
     throw Error(fmt::format(
         "device '{}' was requested but CUDA is not available (this LibTorch build or machine has no usable GPU); "
         "use 'cpu' or 'auto'",
         spec));
   }
-  if (parsed.index >= count) {
-    throw Error(fmt::format("device '{}' was requested but only {} CUDA device(s) are visible (cuda:0..cuda:{})",
-                            spec, count, count - 1));
+  const bool explicit_index = parsed.kind == Kind::cuda && spec.find(':') != std::string::npos;
+  std::int64_t index = parsed.index;
+  if (local_rank && !explicit_index) {
+    // One GPU per rank of this node.
+    if (*local_rank < 0 || *local_rank >= cuda_devices) {
+      throw Error(fmt::format("device '{}' for LOCAL_RANK={}: this node has {} CUDA device(s) (cuda:0..cuda:{}); "
+                              "start at most one rank per GPU on each node (finfuse launch --nproc-per-node)",
+                              spec, *local_rank, cuda_devices, cuda_devices - 1));
+    }
+    index = *local_rank;
   }
-  return c10::Device(c10::DeviceType::CUDA, static_cast<c10::DeviceIndex>(parsed.index));
+  if (index >= cuda_devices) {
+    throw Error(fmt::format("device '{}' was requested but only {} CUDA device(s) are visible (cuda:0..cuda:{})",
+                            spec, cuda_devices, cuda_devices - 1));
+  }
+  return c10::Device(c10::DeviceType::CUDA, static_cast<c10::DeviceIndex>(index));
 }
 
 std::string device_string(const c10::Device& device) { return device.str(); }

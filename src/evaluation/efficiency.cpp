@@ -10,6 +10,10 @@
 
 #include <sys/resource.h>
 
+#ifdef FINFUSE_WITH_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
+#endif
+
 namespace finfuse::evaluation {
 
 Json LatencyStats::to_json() const {
@@ -49,5 +53,38 @@ std::int64_t peak_memory_bytes() {
   }
   return static_cast<std::int64_t>(usage.ru_maxrss) * 1024;  // Linux reports kilobytes
 }
+
+#ifdef FINFUSE_WITH_CUDA
+namespace {
+
+// The aggregate over small and large pools (StatType::AGGREGATE, index 0 in every LibTorch version).
+constexpr std::size_t kAggregate = 0;
+
+}  // namespace
+
+std::int64_t device_peak_memory_bytes(const c10::Device& device) {
+  if (!device.is_cuda()) {
+    return 0;
+  }
+  return c10::cuda::CUDACachingAllocator::getDeviceStats(device.index()).allocated_bytes[kAggregate].peak;
+}
+
+std::int64_t device_reserved_memory_bytes(const c10::Device& device) {
+  if (!device.is_cuda()) {
+    return 0;
+  }
+  return c10::cuda::CUDACachingAllocator::getDeviceStats(device.index()).reserved_bytes[kAggregate].current;
+}
+
+void reset_device_peak_memory(const c10::Device& device) {
+  if (device.is_cuda()) {
+    c10::cuda::CUDACachingAllocator::resetPeakStats(device.index());
+  }
+}
+#else
+std::int64_t device_peak_memory_bytes(const c10::Device& /*device*/) { return 0; }
+std::int64_t device_reserved_memory_bytes(const c10::Device& /*device*/) { return 0; }
+void reset_device_peak_memory(const c10::Device& /*device*/) {}
+#endif
 
 }  // namespace finfuse::evaluation

@@ -1,5 +1,7 @@
 #include "finfuse/training/trainer.h"
 
+#include "mixed_precision.h"
+
 #include "finfuse/core/check.h"
 #include "finfuse/core/error.h"
 #include "finfuse/core/file.h"
@@ -10,7 +12,6 @@
 #include "finfuse/training/optimizer.h"
 
 #include <ATen/CPUGeneratorImpl.h>
-#include <ATen/autocast_mode.h>
 #include <torch/nn/utils/clip_grad.h>
 #include <torch/serialize.h>
 
@@ -273,6 +274,7 @@ TrainerOptions TrainerOptions::from_config(const Config& config) {
   o.clip_norm = config.get<double>("clip_norm", o.clip_norm, Range::non_negative());
   o.clip_value = config.get<double>("clip_value", o.clip_value, Range::non_negative());
   o.amp = config.get<bool>("amp", o.amp);
+  o.amp_dtype = config.get_choice("amp_dtype", o.amp_dtype, {"auto", "float16", "bfloat16"});
   if (const auto optimizer = config.find_child("optimizer")) {
     o.optimizer = optimizer->json();
   }
@@ -321,6 +323,7 @@ Json TrainerOptions::to_json() const {
               {"clip_norm", clip_norm},
               {"clip_value", clip_value},
               {"amp", amp},
+              {"amp_dtype", amp_dtype},
               {"optimizer", optimizer},
               {"scheduler", scheduler},
               {"metrics", metrics},
@@ -356,9 +359,12 @@ Trainer::Trainer(const TrainerOptions& options, models::MultimodalModel model,
                                                "\"cross_sectional\" (got \"{}\")",
                                                options_.batching));
   }
-  amp_ = options_.amp && device_.is_cuda();
-  if (options_.amp && !amp_) {
-    logger()->warn("trainer: mixed precision (amp) works on CUDA only; training in float32 on {}", device_.str());
+  amp_ = options_.amp;
+  if (amp_) {
+    amp_dtype_ = amp_dtype_for(options_.amp_dtype, device_);
+    loss_scaling_ = amp_dtype_ == c10::ScalarType::Half;
+    logger()->info("trainer: mixed precision on {}: autocast to {}{}", device_.str(), c10::toString(amp_dtype_),
+                   loss_scaling_ ? " with dynamic loss scaling" : "");
   }
   model_->to(device_);
   training::NamedParameters named;
@@ -472,7 +478,7 @@ FitResult Trainer::fit() {
     state.insert(state.end(), buffers.begin(), buffers.end());
     sync_->broadcast(state);
   }
-  data::DataLoader loader(dataset_, make_sampler(), options_.prefetch);
+  data::DataLoader loader(dataset_, make_sampler(), options_.prefetch, device_);
   while (state_.epoch < options_.epochs && !state_.stop) {
     for (auto& c : callbacks_) {
       c->on_epoch_begin(*this);
@@ -545,23 +551,12 @@ bool Trainer::train_step(const data::Batch& batch, bool last_of_epoch) {
   const auto b = batch.to(device_);
   models::LossResult losses;
   {
+    std::optional<AutocastScope> autocast;
     if (amp_) {
-      at::autocast::set_enabled(true);
+      autocast.emplace(device_.type(), amp_dtype_);
     }
-    try {
-      const auto out = model_->forward(b);
-      losses = model_->loss(out, b);
-    } catch (...) {
-      if (amp_) {
-        at::autocast::set_enabled(false);
-        at::autocast::clear_cache();
-      }
-      throw;
-    }
-    if (amp_) {
-      at::autocast::set_enabled(false);
-      at::autocast::clear_cache();
-    }
+    const auto out = model_->forward(b);
+    losses = model_->loss(out, b);
   }
   const double value = losses.total.item<double>();
   if (!std::isfinite(value)) {
@@ -576,7 +571,7 @@ bool Trainer::train_step(const data::Batch& batch, bool last_of_epoch) {
   const auto n = b.size();
   const double nominal = static_cast<double>(options_.batch_size * options_.accumulation);
   auto scaled = losses.total * (static_cast<double>(n) / nominal);
-  if (amp_) {
+  if (loss_scaling_) {
     scaled = scaled * state_.loss_scale;
   }
   scaled.backward();
@@ -613,34 +608,38 @@ void Trainer::apply_gradients() {
   if (sync_) {
     sync_->synchronize(parameters_);
   }
+  if (loss_scaling_) {
+    // Gradients of every rank are summed by now, so an overflow on one is seen by all and they skip together.
+    std::vector<torch::Tensor> gradients;
+    for (const auto& p : parameters_) {
+      gradients.push_back(p.grad());
+    }
+    GradScaler scaler(state_.loss_scale, state_.good_steps);
+    const bool finite = scaler.unscale(gradients);
+    scaler.update(!finite);
+    state_.loss_scale = scaler.scale();
+    state_.good_steps = scaler.growth_tracker();
+    if (!finite) {
+      optimizer_->zero_grad();
+      logger()->debug("trainer: gradient overflow; step skipped, loss scale now {}", state_.loss_scale);
+      return;
+    }
+  }
   std::vector<torch::Tensor> norms;
   for (auto& p : parameters_) {
     if (p.grad().defined()) {
-      if (amp_) {
-        p.grad().div_(state_.loss_scale);
-      }
       norms.push_back(p.grad().detach().norm(2).to(torch::kFloat64));
     }
   }
   const double total_norm = norms.empty() ? 0.0 : torch::stack(norms).norm(2).item<double>();
   if (!std::isfinite(total_norm)) {
     optimizer_->zero_grad();
-    if (amp_) {
-      // Loss scaling overflowed: skip the step and halve the scale, as PyTorch's GradScaler does.
-      state_.loss_scale /= 2.0;
-      state_.good_steps = 0;
-      logger()->debug("trainer: gradient overflow at scale {}; step skipped", state_.loss_scale * 2.0);
-      return;
-    }
     const auto last = options_.out_dir.empty() ? std::nullopt : latest_checkpoint(options_.out_dir);
     throw TrainingError(fmt::format(
         "gradients are not finite (norm {}) at epoch {}, step {} (batch {} of {}); stopped before updating the "
         "model{}",
         total_norm, state_.epoch + 1, state_.step + 1, state_.batch + 1, state_.batches_in_epoch,
         last ? fmt::format("; the last good checkpoint is {}", last->string()) : std::string()));
-  }
-  if (amp_ && ++state_.good_steps % 2000 == 0) {
-    state_.loss_scale *= 2.0;
   }
   if (options_.clip_value > 0.0) {
     for (auto& p : parameters_) {
@@ -696,7 +695,7 @@ Evaluation Trainer::evaluate(const std::vector<std::size_t>& indices_in, bool ke
   }
   double loss_sum = 0.0;
   std::map<std::string, double> head_sums;
-  data::DataLoader loader(dataset_, sampler, options_.prefetch);
+  data::DataLoader loader(dataset_, sampler, options_.prefetch, device_);
   loader.start_epoch(0);
   while (auto batch = loader.next()) {
     const auto b = batch->to(device_);
@@ -752,6 +751,14 @@ EpochRecord Trainer::finish_epoch() {
   record.values["seconds"] = state_.epoch_seconds;
   record.values["lr"] = learning_rates(*optimizer_).front();
   record.values["peak_memory_mb"] = static_cast<double>(evaluation::peak_memory_bytes()) / (1024.0 * 1024.0);
+  if (device_.is_cuda()) {
+    // GPU memory of this epoch: the peak held by tensors and what the caching allocator keeps reserved.
+    record.values["gpu_peak_memory_mb"] =
+        static_cast<double>(evaluation::device_peak_memory_bytes(device_)) / (1024.0 * 1024.0);
+    record.values["gpu_reserved_memory_mb"] =
+        static_cast<double>(evaluation::device_reserved_memory_bytes(device_)) / (1024.0 * 1024.0);
+    evaluation::reset_device_peak_memory(device_);
+  }
   if (distributed()) {
     sync_->broadcast(model_->buffers());  // normalisation statistics drift apart on different shards
   }

@@ -1,6 +1,7 @@
 #include "finfuse/core/device.h"
 
 #include "finfuse/core/error.h"
+#include "support/cuda.h"
 
 #include <torch/types.h>
 
@@ -50,10 +51,30 @@ TEST(Device, CudaWhereNoneExistsIsAClearError) {
   EXPECT_THROW(resolve_device("cuda:1"), Error);
 }
 
-TEST(Device, ResolvesVisibleDevices_CUDA) {
-  if (!cuda_available()) {
-    GTEST_SKIP() << "no CUDA device on this machine";
+TEST(Device, EachRankOfADistributedJobGetsItsOwnGpu) {
+  // Against a given number of GPUs, so that the rule is checked on machines without any.
+  const auto cuda = [](int index) { return c10::Device(c10::DeviceType::CUDA, static_cast<c10::DeviceIndex>(index)); };
+  EXPECT_EQ(resolve_device("auto", 4, 2), cuda(2));
+  EXPECT_EQ(resolve_device("cuda", 4, 3), cuda(3));
+  EXPECT_EQ(resolve_device("cuda", 4, std::nullopt), cuda(0));
+  EXPECT_EQ(resolve_device("auto", 2, std::nullopt), cuda(0));
+  EXPECT_EQ(resolve_device("cuda:1", 4, 3), cuda(1));  // named by the configuration: kept
+  EXPECT_EQ(resolve_device("cpu", 4, 3), c10::Device(c10::DeviceType::CPU));
+  EXPECT_EQ(resolve_device("auto", 0, 1), c10::Device(c10::DeviceType::CPU));
+  try {
+    resolve_device("cuda", 2, 2);
+    FAIL() << "a third local rank on a node with two GPUs";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("LOCAL_RANK=2"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("2 CUDA device(s)"), std::string::npos) << e.what();
   }
+  EXPECT_THROW(resolve_device("cuda", 0, 0), Error);
+  EXPECT_THROW(resolve_device("cuda:4", 4, 0), Error);
+  EXPECT_THROW(resolve_device("gpu", 4, 0), Error);
+}
+
+TEST(Device, ResolvesVisibleDevices_CUDA) {
+  FINFUSE_REQUIRE_CUDA();
   const int count = cuda_device_count();
   EXPECT_EQ(resolve_device("cuda"), c10::Device(c10::DeviceType::CUDA, 0));
   EXPECT_EQ(resolve_device("cuda:" + std::to_string(count - 1)),

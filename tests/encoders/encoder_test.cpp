@@ -4,6 +4,7 @@
 
 #include "finfuse/core/device.h"
 #include "finfuse/core/random.h"
+#include "support/cuda.h"
 
 #include <torch/serialize.h>
 
@@ -182,9 +183,7 @@ TEST_F(EncoderTest, DeterministicUnderASeedAndSavedAndLoaded) {
 }
 
 TEST_F(EncoderTest, RunsOnGpu_CUDA) {
-  if (!cuda_available()) {
-    GTEST_SKIP() << "no CUDA device on this machine";
-  }
+  FINFUSE_REQUIRE_CUDA();
   const auto encoder = encoder_from(R"({"type": "rnn", "hidden": 4, "pooling": "mean"})", {"text", {6}, 20});
   const auto ids = torch::randint(1, 20, {3, 6}, torch::kInt64);
   const auto mask = torch::ones({3, 6}, torch::kBool);
@@ -332,9 +331,7 @@ namespace finfuse::encoders {
 namespace {
 
 TEST(EncoderDevices, EveryEncoderMatchesOnGpu_CUDA) {
-  if (!cuda_available()) {
-    GTEST_SKIP() << "no CUDA device on this machine";
-  }
+  FINFUSE_REQUIRE_CUDA();
   seed_everything(1);
   struct Case {
     std::string json;

@@ -5,6 +5,7 @@
 
 #include "finfuse/core/error.h"
 #include "finfuse/core/random.h"
+#include "support/cuda.h"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -335,10 +336,8 @@ TEST(Model, ClassTargetsOutOfRangeAreReported) {
   EXPECT_THROW(model->loss(model->forward(batch), batch), Error);
 }
 
-TEST(Model, TrainsOnCuda) {
-  if (!torch::cuda::is_available()) {
-    GTEST_SKIP() << "no CUDA device";
-  }
+TEST(Model, TrainsOnGpu_CUDA) {
+  FINFUSE_REQUIRE_CUDA();
   for (const std::string fusion : {R"({"type": "attention", "hidden": 16, "heads": 2})",
                                    R"({"type": "graph", "layer": "gat", "heads": 2, "hidden": 16})"}) {
     auto model = build(model_json(fusion));

@@ -2,6 +2,7 @@
 
 #include "finfuse/core/device.h"
 #include "finfuse/core/random.h"
+#include "support/cuda.h"
 
 #include <torch/nn/modules/linear.h>
 #include <torch/optim/adam.h>
@@ -178,9 +179,7 @@ TEST(MlpOptions, ConfigErrorsNameTheKey) {
 }
 
 TEST(Mlp, RunsOnGpu_CUDA) {
-  if (!cuda_available()) {
-    GTEST_SKIP() << "no CUDA device on this machine";
-  }
+  FINFUSE_REQUIRE_CUDA();
   seed_everything(0);
   Mlp cpu(MlpOptions(6, {16, 3}).norm("batch"));
   auto gpu = std::dynamic_pointer_cast<MlpImpl>(cpu->clone());

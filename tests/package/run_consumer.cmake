@@ -17,6 +17,10 @@ if(EXTRA_ARGS)
   list(APPEND configure_args ${EXTRA_ARGS})
 endif()
 
+# The consumer finds the same LibTorch as finfuse's own build (its root searched before the system's folders).
+if(TORCH_ROOT)
+  set(ENV{CMAKE_PREFIX_PATH} "${TORCH_ROOT}:$ENV{CMAKE_PREFIX_PATH}")
+endif()
 execute_process(COMMAND "${CMAKE_COMMAND}" ${configure_args} RESULT_VARIABLE result)
 if(NOT result EQUAL 0)
   message(FATAL_ERROR "configuring ${SOURCE_DIR} failed (${result})")

@@ -6,6 +6,7 @@
 #include "finfuse/core/error.h"
 #include "finfuse/io/predictor.h"
 #include "support/credit_data.h"
+#include "support/cuda.h"
 #include "support/process.h"
 #include "support/temp_dir.h"
 
@@ -138,7 +139,7 @@ class DistributedTraining : public ::testing::Test {
                                const std::string& training_extra = "") const {
     const auto path = dir_ / (name + ".json");
     std::ofstream(path) << fmt::format(R"({{
-      "runtime": {{"seed": 3}},
+      "runtime": {{"seed": 3, "device": "{}"}},
       "data": {{"tables": {{"credit": {{"path": "credit.csv", "kind": "static", "entity_column": "id",
                                          "label_column": "defaulted"}}}},
                "samples_from_table": "credit",
@@ -150,13 +151,40 @@ class DistributedTraining : public ::testing::Test {
                    "monitor": "valid.roc_auc", "restore_best": false, "progress": "none"{}}},
       "distributed": {{"timeout_s": 60}}
     }})",
-                                       epochs, batch, training_extra);
+                                       device_, epochs, batch, training_extra);
     return path;
   }
 
   std::filesystem::path dir_;
+  std::string device_ = "cpu";
   const std::map<std::string, std::string> threads_{{"OMP_NUM_THREADS", "1"}};
 };
+
+// NCCL, one GPU per rank (cuda:LOCAL_RANK): two ranks with batch b train what one process with batch 2b trains.
+TEST_F(DistributedTraining, TwoRanksOverNcclOnTwoGpus_CUDA) {
+  FINFUSE_REQUIRE_CUDA();
+  if (cuda_device_count() < 2) {
+    GTEST_SKIP() << "NCCL needs a GPU per rank; this machine has " << cuda_device_count();
+  }
+  device_ = "cuda";
+  const std::string cli = FINFUSE_CLI;
+  const auto one = spawn({cli, "train", "-c", config("one", 16, 3).string(), "-o", (dir_ / "one").string()}, threads_,
+                         dir_ / "one.log");
+  ASSERT_TRUE(wait_for(one, 300).value_or(-1) == 0) << read_text(dir_ / "one.log");
+  const auto two = spawn({cli, "launch", "--nproc", "2", "--", cli, "train", "-c", config("two", 8, 3).string(), "-o",
+                          (dir_ / "two").string()},
+                         threads_, dir_ / "two.log");
+  ASSERT_TRUE(wait_for(two, 300).value_or(-1) == 0) << read_text(dir_ / "two.log");
+  const auto log = read_text(dir_ / "two.log");
+  EXPECT_NE(log.find("nccl backend"), std::string::npos) << log;
+  const io::Predictor a(dir_ / "one" / "bundle");
+  const io::Predictor b(dir_ / "two" / "bundle");
+  for (const auto& p : a.model()->named_parameters()) {
+    const auto other = b.model()->named_parameters()[p.key()];
+    EXPECT_TRUE(torch::allclose(p.value(), other, 1e-3, 1e-4))
+        << p.key() << ": largest difference " << (p.value() - other).abs().max().item<double>();
+  }
+}
 
 TEST_F(DistributedTraining, TwoRanksWithGlobalBatch2bReproduceOneProcessWithBatch2b) {
   const std::string cli = FINFUSE_CLI;

@@ -357,23 +357,6 @@ TEST(SealedFiles, DamageIsDetectedBeforeThePayloadIsUsed) {
 }  // namespace
 }  // namespace finfuse::training
 
-namespace finfuse::training {
-namespace {
-
-TEST_F(TrainerTest, MixedPrecisionOnCuda) {
-  if (!torch::cuda::is_available()) {
-    GTEST_SKIP() << "no CUDA device";
-  }
-  auto o = options(R"({"epochs": 3, "amp": true, "optimizer": {"type": "adam", "lr": 0.01}})");
-  Trainer trainer(o, model(10), dataset_, train_, valid_, c10::Device(c10::DeviceType::CUDA, 0));
-  const auto result = trainer.fit();
-  EXPECT_GT(result.history.back().values.at("valid.accuracy"), 0.8);
-  EXPECT_TRUE(trainer.model()->parameters().front().is_cuda());
-}
-
-}  // namespace
-}  // namespace finfuse::training
-
 #include "finfuse/data/pipeline.h"
 #include "finfuse/training/experiment.h"
 #include "support/shared_data.h"

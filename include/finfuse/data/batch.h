@@ -39,6 +39,24 @@ struct Batch {
   std::int64_t size() const { return target.defined() ? target.size(0) : 0; }
   /// A copy with every tensor on `device` (non-blocking where the source is pinned).
   Batch to(const c10::Device& device) const;
+  /// A copy in page-locked host memory, from which copies to a GPU run asynchronously (needs a CUDA LibTorch).
+  Batch pinned() const;
+  /// Calls `f` on every defined tensor.
+  template <typename F>
+  void for_each_tensor(F&& f) const {
+    for (const auto& [name, modality] : modalities) {
+      for (const auto* t : {&modality.values, &modality.mask, &modality.present}) {
+        if (t->defined()) {
+          f(*t);
+        }
+      }
+    }
+    for (const auto* t : {&target, &forward_return, &entity, &day, &edge_index, &edge_weight}) {
+      if (t->defined()) {
+        f(*t);
+      }
+    }
+  }
 };
 
 }  // namespace finfuse::data

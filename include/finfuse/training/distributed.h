@@ -16,6 +16,7 @@
 
 #include <c10/core/Device.h>
 #include <torch/types.h>
+#include <torch/version.h>
 
 #include <chrono>
 #include <cstdint>
@@ -25,7 +26,11 @@
 #include <vector>
 
 namespace c10d {
+#if TORCH_VERSION_MAJOR >= 2
+class Backend;  // ProcessGroupGloo and ProcessGroupNCCL are backends of a ProcessGroup since LibTorch 2.0
+#else
 class ProcessGroup;
+#endif
 class Store;
 }  // namespace c10d
 
@@ -92,7 +97,12 @@ class DistributedContext : public GradientSync {
   std::string backend_;
   c10::Device device_;
   c10::intrusive_ptr<c10d::Store> store_;
-  c10::intrusive_ptr<c10d::ProcessGroup> group_;
+#if TORCH_VERSION_MAJOR >= 2
+  using Group = c10d::Backend;
+#else
+  using Group = c10d::ProcessGroup;
+#endif
+  c10::intrusive_ptr<Group> group_;
   std::int64_t collectives_ = 0;
 };
 

@@ -45,8 +45,11 @@ struct TrainerOptions {
   /// Gradient clipping by global norm and/or by value (0: off).
   double clip_norm = 0.0;
   double clip_value = 0.0;
-  /// Mixed precision (autocast with loss scaling) on CUDA; ignored with a warning on the CPU.
+  /// Mixed precision through LibTorch's autocast: float16 with dynamic loss scaling (CUDA), bfloat16 (CPU, or CUDA
+  /// when asked). Evaluation and serving stay in float32.
   bool amp = false;
+  /// The lower precision: "auto" (float16 on CUDA, bfloat16 on the CPU), "float16" or "bfloat16".
+  std::string amp_dtype = "auto";
   Json optimizer = Json{{"type", "adamw"}, {"lr", 1e-3}};
   Json scheduler = Json{{"type", "constant"}};
   /// Metrics per head (names or options); empty: each head's task defaults (evaluation::default_metrics).
@@ -138,6 +141,7 @@ struct TrainingState {
   double best_value = 0.0;
   bool stop = false;
   std::string stop_reason;
+  /// Dynamic loss scaling (float16 mixed precision): the scale and the finite steps since it last changed.
   double loss_scale = 65536.0;
   std::int64_t good_steps = 0;
 };
@@ -211,6 +215,8 @@ class Trainer {
   TrainingState state_;
   bool higher_better_ = false;
   bool amp_ = false;
+  c10::ScalarType amp_dtype_ = c10::ScalarType::Float;
+  bool loss_scaling_ = false;
   std::int64_t pending_micro_batches_ = 0;
   double pending_loss_sum_ = 0.0;
   std::int64_t pending_samples_ = 0;
