@@ -20,6 +20,13 @@ endif()
 function(finfuse_set_warnings target)
   if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
     target_compile_options(${target} PRIVATE -Wall -Wextra)
+    # GCC 12 in C++20 mode (LibTorch 2.x's headers require C++20) warns that std::string's inlined copies, as in
+    # "q" + std::to_string(i), exceed the maximum object size: a false positive of its constexpr basic_string (GCC bugs
+    # 105651, 106199), fixed in GCC 13.
+    if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13 AND
+       FINFUSE_TORCH_VERSION VERSION_GREATER_EQUAL 2)
+      target_compile_options(${target} PRIVATE -Wno-stringop-overflow)
+    endif()
     if(FINFUSE_WARNINGS_AS_ERRORS)
       target_compile_options(${target} PRIVATE -Werror)
     endif()

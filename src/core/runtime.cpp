@@ -6,6 +6,7 @@
 #include "finfuse/version.h"
 
 #include <ATen/Parallel.h>
+#include <ATen/Version.h>
 #include <torch/version.h>
 
 #include <fmt/format.h>
@@ -112,6 +113,33 @@ BlasInfo blas_info() {
       &info);
 #endif
   info.kind = classify_blas(info.path);
+  if (info.kind == "none") {
+    // No system BLAS loaded: LibTorch may carry one inside libtorch_cpu (the torch wheel and the official zip link MKL
+    // statically), which its build configuration names.
+    const std::string config = at::show_config();
+    const std::string key = "BLAS_INFO=";
+    const auto at = config.find(key);
+    if (at != std::string::npos) {
+      const auto begin = at + key.size();
+      const auto end = config.find_first_of(", \n", begin);
+      const std::string built_in = config.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+      if (!built_in.empty()) {
+        info.kind = built_in;
+#if defined(__linux__)
+        ::dl_iterate_phdr(
+            [](struct dl_phdr_info* object, std::size_t, void* data) {
+              const std::string name = object->dlpi_name != nullptr ? object->dlpi_name : "";
+              if (name.find("libtorch_cpu.so") != std::string::npos) {
+                static_cast<BlasInfo*>(data)->path = name;
+                return 1;
+              }
+              return 0;
+            },
+            &info);
+#endif
+      }
+    }
+  }
   return info;
 }
 

@@ -68,7 +68,7 @@ std::map<std::string, std::string> read_files(const std::filesystem::path& path)
   try {
     caffe2::serialize::PyTorchStreamReader reader(&archive);
     for (const auto& record : reader.getAllRecords()) {
-      if (record == "version" || record.rfind(".data/", 0) == 0) {
+      if (record == "version" || record == "byteorder" || record.rfind(".data/", 0) == 0) {  // the container's own
         continue;
       }
       auto [data, size] = reader.getRecord(record);

@@ -5,6 +5,7 @@
 
 #include <torch/nn/functional/normalization.h>
 #include <torch/nn/init.h>
+#include <torch/version.h>
 
 #include <c10/util/Exception.h>
 
@@ -21,14 +22,24 @@ torch::Tensor rows_of(const torch::Tensor& index, std::int64_t width) {
 // behaviour, which their tests pin down; the announcement is consumed here so users never see it.
 class Silent : public c10::WarningHandler {
  public:
+#if TORCH_VERSION_MAJOR >= 2
+  void process(const c10::Warning&) override {}
+#else
   void process(const c10::SourceLocation&, const std::string&, const bool) override {}
+#endif
 };
+
+#if TORCH_VERSION_MAJOR >= 2
+using WarningHandlerGuard = c10::WarningUtils::WarningHandlerGuard;
+#else
+using WarningHandlerGuard = c10::Warning::WarningHandlerGuard;
+#endif
 
 void consume_beta_notice() {
   static std::once_flag once;
   std::call_once(once, [] {
     Silent silent;
-    c10::Warning::WarningHandlerGuard guard(&silent);
+    WarningHandlerGuard guard(&silent);
     torch::NoGradGuard no_grad;
     torch::zeros({1}).scatter_reduce(0, torch::zeros({1}, torch::kInt64), torch::ones({1}), "amax", false);
   });

@@ -5,8 +5,21 @@
 #include <ATen/Context.h>
 #include <ATen/Functions.h>
 #include <torch/csrc/autograd/grad_mode.h>
+#include <torch/version.h>
+
+#include <variant>
 
 namespace finfuse::nn {
+namespace {
+
+// Module options hold std::variant since LibTorch 2.0, c10::variant before.
+#if TORCH_VERSION_MAJOR >= 2
+namespace variants = std;
+#else
+namespace variants = c10;
+#endif
+
+}  // namespace
 
 torch::Tensor linear(const torch::Tensor& x, torch::nn::Linear layer) {
   const auto& weight = layer->weight;
@@ -70,11 +83,11 @@ torch::Tensor conv2d(const torch::Tensor& x, torch::nn::Conv2d conv) {
   const bool small_work = weight.size(1) * weight.size(2) * weight.size(3) < 64;
   if (!single || small_work || torch::GradMode::is_enabled() || !x.is_cpu() || x.scalar_type() != at::kFloat ||
       weight.scalar_type() != at::kFloat || !at::hasMKLDNN() || !at::globalContext().userEnabledMkldnn() ||
-      !c10::holds_alternative<torch::ExpandingArray<2>>(options.padding()) ||
-      !c10::get_if<torch::enumtype::kZeros>(&options.padding_mode()) || options.transposed()) {
+      !variants::holds_alternative<torch::ExpandingArray<2>>(options.padding()) ||
+      !variants::get_if<torch::enumtype::kZeros>(&options.padding_mode()) || options.transposed()) {
     return conv->forward(x);
   }
-  const auto& padding = c10::get<torch::ExpandingArray<2>>(options.padding());
+  const auto& padding = variants::get<torch::ExpandingArray<2>>(options.padding());
   return at::mkldnn_convolution(x.contiguous(), weight, conv->bias.defined() ? c10::optional<at::Tensor>(conv->bias)
                                                                              : c10::nullopt,
                                 *padding, *options.stride(), *options.dilation(), options.groups());

@@ -4,6 +4,7 @@
 #include "finfuse/data/splits.h"
 #include "finfuse/models/multimodal_model.h"
 
+#include "support/cuda.h"
 #include "support/temp_dir.h"
 
 #include <gtest/gtest.h>
@@ -281,6 +282,49 @@ TEST_F(DatasetTest, LoaderPrefetchesInOrderAndResumes) {
     ASSERT_TRUE(resumed.has_value());
     EXPECT_TRUE(torch::equal(resumed->target, ds->collate(plan[3]).target));
   }
+}
+
+// For a GPU the loader's thread pins each batch and copies it on a stream of its own; the batches arrive on the GPU,
+// equal to the CPU collation, whatever the prefetch depth, and stay valid while later copies run.
+TEST_F(DatasetTest, LoaderCopiesBatchesToTheGpuAhead_CUDA) {
+  FINFUSE_REQUIRE_CUDA();
+  auto ds = std::make_shared<const MultimodalDataset>(
+      MultimodalDataset::build(set_, sources(), all_modalities(), split_.train));
+  auto sampler = std::make_shared<const ShuffledSampler>(split_.train, 4, 5);
+  const c10::Device gpu(c10::DeviceType::CUDA, 0);
+  for (std::int64_t prefetch : {0, 1, 3}) {
+    DataLoader loader(ds, sampler, prefetch, gpu);
+    loader.start_epoch(1);
+    const auto plan = sampler->batches(1);
+    std::vector<Batch> received;
+    while (auto batch = loader.next()) {
+      received.push_back(std::move(*batch));
+    }
+    ASSERT_EQ(received.size(), plan.size());
+    for (std::size_t k = 0; k < plan.size(); ++k) {
+      const Batch expected = ds->collate(plan[k]);
+      ASSERT_TRUE(received[k].target.is_cuda());
+      EXPECT_TRUE(torch::equal(received[k].target.cpu(), expected.target));
+      for (const auto& [name, modality] : expected.modalities) {
+        const auto& got = received[k].modalities.at(name);
+        EXPECT_TRUE(got.values.is_cuda()) << name;
+        EXPECT_TRUE(torch::equal(got.values.cpu(), modality.values)) << name << ", batch " << k;
+        EXPECT_TRUE(torch::equal(got.present.cpu(), modality.present)) << name;
+      }
+    }
+  }
+}
+
+TEST(Batch, PinnedCopiesArePageLocked_CUDA) {
+  FINFUSE_REQUIRE_CUDA();
+  Batch batch;
+  batch.target = torch::arange(4).to(torch::kFloat);
+  batch.modalities["price"] = ModalityBatch{torch::randn({4, 3}), torch::Tensor(), torch::ones({4}, torch::kBool)};
+  const Batch pinned = batch.pinned();
+  EXPECT_TRUE(pinned.target.is_pinned());
+  EXPECT_TRUE(pinned.modalities.at("price").values.is_pinned());
+  EXPECT_FALSE(pinned.modalities.at("price").mask.defined());
+  EXPECT_TRUE(torch::equal(pinned.target, batch.target));
 }
 
 class BadSampler : public BatchSampler {

@@ -4,6 +4,7 @@
 
 #include "support/temp_dir.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -167,7 +168,7 @@ TEST(DataPipeline, TextFromAStaticTableVocabularyFromTrainingRowsOnly) {
     for (const auto i : *part) {
       const auto& entity = dataset.entities()[static_cast<std::size_t>(dataset.sample(i).entity)];
       const int line = std::stoi(entity.substr(5));
-      const auto ids = tokenizer->encode("q" + std::to_string(line - 1));
+      const auto ids = tokenizer->encode(fmt::format("q{}", line - 1));
       ASSERT_EQ(ids.size(), 1u);
       EXPECT_EQ(ids[0] != tokenizer->unk_id(), part == &split.train) << entity;
       // The sample's label is its sentence's class.

@@ -58,7 +58,7 @@ TEST_F(TextCorpusTest, NestedLayout) {
 TEST_F(TextCorpusTest, WindowIsHalfOpenNewestFirstAndCapped) {
   TextCorpus corpus;
   for (int hour = 0; hour < 6; ++hour) {
-    corpus.add("X", TextRecord{Timestamp::at(Date::from_ymd(2014, 1, 2), hour * 3600), "h" + std::to_string(hour)});
+    corpus.add("X", TextRecord{Timestamp::at(Date::from_ymd(2014, 1, 2), hour * 3600), fmt::format("h{}", hour)});
   }
   corpus.finalize();
   const auto day = Date::from_ymd(2014, 1, 2);

@@ -37,9 +37,10 @@ bool operator==(const RuntimeOptions& a, const RuntimeOptions& b);
 
 /// The BLAS library LibTorch's CPU matrix products go through: the system's libblas.so.3 as loaded in this process.
 struct BlasInfo {
-  /// The resolved file of the loaded libblas (empty when none is loaded).
+  /// The resolved file of the loaded libblas, or libtorch_cpu's for a BLAS built into LibTorch (empty when none).
   std::string path;
-  /// "openblas-openmp", "openblas-pthread", "openblas", "reference", "mkl", "blis", "other" or "none".
+  /// "openblas-openmp", "openblas-pthread", "openblas", "reference", "mkl", "blis", "other" or "none"; for a LibTorch
+  /// with its BLAS built in (the torch wheel, the official zip), the BLAS_INFO of its build configuration ("mkl").
   std::string kind;
 };
 

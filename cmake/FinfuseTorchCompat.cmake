@@ -1,3 +1,6 @@
+# What building against a LibTorch 2.x distribution (the official zip, the `torch` wheel) needs beyond find_package(Torch);
+# used by finfuse's own build and by its installed package configuration alike.
+
 # LibTorch 2.x distributions (the official zip, the `torch` wheel) carry a copy of fmt's headers in their include
 # folder, newer than the fmt and spdlog that finfuse is linked with; since LibTorch's include folder comes first on the
 # compiler's search path, <fmt/...> would name LibTorch's copy, which the installed spdlog does not compile with and
@@ -36,5 +39,27 @@ function(finfuse_fmt_first target folder)
     set_property(TARGET ${target} APPEND PROPERTY INTERFACE_INCLUDE_DIRECTORIES "${folder}")
   else()
     target_include_directories(${target} SYSTEM BEFORE PUBLIC "$<BUILD_INTERFACE:${folder}>")
+  endif()
+endfunction()
+
+# The torch wheel's libtorch_cuda.so finds the CUDA libraries it was built with (NCCL, cuDNN, cuBLAS ...) in the
+# wheel's nvidia/*/lib folders at run time (its RPATH), but at link time the linker looks in the folders that
+# LibTorch's CMake files add to every executable's rpath first (the local CUDA toolkit's), where an older NCCL lacks
+# symbols it needs. finfuse_torch_wheel_libraries() puts the wheel's folders first for the linker (-rpath-link) on the
+# `torch` target, so every executable linking it resolves LibTorch's dependencies as they are resolved at run time.
+function(finfuse_torch_wheel_libraries)
+  if(NOT TARGET torch OR NOT TORCH_INSTALL_PREFIX)
+    return()
+  endif()
+  file(GLOB _folders LIST_DIRECTORIES true "${TORCH_INSTALL_PREFIX}/../nvidia/*/lib")
+  set(_options "")
+  foreach(_folder IN LISTS _folders)
+    if(IS_DIRECTORY "${_folder}")
+      get_filename_component(_folder "${_folder}" REALPATH)
+      list(APPEND _options "LINKER:-rpath-link,${_folder}")
+    endif()
+  endforeach()
+  if(_options)
+    set_property(TARGET torch APPEND PROPERTY INTERFACE_LINK_OPTIONS ${_options})
   endif()
 endfunction()
