@@ -21,6 +21,7 @@ import sys
 from importlib.metadata import version
 want_torch, want_vision = sys.argv[1], sys.argv[2]
 ok = version("torch").split("+")[0] == want_torch and version("torchvision").split("+")[0] == want_vision
+version("numpy"), version("pandas")  # raise when missing
 sys.exit(0 if ok else 1)
 PY
 }
@@ -32,7 +33,9 @@ fi
 start=$(date +%s)
 echo "finfuse: installing torch $torch_version and torchvision $torchvision_version into $venv"
 mkdir -p "$(dirname "$venv")"
-"$python" -m venv "$venv"
+if ! "$venv/bin/python" -c 'import sys' 2> /dev/null; then
+  "$python" -m venv --clear "$venv"  # missing or unusable: made anew
+fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
   "torch==$torch_version" "torchvision==$torchvision_version" numpy pandas
 root=$("$venv/bin/python" -c 'import os, torch; print(os.path.dirname(torch.__file__))')
