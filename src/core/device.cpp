@@ -17,6 +17,8 @@ enum class Kind { automatic, cpu, cuda };
 struct Spec {
   Kind kind;
   int index;
+  /// "cuda:N" rather than "cuda" or "auto".
+  bool explicit_index = false;
 };
 
 Spec parse_spec(const std::string& spec) {
@@ -40,10 +42,15 @@ Spec parse_spec(const std::string& spec) {
     const std::string digits = lower.substr(prefix.size());
     if (!digits.empty() && digits.size() <= 3 &&
         std::all_of(digits.begin(), digits.end(), [](unsigned char c) { return std::isdigit(c) != 0; })) {
-      return {Kind::cuda, std::stoi(digits)};
+      return {Kind::cuda, std::stoi(digits), true};
     }
   }
   throw Error(fmt::format("invalid device '{}': expected 'auto', 'cpu', 'cuda' or 'cuda:N'", spec));
+}
+
+// The CUDA devices a specification can use: none for "cpu", without asking CUDA.
+int usable_cuda_devices(const Spec& parsed) {
+  return parsed.kind == Kind::cpu || !torch::cuda::is_available() ? 0 : static_cast<int>(torch::cuda::device_count());
 }
 
 }  // namespace
@@ -55,15 +62,11 @@ int cuda_device_count() { return static_cast<int>(torch::cuda::device_count()); 
 void validate_device_spec(const std::string& spec) { parse_spec(spec); }
 
 c10::Device resolve_device(const std::string& spec) {
-  const Spec parsed = parse_spec(spec);  // a malformed specification fails before CUDA is asked anything
-  return resolve_device(spec, parsed.kind == Kind::cpu ? 0 : (cuda_available() ? cuda_device_count() : 0),
-                        std::nullopt);
+  return resolve_device(spec, usable_cuda_devices(parse_spec(spec)), std::nullopt);
 }
 
 c10::Device resolve_device(const std::string& spec, std::int64_t local_rank) {
-  const Spec parsed = parse_spec(spec);
-  return resolve_device(spec, parsed.kind == Kind::cpu ? 0 : (cuda_available() ? cuda_device_count() : 0),
-                        local_rank);
+  return resolve_device(spec, usable_cuda_devices(parse_spec(spec)), local_rank);
 }
 
 c10::Device resolve_device(const std::string& spec, int cuda_devices, std::optional<std::int64_t> local_rank) {
@@ -77,9 +80,8 @@ c10::Device resolve_device(const std::string& spec, int cuda_devices, std::optio
         "use 'cpu' or 'auto'",
         spec));
   }
-  const bool explicit_index = parsed.kind == Kind::cuda && spec.find(':') != std::string::npos;
   std::int64_t index = parsed.index;
-  if (local_rank && !explicit_index) {
+  if (local_rank && !parsed.explicit_index) {
     // One GPU per rank of this node.
     if (*local_rank < 0 || *local_rank >= cuda_devices) {
       throw Error(fmt::format("device '{}' for LOCAL_RANK={}: this node has {} CUDA device(s) (cuda:0..cuda:{}); "

@@ -94,24 +94,38 @@ std::string classify_blas(const std::string& resolved_path) {
   return "other";
 }
 
-BlasInfo blas_info() {
-  BlasInfo info;
+namespace {
+
+// The path of the first loaded object whose file name starts with `prefix` ("" when none is).
+std::string loaded_library(const std::string& prefix) {
+  struct Search {
+    const std::string& prefix;
+    std::string path;
+  } search{prefix, {}};
 #if defined(__linux__)
   ::dl_iterate_phdr(
       [](struct dl_phdr_info* object, std::size_t, void* data) {
+        auto& s = *static_cast<Search*>(data);
         const std::string name = object->dlpi_name != nullptr ? object->dlpi_name : "";
         const auto slash = name.rfind('/');
-        const std::string file = slash == std::string::npos ? name : name.substr(slash + 1);
-        if (file.rfind("libblas.so", 0) == 0) {
-          std::error_code error;
-          const auto resolved = std::filesystem::canonical(name, error);
-          static_cast<BlasInfo*>(data)->path = error ? name : resolved.string();
-          return 1;
+        if (name.compare(slash == std::string::npos ? 0 : slash + 1, s.prefix.size(), s.prefix) != 0) {
+          return 0;
         }
-        return 0;
+        std::error_code error;
+        const auto resolved = std::filesystem::canonical(name, error);
+        s.path = error ? name : resolved.string();
+        return 1;
       },
-      &info);
+      &search);
 #endif
+  return search.path;
+}
+
+}  // namespace
+
+BlasInfo blas_info() {
+  BlasInfo info;
+  info.path = loaded_library("libblas.so");
   info.kind = classify_blas(info.path);
   if (info.kind == "none") {
     // No system BLAS loaded: LibTorch may carry one inside libtorch_cpu (the torch wheel and the official zip link MKL
@@ -125,18 +139,7 @@ BlasInfo blas_info() {
       const std::string built_in = config.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
       if (!built_in.empty()) {
         info.kind = built_in;
-#if defined(__linux__)
-        ::dl_iterate_phdr(
-            [](struct dl_phdr_info* object, std::size_t, void* data) {
-              const std::string name = object->dlpi_name != nullptr ? object->dlpi_name : "";
-              if (name.find("libtorch_cpu.so") != std::string::npos) {
-                static_cast<BlasInfo*>(data)->path = name;
-                return 1;
-              }
-              return 0;
-            },
-            &info);
-#endif
+        info.path = loaded_library("libtorch_cpu.so");
       }
     }
   }

@@ -5,7 +5,6 @@
 
 #include <ATen/autocast_mode.h>
 #include <ATen/ops/_amp_foreach_non_finite_check_and_unscale.h>
-#include <ATen/ops/_amp_update_scale.h>
 #include <ATen/ops/full.h>
 #include <ATen/ops/zeros.h>
 #include <torch/version.h>
@@ -118,28 +117,29 @@ bool GradScaler::unscale(const std::vector<at::Tensor>& gradients) {
       groups[{g.device().str(), g.scalar_type()}].push_back(g);
     }
   }
-  bool found_inf = false;
+  // One overflow flag per group, read back together: a single synchronisation per step.
+  std::vector<at::Tensor> flags;
   for (auto& [key, group] : groups) {
     const auto options = at::TensorOptions().device(group.front().device()).dtype(at::kFloat);
-    auto inf = at::zeros({1}, options);
-    const auto inv_scale = at::full({1}, 1.0 / scale_, options);
-    at::_amp_foreach_non_finite_check_and_unscale_(group, inf, inv_scale);
-    found_inf = found_inf || inf.item<float>() != 0.0F;
-    device_ = group.front().device();
+    flags.push_back(at::zeros({1}, options));
+    at::_amp_foreach_non_finite_check_and_unscale_(group, flags.back(), at::full({1}, 1.0 / scale_, options));
   }
-  return !found_inf;
+  double found_inf = 0.0;
+  for (const auto& flag : flags) {
+    found_inf += flag.item<double>();
+  }
+  return found_inf == 0.0;
 }
 
 void GradScaler::update(bool found_inf) {
-  // The same kernel as torch.amp.GradScaler.update(), on one-element tensors.
-  // On the gradients' device: LibTorch before 2.3 has the kernel for CUDA only.
-  const auto options = at::TensorOptions().device(device_);
-  auto scale = at::full({1}, scale_, options.dtype(at::kFloat));
-  auto tracker = at::full({1}, growth_tracker_, options.dtype(at::kInt));
-  const auto inf = at::full({1}, found_inf ? 1.0 : 0.0, options.dtype(at::kFloat));
-  at::_amp_update_scale_(scale, tracker, inf, growth_factor_, backoff_factor_, growth_interval_);
-  scale_ = static_cast<double>(scale.item<float>());
-  growth_tracker_ = tracker.item<std::int64_t>();
+  // torch.amp.GradScaler.update()'s rule (_amp_update_scale_), on the host where the overflow flag already is.
+  if (found_inf) {
+    scale_ *= backoff_factor_;
+    growth_tracker_ = 0;
+  } else if (++growth_tracker_ == growth_interval_) {
+    scale_ *= growth_factor_;
+    growth_tracker_ = 0;
+  }
 }
 
 }  // namespace finfuse::training

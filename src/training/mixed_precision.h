@@ -48,8 +48,7 @@ class GradScaler {
   std::int64_t growth_tracker() const { return growth_tracker_; }
   /// Divides every defined gradient in `gradients` by the scale in place; false when any is inf or NaN.
   bool unscale(const std::vector<at::Tensor>& gradients);
-  /// Adjusts the scale after a step whose gradients were finite (`found_inf` false) or not, on the device of the
-  /// gradients last unscaled.
+  /// Adjusts the scale after a step whose gradients were finite (`found_inf` false) or not.
   void update(bool found_inf);
 
  private:
@@ -58,7 +57,6 @@ class GradScaler {
   double growth_factor_;
   double backoff_factor_;
   std::int64_t growth_interval_;
-  c10::Device device_ = c10::Device(c10::DeviceType::CPU);
 };
 
 }  // namespace finfuse::training

@@ -5,7 +5,7 @@
 #include "finfuse/core/error.h"
 #include "finfuse/core/random.h"
 #include "finfuse/training/trainer.h"
-#include "support/credit_data.h"
+#include "support/credit_dataset.h"
 #include "support/cuda.h"
 #include "support/temp_dir.h"
 
@@ -104,20 +104,11 @@ class MixedPrecisionTraining : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = finfuse::testing::unique_temp_dir("finfuse_amp");
-    finfuse::testing::write_credit_csv(dir_ / "credit.csv", 17);
-    data::NumericTableOptions table_options;
-    table_options.kind = "static";
-    table_options.entity_column = "id";
-    table_options.label_column = "defaulted";
-    table_ = std::make_shared<data::NumericTable>(data::NumericTable::load_csv(dir_ / "credit.csv", table_options));
-    const auto samples = data::static_samples(*table_);
-    for (std::size_t i = 0; i < samples.samples.size(); ++i) {
-      (i < 300 ? train_ : valid_).push_back(i);
-    }
-    data::DatasetOptions options;
-    options.modalities = {"numeric"};
-    dataset_ = std::make_shared<const data::MultimodalDataset>(data::MultimodalDataset::build(
-        samples, data::DataSources{nullptr, nullptr, {{"credit", table_.get()}}}, options, train_));
+    auto credit = finfuse::testing::make_credit_dataset(dir_, 17);
+    table_ = std::move(credit.table);
+    dataset_ = std::move(credit.dataset);
+    train_ = std::move(credit.train);
+    valid_ = std::move(credit.valid);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
