@@ -3,42 +3,31 @@
 namespace finfuse::data {
 namespace {
 
-torch::Tensor moved(const torch::Tensor& t, const c10::Device& device) {
-  return t.defined() ? t.to(device, /*non_blocking=*/t.is_pinned()) : t;
+// A copy of `batch` with `f` applied to every defined tensor.
+template <typename F>
+Batch transformed(const Batch& batch, F f) {
+  const auto apply = [&](const torch::Tensor& t) { return t.defined() ? f(t) : t; };
+  Batch out;
+  for (const auto& [name, modality] : batch.modalities) {
+    out.modalities[name] = ModalityBatch{apply(modality.values), apply(modality.mask), apply(modality.present)};
+  }
+  out.target = apply(batch.target);
+  out.forward_return = apply(batch.forward_return);
+  out.entity = apply(batch.entity);
+  out.day = apply(batch.day);
+  out.edge_index = apply(batch.edge_index);
+  out.edge_weight = apply(batch.edge_weight);
+  return out;
 }
-
-torch::Tensor pinned_copy(const torch::Tensor& t) { return t.defined() && !t.is_pinned() ? t.pin_memory() : t; }
 
 }  // namespace
 
 Batch Batch::to(const c10::Device& device) const {
-  Batch out;
-  for (const auto& [name, modality] : modalities) {
-    out.modalities[name] = ModalityBatch{moved(modality.values, device), moved(modality.mask, device),
-                                         moved(modality.present, device)};
-  }
-  out.target = moved(target, device);
-  out.forward_return = moved(forward_return, device);
-  out.entity = moved(entity, device);
-  out.day = moved(day, device);
-  out.edge_index = moved(edge_index, device);
-  out.edge_weight = moved(edge_weight, device);
-  return out;
+  return transformed(*this, [&](const torch::Tensor& t) { return t.to(device, /*non_blocking=*/t.is_pinned()); });
 }
 
 Batch Batch::pinned() const {
-  Batch out;
-  for (const auto& [name, modality] : modalities) {
-    out.modalities[name] =
-        ModalityBatch{pinned_copy(modality.values), pinned_copy(modality.mask), pinned_copy(modality.present)};
-  }
-  out.target = pinned_copy(target);
-  out.forward_return = pinned_copy(forward_return);
-  out.entity = pinned_copy(entity);
-  out.day = pinned_copy(day);
-  out.edge_index = pinned_copy(edge_index);
-  out.edge_weight = pinned_copy(edge_weight);
-  return out;
+  return transformed(*this, [](const torch::Tensor& t) { return t.is_pinned() ? t : t.pin_memory(); });
 }
 
 }  // namespace finfuse::data
