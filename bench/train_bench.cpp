@@ -3,8 +3,9 @@
 // latency (p50, p99) and batched throughput under inference mode. bench/python/train_bench.py measures the same model
 // written in Python PyTorch the same way; bench/compare_training.sh runs both alternately and prints the ratios.
 //
-// Usage: finfuse_bench_train [--steps N] [--threads N] [--device D] [--parallel-encoders] [--breakdown]
-//   ("name value" lines). --device cuda (or cuda:N) runs the model on a GPU; each timing then waits for the GPU.
+// Usage: finfuse_bench_train [--steps N | --seconds S] [--threads N] [--device D] [--parallel-encoders] [--fixed-threads]
+//   [--breakdown] ("name value" lines). --fixed-threads keeps the thread count whatever other processes do
+//   (runtime.follow_load false). --seconds runs each timed phase for S seconds instead of a number of steps. --device cuda (or cuda:N) runs the model on a GPU; each timing then waits for the GPU.
 //   --parallel-encoders runs the encoders concurrently everywhere, training included ("always" instead of "auto").
 //   --breakdown only times single-sample inference: each encoder alone, the encoders in turn and concurrently, and
 //   the whole forward pass.
@@ -12,6 +13,7 @@
 #include "finfuse/core/device.h"
 #include "finfuse/core/random.h"
 #include "finfuse/core/runtime.h"
+#include "finfuse/core/thread_budget.h"
 #include "finfuse/evaluation/efficiency.h"
 #include "finfuse/models/multimodal_model.h"
 
@@ -82,10 +84,12 @@ double matmul_gflops() {
 
 int main(int argc, char** argv) {
   std::int64_t steps = 40;
+  double seconds = 0.0;
   int threads = 0;
   std::string device_spec = "cpu";
   bool parallel = false;
   bool breakdown = false;
+  bool follow_load = true;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--parallel-encoders") == 0) {
       parallel = true;
@@ -95,11 +99,17 @@ int main(int argc, char** argv) {
       breakdown = true;
       continue;
     }
+    if (std::strcmp(argv[i], "--fixed-threads") == 0) {
+      follow_load = false;
+      continue;
+    }
     if (i + 1 >= argc) {
       break;
     }
     if (std::strcmp(argv[i], "--steps") == 0) {
       steps = std::atoll(argv[i + 1]);
+    } else if (std::strcmp(argv[i], "--seconds") == 0) {
+      seconds = std::atof(argv[i + 1]);
     } else if (std::strcmp(argv[i], "--threads") == 0) {
       threads = std::atoi(argv[i + 1]);
     } else if (std::strcmp(argv[i], "--device") == 0) {
@@ -108,7 +118,7 @@ int main(int argc, char** argv) {
     ++i;
   }
   ff::RuntimeOptions runtime_options;
-  runtime_options.device(device_spec).seed(1).num_threads(threads).log_level("warn");
+  runtime_options.device(device_spec).seed(1).num_threads(threads).follow_load(follow_load).log_level("warn");
   ff::apply_runtime(runtime_options);
   const auto device = ff::resolve_device(device_spec);
   // GPU work is asynchronous: a timing ends when the GPU is done.
@@ -158,11 +168,17 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  // `repeats` runs after `warmup` ones, or as many as fit in `seconds` when given.
+  const auto timed = [&](const std::function<void()>& run, std::int64_t repeats, std::int64_t warmup) {
+    return seconds > 0 ? ff::evaluation::measure_latency_for(run, seconds, warmup)
+                       : ff::evaluation::measure_latency(run, repeats, warmup);
+  };
   torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(1e-3));
   for (const std::int64_t b : {8, 64}) {
     model->train();
     const auto batch = batch_of(b).to(device);
     const auto step = [&] {
+      ff::process_thread_budget().apply();  // as the trainer does at every step
       optimizer.zero_grad();
       const auto out = model->forward(batch);
       model->loss(out, batch).total.backward();
@@ -176,10 +192,12 @@ int main(int argc, char** argv) {
       torch::autograd::profiler::RecordProfile profile(std::getenv("X_PROFILE"));
       for (int i = 0; i < 10; ++i) step();
     }
-    const std::int64_t n = b == 8 ? steps * 4 : steps;
+    const std::int64_t target = b == 8 ? steps * 4 : steps;
+    std::int64_t n = 0;
     const auto start = std::chrono::steady_clock::now();
-    for (std::int64_t i = 0; i < n; ++i) {
+    while (seconds > 0 ? seconds_since(start) < seconds : n < target) {
       step();
+      ++n;
     }
     wait();
     const double per_second = static_cast<double>(n * b) / seconds_since(start);
@@ -189,8 +207,9 @@ int main(int argc, char** argv) {
 
   model->eval();
   const auto one = batch_of(1).to(device);
-  const auto latency = ff::evaluation::measure_latency(
+  const auto latency = timed(
       [&] {
+        ff::process_thread_budget().apply();
         c10::InferenceMode guard;
         model->forward(one);
         wait();
@@ -198,8 +217,9 @@ int main(int argc, char** argv) {
       steps * 10, 20);
   std::cout << fmt::format("infer_b1_p50_ms {:.4f}\ninfer_b1_p99_ms {:.4f}\n", latency.p50_ms, latency.p99_ms);
   const auto big = batch_of(256).to(device);
-  const auto batched = ff::evaluation::measure_latency(
+  const auto batched = timed(
       [&] {
+        ff::process_thread_budget().apply();
         c10::InferenceMode guard;
         model->forward(big);
         wait();
@@ -207,6 +227,7 @@ int main(int argc, char** argv) {
       std::max<std::int64_t>(steps / 4, 5), 2);
   std::cout << fmt::format("infer_b256_samples_per_s {:.1f}\n", 256.0 / (batched.p50_ms / 1000.0));
   std::cout << fmt::format("forward_mflop_per_sample {:.2f}\n", forward_flops_per_sample() / 1e6);
+  std::cout << fmt::format("threads_at_end {}\n", at::get_num_threads());
   std::cout << fmt::format("matmul_peak_gflops {:.1f}\n", matmul_gflops());
   return 0;
 }

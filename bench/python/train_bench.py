@@ -3,8 +3,9 @@ the same computation (masks, the missing-modality embeddings, last real state of
 timed the same way: training samples/s at batch 8 and 64 (forward, loss, backward, Adam step), single-sample latency
 p50/p99 and batch-256 throughput under inference mode.
 
-Usage: python3 train_bench.py [--steps N] [--threads N] [--device D]   (prints "name value" lines; --device cuda runs
-on a GPU, each timing waiting for it)
+Usage: python3 train_bench.py [--steps N | --seconds S] [--threads N] [--device D]   (prints "name value" lines;
+--seconds runs each timed phase for that long instead of a number of steps; --device cuda runs on a GPU, each timing
+waiting for it)
 """
 import argparse
 import os
@@ -120,6 +121,8 @@ def main():
     parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--seconds", type=float, default=0.0,
+                        help="run each timed phase for this long instead of a number of steps")
     args = parser.parse_args()
     device = torch.device(args.device)
 
@@ -147,10 +150,11 @@ def main():
         for _ in range(5):
             step()
         wait()
-        n = args.steps * 4 if b == 8 else args.steps
+        target, n = args.steps * 4 if b == 8 else args.steps, 0
         start = time.perf_counter()
-        for _ in range(n):
+        while time.perf_counter() - start < args.seconds if args.seconds > 0 else n < target:
             step()
+            n += 1
         wait()
         print(f"train_b{b}_samples_per_s {n * b / (time.perf_counter() - start):.1f}")
 
@@ -158,12 +162,16 @@ def main():
     for b, runs, warmup in ((1, args.steps * 10, 20), (256, max(args.steps // 4, 5), 2)):
         batch, times = batch_of(b, device), []
         with torch.inference_mode():
-            for i in range(warmup + runs):
+            i, first = 0, None
+            while (time.perf_counter() - (first or time.perf_counter()) < args.seconds if args.seconds > 0
+                   else i < warmup + runs) or i < warmup + 1:
                 start = time.perf_counter()
                 model(batch)
                 wait()
                 if i >= warmup:
                     times.append(1000 * (time.perf_counter() - start))
+                    first = first or start
+                i += 1
         if b == 1:
             print(f"infer_b1_p50_ms {percentile(times, 0.5):.4f}\ninfer_b1_p99_ms {percentile(times, 0.99):.4f}")
         else:

@@ -3,6 +3,7 @@
 #include "finfuse/core/device.h"
 #include "finfuse/core/logging.h"
 #include "finfuse/core/random.h"
+#include "finfuse/core/thread_budget.h"
 #include "finfuse/version.h"
 
 #include <ATen/Parallel.h>
@@ -37,6 +38,7 @@ RuntimeOptions RuntimeOptions::from_config(const Config& config) {
   options.seed(config.get<std::uint64_t>("seed", options.seed()));
   options.deterministic(config.get<bool>("deterministic", options.deterministic()));
   options.num_threads(config.get<std::int64_t>("num_threads", options.num_threads(), Range::closed(0, 4096)));
+  options.follow_load(config.get<bool>("follow_load", options.follow_load()));
   options.retain_memory(config.get<bool>("retain_memory", options.retain_memory()));
   options.log_level(config.get<std::string>("log_level", options.log_level()));
   try {
@@ -53,13 +55,14 @@ Json RuntimeOptions::to_json() const {
               {"seed", seed()},
               {"deterministic", deterministic()},
               {"num_threads", num_threads()},
+              {"follow_load", follow_load()},
               {"retain_memory", retain_memory()},
               {"log_level", log_level()}};
 }
 
 bool operator==(const RuntimeOptions& a, const RuntimeOptions& b) {
   return a.device() == b.device() && a.seed() == b.seed() && a.deterministic() == b.deterministic() &&
-         a.num_threads() == b.num_threads() && a.retain_memory() == b.retain_memory() &&
+         a.num_threads() == b.num_threads() && a.follow_load() == b.follow_load() && a.retain_memory() == b.retain_memory() &&
          a.log_level() == b.log_level();
 }
 
@@ -200,13 +203,18 @@ Runtime apply_runtime(const RuntimeOptions& options) {
   runtime.num_threads = resolve_threads(options.num_threads());
 
   at::set_num_threads(runtime.num_threads);
+  runtime.follow_load = options.follow_load() && !runtime.deterministic;
+  set_process_thread_budget(
+      ThreadBudgetOptions().max_threads(runtime.num_threads).follow_load(runtime.follow_load).advise(runtime.num_threads > 1));
   runtime.retain_memory = options.retain_memory() && retain_freed_memory();
   seed_everything(runtime.seed);
   set_deterministic(runtime.deterministic);
 
   runtime.blas = blas_info();
-  logger()->info("finfuse {} (LibTorch {}): device {}, {} CPU thread(s), BLAS {}, seed {}{}", version(), TORCH_VERSION,
-                 device_string(runtime.device), runtime.num_threads, runtime.blas.kind, runtime.seed,
+  logger()->info("finfuse {} (LibTorch {}): device {}, {} CPU thread(s){}, BLAS {}, seed {}{}", version(), TORCH_VERSION,
+                 device_string(runtime.device), runtime.num_threads,
+                 runtime.follow_load && runtime.num_threads > 1 ? " (fewer while other processes use these cores)" : "",
+                 runtime.blas.kind, runtime.seed,
                  runtime.deterministic ? ", deterministic" : "");
   if (runtime.blas.kind == "reference") {
     logger()->warn(

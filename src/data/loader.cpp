@@ -1,6 +1,7 @@
 #include "finfuse/data/loader.h"
 
 #include "finfuse/core/check.h"
+#include "finfuse/core/intra_op_threads.h"
 
 #include <c10/core/StreamGuard.h>
 #include <c10/core/impl/VirtualGuardImpl.h>
@@ -75,6 +76,9 @@ Batch DataLoader::receive(Ready ready) const {
 }
 
 void DataLoader::work(std::size_t begin) {
+  // Collation overlaps with the model's steps on the caller's thread: a team of intra-op threads of its own would
+  // compete with the model's for the same cores.
+  const ScopedIntraOpThreads one_thread(1);
   try {
     for (std::size_t k = begin; k < plan_.size(); ++k) {
       {

@@ -20,6 +20,29 @@ Json LatencyStats::to_json() const {
   return Json{{"p50_ms", p50_ms}, {"p99_ms", p99_ms}, {"mean_ms", mean_ms}, {"runs", runs}};
 }
 
+namespace {
+
+// Nearest-rank percentiles of the run times.
+LatencyStats latency_stats(std::vector<double> ms) {
+  std::sort(ms.begin(), ms.end());
+  const auto rank = [&](double q) {
+    const auto k = static_cast<std::size_t>(std::ceil(q * static_cast<double>(ms.size())));
+    return ms[std::min(ms.size() - 1, k == 0 ? 0 : k - 1)];
+  };
+  LatencyStats s;
+  s.p50_ms = rank(0.50);
+  s.p99_ms = rank(0.99);
+  s.mean_ms = std::accumulate(ms.begin(), ms.end(), 0.0) / static_cast<double>(ms.size());
+  s.runs = static_cast<std::int64_t>(ms.size());
+  return s;
+}
+
+double milliseconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
 LatencyStats measure_latency(const std::function<void()>& run, std::int64_t repeats, std::int64_t warmup) {
   FINFUSE_CHECK(repeats > 0, "measure_latency: repeats must be > 0");
   for (std::int64_t i = 0; i < warmup; ++i) {
@@ -30,20 +53,24 @@ LatencyStats measure_latency(const std::function<void()>& run, std::int64_t repe
   for (std::int64_t i = 0; i < repeats; ++i) {
     const auto start = std::chrono::steady_clock::now();
     run();
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    ms.push_back(milliseconds_since(start));
   }
-  std::sort(ms.begin(), ms.end());
-  // Nearest-rank percentiles.
-  const auto rank = [&](double q) {
-    const auto k = static_cast<std::size_t>(std::ceil(q * static_cast<double>(ms.size())));
-    return ms[std::min(ms.size() - 1, k == 0 ? 0 : k - 1)];
-  };
-  LatencyStats s;
-  s.p50_ms = rank(0.50);
-  s.p99_ms = rank(0.99);
-  s.mean_ms = std::accumulate(ms.begin(), ms.end(), 0.0) / static_cast<double>(ms.size());
-  s.runs = repeats;
-  return s;
+  return latency_stats(std::move(ms));
+}
+
+LatencyStats measure_latency_for(const std::function<void()>& run, double seconds, std::int64_t warmup) {
+  FINFUSE_CHECK(seconds > 0.0, "measure_latency_for: seconds must be > 0, got ", seconds);
+  for (std::int64_t i = 0; i < warmup; ++i) {
+    run();
+  }
+  std::vector<double> ms;
+  const auto first = std::chrono::steady_clock::now();
+  do {
+    const auto start = std::chrono::steady_clock::now();
+    run();
+    ms.push_back(milliseconds_since(start));
+  } while (milliseconds_since(first) < seconds * 1000.0);
+  return latency_stats(std::move(ms));
 }
 
 std::int64_t peak_memory_bytes() {

@@ -7,6 +7,7 @@
 #include "finfuse/core/file.h"
 #include "finfuse/core/logging.h"
 #include "finfuse/core/suggest.h"
+#include "finfuse/core/thread_budget.h"
 #include "finfuse/data/loader.h"
 #include "finfuse/evaluation/efficiency.h"
 #include "finfuse/training/optimizer.h"
@@ -487,6 +488,7 @@ FitResult Trainer::fit() {
     loader.start_epoch(state_.epoch, state_.batch);
     state_.batches_in_epoch = loader.batches_in_epoch();
     while (auto batch = loader.next()) {
+      process_thread_budget().apply();
       for (auto& c : callbacks_) {
         c->on_batch_begin(*this);
       }
@@ -698,6 +700,7 @@ Evaluation Trainer::evaluate(const std::vector<std::size_t>& indices_in, bool ke
   data::DataLoader loader(dataset_, sampler, options_.prefetch, device_);
   loader.start_epoch(0);
   while (auto batch = loader.next()) {
+    process_thread_budget().apply();
     const auto b = batch->to(device_);
     const auto out = model_->forward(b);
     const auto losses = model_->loss(out, b);

@@ -27,9 +27,10 @@ TEST(RuntimeOptions, DefaultsAndJsonRoundTrip) {
   EXPECT_FALSE(defaults.deterministic());
   EXPECT_EQ(defaults.num_threads(), 0);
   EXPECT_TRUE(defaults.retain_memory());
+  EXPECT_TRUE(defaults.follow_load());
 
-  const RuntimeOptions custom = RuntimeOptions().device("cuda:1").seed(7).deterministic(true).num_threads(3).retain_memory(
-      false).log_level("debug");
+  const RuntimeOptions custom = RuntimeOptions().device("cuda:1").seed(7).deterministic(true).num_threads(3).follow_load(
+      false).retain_memory(false).log_level("debug");
   EXPECT_EQ(RuntimeOptions::from_config(Config(custom.to_json())), custom);
 }
 

@@ -21,6 +21,9 @@ struct RuntimeOptions {
   TORCH_ARG(bool, deterministic) = false;
   /// Intra-op CPU threads; 0 picks OMP_NUM_THREADS when set, otherwise every core this process may use.
   TORCH_ARG(std::int64_t, num_threads) = 0;
+  /// Treat num_threads as a ceiling: fewer intra-op threads while other processes keep this process's cores busy,
+  /// more again as they free up (see ThreadBudget). Off for deterministic runs, whose results depend on the count.
+  TORCH_ARG(bool, follow_load) = true;
   /// Keep freed tensor buffers (up to 256 MiB each) in the process's heap for reuse instead of returning them to the
   /// system and page-faulting them in again at the next step (glibc only): 15-30% faster training steps on CPU.
   TORCH_ARG(bool, retain_memory) = true;
@@ -28,7 +31,7 @@ struct RuntimeOptions {
   TORCH_ARG(std::string, log_level) = "info";
 
  public:  // TORCH_ARG leaves the access at private
-  /// Reads {"device", "seed", "deterministic", "num_threads", "retain_memory", "log_level"}; unknown keys are errors.
+  /// Reads {"device", "seed", "deterministic", "num_threads", "follow_load", "retain_memory", "log_level"}; unknown keys are errors.
   static RuntimeOptions from_config(const Config& config);
   Json to_json() const;
 };
@@ -55,6 +58,8 @@ struct Runtime {
   std::uint64_t seed = 0;
   bool deterministic = false;
   int num_threads = 1;
+  /// Whether the thread count follows other processes' load (process_thread_budget()).
+  bool follow_load = false;
   /// Whether freed memory is kept for reuse (retain_memory, where the C library supports it).
   bool retain_memory = false;
   BlasInfo blas;
@@ -67,7 +72,8 @@ bool retain_freed_memory();
 /// Number of CPU cores this process may run on (its affinity mask), at least 1.
 int available_cores();
 
-/// Resolves the device, seeds every generator, sets determinism, the thread count and the log level, and logs
+/// Resolves the device, seeds every generator, sets determinism, the thread count (and the process's thread budget)
+/// and the log level, and logs
 /// a one-line summary; warns when matrix products would go through the reference BLAS (about 15x slower than
 /// OpenBLAS) or OpenBLAS's pthread build (its threads ignore the thread count and oversubscribe the cores next to
 /// ATen's OpenMP pool). Throws finfuse::Error for an unusable device or log level.

@@ -23,6 +23,8 @@ struct LatencyStats {
 
 /// Times `run` `repeats` times after `warmup` untimed runs.
 LatencyStats measure_latency(const std::function<void()>& run, std::int64_t repeats = 200, std::int64_t warmup = 10);
+/// The same, running `run` (after `warmup` runs) until `seconds` have passed, at least once.
+LatencyStats measure_latency_for(const std::function<void()>& run, double seconds, std::int64_t warmup = 10);
 
 /// The largest resident set size this process has had, in bytes (getrusage).
 std::int64_t peak_memory_bytes();
