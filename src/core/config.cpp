@@ -1,10 +1,12 @@
 #include "finfuse/core/config.h"
+#include "finfuse/core/options.h"
 
 #include "finfuse/core/file.h"
 #include "finfuse/core/suggest.h"
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -442,6 +444,80 @@ void check_range(double value, const Range& range, const Config& at) {
     at.fail(fmt::format("must be {}, got {}", range.describe(), format_number(value)));
   }
 }
+
+}  // namespace detail
+// ------------------------------------------------------------------------------------------- declared options fields
+
+FieldRule FieldRule::one_of(std::vector<std::string> choices) {
+  FieldRule rule;
+  rule.choices_ = std::move(choices);
+  return rule;
+}
+
+FieldRule FieldRule::required() {
+  FieldRule rule;
+  rule.required_ = true;
+  return rule;
+}
+
+FieldRule FieldRule::required(Range range) {
+  FieldRule rule(std::move(range));
+  rule.required_ = true;
+  return rule;
+}
+
+std::string FieldRule::describe() const {
+  std::string text;
+  if (range_) {
+    text = range_->describe();
+  } else if (!choices_.empty()) {
+    text = "one of " + quoted_list(choices_);
+  }
+  if (required_) {
+    return text.empty() ? "required" : "required, " + text;
+  }
+  return text;
+}
+
+namespace detail {
+
+namespace {
+
+std::string choice_error(const std::string& value, const FieldRule& rule) {
+  return fmt::format("'{}' is not one of {}{}", value, quoted_list(rule.choices()), did_you_mean(value, rule.choices()));
+}
+
+bool is_choice(const std::string& value, const FieldRule& rule) {
+  return rule.choices().empty() || std::find(rule.choices().begin(), rule.choices().end(), value) != rule.choices().end();
+}
+
+}  // namespace
+
+void check_field(const Config& parent, const std::string& key, double value, const FieldRule& rule) {
+  if (rule.range() && !rule.range()->contains(value)) {
+    parent.fail_at(key, fmt::format("must be {}, got {}", rule.range()->describe(), format_number(value)));
+  }
+}
+
+void check_field(const Config& parent, const std::string& key, const std::string& value, const FieldRule& rule) {
+  if (!is_choice(value, rule)) {
+    parent.fail_at(key, choice_error(value, rule));
+  }
+}
+
+void check_element(const Config& element, double value, const FieldRule& rule) {
+  if (rule.range()) {
+    check_range(value, *rule.range(), element);
+  }
+}
+
+void check_element(const Config& element, const std::string& value, const FieldRule& rule) {
+  if (!is_choice(value, rule)) {
+    element.fail(choice_error(value, rule));
+  }
+}
+
+void missing_field(const Config& parent, const std::string& key) { parent.fail_at(key, "required key is missing"); }
 
 }  // namespace detail
 }  // namespace finfuse

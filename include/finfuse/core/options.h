@@ -1,0 +1,238 @@
+// Options structs whose fields are declared once. A field list names each field's type, name, default, rule and
+// meaning; FINFUSE_OPTIONS turns it into LibTorch-style chainable accessors (as TORCH_ARG does), reading from a
+// Config with JSON-pointer errors, writing to JSON, and the table the configuration reference is checked against:
+//
+//   struct RnnEncoderOptions {
+//   #define FINFUSE_RNN_ENCODER_FIELDS(F)                                                          (backslash)
+//     F(std::string, cell, "lstm", ::finfuse::FieldRule::one_of({"lstm", "gru"}), "recurrent cell") (backslash)
+//     F(std::int64_t, hidden, 64, ::finfuse::Range::closed(1, 65536), "hidden units")
+//     FINFUSE_OPTIONS(RnnEncoderOptions, FINFUSE_RNN_ENCODER_FIELDS)
+//   #undef FINFUSE_RNN_ENCODER_FIELDS
+//   };
+//
+//   auto options = RnnEncoderOptions().cell("gru").hidden(32);
+//   auto same = RnnEncoderOptions::from_config(Config(options.to_json()));
+//
+// A default containing commas is written in parentheses: (std::vector<std::int64_t>{32, 64}). A field without a
+// default that the configuration must give uses FieldRule::required(); std::optional<T> fields read null or absence as
+// nullopt. A struct may declare `void validate(const Config& config) const` for checks across fields; from_config
+// calls it after reading the fields (config points at the struct's object, for errors).
+#pragma once
+
+#include "finfuse/core/config.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace finfuse {
+
+/// What a field's value must be, beyond its type: within a numeric range, one of a set of strings, or given at all.
+class FieldRule {
+ public:
+  /// Any value of the field's type.
+  FieldRule() = default;
+  /// A number within `range` (each element, for a list).
+  FieldRule(Range range) : range_(std::move(range)) {}  // NOLINT: implicit, so a Range reads as a rule
+  /// One of `choices` (a string field).
+  static FieldRule one_of(std::vector<std::string> choices);
+  /// The configuration must give the field.
+  static FieldRule required();
+  /// The configuration must give the field, a number within `range`.
+  static FieldRule required(Range range);
+
+  const std::optional<Range>& range() const { return range_; }
+  const std::vector<std::string>& choices() const { return choices_; }
+  bool is_required() const { return required_; }
+  /// "> 0", "one of 'lstm', 'gru'", "" for any value; "required" prefixed for required fields.
+  std::string describe() const;
+
+ private:
+  std::optional<Range> range_;
+  std::vector<std::string> choices_;
+  bool required_ = false;
+};
+
+/// One declared field, as the configuration reference lists it.
+struct FieldInfo {
+  std::string name;
+  /// "integer", "number", "bool", "string", "list of integers", "object", ...
+  std::string type;
+  /// The default as JSON (null for a required field or an empty optional).
+  Json default_value;
+  FieldRule rule;
+  std::string doc;
+};
+
+namespace detail {
+
+template <typename T>
+struct FieldTraits {
+  static std::string name() {
+    if constexpr (std::is_same_v<T, bool>) {
+      return "bool";
+    } else if constexpr (std::is_integral_v<T>) {
+      return "integer";
+    } else if constexpr (std::is_floating_point_v<T>) {
+      return "number";
+    } else if constexpr (std::is_same_v<T, std::string>) {
+      return "string";
+    } else if constexpr (std::is_same_v<T, Json>) {
+      return "JSON value";
+    } else {
+      static_assert(sizeof(T) == 0, "unsupported options field type");
+      return {};
+    }
+  }
+};
+template <typename T>
+struct FieldTraits<std::vector<T>> {
+  static std::string name() {
+    const std::string element = FieldTraits<T>::name();
+    return "list of " + (element == "bool" ? std::string("bools") : element + "s");
+  }
+};
+template <typename T>
+struct FieldTraits<std::optional<T>> {
+  static std::string name() { return FieldTraits<T>::name() + " or null"; }
+};
+
+/// Checks a field's value against its rule, failing at `key` of `parent`.
+void check_field(const Config& parent, const std::string& key, double value, const FieldRule& rule);
+void check_field(const Config& parent, const std::string& key, const std::string& value, const FieldRule& rule);
+/// Checks one element of a list field, failing at the element's own node.
+void check_element(const Config& element, double value, const FieldRule& rule);
+void check_element(const Config& element, const std::string& value, const FieldRule& rule);
+/// Raises the "missing required field" error for `key`.
+[[noreturn]] void missing_field(const Config& parent, const std::string& key);
+
+template <typename T>
+void check_value(const Config& parent, const std::string& key, const T& value, const FieldRule& rule) {
+  if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, Json>) {
+    // No rule beyond the type.
+  } else if constexpr (std::is_arithmetic_v<T>) {
+    check_field(parent, key, static_cast<double>(value), rule);
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    check_field(parent, key, value, rule);
+  } else {
+    // A list: each element against the rule.
+    const Config list = parent.child(key);
+    for (std::size_t i = 0; i < value.size(); ++i) {
+      using Element = typename T::value_type;
+      if constexpr (std::is_arithmetic_v<Element> && !std::is_same_v<Element, bool>) {
+        check_element(list[i], static_cast<double>(value[i]), rule);
+      } else if constexpr (std::is_same_v<Element, std::string>) {
+        check_element(list[i], value[i], rule);
+      }
+    }
+  }
+}
+
+/// Reads field `key` of `config` into `out` (kept as is when absent or null, unless required), then checks its rule.
+template <typename T>
+void read_field(const Config& config, const std::string& key, T& out, const FieldRule& rule) {
+  if (!config.contains(key) || config.json().at(key).is_null()) {
+    if (rule.is_required()) {
+      missing_field(config, key);
+    }
+    return;
+  }
+  out = config.get<T>(key);
+  check_value(config, key, out, rule);
+}
+template <typename T>
+void read_field(const Config& config, const std::string& key, std::optional<T>& out, const FieldRule& rule) {
+  if (!config.contains(key) || config.json().at(key).is_null()) {
+    if (rule.is_required()) {
+      missing_field(config, key);
+    }
+    out.reset();
+    return;
+  }
+  T value = config.get<T>(key);
+  check_value(config, key, value, rule);
+  out = std::move(value);
+}
+
+template <typename T>
+Json field_json(const T& value) {
+  return Json(value);
+}
+template <typename T>
+Json field_json(const std::optional<T>& value) {
+  return value ? Json(*value) : Json();
+}
+
+template <typename T>
+FieldInfo field_info(const char* name, const T& default_value, const FieldRule& rule, const char* doc) {
+  return FieldInfo{name, FieldTraits<T>::name(), rule.is_required() ? Json() : field_json(default_value), rule, doc};
+}
+
+template <typename Options, typename = void>
+struct HasValidate : std::false_type {};
+template <typename Options>
+struct HasValidate<Options, std::void_t<decltype(std::declval<const Options&>().validate(std::declval<const Config&>()))>>
+    : std::true_type {};
+
+}  // namespace detail
+}  // namespace finfuse
+
+// One field of a FINFUSE_OPTIONS list: accessors as TORCH_ARG writes them, and the member with its default.
+#define FINFUSE_OPTIONS_MEMBER_(T, name, default_value, rule, doc) \
+ public:                                                           \
+  auto name(const T& new_##name)->decltype(*this) {                \
+    this->name##_ = new_##name;                                    \
+    return *this;                                                  \
+  }                                                                \
+  auto name(T&& new_##name)->decltype(*this) {                     \
+    this->name##_ = std::move(new_##name);                         \
+    return *this;                                                  \
+  }                                                                \
+  const T& name() const noexcept { return this->name##_; }         \
+  T& name() noexcept { return this->name##_; }                     \
+                                                                   \
+ private:                                                          \
+  T name##_ = default_value;
+
+#define FINFUSE_OPTIONS_READ_(T, name, default_value, rule, doc) \
+  ::finfuse::detail::read_field(config, #name, options.name##_, rule);
+#define FINFUSE_OPTIONS_WRITE_(T, name, default_value, rule, doc) \
+  out[#name] = ::finfuse::detail::field_json(this->name##_);
+#define FINFUSE_OPTIONS_INFO_(T, name, default_value, rule, doc) \
+  out.push_back(::finfuse::detail::field_info(#name, defaults.name##_, rule, doc));
+
+/// Declares the fields of FIELDS(F) in the options struct Self (see the top of this file), with from_config(),
+/// to_json() and fields(). Leaves the access at public.
+#define FINFUSE_OPTIONS(Self, FIELDS)                                                 \
+  FIELDS(FINFUSE_OPTIONS_MEMBER_)                                                     \
+                                                                                      \
+ public:                                                                              \
+  /** Reads every field (absent ones keep their defaults); unknown keys are errors. */ \
+  static Self from_config(const ::finfuse::Config& config) {                          \
+    Self options;                                                                     \
+    FIELDS(FINFUSE_OPTIONS_READ_)                                                     \
+    config.reject_unknown_keys();                                                     \
+    if constexpr (::finfuse::detail::HasValidate<Self>::value) {                      \
+      options.validate(config);                                                       \
+    }                                                                                 \
+    return options;                                                                   \
+  }                                                                                   \
+  /** Every field, as from_config() reads it back. */                                 \
+  ::finfuse::Json to_json() const {                                                   \
+    ::finfuse::Json out = ::finfuse::Json::object();                                  \
+    FIELDS(FINFUSE_OPTIONS_WRITE_)                                                    \
+    return out;                                                                       \
+  }                                                                                   \
+  /** The declared fields, in declaration order. */                                   \
+  static const std::vector<::finfuse::FieldInfo>& fields() {                          \
+    static const std::vector<::finfuse::FieldInfo> table = [] {                       \
+      const Self defaults;                                                            \
+      std::vector<::finfuse::FieldInfo> out;                                          \
+      FIELDS(FINFUSE_OPTIONS_INFO_)                                                   \
+      return out;                                                                     \
+    }();                                                                              \
+    return table;                                                                     \
+  }
