@@ -466,12 +466,29 @@ FieldRule FieldRule::required(Range range) {
   return rule;
 }
 
+FieldRule FieldRule::non_empty(std::string message) const {
+  FieldRule rule = *this;
+  rule.empty_message_ = std::move(message);
+  return rule;
+}
+
+FieldRule FieldRule::size(std::size_t count) const {
+  FieldRule rule = *this;
+  rule.size_ = count;
+  return rule;
+}
+
 std::string FieldRule::describe() const {
   std::string text;
   if (range_) {
     text = range_->describe();
   } else if (!choices_.empty()) {
     text = "one of " + quoted_list(choices_);
+  }
+  if (size_) {
+    text = fmt::format("{} values{}{}", *size_, text.empty() ? "" : ", each ", text);
+  } else if (!empty_message_.empty()) {
+    text = fmt::format("non-empty{}{}", text.empty() ? "" : ", each ", text);
   }
   if (required_) {
     return text.empty() ? "required" : "required, " + text;
@@ -514,6 +531,15 @@ void check_element(const Config& element, double value, const FieldRule& rule) {
 void check_element(const Config& element, const std::string& value, const FieldRule& rule) {
   if (!is_choice(value, rule)) {
     element.fail(choice_error(value, rule));
+  }
+}
+
+void check_size(const Config& parent, const std::string& key, std::size_t size, const FieldRule& rule) {
+  if (!rule.empty_message().empty() && size == 0) {
+    parent.fail_at(key, rule.empty_message());
+  }
+  if (rule.exact_size() && size != *rule.exact_size()) {
+    parent.fail_at(key, fmt::format("expected {} values, got {}", *rule.exact_size(), size));
   }
 }
 

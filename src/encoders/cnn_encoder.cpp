@@ -9,14 +9,6 @@
 namespace finfuse::encoders {
 namespace {
 
-std::vector<std::int64_t> pair_of(const Config& config, const std::string& key, std::vector<std::int64_t> fallback) {
-  const auto value = config.get<std::vector<std::int64_t>>(key, fallback);
-  if (value.size() != 2 || value[0] < 1 || value[1] < 1) {
-    config.fail_at(key, "expected [height, width] of positive integers");
-  }
-  return value;
-}
-
 // torchvision's BasicBlock: conv3x3 -> bn -> relu -> conv3x3 -> bn, plus the (downsampled) input, relu.
 class BasicBlockImpl : public torch::nn::Module {
  public:
@@ -54,59 +46,35 @@ void check_image_spec(const ModalitySpec& spec, const char* what) {
 
 }  // namespace
 
-CnnEncoderOptions CnnEncoderOptions::from_config(const Config& config) {
-  CnnEncoderOptions o;
-  o.channels = config.get<std::vector<std::int64_t>>("channels", o.channels);
-  for (std::size_t i = 0; i < o.channels.size(); ++i) {
-    if (o.channels[i] <= 0) {
-      config.child("channels")[i].fail(fmt::format("must be > 0, got {}", o.channels[i]));
-    }
-  }
-  o.kernel = pair_of(config, "kernel", o.kernel);
-  o.pool = pair_of(config, "pool", o.pool);
-  o.leaky_slope = config.get<double>("leaky_slope", o.leaky_slope, Range::closed(0, 1));
-  o.batch_norm = config.get<bool>("batch_norm", o.batch_norm);
-  o.dropout = config.get<double>("dropout", o.dropout, Range::half_open(0, 1));
-  o.output = config.get<std::int64_t>("output", o.output, Range::closed(1, 1 << 16));
-  config.reject_unknown_keys();
-  return o;
-}
-
-Json CnnEncoderOptions::to_json() const {
-  return Json{{"type", "cnn"},     {"channels", channels},       {"kernel", kernel},
-              {"pool", pool},      {"leaky_slope", leaky_slope}, {"batch_norm", batch_norm},
-              {"dropout", dropout}, {"output", output}};
-}
-
 CnnEncoderImpl::CnnEncoderImpl(const CnnEncoderOptions& options, ModalitySpec spec)
     : Encoder(std::move(spec)), options_(options) {
   check_image_spec(this->spec(), "cnn");
   auto [c, h, w] = std::tuple{this->spec().shape[0], this->spec().shape[1], this->spec().shape[2]};
-  if (options_.channels.empty()) {
-    options_.channels = h <= 32 ? std::vector<std::int64_t>{64, 128}
+  if (options_.channels().empty()) {
+    options_.channels() = h <= 32 ? std::vector<std::int64_t>{64, 128}
                                 : (h <= 64 ? std::vector<std::int64_t>{64, 128, 256}
                                            : std::vector<std::int64_t>{64, 128, 256, 512});
   }
   features_ = register_module("features", torch::nn::ModuleList());
-  for (const auto out : options_.channels) {
+  for (const auto out : options_.channels()) {
     torch::nn::Sequential block;
-    block->push_back("conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(c, out, {options_.kernel[0], options_.kernel[1]})
-                                                   .padding({options_.kernel[0] / 2, options_.kernel[1] / 2})));
-    if (options_.batch_norm) {
+    block->push_back("conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(c, out, {options_.kernel()[0], options_.kernel()[1]})
+                                                   .padding({options_.kernel()[0] / 2, options_.kernel()[1] / 2})));
+    if (options_.batch_norm()) {
       block->push_back("norm", torch::nn::BatchNorm2d(out));
     }
     block->push_back("activation",
-                     torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(options_.leaky_slope)));
+                     torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(options_.leaky_slope())));
     features_->push_back(block);  // max pooling (no parameters) follows in encode()
     c = out;
-    h /= options_.pool[0];
-    w /= options_.pool[1];
+    h /= options_.pool()[0];
+    w /= options_.pool()[1];
     FINFUSE_CHECK(h >= 1 && w >= 1, "cnn encoder of modality '", this->spec().name, "': images of ",
-                  this->spec().shape[1], "x", this->spec().shape[2], " are too small for ", options_.channels.size(),
+                  this->spec().shape[1], "x", this->spec().shape[2], " are too small for ", options_.channels().size(),
                   " pooling blocks");
   }
-  dropout_ = register_module("dropout", torch::nn::Dropout(options_.dropout));
-  projection_ = register_module("projection", torch::nn::Linear(c * h * w, options_.output));
+  dropout_ = register_module("dropout", torch::nn::Dropout(options_.dropout()));
+  projection_ = register_module("projection", torch::nn::Linear(c * h * w, options_.output()));
   channels_ = c;
 }
 
@@ -119,7 +87,7 @@ EncoderOutput CnnEncoderImpl::encode(const data::ModalityBatch& input) {
     for (auto layer = std::next(layers.begin()); layer != layers.end(); ++layer) {  // batch norm, activation
       maps = layer->forward(maps);
     }
-    maps = nn::max_pool2d(maps, options_.pool[0], options_.pool[1]);
+    maps = nn::max_pool2d(maps, options_.pool()[0], options_.pool()[1]);
   }  // [B, C', H', W']
   const auto features = nn::dropout(maps.flatten(1), dropout_->options.p(), dropout_->is_training());
   const auto pooled = nn::linear(features, projection_);
@@ -127,18 +95,11 @@ EncoderOutput CnnEncoderImpl::encode(const data::ModalityBatch& input) {
   return EncoderOutput{pooled, tokens, all_real(tokens)};
 }
 
-ResNetEncoderOptions ResNetEncoderOptions::from_config(const Config& config) {
-  ResNetEncoderOptions o;
-  o.depth = config.get<std::int64_t>("depth", o.depth);
-  if (o.depth != 18 && o.depth != 34) {
-    config.fail_at("depth", fmt::format("must be 18 or 34, got {}", o.depth));
+void ResNetEncoderOptions::validate(const Config& config) const {
+  if (depth() != 18 && depth() != 34) {
+    config.fail_at("depth", fmt::format("must be 18 or 34, got {}", depth()));
   }
-  o.output = config.get<std::int64_t>("output", o.output, Range::closed(0, 1 << 16));
-  config.reject_unknown_keys();
-  return o;
 }
-
-Json ResNetEncoderOptions::to_json() const { return Json{{"type", "resnet"}, {"depth", depth}, {"output", output}}; }
 
 ResNetEncoderImpl::ResNetEncoderImpl(const ResNetEncoderOptions& options, ModalitySpec spec)
     : Encoder(std::move(spec)), options_(options) {
@@ -149,8 +110,8 @@ ResNetEncoderImpl::ResNetEncoderImpl(const ResNetEncoderOptions& options, Modali
   conv1 = register_module(
       "conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, 64, 7).stride(2).padding(3).bias(false)));
   bn1 = register_module("bn1", torch::nn::BatchNorm2d(64));
-  const std::vector<std::int64_t> blocks = options.depth == 18 ? std::vector<std::int64_t>{2, 2, 2, 2}
-                                                               : std::vector<std::int64_t>{3, 4, 6, 3};
+  const std::vector<std::int64_t> blocks = options.depth() == 18 ? std::vector<std::int64_t>{2, 2, 2, 2}
+                                                                 : std::vector<std::int64_t>{3, 4, 6, 3};
   std::int64_t in = 64;
   for (std::size_t stage = 0; stage < 4; ++stage) {
     const std::int64_t out = 64 << stage;
@@ -161,8 +122,8 @@ ResNetEncoderImpl::ResNetEncoderImpl(const ResNetEncoderOptions& options, Modali
     }
     stages_.push_back(register_module("layer" + std::to_string(stage + 1), layer));
   }
-  if (options.output > 0) {
-    projection_ = register_module("projection", torch::nn::Linear(512, options.output));
+  if (options.output() > 0) {
+    projection_ = register_module("projection", torch::nn::Linear(512, options.output()));
   }
 }
 

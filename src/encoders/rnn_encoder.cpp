@@ -10,26 +10,6 @@
 
 namespace finfuse::encoders {
 
-RnnEncoderOptions RnnEncoderOptions::from_config(const Config& config) {
-  RnnEncoderOptions o;
-  o.cell = config.get_choice("cell", o.cell, {"lstm", "gru"});
-  o.hidden = config.get<std::int64_t>("hidden", o.hidden, Range::closed(1, 1 << 16));
-  o.layers = config.get<std::int64_t>("layers", o.layers, Range::closed(1, 64));
-  o.bidirectional = config.get<bool>("bidirectional", o.bidirectional);
-  o.dropout = config.get<double>("dropout", o.dropout, Range::half_open(0, 1));
-  o.pooling = config.get_choice("pooling", o.pooling, {"last", "mean", "max", "attention"});
-  o.embedding_dim = config.get<std::int64_t>("embedding_dim", o.embedding_dim, Range::closed(1, 1 << 16));
-  o.text_pooling = config.get_choice("text_pooling", o.text_pooling, {"mean", "max", "attention"});
-  config.reject_unknown_keys();
-  return o;
-}
-
-Json RnnEncoderOptions::to_json() const {
-  return Json{{"type", "rnn"},           {"cell", cell},       {"hidden", hidden},
-              {"layers", layers},        {"bidirectional", bidirectional}, {"dropout", dropout},
-              {"pooling", pooling},      {"embedding_dim", embedding_dim}, {"text_pooling", text_pooling}};
-}
-
 RnnEncoderImpl::RnnEncoderImpl(const RnnEncoderOptions& options, ModalitySpec spec)
     : Encoder(std::move(spec)), options_(options) {
   const auto& shape = this->spec().shape;
@@ -38,30 +18,30 @@ RnnEncoderImpl::RnnEncoderImpl(const RnnEncoderOptions& options, ModalitySpec sp
   FINFUSE_CHECK((tokens_ && (shape.size() == 1 || shape.size() == 2)) || (!tokens_ && shape.size() == 2),
                 "rnn encoder of modality '", this->spec().name,
                 "': expects token ids [T] or [N, T] (with a vocabulary) or a float sequence [L, F] per sample");
-  std::int64_t input = tokens_ ? options.embedding_dim : shape[1];
+  std::int64_t input = tokens_ ? options.embedding_dim() : shape[1];
   if (tokens_) {
-    embedding_ = register_module("embedding", torch::nn::Embedding(this->spec().vocab_size, options.embedding_dim));
+    embedding_ = register_module("embedding", torch::nn::Embedding(this->spec().vocab_size, options.embedding_dim()));
   }
   // Dropout between stacked layers only; LibTorch warns about it on a single layer.
-  const double between = options.layers > 1 ? options.dropout : 0.0;
-  if (options.cell == "lstm") {
-    lstm_ = register_module("lstm", torch::nn::LSTM(torch::nn::LSTMOptions(input, options.hidden)
-                                                        .num_layers(options.layers)
-                                                        .bidirectional(options.bidirectional)
+  const double between = options.layers() > 1 ? options.dropout() : 0.0;
+  if (options.cell() == "lstm") {
+    lstm_ = register_module("lstm", torch::nn::LSTM(torch::nn::LSTMOptions(input, options.hidden())
+                                                        .num_layers(options.layers())
+                                                        .bidirectional(options.bidirectional())
                                                         .dropout(between)
                                                         .batch_first(true)));
   } else {
-    gru_ = register_module("gru", torch::nn::GRU(torch::nn::GRUOptions(input, options.hidden)
-                                                     .num_layers(options.layers)
-                                                     .bidirectional(options.bidirectional)
+    gru_ = register_module("gru", torch::nn::GRU(torch::nn::GRUOptions(input, options.hidden())
+                                                     .num_layers(options.layers())
+                                                     .bidirectional(options.bidirectional())
                                                      .dropout(between)
                                                      .batch_first(true)));
   }
   const std::int64_t width = output_size();
-  if (options.pooling == "attention") {
+  if (options.pooling() == "attention") {
     attention_ = register_module("attention", torch::nn::Linear(width, 1));
   }
-  if (hierarchical_ && options.text_pooling == "attention") {
+  if (hierarchical_ && options.text_pooling() == "attention") {
     text_attention_ = register_module("text_attention", torch::nn::Linear(width, 1));
   }
 }
@@ -76,15 +56,15 @@ std::int64_t RnnEncoderImpl::load_pretrained_vectors(const std::filesystem::path
   return report.found;
 }
 
-std::int64_t RnnEncoderImpl::output_size() const { return options_.hidden * (options_.bidirectional ? 2 : 1); }
+std::int64_t RnnEncoderImpl::output_size() const { return options_.hidden() * (options_.bidirectional() ? 2 : 1); }
 
-Json RnnEncoderImpl::options_json() const { return options_.to_json(); }
+Json RnnEncoderImpl::options_json() const { return typed_json("rnn", options_.to_json()); }
 
 std::pair<torch::Tensor, torch::Tensor> RnnEncoderImpl::run(const torch::Tensor& x, const torch::Tensor& lengths) {
   namespace rnn = torch::nn::utils::rnn;
   const auto t = x.size(1);
   const bool full = (lengths == t).all().item<bool>();
-  if (!options_.bidirectional || full) {
+  if (!options_.bidirectional() || full) {
     // A forward-only RNN never looks ahead, so trailing padding cannot change the states at real positions: run it
     // over the padded batch (about 5x faster than packing) and read each sequence's state at its last real step.
     // Without gradients (serving, evaluation) on CPU, finfuse's fused kernel; LibTorch's operators otherwise.
@@ -93,9 +73,9 @@ std::pair<torch::Tensor, torch::Tensor> RnnEncoderImpl::run(const torch::Tensor&
       outputs = lstm_ ? std::get<0>(lstm_->forward(x)) : std::get<0>(gru_->forward(x));
     }
     if (full) {
-      return {outputs, options_.bidirectional
-                           ? torch::cat({outputs.select(1, t - 1).narrow(1, 0, options_.hidden),
-                                         outputs.select(1, 0).narrow(1, options_.hidden, options_.hidden)},
+      return {outputs, options_.bidirectional()
+                           ? torch::cat({outputs.select(1, t - 1).narrow(1, 0, options_.hidden()),
+                                         outputs.select(1, 0).narrow(1, options_.hidden(), options_.hidden())},
                                         1)
                            : outputs.select(1, t - 1)};
     }
@@ -151,7 +131,7 @@ EncoderOutput RnnEncoderImpl::encode(const data::ModalityBatch& input) {
     const auto lengths = torch::full({b}, values.size(1), torch::kInt64);
     const auto [outputs, last] = run(values, lengths);
     const auto mask = torch::ones({b, values.size(1)}, torch::TensorOptions().dtype(torch::kBool).device(values.device()));
-    return EncoderOutput{pool(outputs, last, mask, options_.pooling, attention_), outputs, mask};
+    return EncoderOutput{pool(outputs, last, mask, options_.pooling(), attention_), outputs, mask};
   }
   FINFUSE_CHECK_SHAPE(input.mask.defined() && input.mask.sizes() == values.sizes(), "encoder of modality '",
                       spec().name, "': token ids need a padding mask of the same shape");
@@ -162,7 +142,7 @@ EncoderOutput RnnEncoderImpl::encode(const data::ModalityBatch& input) {
   // Empty sequences (no text in a slot) run with length 1 and are masked out afterwards.
   const auto [outputs, last] = run(embedding_->forward(ids), lengths.clamp_min(1));
   const auto present = (lengths > 0).unsqueeze(1).to(outputs.dtype());
-  const auto pooled = pool(outputs, last, mask, options_.pooling, attention_) * present;
+  const auto pooled = pool(outputs, last, mask, options_.pooling(), attention_) * present;
   if (!hierarchical_) {
     return EncoderOutput{pooled, outputs, mask};
   }
@@ -171,7 +151,7 @@ EncoderOutput RnnEncoderImpl::encode(const data::ModalityBatch& input) {
   const auto texts = pooled.reshape({b, n, -1});
   const auto text_mask = (lengths > 0).reshape({b, n});
   const auto last_text = texts.select(1, 0);  // newest text first
-  return EncoderOutput{pool(texts, last_text, text_mask, options_.text_pooling, text_attention_), texts, text_mask};
+  return EncoderOutput{pool(texts, last_text, text_mask, options_.text_pooling(), text_attention_), texts, text_mask};
 }
 
 }  // namespace finfuse::encoders

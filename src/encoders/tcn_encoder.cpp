@@ -43,29 +43,6 @@ TORCH_MODULE(CausalBlock);
 
 }  // namespace
 
-TcnEncoderOptions TcnEncoderOptions::from_config(const Config& config) {
-  TcnEncoderOptions o;
-  o.channels = config.get<std::vector<std::int64_t>>("channels", o.channels);
-  if (o.channels.empty()) {
-    config.fail_at("channels", "must name at least one block");
-  }
-  for (std::size_t i = 0; i < o.channels.size(); ++i) {
-    if (o.channels[i] <= 0) {
-      config.child("channels")[i].fail(fmt::format("must be > 0, got {}", o.channels[i]));
-    }
-  }
-  o.kernel_size = config.get<std::int64_t>("kernel_size", o.kernel_size, Range::closed(1, 64));
-  o.dropout = config.get<double>("dropout", o.dropout, Range::half_open(0, 1));
-  o.pooling = config.get_choice("pooling", o.pooling, {"last", "mean"});
-  config.reject_unknown_keys();
-  return o;
-}
-
-Json TcnEncoderOptions::to_json() const {
-  return Json{{"type", "tcn"}, {"channels", channels}, {"kernel_size", kernel_size}, {"dropout", dropout},
-              {"pooling", pooling}};
-}
-
 TcnEncoderImpl::TcnEncoderImpl(const TcnEncoderOptions& options, ModalitySpec spec)
     : Encoder(std::move(spec)), options_(options) {
   FINFUSE_CHECK(this->spec().shape.size() == 2 && this->spec().vocab_size == 0, "tcn encoder of modality '",
@@ -73,8 +50,8 @@ TcnEncoderImpl::TcnEncoderImpl(const TcnEncoderOptions& options, ModalitySpec sp
   blocks_ = register_module("blocks", torch::nn::ModuleList());
   std::int64_t in = this->spec().shape[1];
   std::int64_t dilation = 1;
-  for (const auto out : options.channels) {
-    blocks_->push_back(CausalBlock(in, out, options.kernel_size, dilation, options.dropout));
+  for (const auto out : options.channels()) {
+    blocks_->push_back(CausalBlock(in, out, options.kernel_size(), dilation, options.dropout()));
     in = out;
     dilation *= 2;
   }
@@ -87,7 +64,7 @@ EncoderOutput TcnEncoderImpl::encode(const data::ModalityBatch& input) {
     h = block->as<CausalBlockImpl>()->forward(h);
   }
   const auto tokens = h.transpose(1, 2);  // [B, L, C]
-  const auto pooled = options_.pooling == "last" ? tokens.select(1, -1) : tokens.mean(1);
+  const auto pooled = options_.pooling() == "last" ? tokens.select(1, -1) : tokens.mean(1);
   return EncoderOutput{pooled, tokens, all_real(tokens)};
 }
 

@@ -51,14 +51,14 @@ TORCH_MODULE(Attention);
 class LayerImpl : public torch::nn::Module {
  public:
   LayerImpl(const TransformerEncoderOptions& o) {
-    attention = register_module("attention", Attention(o.hidden, o.heads, o.dropout, o.layer_norm_eps));
+    attention = register_module("attention", Attention(o.hidden(), o.heads(), o.dropout(), o.layer_norm_eps()));
     auto intermediate_module = register_module("intermediate", std::make_shared<torch::nn::Module>());
-    intermediate = intermediate_module->register_module("dense", torch::nn::Linear(o.hidden, o.intermediate));
+    intermediate = intermediate_module->register_module("dense", torch::nn::Linear(o.hidden(), o.intermediate()));
     auto output_module = register_module("output", std::make_shared<torch::nn::Module>());
-    output = output_module->register_module("dense", torch::nn::Linear(o.intermediate, o.hidden));
+    output = output_module->register_module("dense", torch::nn::Linear(o.intermediate(), o.hidden()));
     norm = output_module->register_module(
-        "LayerNorm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({o.hidden}).eps(o.layer_norm_eps)));
-    dropout_ = register_module("dropout", torch::nn::Dropout(o.dropout));
+        "LayerNorm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({o.hidden()}).eps(o.layer_norm_eps())));
+    dropout_ = register_module("dropout", torch::nn::Dropout(o.dropout()));
   }
 
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& additive_mask) {
@@ -78,29 +78,10 @@ TORCH_MODULE(Layer);
 
 }  // namespace
 
-TransformerEncoderOptions TransformerEncoderOptions::from_config(const Config& config) {
-  TransformerEncoderOptions o;
-  o.hidden = config.get<std::int64_t>("hidden", o.hidden, Range::closed(1, 1 << 16));
-  o.layers = config.get<std::int64_t>("layers", o.layers, Range::closed(1, 128));
-  o.heads = config.get<std::int64_t>("heads", o.heads, Range::closed(1, 1024));
-  if (o.hidden % o.heads != 0) {
-    config.fail_at("heads", fmt::format("must divide hidden ({}), got {}", o.hidden, o.heads));
+void TransformerEncoderOptions::validate(const Config& config) const {
+  if (hidden() % heads() != 0) {
+    config.fail_at("heads", fmt::format("must divide hidden ({}), got {}", hidden(), heads()));
   }
-  o.intermediate = config.get<std::int64_t>("intermediate", o.intermediate, Range::closed(1, 1 << 18));
-  o.max_positions = config.get<std::int64_t>("max_positions", o.max_positions, Range::closed(1, 1 << 20));
-  o.type_vocab = config.get<std::int64_t>("type_vocab", o.type_vocab, Range::closed(1, 1024));
-  o.dropout = config.get<double>("dropout", o.dropout, Range::half_open(0, 1));
-  o.layer_norm_eps = config.get<double>("layer_norm_eps", o.layer_norm_eps, Range::positive());
-  o.pooling = config.get_choice("pooling", o.pooling, {"cls", "mean"});
-  config.reject_unknown_keys();
-  return o;
-}
-
-Json TransformerEncoderOptions::to_json() const {
-  return Json{{"type", "transformer"},     {"hidden", hidden},         {"layers", layers},
-              {"heads", heads},            {"intermediate", intermediate}, {"max_positions", max_positions},
-              {"type_vocab", type_vocab},  {"dropout", dropout},       {"layer_norm_eps", layer_norm_eps},
-              {"pooling", pooling}};
 }
 
 TransformerEncoderImpl::TransformerEncoderImpl(const TransformerEncoderOptions& options, ModalitySpec spec)
@@ -111,23 +92,23 @@ TransformerEncoderImpl::TransformerEncoderImpl(const TransformerEncoderOptions& 
   FINFUSE_CHECK((tokens_ && (shape.size() == 1 || shape.size() == 2)) || (!tokens_ && shape.size() == 2),
                 "transformer encoder of modality '", this->spec().name,
                 "': expects token ids [T] or [N, T] (with a vocabulary) or a float sequence [L, F] per sample");
-  FINFUSE_CHECK(shape[shape.size() - (tokens_ ? 1 : 2)] <= options.max_positions, "transformer encoder of modality '",
+  FINFUSE_CHECK(shape[shape.size() - (tokens_ ? 1 : 2)] <= options.max_positions(), "transformer encoder of modality '",
                 this->spec().name, "': sequences of ", shape[shape.size() - (tokens_ ? 1 : 2)],
-                " positions exceed max_positions ", options.max_positions);
+                " positions exceed max_positions ", options.max_positions());
   embeddings_ = register_module("embeddings", std::make_shared<torch::nn::Module>());
   if (tokens_) {
-    word_ = embeddings_->register_module("word_embeddings", torch::nn::Embedding(this->spec().vocab_size, options.hidden));
+    word_ = embeddings_->register_module("word_embeddings", torch::nn::Embedding(this->spec().vocab_size, options.hidden()));
   } else {
-    projection_ = embeddings_->register_module("projection", torch::nn::Linear(shape[1], options.hidden));
+    projection_ = embeddings_->register_module("projection", torch::nn::Linear(shape[1], options.hidden()));
   }
-  position_ = embeddings_->register_module("position_embeddings", torch::nn::Embedding(options.max_positions, options.hidden));
-  token_type_ = embeddings_->register_module("token_type_embeddings", torch::nn::Embedding(options.type_vocab, options.hidden));
+  position_ = embeddings_->register_module("position_embeddings", torch::nn::Embedding(options.max_positions(), options.hidden()));
+  token_type_ = embeddings_->register_module("token_type_embeddings", torch::nn::Embedding(options.type_vocab(), options.hidden()));
   norm_ = embeddings_->register_module(
-      "LayerNorm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({options.hidden}).eps(options.layer_norm_eps)));
-  dropout_ = register_module("dropout", torch::nn::Dropout(options.dropout));
+      "LayerNorm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({options.hidden()}).eps(options.layer_norm_eps())));
+  dropout_ = register_module("dropout", torch::nn::Dropout(options.dropout()));
   auto encoder = register_module("encoder", std::make_shared<torch::nn::Module>());
   layers_ = encoder->register_module("layer", torch::nn::ModuleList());
-  for (std::int64_t i = 0; i < options.layers; ++i) {
+  for (std::int64_t i = 0; i < options.layers(); ++i) {
     layers_->push_back(Layer(options));
   }
   // BERT's initialisation: normal(0, 0.02) weights, zero biases.
@@ -164,7 +145,7 @@ EncoderOutput TransformerEncoderImpl::encode(const data::ModalityBatch& input) {
   const auto b = values.size(0);
   const auto options = torch::TensorOptions().dtype(torch::kBool).device(values.device());
   const auto pool = [&](const torch::Tensor& h, const torch::Tensor& mask) {
-    if (options_.pooling == "cls") {
+    if (options_.pooling() == "cls") {
       return h.select(1, 0) * mask.any(1, true).to(h.dtype());
     }
     const auto m = mask.unsqueeze(-1).to(h.dtype());

@@ -43,10 +43,17 @@ class FieldRule {
   static FieldRule required();
   /// The configuration must give the field, a number within `range`.
   static FieldRule required(Range range);
+  /// A list field: at least one element (`message` is the error, e.g. "must name at least one layer width").
+  FieldRule non_empty(std::string message = "must not be empty") const;
+  /// A list field: exactly `count` elements.
+  FieldRule size(std::size_t count) const;
 
   const std::optional<Range>& range() const { return range_; }
   const std::vector<std::string>& choices() const { return choices_; }
   bool is_required() const { return required_; }
+  /// The error for an empty list ("" when empty lists are allowed).
+  const std::string& empty_message() const { return empty_message_; }
+  const std::optional<std::size_t>& exact_size() const { return size_; }
   /// "> 0", "one of 'lstm', 'gru'", "" for any value; "required" prefixed for required fields.
   std::string describe() const;
 
@@ -54,6 +61,8 @@ class FieldRule {
   std::optional<Range> range_;
   std::vector<std::string> choices_;
   bool required_ = false;
+  std::string empty_message_;
+  std::optional<std::size_t> size_;
 };
 
 /// One declared field, as the configuration reference lists it.
@@ -66,6 +75,12 @@ struct FieldInfo {
   FieldRule rule;
   std::string doc;
 };
+
+/// A component's options as its registry reads them back: the fields plus "type" (the registered name).
+inline Json typed_json(const std::string& type, Json fields) {
+  fields["type"] = type;
+  return fields;
+}
 
 namespace detail {
 
@@ -106,6 +121,8 @@ void check_field(const Config& parent, const std::string& key, const std::string
 /// Checks one element of a list field, failing at the element's own node.
 void check_element(const Config& element, double value, const FieldRule& rule);
 void check_element(const Config& element, const std::string& value, const FieldRule& rule);
+/// Checks a list field's length.
+void check_size(const Config& parent, const std::string& key, std::size_t size, const FieldRule& rule);
 /// Raises the "missing required field" error for `key`.
 [[noreturn]] void missing_field(const Config& parent, const std::string& key);
 
@@ -118,7 +135,8 @@ void check_value(const Config& parent, const std::string& key, const T& value, c
   } else if constexpr (std::is_same_v<T, std::string>) {
     check_field(parent, key, value, rule);
   } else {
-    // A list: each element against the rule.
+    // A list: its length, then each element against the rule.
+    check_size(parent, key, value.size(), rule);
     const Config list = parent.child(key);
     for (std::size_t i = 0; i < value.size(); ++i) {
       using Element = typename T::value_type;
@@ -171,11 +189,13 @@ FieldInfo field_info(const char* name, const T& default_value, const FieldRule& 
   return FieldInfo{name, FieldTraits<T>::name(), rule.is_required() ? Json() : field_json(default_value), rule, doc};
 }
 
-template <typename Options, typename = void>
-struct HasValidate : std::false_type {};
+/// Calls options.validate(config) where the options struct declares it.
 template <typename Options>
-struct HasValidate<Options, std::void_t<decltype(std::declval<const Options&>().validate(std::declval<const Config&>()))>>
-    : std::true_type {};
+auto validate_options(const Options& options, const Config& config, int) -> decltype(options.validate(config), void()) {
+  options.validate(config);
+}
+template <typename Options>
+void validate_options(const Options&, const Config&, long) {}
 
 }  // namespace detail
 }  // namespace finfuse
@@ -215,9 +235,7 @@ struct HasValidate<Options, std::void_t<decltype(std::declval<const Options&>().
     Self options;                                                                     \
     FIELDS(FINFUSE_OPTIONS_READ_)                                                     \
     config.reject_unknown_keys();                                                     \
-    if constexpr (::finfuse::detail::HasValidate<Self>::value) {                      \
-      options.validate(config);                                                       \
-    }                                                                                 \
+    ::finfuse::detail::validate_options(options, config, 0);                          \
     return options;                                                                   \
   }                                                                                   \
   /** Every field, as from_config() reads it back. */                                 \

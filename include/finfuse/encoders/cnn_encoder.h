@@ -3,6 +3,7 @@
 // ResNet-18/34 (basic blocks, batch norm; parameter names as torchvision's, so its weights load by name).
 #pragma once
 
+#include "finfuse/core/options.h"
 #include "finfuse/encoders/encoder.h"
 
 #include <torch/nn/modules/container/modulelist.h>
@@ -15,20 +16,21 @@
 namespace finfuse::encoders {
 
 struct CnnEncoderOptions {
-  /// Channels per block; empty picks the paper's for the image height (32: 64-128, 64: 64-128-256,
-  /// 96: 64-128-256-512).
-  std::vector<std::int64_t> channels;
-  std::vector<std::int64_t> kernel = {5, 3};
-  std::vector<std::int64_t> pool = {2, 1};
-  double leaky_slope = 0.01;
-  bool batch_norm = true;
-  /// Dropout before the output projection (the paper uses 0.5 before its final layer).
-  double dropout = 0.5;
-  /// Size of the pooled output vector.
-  std::int64_t output = 128;
-
-  static CnnEncoderOptions from_config(const Config& config);
-  Json to_json() const;
+#define FINFUSE_CNN_ENCODER_FIELDS(F)                                                                              \
+  F(std::vector<std::int64_t>, channels, {}, Range::positive(),                                                   \
+    "channels per block; empty picks the paper's for the image height (32: 64-128, 64: 64-128-256, "              \
+    "96: 64-128-256-512)")                                                                                         \
+  F(std::vector<std::int64_t>, kernel, (std::vector<std::int64_t>{5, 3}), FieldRule(Range::positive()).size(2),   \
+    "convolution kernel [height, width]")                                                                          \
+  F(std::vector<std::int64_t>, pool, (std::vector<std::int64_t>{2, 1}), FieldRule(Range::positive()).size(2),     \
+    "max-pooling window [height, width] after each block")                                                         \
+  F(double, leaky_slope, 0.01, Range::closed(0, 1), "negative slope of the leaky ReLU")                            \
+  F(bool, batch_norm, true, FieldRule(), "batch normalisation in each block")                                     \
+  F(double, dropout, 0.5, Range::half_open(0, 1),                                                                  \
+    "dropout before the output projection (the paper uses 0.5 before its final layer)")                           \
+  F(std::int64_t, output, 128, Range::closed(1, 1 << 16), "size of the pooled output vector")
+  FINFUSE_OPTIONS(CnnEncoderOptions, FINFUSE_CNN_ENCODER_FIELDS)
+#undef FINFUSE_CNN_ENCODER_FIELDS
 };
 
 class CnnEncoderImpl : public Encoder {
@@ -36,9 +38,9 @@ class CnnEncoderImpl : public Encoder {
   CnnEncoderImpl(const CnnEncoderOptions& options, ModalitySpec spec);
 
   EncoderOutput encode(const data::ModalityBatch& input) override;
-  std::int64_t output_size() const override { return options_.output; }
+  std::int64_t output_size() const override { return options_.output(); }
   std::int64_t token_size() const override { return channels_; }
-  Json options_json() const override { return options_.to_json(); }
+  Json options_json() const override { return typed_json("cnn", options_.to_json()); }
 
  private:
   CnnEncoderOptions options_;
@@ -50,13 +52,15 @@ class CnnEncoderImpl : public Encoder {
 };
 
 struct ResNetEncoderOptions {
-  /// 18 or 34.
-  std::int64_t depth = 18;
-  /// Output size; 0 keeps the 512 features of the last stage.
-  std::int64_t output = 0;
+#define FINFUSE_RESNET_ENCODER_FIELDS(F)                                                \
+  F(std::int64_t, depth, 18, FieldRule(), "18 or 34 (torchvision's resnet18, resnet34)") \
+  F(std::int64_t, output, 0, Range::closed(0, 1 << 16), "output size; 0 keeps the 512 features of the last stage")
+  FINFUSE_OPTIONS(ResNetEncoderOptions, FINFUSE_RESNET_ENCODER_FIELDS)
+#undef FINFUSE_RESNET_ENCODER_FIELDS
 
-  static ResNetEncoderOptions from_config(const Config& config);
-  Json to_json() const;
+ public:
+  /// depth is 18 or 34.
+  void validate(const Config& config) const;
 };
 
 class ResNetEncoderImpl : public Encoder {
@@ -64,9 +68,9 @@ class ResNetEncoderImpl : public Encoder {
   ResNetEncoderImpl(const ResNetEncoderOptions& options, ModalitySpec spec);
 
   EncoderOutput encode(const data::ModalityBatch& input) override;
-  std::int64_t output_size() const override { return options_.output > 0 ? options_.output : 512; }
+  std::int64_t output_size() const override { return options_.output() > 0 ? options_.output() : 512; }
   std::int64_t token_size() const override { return 512; }
-  Json options_json() const override { return options_.to_json(); }
+  Json options_json() const override { return typed_json("resnet", options_.to_json()); }
 
  private:
   ResNetEncoderOptions options_;

@@ -5,6 +5,7 @@
 // padding cannot reach it), a bidirectional one packs ragged sequences to their true lengths.
 #pragma once
 
+#include "finfuse/core/options.h"
 #include "finfuse/encoders/encoder.h"
 
 #include <torch/nn/modules/embedding.h>
@@ -16,21 +17,19 @@
 namespace finfuse::encoders {
 
 struct RnnEncoderOptions {
-  /// "lstm" or "gru".
-  std::string cell = "lstm";
-  std::int64_t hidden = 64;
-  std::int64_t layers = 1;
-  bool bidirectional = false;
-  double dropout = 0.0;
-  /// "last", "mean", "max" or "attention".
-  std::string pooling = "last";
-  /// Token ids: embedding size.
-  std::int64_t embedding_dim = 64;
-  /// Several texts per sample: how the per-text vectors are pooled ("mean", "max" or "attention").
-  std::string text_pooling = "attention";
-
-  static RnnEncoderOptions from_config(const Config& config);
-  Json to_json() const;
+#define FINFUSE_RNN_ENCODER_FIELDS(F)                                                                                   \
+  F(std::string, cell, "lstm", FieldRule::one_of({"lstm", "gru"}), "recurrent cell: \"lstm\" or \"gru\"")             \
+  F(std::int64_t, hidden, 64, Range::closed(1, 1 << 16), "hidden units per direction")                                \
+  F(std::int64_t, layers, 1, Range::closed(1, 64), "stacked layers")                                                  \
+  F(bool, bidirectional, false, FieldRule(), "read each sequence both ways (output width 2 x hidden)")               \
+  F(double, dropout, 0.0, Range::half_open(0, 1), "dropout between stacked layers")                                   \
+  F(std::string, pooling, "last", FieldRule::one_of({"last", "mean", "max", "attention"}),                            \
+    "how the steps are pooled: last state, masked mean, masked max or attention")                                    \
+  F(std::int64_t, embedding_dim, 64, Range::closed(1, 1 << 16), "token ids: embedding size")                          \
+  F(std::string, text_pooling, "attention", FieldRule::one_of({"mean", "max", "attention"}),                          \
+    "several texts per sample: how the per-text vectors are pooled")
+  FINFUSE_OPTIONS(RnnEncoderOptions, FINFUSE_RNN_ENCODER_FIELDS)
+#undef FINFUSE_RNN_ENCODER_FIELDS
 };
 
 class RnnEncoderImpl : public Encoder {

@@ -2,6 +2,7 @@
 // 2018), so the state at day t depends on days up to t only.
 #pragma once
 
+#include "finfuse/core/options.h"
 #include "finfuse/encoders/encoder.h"
 
 #include <torch/nn/modules/container/modulelist.h>
@@ -9,15 +10,16 @@
 namespace finfuse::encoders {
 
 struct TcnEncoderOptions {
-  /// Output channels of each residual block; block i uses dilation 2^i.
-  std::vector<std::int64_t> channels = {32, 32, 32};
-  std::int64_t kernel_size = 3;
-  double dropout = 0.0;
-  /// "last" (the state of the last day, which sees the whole window) or "mean".
-  std::string pooling = "last";
-
-  static TcnEncoderOptions from_config(const Config& config);
-  Json to_json() const;
+#define FINFUSE_TCN_ENCODER_FIELDS(F)                                                                             \
+  F(std::vector<std::int64_t>, channels, (std::vector<std::int64_t>{32, 32, 32}),                               \
+    FieldRule(Range::positive()).non_empty("must name at least one block"),                                     \
+    "output channels of each residual block; block i uses dilation 2^i")                                         \
+  F(std::int64_t, kernel_size, 3, Range::closed(1, 64), "causal convolution width")                              \
+  F(double, dropout, 0.0, Range::half_open(0, 1), "dropout in each block")                                       \
+  F(std::string, pooling, "last", FieldRule::one_of({"last", "mean"}),                                            \
+    "\"last\" (the state of the last day, which sees the whole window) or \"mean\"")
+  FINFUSE_OPTIONS(TcnEncoderOptions, FINFUSE_TCN_ENCODER_FIELDS)
+#undef FINFUSE_TCN_ENCODER_FIELDS
 };
 
 class TcnEncoderImpl : public Encoder {
@@ -25,9 +27,9 @@ class TcnEncoderImpl : public Encoder {
   TcnEncoderImpl(const TcnEncoderOptions& options, ModalitySpec spec);
 
   EncoderOutput encode(const data::ModalityBatch& input) override;
-  std::int64_t output_size() const override { return options_.channels.back(); }
+  std::int64_t output_size() const override { return options_.channels().back(); }
   std::int64_t token_size() const override { return output_size(); }
-  Json options_json() const override { return options_.to_json(); }
+  Json options_json() const override { return typed_json("tcn", options_.to_json()); }
 
  private:
   TcnEncoderOptions options_;

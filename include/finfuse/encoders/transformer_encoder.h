@@ -5,6 +5,7 @@
 // BERT-family checkpoints map onto it by name.
 #pragma once
 
+#include "finfuse/core/options.h"
 #include "finfuse/encoders/encoder.h"
 
 #include <torch/nn/modules/container/modulelist.h>
@@ -16,19 +17,23 @@
 namespace finfuse::encoders {
 
 struct TransformerEncoderOptions {
-  std::int64_t hidden = 128;
-  std::int64_t layers = 2;
-  std::int64_t heads = 4;
-  std::int64_t intermediate = 512;
-  std::int64_t max_positions = 512;
-  std::int64_t type_vocab = 2;
-  double dropout = 0.1;
-  double layer_norm_eps = 1e-12;
-  /// "cls" (the first position) or "mean" (over real tokens).
-  std::string pooling = "cls";
+#define FINFUSE_TRANSFORMER_ENCODER_FIELDS(F)                                                                 \
+  F(std::int64_t, hidden, 128, Range::closed(1, 1 << 16), "model width")                                     \
+  F(std::int64_t, layers, 2, Range::closed(1, 128), "encoder layers")                                        \
+  F(std::int64_t, heads, 4, Range::closed(1, 1024), "attention heads; must divide hidden")                   \
+  F(std::int64_t, intermediate, 512, Range::closed(1, 1 << 18), "width of the feed-forward layer")           \
+  F(std::int64_t, max_positions, 512, Range::closed(1, 1 << 20), "longest sequence (position embeddings)")   \
+  F(std::int64_t, type_vocab, 2, Range::closed(1, 1024), "token type (segment) ids")                         \
+  F(double, dropout, 0.1, Range::half_open(0, 1), "dropout")                                                 \
+  F(double, layer_norm_eps, 1e-12, Range::positive(), "layer normalisation epsilon")                         \
+  F(std::string, pooling, "cls", FieldRule::one_of({"cls", "mean"}),                                          \
+    "\"cls\" (the first position) or \"mean\" (over real tokens)")
+  FINFUSE_OPTIONS(TransformerEncoderOptions, FINFUSE_TRANSFORMER_ENCODER_FIELDS)
+#undef FINFUSE_TRANSFORMER_ENCODER_FIELDS
 
-  static TransformerEncoderOptions from_config(const Config& config);
-  Json to_json() const;
+ public:
+  /// heads divides hidden.
+  void validate(const Config& config) const;
 };
 
 class TransformerEncoderImpl : public Encoder {
@@ -36,9 +41,9 @@ class TransformerEncoderImpl : public Encoder {
   TransformerEncoderImpl(const TransformerEncoderOptions& options, ModalitySpec spec);
 
   EncoderOutput encode(const data::ModalityBatch& input) override;
-  std::int64_t output_size() const override { return options_.hidden; }
+  std::int64_t output_size() const override { return options_.hidden(); }
   std::int64_t token_size() const override { return output_size(); }
-  Json options_json() const override { return options_.to_json(); }
+  Json options_json() const override { return typed_json("transformer", options_.to_json()); }
 
   /// Encodes [S, T] ids (or [S, T, F] values) with a [S, T] mask: returns the hidden states [S, T, H].
   torch::Tensor forward_sequence(const torch::Tensor& values, const torch::Tensor& mask);
