@@ -60,43 +60,28 @@ void check_heads(const Config& config, std::int64_t hidden, std::int64_t heads) 
 
 // ------------------------------------------------------------------------------------------------ modality tokens
 
-AttentionFusionOptions AttentionFusionOptions::from_config(const Config& config) {
-  AttentionFusionOptions o;
-  o.hidden = config.get<std::int64_t>("hidden", o.hidden, Range::positive());
-  o.heads = config.get<std::int64_t>("heads", o.heads, Range::positive());
-  check_heads(config, o.hidden, o.heads);
-  o.layers = config.get<std::int64_t>("layers", o.layers, Range::positive());
-  o.feedforward = config.get<std::int64_t>("feedforward", o.feedforward, Range::positive());
-  o.dropout = config.get<double>("dropout", o.dropout, Range::half_open(0, 1));
-  config.reject_unknown_keys();
-  return o;
-}
-
-Json AttentionFusionOptions::to_json() const {
-  return Json{{"type", "attention"}, {"hidden", hidden},           {"heads", heads},
-              {"layers", layers},    {"feedforward", feedforward}, {"dropout", dropout}};
-}
+void AttentionFusionOptions::validate(const Config& config) const { check_heads(config, hidden(), heads()); }
 
 AttentionFusionImpl::AttentionFusionImpl(const AttentionFusionOptions& options, std::vector<FusionModality> modalities)
     : Fusion(std::move(modalities)), options_(options) {
   projections_ = register_module("projection", torch::nn::ModuleDict());
   for (const auto& m : this->modalities()) {
-    projections_->update({{m.name, torch::nn::Linear(m.size, options_.hidden).ptr()}});
+    projections_->update({{m.name, torch::nn::Linear(m.size, options_.hidden()).ptr()}});
   }
   const auto count = static_cast<std::int64_t>(this->modalities().size());
-  modality_embedding_ = register_parameter("modality_embedding", torch::randn({count, options_.hidden}) * 0.02);
-  fusion_token_ = register_parameter("fusion_token", torch::randn({options_.hidden}) * 0.02);
+  modality_embedding_ = register_parameter("modality_embedding", torch::randn({count, options_.hidden()}) * 0.02);
+  fusion_token_ = register_parameter("fusion_token", torch::randn({options_.hidden()}) * 0.02);
   layers_ = register_module("layers", torch::nn::ModuleList());
-  for (std::int64_t l = 0; l < options_.layers; ++l) {
-    layers_->push_back(FusionLayer(options_.hidden, options_.heads, options_.feedforward, options_.dropout));
+  for (std::int64_t l = 0; l < options_.layers(); ++l) {
+    layers_->push_back(FusionLayer(options_.hidden(), options_.heads(), options_.feedforward(), options_.dropout()));
   }
-  norm_ = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({options_.hidden})));
+  norm_ = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({options_.hidden()})));
 }
 
 FusionOutput AttentionFusionImpl::fuse(const FusionInput& input) {
   check_input(input);
   const std::int64_t batch = input.modalities[0].pooled.size(0);
-  std::vector<torch::Tensor> tokens = {fusion_token_.view({1, 1, -1}).expand({batch, 1, options_.hidden})};
+  std::vector<torch::Tensor> tokens = {fusion_token_.view({1, 1, -1}).expand({batch, 1, options_.hidden()})};
   std::vector<torch::Tensor> mask = {torch::ones({batch, 1}, input.modalities[0].present.options().dtype(torch::kBool))};
   for (std::size_t m = 0; m < modalities().size(); ++m) {
     const auto projected =
@@ -118,37 +103,24 @@ FusionOutput AttentionFusionImpl::fuse(const FusionInput& input) {
 
 // ------------------------------------------------------------------------------------------------ cross attention
 
-CrossAttentionFusionOptions CrossAttentionFusionOptions::from_config(const Config& config) {
-  CrossAttentionFusionOptions o;
-  o.query = config.get<std::string>("query");
-  o.context = config.get<std::string>("context");
-  if (o.query == o.context) {
+void CrossAttentionFusionOptions::validate(const Config& config) const {
+  if (query() == context()) {
     config.fail_at("context", "must differ from the query modality");
   }
-  o.hidden = config.get<std::int64_t>("hidden", o.hidden, Range::positive());
-  o.heads = config.get<std::int64_t>("heads", o.heads, Range::positive());
-  check_heads(config, o.hidden, o.heads);
-  o.dropout = config.get<double>("dropout", o.dropout, Range::half_open(0, 1));
-  config.reject_unknown_keys();
-  return o;
-}
-
-Json CrossAttentionFusionOptions::to_json() const {
-  return Json{{"type", "cross_attention"}, {"query", query}, {"context", context},
-              {"hidden", hidden},          {"heads", heads}, {"dropout", dropout}};
+  check_heads(config, hidden(), heads());
 }
 
 CrossAttentionFusionImpl::CrossAttentionFusionImpl(const Config& config, std::vector<FusionModality> modalities)
     : Fusion(std::move(modalities)), options_(CrossAttentionFusionOptions::from_config(config)) {
-  query_ = modality_index(config, "query", options_.query);
-  context_ = modality_index(config, "context", options_.context);
+  query_ = modality_index(config, "query", options_.query());
+  context_ = modality_index(config, "context", options_.context());
   // Queries and keys are the modalities' tokens where their encoders have them, their pooled vectors otherwise.
   const auto width = [](const FusionModality& m) { return m.has_tokens ? m.tokens_width() : m.size; };
-  attention_ = register_module("attention", nn::MultiHeadAttention(options_.hidden, options_.heads, options_.dropout,
+  attention_ = register_module("attention", nn::MultiHeadAttention(options_.hidden(), options_.heads(), options_.dropout(),
                                                                    width(this->modalities()[query_]),
                                                                    width(this->modalities()[context_])));
-  norm_ = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({options_.hidden})));
-  no_context_ = register_parameter("no_context", torch::randn({options_.hidden}) * 0.02);
+  norm_ = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({options_.hidden()})));
+  no_context_ = register_parameter("no_context", torch::randn({options_.hidden()}) * 0.02);
 }
 
 FusionOutput CrossAttentionFusionImpl::fuse(const FusionInput& input) {

@@ -126,38 +126,25 @@ std::shared_ptr<Fusion> make_fusion(const Config& options, const std::vector<Fus
 
 // ---------------------------------------------------------------------------------------------------------- concat
 
-ConcatFusionOptions ConcatFusionOptions::from_config(const Config& config) {
-  ConcatFusionOptions o;
-  o.layer_norm = config.get<bool>("layer_norm", o.layer_norm);
-  o.projection = config.get<std::int64_t>("projection", o.projection, Range::non_negative());
-  o.dropout = config.get<double>("dropout", o.dropout, Range::half_open(0, 1));
-  config.reject_unknown_keys();
-  return o;
-}
-
-Json ConcatFusionOptions::to_json() const {
-  return Json{{"type", "concat"}, {"layer_norm", layer_norm}, {"projection", projection}, {"dropout", dropout}};
-}
-
 ConcatFusionImpl::ConcatFusionImpl(const ConcatFusionOptions& options, std::vector<FusionModality> modalities)
     : Fusion(std::move(modalities)), options_(options) {
-  if (options_.layer_norm) {
+  if (options_.layer_norm()) {
     norms_ = register_module("norm", torch::nn::ModuleDict());
     for (const auto& m : this->modalities()) {
       norms_->update({{m.name, torch::nn::LayerNorm(torch::nn::LayerNormOptions({m.size})).ptr()}});
     }
   }
-  if (options_.projection > 0) {
+  if (options_.projection() > 0) {
     projections_ = register_module("projection", torch::nn::ModuleDict());
     for (const auto& m : this->modalities()) {
-      projections_->update({{m.name, torch::nn::Linear(m.size, options_.projection).ptr()}});
+      projections_->update({{m.name, torch::nn::Linear(m.size, options_.projection()).ptr()}});
     }
   }
-  dropout_ = register_module("dropout", torch::nn::Dropout(options_.dropout));
+  dropout_ = register_module("dropout", torch::nn::Dropout(options_.dropout()));
 }
 
 std::int64_t ConcatFusionImpl::output_size() const {
-  return options_.projection > 0 ? options_.projection * static_cast<std::int64_t>(modalities().size()) : total_size();
+  return options_.projection() > 0 ? options_.projection() * static_cast<std::int64_t>(modalities().size()) : total_size();
 }
 
 FusionOutput ConcatFusionImpl::fuse(const FusionInput& input) {
@@ -179,28 +166,15 @@ FusionOutput ConcatFusionImpl::fuse(const FusionInput& input) {
 
 // ----------------------------------------------------------------------------------------------------------- gated
 
-GatedFusionOptions GatedFusionOptions::from_config(const Config& config) {
-  GatedFusionOptions o;
-  o.hidden = config.get<std::int64_t>("hidden", o.hidden, Range::positive());
-  o.gate = config.get_choice("gate", o.gate, {"softmax", "sigmoid"});
-  o.dropout = config.get<double>("dropout", o.dropout, Range::half_open(0, 1));
-  config.reject_unknown_keys();
-  return o;
-}
-
-Json GatedFusionOptions::to_json() const {
-  return Json{{"type", "gated"}, {"hidden", hidden}, {"gate", gate}, {"dropout", dropout}};
-}
-
 GatedFusionImpl::GatedFusionImpl(const GatedFusionOptions& options, std::vector<FusionModality> modalities)
     : Fusion(std::move(modalities)), options_(options) {
   transforms_ = register_module("transform", torch::nn::ModuleDict());
   for (const auto& m : this->modalities()) {
-    transforms_->update({{m.name, torch::nn::Linear(m.size, options_.hidden).ptr()}});
+    transforms_->update({{m.name, torch::nn::Linear(m.size, options_.hidden()).ptr()}});
   }
   gate_ = register_module(
-      "gate", torch::nn::Linear(total_size(), options_.hidden * static_cast<std::int64_t>(this->modalities().size())));
-  dropout_ = register_module("dropout", torch::nn::Dropout(options_.dropout));
+      "gate", torch::nn::Linear(total_size(), options_.hidden() * static_cast<std::int64_t>(this->modalities().size())));
+  dropout_ = register_module("dropout", torch::nn::Dropout(options_.dropout()));
 }
 
 FusionOutput GatedFusionImpl::fuse(const FusionInput& input) {
@@ -214,8 +188,8 @@ FusionOutput GatedFusionImpl::fuse(const FusionInput& input) {
         transforms_[modalities()[m].name]->as<torch::nn::LinearImpl>()->forward(input.modalities[m].pooled)));
   }
   const auto h = torch::stack(hidden, 1);  // [B, M, H]
-  const auto logits = gate_->forward(torch::cat(pooled, 1)).view({-1, count, options_.hidden});
-  const auto gates = options_.gate == "softmax" ? torch::softmax(logits, 1) : torch::sigmoid(logits);
+  const auto logits = gate_->forward(torch::cat(pooled, 1)).view({-1, count, options_.hidden()});
+  const auto gates = options_.gate() == "softmax" ? torch::softmax(logits, 1) : torch::sigmoid(logits);
   FusionOutput out;
   out.fused = dropout_->forward((gates * h).sum(1));
   out.inspection["gates"] = gates.mean(2).detach();
@@ -225,22 +199,11 @@ FusionOutput GatedFusionImpl::fuse(const FusionInput& input) {
 
 // -------------------------------------------------------------------------------------------------------- bilinear
 
-BilinearFusionOptions BilinearFusionOptions::from_config(const Config& config) {
-  BilinearFusionOptions o;
-  o.pair = config.get<std::vector<std::string>>("modalities", o.pair);
-  if (!o.pair.empty() && (o.pair.size() != 2 || o.pair[0] == o.pair[1])) {
+void BilinearFusionOptions::validate(const Config& config) const {
+  if (!modalities().empty() && (modalities().size() != 2 || modalities()[0] == modalities()[1])) {
     config.fail_at("modalities", "must name two different modalities");
   }
-  o.hidden = config.get<std::int64_t>("hidden", o.hidden, Range::positive());
-  o.activation = nn::read_activation(config, "activation", o.activation);
-  o.dropout = config.get<double>("dropout", o.dropout, Range::half_open(0, 1));
-  config.reject_unknown_keys();
-  return o;
-}
-
-Json BilinearFusionOptions::to_json() const {
-  return Json{{"type", "bilinear"}, {"modalities", pair},         {"hidden", hidden},
-              {"activation", activation}, {"dropout", dropout}};
+  nn::read_activation(config, "activation", activation());
 }
 
 BilinearFusionImpl::BilinearFusionImpl(const Config& config, std::vector<FusionModality> modalities)
@@ -249,20 +212,20 @@ BilinearFusionImpl::BilinearFusionImpl(const Config& config, std::vector<FusionM
     config.fail_at("type", fmt::format("bilinear fusion needs two modalities, the model has one ('{}')",
                                        this->modalities()[0].name));
   }
-  if (options_.pair.empty()) {
-    options_.pair = {this->modalities()[0].name, this->modalities()[1].name};
+  if (options_.modalities().empty()) {
+    options_.modalities() = {this->modalities()[0].name, this->modalities()[1].name};
   } else {
-    first_ = modality_index(config, "modalities", options_.pair[0]);
-    second_ = modality_index(config, "modalities", options_.pair[1]);
+    first_ = modality_index(config, "modalities", options_.modalities()[0]);
+    second_ = modality_index(config, "modalities", options_.modalities()[1]);
   }
   bilinear_ = register_module("bilinear", torch::nn::Bilinear(this->modalities()[first_].size,
-                                                              this->modalities()[second_].size, options_.hidden));
-  activation_ = nn::make_activation(options_.activation);
-  dropout_ = register_module("dropout", torch::nn::Dropout(options_.dropout));
+                                                              this->modalities()[second_].size, options_.hidden()));
+  activation_ = nn::make_activation(options_.activation());
+  dropout_ = register_module("dropout", torch::nn::Dropout(options_.dropout()));
 }
 
 std::int64_t BilinearFusionImpl::output_size() const {
-  return options_.hidden + total_size() - modalities()[first_].size - modalities()[second_].size;
+  return options_.hidden() + total_size() - modalities()[first_].size - modalities()[second_].size;
 }
 
 FusionOutput BilinearFusionImpl::fuse(const FusionInput& input) {

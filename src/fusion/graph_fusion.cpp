@@ -9,62 +9,42 @@
 
 namespace finfuse::fusion {
 
-GraphFusionOptions GraphFusionOptions::from_config(const Config& config) {
-  GraphFusionOptions o;
-  if (const auto entity = config.find_child("entity")) {
-    o.entity = entity->json();
+void GraphFusionOptions::validate(const Config& config) const {
+  if (!entity().is_object()) {
+    config.fail_at("entity", "expected a fusion configuration (an object with \"type\"), got " +
+                                 detail::describe(entity()));
   }
-  o.layer = config.get_choice("layer", o.layer, {"sage", "gat"});
-  o.aggregator = config.get_choice("aggregator", o.aggregator, {"mean", "max_pool"});
-  o.layers = config.get<std::int64_t>("layers", o.layers, Range::closed(1, 2));
-  o.hidden = config.get<std::int64_t>("hidden", o.hidden, Range::positive());
-  o.heads = config.get<std::int64_t>("heads", o.heads, Range::positive());
-  if (o.layer == "gat" && o.hidden % o.heads != 0) {
-    config.fail_at("heads", fmt::format("hidden ({}) must be divisible by heads ({})", o.hidden, o.heads));
+  if (layer() == "gat" && hidden() % heads() != 0) {
+    config.fail_at("heads", fmt::format("hidden ({}) must be divisible by heads ({})", hidden(), heads()));
   }
-  o.dropout = config.get<double>("dropout", o.dropout, Range::half_open(0, 1));
-  o.skip = config.get<bool>("skip", o.skip);
-  o.activation = nn::read_activation(config, "activation", o.activation);
-  config.reject_unknown_keys();
-  return o;
-}
-
-Json GraphFusionOptions::to_json() const {
-  Json out{{"type", "graph"}, {"entity", entity},   {"layer", layer},     {"layers", layers},
-           {"hidden", hidden}, {"dropout", dropout}, {"skip", skip},       {"activation", activation}};
-  if (layer == "sage") {
-    out["aggregator"] = aggregator;
-  } else {
-    out["heads"] = heads;
-  }
-  return out;
+  nn::read_activation(config, "activation", activation());
 }
 
 GraphFusionImpl::GraphFusionImpl(const Config& config, std::vector<FusionModality> modalities)
     : Fusion(std::move(modalities)), options_(GraphFusionOptions::from_config(config)) {
   const auto entity_config = config.find_child("entity");
-  const Config entity = entity_config ? *entity_config : Config(options_.entity);
+  const Config entity = entity_config ? *entity_config : Config(options_.entity());
   if (entity.get<std::string>("type") == "graph") {
     entity.fail_at("type", "the per-entity fusion cannot itself be a graph fusion");
   }
   entity_ = register_module("entity", make_fusion(entity, this->modalities()));
-  options_.entity = entity_->options_json();
+  options_.entity() = entity_->options_json();
   layers_ = register_module("layers", torch::nn::ModuleList());
   std::int64_t width = entity_->output_size();
-  for (std::int64_t l = 0; l < options_.layers; ++l) {
-    if (options_.layer == "sage") {
-      layers_->push_back(nn::SageConv(width, options_.hidden, options_.aggregator));
+  for (std::int64_t l = 0; l < options_.layers(); ++l) {
+    if (options_.layer() == "sage") {
+      layers_->push_back(nn::SageConv(width, options_.hidden(), options_.aggregator()));
     } else {
-      layers_->push_back(nn::GatConv(width, options_.heads, options_.hidden / options_.heads, options_.dropout));
+      layers_->push_back(nn::GatConv(width, options_.heads(), options_.hidden() / options_.heads(), options_.dropout()));
     }
-    width = options_.hidden;
+    width = options_.hidden();
   }
-  activation_ = nn::make_activation(options_.activation);
-  dropout_ = register_module("dropout", torch::nn::Dropout(options_.dropout));
+  activation_ = nn::make_activation(options_.activation());
+  dropout_ = register_module("dropout", torch::nn::Dropout(options_.dropout()));
 }
 
 std::int64_t GraphFusionImpl::output_size() const {
-  return options_.hidden + (options_.skip ? entity_->output_size() : 0);
+  return options_.hidden() + (options_.skip() ? entity_->output_size() : 0);
 }
 
 FusionOutput GraphFusionImpl::fuse(const FusionInput& input) {
@@ -80,7 +60,7 @@ FusionOutput GraphFusionImpl::fuse(const FusionInput& input) {
   }
   auto x = entity.fused;
   for (std::size_t l = 0; l < layers_->size(); ++l) {
-    if (options_.layer == "sage") {
+    if (options_.layer() == "sage") {
       x = layers_[l]->as<nn::SageConvImpl>()->forward(x, input.edge_index, input.edge_weight);
     } else {
       auto result = layers_[l]->as<nn::GatConvImpl>()->forward_with_attention(x, input.edge_index);
@@ -92,7 +72,7 @@ FusionOutput GraphFusionImpl::fuse(const FusionInput& input) {
     }
     x = dropout_->forward(activation_.forward(x));
   }
-  out.fused = options_.skip ? torch::cat({x, entity.fused}, 1) : x;
+  out.fused = options_.skip() ? torch::cat({x, entity.fused}, 1) : x;
   return out;
 }
 

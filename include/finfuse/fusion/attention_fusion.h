@@ -5,6 +5,7 @@
 // layer, averaged over heads) over [fusion token, modality 1, ..., modality M].
 #pragma once
 
+#include "finfuse/core/options.h"
 #include "finfuse/fusion/fusion.h"
 
 #include <torch/nn/modules/container/moduledict.h>
@@ -14,14 +15,18 @@
 namespace finfuse::fusion {
 
 struct AttentionFusionOptions {
-  std::int64_t hidden = 64;
-  std::int64_t heads = 4;
-  std::int64_t layers = 1;
-  std::int64_t feedforward = 128;
-  double dropout = 0.1;
+#define FINFUSE_ATTENTION_FUSION_FIELDS(F)                                               \
+  F(std::int64_t, hidden, 64, Range::positive(), "token width")                         \
+  F(std::int64_t, heads, 4, Range::positive(), "attention heads; must divide hidden")  \
+  F(std::int64_t, layers, 1, Range::positive(), "transformer layers over the tokens")  \
+  F(std::int64_t, feedforward, 128, Range::positive(), "width of the feed-forward layer") \
+  F(double, dropout, 0.1, Range::half_open(0, 1), "dropout")
+  FINFUSE_OPTIONS(AttentionFusionOptions, FINFUSE_ATTENTION_FUSION_FIELDS)
+#undef FINFUSE_ATTENTION_FUSION_FIELDS
 
-  static AttentionFusionOptions from_config(const Config& config);
-  Json to_json() const;
+ public:
+  /// heads divides hidden.
+  void validate(const Config& config) const;
 };
 
 class AttentionFusionImpl : public Fusion {
@@ -29,8 +34,8 @@ class AttentionFusionImpl : public Fusion {
   AttentionFusionImpl(const AttentionFusionOptions& options, std::vector<FusionModality> modalities);
 
   FusionOutput fuse(const FusionInput& input) override;
-  std::int64_t output_size() const override { return options_.hidden; }
-  Json options_json() const override { return options_.to_json(); }
+  std::int64_t output_size() const override { return options_.hidden(); }
+  Json options_json() const override { return typed_json("attention", options_.to_json()); }
 
  private:
   AttentionFusionOptions options_;

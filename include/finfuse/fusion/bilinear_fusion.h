@@ -2,6 +2,7 @@
 // modalities' vectors are concatenated to z.
 #pragma once
 
+#include "finfuse/core/options.h"
 #include "finfuse/fusion/fusion.h"
 
 #include <torch/nn/modules/container/any.h>
@@ -11,14 +12,18 @@
 namespace finfuse::fusion {
 
 struct BilinearFusionOptions {
-  /// The two modalities fused bilinearly (default: the first two).
-  std::vector<std::string> pair;
-  std::int64_t hidden = 64;
-  std::string activation = "relu";
-  double dropout = 0.0;
+#define FINFUSE_BILINEAR_FUSION_FIELDS(F)                                                                  \
+  F(std::vector<std::string>, modalities, {}, FieldRule(),                                               \
+    "the two modalities fused bilinearly (default: the first two)")                                      \
+  F(std::int64_t, hidden, 64, Range::positive(), "output width")                                         \
+  F(std::string, activation, "relu", FieldRule(), "a registered activation")                             \
+  F(double, dropout, 0.0, Range::half_open(0, 1), "dropout on the output")
+  FINFUSE_OPTIONS(BilinearFusionOptions, FINFUSE_BILINEAR_FUSION_FIELDS)
+#undef FINFUSE_BILINEAR_FUSION_FIELDS
 
-  static BilinearFusionOptions from_config(const Config& config);
-  Json to_json() const;
+ public:
+  /// None or two different modalities; a registered activation.
+  void validate(const Config& config) const;
 };
 
 class BilinearFusionImpl : public Fusion {
@@ -27,7 +32,7 @@ class BilinearFusionImpl : public Fusion {
 
   FusionOutput fuse(const FusionInput& input) override;
   std::int64_t output_size() const override;
-  Json options_json() const override { return options_.to_json(); }
+  Json options_json() const override { return typed_json("bilinear", options_.to_json()); }
 
  private:
   BilinearFusionOptions options_;

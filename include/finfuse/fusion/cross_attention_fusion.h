@@ -6,6 +6,7 @@
 // [B, Tq, Tk], averaged over heads.
 #pragma once
 
+#include "finfuse/core/options.h"
 #include "finfuse/fusion/fusion.h"
 #include "finfuse/nn/attention.h"
 
@@ -14,14 +15,18 @@
 namespace finfuse::fusion {
 
 struct CrossAttentionFusionOptions {
-  std::string query;
-  std::string context;
-  std::int64_t hidden = 64;
-  std::int64_t heads = 4;
-  double dropout = 0.1;
+#define FINFUSE_CROSS_ATTENTION_FUSION_FIELDS(F)                                                       \
+  F(std::string, query, "", FieldRule::required(), "the modality whose tokens ask")                    \
+  F(std::string, context, "", FieldRule::required(), "the modality they attend to (another one)")      \
+  F(std::int64_t, hidden, 64, Range::positive(), "attention width")                                    \
+  F(std::int64_t, heads, 4, Range::positive(), "attention heads; must divide hidden")                  \
+  F(double, dropout, 0.1, Range::half_open(0, 1), "dropout")
+  FINFUSE_OPTIONS(CrossAttentionFusionOptions, FINFUSE_CROSS_ATTENTION_FUSION_FIELDS)
+#undef FINFUSE_CROSS_ATTENTION_FUSION_FIELDS
 
-  static CrossAttentionFusionOptions from_config(const Config& config);
-  Json to_json() const;
+ public:
+  /// Two different modalities; heads divides hidden.
+  void validate(const Config& config) const;
 };
 
 class CrossAttentionFusionImpl : public Fusion {
@@ -29,8 +34,8 @@ class CrossAttentionFusionImpl : public Fusion {
   CrossAttentionFusionImpl(const Config& config, std::vector<FusionModality> modalities);
 
   FusionOutput fuse(const FusionInput& input) override;
-  std::int64_t output_size() const override { return options_.hidden + total_size(); }
-  Json options_json() const override { return options_.to_json(); }
+  std::int64_t output_size() const override { return options_.hidden() + total_size(); }
+  Json options_json() const override { return typed_json("cross_attention", options_.to_json()); }
 
  private:
   CrossAttentionFusionOptions options_;

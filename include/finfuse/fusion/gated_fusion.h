@@ -4,6 +4,7 @@
 // units, and "gate_values" [B, M, H].
 #pragma once
 
+#include "finfuse/core/options.h"
 #include "finfuse/fusion/fusion.h"
 
 #include <torch/nn/modules/container/moduledict.h>
@@ -13,14 +14,14 @@
 namespace finfuse::fusion {
 
 struct GatedFusionOptions {
-  std::int64_t hidden = 64;
-  /// "softmax" (the gates of a hidden unit sum to 1 across modalities) or "sigmoid" (independent gates, as in the
-  /// original two-modality unit, z and 1 - z, generalised).
-  std::string gate = "softmax";
-  double dropout = 0.0;
-
-  static GatedFusionOptions from_config(const Config& config);
-  Json to_json() const;
+#define FINFUSE_GATED_FUSION_FIELDS(F)                                                                        \
+  F(std::int64_t, hidden, 64, Range::positive(), "width of each modality's transform and of the output")    \
+  F(std::string, gate, "softmax", FieldRule::one_of({"softmax", "sigmoid"}),                                 \
+    "\"softmax\" (the gates of a hidden unit sum to 1 across modalities) or \"sigmoid\" (independent gates, " \
+    "as in the original two-modality unit, z and 1 - z, generalised)")                                      \
+  F(double, dropout, 0.0, Range::half_open(0, 1), "dropout on the fused vector")
+  FINFUSE_OPTIONS(GatedFusionOptions, FINFUSE_GATED_FUSION_FIELDS)
+#undef FINFUSE_GATED_FUSION_FIELDS
 };
 
 class GatedFusionImpl : public Fusion {
@@ -28,8 +29,8 @@ class GatedFusionImpl : public Fusion {
   GatedFusionImpl(const GatedFusionOptions& options, std::vector<FusionModality> modalities);
 
   FusionOutput fuse(const FusionInput& input) override;
-  std::int64_t output_size() const override { return options_.hidden; }
-  Json options_json() const override { return options_.to_json(); }
+  std::int64_t output_size() const override { return options_.hidden(); }
+  Json options_json() const override { return typed_json("gated", options_.to_json()); }
 
  private:
   GatedFusionOptions options_;

@@ -5,6 +5,7 @@
 // "edge_attention" [E + B] (last layer, averaged over heads; edges as in "edges" [2, E + B], self-loops last).
 #pragma once
 
+#include "finfuse/core/options.h"
 #include "finfuse/fusion/fusion.h"
 
 #include <torch/nn/modules/container/any.h>
@@ -14,24 +15,24 @@
 namespace finfuse::fusion {
 
 struct GraphFusionOptions {
-  /// The per-entity fusion's options (a fusion configuration with "type").
-  Json entity = Json{{"type", "concat"}};
-  /// "sage" or "gat".
-  std::string layer = "sage";
-  /// GraphSAGE: "mean" or "max_pool".
-  std::string aggregator = "mean";
-  /// 1 or 2 graph layers.
-  std::int64_t layers = 1;
-  /// Output width of each graph layer (for GAT: heads x head size).
-  std::int64_t hidden = 64;
-  std::int64_t heads = 4;
-  double dropout = 0.0;
-  /// Concatenate the per-entity vector to the graph output (keeps what isolated entities know).
-  bool skip = true;
-  std::string activation = "elu";
+#define FINFUSE_GRAPH_FUSION_FIELDS(F)                                                                         \
+  F(Json, entity, (Json{{"type", "concat"}}), FieldRule(),                                                    \
+    "the per-entity fusion's options (a fusion configuration with \"type\")")                                  \
+  F(std::string, layer, "sage", FieldRule::one_of({"sage", "gat"}), "graph layer: GraphSAGE or GAT")          \
+  F(std::string, aggregator, "mean", FieldRule::one_of({"mean", "max_pool"}), "GraphSAGE's neighbour aggregator") \
+  F(std::int64_t, layers, 1, Range::closed(1, 2), "graph layers")                                             \
+  F(std::int64_t, hidden, 64, Range::positive(), "output width of each graph layer (for GAT: heads x head size)") \
+  F(std::int64_t, heads, 4, Range::positive(), "GAT: attention heads; must divide hidden")                   \
+  F(double, dropout, 0.0, Range::half_open(0, 1), "dropout")                                                  \
+  F(bool, skip, true,  FieldRule(),                                                                           \
+    "concatenate the per-entity vector to the graph output (keeps what isolated entities know)")             \
+  F(std::string, activation, "elu", FieldRule(), "a registered activation")
+  FINFUSE_OPTIONS(GraphFusionOptions, FINFUSE_GRAPH_FUSION_FIELDS)
+#undef FINFUSE_GRAPH_FUSION_FIELDS
 
-  static GraphFusionOptions from_config(const Config& config);
-  Json to_json() const;
+ public:
+  /// entity is an object; GAT's heads divide hidden; a registered activation.
+  void validate(const Config& config) const;
 };
 
 class GraphFusionImpl : public Fusion {
@@ -40,7 +41,7 @@ class GraphFusionImpl : public Fusion {
 
   FusionOutput fuse(const FusionInput& input) override;
   std::int64_t output_size() const override;
-  Json options_json() const override { return options_.to_json(); }
+  Json options_json() const override { return typed_json("graph", options_.to_json()); }
   bool uses_graph() const override { return true; }
 
  private:
