@@ -40,32 +40,7 @@ void validate(const MlpOptions& options) {
 MlpOptions::MlpOptions(std::int64_t in_features, std::vector<std::int64_t> layers)
     : in_features_(in_features), layers_(std::move(layers)) {}
 
-MlpOptions MlpOptions::from_config(const Config& config) {
-  MlpOptions options(config.get<std::int64_t>("in_features", Range::positive()),
-                     config.get<std::vector<std::int64_t>>("layers"));
-  if (options.layers().empty()) {
-    config.fail_at("layers", "must name at least one layer width");
-  }
-  const Config layers = config.child("layers");
-  for (std::size_t i = 0; i < options.layers().size(); ++i) {
-    if (options.layers()[i] <= 0) {
-      layers[i].fail(fmt::format("must be > 0, got {}", options.layers()[i]));
-    }
-  }
-  options.activation(read_activation(config, "activation", options.activation()));
-  options.dropout(config.get<double>("dropout", options.dropout(), Range::half_open(0.0, 1.0)));
-  options.norm(config.get_choice("norm", options.norm(), norm_choices()));
-  options.residual(config.get<bool>("residual", options.residual()));
-  options.activate_output(config.get<bool>("activate_output", options.activate_output()));
-  config.reject_unknown_keys();
-  return options;
-}
-
-Json MlpOptions::to_json() const {
-  return Json{{"in_features", in_features()}, {"layers", layers()},     {"activation", activation()},
-              {"dropout", dropout()},         {"norm", norm()},         {"residual", residual()},
-              {"activate_output", activate_output()}};
-}
+void MlpOptions::validate(const Config& config) const { read_activation(config, "activation", activation()); }
 
 bool operator==(const MlpOptions& a, const MlpOptions& b) { return a.to_json() == b.to_json(); }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "finfuse/core/config.h"
+#include "finfuse/core/options.h"
 
 #include <torch/arg.h>
 #include <torch/nn/cloneable.h>
@@ -20,26 +21,28 @@ namespace finfuse::nn {
 struct MlpOptions {
   MlpOptions(std::int64_t in_features, std::vector<std::int64_t> layers);
 
-  /// Width of the input's last dimension.
-  TORCH_ARG(std::int64_t, in_features);
-  /// Output width of each layer; the last one is the MLP's output size.
-  TORCH_ARG(std::vector<std::int64_t>, layers);
-  /// Activation name from the activation registry.
-  TORCH_ARG(std::string, activation) = "relu";
-  /// Dropout probability after each activation, in [0, 1).
-  TORCH_ARG(double, dropout) = 0.0;
-  /// "none", "batch" or "layer" normalisation after each linear map.
-  TORCH_ARG(std::string, norm) = "none";
-  /// Adds the layer's input to its output where the widths match.
-  TORCH_ARG(bool, residual) = false;
-  /// Applies norm, activation and dropout after the last layer too; false leaves a plain linear output
-  /// (logits or regression values, as a head wants).
-  TORCH_ARG(bool, activate_output) = true;
+#define FINFUSE_MLP_FIELDS(F)                                                                                      \
+  F(std::int64_t, in_features, 0, FieldRule::required(Range::positive()), "width of the input's last dimension")  \
+  F(std::vector<std::int64_t>, layers, {},                                                                        \
+    FieldRule::required(Range::positive()).non_empty("must name at least one layer width"),                       \
+    "output width of each layer; the last one is the MLP's output size")                                          \
+  F(std::string, activation, "relu", FieldRule(), "activation name from the activation registry")                \
+  F(double, dropout, 0.0, Range::half_open(0.0, 1.0), "dropout probability after each activation")               \
+  F(std::string, norm, "none", FieldRule::one_of({"none", "batch", "layer"}),                                     \
+    "normalisation after each linear map")                                                                        \
+  F(bool, residual, false, FieldRule(), "adds the layer's input to its output where the widths match")           \
+  F(bool, activate_output, true, FieldRule(),                                                                     \
+    "applies norm, activation and dropout after the last layer too; false leaves a plain linear output (logits " \
+    "or regression values, as a head wants)")
+  FINFUSE_OPTIONS(MlpOptions, FINFUSE_MLP_FIELDS)
+#undef FINFUSE_MLP_FIELDS
 
- public:  // TORCH_ARG leaves the access at private
-  /// Reads {"in_features", "layers", "activation", "dropout", "norm", "residual", "activate_output"}.
-  static MlpOptions from_config(const Config& config);
-  Json to_json() const;
+ public:
+  /// The activation must be registered.
+  void validate(const Config& config) const;
+
+ private:
+  MlpOptions() = default;  // for from_config() and fields(), which fill in or list the required fields
 };
 
 bool operator==(const MlpOptions& a, const MlpOptions& b);
