@@ -66,17 +66,26 @@ bool operator==(const RuntimeOptions& a, const RuntimeOptions& b) {
          a.log_level() == b.log_level();
 }
 
-int available_cores() {
+std::vector<int> affinity_cores() {
+  std::vector<int> cores;
 #if defined(__linux__)
   cpu_set_t set;
   CPU_ZERO(&set);
   if (sched_getaffinity(0, sizeof(set), &set) == 0) {
-    const int count = CPU_COUNT(&set);
-    if (count > 0) {
-      return count;
+    for (int c = 0; c < CPU_SETSIZE; ++c) {
+      if (CPU_ISSET(c, &set)) {
+        cores.push_back(c);
+      }
     }
   }
 #endif
+  return cores;
+}
+
+int available_cores() {
+  if (const auto cores = affinity_cores(); !cores.empty()) {
+    return static_cast<int>(cores.size());
+  }
   const unsigned hardware = std::thread::hardware_concurrency();
   return hardware > 0 ? static_cast<int>(hardware) : 1;
 }

@@ -13,7 +13,6 @@
 #include <sstream>
 
 #if defined(__linux__)
-#include <sched.h>
 #include <time.h>
 #include <unistd.h>
 #endif
@@ -60,17 +59,7 @@ double busy_seconds_from_proc_stat(const std::string& text, const std::vector<in
 
 std::optional<CpuTimes> read_cpu_times() {
 #if defined(__linux__)
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof(set), &set) != 0) {
-    return std::nullopt;
-  }
-  std::vector<int> cores;
-  for (int c = 0; c < CPU_SETSIZE; ++c) {
-    if (CPU_ISSET(c, &set)) {
-      cores.push_back(c);
-    }
-  }
+  const std::vector<int> cores = affinity_cores();
   std::ifstream in("/proc/stat");
   if (!in || cores.empty()) {
     return std::nullopt;

@@ -29,6 +29,9 @@ struct CpuTimes {
   std::chrono::steady_clock::time_point at;
 };
 
+/// The numbers of the cores in this process's affinity mask (empty where the system does not say).
+std::vector<int> affinity_cores();
+
 /// Busy seconds of the listed cores from the text of /proc/stat (its "cpuN" lines; clock ticks of ticks_per_second).
 /// Throws finfuse::Error naming the line when a listed core's line is missing or malformed.
 double busy_seconds_from_proc_stat(const std::string& text, const std::vector<int>& cores, long ticks_per_second);
