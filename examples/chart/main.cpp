@@ -34,11 +34,11 @@ int main(int argc, char** argv) {
       }
     }
     if (options.epochs > 0) {
-      run.training.epochs = options.epochs;
+      run.training.epochs(options.epochs);
     }
     if (options.quick) {  // one seed, one epoch, the last eight years only
       seeds.resize(1);
-      run.training.epochs = 1;
+      run.training.epochs(1);
       run.data.assembly.start = "2012-01-01";
     }
     auto runtime = run.runtime;
@@ -50,8 +50,8 @@ int main(int argc, char** argv) {
     ff::training::WalkForwardResult first;
     for (const auto seed : seeds) {
       auto training = run.training;
-      training.out_dir = (options.out / "runs" / fmt::format("seed-{}", seed)).string();
-      training.progress = "log";
+      training.out_dir((options.out / "runs" / fmt::format("seed-{}", seed)).string());
+      training.progress("log");
       ff::logger()->info("chart example: seed {} ({} of {})", seed, overall.size() + 1, seeds.size());
       auto result = ff::training::run_walk_forward(run.model, training, run.data, resolved.device, seed,
                                                    options.out / "cache");

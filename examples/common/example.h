@@ -145,7 +145,7 @@ inline std::string mean_std(const training::Aggregate& a, const std::string& key
 inline ExampleResult run(training::RunConfig run, const Options& options, const std::string& title,
                          const std::vector<std::string>& headline, const std::vector<Reference>& references = {}) {
   if (options.epochs > 0) {
-    run.training.epochs = options.epochs;
+    run.training.epochs(options.epochs);
   }
   std::vector<std::uint64_t> seeds = run.seeds;
   if (options.seeds > 0) {
@@ -156,7 +156,7 @@ inline ExampleResult run(training::RunConfig run, const Options& options, const 
   }
   if (options.quick) {
     seeds.resize(1);
-    run.training.epochs = std::min<std::int64_t>(run.training.epochs, 1);
+    run.training.epochs(std::min<std::int64_t>(run.training.epochs(), 1));
   }
   auto runtime = run.runtime;
   runtime.device(options.device);
@@ -165,8 +165,8 @@ inline ExampleResult run(training::RunConfig run, const Options& options, const 
   const auto pipeline =
       data::DataPipeline::build(run.data, options.cache_dir.empty() ? options.out / "cache" : options.cache_dir);
   auto training_options = run.training;
-  training_options.out_dir = (options.out / "runs").string();
-  training_options.progress = "log";
+  training_options.out_dir((options.out / "runs").string());
+  training_options.progress("log");
   ExampleResult result;
   result.seeds = training::run_seeds(run.model, training_options, pipeline, resolved.device, seeds);
 
@@ -179,7 +179,7 @@ inline ExampleResult run(training::RunConfig run, const Options& options, const 
   const auto manifest = io::write_bundle(options.out / "bundle", source);
   Json results = result.seeds.to_json();
   results["title"] = title;
-  results["monitor"] = run.training.monitor;
+  results["monitor"] = run.training.monitor();
   results["bundle_seed"] = result.seeds.best.seed;
   results["data"] = pipeline.summary();
   results["quick"] = options.quick;
@@ -188,7 +188,7 @@ inline ExampleResult run(training::RunConfig run, const Options& options, const 
   evaluation::HtmlReport html(title);
   html.add_paragraph(fmt::format("{} seed(s); model selection on the validation split by {} (best epoch per seed); "
                                  "test figures are mean +- standard deviation over the seeds.",
-                                 seeds.size(), run.training.monitor));
+                                 seeds.size(), run.training.monitor()));
   std::vector<std::vector<std::string>> rows;
   for (const auto& key : headline) {
     rows.push_back({key, mean_std(result.seeds.valid_summary, key), mean_std(result.seeds.test_summary, key)});
@@ -234,7 +234,7 @@ inline ExampleResult run(training::RunConfig run, const Options& options, const 
     history.push_back(r.values);
   }
   html.add_heading(fmt::format("Seed {} (the bundle's)", result.seeds.best.seed));
-  evaluation::add_learning_curves(html, history, run.training.monitor);
+  evaluation::add_learning_curves(html, history, run.training.monitor());
   for (const auto& [head, predictions] : result.seeds.best.test.predictions) {
     evaluation::add_prediction_plots(html, head + " (test)", predictions);
   }

@@ -61,12 +61,12 @@ int main(int argc, char** argv) {
 
     // 3. Training with early stopping on the validation ROC-AUC.
     ff::training::TrainerOptions options;
-    options.epochs = 6;
-    options.batch_size = 256;
-    options.monitor = "valid.roc_auc";
-    options.patience = 3;
-    options.progress = "none";
-    options.optimizer = ff::Json{{"type", "adamw"}, {"lr", 0.002}};
+    options.epochs(6);
+    options.batch_size(256);
+    options.monitor("valid.roc_auc");
+    options.patience(3);
+    options.progress("none");
+    options.optimizer(ff::Json{{"type", "adamw"}, {"lr", 0.002}});
     ff::training::Trainer trainer(options, model, dataset, pipeline.split().train, pipeline.split().valid);
     const auto fit = trainer.fit();
     const auto test = trainer.evaluate(pipeline.split().test);

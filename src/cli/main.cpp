@@ -19,6 +19,7 @@
 #include "finfuse/training/run_config.h"
 #include "finfuse/version.h"
 #include "launch.h"
+#include "options_command.h"
 
 #include <CLI/CLI.hpp>
 #include <torch/version.h>
@@ -124,7 +125,7 @@ int train(const Common& common, const std::string& config_path, const std::strin
   const auto start = std::chrono::steady_clock::now();
   // Every seed trains under DIR/runs/seed-<n>; the bundle holds the seed with the best validation value.
   auto options = run.training;
-  options.out_dir = (out_dir / "runs").string();
+  options.out_dir((out_dir / "runs").string());
   auto seeds = ff::training::run_seeds(run.model, options, pipeline, device, run.seeds, resume, distributed);
   if (!main_rank) {
     ff::logger()->info("rank {}: training done; rank 0 writes the bundle and reports", job->rank);
@@ -222,8 +223,7 @@ ff::data::DataConfig inference_data(const ff::io::Predictor& predictor, const st
 }
 
 std::vector<std::string> default_metric_names(const ff::io::Predictor& predictor, const std::string& head) {
-  const auto& h = predictor.model()->head(head);
-  return ff::evaluation::default_metrics(h.options().is_classification() ? "classification" : h.options().type);
+  return ff::evaluation::default_metrics(predictor.model()->head(head).task());
 }
 
 int evaluate(const Common& common, const std::string& bundle, const std::string& input, const std::string& data_path,
@@ -300,7 +300,7 @@ int walk_forward(const Common& common, const std::string& config_path, const std
   const std::filesystem::path out_dir(out);
   std::filesystem::create_directories(out_dir);
   auto options = run.training;
-  options.out_dir = (out_dir / "folds").string();
+  options.out_dir((out_dir / "folds").string());
   const auto result = ff::training::run_walk_forward(run.model, options, run.data,
                                                      ff::resolve_device(run.runtime.device()), run.seeds.front(),
                                                      out_dir / "cache");
@@ -416,6 +416,17 @@ int inspect(const Common& common, const std::string& path) {
   return 0;
 }
 
+int list_options(const Common& common, const std::vector<std::string>& families, bool markdown) {
+  ff::Json document = ff::Json::object();
+  std::string text;
+  for (const auto& family : families) {
+    document[family] = ff::cli::describe_family(family);
+    text += markdown ? ff::cli::family_markdown(family) : ff::cli::family_text(family);
+  }
+  report(common, document, text);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -486,6 +497,15 @@ int main(int argc, char** argv) {
   inspect_cmd->add_option("--bundle,-b", bundle, "bundle folder or archive")->required();
   add_common(inspect_cmd);
 
+  std::vector<std::string> families;
+  bool markdown = false;
+  auto* options_cmd = app.add_subcommand(
+      "options", "list the registered components of each family with their options (type, default, allowed values)");
+  options_cmd->add_option("family", families, "families to list (default: all): " +
+                                                  fmt::format("{}", fmt::join(ff::cli::option_families(), ", ")));
+  options_cmd->add_flag("--markdown", markdown, "Markdown tables, as in docs/config-reference.md");
+  add_common(options_cmd);
+
   ff::cli::LaunchOptions launch_options;
   std::vector<std::string> launch_command;
   auto* launch_cmd = app.add_subcommand(
@@ -543,6 +563,9 @@ int main(int argc, char** argv) {
     }
     if (inspect_cmd->parsed()) {
       return inspect(common, bundle);
+    }
+    if (options_cmd->parsed()) {
+      return list_options(common, families.empty() ? ff::cli::option_families() : families, markdown);
     }
   } catch (const ff::ConfigError& e) {
     std::fprintf(stderr, "error: %s\nhint: see docs/config-reference.md for every key\n", e.what());

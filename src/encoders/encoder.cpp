@@ -17,7 +17,7 @@ template <typename Impl, typename Options>
 void add_builtin(EncoderRegistry& registry, const std::string& name) {
   registry.add(name, [](const Config& options, const ModalitySpec& spec) -> std::shared_ptr<Encoder> {
     return std::make_shared<Impl>(Options::from_config(options), spec);
-  });
+  }, Options::fields());
 }
 
 void register_builtin_encoders(EncoderRegistry& registry) {

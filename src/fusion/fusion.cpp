@@ -23,24 +23,24 @@ template <typename Impl, typename Options>
 void add_builtin(FusionRegistry& registry, const std::string& name) {
   registry.add(name, [](const Config& options, const std::vector<FusionModality>& modalities) -> std::shared_ptr<Fusion> {
     return std::make_shared<Impl>(Options::from_config(options), modalities);
-  });
+  }, Options::fields());
 }
 
 // Layers whose options name modalities read the configuration themselves, to report a wrong name at its key.
-template <typename Impl>
+template <typename Impl, typename Options>
 void add_builtin_with_config(FusionRegistry& registry, const std::string& name) {
   registry.add(name, [](const Config& options, const std::vector<FusionModality>& modalities) -> std::shared_ptr<Fusion> {
     return std::make_shared<Impl>(options, modalities);
-  });
+  }, Options::fields());
 }
 
 void register_builtin_fusions(FusionRegistry& registry) {
   add_builtin<ConcatFusionImpl, ConcatFusionOptions>(registry, "concat");
   add_builtin<GatedFusionImpl, GatedFusionOptions>(registry, "gated");
   add_builtin<AttentionFusionImpl, AttentionFusionOptions>(registry, "attention");
-  add_builtin_with_config<CrossAttentionFusionImpl>(registry, "cross_attention");
-  add_builtin_with_config<BilinearFusionImpl>(registry, "bilinear");
-  add_builtin_with_config<GraphFusionImpl>(registry, "graph");
+  add_builtin_with_config<CrossAttentionFusionImpl, CrossAttentionFusionOptions>(registry, "cross_attention");
+  add_builtin_with_config<BilinearFusionImpl, BilinearFusionOptions>(registry, "bilinear");
+  add_builtin_with_config<GraphFusionImpl, GraphFusionOptions>(registry, "graph");
 }
 
 }  // namespace

@@ -58,8 +58,7 @@ PredictionTable Predictor::predict(data::DataConfig data) const {
   PredictionTable table;
   table.heads = model_->head_names();
   for (const auto& h : table.heads) {
-    const auto& head = model_->head(h);
-    table.rows[h].classes = head.options().is_classification() ? head.options().classes : 0;
+    table.rows[h].classes = model_->head(h).classes();
   }
   data::DataLoader loader(dataset, sampler, 2);
   loader.start_epoch(0);

@@ -37,7 +37,7 @@ std::vector<double> evaluate(MultimodalModelImpl& model, const std::vector<std::
       const auto target = head.target(batch).to(torch::kCPU);
       t.loss += losses.heads.at(heads[h]).item<double>() * b;
       t.n += b;
-      if (head.options().is_classification()) {
+      if (head.is_classification()) {
         t.correct += prediction.argmax(1).eq(target).sum().item<double>();
       } else {
         const auto y = target.to(torch::kFloat64);
@@ -54,7 +54,7 @@ std::vector<double> evaluate(MultimodalModelImpl& model, const std::vector<std::
   for (std::size_t h = 0; h < heads.size(); ++h) {
     const auto& t = totals[h];
     values.push_back(t.loss / t.n);
-    if (model.head(heads[h]).options().is_classification()) {
+    if (model.head(heads[h]).is_classification()) {
       values.push_back(t.correct / t.n);
     } else {
       const double cov = t.sxy / t.n - (t.sx / t.n) * (t.sy / t.n);
@@ -76,7 +76,7 @@ AblationResult modality_ablation(MultimodalModelImpl& model, const std::function
   AblationResult result;
   for (const auto& head : model.head_names()) {
     result.metrics.push_back(head + ".loss");
-    result.metrics.push_back(head + (model.head(head).options().is_classification() ? ".accuracy" : ".ic"));
+    result.metrics.push_back(head + (model.head(head).is_classification() ? ".accuracy" : ".ic"));
   }
   result.masked.push_back("none");
   result.values.push_back(evaluate(model, {}, next_batch, result.samples));

@@ -8,7 +8,6 @@
 #include "finfuse/core/suggest.h"
 #include "finfuse/data/multimodal_dataset.h"
 #include "finfuse/data/time.h"
-#include "finfuse/nn/activation.h"
 
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
@@ -62,110 +61,6 @@ std::string batch_shape(const torch::Tensor& t) {
 
 }  // namespace
 
-// ------------------------------------------------------------------------------------------------------------ head
-
-HeadOptions HeadOptions::from_config(const Config& config) {
-  HeadOptions o;
-  o.type = config.get_choice("type", o.type, {"classification", "regression", "ranking"});
-  if (o.is_classification()) {
-    o.classes = config.get<std::int64_t>("classes", o.classes, Range::at_least(2));
-  }
-  o.layers = config.get<std::vector<std::int64_t>>("layers", o.layers);
-  for (std::size_t i = 0; i < o.layers.size(); ++i) {
-    if (o.layers[i] <= 0) {
-      config.child("layers")[i].fail(fmt::format("must be > 0, got {}", o.layers[i]));
-    }
-  }
-  o.activation = nn::read_activation(config, "activation", o.activation);
-  o.dropout = config.get<double>("dropout", o.dropout, Range::half_open(0, 1));
-  o.weight = config.get<double>("weight", o.weight, Range::non_negative());
-  o.target = config.get_choice("target", o.target, {"label", "forward_return"});
-  if (config.contains("loss") && !config.json().at("loss").is_null()) {
-    o.loss = config.get<Json>("loss");
-    if (o.loss.is_string() && !nn::loss_registry().contains(o.loss.get<std::string>())) {
-      const auto known = nn::loss_registry().names();
-      const auto name = o.loss.get<std::string>();
-      config.fail_at("loss", fmt::format("unknown loss '{}'{}; registered: {}", name, did_you_mean(name, known),
-                                         quoted_list(known)));
-    }
-  } else {
-    o.loss = o.is_classification() ? "cross_entropy" : (o.type == "ranking" ? "listnet" : "mse");
-  }
-  config.reject_unknown_keys();
-  return o;
-}
-
-Json HeadOptions::to_json() const {
-  Json out{{"type", type},       {"layers", layers}, {"activation", activation},
-           {"dropout", dropout}, {"weight", weight}, {"target", target}, {"loss", loss}};
-  if (is_classification()) {
-    out["classes"] = classes;
-  }
-  return out;
-}
-
-HeadImpl::HeadImpl(std::string name, HeadOptions options, std::int64_t in_features, const nn::LossContext& context,
-                   const Config* source)
-    : name_(std::move(name)), options_(std::move(options)) {
-  nn::LossContext head_context = context;
-  head_context.classes = options_.is_classification() ? options_.classes : 0;
-  if (!options_.is_classification()) {
-    head_context.class_counts.clear();
-  }
-  const auto given = source != nullptr && options_.loss.is_object() ? source->find_child("loss") : std::nullopt;
-  loss_ = nn::make_loss(given ? *given : Config(options_.loss), head_context);
-  if (loss_->classification() != options_.is_classification()) {
-    const std::string reason = fmt::format("head '{}' is a {} head; loss '{}' is for {}", name_, options_.type,
-                                           loss_->options_json().value("type", std::string("?")),
-                                           loss_->classification() ? "class logits" : "predicted values");
-    if (source != nullptr) {
-      source->fail_at("loss", reason);
-    }
-    throw ConfigError("/loss", reason);
-  }
-  options_.loss = loss_->options_json();
-  auto widths = options_.layers;
-  widths.push_back(output_size());
-  mlp_ = register_module("mlp", nn::Mlp(nn::MlpOptions(in_features, widths)
-                                            .activation(options_.activation)
-                                            .dropout(options_.dropout)
-                                            .activate_output(false)));
-}
-
-torch::Tensor HeadImpl::forward(const torch::Tensor& fused) {
-  const auto out = mlp_->forward(fused);
-  return options_.is_classification() ? out : out.squeeze(-1);
-}
-
-torch::Tensor HeadImpl::target(const data::Batch& batch) const {
-  const torch::Tensor& source = options_.target == "forward_return" ? batch.forward_return : batch.target;
-  if (!source.defined()) {
-    throw Error(fmt::format("head '{}' learns the batch's {}, which this batch does not have", name_,
-                            options_.target));
-  }
-  if (!options_.is_classification()) {
-    return source.to(torch::kFloat32);
-  }
-  const auto classes = source.to(torch::kInt64);
-  if (classes.numel() > 0) {
-    const bool integral = torch::equal(classes.to(source.scalar_type()), source);
-    const auto lo = classes.min().item<std::int64_t>();
-    const auto hi = classes.max().item<std::int64_t>();
-    if (!integral || lo < 0 || hi >= options_.classes) {
-      throw Error(fmt::format("head '{}' has {} classes but the batch's {} holds {} (expected class indices 0 to {})",
-                              name_, options_.classes, options_.target,
-                              integral ? fmt::format("values from {} to {}", lo, hi) : "non-integer values",
-                              options_.classes - 1));
-    }
-  }
-  return classes;
-}
-
-torch::Tensor HeadImpl::loss(const torch::Tensor& prediction, const torch::Tensor& target,
-                             const torch::Tensor& day) const {
-  return loss_->forward(prediction, target, day.defined() ? day.to(prediction.device()) : day);
-}
-
 // ----------------------------------------------------------------------------------------------------------- model
 
 MultimodalModelImpl::MultimodalModelImpl(const Config& config, const std::vector<encoders::ModalitySpec>& specs,
@@ -212,11 +107,9 @@ MultimodalModelImpl::MultimodalModelImpl(const Config& config, const std::vector
   }
   auto head_dict = register_module("heads", torch::nn::ModuleDict());
   for (const auto& name : head_configs.keys()) {
-    const Config head_config = head_configs.child(name);
-    auto options = HeadOptions::from_config(head_config);
-    Head head(name, options, fusion_->output_size(),
-              options.target == "label" ? label_context : nn::LossContext{}, &head_config);
-    head_dict->update({{name, head.ptr()}});
+    auto head = make_head(head_configs.child(name), HeadContext{fusion_->output_size(), label_context});
+    head->set_head_name(name);
+    head_dict->update({{name, head}});
     heads_.push_back(head);
   }
   modality_dropout_ = config.get<double>("modality_dropout", 0.0, Range::half_open(0, 1));
@@ -408,7 +301,7 @@ ModelOutput MultimodalModelImpl::run(const data::Batch& batch, const std::vector
   out.fused = fused.fused;
   out.inspection = std::move(fused.inspection);
   for (auto& head : heads_) {
-    out.predictions[head->name()] = head->forward(fused.fused);
+    out.predictions[head->head_name()] = head->forward(fused.fused);
   }
   return out;
 }
@@ -416,11 +309,11 @@ ModelOutput MultimodalModelImpl::run(const data::Batch& batch, const std::vector
 LossResult MultimodalModelImpl::loss(const ModelOutput& output, const data::Batch& batch) const {
   LossResult result;
   for (const auto& head : heads_) {
-    const auto it = output.predictions.find(head->name());
-    FINFUSE_CHECK(it != output.predictions.end(), "model loss: no prediction of head '", head->name(), "'");
+    const auto it = output.predictions.find(head->head_name());
+    FINFUSE_CHECK(it != output.predictions.end(), "model loss: no prediction of head '", head->head_name(), "'");
     const auto loss = head->loss(it->second, head->target(batch).to(it->second.device()), batch.day);
-    result.heads[head->name()] = loss;
-    const auto weighted = loss * head->options().weight;
+    result.heads[head->head_name()] = loss;
+    const auto weighted = loss * head->weight();
     result.total = result.total.defined() ? result.total + weighted : weighted;
   }
   return result;
@@ -429,7 +322,7 @@ LossResult MultimodalModelImpl::loss(const ModelOutput& output, const data::Batc
 std::vector<std::string> MultimodalModelImpl::head_names() const {
   std::vector<std::string> names;
   for (const auto& head : heads_) {
-    names.push_back(head->name());
+    names.push_back(head->head_name());
   }
   return names;
 }
@@ -441,10 +334,10 @@ encoders::Encoder& MultimodalModelImpl::encoder(const std::string& modality) con
   return *encoders_[static_cast<std::size_t>(it - modality_names_.begin())];
 }
 
-HeadImpl& MultimodalModelImpl::head(const std::string& name) const {
+Head& MultimodalModelImpl::head(const std::string& name) const {
   for (const auto& head : heads_) {
-    if (head->name() == name) {
-      return *head.ptr();
+    if (head->head_name() == name) {
+      return *head;
     }
   }
   throw Error(fmt::format("model: no head '{}'; the model has {}", name, quoted_list(head_names())));
@@ -459,7 +352,7 @@ Json MultimodalModelImpl::config_json() const {
   }
   Json heads = Json::object();
   for (const auto& head : heads_) {
-    heads[head->name()] = head->options().to_json();
+    heads[head->head_name()] = head->options_json();
   }
   return Json{{"encoders", encoders},
               {"fusion", fusion_->options_json()},
@@ -494,8 +387,9 @@ std::string MultimodalModelImpl::summary(const data::Batch& example) {
   rows.push_back({fmt::format("fusion ({})", fusion_->options_json().value("type", std::string("?"))),
                   batch_shape(out.fused), count_parameters(*fusion_)});
   for (const auto& head : heads_) {
-    rows.push_back({fmt::format("heads.{} ({})", head->name(), head->options().type),
-                    batch_shape(out.predictions.at(head->name())), count_parameters(*head)});
+    const auto type = head->options_json().value("type", std::string("?"));
+    rows.push_back({fmt::format("heads.{} ({})", head->head_name(), type),
+                    batch_shape(out.predictions.at(head->head_name())), count_parameters(*head)});
   }
   train(was_training);
   std::size_t module_width = 6;

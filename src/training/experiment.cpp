@@ -39,15 +39,15 @@ RunResult train_and_evaluate(const Config& model_config, TrainerOptions options,
   seed_everything(seed);
   models::MultimodalModel model(model_config, models::modality_specs(*dataset), label_context(*dataset, split.train));
   model->set_entity_names(dataset->entities());
-  options.seed = seed;
+  options.seed(seed);
   Trainer trainer(options, model, dataset, split.train, split.valid, device);
   if (sync) {
     trainer.set_gradient_sync(std::move(sync));
   }
   // A run killed before its first checkpoint has no folder yet: --resume then starts from the beginning.
-  if (resume && !options.out_dir.empty() &&
-      (!std::filesystem::exists(options.out_dir) || !trainer.resume(options.out_dir))) {
-    logger()->warn("no checkpoint in {}; training from the start", options.out_dir);
+  if (resume && !options.out_dir().empty() &&
+      (!std::filesystem::exists(options.out_dir()) || !trainer.resume(options.out_dir()))) {
+    logger()->warn("no checkpoint in {}; training from the start", options.out_dir());
   }
   RunResult result;
   result.seed = seed;
@@ -137,8 +137,8 @@ MultiSeedResult run_seeds(const Config& model_config, const TrainerOptions& opti
   const bool higher = options.higher_is_better();
   for (const auto seed : seeds) {
     TrainerOptions o = options;
-    if (!o.out_dir.empty()) {
-      o.out_dir = (std::filesystem::path(o.out_dir) / fmt::format("seed-{}", seed)).string();
+    if (!o.out_dir().empty()) {
+      o.out_dir((std::filesystem::path(o.out_dir()) / fmt::format("seed-{}", seed)).string());
     }
     logger()->info("experiment: seed {} ({} of {})", seed, result.seeds.size() + 1, seeds.size());
     auto run = train_and_evaluate(model_config, o, pipeline, device, seed, resume, sync);
@@ -188,15 +188,15 @@ WalkForwardResult run_walk_forward(const Config& model_config, const TrainerOpti
   FINFUSE_CHECK(folds > 0, "walk-forward: the data give no complete window");
   WalkForwardResult result;
   std::vector<std::map<std::string, double>> per_window;
-  std::vector<Json> metric_options = options.metrics;
+  std::vector<Json> metric_options = options.metrics();
   for (std::int64_t k = 0; k < folds; ++k) {
     if (k > 0) {
       fold_config.split.fold = k;
       pipeline = data::DataPipeline::build(fold_config, cache_dir);
     }
     TrainerOptions o = options;
-    if (!o.out_dir.empty()) {
-      o.out_dir = (std::filesystem::path(o.out_dir) / fmt::format("fold-{:03}", k)).string();
+    if (!o.out_dir().empty()) {
+      o.out_dir((std::filesystem::path(o.out_dir()) / fmt::format("fold-{:03}", k)).string());
     }
     logger()->info("walk-forward: fold {} of {}", k + 1, folds);
     auto run = train_and_evaluate(model_config, o, pipeline, device, seed);
@@ -231,9 +231,7 @@ WalkForwardResult run_walk_forward(const Config& model_config, const TrainerOpti
       result.head = head;
       result.entities = pipeline.dataset()->entities();
       if (metric_options.empty()) {
-        const auto& h = run.model->head(head);
-        for (const auto& m : evaluation::default_metrics(h.options().is_classification() ? "classification"
-                                                                                         : h.options().type)) {
+        for (const auto& m : evaluation::default_metrics(run.model->head(head).task())) {
           metric_options.emplace_back(m);
         }
       }

@@ -77,14 +77,14 @@ class ProgressCallback : public Callback {
       const int width = 30;
       const int filled = static_cast<int>(done * width);
       std::fprintf(stderr, "\repoch %lld/%lld [%s%s] %lld/%lld loss %.4f lr %.2e %.0f samples/s   ",
-                   static_cast<long long>(s.epoch + 1), static_cast<long long>(t.options().epochs),
+                   static_cast<long long>(s.epoch + 1), static_cast<long long>(t.options().epochs()),
                    std::string(static_cast<std::size_t>(filled), '#').c_str(),
                    std::string(static_cast<std::size_t>(width - filled), '.').c_str(), static_cast<long long>(s.batch),
                    static_cast<long long>(s.batches_in_epoch), s.last_loss, lr, rate);
       std::fflush(stderr);
     } else if (s.step % every_ == 0) {
       logger()->info("epoch {}/{} batch {}/{} step {}: loss {:.4f}, lr {:.2e}, {:.0f} samples/s", s.epoch + 1,
-                     t.options().epochs, s.batch, s.batches_in_epoch, s.step, s.last_loss, lr, rate);
+                     t.options().epochs(), s.batch, s.batches_in_epoch, s.step, s.last_loss, lr, rate);
     }
   }
   void on_epoch_end(Trainer& t, const EpochRecord& record) override {
@@ -94,7 +94,7 @@ class ProgressCallback : public Callback {
     if (bar_) {
       std::fprintf(stderr, "\n");
     }
-    logger()->info("epoch {}/{}: {}", record.epoch + 1, t.options().epochs, format_values(record.values));
+    logger()->info("epoch {}/{}: {}", record.epoch + 1, t.options().epochs(), format_values(record.values));
   }
 
  private:
@@ -170,7 +170,7 @@ class EarlyStoppingCallback : public Callback {
   EarlyStoppingCallback(std::int64_t patience, double min_delta) : patience_(patience), min_delta_(min_delta) {}
   std::string name() const override { return "early_stopping"; }
   void on_epoch_end(Trainer& t, const EpochRecord& record) override {
-    const auto it = record.values.find(t.options().monitor);
+    const auto it = record.values.find(t.options().monitor());
     if (it == record.values.end() || !std::isfinite(it->second)) {
       return;
     }
@@ -182,7 +182,7 @@ class EarlyStoppingCallback : public Callback {
       bad_ = 0;
     } else if (++bad_ >= patience_) {
       t.request_stop(fmt::format("early stopping: {} has not improved by more than {} for {} epochs (best {:.6g})",
-                                 t.options().monitor, min_delta_, patience_, best_));
+                                 t.options().monitor(), min_delta_, patience_, best_));
     }
   }
   Json state() const override { return Json{{"best", best_}, {"has_best", has_best_}, {"bad", bad_}}; }
@@ -266,81 +266,19 @@ Json EpochRecord::to_json() const {
 
 // ------------------------------------------------------------------------------------------------------- options
 
-TrainerOptions TrainerOptions::from_config(const Config& config) {
-  TrainerOptions o;
-  o.epochs = config.get<std::int64_t>("epochs", o.epochs, Range::positive());
-  o.batch_size = config.get<std::int64_t>("batch_size", o.batch_size, Range::positive());
-  o.batching = config.get_choice("batching", o.batching, {"shuffled", "sequential", "cross_sectional", "class_balanced"});
-  o.accumulation = config.get<std::int64_t>("accumulation", o.accumulation, Range::positive());
-  o.clip_norm = config.get<double>("clip_norm", o.clip_norm, Range::non_negative());
-  o.clip_value = config.get<double>("clip_value", o.clip_value, Range::non_negative());
-  o.amp = config.get<bool>("amp", o.amp);
-  o.amp_dtype = config.get_choice("amp_dtype", o.amp_dtype, {"auto", "float16", "bfloat16"});
-  if (const auto optimizer = config.find_child("optimizer")) {
-    o.optimizer = optimizer->json();
-  }
+void TrainerOptions::validate(const Config& config) const {
   if (const auto scheduler = config.find_child("scheduler")) {
-    o.scheduler = scheduler->json();
+    make_schedule(*scheduler);
   }
   if (const auto metrics = config.find_child("metrics")) {
-    if (!metrics->is_array()) {
-      metrics->fail("must be a list of metric names or options");
-    }
     for (std::size_t i = 0; i < metrics->size(); ++i) {
-      evaluation::make_metric((*metrics)[i]);  // validates at its path
-      o.metrics.push_back((*metrics)[i].json());
+      evaluation::make_metric((*metrics)[i]);
     }
   }
-  o.monitor = config.get<std::string>("monitor", o.monitor);
-  o.mode = config.get_choice("mode", o.mode, {"auto", "min", "max"});
-  o.patience = config.get<std::int64_t>("patience", o.patience, Range::non_negative());
-  o.min_delta = config.get<double>("min_delta", o.min_delta, Range::non_negative());
-  o.restore_best = config.get<bool>("restore_best", o.restore_best);
-  o.out_dir = config.get<std::string>("out_dir", o.out_dir);
-  o.checkpoint_every_steps = config.get<std::int64_t>("checkpoint_every_steps", o.checkpoint_every_steps, Range::non_negative());
-  o.keep_checkpoints = config.get<std::int64_t>("keep_checkpoints", o.keep_checkpoints, Range::positive());
-  o.progress = config.get_choice("progress", o.progress, {"auto", "bar", "log", "none"});
-  o.log_every = config.get<std::int64_t>("log_every", o.log_every, Range::positive());
-  o.seed = config.get<std::uint64_t>("seed", o.seed);
-  o.prefetch = config.get<std::int64_t>("prefetch", o.prefetch, Range::non_negative());
-  if (const auto callbacks = config.find_child("callbacks")) {
-    for (std::size_t i = 0; i < callbacks->size(); ++i) {
-      o.callbacks.push_back((*callbacks)[i].json());
-    }
-  }
-  config.reject_unknown_keys();
-  return o;
 }
 
 bool TrainerOptions::higher_is_better() const {
-  return mode == "auto" ? evaluation::higher_is_better(monitor) : mode == "max";
-}
-
-Json TrainerOptions::to_json() const {
-  return Json{{"epochs", epochs},
-              {"batch_size", batch_size},
-              {"batching", batching},
-              {"accumulation", accumulation},
-              {"clip_norm", clip_norm},
-              {"clip_value", clip_value},
-              {"amp", amp},
-              {"amp_dtype", amp_dtype},
-              {"optimizer", optimizer},
-              {"scheduler", scheduler},
-              {"metrics", metrics},
-              {"monitor", monitor},
-              {"mode", mode},
-              {"patience", patience},
-              {"min_delta", min_delta},
-              {"restore_best", restore_best},
-              {"out_dir", out_dir},
-              {"checkpoint_every_steps", checkpoint_every_steps},
-              {"keep_checkpoints", keep_checkpoints},
-              {"progress", progress},
-              {"log_every", log_every},
-              {"seed", seed},
-              {"prefetch", prefetch},
-              {"callbacks", callbacks}};
+  return mode() == "auto" ? evaluation::higher_is_better(monitor()) : mode() == "max";
 }
 
 // ------------------------------------------------------------------------------------------------------- trainer
@@ -355,14 +293,14 @@ Trainer::Trainer(const TrainerOptions& options, models::MultimodalModel model,
       valid_(dataset_->usable_only(valid)),
       device_(device) {
   FINFUSE_CHECK(!train_.empty(), "trainer: no usable training samples");
-  if (model_->fusion().uses_graph() && options_.batching != "cross_sectional") {
+  if (model_->fusion().uses_graph() && options_.batching() != "cross_sectional") {
     throw ConfigError("/batching", fmt::format("graph fusion needs one decision day per batch: set \"batching\": "
                                                "\"cross_sectional\" (got \"{}\")",
-                                               options_.batching));
+                                               options_.batching()));
   }
-  amp_ = options_.amp;
+  amp_ = options_.amp();
   if (amp_) {
-    amp_dtype_ = amp_dtype_for(options_.amp_dtype, device_);
+    amp_dtype_ = amp_dtype_for(options_.amp_dtype(), device_);
     loss_scaling_ = amp_dtype_ == c10::ScalarType::Half;
     logger()->info("trainer: mixed precision on {}: autocast to {}{}", device_.str(), c10::toString(amp_dtype_),
                    loss_scaling_ ? " with dynamic loss scaling" : "");
@@ -375,20 +313,20 @@ Trainer::Trainer(const TrainerOptions& options, models::MultimodalModel model,
       parameters_.push_back(p.value());
     }
   }
-  optimizer_ = make_optimizer(Config(options_.optimizer), named);
+  optimizer_ = make_optimizer(Config(options_.optimizer()), named);
   const auto batches = static_cast<std::int64_t>(make_sampler()->batches(0).size());
-  const std::int64_t steps_per_epoch = (batches + options_.accumulation - 1) / options_.accumulation;
-  scheduler_ = std::make_unique<LrScheduler>(Config(options_.scheduler), *optimizer_, steps_per_epoch * options_.epochs);
+  const std::int64_t steps_per_epoch = (batches + options_.accumulation() - 1) / options_.accumulation();
+  scheduler_ = std::make_unique<LrScheduler>(Config(options_.scheduler()), *optimizer_, steps_per_epoch * options_.epochs());
   higher_better_ = options_.higher_is_better();
-  callbacks_.push_back(std::make_shared<ProgressCallback>(options_.progress, options_.log_every));
-  if (!options_.out_dir.empty()) {
-    callbacks_.push_back(std::make_shared<HistoryCallback>(options_.out_dir));
-    callbacks_.push_back(std::make_shared<CheckpointCallback>(options_.checkpoint_every_steps));
+  callbacks_.push_back(std::make_shared<ProgressCallback>(options_.progress(), options_.log_every()));
+  if (!options_.out_dir().empty()) {
+    callbacks_.push_back(std::make_shared<HistoryCallback>(options_.out_dir()));
+    callbacks_.push_back(std::make_shared<CheckpointCallback>(options_.checkpoint_every_steps()));
   }
-  if (options_.patience > 0) {
-    callbacks_.push_back(std::make_shared<EarlyStoppingCallback>(options_.patience, options_.min_delta));
+  if (options_.patience() > 0) {
+    callbacks_.push_back(std::make_shared<EarlyStoppingCallback>(options_.patience(), options_.min_delta()));
   }
-  for (const auto& c : options_.callbacks) {
+  for (const auto& c : options_.callbacks()) {
     const Config config(c);
     const std::string type = config.json().is_string() ? config.as<std::string>() : config.get<std::string>("type");
     if (!callback_registry().contains(type)) {
@@ -435,20 +373,20 @@ bool Trainer::improves(double value) const {
   if (state_.best_epoch < 0) {
     return true;
   }
-  return higher_better_ ? value > state_.best_value + options_.min_delta : value < state_.best_value - options_.min_delta;
+  return higher_better_ ? value > state_.best_value + options_.min_delta() : value < state_.best_value - options_.min_delta();
 }
 
 std::shared_ptr<const data::BatchSampler> Trainer::make_sampler() const {
   std::shared_ptr<const data::BatchSampler> sampler;
-  const std::uint64_t seed = options_.seed;
-  if (options_.batching == "sequential") {
-    sampler = std::make_shared<data::SequentialSampler>(train_, options_.batch_size);
-  } else if (options_.batching == "cross_sectional") {
+  const std::uint64_t seed = options_.seed();
+  if (options_.batching() == "sequential") {
+    sampler = std::make_shared<data::SequentialSampler>(train_, options_.batch_size());
+  } else if (options_.batching() == "cross_sectional") {
     sampler = std::make_shared<data::CrossSectionalSampler>(dataset_->samples(), train_, true, seed);
-  } else if (options_.batching == "class_balanced") {
-    sampler = std::make_shared<data::ClassBalancedSampler>(dataset_->samples(), train_, options_.batch_size, seed);
+  } else if (options_.batching() == "class_balanced") {
+    sampler = std::make_shared<data::ClassBalancedSampler>(dataset_->samples(), train_, options_.batch_size(), seed);
   } else {
-    sampler = std::make_shared<data::ShuffledSampler>(train_, options_.batch_size, seed);
+    sampler = std::make_shared<data::ShuffledSampler>(train_, options_.batch_size(), seed);
   }
   if (sync_ && sync_->world_size() > 1) {
     sampler = std::make_shared<data::DistributedSampler>(sampler, sync_->rank(), sync_->world_size());
@@ -479,8 +417,8 @@ FitResult Trainer::fit() {
     state.insert(state.end(), buffers.begin(), buffers.end());
     sync_->broadcast(state);
   }
-  data::DataLoader loader(dataset_, make_sampler(), options_.prefetch, device_);
-  while (state_.epoch < options_.epochs && !state_.stop) {
+  data::DataLoader loader(dataset_, make_sampler(), options_.prefetch(), device_);
+  while (state_.epoch < options_.epochs() && !state_.stop) {
     for (auto& c : callbacks_) {
       c->on_epoch_begin(*this);
     }
@@ -506,7 +444,7 @@ FitResult Trainer::fit() {
     }
     state_.epoch_seconds += seconds_since(epoch_start);
     if (state_.stop && state_.batch < state_.batches_in_epoch) {
-      if (!options_.out_dir.empty()) {
+      if (!options_.out_dir().empty()) {
         save_checkpoint();
       }
       break;
@@ -522,7 +460,7 @@ FitResult Trainer::fit() {
   }
   // A run that ended at an epoch boundary (finished, or stopped early) hands back its best epoch's weights; one
   // interrupted inside an epoch keeps its current state, to be resumed.
-  if (options_.restore_best && !best_weights_.empty() && state_.batch == 0) {
+  if (options_.restore_best() && !best_weights_.empty() && state_.batch == 0) {
     torch::NoGradGuard no_grad;
     for (auto& p : model_->named_parameters()) {
       p.value().copy_(best_weights_.at(p.key()));
@@ -530,7 +468,7 @@ FitResult Trainer::fit() {
     for (auto& b : model_->named_buffers()) {
       b.value().copy_(best_weights_.at(b.key()));
     }
-    logger()->info("trainer: restored the weights of epoch {} ({} {:.6g})", state_.best_epoch + 1, options_.monitor,
+    logger()->info("trainer: restored the weights of epoch {} ({} {:.6g})", state_.best_epoch + 1, options_.monitor(),
                    state_.best_value);
   }
   if (!state_.stop_reason.empty()) {
@@ -538,7 +476,7 @@ FitResult Trainer::fit() {
   }
   FitResult result;
   result.history = state_.history;
-  result.monitor = options_.monitor;
+  result.monitor = options_.monitor();
   result.best_epoch = state_.best_epoch;
   result.best_value = state_.best_value;
   result.stopped_early = state_.stop;
@@ -562,7 +500,7 @@ bool Trainer::train_step(const data::Batch& batch, bool last_of_epoch) {
   }
   const double value = losses.total.item<double>();
   if (!std::isfinite(value)) {
-    const auto last = options_.out_dir.empty() ? std::nullopt : latest_checkpoint(options_.out_dir);
+    const auto last = options_.out_dir().empty() ? std::nullopt : latest_checkpoint(options_.out_dir());
     throw TrainingError(fmt::format(
         "training loss is {} at epoch {}, step {} (batch {} of {}); stopped before updating the model{}", value,
         state_.epoch + 1, state_.step + 1, state_.batch + 1, state_.batches_in_epoch,
@@ -571,7 +509,7 @@ bool Trainer::train_step(const data::Batch& batch, bool last_of_epoch) {
   // Each micro-batch contributes in proportion to its samples; apply_gradients() divides by the window's total, so
   // a step averages over every sample of its window whatever the micro-batch sizes.
   const auto n = b.size();
-  const double nominal = static_cast<double>(options_.batch_size * options_.accumulation);
+  const double nominal = static_cast<double>(options_.batch_size() * options_.accumulation());
   auto scaled = losses.total * (static_cast<double>(n) / nominal);
   if (loss_scaling_) {
     scaled = scaled * state_.loss_scale;
@@ -586,7 +524,7 @@ bool Trainer::train_step(const data::Batch& batch, bool last_of_epoch) {
   }
   pending_loss_sum_ += value;
   ++pending_micro_batches_;
-  if (pending_micro_batches_ == options_.accumulation || last_of_epoch) {
+  if (pending_micro_batches_ == options_.accumulation() || last_of_epoch) {
     apply_gradients();
   }
   return true;
@@ -595,7 +533,7 @@ bool Trainer::train_step(const data::Batch& batch, bool last_of_epoch) {
 void Trainer::apply_gradients() {
   const auto micro_batches = pending_micro_batches_;
   const double mean_loss = pending_loss_sum_ / static_cast<double>(std::max<std::int64_t>(micro_batches, 1));
-  const double factor = static_cast<double>(options_.batch_size * options_.accumulation) /
+  const double factor = static_cast<double>(options_.batch_size() * options_.accumulation()) /
                         static_cast<double>(std::max<std::int64_t>(pending_samples_, 1));
   pending_micro_batches_ = 0;
   pending_loss_sum_ = 0.0;
@@ -636,22 +574,22 @@ void Trainer::apply_gradients() {
   const double total_norm = norms.empty() ? 0.0 : torch::stack(norms).norm(2).item<double>();
   if (!std::isfinite(total_norm)) {
     optimizer_->zero_grad();
-    const auto last = options_.out_dir.empty() ? std::nullopt : latest_checkpoint(options_.out_dir);
+    const auto last = options_.out_dir().empty() ? std::nullopt : latest_checkpoint(options_.out_dir());
     throw TrainingError(fmt::format(
         "gradients are not finite (norm {}) at epoch {}, step {} (batch {} of {}); stopped before updating the "
         "model{}",
         total_norm, state_.epoch + 1, state_.step + 1, state_.batch + 1, state_.batches_in_epoch,
         last ? fmt::format("; the last good checkpoint is {}", last->string()) : std::string()));
   }
-  if (options_.clip_value > 0.0) {
+  if (options_.clip_value() > 0.0) {
     for (auto& p : parameters_) {
       if (p.grad().defined()) {
-        p.grad().clamp_(-options_.clip_value, options_.clip_value);
+        p.grad().clamp_(-options_.clip_value(), options_.clip_value());
       }
     }
   }
-  if (options_.clip_norm > 0.0) {
-    torch::nn::utils::clip_grad_norm_(parameters_, options_.clip_norm);
+  if (options_.clip_norm() > 0.0) {
+    torch::nn::utils::clip_grad_norm_(parameters_, options_.clip_norm());
   }
   optimizer_->step();
   optimizer_->zero_grad();
@@ -672,24 +610,22 @@ Evaluation Trainer::evaluate(const std::vector<std::size_t>& indices_in, bool ke
   torch::NoGradGuard no_grad;
   const auto start = Clock::now();
   std::shared_ptr<const data::BatchSampler> sampler;
-  if (options_.batching == "cross_sectional") {
-    sampler = std::make_shared<data::CrossSectionalSampler>(dataset_->samples(), indices, false, options_.seed, 1);
+  if (options_.batching() == "cross_sectional") {
+    sampler = std::make_shared<data::CrossSectionalSampler>(dataset_->samples(), indices, false, options_.seed(), 1);
   } else {
-    sampler = std::make_shared<data::SequentialSampler>(indices, options_.batch_size);
+    sampler = std::make_shared<data::SequentialSampler>(indices, options_.batch_size());
   }
   const auto heads = model_->head_names();
   const auto prefixes = metric_prefixes();
   std::vector<evaluation::MetricSet> sets;
   for (const auto& h : heads) {
     const auto& head = model_->head(h);
-    const std::int64_t classes = head.options().is_classification() ? head.options().classes : 0;
-    if (options_.metrics.empty()) {
-      sets.emplace_back(evaluation::default_metrics(head.options().is_classification() ? "classification"
-                                                                                        : head.options().type),
-                        classes);
+    const std::int64_t classes = head.classes();
+    if (options_.metrics().empty()) {
+      sets.emplace_back(evaluation::default_metrics(head.task()), classes);
     } else {
       std::vector<Config> configs;
-      for (const auto& m : options_.metrics) {
+      for (const auto& m : options_.metrics()) {
         configs.emplace_back(m);
       }
       sets.emplace_back(configs, classes);
@@ -697,7 +633,7 @@ Evaluation Trainer::evaluate(const std::vector<std::size_t>& indices_in, bool ke
   }
   double loss_sum = 0.0;
   std::map<std::string, double> head_sums;
-  data::DataLoader loader(dataset_, sampler, options_.prefetch, device_);
+  data::DataLoader loader(dataset_, sampler, options_.prefetch(), device_);
   loader.start_epoch(0);
   while (auto batch = loader.next()) {
     process_thread_budget().apply();
@@ -776,8 +712,8 @@ EpochRecord Trainer::finish_epoch() {
       c->on_validation(*this, values);
     }
   }
-  const auto monitored = record.values.find(options_.monitor);
-  if (monitored == record.values.end() && valid_.empty() && options_.monitor.rfind("valid.", 0) == 0) {
+  const auto monitored = record.values.find(options_.monitor());
+  if (monitored == record.values.end() && valid_.empty() && options_.monitor().rfind("valid.", 0) == 0) {
     // No validation data: nothing to monitor, track or stop on.
     scheduler_->end_epoch(std::nan(""), higher_better_);
     close_epoch(record);
@@ -788,8 +724,8 @@ EpochRecord Trainer::finish_epoch() {
     for (const auto& [k, v] : record.values) {
       known.push_back(k);
     }
-    throw ConfigError("/monitor", fmt::format("the run reports no '{}'{}; it reports {}", options_.monitor,
-                                              did_you_mean(options_.monitor, known), quoted_list(known)));
+    throw ConfigError("/monitor", fmt::format("the run reports no '{}'{}; it reports {}", options_.monitor(),
+                                              did_you_mean(options_.monitor(), known), quoted_list(known)));
   }
   scheduler_->end_epoch(monitored->second, higher_better_);
   if (improves(monitored->second)) {
@@ -846,17 +782,17 @@ void load_archive(torch::serialize::InputArchive& archive, const std::filesystem
 
 void Trainer::save_best_weights() {
   capture_weights();
-  if (!options_.out_dir.empty() && is_main()) {
-    std::filesystem::create_directories(options_.out_dir);
+  if (!options_.out_dir().empty() && is_main()) {
+    std::filesystem::create_directories(options_.out_dir());
     torch::serialize::OutputArchive archive;
     model_->save(archive);
-    save_archive(archive, std::filesystem::path(options_.out_dir) / "best.pt");
+    save_archive(archive, std::filesystem::path(options_.out_dir()) / "best.pt");
   }
 }
 
 std::filesystem::path Trainer::save_checkpoint() {
-  FINFUSE_CHECK(!options_.out_dir.empty(), "trainer: no out_dir to write checkpoints to");
-  const std::filesystem::path dir(options_.out_dir);
+  FINFUSE_CHECK(!options_.out_dir().empty(), "trainer: no out_dir to write checkpoints to");
+  const std::filesystem::path dir(options_.out_dir());
   const auto path = dir / fmt::format("checkpoint-e{:03}-s{:08}.pt", state_.epoch, state_.step);
   // The running epoch's sums are per rank; the checkpoint keeps the job's (rank 0 takes them back on resume).
   double epoch_loss_sum = state_.epoch_loss_sum;
@@ -922,7 +858,7 @@ std::filesystem::path Trainer::save_checkpoint() {
   save_archive(archive, path);
   // Keep the newest few.
   const auto all = checkpoints_in(dir);
-  for (std::size_t i = static_cast<std::size_t>(options_.keep_checkpoints); i < all.size(); ++i) {
+  for (std::size_t i = static_cast<std::size_t>(options_.keep_checkpoints()); i < all.size(); ++i) {
     if (all[i] != path) {
       std::error_code ignored;
       std::filesystem::remove(all[i], ignored);
@@ -1054,8 +990,8 @@ void Trainer::load_checkpoint(const std::filesystem::path& file) {
   }
   // The best epoch's weights come from best.pt; then the checkpoint's weights are loaded again.
   best_weights_.clear();
-  const auto best = std::filesystem::path(options_.out_dir) / "best.pt";
-  if (state_.best_epoch >= 0 && !options_.out_dir.empty() && std::filesystem::exists(best)) {
+  const auto best = std::filesystem::path(options_.out_dir()) / "best.pt";
+  if (state_.best_epoch >= 0 && !options_.out_dir().empty() && std::filesystem::exists(best)) {
     torch::serialize::InputArchive best_archive;
     load_archive(best_archive, best, device_);
     model_->load(best_archive);

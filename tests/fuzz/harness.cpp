@@ -60,8 +60,8 @@ struct CheckpointFixture {
   }
   training::Trainer trainer(const std::filesystem::path& dir) const {
     training::TrainerOptions options;
-    options.progress = "none";
-    options.out_dir = dir.string();
+    options.progress("none");
+    options.out_dir(dir.string());
     return training::Trainer(options, model(*dataset), dataset, train, {});
   }
 

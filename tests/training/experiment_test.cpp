@@ -160,7 +160,7 @@ TEST_F(ExperimentTest, CrossSectionalGraphFusionWithARankingLoss) {
   EXPECT_TRUE(run.test.values.count("backtest.sharpe"));
   EXPECT_TRUE(std::isfinite(run.test.values.at("loss")));
   // Graph fusion refuses batches that mix days.
-  o.batching = "shuffled";
+  o.batching("shuffled");
   EXPECT_THROW(train_and_evaluate(model, o, pipeline, c10::Device(c10::DeviceType::CPU), 11), ConfigError);
 }
 

@@ -5,12 +5,14 @@
 #pragma once
 
 #include "finfuse/core/error.h"
+#include "finfuse/core/options.h"
 #include "finfuse/core/suggest.h"
 
 #include <atomic>
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -52,6 +54,25 @@ class Registry<Product(Args...)> {
     if (!factories_.emplace(name, std::move(factory)).second) {
       throw RegistryError(family_ + " '" + name + "' is already registered");
     }
+  }
+
+  /// Registers `factory` under `name` with the fields its options declare (Options::fields() of a FINFUSE_OPTIONS
+  /// struct), so that tools can describe the component (`finfuse options`).
+  void add(const std::string& name, Factory factory, std::vector<FieldInfo> fields) {
+    add(name, std::move(factory));
+    std::lock_guard<std::mutex> lock(mutex_);
+    fields_[name] = std::move(fields);
+  }
+
+  /// The fields `name` was registered with; nullopt when it was registered without them.
+  std::optional<std::vector<FieldInfo>> fields(const std::string& name) const {
+    ensure_builtins();
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto it = fields_.find(name);
+    if (it == fields_.end()) {
+      return std::nullopt;
+    }
+    return it->second;
   }
 
   bool contains(const std::string& name) const {
@@ -120,6 +141,7 @@ class Registry<Product(Args...)> {
   mutable std::atomic<std::thread::id> registering_thread_{};
   mutable std::mutex mutex_;
   std::map<std::string, Factory> factories_;
+  std::map<std::string, std::vector<FieldInfo>> fields_;
 };
 
 }  // namespace finfuse

@@ -81,7 +81,7 @@ class MultimodalModelImpl : public torch::nn::Module {
   std::vector<std::string> head_names() const;
   encoders::Encoder& encoder(const std::string& modality) const;
   fusion::Fusion& fusion() const { return *fusion_; }
-  HeadImpl& head(const std::string& name) const;
+  Head& head(const std::string& name) const;
   std::int64_t parameter_count() const;
 
   /// Entity names for error messages (the dataset's entities; indices are printed otherwise).
@@ -104,7 +104,7 @@ class MultimodalModelImpl : public torch::nn::Module {
   std::shared_ptr<torch::nn::Module> missing_;
   std::vector<torch::Tensor> missing_embeddings_;
   std::shared_ptr<fusion::Fusion> fusion_;
-  std::vector<Head> heads_;
+  std::vector<std::shared_ptr<Head>> heads_;
   double modality_dropout_ = 0.0;
   std::string all_missing_ = "error";
   std::string parallel_encoders_ = "never";

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "finfuse/core/config.h"
+#include "finfuse/core/options.h"
 #include "finfuse/data/multimodal_dataset.h"
 #include "finfuse/data/sampler.h"
 #include "finfuse/evaluation/metric.h"
@@ -36,48 +37,51 @@ class TrainingError : public Error {
 };
 
 struct TrainerOptions {
-  std::int64_t epochs = 10;
-  std::int64_t batch_size = 32;
-  /// "shuffled", "sequential", "cross_sectional" (one decision day per batch) or "class_balanced".
-  std::string batching = "shuffled";
-  /// Micro-batches per optimisation step.
-  std::int64_t accumulation = 1;
-  /// Gradient clipping by global norm and/or by value (0: off).
-  double clip_norm = 0.0;
-  double clip_value = 0.0;
-  /// Mixed precision through LibTorch's autocast: float16 with dynamic loss scaling (CUDA), bfloat16 (CPU, or CUDA
-  /// when asked). Evaluation and serving stay in float32.
-  bool amp = false;
-  /// The lower precision: "auto" (float16 on CUDA, bfloat16 on the CPU), "float16" or "bfloat16".
-  std::string amp_dtype = "auto";
-  Json optimizer = Json{{"type", "adamw"}, {"lr", 1e-3}};
-  Json scheduler = Json{{"type", "constant"}};
-  /// Metrics per head (names or options); empty: each head's task defaults (evaluation::default_metrics).
-  std::vector<Json> metrics;
-  /// The value early stopping, best-model tracking and reduce_on_plateau watch ("valid.loss", "valid.mcc", ...).
-  std::string monitor = "valid.loss";
-  /// "auto" (from the metric's name), "min" or "max".
-  std::string mode = "auto";
-  /// Epochs without improvement before stopping (0: never stop early).
-  std::int64_t patience = 0;
-  double min_delta = 0.0;
-  /// Reload the best epoch's weights at the end.
-  bool restore_best = true;
-  /// Where checkpoints, best.pt and the history go (empty: nowhere).
-  std::string out_dir;
-  /// Also checkpoint every n optimisation steps (0: at epoch ends only).
-  std::int64_t checkpoint_every_steps = 0;
-  std::int64_t keep_checkpoints = 2;
-  /// "auto" (a bar on a terminal, log lines otherwise), "bar", "log" or "none".
-  std::string progress = "auto";
-  std::int64_t log_every = 50;
-  std::uint64_t seed = 42;
-  std::int64_t prefetch = 2;
-  /// Further callbacks by registry name or options.
-  std::vector<Json> callbacks;
+#define FINFUSE_TRAINER_FIELDS(F)                                                                                  \
+  F(std::int64_t, epochs, 10, ::finfuse::Range::positive(), "passes over the training samples")                   \
+  F(std::int64_t, batch_size, 32, ::finfuse::Range::positive(), "samples per micro-batch")                         \
+  F(std::string, batching, "shuffled",                                                                             \
+    ::finfuse::FieldRule::one_of({"shuffled", "sequential", "cross_sectional", "class_balanced"}),                 \
+    "how batches are drawn: shuffled, in order, one decision day per batch, or classes equally often")            \
+  F(std::int64_t, accumulation, 1, ::finfuse::Range::positive(), "micro-batches per optimisation step")            \
+  F(double, clip_norm, 0.0, ::finfuse::Range::non_negative(), "gradient clipping by global norm (0: off)")         \
+  F(double, clip_value, 0.0, ::finfuse::Range::non_negative(), "gradient clipping by value (0: off)")              \
+  F(bool, amp, false, ::finfuse::FieldRule(),                                                                      \
+    "mixed precision through LibTorch's autocast: float16 with dynamic loss scaling (CUDA), bfloat16 (CPU); "     \
+    "evaluation and serving stay in float32")                                                                      \
+  F(std::string, amp_dtype, "auto", ::finfuse::FieldRule::one_of({"auto", "float16", "bfloat16"}),                \
+    "the lower precision: auto (float16 on CUDA, bfloat16 on the CPU), float16 or bfloat16")                       \
+  F(::finfuse::Json, optimizer, (::finfuse::Json{{"type", "adamw"}, {"lr", 1e-3}}), ::finfuse::FieldRule(),       \
+    "the optimizer's options (registry optimizer), with parameter groups")                                         \
+  F(::finfuse::Json, scheduler, (::finfuse::Json{{"type", "constant"}}), ::finfuse::FieldRule(),                  \
+    "the learning-rate schedule's options (registry scheduler)")                                                   \
+  F(std::vector<::finfuse::Json>, metrics, {}, ::finfuse::FieldRule(),                                             \
+    "metrics per head, names or options (empty: each head's task defaults)")                                       \
+  F(std::string, monitor, "valid.loss", ::finfuse::FieldRule(),                                                    \
+    "the value early stopping, best-model tracking and reduce_on_plateau watch")                                   \
+  F(std::string, mode, "auto", ::finfuse::FieldRule::one_of({"auto", "min", "max"}),                               \
+    "whether the monitored value should fall or rise (auto: from the metric's name)")                              \
+  F(std::int64_t, patience, 0, ::finfuse::Range::non_negative(),                                                   \
+    "epochs without improvement before stopping (0: never stop early)")                                            \
+  F(double, min_delta, 0.0, ::finfuse::Range::non_negative(), "the least change that counts as an improvement")    \
+  F(bool, restore_best, true, ::finfuse::FieldRule(), "reload the best epoch's weights at the end")                \
+  F(std::string, out_dir, "", ::finfuse::FieldRule(), "where checkpoints, best.pt and the history go (empty: nowhere)") \
+  F(std::int64_t, checkpoint_every_steps, 0, ::finfuse::Range::non_negative(),                                     \
+    "also checkpoint every n optimisation steps (0: at epoch ends only)")                                          \
+  F(std::int64_t, keep_checkpoints, 2, ::finfuse::Range::positive(), "checkpoints kept in out_dir")                \
+  F(std::string, progress, "auto", ::finfuse::FieldRule::one_of({"auto", "bar", "log", "none"}),                   \
+    "a bar on a terminal, log lines otherwise (auto), or as named")                                                \
+  F(std::int64_t, log_every, 50, ::finfuse::Range::positive(), "optimisation steps between progress log lines")    \
+  F(std::uint64_t, seed, 42, ::finfuse::FieldRule(), "seed of shuffling, dropout and initialisation")              \
+  F(std::int64_t, prefetch, 2, ::finfuse::Range::non_negative(), "batches collated ahead by the loader's thread")  \
+  F(std::vector<::finfuse::Json>, callbacks, {}, ::finfuse::FieldRule(),                                           \
+    "further callbacks by registry name or options")
+  FINFUSE_OPTIONS(TrainerOptions, FINFUSE_TRAINER_FIELDS)
+#undef FINFUSE_TRAINER_FIELDS
 
-  static TrainerOptions from_config(const Config& config);
-  Json to_json() const;
+ public:
+  /// The scheduler's and the metrics' options are valid (checked at their JSON paths).
+  void validate(const Config& config) const;
   /// Whether larger values of the monitored quantity are better: `mode`, or with "auto" the metric's name.
   bool higher_is_better() const;
 };

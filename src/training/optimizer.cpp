@@ -1,5 +1,4 @@
 #include "finfuse/training/optimizer.h"
-#include "finfuse/training/scheduler.h"
 
 #include "finfuse/core/check.h"
 #include "finfuse/core/error.h"
@@ -12,12 +11,11 @@
 
 #include <fmt/format.h>
 
-#include <cmath>
+#include <tuple>
+
 
 namespace finfuse::training {
 namespace {
-
-constexpr double kPi = 3.14159265358979323846;
 
 std::tuple<double, double> read_betas(const Config& c, std::tuple<double, double> fallback) {
   if (!c.contains("betas")) {
@@ -210,154 +208,6 @@ std::vector<double> learning_rates(const torch::optim::Optimizer& optimizer) {
     out.push_back(group.options().get_lr());
   }
   return out;
-}
-
-// ------------------------------------------------------------------------------------------------------- scheduler
-
-LrScheduler::LrScheduler(const Config& options, torch::optim::Optimizer& optimizer, std::int64_t total_steps)
-    : optimizer_(&optimizer), total_steps_(std::max<std::int64_t>(total_steps, 1)) {
-  type_ = options.get_choice("type", "constant",
-                             {"constant", "step", "multi_step", "exponential", "cosine", "one_cycle",
-                              "reduce_on_plateau"});
-  options_ = Json{{"type", type_}};
-  if (type_ == "step") {
-    options_["step_size"] = options.get<std::int64_t>("step_size", Range::positive());
-    options_["gamma"] = options.get<double>("gamma", 0.1, Range::positive());
-  } else if (type_ == "multi_step") {
-    auto milestones = options.get<std::vector<std::int64_t>>("milestones");
-    std::sort(milestones.begin(), milestones.end());
-    options_["milestones"] = milestones;
-    options_["gamma"] = options.get<double>("gamma", 0.1, Range::positive());
-  } else if (type_ == "exponential") {
-    options_["gamma"] = options.get<double>("gamma", Range::positive());
-  } else if (type_ == "cosine") {
-    options_["warmup_steps"] = options.get<std::int64_t>("warmup_steps", 0, Range::non_negative());
-    options_["min_factor"] = options.get<double>("min_factor", 0.0, Range::closed(0, 1));
-  } else if (type_ == "one_cycle") {
-    options_["pct_start"] = options.get<double>("pct_start", 0.3, Range::closed(0, 1));
-    options_["div_factor"] = options.get<double>("div_factor", 25.0, Range::positive());
-    options_["final_div_factor"] = options.get<double>("final_div_factor", 1e4, Range::positive());
-  } else if (type_ == "reduce_on_plateau") {
-    options_["factor"] = options.get<double>("factor", 0.1, Range::half_open(0, 1));
-    options_["patience"] = options.get<std::int64_t>("patience", 10, Range::non_negative());
-    options_["threshold"] = options.get<double>("threshold", 1e-4, Range::non_negative());
-    options_["cooldown"] = options.get<std::int64_t>("cooldown", 0, Range::non_negative());
-    options_["min_factor"] = options.get<double>("min_factor", 0.0, Range::closed(0, 1));
-  }
-  options.reject_unknown_keys();
-  for (const auto& group : optimizer.param_groups()) {
-    base_lrs_.push_back(group.options().get_lr());
-  }
-  factor_ = scheduled_factor();
-  apply();
-}
-
-double LrScheduler::scheduled_factor() const {
-  const auto t = static_cast<double>(steps_);
-  const auto total = static_cast<double>(total_steps_);
-  if (type_ == "step") {
-    return std::pow(options_["gamma"].get<double>(), static_cast<double>(epochs_ / options_["step_size"].get<std::int64_t>()));
-  }
-  if (type_ == "multi_step") {
-    double f = 1.0;
-    for (const auto m : options_["milestones"].get<std::vector<std::int64_t>>()) {
-      if (epochs_ >= m) {
-        f *= options_["gamma"].get<double>();
-      }
-    }
-    return f;
-  }
-  if (type_ == "exponential") {
-    return std::pow(options_["gamma"].get<double>(), static_cast<double>(epochs_));
-  }
-  if (type_ == "cosine") {
-    const auto warmup = static_cast<double>(options_["warmup_steps"].get<std::int64_t>());
-    const double floor = options_["min_factor"].get<double>();
-    if (t < warmup) {
-      return (t + 1.0) / (warmup + 1.0);
-    }
-    const double progress = std::min(1.0, (t - warmup) / std::max(1.0, total - warmup));
-    return floor + (1.0 - floor) * 0.5 * (1.0 + std::cos(kPi * progress));
-  }
-  if (type_ == "one_cycle") {
-    // As PyTorch's OneCycleLR (cosine annealing): from lr / div up to lr, then down to lr / (div x final_div).
-    const double start = 1.0 / options_["div_factor"].get<double>();
-    const double end = start / options_["final_div_factor"].get<double>();
-    const double peak = std::max(1.0, options_["pct_start"].get<double>() * total) - 1.0;
-    const auto anneal = [](double from, double to, double pct) { return to + (from - to) / 2.0 * (std::cos(kPi * pct) + 1.0); };
-    if (t <= peak) {
-      return anneal(start, 1.0, peak > 0 ? t / peak : 1.0);
-    }
-    return anneal(1.0, end, std::min(1.0, (t - peak) / std::max(1.0, total - 1.0 - peak)));
-  }
-  if (type_ == "reduce_on_plateau") {
-    return plateau_factor_;
-  }
-  return 1.0;
-}
-
-void LrScheduler::apply() {
-  auto& groups = optimizer_->param_groups();
-  for (std::size_t g = 0; g < groups.size() && g < base_lrs_.size(); ++g) {
-    groups[g].options().set_lr(base_lrs_[g] * factor_);
-  }
-}
-
-void LrScheduler::step() {
-  ++steps_;
-  factor_ = scheduled_factor();
-  apply();
-}
-
-void LrScheduler::end_epoch(double metric, bool higher_is_better) {
-  ++epochs_;
-  if (type_ == "reduce_on_plateau" && std::isfinite(metric)) {
-    const double threshold = options_["threshold"].get<double>();
-    // Relative threshold, as PyTorch's default mode.
-    const bool better = !has_best_ || (higher_is_better ? metric > best_ * (1.0 + (best_ >= 0 ? threshold : -threshold))
-                                                        : metric < best_ * (1.0 - (best_ >= 0 ? threshold : -threshold)));
-    if (better) {
-      best_ = metric;
-      has_best_ = true;
-      bad_epochs_ = 0;
-    } else {
-      ++bad_epochs_;
-    }
-    if (cooldown_left_ > 0) {
-      --cooldown_left_;
-      bad_epochs_ = 0;
-    }
-    if (bad_epochs_ > options_["patience"].get<std::int64_t>()) {
-      plateau_factor_ = std::max(options_["min_factor"].get<double>(), plateau_factor_ * options_["factor"].get<double>());
-      cooldown_left_ = options_["cooldown"].get<std::int64_t>();
-      bad_epochs_ = 0;
-    }
-  }
-  factor_ = scheduled_factor();
-  apply();
-}
-
-Json LrScheduler::state() const {
-  return Json{{"type", type_},          {"steps", steps_},   {"epochs", epochs_},     {"plateau_factor", plateau_factor_},
-              {"best", best_},          {"has_best", has_best_}, {"bad_epochs", bad_epochs_},
-              {"cooldown_left", cooldown_left_}, {"base_lrs", base_lrs_}};
-}
-
-void LrScheduler::load_state(const Json& state) {
-  if (state.value("type", std::string()) != type_) {
-    throw Error(fmt::format("scheduler state is for '{}', this run schedules '{}'", state.value("type", std::string("?")),
-                            type_));
-  }
-  steps_ = state.at("steps").get<std::int64_t>();
-  epochs_ = state.at("epochs").get<std::int64_t>();
-  plateau_factor_ = state.at("plateau_factor").get<double>();
-  best_ = state.at("best").get<double>();
-  has_best_ = state.at("has_best").get<bool>();
-  bad_epochs_ = state.at("bad_epochs").get<std::int64_t>();
-  cooldown_left_ = state.at("cooldown_left").get<std::int64_t>();
-  base_lrs_ = state.at("base_lrs").get<std::vector<double>>();
-  factor_ = scheduled_factor();
-  apply();
 }
 
 }  // namespace finfuse::training

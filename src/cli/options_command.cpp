@@ -1,0 +1,154 @@
+#include "options_command.h"
+
+#include "finfuse/core/error.h"
+#include "finfuse/core/suggest.h"
+#include "finfuse/encoders/encoder.h"
+#include "finfuse/evaluation/metric.h"
+#include "finfuse/fusion/fusion.h"
+#include "finfuse/models/head.h"
+#include "finfuse/nn/activation.h"
+#include "finfuse/nn/loss.h"
+#include "finfuse/training/callback.h"
+#include "finfuse/training/optimizer.h"
+#include "finfuse/training/scheduler.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <functional>
+#include <utility>
+
+namespace finfuse::cli {
+namespace {
+
+template <typename Registry>
+Json describe(const Registry& registry) {
+  Json out = Json::object();
+  for (const auto& name : registry.names()) {
+    const auto fields = registry.fields(name);
+    if (!fields) {
+      out[name] = nullptr;
+      continue;
+    }
+    Json list = Json::array();
+    for (const auto& f : *fields) {
+      list.push_back(Json{{"name", f.name},
+                          {"type", f.type},
+                          {"default", f.default_value},
+                          {"allowed", f.rule.describe()},
+                          {"required", f.rule.is_required()},
+                          {"doc", f.doc}});
+    }
+    out[name] = std::move(list);
+  }
+  return out;
+}
+
+std::string default_text(const Json& field) {
+  if (field["required"].get<bool>()) {
+    return "required";
+  }
+  return field["default"].is_null() ? std::string("none") : field["default"].dump();
+}
+
+// Markdown cells may not hold '|'.
+std::string cell(std::string text) {
+  std::string out;
+  for (const char c : text) {
+    if (c == '|') {
+      out += "\\|";
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+// Every family, in the order `finfuse options` lists them.
+const std::vector<std::pair<std::string, std::function<Json()>>>& families() {
+  static const std::vector<std::pair<std::string, std::function<Json()>>> table = {
+      {"encoder", [] { return describe(encoders::encoder_registry()); }},
+      {"fusion", [] { return describe(fusion::fusion_registry()); }},
+      {"head", [] { return describe(models::head_registry()); }},
+      {"loss", [] { return describe(nn::loss_registry()); }},
+      {"optimizer", [] { return describe(training::optimizer_registry()); }},
+      {"scheduler", [] { return describe(training::scheduler_registry()); }},
+      {"metric", [] { return describe(evaluation::metric_registry()); }},
+      {"callback", [] { return describe(training::callback_registry()); }},
+      {"activation", [] { return describe(nn::activation_registry()); }},
+  };
+  return table;
+}
+
+}  // namespace
+
+std::vector<std::string> option_families() {
+  std::vector<std::string> names;
+  for (const auto& [name, describe_one] : families()) {
+    names.push_back(name);
+  }
+  return names;
+}
+
+Json describe_family(const std::string& family) {
+  for (const auto& [name, describe_one] : families()) {
+    if (name == family) {
+      return describe_one();
+    }
+  }
+  const auto known = option_families();
+  throw Error(fmt::format("unknown family '{}'{}; families: {}", family, did_you_mean(family, known),
+                          quoted_list(known)));
+}
+
+std::string family_markdown(const std::string& family) {
+  const Json components = describe_family(family);
+  std::string out;
+  for (const auto& [name, fields] : components.items()) {
+    out += fmt::format("#### `{}`\n\n", name);
+    if (fields.is_null()) {
+      out += "Options not declared as fields; see the family's documentation.\n\n";
+      continue;
+    }
+    if (fields.empty()) {
+      out += "No options.\n\n";
+      continue;
+    }
+    out += "| key | type | default | allowed | meaning |\n| --- | --- | --- | --- | --- |\n";
+    for (const auto& f : fields) {
+      const std::string allowed = f["allowed"].get<std::string>();
+      out += fmt::format("| `{}` | {} | {} | {} | {} |\n", f["name"].get<std::string>(), f["type"].get<std::string>(),
+                         f["required"].get<bool>() ? std::string("required") : "`" + cell(default_text(f)) + "`",
+                         cell(allowed), cell(f["doc"].get<std::string>()));
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+std::string family_text(const std::string& family) {
+  const Json components = describe_family(family);
+  std::string out;
+  for (const auto& [name, fields] : components.items()) {
+    out += fmt::format("{} '{}'\n", family, name);
+    if (fields.is_null()) {
+      out += "  (options not declared as fields)\n";
+      continue;
+    }
+    std::size_t width = 0, type_width = 0, default_width = 0;
+    for (const auto& f : fields) {
+      width = std::max(width, f["name"].get<std::string>().size());
+      type_width = std::max(type_width, f["type"].get<std::string>().size());
+      default_width = std::max(default_width, default_text(f).size());
+    }
+    for (const auto& f : fields) {
+      const std::string allowed = f["allowed"].get<std::string>();
+      out += fmt::format("  {:<{}}  {:<{}}  {:<{}}  {}{}\n", f["name"].get<std::string>(), width,
+                         f["type"].get<std::string>(), type_width, default_text(f), default_width,
+                         f["doc"].get<std::string>(), allowed.empty() ? "" : " (" + allowed + ")");
+    }
+  }
+  return out;
+}
+
+}  // namespace finfuse::cli
