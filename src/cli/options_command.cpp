@@ -117,9 +117,10 @@ std::string family_markdown(const std::string& family) {
     out += "| key | type | default | allowed | meaning |\n| --- | --- | --- | --- | --- |\n";
     for (const auto& f : fields) {
       const std::string allowed = f["allowed"].get<std::string>();
+      const std::string default_cell =
+          f["required"].get<bool>() ? std::string("required") : fmt::format("`{}`", cell(default_text(f)));
       out += fmt::format("| `{}` | {} | {} | {} | {} |\n", f["name"].get<std::string>(), f["type"].get<std::string>(),
-                         f["required"].get<bool>() ? std::string("required") : "`" + cell(default_text(f)) + "`",
-                         cell(allowed), cell(f["doc"].get<std::string>()));
+                         default_cell, cell(allowed), cell(f["doc"].get<std::string>()));
     }
     out += "\n";
   }
@@ -145,7 +146,7 @@ std::string family_text(const std::string& family) {
       const std::string allowed = f["allowed"].get<std::string>();
       out += fmt::format("  {:<{}}  {:<{}}  {:<{}}  {}{}\n", f["name"].get<std::string>(), width,
                          f["type"].get<std::string>(), type_width, default_text(f), default_width,
-                         f["doc"].get<std::string>(), allowed.empty() ? "" : " (" + allowed + ")");
+                         f["doc"].get<std::string>(), allowed.empty() ? std::string() : fmt::format(" ({})", allowed));
     }
   }
   return out;
