@@ -4,6 +4,7 @@
 #include <finfuse/core/random.h>
 #include <finfuse/core/runtime.h>
 #include <finfuse/data/pipeline.h>
+#include <finfuse/encoders/mlp_encoder.h>
 #include <finfuse/io/bundle.h>
 #include <finfuse/io/predictor.h>
 #include <finfuse/training/trainer.h>
@@ -49,24 +50,26 @@ int main(int argc, char** argv) {
     const auto pipeline = ff::data::DataPipeline::build(data);
     const auto dataset = pipeline.dataset();
 
-    // 2. Model: an MLP for the numbers, embeddings for the categories, a classification head.
+    // 2. Model: an MLP for the numbers, embeddings for the categories, concatenated, a classification head.
+    namespace enc = ff::encoders;
     ff::seed_everything(3);
     ff::models::MultimodalModel model(
-        ff::Config(ff::Json{{"encoders",
-                             {{"numeric", {{"type", "mlp"}, {"layers", {64, 32}}, {"dropout", 0.1}}},
-                              {"categorical", {{"type", "mlp"}, {"layers", {16}}, {"embedding_dim", 4}}}}},
-                            {"heads", {{"default", {{"type", "classification"}}}}}}),
-        ff::models::modality_specs(*dataset), ff::training::label_context(*dataset, pipeline.split().train));
+        ff::models::MultimodalModelOptions()
+            .encoder("categorical", enc::MlpEncoder(enc::MlpEncoderOptions().layers({16}).embedding_dim(4),
+                                                    ff::models::modality_spec(*dataset, "categorical")))
+            .encoder("numeric", enc::MlpEncoder(enc::MlpEncoderOptions().layers({64, 32}).dropout(0.1),
+                                                ff::models::modality_spec(*dataset, "numeric")))
+            .head("default", ff::models::ClassificationHead(ff::models::ClassificationHeadOptions(2), 16 + 32)));
     std::cout << model->summary(dataset->collate({0, 1}));
 
     // 3. Training with early stopping on the validation ROC-AUC.
-    ff::training::TrainerOptions options;
-    options.epochs(6);
-    options.batch_size(256);
-    options.monitor("valid.roc_auc");
-    options.patience(3);
-    options.progress("none");
-    options.optimizer(ff::Json{{"type", "adamw"}, {"lr", 0.002}});
+    const auto options = ff::training::TrainerOptions()
+                             .epochs(6)
+                             .batch_size(256)
+                             .monitor("valid.roc_auc")
+                             .patience(3)
+                             .progress("none")
+                             .optimizer(ff::Json{{"type", "adamw"}, {"lr", 0.002}});
     ff::training::Trainer trainer(options, model, dataset, pipeline.split().train, pipeline.split().valid);
     const auto fit = trainer.fit();
     const auto test = trainer.evaluate(pipeline.split().test);

@@ -110,6 +110,9 @@ void CrossAttentionFusionOptions::validate(const Config& config) const {
   check_heads(config, hidden(), heads());
 }
 
+CrossAttentionFusionImpl::CrossAttentionFusionImpl(const CrossAttentionFusionOptions& options, std::vector<FusionModality> modalities)
+    : CrossAttentionFusionImpl(Config(options.to_json()), std::move(modalities)) {}
+
 CrossAttentionFusionImpl::CrossAttentionFusionImpl(const Config& config, std::vector<FusionModality> modalities)
     : Fusion(std::move(modalities)), options_(CrossAttentionFusionOptions::from_config(config)) {
   query_ = modality_index(config, "query", options_.query());

@@ -206,6 +206,9 @@ void BilinearFusionOptions::validate(const Config& config) const {
   nn::read_activation(config, "activation", activation());
 }
 
+BilinearFusionImpl::BilinearFusionImpl(const BilinearFusionOptions& options, std::vector<FusionModality> modalities)
+    : BilinearFusionImpl(Config(options.to_json()), std::move(modalities)) {}
+
 BilinearFusionImpl::BilinearFusionImpl(const Config& config, std::vector<FusionModality> modalities)
     : Fusion(std::move(modalities)), options_(BilinearFusionOptions::from_config(config)) {
   if (this->modalities().size() < 2) {

@@ -20,6 +20,9 @@ void GraphFusionOptions::validate(const Config& config) const {
   nn::read_activation(config, "activation", activation());
 }
 
+GraphFusionImpl::GraphFusionImpl(const GraphFusionOptions& options, std::vector<FusionModality> modalities)
+    : GraphFusionImpl(Config(options.to_json()), std::move(modalities)) {}
+
 GraphFusionImpl::GraphFusionImpl(const Config& config, std::vector<FusionModality> modalities)
     : Fusion(std::move(modalities)), options_(GraphFusionOptions::from_config(config)) {
   const auto entity_config = config.find_child("entity");

@@ -8,6 +8,7 @@
 #include "finfuse/core/suggest.h"
 #include "finfuse/data/multimodal_dataset.h"
 #include "finfuse/data/time.h"
+#include "finfuse/fusion/concat_fusion.h"
 
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
@@ -61,7 +62,156 @@ std::string batch_shape(const torch::Tensor& t) {
 
 }  // namespace
 
+// --------------------------------------------------------------------------------------------------------- options
+
+MultimodalModelOptions& MultimodalModelOptions::encoder(const std::string& modality,
+                                                        std::shared_ptr<encoders::Encoder> encoder) {
+  if (modality.empty()) {
+    throw Error("MultimodalModelOptions: an encoder needs a modality name");
+  }
+  for (const auto& [name, existing] : encoders_) {
+    if (name == modality) {
+      throw Error(fmt::format("MultimodalModelOptions: modality '{}' already has an encoder", modality));
+    }
+  }
+  encoders_.emplace_back(modality, std::move(encoder));
+  return *this;
+}
+
+MultimodalModelOptions& MultimodalModelOptions::fusion(std::shared_ptr<fusion::Fusion> fusion) {
+  fusion_ = std::move(fusion);
+  return *this;
+}
+
+MultimodalModelOptions& MultimodalModelOptions::head(const std::string& name, std::shared_ptr<Head> head) {
+  if (name.empty()) {
+    throw Error("MultimodalModelOptions: a head needs a name");
+  }
+  for (const auto& [existing, module] : heads_) {
+    if (existing == name) {
+      throw Error(fmt::format("MultimodalModelOptions: the model already has a head '{}'", name));
+    }
+  }
+  heads_.emplace_back(name, std::move(head));
+  return *this;
+}
+
+std::vector<fusion::FusionModality> MultimodalModelOptions::fusion_modalities() const {
+  std::vector<fusion::FusionModality> out;
+  for (const auto& [name, encoder] : encoders_) {
+    if (!encoder) {
+      throw Error(fmt::format("MultimodalModelOptions: the encoder of modality '{}' is empty", name));
+    }
+    out.push_back(fusion::FusionModality{name, encoder->output_size(), encoder->token_size() > 0,
+                                         encoder->token_size()});
+  }
+  return out;
+}
+
 // ----------------------------------------------------------------------------------------------------------- model
+
+void MultimodalModelImpl::begin() {
+  encoder_dict_ = register_module("encoders", torch::nn::ModuleDict());
+  missing_ = register_module("missing", std::make_shared<torch::nn::Module>());
+}
+
+void MultimodalModelImpl::add_encoder(const std::string& name, std::shared_ptr<encoders::Encoder> encoder) {
+  if (!encoder) {
+    throw Error(fmt::format("model: the encoder of modality '{}' is empty", name));
+  }
+  encoder_dict_->update({{name, encoder}});
+  encoders_.push_back(encoder);
+  modality_names_.push_back(name);
+  missing_embeddings_.push_back(missing_->register_parameter(name, torch::randn({encoder->output_size()}) * 0.02));
+}
+
+void MultimodalModelImpl::set_fusion(std::shared_ptr<fusion::Fusion> fusion) {
+  if (encoders_.empty()) {
+    throw Error("model: it needs at least one encoder");
+  }
+  if (!fusion) {
+    fusion = std::make_shared<fusion::ConcatFusionImpl>(fusion::ConcatFusionOptions(), current_fusion_modalities());
+  }
+  const auto& built_for = fusion->modalities();
+  const auto expected = current_fusion_modalities();
+  const auto describe = [](const std::vector<fusion::FusionModality>& list) {
+    std::vector<std::string> parts;
+    for (const auto& m : list) {
+      parts.push_back(fmt::format("{} ({}{})", m.name, m.size, m.has_tokens ? fmt::format(", tokens {}", m.tokens_width()) : ""));
+    }
+    return fmt::format("{}", fmt::join(parts, ", "));
+  };
+  bool same = built_for.size() == expected.size();
+  for (std::size_t m = 0; same && m < expected.size(); ++m) {
+    same = built_for[m].name == expected[m].name && built_for[m].size == expected[m].size &&
+           built_for[m].has_tokens == expected[m].has_tokens &&
+           (!expected[m].has_tokens || built_for[m].tokens_width() == expected[m].tokens_width());
+  }
+  if (!same) {
+    throw Error(fmt::format("model: the fusion layer was built for the modalities {}, but the encoders deliver {} "
+                            "(build it for MultimodalModelOptions::fusion_modalities())",
+                            describe(built_for), describe(expected)));
+  }
+  fusion_ = register_module("fusion", std::move(fusion));
+  head_dict_ = register_module("heads", torch::nn::ModuleDict());
+}
+
+void MultimodalModelImpl::add_head(const std::string& name, std::shared_ptr<Head> head) {
+  if (!head) {
+    throw Error(fmt::format("model: head '{}' is empty", name));
+  }
+  if (head->in_features() != fusion_->output_size()) {
+    throw Error(fmt::format("model: head '{}' reads vectors of width {}, the fusion layer delivers {}", name,
+                            head->in_features(), fusion_->output_size()));
+  }
+  head->set_head_name(name);
+  head_dict_->update({{name, head}});
+  heads_.push_back(std::move(head));
+}
+
+void MultimodalModelImpl::set_behaviour(double modality_dropout, std::string all_missing,
+                                        std::string parallel_encoders) {
+  if (!(modality_dropout >= 0.0 && modality_dropout < 1.0)) {
+    throw Error(fmt::format("model: modality_dropout must be in [0, 1), got {}", modality_dropout));
+  }
+  if (all_missing != "error" && all_missing != "embedding") {
+    throw Error(fmt::format("model: all_missing must be 'error' or 'embedding', got '{}'", all_missing));
+  }
+  if (parallel_encoders != "auto" && parallel_encoders != "always" && parallel_encoders != "never") {
+    throw Error(fmt::format("model: parallel_encoders must be 'auto', 'always' or 'never', got '{}'",
+                            parallel_encoders));
+  }
+  modality_dropout_ = modality_dropout;
+  all_missing_ = std::move(all_missing);
+  parallel_encoders_ = std::move(parallel_encoders);
+}
+
+std::vector<fusion::FusionModality> MultimodalModelImpl::current_fusion_modalities() const {
+  std::vector<fusion::FusionModality> out;
+  for (std::size_t m = 0; m < encoders_.size(); ++m) {
+    out.push_back(fusion::FusionModality{modality_names_[m], encoders_[m]->output_size(),
+                                         encoders_[m]->token_size() > 0, encoders_[m]->token_size()});
+  }
+  return out;
+}
+
+MultimodalModelImpl::MultimodalModelImpl(MultimodalModelOptions options) {
+  if (options.encoders().empty()) {
+    throw Error("model: MultimodalModelOptions names no encoder");
+  }
+  if (options.heads().empty()) {
+    throw Error("model: MultimodalModelOptions names no head");
+  }
+  set_behaviour(options.modality_dropout(), options.all_missing(), options.parallel_encoders());
+  begin();
+  for (const auto& [name, encoder] : options.encoders()) {
+    add_encoder(name, encoder);
+  }
+  set_fusion(options.fusion());
+  for (const auto& [name, head] : options.heads()) {
+    add_head(name, head);
+  }
+}
 
 MultimodalModelImpl::MultimodalModelImpl(const Config& config, const std::vector<encoders::ModalitySpec>& specs,
                                          const nn::LossContext& label_context) {
@@ -73,23 +223,14 @@ MultimodalModelImpl::MultimodalModelImpl(const Config& config, const std::vector
   for (const auto& spec : specs) {
     available.push_back(spec.name);
   }
-  encoder_dict_ = register_module("encoders", torch::nn::ModuleDict());
-  missing_ = register_module("missing", std::make_shared<torch::nn::Module>());
-  std::vector<fusion::FusionModality> fusion_modalities;
+  begin();
   for (const auto& name : encoder_configs.keys()) {
     const auto spec = std::find_if(specs.begin(), specs.end(), [&](const auto& s) { return s.name == name; });
     if (spec == specs.end()) {
       encoder_configs.fail_at(name, fmt::format("the data has no modality '{}'{}; it has {}", name,
                                                 did_you_mean(name, available), quoted_list(available)));
     }
-    auto encoder = encoders::make_encoder(encoder_configs.child(name), *spec);
-    encoder_dict_->update({{name, encoder}});
-    encoders_.push_back(encoder);
-    modality_names_.push_back(name);
-    missing_embeddings_.push_back(
-        missing_->register_parameter(name, torch::randn({encoder->output_size()}) * 0.02));
-    fusion_modalities.push_back(
-        fusion::FusionModality{name, encoder->output_size(), encoder->token_size() > 0, encoder->token_size()});
+    add_encoder(name, encoders::make_encoder(encoder_configs.child(name), *spec));
   }
   for (const auto& name : available) {
     if (std::find(modality_names_.begin(), modality_names_.end(), name) == modality_names_.end()) {
@@ -98,27 +239,23 @@ MultimodalModelImpl::MultimodalModelImpl(const Config& config, const std::vector
     }
   }
   const auto fusion_config = config.find_child("fusion");
-  fusion_ = register_module("fusion", fusion::make_fusion(
-                                          fusion_config ? *fusion_config : Config(Json{{"type", "concat"}}),
-                                          fusion_modalities));
+  set_fusion(fusion::make_fusion(fusion_config ? *fusion_config : Config(Json{{"type", "concat"}}),
+                                 current_fusion_modalities()));
   const Config head_configs = config.child("heads");
   if (!head_configs.is_object() || head_configs.size() == 0) {
     head_configs.fail("must name at least one head, e.g. {\"direction\": {\"type\": \"classification\"}}");
   }
-  auto head_dict = register_module("heads", torch::nn::ModuleDict());
   for (const auto& name : head_configs.keys()) {
-    auto head = make_head(head_configs.child(name), HeadContext{fusion_->output_size(), label_context});
-    head->set_head_name(name);
-    head_dict->update({{name, head}});
-    heads_.push_back(head);
+    add_head(name, make_head(head_configs.child(name), HeadContext{fusion_->output_size(), label_context}));
   }
-  modality_dropout_ = config.get<double>("modality_dropout", 0.0, Range::half_open(0, 1));
-  all_missing_ = config.get_choice("all_missing", all_missing_, {"error", "embedding"});
+  std::string parallel = "never";
   if (config.contains("parallel_encoders") && config.json()["parallel_encoders"].is_boolean()) {
-    parallel_encoders_ = config.get<bool>("parallel_encoders") ? "always" : "never";
+    parallel = config.get<bool>("parallel_encoders") ? "always" : "never";
   } else {
-    parallel_encoders_ = config.get_choice("parallel_encoders", parallel_encoders_, {"auto", "always", "never"});
+    parallel = config.get_choice("parallel_encoders", parallel, {"auto", "always", "never"});
   }
+  set_behaviour(config.get<double>("modality_dropout", 0.0, Range::half_open(0, 1)),
+                config.get_choice("all_missing", std::string("error"), {"error", "embedding"}), parallel);
   config.reject_unknown_keys();
 }
 
@@ -438,6 +575,19 @@ std::vector<encoders::ModalitySpec> modality_specs(const data::MultimodalDataset
     specs.push_back(std::move(spec));
   }
   return specs;
+}
+
+encoders::ModalitySpec modality_spec(const data::MultimodalDataset& dataset, const std::string& modality) {
+  const auto specs = modality_specs(dataset);
+  std::vector<std::string> names;
+  for (const auto& spec : specs) {
+    if (spec.name == modality) {
+      return spec;
+    }
+    names.push_back(spec.name);
+  }
+  throw Error(fmt::format("the dataset has no modality '{}'{}; it has {}", modality, did_you_mean(modality, names),
+                          quoted_list(names)));
 }
 
 }  // namespace finfuse::models

@@ -5,13 +5,18 @@
 
 #include "finfuse/core/error.h"
 #include "finfuse/core/random.h"
+#include "finfuse/encoders/mlp_encoder.h"
+#include "finfuse/encoders/rnn_encoder.h"
+#include "finfuse/fusion/gated_fusion.h"
 #include "support/cuda.h"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <torch/cuda.h>
+#include <torch/nn/modules/linear.h>
 #include <torch/optim/adam.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -286,6 +291,124 @@ TEST(Model, MultiTaskLossIsTheWeightedSumOfTheHeads) {
   EXPECT_NEAR(loss.total.item<double>(), expected, 1e-6);
   const double mse = (out.predictions.at("return") - batch.forward_return).pow(2).mean().item<double>();
   EXPECT_NEAR(loss.heads.at("return").item<double>(), mse, 1e-6);
+}
+
+// The model of model_json(gated) built from C++ modules instead of configuration.
+MultimodalModelOptions typed_options() {
+  auto options = MultimodalModelOptions()
+                     .encoder("price", encoders::RnnEncoder(encoders::RnnEncoderOptions().cell("gru").hidden(16),
+                                                            kSpecs[0]))
+                     .encoder("text", encoders::RnnEncoder(encoders::RnnEncoderOptions().hidden(16).embedding_dim(16),
+                                                           kSpecs[1]))
+                     .encoder("numeric", encoders::MlpEncoder(encoders::MlpEncoderOptions().layers({16}), kSpecs[2]));
+  options.fusion(fusion::GatedFusion(fusion::GatedFusionOptions().hidden(8), options.fusion_modalities()))
+      .head("direction", ClassificationHead(ClassificationHeadOptions(2).layers({16}), 8));
+  return options;
+}
+
+TEST(Model, BuiltFromModulesAsFromConfiguration) {
+  const std::string json = R"({"encoders": {"price": {"type": "rnn", "cell": "gru", "hidden": 16},
+                                           "text": {"type": "rnn", "hidden": 16, "embedding_dim": 16},
+                                           "numeric": {"type": "mlp", "layers": [16]}},
+                              "fusion": {"type": "gated", "hidden": 8},
+                              "heads": {"direction": {"type": "classification", "layers": [16]}}})";
+  seed_everything(11);
+  MultimodalModel typed(typed_options());
+  // The configuration typed.config_json() writes rebuilds the same architecture, parameter for parameter.
+  seed_everything(11);
+  MultimodalModel rebuilt(Config(typed->config_json()), kSpecs);
+  const auto a = typed->named_parameters();
+  const auto b = rebuilt->named_parameters();
+  ASSERT_EQ(a.size(), b.size());
+  for (const auto& item : a) {
+    ASSERT_TRUE(b.contains(item.key())) << item.key();
+    EXPECT_EQ(item.value().sizes(), b[item.key()].sizes()) << item.key();
+  }
+  EXPECT_EQ(rebuilt->config_json(), typed->config_json());
+  EXPECT_EQ(MultimodalModel(Config::parse(json), kSpecs)->config_json(), typed->config_json());
+  // It trains like the configured model.
+  const auto batch = generated_batch(64, 21);
+  double first = 0.0;
+  const double last = train(typed, batch, 40, &first);
+  EXPECT_LT(last, 0.6 * first) << "loss " << first << " -> " << last;
+  // Encoders are fused in the order they were added; the configured model orders them by name.
+  EXPECT_EQ(typed->modalities(), (std::vector<std::string>{"price", "text", "numeric"}));
+}
+
+// An encoder written outside the library and never registered: the mean of the numeric features, and a learned
+// projection of them.
+class ProjectionEncoderImpl : public encoders::Encoder {
+ public:
+  ProjectionEncoderImpl(encoders::ModalitySpec spec, std::int64_t width)
+      : Encoder(spec), linear_(register_module("linear", torch::nn::Linear(spec.shape[0], width))) {}
+  encoders::EncoderOutput encode(const data::ModalityBatch& input) override {
+    check_input(input.values, false);
+    return encoders::EncoderOutput{torch::tanh(linear_->forward(input.values)), {}, {}};
+  }
+  std::int64_t output_size() const override { return linear_->options.out_features(); }
+  Json options_json() const override { return Json{{"type", "test_projection"}}; }
+
+ private:
+  torch::nn::Linear linear_;
+};
+
+TEST(Model, AnEncoderOfOnesOwnPlugsInWithoutARegistryName) {
+  auto options = MultimodalModelOptions()
+                     .encoder("price", encoders::RnnEncoder(encoders::RnnEncoderOptions().hidden(16), kSpecs[0]))
+                     .encoder("numeric", std::make_shared<ProjectionEncoderImpl>(kSpecs[2], 12));
+  options.head("direction", ClassificationHead(ClassificationHeadOptions(2), 16 + 12)).modality_dropout(0.1);
+  seed_everything(2);
+  MultimodalModel model(options);
+  EXPECT_EQ(model->fusion().options_json()["type"], "concat");
+  EXPECT_EQ(model->config_json()["encoders"]["numeric"]["type"], "test_projection");
+  EXPECT_EQ(model->config_json()["modality_dropout"], 0.1);
+  auto batch = generated_batch(64, 21);
+  double first = 0.0;
+  const double last = train(model, batch, 40, &first);
+  EXPECT_LT(last, 0.8 * first) << "loss " << first << " -> " << last;
+}
+
+TEST(Model, PartsThatDoNotFitAreRefused) {
+  const auto message = [](const std::function<void()>& build_model) {
+    try {
+      build_model();
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  const auto price = [] {
+    return encoders::RnnEncoder(encoders::RnnEncoderOptions().hidden(16), kSpecs[0]);
+  };
+  EXPECT_NE(message([&] { MultimodalModelOptions().encoder("price", price()).encoder("price", price()); })
+                .find("already has an encoder"),
+            std::string::npos);
+  // A head that reads another width than the fusion delivers.
+  EXPECT_NE(message([&] {
+              MultimodalModel(MultimodalModelOptions().encoder("price", price()).head(
+                  "y", ClassificationHead(ClassificationHeadOptions(2), 32)));
+            }).find("head 'y' reads vectors of width 32, the fusion layer delivers 16"),
+            std::string::npos);
+  // A fusion built for other modalities.
+  EXPECT_NE(message([&] {
+              auto options = MultimodalModelOptions().encoder("price", price());
+              fusion::FusionModality text;
+              text.name = "text";
+              text.size = 16;
+              options.fusion(fusion::GatedFusion(fusion::GatedFusionOptions().hidden(8), std::vector{text}))
+                  .head("y", ClassificationHead(ClassificationHeadOptions(2), 8));
+              MultimodalModel model(options);
+            }).find("built for the modalities text (16)"),
+            std::string::npos);
+  EXPECT_NE(message([&] { MultimodalModel(MultimodalModelOptions().encoder("price", price())); }).find("no head"),
+            std::string::npos);
+  EXPECT_NE(message([&] {
+              MultimodalModel(MultimodalModelOptions()
+                                  .encoder("price", price())
+                                  .head("y", ClassificationHead(ClassificationHeadOptions(2), 16))
+                                  .all_missing("skip"));
+            }).find("all_missing"),
+            std::string::npos);
 }
 
 TEST(Model, SummaryTableAndResolvedConfig) {

@@ -12,6 +12,7 @@
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/dropout.h>
 #include <torch/nn/modules/linear.h>
+#include <torch/nn/pimpl.h>
 
 namespace finfuse::encoders {
 
@@ -79,5 +80,8 @@ class ResNetEncoderImpl : public Encoder {
   std::vector<torch::nn::Sequential> stages_;
   torch::nn::Linear projection_{nullptr};
 };
+
+TORCH_MODULE(CnnEncoder);
+TORCH_MODULE(ResNetEncoder);
 
 }  // namespace finfuse::encoders

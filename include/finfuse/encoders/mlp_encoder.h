@@ -7,6 +7,7 @@
 #include "finfuse/nn/mlp.h"
 
 #include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/pimpl.h>
 
 namespace finfuse::encoders {
 
@@ -42,5 +43,7 @@ class MlpEncoderImpl : public Encoder {
   torch::nn::ModuleList embeddings_{nullptr};
   nn::Mlp mlp_{nullptr};
 };
+
+TORCH_MODULE(MlpEncoder);
 
 }  // namespace finfuse::encoders

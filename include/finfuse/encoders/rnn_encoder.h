@@ -11,6 +11,7 @@
 #include <torch/nn/modules/embedding.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/rnn.h>
+#include <torch/nn/pimpl.h>
 
 #include <filesystem>
 
@@ -65,5 +66,7 @@ class RnnEncoderImpl : public Encoder {
   torch::nn::Linear attention_{nullptr};
   torch::nn::Linear text_attention_{nullptr};
 };
+
+TORCH_MODULE(RnnEncoder);
 
 }  // namespace finfuse::encoders

@@ -6,6 +6,7 @@
 #include "finfuse/encoders/encoder.h"
 
 #include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/pimpl.h>
 
 namespace finfuse::encoders {
 
@@ -35,5 +36,7 @@ class TcnEncoderImpl : public Encoder {
   TcnEncoderOptions options_;
   torch::nn::ModuleList blocks_{nullptr};
 };
+
+TORCH_MODULE(TcnEncoder);
 
 }  // namespace finfuse::encoders

@@ -13,6 +13,7 @@
 #include <torch/nn/modules/embedding.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
+#include <torch/nn/pimpl.h>
 
 namespace finfuse::encoders {
 
@@ -61,5 +62,7 @@ class TransformerEncoderImpl : public Encoder {
   torch::nn::Dropout dropout_{nullptr};
   torch::nn::ModuleList layers_{nullptr};
 };
+
+TORCH_MODULE(TransformerEncoder);
 
 }  // namespace finfuse::encoders

@@ -11,6 +11,7 @@
 #include <torch/nn/modules/container/moduledict.h>
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/normalization.h>
+#include <torch/nn/pimpl.h>
 
 namespace finfuse::fusion {
 
@@ -45,5 +46,7 @@ class AttentionFusionImpl : public Fusion {
   torch::nn::ModuleList layers_{nullptr};
   torch::nn::LayerNorm norm_{nullptr};
 };
+
+TORCH_MODULE(AttentionFusion);
 
 }  // namespace finfuse::fusion

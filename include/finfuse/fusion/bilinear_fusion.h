@@ -8,6 +8,7 @@
 #include <torch/nn/modules/container/any.h>
 #include <torch/nn/modules/dropout.h>
 #include <torch/nn/modules/linear.h>
+#include <torch/nn/pimpl.h>
 
 namespace finfuse::fusion {
 
@@ -29,6 +30,8 @@ struct BilinearFusionOptions {
 class BilinearFusionImpl : public Fusion {
  public:
   BilinearFusionImpl(const Config& config, std::vector<FusionModality> modalities);
+  /// From typed options; a modality they name that `modalities` lacks is a ConfigError at its key.
+  BilinearFusionImpl(const BilinearFusionOptions& options, std::vector<FusionModality> modalities);
 
   FusionOutput fuse(const FusionInput& input) override;
   std::int64_t output_size() const override;
@@ -42,5 +45,7 @@ class BilinearFusionImpl : public Fusion {
   torch::nn::AnyModule activation_;
   torch::nn::Dropout dropout_{nullptr};
 };
+
+TORCH_MODULE(BilinearFusion);
 
 }  // namespace finfuse::fusion

@@ -6,6 +6,7 @@
 
 #include <torch/nn/modules/container/moduledict.h>
 #include <torch/nn/modules/dropout.h>
+#include <torch/nn/pimpl.h>
 
 namespace finfuse::fusion {
 
@@ -33,5 +34,7 @@ class ConcatFusionImpl : public Fusion {
   torch::nn::ModuleDict projections_{nullptr};
   torch::nn::Dropout dropout_{nullptr};
 };
+
+TORCH_MODULE(ConcatFusion);
 
 }  // namespace finfuse::fusion

@@ -11,6 +11,7 @@
 #include "finfuse/nn/attention.h"
 
 #include <torch/nn/modules/normalization.h>
+#include <torch/nn/pimpl.h>
 
 namespace finfuse::fusion {
 
@@ -32,6 +33,8 @@ struct CrossAttentionFusionOptions {
 class CrossAttentionFusionImpl : public Fusion {
  public:
   CrossAttentionFusionImpl(const Config& config, std::vector<FusionModality> modalities);
+  /// From typed options; a modality they name that `modalities` lacks is a ConfigError at its key.
+  CrossAttentionFusionImpl(const CrossAttentionFusionOptions& options, std::vector<FusionModality> modalities);
 
   FusionOutput fuse(const FusionInput& input) override;
   std::int64_t output_size() const override { return options_.hidden() + total_size(); }
@@ -45,5 +48,7 @@ class CrossAttentionFusionImpl : public Fusion {
   torch::nn::LayerNorm norm_{nullptr};
   torch::Tensor no_context_;
 };
+
+TORCH_MODULE(CrossAttentionFusion);
 
 }  // namespace finfuse::fusion

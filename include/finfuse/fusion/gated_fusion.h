@@ -10,6 +10,7 @@
 #include <torch/nn/modules/container/moduledict.h>
 #include <torch/nn/modules/dropout.h>
 #include <torch/nn/modules/linear.h>
+#include <torch/nn/pimpl.h>
 
 namespace finfuse::fusion {
 
@@ -38,5 +39,7 @@ class GatedFusionImpl : public Fusion {
   torch::nn::Linear gate_{nullptr};
   torch::nn::Dropout dropout_{nullptr};
 };
+
+TORCH_MODULE(GatedFusion);
 
 }  // namespace finfuse::fusion

@@ -11,6 +11,7 @@
 #include <torch/nn/modules/container/any.h>
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/dropout.h>
+#include <torch/nn/pimpl.h>
 
 namespace finfuse::fusion {
 
@@ -38,6 +39,8 @@ struct GraphFusionOptions {
 class GraphFusionImpl : public Fusion {
  public:
   GraphFusionImpl(const Config& config, std::vector<FusionModality> modalities);
+  /// From typed options; a modality they name that `modalities` lacks is a ConfigError at its key.
+  GraphFusionImpl(const GraphFusionOptions& options, std::vector<FusionModality> modalities);
 
   FusionOutput fuse(const FusionInput& input) override;
   std::int64_t output_size() const override;
@@ -51,5 +54,7 @@ class GraphFusionImpl : public Fusion {
   torch::nn::AnyModule activation_;
   torch::nn::Dropout dropout_{nullptr};
 };
+
+TORCH_MODULE(GraphFusion);
 
 }  // namespace finfuse::fusion

@@ -1,10 +1,18 @@
-// A multimodal model assembled from JSON: one encoder per modality (a ModuleDict keyed by modality name), a fusion
-// layer, and one or more heads (several heads form a multi-task model with weighted losses). Presence masks flow
-// from the batch through the encoders into the fusion: an absent modality's pooled vector is replaced by a learned
-// "missing" embedding (attention fusions also mask it out), and modality dropout during training teaches the model to
-// cope with gaps.
+// A multimodal model: one encoder per modality (a ModuleDict keyed by modality name), a fusion layer, and one or more
+// heads (several heads form a multi-task model with weighted losses). Presence masks flow from the batch through the
+// encoders into the fusion: an absent modality's pooled vector is replaced by a learned "missing" embedding
+// (attention fusions also mask it out), and modality dropout during training teaches the model to cope with gaps.
 //
-// Configuration:
+// Built from C++ modules, as LibTorch models are:
+//
+//   auto options = MultimodalModelOptions()
+//                      .encoder("price", encoders::RnnEncoder(encoders::RnnEncoderOptions().hidden(32), price_spec))
+//                      .encoder("numeric", my_encoder);                 // any Encoder, registered or not
+//   options.fusion(fusion::GatedFusion(fusion::GatedFusionOptions().hidden(32), options.fusion_modalities()))
+//       .head("direction", ClassificationHead(ClassificationHeadOptions(2), 32));
+//   MultimodalModel model(options);
+//
+// or from configuration, through the registries:
 //   {"encoders": {"price": {"type": "rnn", ...}, "text": {"type": "transformer", ...}},
 //    "fusion": {"type": "gated", ...},                          (default {"type": "concat"})
 //    "heads": {"direction": {"type": "classification", ...}},   (at least one)
@@ -12,6 +20,7 @@
 //    "all_missing": "error",    a sample without any modality: "error", or "embedding" (the missing embeddings alone)
 //    "parallel_encoders": "never"}  run the encoders concurrently on ATen's inter-op pool: "auto" (forward-only
 //                                    batches of at most 16 samples), "always" / true, "never" / false
+// config_json() of either writes the configuration that rebuilds it (for components the registries know).
 // Parameter names read as encoders.<modality>.*, missing.<modality>, fusion.*, heads.<head>.*.
 #pragma once
 
@@ -21,6 +30,7 @@
 #include "finfuse/fusion/fusion.h"
 #include "finfuse/models/head.h"
 
+#include <torch/arg.h>
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/moduledict.h>
 #include <torch/nn/pimpl.h>
@@ -29,6 +39,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace finfuse::data {
@@ -53,8 +64,54 @@ struct LossResult {
   std::map<std::string, torch::Tensor> heads;
 };
 
+/// The parts of a model built in C++. Encoders are fused in the order they are added; without a fusion the model
+/// concatenates the encoders' vectors (ConcatFusion with default options).
+class MultimodalModelOptions {
+ public:
+  /// The encoder of `modality` (a batch modality of that name). Adding a modality twice is an error.
+  MultimodalModelOptions& encoder(const std::string& modality, std::shared_ptr<encoders::Encoder> encoder);
+  template <typename Impl>
+  MultimodalModelOptions& encoder(const std::string& modality, const torch::nn::ModuleHolder<Impl>& holder) {
+    return encoder(modality, std::static_pointer_cast<encoders::Encoder>(holder.ptr()));
+  }
+  MultimodalModelOptions& fusion(std::shared_ptr<fusion::Fusion> fusion);
+  template <typename Impl>
+  MultimodalModelOptions& fusion(const torch::nn::ModuleHolder<Impl>& holder) {
+    return fusion(std::static_pointer_cast<fusion::Fusion>(holder.ptr()));
+  }
+  /// A head named `name` on the fused vector. Adding a name twice is an error.
+  MultimodalModelOptions& head(const std::string& name, std::shared_ptr<Head> head);
+  template <typename Impl>
+  MultimodalModelOptions& head(const std::string& name, const torch::nn::ModuleHolder<Impl>& holder) {
+    return head(name, std::static_pointer_cast<Head>(holder.ptr()));
+  }
+
+  /// Probability of dropping each present modality of a training sample (never a sample's last one).
+  TORCH_ARG(double, modality_dropout) = 0.0;
+  /// A sample without any modality: "error", or "embedding" (predicted from the missing embeddings alone).
+  TORCH_ARG(std::string, all_missing) = "error";
+  /// "never", "always" or "auto" (forward-only batches of at most 16 samples run their encoders concurrently).
+  TORCH_ARG(std::string, parallel_encoders) = "never";
+
+ public:
+  const std::vector<std::pair<std::string, std::shared_ptr<encoders::Encoder>>>& encoders() const { return encoders_; }
+  const std::shared_ptr<fusion::Fusion>& fusion() const { return fusion_; }
+  const std::vector<std::pair<std::string, std::shared_ptr<Head>>>& heads() const { return heads_; }
+  /// What a fusion layer is built for: the encoders added so far, in order, with their widths.
+  std::vector<fusion::FusionModality> fusion_modalities() const;
+
+ private:
+  std::vector<std::pair<std::string, std::shared_ptr<encoders::Encoder>>> encoders_;
+  std::shared_ptr<fusion::Fusion> fusion_;
+  std::vector<std::pair<std::string, std::shared_ptr<Head>>> heads_;
+};
+
 class MultimodalModelImpl : public torch::nn::Module {
  public:
+  /// Assembles the model from C++ modules. Throws finfuse::Error when the parts do not fit together: no encoder or
+  /// head, a missing module, a fusion built for other modalities or widths, a head that reads another width.
+  explicit MultimodalModelImpl(MultimodalModelOptions options);
+
   /// Builds the model for the modalities in `specs`. Every modality named under "encoders" must be in `specs`
   /// (ConfigError at its key otherwise); modalities without an encoder are ignored with a warning. `label_context`
   /// gives heads that learn the label its training class counts (for "balanced" class weights).
@@ -88,6 +145,16 @@ class MultimodalModelImpl : public torch::nn::Module {
   void set_entity_names(std::vector<std::string> names) { entity_names_ = std::move(names); }
 
  private:
+  // Assembly, shared by both constructors. A configured model draws its initial values in the order it always has:
+  // each encoder, then its missing embedding; then the fusion layer and the heads.
+  void begin();
+  void add_encoder(const std::string& name, std::shared_ptr<encoders::Encoder> encoder);
+  /// Null: concatenation. Checks that the layer was built for the encoders' modalities and widths.
+  void set_fusion(std::shared_ptr<fusion::Fusion> fusion);
+  /// Checks that the head reads the fusion layer's width.
+  void add_head(const std::string& name, std::shared_ptr<Head> head);
+  void set_behaviour(double modality_dropout, std::string all_missing, std::string parallel_encoders);
+  std::vector<fusion::FusionModality> current_fusion_modalities() const;
   ModelOutput run(const data::Batch& batch, const std::vector<std::string>& masked);
   /// Batches up to this size run their encoders concurrently under "parallel_encoders": "auto" when no gradient is
   /// recorded.
@@ -104,6 +171,7 @@ class MultimodalModelImpl : public torch::nn::Module {
   std::shared_ptr<torch::nn::Module> missing_;
   std::vector<torch::Tensor> missing_embeddings_;
   std::shared_ptr<fusion::Fusion> fusion_;
+  torch::nn::ModuleDict head_dict_{nullptr};
   std::vector<std::shared_ptr<Head>> heads_;
   double modality_dropout_ = 0.0;
   std::string all_missing_ = "error";
@@ -116,5 +184,9 @@ TORCH_MODULE(MultimodalModel);
 /// The specification of every modality a dataset builds (per-sample shapes, vocabulary size, categorical
 /// cardinalities), read from the dataset itself.
 std::vector<encoders::ModalitySpec> modality_specs(const data::MultimodalDataset& dataset);
+
+/// The specification of one modality of the dataset (to build its encoder in C++). Throws finfuse::Error naming the
+/// dataset's modalities when it has no `modality`.
+encoders::ModalitySpec modality_spec(const data::MultimodalDataset& dataset, const std::string& modality);
 
 }  // namespace finfuse::models
