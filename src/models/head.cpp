@@ -26,11 +26,7 @@ void register_builtin_heads(HeadRegistry& registry) {
 }  // namespace
 
 void detail::validate_head_fields(const Config& config, const std::string& activation, const Json& loss) {
-  if (!nn::activation_registry().contains(activation)) {
-    const auto known = nn::activation_registry().names();
-    config.fail_at("activation", fmt::format("unknown activation '{}'{}; registered: {}", activation,
-                                             did_you_mean(activation, known), quoted_list(known)));
-  }
+  nn::read_activation(config, "activation", activation);
   if (loss.is_string() && !nn::loss_registry().contains(loss.get<std::string>())) {
     const auto known = nn::loss_registry().names();
     const auto name = loss.get<std::string>();

@@ -64,17 +64,34 @@ std::string batch_shape(const torch::Tensor& t) {
 
 // --------------------------------------------------------------------------------------------------------- options
 
-MultimodalModelOptions& MultimodalModelOptions::encoder(const std::string& modality,
-                                                        std::shared_ptr<encoders::Encoder> encoder) {
-  if (modality.empty()) {
-    throw Error("MultimodalModelOptions: an encoder needs a modality name");
+namespace {
+
+// A modality as a fusion layer sees it: the width of its encoder's vector and of its tokens.
+fusion::FusionModality fusion_modality(const std::string& name, const encoders::Encoder& encoder) {
+  return fusion::FusionModality{name, encoder.output_size(), encoder.token_size() > 0, encoder.token_size()};
+}
+
+// Appends (name, module) to a list of named parts unless the name is empty or taken. `what` names the part in errors
+// ("an encoder for modality", "a head").
+template <typename Module>
+void add_named(std::vector<std::pair<std::string, std::shared_ptr<Module>>>& parts, const std::string& name,
+               std::shared_ptr<Module> module, const char* what) {
+  if (name.empty()) {
+    throw Error(fmt::format("MultimodalModelOptions: {} needs a name, got an empty one", what));
   }
-  for (const auto& [name, existing] : encoders_) {
-    if (name == modality) {
-      throw Error(fmt::format("MultimodalModelOptions: modality '{}' already has an encoder", modality));
+  for (const auto& part : parts) {
+    if (part.first == name) {
+      throw Error(fmt::format("MultimodalModelOptions: the model already has {} '{}'", what, name));
     }
   }
-  encoders_.emplace_back(modality, std::move(encoder));
+  parts.emplace_back(name, std::move(module));
+}
+
+}  // namespace
+
+MultimodalModelOptions& MultimodalModelOptions::encoder(const std::string& modality,
+                                                        std::shared_ptr<encoders::Encoder> encoder) {
+  add_named(encoders_, modality, std::move(encoder), "an encoder for modality");
   return *this;
 }
 
@@ -84,15 +101,7 @@ MultimodalModelOptions& MultimodalModelOptions::fusion(std::shared_ptr<fusion::F
 }
 
 MultimodalModelOptions& MultimodalModelOptions::head(const std::string& name, std::shared_ptr<Head> head) {
-  if (name.empty()) {
-    throw Error("MultimodalModelOptions: a head needs a name");
-  }
-  for (const auto& [existing, module] : heads_) {
-    if (existing == name) {
-      throw Error(fmt::format("MultimodalModelOptions: the model already has a head '{}'", name));
-    }
-  }
-  heads_.emplace_back(name, std::move(head));
+  add_named(heads_, name, std::move(head), "a head");
   return *this;
 }
 
@@ -102,8 +111,7 @@ std::vector<fusion::FusionModality> MultimodalModelOptions::fusion_modalities() 
     if (!encoder) {
       throw Error(fmt::format("MultimodalModelOptions: the encoder of modality '{}' is empty", name));
     }
-    out.push_back(fusion::FusionModality{name, encoder->output_size(), encoder->token_size() > 0,
-                                         encoder->token_size()});
+    out.push_back(fusion_modality(name, *encoder));
   }
   return out;
 }
@@ -137,7 +145,8 @@ void MultimodalModelImpl::set_fusion(std::shared_ptr<fusion::Fusion> fusion) {
   const auto describe = [](const std::vector<fusion::FusionModality>& list) {
     std::vector<std::string> parts;
     for (const auto& m : list) {
-      parts.push_back(fmt::format("{} ({}{})", m.name, m.size, m.has_tokens ? fmt::format(", tokens {}", m.tokens_width()) : ""));
+      const std::string tokens = m.has_tokens ? fmt::format(", tokens {}", m.tokens_width()) : std::string();
+      parts.push_back(fmt::format("{} ({}{})", m.name, m.size, tokens));
     }
     return fmt::format("{}", fmt::join(parts, ", "));
   };
@@ -189,8 +198,7 @@ void MultimodalModelImpl::set_behaviour(double modality_dropout, std::string all
 std::vector<fusion::FusionModality> MultimodalModelImpl::current_fusion_modalities() const {
   std::vector<fusion::FusionModality> out;
   for (std::size_t m = 0; m < encoders_.size(); ++m) {
-    out.push_back(fusion::FusionModality{modality_names_[m], encoders_[m]->output_size(),
-                                         encoders_[m]->token_size() > 0, encoders_[m]->token_size()});
+    out.push_back(fusion_modality(modality_names_[m], *encoders_[m]));
   }
   return out;
 }
