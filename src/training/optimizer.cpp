@@ -13,97 +13,86 @@
 
 #include <tuple>
 
-
 namespace finfuse::training {
 namespace {
 
-std::tuple<double, double> read_betas(const Config& c, std::tuple<double, double> fallback) {
-  if (!c.contains("betas")) {
-    return fallback;
-  }
-  const auto betas = c.get<std::vector<double>>("betas");
-  if (betas.size() != 2 || !(betas[0] >= 0 && betas[0] < 1) || !(betas[1] >= 0 && betas[1] < 1)) {
-    c.fail_at("betas", "must be two numbers in [0, 1)");
-  }
-  return {betas[0], betas[1]};
+torch::optim::SGDOptions to_torch(const SgdOptions& o) {
+  return torch::optim::SGDOptions(o.lr())
+      .momentum(o.momentum())
+      .dampening(o.dampening())
+      .nesterov(o.nesterov())
+      .weight_decay(o.weight_decay());
 }
 
-torch::optim::SGDOptions read_sgd(const Config& c, const torch::optim::SGDOptions& base) {
-  torch::optim::SGDOptions o = base;
-  o.lr(c.get<double>("lr", base.lr(), Range::positive()));
-  o.momentum(c.get<double>("momentum", base.momentum(), Range::half_open(0, 1)));
-  o.dampening(c.get<double>("dampening", base.dampening(), Range::half_open(0, 1)));
-  o.nesterov(c.get<bool>("nesterov", base.nesterov()));
-  o.weight_decay(c.get<double>("weight_decay", base.weight_decay(), Range::non_negative()));
-  if (o.nesterov() && (o.momentum() <= 0 || o.dampening() != 0)) {
-    c.fail_at("nesterov", "needs momentum > 0 and dampening 0");
-  }
-  return o;
+template <typename TorchOptions, typename Options>
+TorchOptions adam_to_torch(const Options& o) {
+  return TorchOptions(o.lr())
+      .betas(std::make_tuple(o.betas()[0], o.betas()[1]))
+      .eps(o.eps())
+      .weight_decay(o.weight_decay())
+      .amsgrad(o.amsgrad());
+}
+torch::optim::AdamOptions to_torch(const AdamOptions& o) { return adam_to_torch<torch::optim::AdamOptions>(o); }
+torch::optim::AdamWOptions to_torch(const AdamWOptions& o) { return adam_to_torch<torch::optim::AdamWOptions>(o); }
+
+torch::optim::RMSpropOptions to_torch(const RmspropOptions& o) {
+  return torch::optim::RMSpropOptions(o.lr())
+      .alpha(o.alpha())
+      .eps(o.eps())
+      .momentum(o.momentum())
+      .centered(o.centered())
+      .weight_decay(o.weight_decay());
 }
 
-template <typename Options>
-Options read_adam(const Config& c, const Options& base) {
-  Options o = base;
-  o.lr(c.get<double>("lr", base.lr(), Range::positive()));
-  o.betas(read_betas(c, base.betas()));
-  o.eps(c.get<double>("eps", base.eps(), Range::positive()));
-  o.weight_decay(c.get<double>("weight_decay", base.weight_decay(), Range::non_negative()));
-  o.amsgrad(c.get<bool>("amsgrad", base.amsgrad()));
-  return o;
-}
-
-torch::optim::RMSpropOptions read_rmsprop(const Config& c, const torch::optim::RMSpropOptions& base) {
-  torch::optim::RMSpropOptions o = base;
-  o.lr(c.get<double>("lr", base.lr(), Range::positive()));
-  o.alpha(c.get<double>("alpha", base.alpha(), Range::half_open(0, 1)));
-  o.eps(c.get<double>("eps", base.eps(), Range::positive()));
-  o.momentum(c.get<double>("momentum", base.momentum(), Range::half_open(0, 1)));
-  o.centered(c.get<bool>("centered", base.centered()));
-  o.weight_decay(c.get<double>("weight_decay", base.weight_decay(), Range::non_negative()));
-  return o;
-}
-
-// A factory for optimizer Opt with options Options read by `read`.
+// A factory for optimizer Opt: the options read from the configuration, each group's overrides read over them.
 template <typename Opt, typename Options>
-std::unique_ptr<torch::optim::Optimizer> build(const Config& options, const std::vector<ParameterGroupInput>& groups,
-                                               Options (*read)(const Config&, const Options&), Options defaults) {
-  const Options base = read(options, defaults);
-  options.contains("groups");
-  options.reject_unknown_keys();
-  std::vector<torch::optim::OptimizerParamGroup> param_groups;
-  for (const auto& g : groups) {
-    Options o = base;
-    if (g.overrides) {
-      g.overrides->contains("params");
-      o = read(*g.overrides, base);
-      g.overrides->reject_unknown_keys();
-    }
-    param_groups.emplace_back(g.parameters, std::make_unique<Options>(o));
-  }
-  return std::make_unique<Opt>(param_groups, base);
+void add_optimizer(OptimizerRegistry& registry) {
+  registry.add(
+      Options::kind,
+      [](const Config& config, const std::vector<ParameterGroupInput>& groups) {
+        const Options base = Options::from_config(config);
+        using TorchOptions = decltype(to_torch(base));
+        std::vector<torch::optim::OptimizerParamGroup> param_groups;
+        for (const auto& g : groups) {
+          Options o = base;
+          if (g.overrides) {
+            g.overrides->contains("params");
+            if (g.overrides->contains("groups")) {
+              g.overrides->fail_at("groups", "a parameter group cannot hold groups");
+            }
+            o = Options::from_config(*g.overrides, base);
+          }
+          param_groups.emplace_back(g.parameters, std::make_unique<TorchOptions>(to_torch(o)));
+        }
+        return std::unique_ptr<torch::optim::Optimizer>(std::make_unique<Opt>(param_groups, to_torch(base)));
+      },
+      Options::fields());
 }
-
-torch::optim::SGDOptions sgd_defaults() { return torch::optim::SGDOptions(0.01); }
 
 void register_builtin_optimizers(OptimizerRegistry& registry) {
-  registry.add("sgd", [](const Config& o, const std::vector<ParameterGroupInput>& g) {
-    return build<torch::optim::SGD, torch::optim::SGDOptions>(o, g, &read_sgd, sgd_defaults());
-  });
-  registry.add("adam", [](const Config& o, const std::vector<ParameterGroupInput>& g) {
-    return build<torch::optim::Adam, torch::optim::AdamOptions>(o, g, &read_adam<torch::optim::AdamOptions>,
-                                                                torch::optim::AdamOptions(1e-3));
-  });
-  registry.add("adamw", [](const Config& o, const std::vector<ParameterGroupInput>& g) {
-    return build<torch::optim::AdamW, torch::optim::AdamWOptions>(o, g, &read_adam<torch::optim::AdamWOptions>,
-                                                                  torch::optim::AdamWOptions(1e-3));
-  });
-  registry.add("rmsprop", [](const Config& o, const std::vector<ParameterGroupInput>& g) {
-    return build<torch::optim::RMSprop, torch::optim::RMSpropOptions>(o, g, &read_rmsprop,
-                                                                      torch::optim::RMSpropOptions(1e-2));
-  });
+  add_optimizer<torch::optim::SGD, SgdOptions>(registry);
+  add_optimizer<torch::optim::Adam, AdamOptions>(registry);
+  add_optimizer<torch::optim::AdamW, AdamWOptions>(registry);
+  add_optimizer<torch::optim::RMSprop, RmspropOptions>(registry);
 }
 
 }  // namespace
+
+ParameterGroup::ParameterGroup(std::vector<std::string> patterns) : json_(Json{{"params", std::move(patterns)}}) {}
+
+ParameterGroup& ParameterGroup::set(const std::string& option, Json value) {
+  if (option == "params") {
+    throw Error("ParameterGroup::set: 'params' is the group's patterns, given to its constructor");
+  }
+  json_[option] = std::move(value);
+  return *this;
+}
+
+void SgdOptions::validate(const Config& config) const {
+  if (nesterov() && (momentum() <= 0 || dampening() != 0)) {
+    config.fail_at("nesterov", "needs momentum > 0 and dampening 0");
+  }
+}
 
 OptimizerRegistry& optimizer_registry() {
   static OptimizerRegistry registry("optimizer", register_builtin_optimizers);

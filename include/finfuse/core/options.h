@@ -231,8 +231,9 @@ void validate_options(const Options&, const Config&, long) {}
                                                                                       \
  public:                                                                              \
   /** Reads every field (absent ones keep their defaults); unknown keys are errors. */ \
-  static Self from_config(const ::finfuse::Config& config) {                          \
-    Self options;                                                                     \
+  static Self from_config(const ::finfuse::Config& config) { return from_config(config, Self()); } \
+  /** Reads the fields the configuration gives over `options` (overrides of a base). */ \
+  static Self from_config(const ::finfuse::Config& config, Self options) {            \
     FIELDS(FINFUSE_OPTIONS_READ_)                                                     \
     config.reject_unknown_keys();                                                     \
     ::finfuse::detail::validate_options(options, config, 0);                          \

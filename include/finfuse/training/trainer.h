@@ -15,6 +15,7 @@
 #include "finfuse/evaluation/metric.h"
 #include "finfuse/models/multimodal_model.h"
 #include "finfuse/training/callback.h"
+#include "finfuse/training/optimizer.h"
 #include "finfuse/training/scheduler.h"
 
 #include <c10/core/Device.h>
@@ -80,6 +81,11 @@ struct TrainerOptions {
 #undef FINFUSE_TRAINER_FIELDS
 
  public:
+  /// The optimizer from its typed options: .optimizer(AdamWOptions().lr(2e-3)).
+  template <typename Options, typename = decltype(Options::kind)>
+  TrainerOptions& optimizer(const Options& options) {
+    return optimizer(optimizer_json(options));
+  }
   /// The scheduler's and the metrics' options are valid (checked at their JSON paths).
   void validate(const Config& config) const;
   /// Whether larger values of the monitored quantity are better: `mode`, or with "auto" the metric's name.
