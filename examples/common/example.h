@@ -1,13 +1,11 @@
-// What the example programs share: finding the real data (or saying where to get it), running a configuration over
-// several seeds with model selection on the validation split only, and writing the bundle, results.json and
-// report.html of the run.
+// What the example programs share: finding the real data (or saying where to get it) and running a configuration as a
+// training::Experiment (several seeds, model selection on the validation split only, bundle, metrics.json,
+// report.html) under the command-line options every example has.
 #pragma once
 
 #include <finfuse/core/file.h>
 #include <finfuse/core/logging.h>
 #include <finfuse/core/runtime.h>
-#include <finfuse/evaluation/report.h>
-#include <finfuse/io/bundle.h>
 #include <finfuse/training/experiment.h>
 #include <finfuse/training/run_config.h>
 
@@ -122,141 +120,47 @@ inline int guarded(const std::function<int()>& body) {
 }
 
 /// A published result to print next to ours.
-struct Reference {
-  std::string name;
-  std::map<std::string, double> test;
-};
+using Reference = training::PublishedResult;
 
-struct ExampleResult {
-  /// Every seed's figures, and the best-validation run (the bundle's).
-  training::MultiSeedResult seeds;
-  std::filesystem::path report;
-};
+/// Every seed's figures, the best-validation run (the bundle's) and the paths written.
+using ExampleResult = training::ExperimentResult;
 
-inline std::string mean_std(const training::Aggregate& a, const std::string& key, double scale = 1.0) {
-  if (a.mean.count(key) == 0) {
-    return "-";
-  }
-  return fmt::format("{:.4f} +- {:.4f}", a.mean.at(key) * scale, a.std.at(key) * scale);
-}
-
-/// Trains every seed (model selection on the validation split only), keeps the seed with the best validation value
-/// of the monitor for the bundle and the plots, and writes out/bundle, out/results.json and out/report.html.
-inline ExampleResult run(training::RunConfig run, const Options& options, const std::string& title,
-                         const std::vector<std::string>& headline, const std::vector<Reference>& references = {}) {
+/// Applies the command-line options to a run: --seeds N (seeds 1..N), --epochs, --quick (one seed, at most one epoch),
+/// --device; applies the runtime settings and returns the device to train on.
+inline c10::Device prepare(training::RunConfig& run, const Options& options) {
   if (options.epochs > 0) {
     run.training.epochs(options.epochs);
   }
-  std::vector<std::uint64_t> seeds = run.seeds;
   if (options.seeds > 0) {
-    seeds.clear();
+    run.seeds.clear();
     for (std::int64_t s = 1; s <= options.seeds; ++s) {
-      seeds.push_back(static_cast<std::uint64_t>(s));
+      run.seeds.push_back(static_cast<std::uint64_t>(s));
     }
   }
   if (options.quick) {
-    seeds.resize(1);
+    run.seeds.resize(1);
     run.training.epochs(std::min<std::int64_t>(run.training.epochs(), 1));
   }
+  run.training.progress("log");
   auto runtime = run.runtime;
   runtime.device(options.device);
-  const auto resolved = apply_runtime(runtime);
-  std::filesystem::create_directories(options.out);
-  const auto pipeline =
-      data::DataPipeline::build(run.data, options.cache_dir.empty() ? options.out / "cache" : options.cache_dir);
-  auto training_options = run.training;
-  training_options.out_dir((options.out / "runs").string());
-  training_options.progress("log");
-  ExampleResult result;
-  result.seeds = training::run_seeds(run.model, training_options, pipeline, resolved.device, seeds);
+  return apply_runtime(runtime).device;
+}
 
-  auto source = io::bundle_source(result.seeds.best.model, pipeline);
-  source.training = run.training.to_json();
-  source.runtime = run.runtime.to_json();
-  source.metrics = result.seeds.to_json();
-  source.seed = result.seeds.best.seed;
-  source.deterministic = run.runtime.deterministic();
-  const auto manifest = io::write_bundle(options.out / "bundle", source);
-  Json results = result.seeds.to_json();
-  results["title"] = title;
-  results["monitor"] = run.training.monitor();
-  results["bundle_seed"] = result.seeds.best.seed;
-  results["data"] = pipeline.summary();
-  results["quick"] = options.quick;
-  write_file_atomically(options.out / "results.json", results.dump(2));
-
-  evaluation::HtmlReport html(title);
-  html.add_paragraph(fmt::format("{} seed(s); model selection on the validation split by {} (best epoch per seed); "
-                                 "test figures are mean +- standard deviation over the seeds.",
-                                 seeds.size(), run.training.monitor()));
-  std::vector<std::vector<std::string>> rows;
-  for (const auto& key : headline) {
-    rows.push_back({key, mean_std(result.seeds.valid_summary, key), mean_std(result.seeds.test_summary, key)});
-  }
-  html.add_table("Results over seeds", {"metric", "validation", "test"}, rows);
-  std::vector<std::vector<std::string>> per_seed;
-  for (std::size_t i = 0; i < result.seeds.seeds.size(); ++i) {
-    std::vector<std::string> row = {std::to_string(result.seeds.seeds[i]),
-                                    std::to_string(result.seeds.best_epochs[i] + 1)};
-    for (const auto& key : headline) {
-      const auto it = result.seeds.test[i].find(key);
-      row.push_back(it == result.seeds.test[i].end() ? "-" : fmt::format("{:.4f}", it->second));
-    }
-    per_seed.push_back(row);
-  }
-  std::vector<std::string> columns = {"seed", "best epoch"};
-  for (const auto& key : headline) {
-    columns.push_back("test " + key);
-  }
-  html.add_table("Per seed", columns, per_seed);
-  if (!references.empty()) {
-    std::vector<std::vector<std::string>> ref_rows;
-    std::vector<std::string> ref_columns = {"model"};
-    for (const auto& key : headline) {
-      ref_columns.push_back("test " + key);
-    }
-    std::vector<std::string> ours = {"finfuse (this run, mean over seeds)"};
-    for (const auto& key : headline) {
-      ours.push_back(mean_std(result.seeds.test_summary, key));
-    }
-    ref_rows.push_back(ours);
-    for (const auto& r : references) {
-      std::vector<std::string> row = {r.name};
-      for (const auto& key : headline) {
-        row.push_back(r.test.count(key) ? fmt::format("{:.4f}", r.test.at(key)) : "-");
-      }
-      ref_rows.push_back(row);
-    }
-    html.add_table("Published results on the same protocol", ref_columns, ref_rows);
-  }
-  std::vector<std::map<std::string, double>> history;
-  for (const auto& r : result.seeds.best.fit.history) {
-    history.push_back(r.values);
-  }
-  html.add_heading(fmt::format("Seed {} (the bundle's)", result.seeds.best.seed));
-  evaluation::add_learning_curves(html, history, run.training.monitor());
-  for (const auto& [head, predictions] : result.seeds.best.test.predictions) {
-    evaluation::add_prediction_plots(html, head + " (test)", predictions);
-  }
-  html.add_heading("Data");
-  html.add_json("data summary", pipeline.summary());
-  html.add_heading("Manifest");
-  html.add_json("manifest.json", manifest);
-  result.report = options.out / "report.html";
-  html.write(result.report);
-
-  std::cout << fmt::format("\n{} -- {} seed(s), test (mean +- std):\n", title, seeds.size());
-  for (const auto& key : headline) {
-    std::cout << fmt::format("  {:<12} {}\n", key, mean_std(result.seeds.test_summary, key));
-  }
-  for (const auto& r : references) {
-    std::cout << fmt::format("  published: {}:", r.name);
-    for (const auto& [k, v] : r.test) {
-      std::cout << fmt::format(" {} {:.4f}", k, v);
-    }
-    std::cout << "\n";
-  }
-  std::cout << fmt::format("report: {}\nbundle: {}\n", result.report.string(), (options.out / "bundle").string());
+/// Trains every seed (model selection on the validation split only), keeps the seed with the best validation value
+/// of the monitor for the bundle and the plots, and writes out/bundle, out/metrics.json, out/report.html and
+/// out/test_predictions.csv (training::Experiment).
+inline ExampleResult run(training::RunConfig run, const Options& options, const std::string& title,
+                         const std::vector<std::string>& headline, const std::vector<Reference>& references = {}) {
+  const auto device = prepare(run, options);
+  const auto seeds = run.seeds.size();
+  const auto experiment_options = training::ExperimentOptions(options.out)
+                                      .cache_dir(options.cache_dir)
+                                      .title(title)
+                                      .headline(headline)
+                                      .references(references);
+  auto result = training::Experiment(std::move(run), experiment_options).run(device);
+  std::cout << fmt::format("\n{} -- {} seed(s)\n{}", title, seeds, result.summary);
   return result;
 }
 

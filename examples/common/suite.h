@@ -6,6 +6,7 @@
 #include "common/example.h"
 
 #include <finfuse/core/suggest.h>
+#include <finfuse/evaluation/report.h>
 
 #include <algorithm>
 #include <chrono>
@@ -83,7 +84,7 @@ struct SuiteOptions {
   }
 };
 
-/// Runs the chosen configurations and writes out/<name>/ (bundle, results.json, report.html) for each, and the
+/// Runs the chosen configurations and writes out/<name>/ (bundle, metrics.json, report.html, test_predictions.csv) for each, and the
 /// comparison in out/results.json and out/report.html. Returns the program's exit code.
 inline int run_suite(const Suite& suite, const Options& options, const SuiteOptions& suite_options) {
   const auto variants = read_variants(suite_options.variants_file);
@@ -171,10 +172,10 @@ inline int run_suite(const Suite& suite, const Options& options, const SuiteOpti
     const auto& s = o.result.seeds;
     std::vector<std::string> row = {o.variant.name + (i == selected ? " (selected on validation)" : "")};
     for (const auto& key : suite.headline) {
-      row.push_back(mean_std(s.valid_summary, key));
+      row.push_back(s.valid_summary.mean_std(key));
     }
     for (const auto& key : suite.headline) {
-      row.push_back(mean_std(s.test_summary, key));
+      row.push_back(s.test_summary.mean_std(key));
     }
     row.push_back(fmt::format("{:.0f}", o.seconds));
     rows.push_back(std::move(row));

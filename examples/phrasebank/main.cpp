@@ -1,7 +1,7 @@
 // Example 4: news sentiment on the Financial PhraseBank (sentences on which all annotators agreed; a Latin-1 file of
 // "sentence@label" lines). A word-level BiLSTM and a BERT-style encoder trained from scratch (variants.json), each
 // over the seeds with model selection on the validation split; accuracy and macro-F1 on the stratified test split.
-// One folder per configuration (bundle, results.json, report.html) and the comparison in --out.
+// One folder per configuration (bundle, metrics.json, report.html) and the comparison in --out.
 #include "common/suite.h"
 
 namespace ff = finfuse;

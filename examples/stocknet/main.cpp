@@ -2,7 +2,7 @@
 // only, tweets only, prices + tweets with concat, gated, attention and graph fusion over sector and correlation
 // graphs, chart images) runs over the seeds with model selection on the dev split only; the comparison puts dev and
 // test accuracy and MCC next to the published StockNet and Adv-ALSTM results. One folder per configuration (bundle,
-// results.json, report.html) and the comparison (results.json, report.html) in --out.
+// metrics.json, report.html) and the comparison (results.json, report.html) in --out.
 #include "common/suite.h"
 
 namespace ff = finfuse;

@@ -108,95 +108,18 @@ int train(const Common& common, const std::string& config_path, const std::strin
   if (job && job->world_size > 1) {
     distributed = ff::training::DistributedContext::connect(*job, run.distributed, device);
   }
-  const std::filesystem::path out_dir(out);
-  std::filesystem::create_directories(out_dir);
-  // The main rank builds (and caches) the dataset first; the others then load it from the cache.
-  std::optional<ff::data::DataPipeline> built;
-  if (main_rank) {
-    built.emplace(ff::data::DataPipeline::build(run.data, out_dir / "cache"));
-  }
-  if (distributed) {
-    distributed->barrier("the dataset build");
-  }
-  if (!main_rank) {
-    built.emplace(ff::data::DataPipeline::build(run.data, out_dir / "cache"));
-  }
-  const auto& pipeline = *built;
-  const auto start = std::chrono::steady_clock::now();
   // Every seed trains under DIR/runs/seed-<n>; the bundle holds the seed with the best validation value.
-  auto options = run.training;
-  options.out_dir((out_dir / "runs").string());
-  auto seeds = ff::training::run_seeds(run.model, options, pipeline, device, run.seeds, resume, distributed);
-  if (!main_rank) {
-    ff::logger()->info("rank {}: training done; rank 0 writes the bundle and reports", job->rank);
-    return 0;
+  const auto options = ff::training::ExperimentOptions(out)
+                           .resume(resume)
+                           .title(fmt::format("finfuse training run: {}", config_path))
+                           .distributed(distributed);
+  const auto result = ff::training::Experiment(std::move(run), options).run(device);
+  if (!result.written) {
+    return 0;  // another rank: rank 0 writes the bundle and reports
   }
-  const ff::Json seeds_json = run.seeds.size() > 1 ? ff::Json{{"seeds", run.seeds},
-                                                              {"valid", seeds.valid_summary.to_json()},
-                                                              {"test", seeds.test_summary.to_json()}}
-                                                   : ff::Json(nullptr);
-  const auto& best = seeds.best;
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  ff::Json history = ff::Json::array();
-  for (const auto& r : best.fit.history) {
-    history.push_back(r.to_json());
-  }
-  const ff::Json metrics{{"valid", values_json(best.valid.values)},
-                         {"test", values_json(best.test.values)},
-                         {"best_epoch", best.fit.best_epoch + 1},
-                         {"monitor", best.fit.monitor},
-                         {"seed", best.seed},
-                         {"world_size", distributed ? distributed->world_size() : 1},
-                         {"history", history},
-                         {"seeds", seeds_json}};
-  auto source = ff::io::bundle_source(best.model, pipeline);
-  source.training = run.training.to_json();
-  source.runtime = run.runtime.to_json();
-  source.metrics = metrics;
-  source.seed = best.seed;
-  source.deterministic = run.runtime.deterministic();
-  source.training_seconds = seconds;
-  const auto manifest = ff::io::write_bundle(out_dir / "bundle", source);
-  ff::write_file_atomically(out_dir / "metrics.json", metrics.dump(2));
-  {
-    ff::evaluation::HtmlReport html(fmt::format("finfuse training run: {}", config_path));
-    html.add_paragraph(fmt::format("Trained in {:.1f} s; best epoch {} of {} by {} = {:.6g}; seed {}; bundle {}.",
-                                   seconds, best.fit.best_epoch + 1, best.fit.history.size(), best.fit.monitor,
-                                   best.fit.best_value, best.seed, (out_dir / "bundle").string()));
-    html.add_heading("Metrics");
-    html.add_values("Validation (model selection)", best.valid.values);
-    html.add_values("Test (held out)", best.test.values);
-    html.add_heading("Training");
-    std::vector<std::map<std::string, double>> records;
-    for (const auto& r : best.fit.history) {
-      records.push_back(r.values);
-    }
-    ff::evaluation::add_learning_curves(html, records, best.fit.monitor);
-    html.add_heading("Test predictions");
-    for (const auto& [head, rows] : best.test.predictions) {
-      ff::evaluation::add_prediction_plots(html, head, rows);
-    }
-    html.add_heading("Manifest");
-    html.add_json("manifest.json", manifest);
-    html.write(out_dir / "report.html");
-  }
-  if (!best.test.predictions.empty()) {
-    ff::io::PredictionTable table;
-    for (const auto& [head, rows] : best.test.predictions) {
-      table.heads.push_back(head);
-      table.rows[head] = rows;
-    }
-    const auto& first = best.test.predictions.begin()->second;
-    for (std::size_t i = 0; i < first.size(); ++i) {
-      table.entity.push_back(pipeline.dataset()->entities()[static_cast<std::size_t>(first.entity[i])]);
-      table.date.push_back(pipeline.samples().timed ? ff::data::Date(first.day[i]).to_string() : std::string());
-    }
-    table.write_csv(out_dir / "test_predictions.csv");
-  }
-  std::string text = fmt::format("trained in {:.1f} s; best epoch {} by {}\nvalidation:\n{}test:\n{}bundle: {}\n",
-                                 seconds, best.fit.best_epoch + 1, best.fit.monitor, values_text(best.valid.values),
-                                 values_text(best.test.values), (out_dir / "bundle").string());
-  report(common, ff::Json{{"metrics", metrics}, {"bundle", (out_dir / "bundle").string()}, {"seconds", seconds}}, text);
+  report(common,
+         ff::Json{{"metrics", result.metrics}, {"bundle", result.bundle.string()}, {"seconds", result.seconds}},
+         result.summary);
   return 0;
 }
 
@@ -297,46 +220,11 @@ int walk_forward(const Common& common, const std::string& config_path, const std
   }
   auto run = load_run_config(config_path);
   apply_common(common, run.runtime);
-  const std::filesystem::path out_dir(out);
-  std::filesystem::create_directories(out_dir);
-  auto options = run.training;
-  options.out_dir((out_dir / "folds").string());
-  const auto result = ff::training::run_walk_forward(run.model, options, run.data,
-                                                     ff::resolve_device(run.runtime.device()), run.seeds.front(),
-                                                     out_dir / "cache");
-  ff::write_file_atomically(out_dir / "walk_forward.json", result.to_json().dump(2));
-  ff::io::PredictionTable table;
-  table.heads = {result.head};
-  table.rows[result.head] = result.predictions;
-  for (std::size_t i = 0; i < result.predictions.size(); ++i) {
-    table.entity.push_back(result.entities[static_cast<std::size_t>(result.predictions.entity[i])]);
-    table.date.push_back(ff::data::Date(result.predictions.day[i]).to_string());
-  }
-  table.write_csv(out_dir / "predictions.csv");
-  {
-    ff::evaluation::HtmlReport html(fmt::format("finfuse walk-forward run: {}", config_path));
-    std::vector<std::vector<std::string>> rows;
-    for (const auto& w : result.windows) {
-      const auto it = w.test.find("loss");
-      rows.push_back({std::to_string(w.fold + 1), w.train_start + " .. " + w.train_end,
-                      w.test_start + " .. " + w.test_end, std::to_string(w.test_samples),
-                      it == w.test.end() ? "-" : fmt::format("{:.4f}", it->second)});
-    }
-    html.add_heading("Windows");
-    html.add_table("Walk-forward windows", {"fold", "train", "test", "test samples", "test loss"}, rows);
-    html.add_heading("Out of sample, all windows");
-    html.add_values("Metrics of the concatenated out-of-sample predictions", result.overall);
-    ff::evaluation::add_prediction_plots(html, result.head, result.predictions);
-    html.write(out_dir / "report.html");
-  }
-  std::string text = fmt::format("{} windows\n", result.windows.size());
-  for (const auto& w : result.windows) {
-    text += fmt::format("  fold {}: train {} .. {}, test {} .. {} ({} samples)\n", w.fold + 1, w.train_start,
-                        w.train_end, w.test_start, w.test_end, w.test_samples);
-  }
-  text += "out of sample, all windows:\n" + values_text(result.overall) + "per window (mean +- std):\n" +
-          result.per_window.table();
-  report(common, result.to_json(), text);
+  const auto options = ff::training::ExperimentOptions(out).title(fmt::format("finfuse walk-forward run: {}",
+                                                                              config_path));
+  const auto result = ff::training::WalkForwardExperiment(std::move(run), options).run();
+  const auto& first = result.runs.front();
+  report(common, first.to_json(), result.summary);
   return 0;
 }
 
