@@ -1,27 +1,55 @@
-// Everything public in finfuse. Prefer the narrower headers in translation units that need only a part.
+// Everything public in finfuse: every header under include/finfuse (the test public_headers checks it). Prefer the
+// narrower headers in translation units that need only a part: LibTorch's headers are costly to compile.
 #pragma once
 
 #include "finfuse/version.h"
 
 #include "finfuse/core/check.h"
 #include "finfuse/core/config.h"
+#include "finfuse/core/default_init_allocator.h"
 #include "finfuse/core/device.h"
 #include "finfuse/core/digest.h"
 #include "finfuse/core/error.h"
 #include "finfuse/core/file.h"
-#include "finfuse/core/intra_op_threads.h"
 #include "finfuse/core/logging.h"
+#include "finfuse/core/options.h"
 #include "finfuse/core/random.h"
 #include "finfuse/core/registry.h"
 #include "finfuse/core/runtime.h"
 #include "finfuse/core/shape.h"
 #include "finfuse/core/suggest.h"
+#include "finfuse/core/thread_budget.h"
+
+#include "finfuse/data/bad_records.h"
+#include "finfuse/data/batch.h"
+#include "finfuse/data/category_encoder.h"
+#include "finfuse/data/chart_image.h"
+#include "finfuse/data/csv.h"
+#include "finfuse/data/encoding.h"
+#include "finfuse/data/image.h"
+#include "finfuse/data/labels.h"
+#include "finfuse/data/loader.h"
+#include "finfuse/data/market_clock.h"
+#include "finfuse/data/multimodal_dataset.h"
+#include "finfuse/data/numeric_preprocessor.h"
+#include "finfuse/data/numeric_table.h"
+#include "finfuse/data/pipeline.h"
+#include "finfuse/data/price_features.h"
+#include "finfuse/data/price_panel.h"
+#include "finfuse/data/relation_graph.h"
+#include "finfuse/data/sampler.h"
+#include "finfuse/data/samples.h"
+#include "finfuse/data/splits.h"
+#include "finfuse/data/text_corpus.h"
+#include "finfuse/data/time.h"
+#include "finfuse/data/tokenizer.h"
 
 #include "finfuse/nn/activation.h"
 #include "finfuse/nn/attention.h"
 #include "finfuse/nn/graph_layers.h"
 #include "finfuse/nn/loss.h"
 #include "finfuse/nn/mlp.h"
+#include "finfuse/nn/recurrent.h"
 
 #include "finfuse/encoders/cnn_encoder.h"
 #include "finfuse/encoders/encoder.h"
@@ -47,6 +75,7 @@
 #include "finfuse/evaluation/efficiency.h"
 #include "finfuse/evaluation/metric.h"
 #include "finfuse/evaluation/predictions.h"
+#include "finfuse/evaluation/report.h"
 
 #include "finfuse/training/callback.h"
 #include "finfuse/training/distributed.h"
@@ -56,4 +85,6 @@
 #include "finfuse/training/scheduler.h"
 #include "finfuse/training/trainer.h"
 
+#include "finfuse/io/bundle.h"
+#include "finfuse/io/predictor.h"
 #include "finfuse/io/torch_save.h"

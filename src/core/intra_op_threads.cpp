@@ -1,4 +1,4 @@
-#include "finfuse/core/intra_op_threads.h"
+#include "intra_op_threads.h"
 
 #include <ATen/Parallel.h>
 #include <omp.h>

@@ -1,7 +1,7 @@
 #include "finfuse/core/thread_budget.h"
 
 #include "finfuse/core/check.h"
-#include "finfuse/core/intra_op_threads.h"
+#include "intra_op_threads.h"
 #include "finfuse/core/logging.h"
 
 #include <ATen/Parallel.h>

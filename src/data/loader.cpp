@@ -1,7 +1,7 @@
 #include "finfuse/data/loader.h"
 
 #include "finfuse/core/check.h"
-#include "finfuse/core/intra_op_threads.h"
+#include "../core/intra_op_threads.h"
 
 #include <c10/core/StreamGuard.h>
 #include <c10/core/impl/VirtualGuardImpl.h>

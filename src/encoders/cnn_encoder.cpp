@@ -1,7 +1,7 @@
 #include "finfuse/encoders/cnn_encoder.h"
 
 #include "finfuse/core/check.h"
-#include "finfuse/nn/kernels.h"
+#include "../nn/kernels.h"
 
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/pooling.h>

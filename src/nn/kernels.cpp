@@ -1,4 +1,4 @@
-#include "finfuse/nn/kernels.h"
+#include "kernels.h"
 
 #include "finfuse/core/check.h"
 

@@ -4,7 +4,7 @@
 #include "finfuse/core/shape.h"
 #include "finfuse/core/suggest.h"
 #include "finfuse/nn/activation.h"
-#include "finfuse/nn/kernels.h"
+#include "kernels.h"
 
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/container/sequential.h>

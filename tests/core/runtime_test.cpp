@@ -1,7 +1,7 @@
 #include "finfuse/core/runtime.h"
 
 #include "finfuse/core/device.h"
-#include "finfuse/core/intra_op_threads.h"
+#include "core/intra_op_threads.h"
 #include "finfuse/core/logging.h"
 
 #include <ATen/Parallel.h>

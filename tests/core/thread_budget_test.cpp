@@ -1,7 +1,7 @@
 #include "finfuse/core/thread_budget.h"
 
 #include "finfuse/core/error.h"
-#include "finfuse/core/intra_op_threads.h"
+#include "core/intra_op_threads.h"
 #include "finfuse/core/logging.h"
 #include "finfuse/core/runtime.h"
 

@@ -1,8 +1,8 @@
 // finfuse's own kernels against LibTorch's modules computing the same thing.
-#include "finfuse/nn/kernels.h"
+#include "nn/kernels.h"
 #include "finfuse/nn/recurrent.h"
 
-#include "finfuse/core/intra_op_threads.h"
+#include "core/intra_op_threads.h"
 
 #include <ATen/Parallel.h>
 #include <gtest/gtest.h>
