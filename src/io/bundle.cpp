@@ -5,6 +5,7 @@
 #include "finfuse/core/error.h"
 #include "finfuse/core/file.h"
 #include "finfuse/core/logging.h"
+#include "finfuse/core/shape.h"
 #include "finfuse/version.h"
 
 #include <caffe2/serialize/inline_container.h>
@@ -121,6 +122,14 @@ std::vector<encoders::ModalitySpec> Bundle::modalities() const {
 
 models::MultimodalModel Bundle::build_model(const c10::Device& device) const {
   models::MultimodalModel model(Config(config.at("model"), (source / "config.json").string()), modalities());
+  // LibTorch's archive replaces each tensor whatever its shape; a weight of another shape is an error here.
+  std::map<std::string, std::vector<std::int64_t>> shapes;
+  for (const auto& p : model->named_parameters()) {
+    shapes[p.key()] = p.value().sizes().vec();
+  }
+  for (const auto& b : model->named_buffers()) {
+    shapes[b.key()] = b.value().sizes().vec();
+  }
   torch::serialize::InputArchive archive;
   try {
     archive.load_from(weights.data(), weights.size(), device);
@@ -128,6 +137,19 @@ models::MultimodalModel Bundle::build_model(const c10::Device& device) const {
   } catch (const c10::Error& e) {
     throw DataError((source / "weights.pt").string(), 0, "",
                     fmt::format("the weights do not fit the model: {}", e.what_without_backtrace()));
+  }
+  const auto check = [&](const std::string& name, const torch::Tensor& tensor) {
+    if (tensor.sizes().vec() != shapes.at(name)) {
+      throw DataError((source / "weights.pt").string(), 0, name,
+                      fmt::format("the weights do not fit the model: shape {} where the model has {}",
+                                  shape_string(tensor.sizes()), shape_string(shapes.at(name))));
+    }
+  };
+  for (const auto& p : model->named_parameters()) {
+    check(p.key(), p.value());
+  }
+  for (const auto& b : model->named_buffers()) {
+    check(b.key(), b.value());
   }
   model->to(device);
   model->eval();

@@ -2,12 +2,13 @@
 
 #include "finfuse/core/check.h"
 #include "finfuse/core/error.h"
-#include "finfuse/core/intra_op_threads.h"
 #include "finfuse/core/logging.h"
 #include "finfuse/core/shape.h"
 #include "finfuse/core/suggest.h"
 #include "finfuse/data/multimodal_dataset.h"
 #include "finfuse/data/time.h"
+
+#include "../core/intra_op_threads.h"
 #include "finfuse/fusion/concat_fusion.h"
 
 #include <ATen/Context.h>
@@ -231,8 +232,23 @@ MultimodalModelImpl::MultimodalModelImpl(const Config& config, const std::vector
   for (const auto& spec : specs) {
     available.push_back(spec.name);
   }
+  // The order the fusion layer sees the modalities in: "modality_order" (written by config_json() of a model
+  // assembled in C++), or the keys of "encoders".
+  std::vector<std::string> order = encoder_configs.keys();
+  if (config.contains("modality_order")) {
+    auto given = config.get<std::vector<std::string>>("modality_order");
+    auto sorted_given = given;
+    auto sorted_keys = order;
+    std::sort(sorted_given.begin(), sorted_given.end());
+    std::sort(sorted_keys.begin(), sorted_keys.end());
+    if (sorted_given != sorted_keys) {
+      config.fail_at("modality_order", fmt::format("must list the modalities under /encoders ({}) once each, got {}",
+                                                   quoted_list(order), quoted_list(given)));
+    }
+    order = std::move(given);
+  }
   begin();
-  for (const auto& name : encoder_configs.keys()) {
+  for (const auto& name : order) {
     const auto spec = std::find_if(specs.begin(), specs.end(), [&](const auto& s) { return s.name == name; });
     if (spec == specs.end()) {
       encoder_configs.fail_at(name, fmt::format("the data has no modality '{}'{}; it has {}", name,
@@ -500,6 +516,7 @@ Json MultimodalModelImpl::config_json() const {
     heads[head->head_name()] = head->options_json();
   }
   return Json{{"encoders", encoders},
+              {"modality_order", modality_names_},
               {"fusion", fusion_->options_json()},
               {"heads", heads},
               {"modality_dropout", modality_dropout_},

@@ -97,6 +97,22 @@ TEST_F(BundleTest, RoundTripsWithIdenticalOutputs) {
   EXPECT_EQ(entries, 0U) << "no temporary folder is left";
 }
 
+TEST_F(BundleTest, WeightsOfAnotherShapeAreAnErrorNamingTheTensor) {
+  write_bundle(dir_ / "model", source());
+  auto bundle = read_bundle(dir_ / "model");
+  // The same parameter names with other widths: LibTorch's archive alone would take the stored tensors as they are.
+  bundle.config["model"]["encoders"]["numeric"]["layers"] = Json::array({6});
+  try {
+    bundle.build_model();
+    FAIL() << "weights of another shape were accepted";
+  } catch (const DataError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("weights.pt"), std::string::npos) << message;
+    EXPECT_NE(message.find("encoders.numeric"), std::string::npos) << message;
+    EXPECT_NE(message.find("[6"), std::string::npos) << message;
+  }
+}
+
 TEST_F(BundleTest, PredictsNewApplicantsLikeTheTrainedModel) {
   write_bundle(dir_ / "model", source());
   const Predictor predictor(dir_ / "model");

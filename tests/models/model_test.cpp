@@ -325,14 +325,36 @@ TEST(Model, BuiltFromModulesAsFromConfiguration) {
     EXPECT_EQ(item.value().sizes(), b[item.key()].sizes()) << item.key();
   }
   EXPECT_EQ(rebuilt->config_json(), typed->config_json());
-  EXPECT_EQ(MultimodalModel(Config::parse(json), kSpecs)->config_json(), typed->config_json());
+  // Encoders are fused in the order they were added; config_json() records it, and a configuration without it orders
+  // the modalities by name.
+  EXPECT_EQ(typed->modalities(), (std::vector<std::string>{"price", "text", "numeric"}));
+  EXPECT_EQ(rebuilt->modalities(), typed->modalities());
+  auto ordered = Config::parse(json).json();
+  EXPECT_EQ(MultimodalModel(Config(ordered), kSpecs)->modalities(),
+            (std::vector<std::string>{"numeric", "price", "text"}));
+  ordered["modality_order"] = {"price", "text", "numeric"};
+  EXPECT_EQ(MultimodalModel(Config(ordered), kSpecs)->config_json(), typed->config_json());
+  ordered["modality_order"] = {"price", "text"};
+  EXPECT_THROW(MultimodalModel(Config(ordered), kSpecs), ConfigError);
+  // With the weights copied over, the rebuilt model computes what the assembled one does.
+  {
+    torch::NoGradGuard no_grad;
+    const auto source = typed->named_parameters();
+    for (auto& item : rebuilt->named_parameters()) {
+      item.value().copy_(source[item.key()]);
+    }
+    typed->eval();
+    rebuilt->eval();
+    const auto probe = generated_batch(16, 5);
+    EXPECT_TRUE(torch::equal(typed->forward(probe).predictions.at("direction"),
+                             rebuilt->forward(probe).predictions.at("direction")));
+    typed->train();
+  }
   // It trains like the configured model.
   const auto batch = generated_batch(64, 21);
   double first = 0.0;
   const double last = train(typed, batch, 40, &first);
   EXPECT_LT(last, 0.6 * first) << "loss " << first << " -> " << last;
-  // Encoders are fused in the order they were added; the configured model orders them by name.
-  EXPECT_EQ(typed->modalities(), (std::vector<std::string>{"price", "text", "numeric"}));
 }
 
 // An encoder written outside the library and never registered: the mean of the numeric features, and a learned
