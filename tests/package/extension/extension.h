@@ -1,0 +1,9 @@
+// This project's finfuse components, registered by name so that configurations, bundles and the predictor can name
+// them: encoder "feature_gate", fusion "max", metric "capture".
+#pragma once
+
+namespace extension {
+
+void register_extension();
+
+}  // namespace extension
