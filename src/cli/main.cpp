@@ -53,25 +53,8 @@ void report(const Common& common, const ff::Json& document, const std::string& t
   }
 }
 
-std::string values_text(const std::map<std::string, double>& values, const std::string& indent = "  ") {
-  std::string out;
-  std::size_t width = 0;
-  for (const auto& [k, v] : values) {
-    width = std::max(width, k.size());
-  }
-  for (const auto& [k, v] : values) {
-    out += fmt::format("{}{:<{}}  {:.6g}\n", indent, k, width, v);
-  }
-  return out;
-}
-
-ff::Json values_json(const std::map<std::string, double>& values) {
-  ff::Json out = ff::Json::object();
-  for (const auto& [k, v] : values) {
-    out[k] = std::isfinite(v) ? ff::Json(v) : ff::Json(nullptr);
-  }
-  return out;
-}
+using ff::evaluation::values_json;
+using ff::evaluation::values_text;
 
 using RunConfig = ff::training::RunConfig;
 

@@ -692,4 +692,24 @@ MetricResult MetricSet::compute_available(std::vector<std::string>& skipped) con
   return out;
 }
 
+Json values_json(const std::map<std::string, double>& values) {
+  Json out = Json::object();
+  for (const auto& [k, v] : values) {
+    out[k] = std::isfinite(v) ? Json(v) : Json(nullptr);
+  }
+  return out;
+}
+
+std::string values_text(const std::map<std::string, double>& values, const std::string& indent) {
+  std::size_t width = 0;
+  for (const auto& [k, v] : values) {
+    width = std::max(width, k.size());
+  }
+  std::string out;
+  for (const auto& [k, v] : values) {
+    out += fmt::format("{}{:<{}}  {:.6g}\n", indent, k, width, v);
+  }
+  return out;
+}
+
 }  // namespace finfuse::evaluation

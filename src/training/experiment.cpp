@@ -19,13 +19,7 @@
 namespace finfuse::training {
 namespace {
 
-Json values_json(const std::map<std::string, double>& values) {
-  Json out = Json::object();
-  for (const auto& [k, v] : values) {
-    out[k] = std::isfinite(v) ? Json(v) : Json(nullptr);
-  }
-  return out;
-}
+using evaluation::values_json;
 
 std::string day_string(std::int32_t day) { return data::Date(day).to_string(); }
 

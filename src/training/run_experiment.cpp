@@ -1,4 +1,6 @@
 // Experiment: seeds -> training -> selection on validation -> bundle -> metrics.json -> report.html -> predictions.
+#include "finfuse/training/experiment.h"
+
 #include "finfuse/core/device.h"
 #include "finfuse/core/error.h"
 #include "finfuse/core/file.h"
@@ -8,7 +10,6 @@
 #include "finfuse/io/bundle.h"
 #include "finfuse/io/predictor.h"
 #include "finfuse/training/distributed.h"
-#include "finfuse/training/experiment.h"
 
 #include <fmt/format.h>
 
@@ -20,21 +21,8 @@
 namespace finfuse::training {
 namespace {
 
-Json values_json(const std::map<std::string, double>& values) {
-  Json out = Json::object();
-  for (const auto& [k, v] : values) {
-    out[k] = std::isfinite(v) ? Json(v) : Json(nullptr);
-  }
-  return out;
-}
-
-std::string values_text(const std::map<std::string, double>& values) {
-  std::string out;
-  for (const auto& [k, v] : values) {
-    out += fmt::format("  {:<28} {:.6g}\n", k, v);
-  }
-  return out;
-}
+using evaluation::values_json;
+using evaluation::values_text;
 
 // The values tabulated over seeds: the headline, or every test value.
 std::vector<std::string> headline_keys(const ExperimentOptions& options, const MultiSeedResult& seeds) {

@@ -45,6 +45,11 @@ std::unique_ptr<Metric> make_metric(const Config& options);
 /// Whether larger values of a metric value ("accuracy", "backtest.sharpe", "log_loss") are better.
 bool higher_is_better(const std::string& value_name);
 
+/// Named values (metrics, losses) as a JSON object; a non-finite value is null (JSON has no NaN).
+Json values_json(const std::map<std::string, double>& values);
+/// One "name  value" line per value, the names aligned, each line starting with `indent`.
+std::string values_text(const std::map<std::string, double>& values, const std::string& indent = "  ");
+
 /// The metrics a task reports by default: "classification", "regression" or "ranking".
 std::vector<std::string> default_metrics(const std::string& task);
 

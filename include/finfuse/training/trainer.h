@@ -86,6 +86,9 @@ struct TrainerOptions {
   TrainerOptions& optimizer(const Options& options) {
     return optimizer(optimizer_json(options));
   }
+  /// The learning-rate schedule from a typed one: .scheduler(CosineSchedule(CosineScheduleOptions().warmup_steps(100))).
+  /// The trainer builds its own from the options (registered schedules only).
+  TrainerOptions& scheduler(const Schedule& schedule) { return scheduler(schedule.options_json()); }
   /// The scheduler's and the metrics' options are valid (checked at their JSON paths).
   void validate(const Config& config) const;
   /// Whether larger values of the monitored quantity are better: `mode`, or with "auto" the metric's name.
