@@ -1,10 +1,11 @@
+// The trainer's loop: batches, steps (accumulation, clipping, mixed precision, gradient sync), evaluation, early
+// stopping and best-model tracking. Callbacks are in callbacks.cpp, checkpoints in checkpoint.cpp.
 #include "finfuse/training/trainer.h"
 
 #include "mixed_precision.h"
 
 #include "finfuse/core/check.h"
 #include "finfuse/core/error.h"
-#include "finfuse/core/file.h"
 #include "finfuse/core/logging.h"
 #include "finfuse/core/suggest.h"
 #include "finfuse/core/thread_budget.h"
@@ -14,20 +15,12 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/nn/utils/clip_grad.h>
-#include <torch/serialize.h>
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstdio>
-#include <fstream>
-#include <mutex>
-#include <regex>
-#include <sstream>
-
-#include <unistd.h>
 
 namespace finfuse::training {
 namespace {
@@ -38,231 +31,7 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-Json number(double x) { return std::isfinite(x) ? Json(x) : Json(nullptr); }
-
-std::string format_values(const std::map<std::string, double>& values) {
-  std::vector<std::string> parts;
-  for (const auto& [k, v] : values) {
-    parts.push_back(fmt::format("{} {:.4g}", k, v));
-  }
-  return fmt::format("{}", fmt::join(parts, ", "));
-}
-
-// ------------------------------------------------------------------------------------------------------- callbacks
-
-class ProgressCallback : public Callback {
- public:
-  ProgressCallback(std::string mode, std::int64_t every) : every_(std::max<std::int64_t>(every, 1)) {
-    bar_ = mode == "bar" || (mode == "auto" && ::isatty(::fileno(stderr)) != 0);
-    quiet_ = mode == "none";
-  }
-  std::string name() const override { return "progress"; }
-  void on_epoch_begin(Trainer&) override {
-    start_ = Clock::now();
-    samples_at_start_ = -1;
-  }
-  void on_step_end(Trainer& t) override {
-    if (quiet_ || !t.is_main()) {
-      return;
-    }
-    const auto& s = t.state();
-    if (samples_at_start_ < 0) {
-      samples_at_start_ = s.epoch_samples;
-      start_ = Clock::now();
-    }
-    const double rate = static_cast<double>(s.epoch_samples - samples_at_start_) / std::max(1e-9, seconds_since(start_));
-    const double lr = learning_rates(t.optimizer()).front();
-    if (bar_) {
-      const auto done = static_cast<double>(s.batch) / static_cast<double>(std::max<std::int64_t>(1, s.batches_in_epoch));
-      const int width = 30;
-      const int filled = static_cast<int>(done * width);
-      std::fprintf(stderr, "\repoch %lld/%lld [%s%s] %lld/%lld loss %.4f lr %.2e %.0f samples/s   ",
-                   static_cast<long long>(s.epoch + 1), static_cast<long long>(t.options().epochs()),
-                   std::string(static_cast<std::size_t>(filled), '#').c_str(),
-                   std::string(static_cast<std::size_t>(width - filled), '.').c_str(), static_cast<long long>(s.batch),
-                   static_cast<long long>(s.batches_in_epoch), s.last_loss, lr, rate);
-      std::fflush(stderr);
-    } else if (s.step % every_ == 0) {
-      logger()->info("epoch {}/{} batch {}/{} step {}: loss {:.4f}, lr {:.2e}, {:.0f} samples/s", s.epoch + 1,
-                     t.options().epochs(), s.batch, s.batches_in_epoch, s.step, s.last_loss, lr, rate);
-    }
-  }
-  void on_epoch_end(Trainer& t, const EpochRecord& record) override {
-    if (quiet_ || !t.is_main()) {
-      return;
-    }
-    if (bar_) {
-      std::fprintf(stderr, "\n");
-    }
-    logger()->info("epoch {}/{}: {}", record.epoch + 1, t.options().epochs(), format_values(record.values));
-  }
-
- private:
-  std::int64_t every_;
-  bool bar_ = false;
-  bool quiet_ = false;
-  Clock::time_point start_ = Clock::now();
-  std::int64_t samples_at_start_ = -1;
-};
-
-class HistoryCallback : public Callback {
- public:
-  explicit HistoryCallback(std::filesystem::path dir) : dir_(std::move(dir)) {}
-  std::string name() const override { return "history"; }
-  void on_epoch_end(Trainer& t, const EpochRecord&) override {
-    if (!t.is_main()) {
-      return;
-    }
-    const auto& history = t.state().history;
-    std::ostringstream lines;
-    std::vector<std::string> columns;
-    for (const auto& record : history) {
-      lines << record.to_json().dump() << "\n";
-      for (const auto& [k, v] : record.values) {
-        if (std::find(columns.begin(), columns.end(), k) == columns.end()) {
-          columns.push_back(k);
-        }
-      }
-    }
-    std::filesystem::create_directories(dir_);
-    write_file_atomically(dir_ / "history.jsonl", lines.str());
-    std::ostringstream csv;
-    csv << "epoch";
-    for (const auto& c : columns) {
-      csv << "," << c;
-    }
-    csv << "\n";
-    for (const auto& record : history) {
-      csv << record.epoch + 1;
-      for (const auto& c : columns) {
-        const auto it = record.values.find(c);
-        csv << ",";
-        if (it != record.values.end() && std::isfinite(it->second)) {
-          csv << fmt::format("{:.10g}", it->second);
-        }
-      }
-      csv << "\n";
-    }
-    write_file_atomically(dir_ / "history.csv", csv.str());
-  }
-
- private:
-  std::filesystem::path dir_;
-};
-
-class CheckpointCallback : public Callback {
- public:
-  explicit CheckpointCallback(std::int64_t every_steps) : every_steps_(every_steps) {}
-  std::string name() const override { return "checkpoint"; }
-  void on_step_end(Trainer& t) override {
-    if (every_steps_ > 0 && t.state().step % every_steps_ == 0 && t.state().batch < t.state().batches_in_epoch) {
-      t.save_checkpoint();
-    }
-  }
-  void on_epoch_end(Trainer& t, const EpochRecord&) override { t.save_checkpoint(); }
-
- private:
-  std::int64_t every_steps_;
-};
-
-class EarlyStoppingCallback : public Callback {
- public:
-  EarlyStoppingCallback(std::int64_t patience, double min_delta) : patience_(patience), min_delta_(min_delta) {}
-  std::string name() const override { return "early_stopping"; }
-  void on_epoch_end(Trainer& t, const EpochRecord& record) override {
-    const auto it = record.values.find(t.options().monitor());
-    if (it == record.values.end() || !std::isfinite(it->second)) {
-      return;
-    }
-    const double v = it->second;
-    const bool better = !has_best_ || (t.monitor_higher_is_better() ? v > best_ + min_delta_ : v < best_ - min_delta_);
-    if (better) {
-      best_ = v;
-      has_best_ = true;
-      bad_ = 0;
-    } else if (++bad_ >= patience_) {
-      t.request_stop(fmt::format("early stopping: {} has not improved by more than {} for {} epochs (best {:.6g})",
-                                 t.options().monitor(), min_delta_, patience_, best_));
-    }
-  }
-  Json state() const override { return Json{{"best", best_}, {"has_best", has_best_}, {"bad", bad_}}; }
-  void load_state(const Json& s) override {
-    best_ = s.value("best", 0.0);
-    has_best_ = s.value("has_best", false);
-    bad_ = s.value("bad", std::int64_t{0});
-  }
-
- private:
-  std::int64_t patience_;
-  double min_delta_;
-  double best_ = 0.0;
-  bool has_best_ = false;
-  std::int64_t bad_ = 0;
-};
-
-void register_builtin_callbacks(CallbackRegistry& registry) {
-  registry.add("progress", [](const Config& o) -> std::shared_ptr<Callback> {
-    auto c = std::make_shared<ProgressCallback>(o.get_choice("mode", "auto", {"auto", "bar", "log", "none"}),
-                                                o.get<std::int64_t>("every", 50, Range::positive()));
-    o.reject_unknown_keys();
-    return c;
-  });
-  registry.add("history", [](const Config& o) -> std::shared_ptr<Callback> {
-    auto c = std::make_shared<HistoryCallback>(o.get<std::string>("dir"));
-    o.reject_unknown_keys();
-    return c;
-  });
-  registry.add("checkpoint", [](const Config& o) -> std::shared_ptr<Callback> {
-    auto c = std::make_shared<CheckpointCallback>(o.get<std::int64_t>("every_steps", 0, Range::non_negative()));
-    o.reject_unknown_keys();
-    return c;
-  });
-  registry.add("early_stopping", [](const Config& o) -> std::shared_ptr<Callback> {
-    auto c = std::make_shared<EarlyStoppingCallback>(o.get<std::int64_t>("patience", Range::positive()),
-                                                     o.get<double>("min_delta", 0.0, Range::non_negative()));
-    o.reject_unknown_keys();
-    return c;
-  });
-}
-
-const std::regex& checkpoint_name() {
-  static const std::regex pattern(R"(checkpoint-e(\d+)-s(\d+)\.pt)");
-  return pattern;
-}
-
-// Checkpoints in a folder, newest (highest step) first.
-std::vector<std::filesystem::path> checkpoints_in(const std::filesystem::path& dir) {
-  std::vector<std::pair<std::int64_t, std::filesystem::path>> found;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    std::smatch m;
-    const std::string name = entry.path().filename().string();
-    if (std::regex_match(name, m, checkpoint_name())) {
-      found.emplace_back(std::stoll(m[2].str()), entry.path());
-    }
-  }
-  std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-  std::vector<std::filesystem::path> out;
-  for (auto& f : found) {
-    out.push_back(std::move(f.second));
-  }
-  return out;
-}
-
 }  // namespace
-
-CallbackRegistry& callback_registry() {
-  static CallbackRegistry registry("callback", register_builtin_callbacks);
-  return registry;
-}
-
-Json EpochRecord::to_json() const {
-  Json values_json = Json::object();
-  for (const auto& [k, v] : values) {
-    values_json[k] = number(v);
-  }
-  return Json{{"epoch", epoch + 1}, {"values", values_json}};
-}
 
 // ------------------------------------------------------------------------------------------------------- options
 
@@ -318,13 +87,17 @@ Trainer::Trainer(const TrainerOptions& options, models::MultimodalModel model,
   const std::int64_t steps_per_epoch = (batches + options_.accumulation() - 1) / options_.accumulation();
   scheduler_ = std::make_unique<LrScheduler>(Config(options_.scheduler()), *optimizer_, steps_per_epoch * options_.epochs());
   higher_better_ = options_.higher_is_better();
-  callbacks_.push_back(std::make_shared<ProgressCallback>(options_.progress(), options_.log_every()));
+  // The built-in callbacks the options ask for, from the registry (callbacks.cpp).
+  const auto builtin = [&](const std::string& name, Json options) {
+    callbacks_.push_back(callback_registry().create(name, Config(std::move(options))));
+  };
+  builtin("progress", Json{{"mode", options_.progress()}, {"every", options_.log_every()}});
   if (!options_.out_dir().empty()) {
-    callbacks_.push_back(std::make_shared<HistoryCallback>(options_.out_dir()));
-    callbacks_.push_back(std::make_shared<CheckpointCallback>(options_.checkpoint_every_steps()));
+    builtin("history", Json{{"dir", options_.out_dir()}});
+    builtin("checkpoint", Json{{"every_steps", options_.checkpoint_every_steps()}});
   }
   if (options_.patience() > 0) {
-    callbacks_.push_back(std::make_shared<EarlyStoppingCallback>(options_.patience(), options_.min_delta()));
+    builtin("early_stopping", Json{{"patience", options_.patience()}, {"min_delta", options_.min_delta()}});
   }
   for (const auto& c : options_.callbacks()) {
     const Config config(c);
@@ -756,253 +529,6 @@ void Trainer::capture_weights() {
   for (const auto& b : model_->named_buffers()) {
     best_weights_[b.key()] = b.value().detach().clone();
   }
-}
-
-namespace {
-
-// LibTorch archives (checkpoints, best.pt) are written sealed (size and SHA-256 in a header), and verified before
-// LibTorch's reader sees them: a truncated or damaged file is an error naming it, never a crash inside the reader.
-void save_archive(torch::serialize::OutputArchive& archive, const std::filesystem::path& path) {
-  std::ostringstream bytes;
-  archive.save_to(bytes);
-  write_sealed_file(path, bytes.str());
-}
-
-void load_archive(torch::serialize::InputArchive& archive, const std::filesystem::path& path,
-                  const c10::optional<c10::Device>& device = c10::nullopt) {
-  std::istringstream bytes(read_sealed_file(path, "a checkpoint", /*accept_unsealed=*/false));
-  try {
-    archive.load_from(bytes, device);
-  } catch (const c10::Error& e) {
-    throw IoError(path.string(), fmt::format("not a readable checkpoint: {}", e.what_without_backtrace()));
-  }
-}
-
-}  // namespace
-
-void Trainer::save_best_weights() {
-  capture_weights();
-  if (!options_.out_dir().empty() && is_main()) {
-    std::filesystem::create_directories(options_.out_dir());
-    torch::serialize::OutputArchive archive;
-    model_->save(archive);
-    save_archive(archive, std::filesystem::path(options_.out_dir()) / "best.pt");
-  }
-}
-
-std::filesystem::path Trainer::save_checkpoint() {
-  FINFUSE_CHECK(!options_.out_dir().empty(), "trainer: no out_dir to write checkpoints to");
-  const std::filesystem::path dir(options_.out_dir());
-  const auto path = dir / fmt::format("checkpoint-e{:03}-s{:08}.pt", state_.epoch, state_.step);
-  // The running epoch's sums are per rank; the checkpoint keeps the job's (rank 0 takes them back on resume).
-  double epoch_loss_sum = state_.epoch_loss_sum;
-  auto epoch_samples = state_.epoch_samples;
-  auto epoch_head_loss_sums = state_.epoch_head_loss_sums;
-  if (distributed()) {
-    epoch_loss_sum = sync_->sum(epoch_loss_sum);
-    epoch_samples = static_cast<std::int64_t>(std::llround(sync_->sum(static_cast<double>(epoch_samples))));
-    for (auto& [head, sum] : epoch_head_loss_sums) {
-      sum = sync_->sum(sum);
-    }
-  }
-  if (!is_main()) {
-    return path;
-  }
-  std::filesystem::create_directories(dir);
-  torch::serialize::OutputArchive archive;
-  torch::serialize::OutputArchive model_archive;
-  model_->save(model_archive);
-  archive.write("model", model_archive);
-  torch::serialize::OutputArchive optimizer_archive;
-  optimizer_->save(optimizer_archive);
-  archive.write("optimizer", optimizer_archive);
-  {
-    auto generator = at::detail::getDefaultCPUGenerator();
-    std::lock_guard<std::mutex> lock(generator.mutex());
-    archive.write("rng_cpu", generator.get_state());
-  }
-  Json callbacks = Json::object();
-  for (const auto& c : callbacks_) {
-    callbacks[c->name()] = c->state();
-  }
-  Json history = Json::array();
-  for (const auto& r : state_.history) {
-    history.push_back(r.to_json());
-  }
-  Json head_sums = Json::object();
-  for (const auto& [k, v] : epoch_head_loss_sums) {
-    head_sums[k] = v;
-  }
-  const Json state{{"format", "finfuse-checkpoint-1"},
-                   {"model", model_->config_json()},
-                   {"trainer", options_.to_json()},
-                   {"epoch", state_.epoch},
-                   {"batch", state_.batch},
-                   {"step", state_.step},
-                   {"samples", state_.samples},
-                   {"last_loss", state_.last_loss},
-                   {"epoch_loss_sum", epoch_loss_sum},
-                   {"epoch_samples", epoch_samples},
-                   {"world_size", sync_ ? sync_->world_size() : 1},
-                   {"epoch_head_loss_sums", head_sums},
-                   {"epoch_seconds", state_.epoch_seconds},
-                   {"history", history},
-                   {"step_losses", state_.step_losses},
-                   {"best_epoch", state_.best_epoch},
-                   {"best_value", state_.best_value},
-                   {"loss_scale", state_.loss_scale},
-                   {"good_steps", state_.good_steps},
-                   {"scheduler", scheduler_->state()},
-                   {"callbacks", callbacks}};
-  archive.write("state", c10::IValue(state.dump()));
-  save_archive(archive, path);
-  // Keep the newest few.
-  const auto all = checkpoints_in(dir);
-  for (std::size_t i = static_cast<std::size_t>(options_.keep_checkpoints()); i < all.size(); ++i) {
-    if (all[i] != path) {
-      std::error_code ignored;
-      std::filesystem::remove(all[i], ignored);
-    }
-  }
-  logger()->debug("trainer: checkpoint {}", path.string());
-  return path;
-}
-
-std::optional<std::filesystem::path> Trainer::latest_checkpoint(const std::filesystem::path& dir) {
-  for (const auto& path : checkpoints_in(dir)) {
-    try {
-      torch::serialize::InputArchive archive;
-      load_archive(archive, path);
-      c10::IValue state;
-      if (archive.try_read("state", state) && state.isString()) {
-        return path;
-      }
-    } catch (const std::exception& e) {
-      logger()->warn("trainer: checkpoint {} is damaged and is skipped ({})", path.string(), e.what());
-    }
-  }
-  return std::nullopt;
-}
-
-bool Trainer::resume(const std::filesystem::path& path) {
-  std::optional<std::filesystem::path> file;
-  if (std::filesystem::is_directory(path)) {
-    file = latest_checkpoint(path);
-    if (!file) {
-      return false;
-    }
-  } else if (std::filesystem::exists(path)) {
-    file = path;
-  } else {
-    throw IoError(path.string(), "no such checkpoint file or folder");
-  }
-  try {
-    load_checkpoint(*file);
-  } catch (const Error&) {
-    throw;
-  } catch (const Json::exception& e) {
-    throw IoError(file->string(), fmt::format("damaged checkpoint: its state record is not what finfuse writes ({})",
-                                              e.what()));
-  } catch (const c10::Error& e) {
-    throw IoError(file->string(), fmt::format("damaged checkpoint: {}", e.what_without_backtrace()));
-  }
-  return true;
-}
-
-void Trainer::load_checkpoint(const std::filesystem::path& file) {
-  torch::serialize::InputArchive archive;
-  load_archive(archive, file, device_);
-  c10::IValue state_value;
-  if (!archive.try_read("state", state_value) || !state_value.isString()) {
-    throw IoError(file.string(), "not a finfuse checkpoint (no state record)");
-  }
-  const Json state = Json::parse(state_value.toStringRef());
-  if (state.value("format", std::string()) != "finfuse-checkpoint-1") {
-    throw IoError(file.string(), "not a finfuse checkpoint of a known format");
-  }
-  if (state.at("model") != model_->config_json()) {
-    throw TrainingError(fmt::format("checkpoint {} was written by a different model; this run's model is\n{}\nthe "
-                                    "checkpoint's\n{}",
-                                    file.string(), model_->config_json().dump(), state.at("model").dump()));
-  }
-  // Mid-epoch, the position in the epoch counts each rank's own batches: only the same number of ranks continues
-  // with the same samples.
-  const std::int64_t world = sync_ ? sync_->world_size() : 1;
-  const std::int64_t written_by = state.value("world_size", std::int64_t{1});
-  if (written_by != world && state.at("batch").get<std::int64_t>() > 0) {
-    throw TrainingError(fmt::format("checkpoint {} was written in the middle of epoch {} by a job of {} rank(s); resume "
-                                    "it with {} rank(s), or from a checkpoint written at the end of an epoch",
-                                    file.string(), state.at("epoch").get<std::int64_t>() + 1, written_by, written_by));
-  }
-  torch::serialize::InputArchive model_archive;
-  archive.read("model", model_archive);
-  model_->load(model_archive);
-  model_->to(device_);
-  torch::serialize::InputArchive optimizer_archive;
-  archive.read("optimizer", optimizer_archive);
-  optimizer_->load(optimizer_archive);
-  {
-    torch::Tensor rng;
-    archive.read("rng_cpu", rng);
-    auto generator = at::detail::getDefaultCPUGenerator();
-    std::lock_guard<std::mutex> lock(generator.mutex());
-    generator.set_state(rng);
-  }
-  state_ = TrainingState();
-  state_.epoch = state.at("epoch").get<std::int64_t>();
-  state_.batch = state.at("batch").get<std::int64_t>();
-  state_.step = state.at("step").get<std::int64_t>();
-  state_.samples = state.at("samples").get<std::int64_t>();
-  state_.last_loss = state.at("last_loss").get<double>();
-  state_.epoch_loss_sum = state.at("epoch_loss_sum").get<double>();
-  state_.epoch_samples = state.at("epoch_samples").get<std::int64_t>();
-  for (const auto& [k, v] : state.at("epoch_head_loss_sums").items()) {
-    state_.epoch_head_loss_sums[k] = v.get<double>();
-  }
-  state_.epoch_seconds = state.at("epoch_seconds").get<double>();
-  if (!is_main()) {
-    // The job's sums so far are rank 0's to carry.
-    state_.epoch_loss_sum = 0.0;
-    state_.epoch_samples = 0;
-    for (auto& [head, sum] : state_.epoch_head_loss_sums) {
-      sum = 0.0;
-    }
-  }
-  for (const auto& r : state.at("history")) {
-    EpochRecord record;
-    record.epoch = r.at("epoch").get<std::int64_t>() - 1;
-    for (const auto& [k, v] : r.at("values").items()) {
-      record.values[k] = v.is_null() ? std::nan("") : v.get<double>();
-    }
-    state_.history.push_back(record);
-  }
-  state_.step_losses = state.at("step_losses").get<std::vector<double>>();
-  state_.best_epoch = state.at("best_epoch").get<std::int64_t>();
-  state_.best_value = state.at("best_value").get<double>();
-  state_.loss_scale = state.at("loss_scale").get<double>();
-  state_.good_steps = state.at("good_steps").get<std::int64_t>();
-  scheduler_->load_state(state.at("scheduler"));
-  const auto& callbacks = state.at("callbacks");
-  for (auto& c : callbacks_) {
-    if (callbacks.contains(c->name())) {
-      c->load_state(callbacks.at(c->name()));
-    }
-  }
-  // The best epoch's weights come from best.pt; then the checkpoint's weights are loaded again.
-  best_weights_.clear();
-  const auto best = std::filesystem::path(options_.out_dir()) / "best.pt";
-  if (state_.best_epoch >= 0 && !options_.out_dir().empty() && std::filesystem::exists(best)) {
-    torch::serialize::InputArchive best_archive;
-    load_archive(best_archive, best, device_);
-    model_->load(best_archive);
-    capture_weights();
-    torch::serialize::InputArchive again;
-    archive.read("model", again);
-    model_->load(again);
-    model_->to(device_);
-  }
-  logger()->info("trainer: resumed from {} (epoch {}, batch {}, step {})", file.string(), state_.epoch + 1,
-                 state_.batch, state_.step);
 }
 
 nn::LossContext label_context(const data::MultimodalDataset& dataset, const std::vector<std::size_t>& train) {

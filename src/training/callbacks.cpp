@@ -1,0 +1,248 @@
+// The built-in callbacks (progress, history, checkpoint, early stopping) and the callback registry.
+#include "finfuse/training/callback.h"
+
+#include "finfuse/core/file.h"
+#include "finfuse/core/options.h"
+#include "finfuse/core/logging.h"
+#include "finfuse/evaluation/metric.h"
+#include "finfuse/training/trainer.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+
+#include <unistd.h>
+
+namespace finfuse::training {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+std::string format_values(const std::map<std::string, double>& values) {
+  std::vector<std::string> parts;
+  for (const auto& [k, v] : values) {
+    parts.push_back(fmt::format("{} {:.4g}", k, v));
+  }
+  return fmt::format("{}", fmt::join(parts, ", "));
+}
+
+class ProgressCallback : public Callback {
+ public:
+  ProgressCallback(std::string mode, std::int64_t every) : every_(std::max<std::int64_t>(every, 1)) {
+    bar_ = mode == "bar" || (mode == "auto" && ::isatty(::fileno(stderr)) != 0);
+    quiet_ = mode == "none";
+  }
+  std::string name() const override { return "progress"; }
+  void on_epoch_begin(Trainer&) override {
+    start_ = Clock::now();
+    samples_at_start_ = -1;
+  }
+  void on_step_end(Trainer& t) override {
+    if (quiet_ || !t.is_main()) {
+      return;
+    }
+    const auto& s = t.state();
+    if (samples_at_start_ < 0) {
+      samples_at_start_ = s.epoch_samples;
+      start_ = Clock::now();
+    }
+    const double rate = static_cast<double>(s.epoch_samples - samples_at_start_) / std::max(1e-9, seconds_since(start_));
+    const double lr = learning_rates(t.optimizer()).front();
+    if (bar_) {
+      const auto done = static_cast<double>(s.batch) / static_cast<double>(std::max<std::int64_t>(1, s.batches_in_epoch));
+      const int width = 30;
+      const int filled = static_cast<int>(done * width);
+      std::fprintf(stderr, "\repoch %lld/%lld [%s%s] %lld/%lld loss %.4f lr %.2e %.0f samples/s   ",
+                   static_cast<long long>(s.epoch + 1), static_cast<long long>(t.options().epochs()),
+                   std::string(static_cast<std::size_t>(filled), '#').c_str(),
+                   std::string(static_cast<std::size_t>(width - filled), '.').c_str(), static_cast<long long>(s.batch),
+                   static_cast<long long>(s.batches_in_epoch), s.last_loss, lr, rate);
+      std::fflush(stderr);
+    } else if (s.step % every_ == 0) {
+      logger()->info("epoch {}/{} batch {}/{} step {}: loss {:.4f}, lr {:.2e}, {:.0f} samples/s", s.epoch + 1,
+                     t.options().epochs(), s.batch, s.batches_in_epoch, s.step, s.last_loss, lr, rate);
+    }
+  }
+  void on_epoch_end(Trainer& t, const EpochRecord& record) override {
+    if (quiet_ || !t.is_main()) {
+      return;
+    }
+    if (bar_) {
+      std::fprintf(stderr, "\n");
+    }
+    logger()->info("epoch {}/{}: {}", record.epoch + 1, t.options().epochs(), format_values(record.values));
+  }
+
+ private:
+  std::int64_t every_;
+  bool bar_ = false;
+  bool quiet_ = false;
+  Clock::time_point start_ = Clock::now();
+  std::int64_t samples_at_start_ = -1;
+};
+
+class HistoryCallback : public Callback {
+ public:
+  explicit HistoryCallback(std::filesystem::path dir) : dir_(std::move(dir)) {}
+  std::string name() const override { return "history"; }
+  void on_epoch_end(Trainer& t, const EpochRecord&) override {
+    if (!t.is_main()) {
+      return;
+    }
+    const auto& history = t.state().history;
+    std::ostringstream lines;
+    std::vector<std::string> columns;
+    for (const auto& record : history) {
+      lines << record.to_json().dump() << "\n";
+      for (const auto& [k, v] : record.values) {
+        if (std::find(columns.begin(), columns.end(), k) == columns.end()) {
+          columns.push_back(k);
+        }
+      }
+    }
+    std::filesystem::create_directories(dir_);
+    write_file_atomically(dir_ / "history.jsonl", lines.str());
+    std::ostringstream csv;
+    csv << "epoch";
+    for (const auto& c : columns) {
+      csv << "," << c;
+    }
+    csv << "\n";
+    for (const auto& record : history) {
+      csv << record.epoch + 1;
+      for (const auto& c : columns) {
+        const auto it = record.values.find(c);
+        csv << ",";
+        if (it != record.values.end() && std::isfinite(it->second)) {
+          csv << fmt::format("{:.10g}", it->second);
+        }
+      }
+      csv << "\n";
+    }
+    write_file_atomically(dir_ / "history.csv", csv.str());
+  }
+
+ private:
+  std::filesystem::path dir_;
+};
+
+class CheckpointCallback : public Callback {
+ public:
+  explicit CheckpointCallback(std::int64_t every_steps) : every_steps_(every_steps) {}
+  std::string name() const override { return "checkpoint"; }
+  void on_step_end(Trainer& t) override {
+    if (every_steps_ > 0 && t.state().step % every_steps_ == 0 && t.state().batch < t.state().batches_in_epoch) {
+      t.save_checkpoint();
+    }
+  }
+  void on_epoch_end(Trainer& t, const EpochRecord&) override { t.save_checkpoint(); }
+
+ private:
+  std::int64_t every_steps_;
+};
+
+class EarlyStoppingCallback : public Callback {
+ public:
+  EarlyStoppingCallback(std::int64_t patience, double min_delta) : patience_(patience), min_delta_(min_delta) {}
+  std::string name() const override { return "early_stopping"; }
+  void on_epoch_end(Trainer& t, const EpochRecord& record) override {
+    const auto it = record.values.find(t.options().monitor());
+    if (it == record.values.end() || !std::isfinite(it->second)) {
+      return;
+    }
+    const double v = it->second;
+    const bool better = !has_best_ || (t.monitor_higher_is_better() ? v > best_ + min_delta_ : v < best_ - min_delta_);
+    if (better) {
+      best_ = v;
+      has_best_ = true;
+      bad_ = 0;
+    } else if (++bad_ >= patience_) {
+      t.request_stop(fmt::format("early stopping: {} has not improved by more than {} for {} epochs (best {:.6g})",
+                                 t.options().monitor(), min_delta_, patience_, best_));
+    }
+  }
+  Json state() const override { return Json{{"best", best_}, {"has_best", has_best_}, {"bad", bad_}}; }
+  void load_state(const Json& s) override {
+    best_ = s.value("best", 0.0);
+    has_best_ = s.value("has_best", false);
+    bad_ = s.value("bad", std::int64_t{0});
+  }
+
+ private:
+  std::int64_t patience_;
+  double min_delta_;
+  double best_ = 0.0;
+  bool has_best_ = false;
+  std::int64_t bad_ = 0;
+};
+
+struct ProgressCallbackOptions {
+#define FINFUSE_PROGRESS_CALLBACK_FIELDS(F)                                                                  \
+  F(std::string, mode, "auto", ::finfuse::FieldRule::one_of({"auto", "bar", "log", "none"}),                \
+    "a bar on a terminal, log lines otherwise (auto), or as named")                                        \
+  F(std::int64_t, every, 50, ::finfuse::Range::positive(), "optimisation steps between log lines")
+  FINFUSE_OPTIONS(ProgressCallbackOptions, FINFUSE_PROGRESS_CALLBACK_FIELDS)
+#undef FINFUSE_PROGRESS_CALLBACK_FIELDS
+};
+
+struct HistoryCallbackOptions {
+#define FINFUSE_HISTORY_CALLBACK_FIELDS(F) \
+  F(std::string, dir, "", ::finfuse::FieldRule::required(), "the folder history.csv and history.jsonl go to")
+  FINFUSE_OPTIONS(HistoryCallbackOptions, FINFUSE_HISTORY_CALLBACK_FIELDS)
+#undef FINFUSE_HISTORY_CALLBACK_FIELDS
+};
+
+struct CheckpointCallbackOptions {
+#define FINFUSE_CHECKPOINT_CALLBACK_FIELDS(F)                                                                \
+  F(std::int64_t, every_steps, 0, ::finfuse::Range::non_negative(),                                        \
+    "also checkpoint every n optimisation steps (0: at epoch ends only)")
+  FINFUSE_OPTIONS(CheckpointCallbackOptions, FINFUSE_CHECKPOINT_CALLBACK_FIELDS)
+#undef FINFUSE_CHECKPOINT_CALLBACK_FIELDS
+};
+
+struct EarlyStoppingCallbackOptions {
+#define FINFUSE_EARLY_STOPPING_CALLBACK_FIELDS(F)                                                            \
+  F(std::int64_t, patience, 1, ::finfuse::FieldRule::required(::finfuse::Range::positive()),              \
+    "epochs without improvement of the monitored value before stopping")                                    \
+  F(double, min_delta, 0.0, ::finfuse::Range::non_negative(), "the least change that counts as an improvement")
+  FINFUSE_OPTIONS(EarlyStoppingCallbackOptions, FINFUSE_EARLY_STOPPING_CALLBACK_FIELDS)
+#undef FINFUSE_EARLY_STOPPING_CALLBACK_FIELDS
+};
+
+void register_builtin_callbacks(CallbackRegistry& registry) {
+  registry.add("progress", [](const Config& config) -> std::shared_ptr<Callback> {
+    const auto o = ProgressCallbackOptions::from_config(config);
+    return std::make_shared<ProgressCallback>(o.mode(), o.every());
+  }, ProgressCallbackOptions::fields());
+  registry.add("history", [](const Config& config) -> std::shared_ptr<Callback> {
+    return std::make_shared<HistoryCallback>(HistoryCallbackOptions::from_config(config).dir());
+  }, HistoryCallbackOptions::fields());
+  registry.add("checkpoint", [](const Config& config) -> std::shared_ptr<Callback> {
+    return std::make_shared<CheckpointCallback>(CheckpointCallbackOptions::from_config(config).every_steps());
+  }, CheckpointCallbackOptions::fields());
+  registry.add("early_stopping", [](const Config& config) -> std::shared_ptr<Callback> {
+    const auto o = EarlyStoppingCallbackOptions::from_config(config);
+    return std::make_shared<EarlyStoppingCallback>(o.patience(), o.min_delta());
+  }, EarlyStoppingCallbackOptions::fields());
+}
+
+}  // namespace
+
+CallbackRegistry& callback_registry() {
+  static CallbackRegistry registry("callback", register_builtin_callbacks);
+  return registry;
+}
+
+Json EpochRecord::to_json() const { return Json{{"epoch", epoch + 1}, {"values", evaluation::values_json(values)}}; }
+
+}  // namespace finfuse::training
