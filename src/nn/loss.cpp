@@ -1,6 +1,7 @@
 #include "finfuse/nn/loss.h"
 
 #include "finfuse/core/check.h"
+#include "finfuse/core/error.h"
 #include "finfuse/core/shape.h"
 #include "finfuse/core/suggest.h"
 
@@ -35,19 +36,39 @@ void check_logits(const torch::Tensor& prediction, const torch::Tensor& target, 
                       shape_string(target.sizes()));
 }
 
-// Class weights from options: a list (one per class) or "balanced" (n / (classes x count_c), as scikit-learn).
-std::vector<double> class_weights(const Config& options, const LossContext& context) {
+// The form of class weights, checked at their path: null, "balanced", or a list of numbers >= 0.
+void check_class_weights_form(const Config& options) {
   if (!options.contains("class_weights") || options.json().at("class_weights").is_null()) {
-    return {};
+    return;
   }
   const auto& value = options.json().at("class_weights");
+  if (value.is_string() && value.get<std::string>() == "balanced") {
+    return;
+  }
+  if (!value.is_array()) {
+    options.fail_at("class_weights", "must be a list of weights, one per class, or \"balanced\"");
+  }
+  const Config list = options.child("class_weights");
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    if (!value[i].is_number() || !(value[i].get<double>() >= 0.0)) {
+      list[i].fail("must be a number >= 0");
+    }
+  }
+}
+
+// Class weights against the training labels: the list as given (one per class), or "balanced" (n / (classes x
+// count_c), as scikit-learn). ConfigError at /class_weights when they do not fit.
+std::vector<double> resolve_class_weights(const Json& value, const LossContext& context) {
+  if (value.is_null()) {
+    return {};
+  }
   std::vector<double> weights;
   if (value.is_string()) {
     if (value.get<std::string>() != "balanced") {
-      options.fail_at("class_weights", "must be a list of weights, one per class, or \"balanced\"");
+      throw ConfigError("/class_weights", "must be a list of weights, one per class, or \"balanced\"");
     }
     if (context.class_counts.empty()) {
-      options.fail_at("class_weights", "\"balanced\" needs the training labels, which are not known here");
+      throw ConfigError("/class_weights", "\"balanced\" needs the training labels, which are not known here");
     }
     double total = 0.0;
     for (const double c : context.class_counts) {
@@ -56,18 +77,35 @@ std::vector<double> class_weights(const Config& options, const LossContext& cont
     for (const double c : context.class_counts) {
       weights.push_back(c > 0.0 ? total / (static_cast<double>(context.class_counts.size()) * c) : 0.0);
     }
-  } else {
-    weights = options.get<std::vector<double>>("class_weights");
-    if (context.classes > 0 && static_cast<std::int64_t>(weights.size()) != context.classes) {
-      options.fail_at("class_weights", fmt::format("has {} weights for {} classes", weights.size(), context.classes));
+    return weights;
+  }
+  if (!value.is_array()) {
+    throw ConfigError("/class_weights", "must be a list of weights, one per class, or \"balanced\"");
+  }
+  for (const auto& w : value) {
+    if (!w.is_number() || !(w.get<double>() >= 0.0)) {
+      throw ConfigError("/class_weights", fmt::format("must hold numbers >= 0, got {}", w.dump()));
     }
-    for (std::size_t i = 0; i < weights.size(); ++i) {
-      if (!(weights[i] >= 0.0)) {
-        options.child("class_weights")[i].fail("must be >= 0");
-      }
-    }
+    weights.push_back(w.get<double>());
+  }
+  if (context.classes > 0 && static_cast<std::int64_t>(weights.size()) != context.classes) {
+    throw ConfigError("/class_weights", fmt::format("has {} weights for {} classes", weights.size(), context.classes));
   }
   return weights;
+}
+
+// Builds a loss whose class weights are resolved in its constructor, reporting a misfit at the configuration's own
+// path of class_weights.
+template <typename Make>
+std::shared_ptr<Loss> weights_at(const Config& options, Make make) {
+  try {
+    return make();
+  } catch (const ConfigError& e) {
+    if (e.pointer() == "/class_weights") {
+      options.fail_at("class_weights", e.reason());
+    }
+    throw;
+  }
 }
 
 Json weights_json(const std::vector<double>& w) { return w.empty() ? Json(nullptr) : Json(w); }
@@ -103,222 +141,161 @@ torch::Tensor per_day(const torch::Tensor& prediction, const torch::Tensor& targ
   return torch::stack(losses).mean();
 }
 
-class CrossEntropy : public Loss {
- public:
-  CrossEntropy(const Config& options, const LossContext& context) : classes_(context.classes) {
-    weight_values_ = class_weights(options, context);
-    weights_ = weights_tensor(weight_values_);
-    smoothing_ = options.get<double>("label_smoothing", 0.0, Range::half_open(0, 1));
-    options.reject_unknown_keys();
-  }
-  torch::Tensor forward(const torch::Tensor& prediction, const torch::Tensor& target,
-                        const torch::Tensor&) const override {
-    check_logits(prediction, target, classes_, "cross_entropy");
-    auto o = F::CrossEntropyFuncOptions().label_smoothing(smoothing_);
-    if (weights_.defined()) {
-      o = o.weight(weights_.to(prediction.device(), widened(prediction).scalar_type()));
-    }
-    return F::cross_entropy(widened(prediction), target.to(torch::kInt64), o);
-  }
-  Json options_json() const override {
-    return Json{{"type", "cross_entropy"}, {"class_weights", weights_json(weight_values_)},
-                {"label_smoothing", smoothing_}};
-  }
-  bool classification() const override { return true; }
-
- private:
-  std::int64_t classes_;
-  std::vector<double> weight_values_;
-  torch::Tensor weights_;
-  double smoothing_;
-};
-
-class Focal : public Loss {
- public:
-  Focal(const Config& options, const LossContext& context) : classes_(context.classes) {
-    gamma_ = options.get<double>("gamma", 2.0, Range::non_negative());
-    weight_values_ = class_weights(options, context);
-    weights_ = weights_tensor(weight_values_);
-    options.reject_unknown_keys();
-  }
-  torch::Tensor forward(const torch::Tensor& prediction, const torch::Tensor& target,
-                        const torch::Tensor&) const override {
-    check_logits(prediction, target, classes_, "focal");
-    const auto y = target.to(torch::kInt64).unsqueeze(1);
-    const auto log_p = torch::log_softmax(widened(prediction), 1).gather(1, y).squeeze(1);
-    auto loss = -torch::pow(1.0 - log_p.exp(), gamma_) * log_p;
-    if (weights_.defined()) {
-      const auto w = weights_.to(prediction.device(), log_p.scalar_type()).index_select(0, y.squeeze(1));
-      return (loss * w).sum() / w.sum();
-    }
-    return loss.mean();
-  }
-  Json options_json() const override {
-    return Json{{"type", "focal"}, {"gamma", gamma_}, {"class_weights", weights_json(weight_values_)}};
-  }
-  bool classification() const override { return true; }
-
- private:
-  std::int64_t classes_;
-  double gamma_;
-  std::vector<double> weight_values_;
-  torch::Tensor weights_;
-};
-
-class Bce : public Loss {
- public:
-  explicit Bce(const Config& options) {
-    pos_weight_ = options.get<double>("pos_weight", 1.0, Range::positive());
-    options.reject_unknown_keys();
-  }
-  torch::Tensor forward(const torch::Tensor& prediction, const torch::Tensor& target,
-                        const torch::Tensor&) const override {
-    torch::Tensor logit = widened(prediction);
-    if (logit.dim() == 2 && logit.size(1) == 2) {
-      logit = logit.select(1, 1) - logit.select(1, 0);  // two-class logits: log-odds of class 1
-    }
-    check_values(logit, target, "bce");
-    return F::binary_cross_entropy_with_logits(
-        logit, target.to(widened(prediction).scalar_type()),
-        F::BinaryCrossEntropyWithLogitsFuncOptions().pos_weight(torch::full({1}, pos_weight_, logit.options())));
-  }
-  Json options_json() const override { return Json{{"type", "bce"}, {"pos_weight", pos_weight_}}; }
-  bool classification() const override { return true; }
-
- private:
-  double pos_weight_;
-};
-
-class Mse : public Loss {
- public:
-  explicit Mse(const Config& options) { options.reject_unknown_keys(); }
-  torch::Tensor forward(const torch::Tensor& prediction, const torch::Tensor& target,
-                        const torch::Tensor&) const override {
-    check_values(prediction, target, "mse");
-    return F::mse_loss(widened(prediction), target.to(widened(prediction).scalar_type()));
-  }
-  Json options_json() const override { return Json{{"type", "mse"}}; }
-};
-
-class Huber : public Loss {
- public:
-  explicit Huber(const Config& options) {
-    delta_ = options.get<double>("delta", 1.0, Range::positive());
-    options.reject_unknown_keys();
-  }
-  torch::Tensor forward(const torch::Tensor& prediction, const torch::Tensor& target,
-                        const torch::Tensor&) const override {
-    check_values(prediction, target, "huber");
-    return F::huber_loss(widened(prediction), target.to(widened(prediction).scalar_type()),
-                         F::HuberLossFuncOptions().delta(delta_));
-  }
-  Json options_json() const override { return Json{{"type", "huber"}, {"delta", delta_}}; }
-
- private:
-  double delta_;
-};
-
-class Ic : public Loss {
- public:
-  explicit Ic(const Config& options) { options.reject_unknown_keys(); }
-  torch::Tensor forward(const torch::Tensor& prediction, const torch::Tensor& target,
-                        const torch::Tensor& day) const override {
-    check_values(prediction, target, "ic");
-    return per_day(widened(prediction), target.to(widened(prediction).scalar_type()), day, 2,
-                   [](const torch::Tensor& p, const torch::Tensor& y) {
-                     const auto dp = p - p.mean();
-                     const auto dy = y - y.mean();
-                     const auto denominator = torch::sqrt((dp * dp).sum() * (dy * dy).sum() + 1e-12);
-                     return -(dp * dy).sum() / denominator;
-                   });
-  }
-  Json options_json() const override { return Json{{"type", "ic"}}; }
-  bool cross_sectional() const override { return true; }
-};
-
-class RankNet : public Loss {
- public:
-  explicit RankNet(const Config& options) { options.reject_unknown_keys(); }
-  torch::Tensor forward(const torch::Tensor& prediction, const torch::Tensor& target,
-                        const torch::Tensor& day) const override {
-    check_values(prediction, target, "ranknet");
-    return per_day(widened(prediction), target.to(widened(prediction).scalar_type()), day, 2,
-                   [](const torch::Tensor& s, const torch::Tensor& y) {
-                     const auto better = y.unsqueeze(1) > y.unsqueeze(0);  // [i, j]: i should rank above j
-                     const auto margin = s.unsqueeze(1) - s.unsqueeze(0);
-                     const auto pairs = better.sum();
-                     return torch::where(pairs > 0, (F::softplus(-margin) * better).sum() / pairs.clamp_min(1),
-                                         margin.sum() * 0.0);
-                   });
-  }
-  Json options_json() const override { return Json{{"type", "ranknet"}}; }
-  bool cross_sectional() const override { return true; }
-};
-
-class ListNet : public Loss {
- public:
-  explicit ListNet(const Config& options) {
-    temperature_ = options.get<double>("temperature", 1.0, Range::positive());
-    options.reject_unknown_keys();
-  }
-  torch::Tensor forward(const torch::Tensor& prediction, const torch::Tensor& target,
-                        const torch::Tensor& day) const override {
-    check_values(prediction, target, "listnet");
-    const double t = temperature_;
-    return per_day(widened(prediction), target.to(widened(prediction).scalar_type()), day, 2,
-                   [t](const torch::Tensor& s, const torch::Tensor& y) {
-                     return -(torch::softmax(y / t, 0) * torch::log_softmax(s, 0)).sum();
-                   });
-  }
-  Json options_json() const override { return Json{{"type", "listnet"}, {"temperature", temperature_}}; }
-  bool cross_sectional() const override { return true; }
-
- private:
-  double temperature_;
-};
-
-class ListMle : public Loss {
- public:
-  explicit ListMle(const Config& options) { options.reject_unknown_keys(); }
-  torch::Tensor forward(const torch::Tensor& prediction, const torch::Tensor& target,
-                        const torch::Tensor& day) const override {
-    check_values(prediction, target, "listmle");
-    return per_day(widened(prediction), target.to(widened(prediction).scalar_type()), day, 2,
-                   [](const torch::Tensor& s, const torch::Tensor& y) {
-                     const auto order = torch::argsort(y, /*dim=*/0, /*descending=*/true);
-                     const auto sorted = s.index_select(0, order);
-                     // log sum_{k >= i} exp(s_k): a reversed cumulative logsumexp.
-                     const auto tail = torch::logcumsumexp(sorted.flip(0), 0).flip(0);
-                     return (tail - sorted).sum() / static_cast<double>(s.size(0));
-                   });
-  }
-  Json options_json() const override { return Json{{"type", "listmle"}}; }
-  bool cross_sectional() const override { return true; }
-};
-
 void register_builtin_losses(LossRegistry& registry) {
   registry.add("cross_entropy", [](const Config& o, const LossContext& c) -> std::shared_ptr<Loss> {
-    return std::make_shared<CrossEntropy>(o, c);
-  });
+    const auto options = CrossEntropyLossOptions::from_config(o);
+    return weights_at(o, [&] { return std::make_shared<CrossEntropyLoss>(options, c); });
+  }, CrossEntropyLossOptions::fields());
   registry.add("focal", [](const Config& o, const LossContext& c) -> std::shared_ptr<Loss> {
-    return std::make_shared<Focal>(o, c);
-  });
-  registry.add("bce", [](const Config& o, const LossContext&) -> std::shared_ptr<Loss> { return std::make_shared<Bce>(o); });
-  registry.add("mse", [](const Config& o, const LossContext&) -> std::shared_ptr<Loss> { return std::make_shared<Mse>(o); });
-  registry.add("huber", [](const Config& o, const LossContext&) -> std::shared_ptr<Loss> { return std::make_shared<Huber>(o); });
-  registry.add("ic", [](const Config& o, const LossContext&) -> std::shared_ptr<Loss> { return std::make_shared<Ic>(o); });
-  registry.add("ranknet", [](const Config& o, const LossContext&) -> std::shared_ptr<Loss> {
-    return std::make_shared<RankNet>(o);
-  });
+    const auto options = FocalLossOptions::from_config(o);
+    return weights_at(o, [&] { return std::make_shared<FocalLoss>(options, c); });
+  }, FocalLossOptions::fields());
+  registry.add("bce", [](const Config& o, const LossContext&) -> std::shared_ptr<Loss> {
+    return std::make_shared<BceLoss>(BceLossOptions::from_config(o));
+  }, BceLossOptions::fields());
+  registry.add("huber", [](const Config& o, const LossContext&) -> std::shared_ptr<Loss> {
+    return std::make_shared<HuberLoss>(HuberLossOptions::from_config(o));
+  }, HuberLossOptions::fields());
   registry.add("listnet", [](const Config& o, const LossContext&) -> std::shared_ptr<Loss> {
-    return std::make_shared<ListNet>(o);
-  });
-  registry.add("listmle", [](const Config& o, const LossContext&) -> std::shared_ptr<Loss> {
-    return std::make_shared<ListMle>(o);
-  });
+    return std::make_shared<ListNetLoss>(ListNetLossOptions::from_config(o));
+  }, ListNetLossOptions::fields());
+  const auto without_options = [&registry](const std::string& name, auto make) {
+    registry.add(name, [make](const Config& o, const LossContext&) -> std::shared_ptr<Loss> {
+      o.reject_unknown_keys();
+      return make();
+    }, {});
+  };
+  without_options("mse", [] { return std::make_shared<MseLoss>(); });
+  without_options("ic", [] { return std::make_shared<IcLoss>(); });
+  without_options("ranknet", [] { return std::make_shared<RankNetLoss>(); });
+  without_options("listmle", [] { return std::make_shared<ListMleLoss>(); });
 }
 
 }  // namespace
+
+void CrossEntropyLossOptions::validate(const Config& config) const { check_class_weights_form(config); }
+void FocalLossOptions::validate(const Config& config) const { check_class_weights_form(config); }
+
+CrossEntropyLoss::CrossEntropyLoss(CrossEntropyLossOptions options, const LossContext& context)
+    : options_(std::move(options)),
+      classes_(context.classes),
+      weights_(resolve_class_weights(options_.class_weights(), context)),
+      weight_tensor_(weights_tensor(weights_)) {}
+
+torch::Tensor CrossEntropyLoss::forward(const torch::Tensor& prediction, const torch::Tensor& target,
+                                        const torch::Tensor&) const {
+  check_logits(prediction, target, classes_, "cross_entropy");
+  auto o = F::CrossEntropyFuncOptions().label_smoothing(options_.label_smoothing());
+  if (weight_tensor_.defined()) {
+    o = o.weight(weight_tensor_.to(prediction.device(), widened(prediction).scalar_type()));
+  }
+  return F::cross_entropy(widened(prediction), target.to(torch::kInt64), o);
+}
+
+Json CrossEntropyLoss::options_json() const {
+  auto out = options_.to_json();
+  out["class_weights"] = weights_json(weights_);  // resolved ("balanced" becomes its weights)
+  return typed_json("cross_entropy", std::move(out));
+}
+
+FocalLoss::FocalLoss(FocalLossOptions options, const LossContext& context)
+    : options_(std::move(options)),
+      classes_(context.classes),
+      weights_(resolve_class_weights(options_.class_weights(), context)),
+      weight_tensor_(weights_tensor(weights_)) {}
+
+torch::Tensor FocalLoss::forward(const torch::Tensor& prediction, const torch::Tensor& target,
+                                 const torch::Tensor&) const {
+  check_logits(prediction, target, classes_, "focal");
+  const auto y = target.to(torch::kInt64).unsqueeze(1);
+  const auto log_p = torch::log_softmax(widened(prediction), 1).gather(1, y).squeeze(1);
+  auto loss = -torch::pow(1.0 - log_p.exp(), options_.gamma()) * log_p;
+  if (weight_tensor_.defined()) {
+    const auto w = weight_tensor_.to(prediction.device(), log_p.scalar_type()).index_select(0, y.squeeze(1));
+    return (loss * w).sum() / w.sum();
+  }
+  return loss.mean();
+}
+
+Json FocalLoss::options_json() const {
+  auto out = options_.to_json();
+  out["class_weights"] = weights_json(weights_);
+  return typed_json("focal", std::move(out));
+}
+
+torch::Tensor BceLoss::forward(const torch::Tensor& prediction, const torch::Tensor& target,
+                               const torch::Tensor&) const {
+  torch::Tensor logit = widened(prediction);
+  if (logit.dim() == 2 && logit.size(1) == 2) {
+    logit = logit.select(1, 1) - logit.select(1, 0);  // two-class logits: log-odds of class 1
+  }
+  check_values(logit, target, "bce");
+  return F::binary_cross_entropy_with_logits(
+      logit, target.to(widened(prediction).scalar_type()),
+      F::BinaryCrossEntropyWithLogitsFuncOptions().pos_weight(
+          torch::full({1}, options_.pos_weight(), logit.options())));
+}
+
+torch::Tensor MseLoss::forward(const torch::Tensor& prediction, const torch::Tensor& target,
+                               const torch::Tensor&) const {
+  check_values(prediction, target, "mse");
+  return F::mse_loss(widened(prediction), target.to(widened(prediction).scalar_type()));
+}
+
+torch::Tensor HuberLoss::forward(const torch::Tensor& prediction, const torch::Tensor& target,
+                                 const torch::Tensor&) const {
+  check_values(prediction, target, "huber");
+  return F::huber_loss(widened(prediction), target.to(widened(prediction).scalar_type()),
+                       F::HuberLossFuncOptions().delta(options_.delta()));
+}
+
+torch::Tensor IcLoss::forward(const torch::Tensor& prediction, const torch::Tensor& target,
+                              const torch::Tensor& day) const {
+  check_values(prediction, target, "ic");
+  return per_day(widened(prediction), target.to(widened(prediction).scalar_type()), day, 2,
+                 [](const torch::Tensor& p, const torch::Tensor& y) {
+                   const auto dp = p - p.mean();
+                   const auto dy = y - y.mean();
+                   const auto denominator = torch::sqrt((dp * dp).sum() * (dy * dy).sum() + 1e-12);
+                   return -(dp * dy).sum() / denominator;
+                 });
+}
+
+torch::Tensor RankNetLoss::forward(const torch::Tensor& prediction, const torch::Tensor& target,
+                                   const torch::Tensor& day) const {
+  check_values(prediction, target, "ranknet");
+  return per_day(widened(prediction), target.to(widened(prediction).scalar_type()), day, 2,
+                 [](const torch::Tensor& s, const torch::Tensor& y) {
+                   const auto better = y.unsqueeze(1) > y.unsqueeze(0);  // [i, j]: i should rank above j
+                   const auto margin = s.unsqueeze(1) - s.unsqueeze(0);
+                   const auto pairs = better.sum();
+                   return torch::where(pairs > 0, (F::softplus(-margin) * better).sum() / pairs.clamp_min(1),
+                                       margin.sum() * 0.0);
+                 });
+}
+
+torch::Tensor ListNetLoss::forward(const torch::Tensor& prediction, const torch::Tensor& target,
+                                   const torch::Tensor& day) const {
+  check_values(prediction, target, "listnet");
+  const double t = options_.temperature();
+  return per_day(widened(prediction), target.to(widened(prediction).scalar_type()), day, 2,
+                 [t](const torch::Tensor& s, const torch::Tensor& y) {
+                   return -(torch::softmax(y / t, 0) * torch::log_softmax(s, 0)).sum();
+                 });
+}
+
+torch::Tensor ListMleLoss::forward(const torch::Tensor& prediction, const torch::Tensor& target,
+                                   const torch::Tensor& day) const {
+  check_values(prediction, target, "listmle");
+  return per_day(widened(prediction), target.to(widened(prediction).scalar_type()), day, 2,
+                 [](const torch::Tensor& s, const torch::Tensor& y) {
+                   const auto order = torch::argsort(y, /*dim=*/0, /*descending=*/true);
+                   const auto sorted = s.index_select(0, order);
+                   // log sum_{k >= i} exp(s_k): a reversed cumulative logsumexp.
+                   const auto tail = torch::logcumsumexp(sorted.flip(0), 0).flip(0);
+                   return (tail - sorted).sum() / static_cast<double>(s.size(0));
+                 });
+}
 
 LossRegistry& loss_registry() {
   static LossRegistry registry("loss", register_builtin_losses);

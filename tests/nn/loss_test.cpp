@@ -221,5 +221,39 @@ INSTANTIATE_TEST_SUITE_P(
       return name + std::to_string(info.index);
     });
 
+// Losses built in C++ from their options compute what the registry builds from configuration, and write the options
+// that rebuild them.
+TEST(Losses, TypedLossesMatchTheConfiguredOnes) {
+  const auto logits = torch::randn({9, 3}, torch::kFloat64);
+  const auto classes = torch::tensor({0, 1, 2, 2, 1, 0, 1, 1, 2}, torch::kInt64);
+  const LossContext context{3, {2.0, 4.0, 3.0}};
+  const FocalLoss focal(FocalLossOptions().gamma(1.5).class_weights("balanced"), context);
+  const auto configured = make_loss(Config::parse(R"({"type": "focal", "gamma": 1.5, "class_weights": "balanced"})"),
+                                    context);
+  EXPECT_TRUE(torch::allclose(focal.forward(logits, classes), configured->forward(logits, classes), 0, 0));
+  EXPECT_EQ(focal.options_json(), configured->options_json());
+  EXPECT_EQ(make_loss(Config(focal.options_json()), context)->options_json(), focal.options_json());
+  const CrossEntropyLoss smoothed(CrossEntropyLossOptions().label_smoothing(0.1).class_weights(Json({1.0, 2.0, 0.5})),
+                                  context);
+  EXPECT_TRUE(torch::allclose(
+      smoothed.forward(logits, classes),
+      make_loss(Config(smoothed.options_json()), context)->forward(logits, classes), 0, 0));
+  const auto values = torch::randn({9}, torch::kFloat64);
+  const auto targets = torch::randn({9}, torch::kFloat64);
+  EXPECT_TRUE(torch::allclose(HuberLoss(HuberLossOptions().delta(0.5)).forward(values, targets),
+                              make_loss(Config::parse(R"({"type": "huber", "delta": 0.5})"))->forward(values, targets),
+                              0, 0));
+  // Weights that do not fit the classes are refused at class_weights.
+  try {
+    CrossEntropyLoss(CrossEntropyLossOptions().class_weights(Json({1.0, 2.0})), context);
+    FAIL() << "two weights for three classes were accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.pointer(), "/class_weights");
+    EXPECT_NE(e.reason().find("2 weights for 3 classes"), std::string::npos) << e.reason();
+  }
+  // A head takes a typed loss.
+  EXPECT_EQ(models::ClassificationHeadOptions(3).loss(focal).loss(), focal.options_json());
+}
+
 }  // namespace
 }  // namespace finfuse::nn

@@ -77,6 +77,10 @@ class Head : public torch::nn::Module {
   F(::finfuse::Json, loss, default_loss, ::finfuse::FieldRule(),                                             \
     "the loss: a registered name or an options object (see nn/loss.h)")
 
+/// Every built-in head's options also take a loss built in C++: .loss(nn::FocalLoss(nn::FocalLossOptions(), context)).
+#define FINFUSE_HEAD_TYPED_LOSS(Self)                                                                         \
+  Self& loss(const ::finfuse::nn::Loss& typed) { return loss(typed.options_json()); }
+
 namespace detail {
 /// The checks of FINFUSE_HEAD_FIELDS: a registered activation and a registered loss name.
 void validate_head_fields(const Config& config, const std::string& activation, const Json& loss);
@@ -92,6 +96,7 @@ struct ClassificationHeadOptions {
 #undef FINFUSE_CLASSIFICATION_HEAD_FIELDS
 
  public:
+  FINFUSE_HEAD_TYPED_LOSS(ClassificationHeadOptions)
   void validate(const Config& config) const { detail::validate_head_fields(config, activation(), loss()); }
 };
 
@@ -101,6 +106,7 @@ struct RegressionHeadOptions {
 #undef FINFUSE_REGRESSION_HEAD_FIELDS
 
  public:
+  FINFUSE_HEAD_TYPED_LOSS(RegressionHeadOptions)
   void validate(const Config& config) const { detail::validate_head_fields(config, activation(), loss()); }
 };
 
@@ -110,6 +116,7 @@ struct RankingHeadOptions {
 #undef FINFUSE_RANKING_HEAD_FIELDS
 
  public:
+  FINFUSE_HEAD_TYPED_LOSS(RankingHeadOptions)
   void validate(const Config& config) const { detail::validate_head_fields(config, activation(), loss()); }
 };
 
