@@ -1,10 +1,10 @@
+// Building the dataset: every sample's inputs, modality by modality, with preprocessing fitted on the training samples
+// only; coverage and collation into batches. Options are in dataset_options.cpp, the cache format in dataset_cache.cpp.
 #include "finfuse/data/multimodal_dataset.h"
 
 #include "finfuse/core/check.h"
 #include "finfuse/core/logging.h"
 #include "finfuse/core/suggest.h"
-
-#include "binary_io.h"
 
 #include <ATen/Parallel.h>
 #include <fmt/format.h>
@@ -18,107 +18,6 @@
 
 namespace finfuse::data {
 
-GraphOptions GraphOptions::from_config(const Config& config) {
-  GraphOptions o;
-  o.kind = config.get_choice("kind", o.kind, {"none", "edges", "correlation"});
-  o.lookback = config.get<std::int64_t>("lookback", o.lookback, Range::closed(2, 10000));
-  o.threshold = config.get<double>("threshold", o.threshold, Range::closed(0, 1));
-  config.reject_unknown_keys();
-  return o;
-}
-
-Json GraphOptions::to_json() const { return Json{{"kind", kind}, {"lookback", lookback}, {"threshold", threshold}}; }
-
-ImageOptions ImageOptions::from_config(const Config& config) {
-  ImageOptions o;
-  o.table = config.get<std::string>("table", o.table);
-  o.column = config.get<std::string>("column", o.column);
-  o.channels = config.get<std::int64_t>("channels", o.channels);
-  if (o.channels != 1 && o.channels != 3) {
-    config.fail_at("channels", fmt::format("must be 1 or 3, got {}", o.channels));
-  }
-  o.height = config.get<std::int64_t>("height", o.height, Range::closed(1, 4096));
-  o.width = config.get<std::int64_t>("width", o.width, Range::closed(1, 4096));
-  o.on_missing = config.get_choice("on_missing", o.on_missing, {"error", "absent"});
-  config.reject_unknown_keys();
-  return o;
-}
-
-Json ImageOptions::to_json() const {
-  return Json{{"table", table},   {"column", column}, {"channels", channels},
-              {"height", height}, {"width", width},   {"on_missing", on_missing}};
-}
-
-TextTableOptions TextTableOptions::from_config(const Config& config) {
-  TextTableOptions o;
-  o.table = config.get<std::string>("table", o.table);
-  o.column = config.get<std::string>("column", o.column);
-  if (o.table.empty() != o.column.empty()) {
-    config.fail(fmt::format("needs both the table and its text column (got table \"{}\", column \"{}\")", o.table,
-                            o.column));
-  }
-  config.reject_unknown_keys();
-  return o;
-}
-
-Json TextTableOptions::to_json() const { return Json{{"table", table}, {"column", column}}; }
-
-DatasetOptions DatasetOptions::from_config(const Config& config) {
-  DatasetOptions o;
-  o.modalities = config.get<std::vector<std::string>>("modalities", o.modalities);
-  if (o.modalities.empty()) {
-    config.fail_at("modalities", "name at least one of 'price', 'text', 'numeric', 'chart'");
-  }
-  for (std::size_t i = 0; i < o.modalities.size(); ++i) {
-    const auto& m = o.modalities[i];
-    if (m != "price" && m != "text" && m != "numeric" && m != "chart" && m != "image") {
-      config.child("modalities")[i].fail(
-          fmt::format("unknown modality '{}'; expected 'price', 'text', 'numeric', 'chart' or 'image'", m));
-    }
-    if (std::count(o.modalities.begin(), o.modalities.end(), m) > 1) {
-      config.child("modalities")[i].fail(fmt::format("modality '{}' is listed twice", m));
-    }
-  }
-  o.price = PriceWindowOptions::from_config(config.section("price"));
-  o.chart = ChartOptions::from_config(config.section("chart"));
-  o.image = ImageOptions::from_config(config.section("image"));
-  o.graph = GraphOptions::from_config(config.section("graph"));
-  if (std::find(o.modalities.begin(), o.modalities.end(), "image") != o.modalities.end() &&
-      (o.image.table.empty() || o.image.column.empty())) {
-    config.fail_at("image", "the 'image' modality needs the table and the column that name the image files");
-  }
-  o.text_table = TextTableOptions::from_config(config.section("text_table"));
-  o.tokenizer = TokenizerOptions::from_config(config.section("tokenizer"));
-  o.text_layout = config.get_choice("text_layout", o.text_layout, {"per_text", "concat"});
-  o.max_texts = config.get<std::int64_t>("max_texts", o.max_texts, Range::closed(1, 10000));
-  o.numeric = NumericPreprocessorOptions::from_config(config.section("numeric"));
-  o.cross_section = config.get_choice("cross_section", o.cross_section, {"none", "zscore", "rank"});
-  o.forward_fill = config.get<bool>("forward_fill", o.forward_fill);
-  o.category_min_frequency = config.get<std::int64_t>("category_min_frequency", o.category_min_frequency, Range::positive());
-  config.reject_unknown_keys();
-  return o;
-}
-
-Json DatasetOptions::to_json() const {
-  return Json{{"modalities", modalities},
-              {"price", price.to_json()},
-              {"chart", chart.to_json()},
-              {"image", image.to_json()},
-              {"graph", graph.to_json()},
-              {"text_table", text_table.to_json()},
-              {"tokenizer", tokenizer.to_json()},
-              {"text_layout", text_layout},
-              {"max_texts", max_texts},
-              {"numeric", numeric.to_json()},
-              {"cross_section", cross_section},
-              {"forward_fill", forward_fill},
-              {"category_min_frequency", category_min_frequency}};
-}
-
-bool DatasetOptions::uses(const std::string& modality) const {
-  return std::find(modalities.begin(), modalities.end(), modality) != modalities.end();
-}
-
 MultimodalDataset MultimodalDataset::build(const SampleSet& samples, const DataSources& sources,
                                            const DatasetOptions& options, const std::vector<std::size_t>& train) {
   return build_impl(samples, sources, options, train, nullptr);
@@ -131,35 +30,6 @@ MultimodalDataset MultimodalDataset::build(const SampleSet& samples, const DataS
 
 FittedPreprocessing MultimodalDataset::fitted() const {
   return FittedPreprocessing{tokenizer_, preprocessor_, categories_};
-}
-
-Json FittedPreprocessing::to_json() const {
-  Json out = Json::object();
-  if (tokenizer) {
-    out["tokenizer"] = tokenizer->to_json();
-  }
-  if (numeric) {
-    out["numeric"] = numeric->to_json();
-  }
-  if (categories) {
-    out["categories"] = categories->to_json();
-  }
-  return out;
-}
-
-FittedPreprocessing FittedPreprocessing::from_json(const Config& state) {
-  FittedPreprocessing f;
-  if (const auto t = state.find_child("tokenizer")) {
-    f.tokenizer = Tokenizer::from_json(*t);
-  }
-  if (const auto n = state.find_child("numeric")) {
-    f.numeric = NumericPreprocessor::from_json(*n);
-  }
-  if (const auto c = state.find_child("categories")) {
-    f.categories = CategoryEncoder::from_json(*c);
-  }
-  state.reject_unknown_keys();
-  return f;
 }
 
 MultimodalDataset MultimodalDataset::build_impl(const SampleSet& samples, const DataSources& sources,
@@ -744,138 +614,6 @@ Batch MultimodalDataset::collate(const std::vector<std::size_t>& indices) const 
     batch.day.data_ptr<std::int32_t>()[k] = s.day.days();
   }
   return batch;
-}
-
-std::string MultimodalDataset::serialize() const {
-  static_assert(std::is_trivially_copyable_v<Sample>);
-  detail::BinaryWriter w;
-  w.str(options_.to_json().dump());
-  w.strings(entities_);
-  w.vec(samples_);
-  w.pod(price_window_);
-  w.vec(price_);
-  w.pod(text_shape_);
-  w.vec(text_ids_);
-  w.vec(text_mask_);
-  w.vec(text_present_);
-  w.str(tokenizer_ ? tokenizer_->to_json().dump() : std::string());
-  w.pod(numeric_width_);
-  w.vec(numeric_values_);
-  w.vec(numeric_present_);
-  w.vec(dropped_);
-  w.str(preprocessor_ ? preprocessor_->to_json().dump() : std::string());
-  w.pod(category_width_);
-  w.vec(category_ids_);
-  w.str(categories_ ? categories_->to_json().dump() : std::string());
-  w.pod(chart_height_);
-  w.pod(chart_width_);
-  w.vec(charts_);
-  w.vec(chart_present_);
-  w.vec(images_);
-  w.vec(image_present_);
-  w.pod<std::uint64_t>(graphs_.size());
-  for (const auto& [day, graph] : graphs_) {
-    w.pod(day);
-    w.vec(graph.source);
-    w.vec(graph.target);
-    w.vec(graph.weight);
-  }
-  return w.take();
-}
-
-MultimodalDataset MultimodalDataset::deserialize(std::string_view bytes, const std::string& source) {
-  detail::BinaryReader r(bytes, source);
-  MultimodalDataset ds;
-  const auto json_or_empty = [&](const std::string& text) {
-    return text.empty() ? std::optional<Config>() : std::optional<Config>(Config::parse(text, source));
-  };
-  ds.options_ = DatasetOptions::from_config(Config::parse(r.str(), source));
-  ds.entities_ = r.strings();
-  ds.samples_ = r.vec<Sample>();
-  ds.price_window_ = r.pod<std::int64_t>();
-  ds.price_ = r.vec<float>();
-  ds.text_shape_ = r.pod<std::int64_t>();
-  ds.text_ids_ = r.vec<std::int32_t, DefaultInitAllocator<std::int32_t>>();
-  ds.text_mask_ = r.vec<std::uint8_t, DefaultInitAllocator<std::uint8_t>>();
-  ds.text_present_ = r.vec<std::uint8_t>();
-  if (const auto state = json_or_empty(r.str())) {
-    ds.tokenizer_ = Tokenizer::from_json(*state);
-  }
-  ds.numeric_width_ = r.pod<std::int64_t>();
-  ds.numeric_values_ = r.vec<float>();
-  ds.numeric_present_ = r.vec<std::uint8_t>();
-  ds.dropped_ = r.vec<std::uint8_t>();
-  if (const auto state = json_or_empty(r.str())) {
-    ds.preprocessor_ = NumericPreprocessor::from_json(*state);
-  }
-  ds.category_width_ = r.pod<std::int64_t>();
-  ds.category_ids_ = r.vec<std::int64_t>();
-  if (const auto state = json_or_empty(r.str())) {
-    ds.categories_ = CategoryEncoder::from_json(*state);
-  }
-  ds.chart_height_ = r.pod<std::int64_t>();
-  ds.chart_width_ = r.pod<std::int64_t>();
-  ds.charts_ = r.vec<std::uint8_t>();
-  ds.chart_present_ = r.vec<std::uint8_t>();
-  ds.images_ = r.vec<std::uint8_t>();
-  ds.image_present_ = r.vec<std::uint8_t>();
-  const auto graph_days = r.pod<std::uint64_t>();
-  for (std::uint64_t g = 0; g < graph_days; ++g) {
-    const auto day = r.pod<std::int32_t>();
-    GraphSnapshot graph;
-    graph.source = r.vec<std::int64_t>();
-    graph.target = r.vec<std::int64_t>();
-    graph.weight = r.vec<float>();
-    for (std::size_t e = 0; e < graph.source.size(); ++e) {
-      if (graph.source.size() != graph.target.size() || graph.weight.size() != graph.source.size() ||
-          graph.source[e] < 0 || graph.target[e] < 0 ||
-          static_cast<std::size_t>(std::max(graph.source[e], graph.target[e])) >= ds.entities_.size()) {
-        throw DataError(source, 0, "", "inconsistent dataset: a graph edge");
-      }
-    }
-    ds.graphs_[day] = std::move(graph);
-  }
-  if (!r.done()) {
-    throw DataError(source, 0, "", "unexpected bytes after the dataset");
-  }
-  // The arrays must agree with each other before anything indexes into them.
-  const std::size_t n = ds.samples_.size();
-  const auto expect = [&](bool ok, const char* what) {
-    if (!ok) {
-      throw DataError(source, 0, "", fmt::format("inconsistent dataset: {}", what));
-    }
-  };
-  for (const auto& s : ds.samples_) {
-    expect(s.entity >= 0 && static_cast<std::size_t>(s.entity) < ds.entities_.size(), "a sample's entity index");
-  }
-  if (ds.options_.uses("price")) {
-    expect(ds.price_.size() == n * static_cast<std::size_t>(ds.price_window_ * ds.options_.price.features()),
-           "price windows");
-  }
-  if (ds.options_.uses("text")) {
-    expect(ds.tokenizer_.has_value() && ds.text_ids_.size() == n * static_cast<std::size_t>(ds.text_shape_) &&
-               ds.text_mask_.size() == ds.text_ids_.size() && ds.text_present_.size() == n,
-           "text tokens");
-  }
-  if (ds.options_.uses("numeric")) {
-    expect(ds.numeric_values_.size() == n * static_cast<std::size_t>(ds.numeric_width_) &&
-               ds.numeric_present_.size() == n &&
-               ds.category_ids_.size() == n * static_cast<std::size_t>(ds.category_width_) &&
-               (ds.dropped_.empty() || ds.dropped_.size() == n),
-           "numeric values");
-  }
-  if (ds.options_.uses("chart")) {
-    expect(ds.charts_.size() == n * static_cast<std::size_t>(ds.chart_height_ * ds.chart_width_) &&
-               ds.chart_present_.size() == n,
-           "charts");
-  }
-  if (ds.options_.uses("image")) {
-    const auto& o = ds.options_.image;
-    expect(ds.images_.size() == n * static_cast<std::size_t>(o.channels * o.height * o.width) &&
-               ds.image_present_.size() == n,
-           "images");
-  }
-  return ds;
 }
 
 }  // namespace finfuse::data
