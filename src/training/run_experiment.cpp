@@ -64,7 +64,7 @@ void write_report(const ExperimentOptions& options, const ExperimentResult& resu
     }
     std::vector<std::string> columns = {"seed", "best epoch"};
     for (const auto& key : keys) {
-      columns.push_back("test " + key);
+      columns.push_back(fmt::format("test {}", key));
     }
     html.add_table("Per seed", columns, per_seed);
   }
@@ -72,7 +72,7 @@ void write_report(const ExperimentOptions& options, const ExperimentResult& resu
     std::vector<std::string> columns = {"model"};
     std::vector<std::string> ours = {fmt::format("finfuse (this run{})", seeds.seeds.size() > 1 ? ", mean" : "")};
     for (const auto& key : keys) {
-      columns.push_back("test " + key);
+      columns.push_back(fmt::format("test {}", key));
       ours.push_back(seeds.test_summary.mean_std(key));
     }
     std::vector<std::vector<std::string>> rows = {ours};
@@ -94,7 +94,7 @@ void write_report(const ExperimentOptions& options, const ExperimentResult& resu
   }
   evaluation::add_learning_curves(html, records, monitor);
   for (const auto& [head, rows] : best.test.predictions) {
-    evaluation::add_prediction_plots(html, head + " (test)", rows, options.backtest());
+    evaluation::add_prediction_plots(html, fmt::format("{} (test)", head), rows, options.backtest());
   }
   html.add_heading("Data");
   html.add_json("data summary", data_summary);
@@ -172,12 +172,12 @@ void write_walk_forward_report(const ExperimentOptions& options, const WalkForwa
       options.headline().empty() ? std::vector<std::string>{"loss"} : options.headline();
   std::vector<std::string> columns = {"fold", "train", "test", "test samples"};
   for (const auto& key : window_keys) {
-    columns.push_back("test " + key);
+    columns.push_back(fmt::format("test {}", key));
   }
   std::vector<std::vector<std::string>> windows;
   for (const auto& w : first.windows) {
-    std::vector<std::string> row = {std::to_string(w.fold + 1), w.train_start + " .. " + w.train_end,
-                                    w.test_start + " .. " + w.test_end, std::to_string(w.test_samples)};
+    std::vector<std::string> row = {std::to_string(w.fold + 1), fmt::format("{} .. {}", w.train_start, w.train_end),
+                                    fmt::format("{} .. {}", w.test_start, w.test_end), std::to_string(w.test_samples)};
     for (const auto& key : window_keys) {
       row.push_back(window_value(w.test, key));
     }
@@ -354,8 +354,8 @@ WalkForwardExperimentResult WalkForwardExperiment::run(const c10::Device& device
     text += fmt::format("  fold {}: train {} .. {}, test {} .. {} ({} samples)\n", w.fold + 1, w.train_start,
                         w.train_end, w.test_start, w.test_end, w.test_samples);
   }
-  text += "out of sample, all windows:\n" + values_text(first.overall) + "per window (mean +- std):\n" +
-          first.per_window.table();
+  text += fmt::format("out of sample, all windows:\n{}per window (mean +- std):\n{}", values_text(first.overall),
+                      first.per_window.table());
   if (result.seeds.size() > 1) {
     text += fmt::format("out of sample over {} seeds (mean +- std):\n{}", result.seeds.size(), result.overall.table());
   }

@@ -2,6 +2,8 @@
 
 #include <finfuse/core/error.h>
 
+#include <fmt/format.h>
+
 #include <torch/nn/functional/activation.h>
 
 namespace extension {
@@ -9,8 +11,9 @@ namespace extension {
 FeatureGateEncoderImpl::FeatureGateEncoderImpl(FeatureGateEncoderOptions options, finfuse::encoders::ModalitySpec spec)
     : Encoder(std::move(spec)), options_(std::move(options)) {
   if (this->spec().shape.size() != 1) {
-    throw finfuse::Error("feature_gate encodes one vector of features per sample (shape [F]), modality '" +
-                         this->spec().name + "' is not one");
+    throw finfuse::Error(fmt::format("feature_gate encodes one vector of features per sample (shape [F]); modality "
+                                     "'{}' is not one",
+                                     this->spec().name));
   }
   const auto features = this->spec().shape[0];
   gate_logits_ = register_parameter("gate_logits", torch::zeros({features}));
