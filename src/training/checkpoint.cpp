@@ -208,10 +208,19 @@ void Trainer::load_checkpoint(const std::filesystem::path& file) {
   if (state.value("format", std::string()) != "finfuse-checkpoint-1") {
     throw IoError(file.string(), "not a finfuse checkpoint of a known format");
   }
-  if (state.at("model") != model_->config_json()) {
+  // Checkpoints written before models recorded "modality_order" fused their modalities in the order of "encoders".
+  Json saved_model = state.at("model");
+  if (saved_model.is_object() && !saved_model.contains("modality_order") && saved_model.contains("encoders")) {
+    Json order = Json::array();
+    for (const auto& item : saved_model.at("encoders").items()) {
+      order.push_back(item.key());
+    }
+    saved_model["modality_order"] = std::move(order);
+  }
+  if (saved_model != model_->config_json()) {
     throw TrainingError(fmt::format("checkpoint {} was written by a different model; this run's model is\n{}\nthe "
                                     "checkpoint's\n{}",
-                                    file.string(), model_->config_json().dump(), state.at("model").dump()));
+                                    file.string(), model_->config_json().dump(), saved_model.dump()));
   }
   // Mid-epoch, the position in the epoch counts each rank's own batches: only the same number of ranks continues
   // with the same samples.

@@ -103,19 +103,31 @@ void write_report(const ExperimentOptions& options, const ExperimentResult& resu
   html.write(result.report);
 }
 
-void write_predictions(const RunResult& best, const data::DataPipeline& pipeline, const std::filesystem::path& path) {
+// Writes the predictions of `heads` (rows of the same samples, in the same order) with each row's entity name and,
+// for dated samples, its decision date.
+void write_predictions(const std::map<std::string, evaluation::PredictionRows>& heads,
+                       const std::vector<std::string>& entities, bool dated, const std::filesystem::path& path) {
   io::PredictionTable table;
-  for (const auto& [head, rows] : best.test.predictions) {
+  for (const auto& [head, rows] : heads) {
     table.heads.push_back(head);
     table.rows[head] = rows;
   }
-  const auto& first = best.test.predictions.begin()->second;
-  const auto& entities = pipeline.dataset()->entities();
+  const auto& first = heads.begin()->second;
   for (std::size_t i = 0; i < first.size(); ++i) {
     table.entity.push_back(entities[static_cast<std::size_t>(first.entity[i])]);
-    table.date.push_back(pipeline.samples().timed ? data::Date(first.day[i]).to_string() : std::string());
+    table.date.push_back(dated ? data::Date(first.day[i]).to_string() : std::string());
   }
   table.write_csv(path);
+}
+
+// What both experiments need from their options, checked when they are made.
+void check_options(const char* what, const RunConfig& run, const ExperimentOptions& options) {
+  if (options.out_dir().empty()) {
+    throw Error(fmt::format("{}: out_dir is empty; name the folder the results go to", what));
+  }
+  if (options.seeds().empty() && run.seeds.empty()) {
+    throw Error(fmt::format("{}: no seeds (neither ExperimentOptions::seeds nor experiment.seeds)", what));
+  }
 }
 
 std::string summary_text(const ExperimentOptions& options, const ExperimentResult& result, const std::string& monitor) {
@@ -200,12 +212,7 @@ std::string Aggregate::mean_std(const std::string& key, double scale) const {
 }
 
 Experiment::Experiment(RunConfig run, ExperimentOptions options) : run_(std::move(run)), options_(std::move(options)) {
-  if (options_.out_dir().empty()) {
-    throw Error("Experiment: out_dir is empty; name the folder the bundle and the report go to");
-  }
-  if (options_.seeds().empty() && run_.seeds.empty()) {
-    throw Error("Experiment: no seeds (neither ExperimentOptions::seeds nor experiment.seeds)");
-  }
+  check_options("Experiment", run_, options_);
 }
 
 ExperimentResult Experiment::run() const { return run(resolve_device(run_.runtime.device())); }
@@ -280,7 +287,8 @@ ExperimentResult Experiment::run(const c10::Device& device) const {
   write_file_atomically(result.metrics_file, result.metrics.dump(2));
   if (!best.test.predictions.empty()) {
     result.predictions = out / "test_predictions.csv";
-    write_predictions(best, pipeline, result.predictions);
+    write_predictions(best.test.predictions, pipeline.dataset()->entities(), pipeline.samples().timed,
+                      result.predictions);
   }
   write_report(options_, result, data_summary, best.fit.monitor);
   result.summary = summary_text(options_, result, best.fit.monitor);
@@ -290,12 +298,7 @@ ExperimentResult Experiment::run(const c10::Device& device) const {
 
 WalkForwardExperiment::WalkForwardExperiment(RunConfig run, ExperimentOptions options)
     : run_(std::move(run)), options_(std::move(options)) {
-  if (options_.out_dir().empty()) {
-    throw Error("WalkForwardExperiment: out_dir is empty; name the folder the report goes to");
-  }
-  if (options_.seeds().empty() && run_.seeds.empty()) {
-    throw Error("WalkForwardExperiment: no seeds (neither ExperimentOptions::seeds nor experiment.seeds)");
-  }
+  check_options("WalkForwardExperiment", run_, options_);
   if (options_.distributed()) {
     // Every rank would train every window on its own and write the same files.
     throw Error(fmt::format("walk-forward runs in one process (this is rank {} of {}); distributed training is for "
@@ -339,14 +342,7 @@ WalkForwardExperimentResult WalkForwardExperiment::run(const c10::Device& device
   result.predictions = out / "predictions.csv";
   result.report = out / "report.html";
   write_file_atomically(result.results_file, document.dump(2));
-  io::PredictionTable table;
-  table.heads = {first.head};
-  table.rows[first.head] = first.predictions;
-  for (std::size_t i = 0; i < first.predictions.size(); ++i) {
-    table.entity.push_back(first.entities[static_cast<std::size_t>(first.predictions.entity[i])]);
-    table.date.push_back(data::Date(first.predictions.day[i]).to_string());
-  }
-  table.write_csv(result.predictions);
+  write_predictions({{first.head, first.predictions}}, first.entities, /*dated=*/true, result.predictions);
   write_walk_forward_report(options_, result);
 
   std::string text = fmt::format("{} windows\n", first.windows.size());
