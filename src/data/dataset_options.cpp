@@ -1,7 +1,10 @@
 // The dataset's options read from and written to JSON, and the fitted preprocessing a bundle stores.
-#include "finfuse/data/multimodal_dataset.h"
+#include "finfuse/data/dataset_options.h"
+#include "finfuse/data/fitted_preprocessing.h"
+#include "finfuse/data/modality.h"
 
 #include "finfuse/core/check.h"
+#include "finfuse/core/suggest.h"
 
 #include <fmt/format.h>
 
@@ -54,20 +57,41 @@ TextTableOptions TextTableOptions::from_config(const Config& config) {
 
 Json TextTableOptions::to_json() const { return Json{{"table", table}, {"column", column}}; }
 
+namespace {
+
+// DatasetOptions' own keys, which a modality registered from outside the library cannot be named after.
+const std::vector<std::string>& reserved_keys() {
+  static const std::vector<std::string> keys = {
+      "modalities",  "price",       "chart",         "image",        "graph",          "text_table",
+      "tokenizer",   "text_layout", "max_texts",     "numeric",      "cross_section",  "forward_fill",
+      "category_min_frequency"};
+  return keys;
+}
+
+}  // namespace
+
 DatasetOptions DatasetOptions::from_config(const Config& config) {
   DatasetOptions o;
   o.modalities = config.get<std::vector<std::string>>("modalities", o.modalities);
+  const auto known = modality_registry().names();
   if (o.modalities.empty()) {
-    config.fail_at("modalities", "name at least one of 'price', 'text', 'numeric', 'chart'");
+    config.fail_at("modalities", fmt::format("name at least one modality: {}", quoted_list(known)));
   }
   for (std::size_t i = 0; i < o.modalities.size(); ++i) {
     const auto& m = o.modalities[i];
-    if (m != "price" && m != "text" && m != "numeric" && m != "chart" && m != "image") {
+    if (!modality_registry().contains(m)) {
       config.child("modalities")[i].fail(
-          fmt::format("unknown modality '{}'; expected 'price', 'text', 'numeric', 'chart' or 'image'", m));
+          fmt::format("unknown modality '{}'{}; registered: {}", m, did_you_mean(m, known), quoted_list(known)));
     }
     if (std::count(o.modalities.begin(), o.modalities.end(), m) > 1) {
       config.child("modalities")[i].fail(fmt::format("modality '{}' is listed twice", m));
+    }
+    if (!is_builtin_modality(m)) {
+      if (std::find(reserved_keys().begin(), reserved_keys().end(), m) != reserved_keys().end()) {
+        config.child("modalities")[i].fail(fmt::format(
+            "a registered modality cannot be named '{}': dataset.{} holds other options", m, m));
+      }
+      o.modality_options[m] = config.section(m);
     }
   }
   o.price = PriceWindowOptions::from_config(config.section("price"));
@@ -87,11 +111,15 @@ DatasetOptions DatasetOptions::from_config(const Config& config) {
   o.forward_fill = config.get<bool>("forward_fill", o.forward_fill);
   o.category_min_frequency = config.get<std::int64_t>("category_min_frequency", o.category_min_frequency, Range::positive());
   config.reject_unknown_keys();
+  // A registered modality's factory reads and checks its own section, with errors at its JSON path.
+  for (const auto& [name, section] : o.modality_options) {
+    (void)modality_registry().create(name, o);
+  }
   return o;
 }
 
 Json DatasetOptions::to_json() const {
-  return Json{{"modalities", modalities},
+  Json out{{"modalities", modalities},
               {"price", price.to_json()},
               {"chart", chart.to_json()},
               {"image", image.to_json()},
@@ -104,39 +132,70 @@ Json DatasetOptions::to_json() const {
               {"cross_section", cross_section},
               {"forward_fill", forward_fill},
               {"category_min_frequency", category_min_frequency}};
+  for (const auto& [name, section] : modality_options) {
+    out[name] = section.json();
+  }
+  return out;
 }
 
 bool DatasetOptions::uses(const std::string& modality) const {
   return std::find(modalities.begin(), modalities.end(), modality) != modalities.end();
 }
 
-Json FittedPreprocessing::to_json() const {
-  Json out = Json::object();
-  if (tokenizer) {
-    out["tokenizer"] = tokenizer->to_json();
-  }
-  if (numeric) {
-    out["numeric"] = numeric->to_json();
-  }
-  if (categories) {
-    out["categories"] = categories->to_json();
-  }
-  return out;
+Config DatasetOptions::section(const std::string& modality) const {
+  const auto it = modality_options.find(modality);
+  return it != modality_options.end() ? it->second : Config(Json::object());
 }
 
 FittedPreprocessing FittedPreprocessing::from_json(const Config& state) {
-  FittedPreprocessing f;
+  if (!state.is_object()) {
+    state.fail("expected an object of fitted preprocessing state");
+  }
+  // Parsing the built-in modalities' state checks it now, with JSON paths, rather than when data first arrives.
   if (const auto t = state.find_child("tokenizer")) {
-    f.tokenizer = Tokenizer::from_json(*t);
+    (void)Tokenizer::from_json(*t);
   }
   if (const auto n = state.find_child("numeric")) {
-    f.numeric = NumericPreprocessor::from_json(*n);
+    (void)NumericPreprocessor::from_json(*n);
   }
   if (const auto c = state.find_child("categories")) {
-    f.categories = CategoryEncoder::from_json(*c);
+    (void)CategoryEncoder::from_json(*c);
   }
-  state.reject_unknown_keys();
+  for (const auto& key : state.keys()) {
+    if (key != "tokenizer" && key != "numeric" && key != "categories" && !modality_registry().contains(key)) {
+      state.child(key).fail(fmt::format("unknown fitted state '{}': expected 'tokenizer', 'numeric', 'categories' or "
+                                        "the name of a registered modality",
+                                        key));
+    }
+  }
+  FittedPreprocessing f;
+  f.state_ = state;
   return f;
+}
+
+void FittedPreprocessing::merge(const Json& state) {
+  FINFUSE_CHECK(state.is_object(), "a modality's fitted state must be a JSON object, got ", state.dump());
+  Json merged = state_.json();
+  for (const auto& [key, value] : state.items()) {
+    FINFUSE_CHECK(!merged.contains(key), "two modalities store fitted state under '", key, "'");
+    merged[key] = value;
+  }
+  state_ = Config(std::move(merged), state_.source());
+}
+
+std::optional<Tokenizer> FittedPreprocessing::tokenizer() const {
+  const auto t = state_.find_child("tokenizer");
+  return t ? std::optional<Tokenizer>(Tokenizer::from_json(*t)) : std::nullopt;
+}
+
+std::optional<NumericPreprocessor> FittedPreprocessing::numeric() const {
+  const auto n = state_.find_child("numeric");
+  return n ? std::optional<NumericPreprocessor>(NumericPreprocessor::from_json(*n)) : std::nullopt;
+}
+
+std::optional<CategoryEncoder> FittedPreprocessing::categories() const {
+  const auto c = state_.find_child("categories");
+  return c ? std::optional<CategoryEncoder>(CategoryEncoder::from_json(*c)) : std::nullopt;
 }
 
 }  // namespace finfuse::data

@@ -6,7 +6,7 @@
 #include "finfuse/core/logging.h"
 #include "finfuse/version.h"
 
-#include "binary_io.h"
+#include "finfuse/data/binary_io.h"
 
 #include <fmt/format.h>
 
@@ -179,7 +179,7 @@ constexpr char kCacheMagic[8] = {'F', 'F', 'C', 'A', 'C', 'H', 'E', '1'};
 
 std::string DataPipeline::cache_key(const DataConfig& config) {
   Sha256 hash;
-  hash.update(fmt::format("finfuse data cache {} format 2\n", version()));
+  hash.update(fmt::format("finfuse data cache {} format 3\n", version()));
   hash.update(config.to_json().dump());
   std::vector<std::filesystem::path> inputs;
   if (config.prices_path) {
@@ -283,7 +283,7 @@ DataPipeline DataPipeline::build(const DataConfig& config, const std::filesystem
         if (bytes.size() < sizeof(kCacheMagic) + 8 || bytes.compare(0, sizeof(kCacheMagic), kCacheMagic, sizeof(kCacheMagic)) != 0) {
           throw DataError(source, 0, "", "not a finfuse dataset cache");
         }
-        detail::BinaryReader head(std::string_view(bytes).substr(sizeof(kCacheMagic)), source);
+        BinaryReader head(std::string_view(bytes).substr(sizeof(kCacheMagic)), source);
         const Json header = Json::parse(head.str());
         const std::size_t header_end = sizeof(kCacheMagic) + head.position();
         const std::string_view payload = std::string_view(bytes).substr(header_end);
@@ -291,7 +291,7 @@ DataPipeline DataPipeline::build(const DataConfig& config, const std::filesystem
             header.value("payload_sha256", "") != sha256_hex(payload)) {
           throw DataError(source, 0, "", "the checksum does not match: the file is damaged or incomplete");
         }
-        detail::BinaryReader r(payload, source);
+        BinaryReader r(payload, source);
         DataPipeline p;
         p.config_ = config;
         p.samples_.entities = r.strings();
@@ -364,7 +364,7 @@ DataPipeline DataPipeline::build(const DataConfig& config, const std::filesystem
   }
 
   if (!cache_file.empty()) {
-    detail::BinaryWriter w;
+    BinaryWriter w;
     w.strings(p.samples_.entities);
     w.pod(p.samples_.price_window);
     w.vec(p.samples_.samples);
@@ -381,7 +381,7 @@ DataPipeline DataPipeline::build(const DataConfig& config, const std::filesystem
                          {"key", key},
                          {"payload_bytes", payload.size()},
                          {"payload_sha256", sha256_hex(payload)}};
-    detail::BinaryWriter head;
+    BinaryWriter head;
     head.str(header.dump());
     const std::string head_bytes = head.take();
     std::error_code ec;

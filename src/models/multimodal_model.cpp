@@ -576,30 +576,7 @@ std::string MultimodalModelImpl::summary(const data::Batch& example) {
 // ----------------------------------------------------------------------------------------------------------- specs
 
 std::vector<encoders::ModalitySpec> modality_specs(const data::MultimodalDataset& dataset) {
-  std::vector<std::size_t> first;
-  for (std::size_t i = 0; i < dataset.size() && first.empty(); ++i) {
-    if (dataset.usable(i)) {
-      first.push_back(i);
-    }
-  }
-  FINFUSE_CHECK(!first.empty(), "modality_specs: the dataset has no usable sample");
-  const auto batch = dataset.collate(first);
-  std::vector<encoders::ModalitySpec> specs;
-  for (const auto& [name, modality] : batch.modalities) {
-    encoders::ModalitySpec spec;
-    spec.name = name;
-    spec.shape.assign(modality.values.sizes().begin() + 1, modality.values.sizes().end());
-    if (name == "text" && dataset.tokenizer()) {
-      spec.vocab_size = dataset.tokenizer()->vocab_size();
-    }
-    if (name == "categorical" && dataset.category_encoder()) {
-      for (std::int64_t c = 0; c < spec.shape[0]; ++c) {
-        spec.cardinalities.push_back(dataset.category_encoder()->cardinality(static_cast<std::size_t>(c)));
-      }
-    }
-    specs.push_back(std::move(spec));
-  }
-  return specs;
+  return dataset.specs();
 }
 
 encoders::ModalitySpec modality_spec(const data::MultimodalDataset& dataset, const std::string& modality) {

@@ -161,7 +161,7 @@ TEST(DataPipeline, TextFromAStaticTableVocabularyFromTrainingRowsOnly) {
   const auto& split = pipeline.split();
   EXPECT_EQ(split.train.size() + split.valid.size() + split.test.size(), 60u);
   const auto& dataset = *pipeline.dataset();
-  const auto tokenizer = dataset.fitted().tokenizer;
+  const auto tokenizer = dataset.fitted().tokenizer();
   ASSERT_TRUE(tokenizer.has_value());
   // Every sentence's own token "q<i>" is known exactly when the sentence is in the training split.
   for (const auto* part : {&split.train, &split.test}) {

@@ -6,6 +6,7 @@
 #include "finfuse/core/config.h"
 #include "finfuse/core/registry.h"
 #include "finfuse/data/batch.h"
+#include "finfuse/data/modality_spec.h"
 
 #include <torch/nn/module.h>
 #include <torch/types.h>
@@ -17,24 +18,8 @@
 
 namespace finfuse::encoders {
 
-/// What an encoder needs to know about its modality to size itself.
-struct ModalitySpec {
-  ModalitySpec() = default;
-  ModalitySpec(std::string name_, std::vector<std::int64_t> shape_, std::int64_t vocab_size_ = 0,
-               std::vector<std::int64_t> cardinalities_ = {})
-      : name(std::move(name_)),
-        shape(std::move(shape_)),
-        vocab_size(vocab_size_),
-        cardinalities(std::move(cardinalities_)) {}
-
-  std::string name;
-  /// Per-sample shape of the values: [F] numeric, [L, F] price window, [T] or [N, T] token ids, [C, H, W] images.
-  std::vector<std::int64_t> shape;
-  /// Token ids: the vocabulary size.
-  std::int64_t vocab_size = 0;
-  /// Categorical ids: each column's number of ids (the unknown bucket included).
-  std::vector<std::int64_t> cardinalities;
-};
+/// What an encoder needs to know about its modality to size itself (described by the dataset's modality).
+using data::ModalitySpec;
 
 struct EncoderOutput {
   /// [B, D]

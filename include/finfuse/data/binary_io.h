@@ -1,4 +1,5 @@
-// Length-prefixed binary encoding of plain values, vectors and strings for finfuse's own cache files. Internal.
+// Length-prefixed binary encoding of plain values, vectors and strings: the dataset cache, in which every modality
+// stores its built inputs (Modality::save / load).
 #pragma once
 
 #include "finfuse/core/error.h"
@@ -12,7 +13,7 @@
 #include <type_traits>
 #include <vector>
 
-namespace finfuse::data::detail {
+namespace finfuse::data {
 
 class BinaryWriter {
  public:
@@ -93,6 +94,12 @@ class BinaryReader {
   }
   bool done() const { return position_ == bytes_.size(); }
   std::size_t position() const { return position_; }
+  /// The file the bytes came from, for error messages.
+  const std::string& source() const { return source_; }
+  /// Throws a DataError naming the source: values that were read whole but do not agree with each other.
+  [[noreturn]] void inconsistent(const std::string& what) const {
+    throw DataError(source_, 0, "", fmt::format("inconsistent dataset: {}", what));
+  }
 
  private:
   void need(std::uint64_t size) {
@@ -109,4 +116,4 @@ class BinaryReader {
   std::size_t position_ = 0;
 };
 
-}  // namespace finfuse::data::detail
+}  // namespace finfuse::data
