@@ -3,6 +3,7 @@
 #include "capture_metric.h"
 #include "feature_gate_encoder.h"
 #include "max_fusion.h"
+#include "quantile_bins_modality.h"
 
 namespace extension {
 
@@ -27,6 +28,12 @@ void register_extension() {
         return std::make_unique<CaptureMetric>(CaptureMetricOptions::from_config(options));
       },
       CaptureMetricOptions::fields());
+  finfuse::data::modality_registry().add(
+      "quantile_bins",
+      [](const finfuse::data::DatasetOptions& options) -> std::shared_ptr<finfuse::data::Modality> {
+        return std::make_shared<QuantileBinsModality>(QuantileBinsOptions::from_config(options.section("quantile_bins")));
+      },
+      QuantileBinsOptions::fields());
 }
 
 }  // namespace extension

@@ -1,10 +1,12 @@
-// A project that extends finfuse from its own sources, built against the installed package: it registers an encoder
-// (feature_gate), a fusion layer (max) and a metric (capture) of its own, trains a model that uses them on data it writes itself, saves
-// the bundle, serves it with finfuse's Predictor and checks that the predictor gives the trained model's outputs.
+// A project that extends finfuse from its own sources, built against the installed package: it registers a modality
+// (quantile_bins), an encoder (feature_gate), a fusion layer (max) and a metric (capture) of its own, trains a model
+// that uses them on data it writes itself, saves the bundle, serves it with finfuse's Predictor and checks that the
+// predictor, rebuilding the inputs from the raw table with the bundle's fitted state, gives the trained model's outputs.
 #include "extension.h"
 #include "feature_gate_encoder.h"
 #include "gate_trace.h"
 #include "max_fusion.h"
+#include "quantile_bins_modality.h"
 
 #include <finfuse/core/runtime.h>
 #include <finfuse/core/shape.h>
@@ -17,11 +19,13 @@
 
 #include <torch/utils.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 
 namespace ff = finfuse;
@@ -59,7 +63,10 @@ ff::data::DataConfig applicants_data(const std::filesystem::path& csv) {
   table.options.categorical = {"segment"};
   data.samples_from_table = "applicants";
   data.split.kind = "stratified";
-  data.dataset.modalities = {"numeric"};
+  // finfuse's numeric modality and this project's quantile bins of three of the same columns.
+  data.dataset.modalities = {"numeric", "quantile_bins"};
+  data.dataset.modality_options["quantile_bins"] =
+      ff::Config(extension::QuantileBinsOptions().table("applicants").columns({"x1", "x2", "x3"}).bins(6).to_json());
   return data;
 }
 
@@ -77,13 +84,21 @@ int main(int argc, char** argv) {
     const auto dataset = pipeline.dataset();
     const auto& split = pipeline.split();
 
-    // The model: this project's encoder for the numbers, finfuse's MLP for the segment, this project's fusion.
+    // The bin edges were fitted on the training applicants alone.
+    const auto& bins = dataset->modality<extension::QuantileBinsModality>("quantile_bins");
+    std::printf("quantile bins: %zu columns, x1 edges from %.3f to %.3f\n", bins.edges().size(),
+                bins.edges()[0].front(), bins.edges()[0].back());
+
+    // The model: this project's encoder for the numbers, finfuse's MLP for the segment and for the bins, this
+    // project's fusion.
     ff::models::MultimodalModelOptions parts;
     parts.encoder("numeric", extension::FeatureGateEncoder(extension::FeatureGateEncoderOptions().hidden(16),
                                                            ff::models::modality_spec(*dataset, "numeric")))
         .encoder("categorical",
                  ff::encoders::MlpEncoder(ff::encoders::MlpEncoderOptions().layers({8}).embedding_dim(3),
-                                          ff::models::modality_spec(*dataset, "categorical")));
+                                          ff::models::modality_spec(*dataset, "categorical")))
+        .encoder("quantile_bins", ff::encoders::MlpEncoder(ff::encoders::MlpEncoderOptions().layers({8}),
+                                                           ff::models::modality_spec(*dataset, "quantile_bins")));
     parts.fusion(extension::MaxFusion(extension::MaxFusionOptions().width(16), parts.fusion_modalities()))
         .head("default", ff::models::ClassificationHead(ff::models::ClassificationHeadOptions(2), 16));
     ff::models::MultimodalModel model(parts);
@@ -124,6 +139,29 @@ int main(int argc, char** argv) {
     std::printf("predictor vs trained model on %zu test applicants: largest difference %.3g\n", split.test.size(),
                 difference);
     if (!(difference <= 1e-6)) {
+      return 1;
+    }
+
+    // The predictor reads the raw table again and rebuilds every modality, this project's with the bundle's bin
+    // edges: the probabilities match the trained model's on every applicant.
+    std::vector<std::size_t> all = dataset->usable_only(split.train);
+    all.insert(all.end(), split.valid.begin(), split.valid.end());
+    all.insert(all.end(), split.test.begin(), split.test.end());
+    const auto trained = torch::softmax(model->forward(dataset->collate(all)).predictions.at("default"), 1);
+    std::map<std::string, double> by_entity;
+    for (std::size_t k = 0; k < all.size(); ++k) {
+      by_entity[dataset->entities()[static_cast<std::size_t>(dataset->sample(all[k]).entity)]] =
+          trained[static_cast<std::int64_t>(k)][1].item<double>();
+    }
+    const auto rebuilt = predictor.predict(predictor.training_data());
+    double rebuilt_difference = 0.0;
+    for (std::size_t k = 0; k < rebuilt.size(); ++k) {
+      rebuilt_difference =
+          std::max(rebuilt_difference, std::abs(rebuilt.rows.at("default").score[k] - by_entity.at(rebuilt.entity[k])));
+    }
+    std::printf("predictor from the raw table vs trained model on %zu applicants: largest difference %.3g\n",
+                rebuilt.size(), rebuilt_difference);
+    if (rebuilt.size() != by_entity.size() || !(rebuilt_difference <= 1e-6)) {
       return 1;
     }
 
