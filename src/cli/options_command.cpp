@@ -2,6 +2,7 @@
 
 #include "finfuse/core/error.h"
 #include "finfuse/core/suggest.h"
+#include "finfuse/data/modality.h"
 #include "finfuse/encoders/encoder.h"
 #include "finfuse/evaluation/metric.h"
 #include "finfuse/fusion/fusion.h"
@@ -76,6 +77,7 @@ const std::vector<std::pair<std::string, std::function<Json()>>>& families() {
       {"metric", [] { return describe(evaluation::metric_registry()); }},
       {"callback", [] { return describe(training::callback_registry()); }},
       {"activation", [] { return describe(nn::activation_registry()); }},
+      {"modality", [] { return describe(data::modality_registry()); }},
   };
   return table;
 }

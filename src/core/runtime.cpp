@@ -26,40 +26,6 @@
 
 namespace finfuse {
 
-RuntimeOptions RuntimeOptions::from_config(const Config& config) {
-  RuntimeOptions options;
-  options.device(config.get<std::string>("device", options.device()));
-  try {
-    // Only the spelling: whether the GPU exists is decided on the machine that applies the runtime.
-    validate_device_spec(options.device());
-  } catch (const Error& e) {
-    config.fail_at("device", e.what());
-  }
-  options.seed(config.get<std::uint64_t>("seed", options.seed()));
-  options.deterministic(config.get<bool>("deterministic", options.deterministic()));
-  options.num_threads(config.get<std::int64_t>("num_threads", options.num_threads(), Range::closed(0, 4096)));
-  options.follow_load(config.get<bool>("follow_load", options.follow_load()));
-  options.retain_memory(config.get<bool>("retain_memory", options.retain_memory()));
-  options.log_level(config.get<std::string>("log_level", options.log_level()));
-  try {
-    parse_log_level(options.log_level());
-  } catch (const Error& e) {
-    config.fail_at("log_level", e.what());
-  }
-  config.reject_unknown_keys();
-  return options;
-}
-
-Json RuntimeOptions::to_json() const {
-  return Json{{"device", device()},
-              {"seed", seed()},
-              {"deterministic", deterministic()},
-              {"num_threads", num_threads()},
-              {"follow_load", follow_load()},
-              {"retain_memory", retain_memory()},
-              {"log_level", log_level()}};
-}
-
 bool operator==(const RuntimeOptions& a, const RuntimeOptions& b) {
   return a.device() == b.device() && a.seed() == b.seed() && a.deterministic() == b.deterministic() &&
          a.num_threads() == b.num_threads() && a.follow_load() == b.follow_load() && a.retain_memory() == b.retain_memory() &&
@@ -239,6 +205,20 @@ Runtime apply_runtime(const RuntimeOptions& options) {
         runtime.blas.path);
   }
   return runtime;
+}
+
+void RuntimeOptions::validate(const Config& config) const {
+  try {
+    // Only the spelling: whether the GPU exists is decided on the machine that applies the runtime.
+    validate_device_spec(device());
+  } catch (const Error& e) {
+    config.fail_at("device", e.what());
+  }
+  try {
+    parse_log_level(log_level());
+  } catch (const Error& e) {
+    config.fail_at("log_level", e.what());
+  }
 }
 
 }  // namespace finfuse

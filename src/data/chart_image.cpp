@@ -15,28 +15,6 @@ constexpr std::uint8_t kWhite = 255;
 
 }  // namespace
 
-ChartOptions ChartOptions::from_config(const Config& config) {
-  ChartOptions o;
-  o.days = config.get<std::int64_t>("days", o.days, Range::closed(2, 1000));
-  o.height = config.get<std::int64_t>("height", o.height, Range::closed(0, 4096));
-  o.moving_average = config.get<bool>("moving_average", o.moving_average);
-  o.volume = config.get<bool>("volume", o.volume);
-  if (o.height == 0 && o.days != 5 && o.days != 20 && o.days != 60) {
-    config.fail_at("height", fmt::format("give the image height for {}-day charts (only 5, 20 and 60 days have the "
-                                         "paper's heights)",
-                                         o.days));
-  }
-  if (o.height != 0 && o.height < 10) {
-    config.fail_at("height", fmt::format("must be at least 10 pixels, got {}", o.height));
-  }
-  config.reject_unknown_keys();
-  return o;
-}
-
-Json ChartOptions::to_json() const {
-  return Json{{"days", days}, {"height", height}, {"moving_average", moving_average}, {"volume", volume}};
-}
-
 std::int64_t ChartOptions::image_height() const {
   if (height > 0) {
     return height;
@@ -160,6 +138,17 @@ Image render_chart(const PriceSeries& series, std::int64_t last, const ChartOpti
     }
   }
   return image;
+}
+
+void ChartOptions::validate(const Config& config) const {
+  if (height == 0 && days != 5 && days != 20 && days != 60) {
+    config.fail_at("height", fmt::format("give the image height for {}-day charts (only 5, 20 and 60 days have the "
+                                         "paper's heights)",
+                                         days));
+  }
+  if (height != 0 && height < 10) {
+    config.fail_at("height", fmt::format("must be at least 10 pixels, got {}", height));
+  }
 }
 
 }  // namespace finfuse::data

@@ -10,38 +10,6 @@
 
 namespace finfuse::data {
 
-LabelOptions LabelOptions::from_config(const Config& config) {
-  LabelOptions o;
-  o.kind = config.get_choice("kind", o.kind, {"direction", "return", "excess_return", "rank", "column"});
-  o.table = config.get<std::string>("table", o.table);
-  o.column = config.get<std::string>("column", o.column);
-  if (o.kind == "column" && (o.table.empty() || o.column.empty())) {
-    config.fail_at(o.table.empty() ? "table" : "column", "a label of kind 'column' needs the table and its column");
-  }
-  o.horizon = config.get<std::int64_t>("horizon", o.horizon, Range::at_least(1));
-  o.return_type = config.get_choice("return_type", o.return_type, {"simple", "log"});
-  o.up_threshold = config.get<double>("up_threshold", o.up_threshold);
-  o.down_threshold = config.get<double>("down_threshold", o.down_threshold);
-  if (o.down_threshold > o.up_threshold) {
-    config.fail_at("down_threshold",
-                   fmt::format("must be <= up_threshold ({}), got {}", o.up_threshold, o.down_threshold));
-  }
-  o.price = config.get_choice("price", o.price, {"adj_close", "close"});
-  config.reject_unknown_keys();
-  return o;
-}
-
-Json LabelOptions::to_json() const {
-  return Json{{"kind", kind},
-              {"table", table},
-              {"column", column},
-              {"horizon", horizon},
-              {"return_type", return_type},
-              {"up_threshold", up_threshold},
-              {"down_threshold", down_threshold},
-              {"price", price}};
-}
-
 double forward_return(double p0, double p1, const std::string& return_type) {
   if (return_type == "log") {
     return std::log(p1 / p0);
@@ -81,6 +49,15 @@ std::vector<double> percentile_ranks(const std::vector<double>& values) {
     i = j + 1;
   }
   return ranks;
+}
+
+void LabelOptions::validate(const Config& config) const {
+  if (kind == "column" && (table.empty() || column.empty())) {
+    config.fail_at(table.empty() ? "table" : "column", "a label of kind 'column' needs the table and its column");
+  }
+  if (down_threshold > up_threshold) {
+    config.fail_at("down_threshold", fmt::format("must be <= up_threshold ({}), got {}", up_threshold, down_threshold));
+  }
 }
 
 }  // namespace finfuse::data

@@ -11,27 +11,6 @@ struct MarketClock::Zone {
   const date::time_zone* zone;
 };
 
-MarketClockOptions MarketClockOptions::from_config(const Config& config) {
-  MarketClockOptions o;
-  o.timezone = config.get<std::string>("timezone", o.timezone);
-  o.open = config.get<std::string>("open", o.open);
-  o.close = config.get<std::string>("close", o.close);
-  for (const char* key : {"open", "close"}) {
-    if (!parse_time_of_day(key == std::string("open") ? o.open : o.close)) {
-      config.fail_at(key, "expected a local time \"HH:MM\" or \"HH:MM:SS\"");
-    }
-  }
-  try {
-    MarketClock check(o);
-  } catch (const Error& e) {
-    config.fail(e.what());
-  }
-  config.reject_unknown_keys();
-  return o;
-}
-
-Json MarketClockOptions::to_json() const { return Json{{"timezone", timezone}, {"open", open}, {"close", close}}; }
-
 MarketClock::MarketClock(const MarketClockOptions& options) : options_(options) {
   const auto open = parse_time_of_day(options.open);
   const auto close = parse_time_of_day(options.close);
@@ -67,5 +46,18 @@ Timestamp MarketClock::local(Date day, std::int64_t seconds_of_day) const {
 
 Timestamp MarketClock::open(Date day) const { return local(day, open_seconds_); }
 Timestamp MarketClock::close(Date day) const { return local(day, close_seconds_); }
+
+void MarketClockOptions::validate(const Config& config) const {
+  for (const char* key : {"open", "close"}) {
+    if (!parse_time_of_day(key == std::string("open") ? open : close)) {
+      config.fail_at(key, "expected a local time \"HH:MM\" or \"HH:MM:SS\"");
+    }
+  }
+  try {
+    MarketClock check(*this);
+  } catch (const Error& e) {
+    config.fail(e.what());
+  }
+}
 
 }  // namespace finfuse::data

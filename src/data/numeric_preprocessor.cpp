@@ -36,26 +36,6 @@ Json bound_to_json(float value) { return std::isfinite(value) ? Json(value) : Js
 
 }  // namespace
 
-NumericPreprocessorOptions NumericPreprocessorOptions::from_config(const Config& config) {
-  NumericPreprocessorOptions o;
-  o.impute = config.get_choice("impute", o.impute, {"mean", "median", "constant", "drop", "none"});
-  o.fill_value = config.get<double>("fill_value", o.fill_value);
-  o.missing_indicators = config.get<bool>("missing_indicators", o.missing_indicators);
-  o.clip = config.get_choice("clip", o.clip, {"none", "winsorize", "mad"});
-  o.lower_quantile = config.get<double>("lower_quantile", o.lower_quantile, Range::closed(0, 0.5));
-  o.upper_quantile = config.get<double>("upper_quantile", o.upper_quantile, Range::closed(0.5, 1));
-  o.mad_limit = config.get<double>("mad_limit", o.mad_limit, Range::positive());
-  o.scale = config.get_choice("scale", o.scale, {"zscore", "robust", "minmax", "log1p", "none"});
-  config.reject_unknown_keys();
-  return o;
-}
-
-Json NumericPreprocessorOptions::to_json() const {
-  return Json{{"impute", impute},       {"fill_value", fill_value},         {"missing_indicators", missing_indicators},
-              {"clip", clip},           {"lower_quantile", lower_quantile}, {"upper_quantile", upper_quantile},
-              {"mad_limit", mad_limit}, {"scale", scale}};
-}
-
 void NumericPreprocessor::fit(const std::vector<float>& rows, std::size_t columns,
                               const std::vector<std::string>& names) {
   FINFUSE_CHECK(columns > 0, "NumericPreprocessor::fit: no columns");

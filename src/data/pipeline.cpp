@@ -46,8 +46,9 @@ std::filesystem::path resolve_path(const Config& config, const std::string& key,
   return path.lexically_normal();
 }
 
-std::optional<Date> date_or_empty(const Config& config, const std::string& key, bool required) {
-  const auto date = read_date(config, key);
+std::optional<Date> date_or_empty(const Config& config, const std::string& key, const std::string& text,
+                                  bool required) {
+  const auto date = field_date(config, key, text);
   if (!date && required) {
     config.fail_at(key, "required for a chronological split (a date \"YYYY-MM-DD\")");
   }
@@ -56,48 +57,23 @@ std::optional<Date> date_or_empty(const Config& config, const std::string& key, 
 
 }  // namespace
 
-SplitOptions SplitOptions::from_config(const Config& config) {
-  SplitOptions o;
-  o.kind = config.get_choice("kind", o.kind, {"chronological", "walk_forward", "purged_kfold", "random", "stratified"});
-  const bool chronological = o.kind == "chronological";
-  const auto valid = date_or_empty(config, "valid_start", chronological);
-  const auto test = date_or_empty(config, "test_start", chronological);
-  const auto end = date_or_empty(config, "test_end", false);
+void SplitOptions::validate(const Config& config) {
+  const bool chronological = kind == "chronological";
+  const auto valid = date_or_empty(config, "valid_start", valid_start, chronological);
+  const auto test = date_or_empty(config, "test_start", test_start, chronological);
+  const auto end = date_or_empty(config, "test_end", test_end, false);
   if (valid && test && *test < *valid) {
     config.fail_at("test_start", fmt::format("must not be before valid_start ({})", valid->to_string()));
   }
   if (test && end && !(*test < *end)) {
     config.fail_at("test_end", fmt::format("must be after test_start ({})", test->to_string()));
   }
-  o.valid_start = valid ? valid->to_string() : "";
-  o.test_start = test ? test->to_string() : "";
-  o.test_end = end ? end->to_string() : "";
-  o.fold = config.get<std::int64_t>("fold", o.fold, Range::non_negative());
-  o.walk_forward = WalkForwardOptions::from_config(config.section("walk_forward"));
-  o.folds = config.get<std::int64_t>("folds", o.folds, Range::at_least(2));
-  o.embargo_days = config.get<std::int64_t>("embargo_days", o.embargo_days, Range::non_negative());
-  o.valid_fraction = config.get<double>("valid_fraction", o.valid_fraction, Range::half_open(0, 1));
-  o.test_fraction = config.get<double>("test_fraction", o.test_fraction, Range::half_open(0, 1));
-  if (o.valid_fraction + o.test_fraction >= 1.0) {
+  valid_start = valid ? valid->to_string() : "";
+  test_start = test ? test->to_string() : "";
+  test_end = end ? end->to_string() : "";
+  if (valid_fraction + test_fraction >= 1.0) {
     config.fail_at("test_fraction", "valid_fraction + test_fraction must leave samples to train on");
   }
-  o.seed = config.get<std::uint64_t>("seed", o.seed);
-  config.reject_unknown_keys();
-  return o;
-}
-
-Json SplitOptions::to_json() const {
-  return Json{{"kind", kind},
-              {"valid_start", valid_start},
-              {"test_start", test_start},
-              {"test_end", test_end},
-              {"fold", fold},
-              {"walk_forward", walk_forward.to_json()},
-              {"folds", folds},
-              {"embargo_days", embargo_days},
-              {"valid_fraction", valid_fraction},
-              {"test_fraction", test_fraction},
-              {"seed", seed}};
 }
 
 DataConfig DataConfig::from_config(const Config& config, const std::filesystem::path& base_dir) {

@@ -7,15 +7,6 @@
 
 namespace finfuse::data {
 
-PriceWindowOptions PriceWindowOptions::from_config(const Config& config) {
-  PriceWindowOptions o;
-  o.normalize = config.get_choice("normalize", o.normalize, {"returns", "relative", "zscore", "technical"});
-  config.reject_unknown_keys();
-  return o;
-}
-
-Json PriceWindowOptions::to_json() const { return Json{{"normalize", normalize}}; }
-
 std::vector<float> price_window(const PriceSeries& series, std::int64_t last, std::int64_t length,
                                 const PriceWindowOptions& options) {
   const auto n = static_cast<std::int64_t>(series.size());

@@ -12,43 +12,14 @@
 #include <numeric>
 
 namespace finfuse::data {
-TextWindowOptions TextWindowOptions::from_config(const Config& config) {
-  TextWindowOptions o;
-  o.lookback_days = config.get<std::int64_t>("lookback_days", o.lookback_days, Range::positive());
-  o.max_texts = config.get<std::int64_t>("max_texts", o.max_texts, Range::non_negative());
-  o.cutoff_offset_seconds = config.get<std::int64_t>("cutoff_offset_seconds", o.cutoff_offset_seconds);
-  config.reject_unknown_keys();
-  return o;
-}
-
-Json TextWindowOptions::to_json() const {
-  return Json{{"lookback_days", lookback_days}, {"max_texts", max_texts}, {"cutoff_offset_seconds", cutoff_offset_seconds}};
-}
-
-AssemblyOptions AssemblyOptions::from_config(const Config& config) {
-  AssemblyOptions o;
-  o.decision = config.get_choice("decision", o.decision, {"open", "close"});
-  o.price_window = config.get<std::int64_t>("price_window", o.price_window, Range::closed(1, 10000));
-  o.include_decision_day = config.get<bool>("include_decision_day", o.include_decision_day);
-  o.every = config.get<std::int64_t>("every", o.every, Range::at_least(1));
-  const auto start = read_date(config, "start");
-  const auto end = read_date(config, "end");
-  if (start && end && *end < *start) {
-    config.fail_at("end", fmt::format("must not be before start ({}), got {}", start->to_string(), end->to_string()));
+void AssemblyOptions::validate(const Config& config) {
+  const auto first = field_date(config, "start", start);
+  const auto last = field_date(config, "end", end);
+  if (first && last && *last < *first) {
+    config.fail_at("end", fmt::format("must not be before start ({}), got {}", first->to_string(), last->to_string()));
   }
-  o.start = start ? start->to_string() : std::string();
-  o.end = end ? end->to_string() : std::string();
-  o.label = LabelOptions::from_config(config.section("label"));
-  o.market = MarketClockOptions::from_config(config.section("market"));
-  o.text = TextWindowOptions::from_config(config.section("text"));
-  config.reject_unknown_keys();
-  return o;
-}
-
-Json AssemblyOptions::to_json() const {
-  return Json{{"decision", decision}, {"price_window", price_window}, {"include_decision_day", include_decision_day},
-              {"every", every},       {"start", start},               {"end", end},      {"label", label.to_json()},
-              {"market", market.to_json()}, {"text", text.to_json()}};
+  start = first ? first->to_string() : std::string();
+  end = last ? last->to_string() : std::string();
 }
 
 SampleSet static_samples(const NumericTable& table, SampleMode mode) {

@@ -53,23 +53,6 @@ Split chronological_split(const std::vector<Sample>& samples, Date valid_start, 
   return split;
 }
 
-WalkForwardOptions WalkForwardOptions::from_config(const Config& config) {
-  WalkForwardOptions o;
-  o.window = config.get_choice("window", o.window, {"expanding", "sliding"});
-  o.train_days = config.get<std::int64_t>("train_days", o.train_days, Range::positive());
-  o.valid_days = config.get<std::int64_t>("valid_days", o.valid_days, Range::non_negative());
-  o.test_days = config.get<std::int64_t>("test_days", o.test_days, Range::positive());
-  o.step_days = config.get<std::int64_t>("step_days", o.step_days, Range::non_negative());
-  o.embargo_days = config.get<std::int64_t>("embargo_days", o.embargo_days, Range::non_negative());
-  config.reject_unknown_keys();
-  return o;
-}
-
-Json WalkForwardOptions::to_json() const {
-  return Json{{"window", window},       {"train_days", train_days}, {"valid_days", valid_days},
-              {"test_days", test_days}, {"step_days", step_days},   {"embargo_days", embargo_days}};
-}
-
 std::vector<Split> walk_forward(const std::vector<Sample>& samples, const WalkForwardOptions& options) {
   FINFUSE_CHECK(options.train_days > 0 && options.test_days > 0 && options.valid_days >= 0 && options.embargo_days >= 0,
                 "walk-forward: invalid lengths");

@@ -246,7 +246,10 @@ std::optional<Timestamp> parse_timestamp(std::string_view s) {
 }
 
 std::optional<Date> read_date(const Config& config, const std::string& key) {
-  const std::string text = config.get<std::string>(key, std::string());
+  return field_date(config, key, config.get<std::string>(key, std::string()));
+}
+
+std::optional<Date> field_date(const Config& config, const std::string& key, const std::string& text) {
   if (text.empty()) {
     return std::nullopt;
   }

@@ -20,34 +20,6 @@ namespace finfuse::data {
 
 using namespace detail;
 
-TokenizerOptions TokenizerOptions::from_config(const Config& config) {
-  TokenizerOptions o;
-  o.kind = config.get_choice("kind", o.kind, {"word", "wordpiece"});
-  o.lowercase = config.get<bool>("lowercase", o.lowercase);
-  o.split_punctuation = config.get<bool>("split_punctuation", o.split_punctuation);
-  o.min_frequency = config.get<std::int64_t>("min_frequency", o.min_frequency, Range::positive());
-  o.max_vocab = config.get<std::int64_t>("max_vocab", o.max_vocab, Range::at_least(5));
-  o.vocab_file = config.get<std::string>("vocab_file", o.vocab_file);
-  o.max_length = config.get<std::int64_t>("max_length", o.max_length, Range::closed(1, 1 << 20));
-  o.add_special_tokens = config.get<bool>("add_special_tokens", o.add_special_tokens);
-  if (o.add_special_tokens && o.max_length < 3) {
-    config.fail_at("max_length", "must be >= 3 to hold [CLS], a token and [SEP]");
-  }
-  config.reject_unknown_keys();
-  return o;
-}
-
-Json TokenizerOptions::to_json() const {
-  return Json{{"kind", kind},
-              {"lowercase", lowercase},
-              {"split_punctuation", split_punctuation},
-              {"min_frequency", min_frequency},
-              {"max_vocab", max_vocab},
-              {"vocab_file", vocab_file},
-              {"max_length", max_length},
-              {"add_special_tokens", add_special_tokens}};
-}
-
 std::vector<std::string> Tokenizer::pre_tokenize(std::string_view text) const {
   std::vector<std::string> words;
   visit_words(text, options_, [&](std::string_view word) {
@@ -286,6 +258,12 @@ Tokenizer Tokenizer::from_json(const Config& state) {
   }
   state.reject_unknown_keys();
   return tokenizer;
+}
+
+void TokenizerOptions::validate(const Config& config) const {
+  if (add_special_tokens && max_length < 3) {
+    config.fail_at("max_length", "must be >= 3 to hold [CLS], a token and [SEP]");
+  }
 }
 
 }  // namespace finfuse::data

@@ -12,29 +12,6 @@
 
 namespace finfuse::evaluation {
 
-BacktestOptions BacktestOptions::from_config(const Config& config) {
-  BacktestOptions o;
-  o.kind = config.get_choice("kind", o.kind, {"cross_section", "timing"});
-  o.threshold = config.get<double>("threshold", o.threshold);
-  o.every = config.get<std::int64_t>("every", o.every, Range::at_least(1));
-  o.top = config.get<double>("top", o.top, Range::positive());
-  if (o.top >= 1.0 && std::floor(o.top) != o.top) {
-    config.fail_at("top", fmt::format("must be a whole count (>= 1) or a fraction (< 1), got {}", o.top));
-  }
-  o.cost_bps = config.get<double>("cost_bps", o.cost_bps, Range::non_negative());
-  o.periods_per_year = config.get<double>("periods_per_year", o.periods_per_year, Range::positive());
-  o.long_only = config.get<bool>("long_only", o.long_only);
-  o.min_samples = config.get<std::int64_t>("min_samples", o.min_samples, Range::at_least(1));
-  config.reject_unknown_keys();
-  return o;
-}
-
-Json BacktestOptions::to_json() const {
-  return Json{{"type", "backtest"},       {"kind", kind},           {"top", top},
-              {"threshold", threshold},    {"every", every},         {"cost_bps", cost_bps},
-              {"periods_per_year", periods_per_year}, {"long_only", long_only}, {"min_samples", min_samples}};
-}
-
 namespace {
 
 struct Stats {
@@ -220,6 +197,12 @@ Json BacktestResult::to_json() const {
               {"benchmark_annual_return", number(benchmark_annual_return)},
               {"per_day", per_day},
               {"per_entity", per_entity}};
+}
+
+void BacktestOptions::validate(const Config& config) const {
+  if (top >= 1.0 && std::floor(top) != top) {
+    config.fail_at("top", fmt::format("must be a whole count (>= 1) or a fraction (< 1), got {}", top));
+  }
 }
 
 }  // namespace finfuse::evaluation

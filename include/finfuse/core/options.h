@@ -15,8 +15,17 @@
 //
 // A default containing commas is written in parentheses: (std::vector<std::int64_t>{32, 64}). A field without a
 // default that the configuration must give uses FieldRule::required(); std::optional<T> fields read null or absence as
-// nullopt. A struct may declare `void validate(const Config& config) const` for checks across fields; from_config
-// calls it after reading the fields (config points at the struct's object, for errors).
+// nullopt. A struct may declare `void validate(const Config& config)` for checks across fields (and for what a field
+// list cannot declare, such as sections named by another field); from_config calls it after reading the fields and
+// before rejecting unknown keys (config points at the struct's object, for errors). A struct may also declare
+// `void extend_json(Json& out) const` to write what validate() read.
+//
+// A field may itself be an options struct (a nested JSON object): it is read with its own from_config over the
+// field's current value and written with its to_json.
+//
+// Data options are plain aggregates that programs fill in field by field (`data.dataset.modalities = {"price"}`):
+// FINFUSE_FIELDS declares the same field list as public data members instead of chainable accessors, with the same
+// from_config(), to_json() and fields().
 #pragma once
 
 #include "finfuse/core/config.h"
@@ -84,10 +93,31 @@ inline Json typed_json(const std::string& type, Json fields) {
 
 namespace detail {
 
+/// Whether T is an options struct: T::from_config(const Config&) and to_json().
+template <typename T, typename = void>
+struct IsOptions : std::false_type {};
+template <typename T>
+struct IsOptions<T, std::void_t<decltype(T::from_config(std::declval<const Config&>())),
+                                decltype(std::declval<const T&>().to_json())>> : std::true_type {};
+template <typename T>
+inline constexpr bool is_options_v = IsOptions<T>::value;
+
+/// Reads an options struct over `base` where it can (FINFUSE_OPTIONS / FINFUSE_FIELDS), from its defaults otherwise.
+template <typename T>
+auto read_options(const Config& config, const T& base, int) -> decltype(T::from_config(config, base)) {
+  return T::from_config(config, base);
+}
+template <typename T>
+T read_options(const Config& config, const T&, long) {
+  return T::from_config(config);
+}
+
 template <typename T>
 struct FieldTraits {
   static std::string name() {
-    if constexpr (std::is_same_v<T, bool>) {
+    if constexpr (is_options_v<T>) {
+      return "object";
+    } else if constexpr (std::is_same_v<T, bool>) {
       return "bool";
     } else if constexpr (std::is_integral_v<T>) {
       return "integer";
@@ -128,8 +158,8 @@ void check_size(const Config& parent, const std::string& key, std::size_t size, 
 
 template <typename T>
 void check_value(const Config& parent, const std::string& key, const T& value, const FieldRule& rule) {
-  if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, Json>) {
-    // No rule beyond the type.
+  if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, Json> || is_options_v<T>) {
+    // No rule beyond the type (a nested struct checks its own fields).
   } else if constexpr (std::is_arithmetic_v<T>) {
     check_field(parent, key, static_cast<double>(value), rule);
   } else if constexpr (std::is_same_v<T, std::string>) {
@@ -152,14 +182,18 @@ void check_value(const Config& parent, const std::string& key, const T& value, c
 /// Reads field `key` of `config` into `out` (kept as is when absent or null, unless required), then checks its rule.
 template <typename T>
 void read_field(const Config& config, const std::string& key, T& out, const FieldRule& rule) {
-  if (!config.contains(key) || config.json().at(key).is_null()) {
-    if (rule.is_required()) {
-      missing_field(config, key);
+  if constexpr (is_options_v<T>) {
+    out = read_options(config.section(key), out, 0);
+  } else {
+    if (!config.contains(key) || config.json().at(key).is_null()) {
+      if (rule.is_required()) {
+        missing_field(config, key);
+      }
+      return;
     }
-    return;
+    out = config.get<T>(key);
+    check_value(config, key, out, rule);
   }
-  out = config.get<T>(key);
-  check_value(config, key, out, rule);
 }
 template <typename T>
 void read_field(const Config& config, const std::string& key, std::optional<T>& out, const FieldRule& rule) {
@@ -177,7 +211,11 @@ void read_field(const Config& config, const std::string& key, std::optional<T>& 
 
 template <typename T>
 Json field_json(const T& value) {
-  return Json(value);
+  if constexpr (is_options_v<T>) {
+    return value.to_json();
+  } else {
+    return Json(value);
+  }
 }
 template <typename T>
 Json field_json(const std::optional<T>& value) {
@@ -191,11 +229,18 @@ FieldInfo field_info(const char* name, const T& default_value, const FieldRule& 
 
 /// Calls options.validate(config) where the options struct declares it.
 template <typename Options>
-auto validate_options(const Options& options, const Config& config, int) -> decltype(options.validate(config), void()) {
+auto validate_options(Options& options, const Config& config, int) -> decltype(options.validate(config), void()) {
   options.validate(config);
 }
 template <typename Options>
-void validate_options(const Options&, const Config&, long) {}
+void validate_options(Options&, const Config&, long) {}
+/// Calls options.extend_json(out) where the options struct declares it.
+template <typename Options>
+auto extend_json(const Options& options, Json& out, int) -> decltype(options.extend_json(out), void()) {
+  options.extend_json(out);
+}
+template <typename Options>
+void extend_json(const Options&, Json&, long) {}
 
 }  // namespace detail
 }  // namespace finfuse
@@ -235,14 +280,15 @@ void validate_options(const Options&, const Config&, long) {}
   /** Reads the fields the configuration gives over `options` (overrides of a base). */ \
   static Self from_config(const ::finfuse::Config& config, Self options) {            \
     FIELDS(FINFUSE_OPTIONS_READ_)                                                     \
-    config.reject_unknown_keys();                                                     \
     ::finfuse::detail::validate_options(options, config, 0);                          \
+    config.reject_unknown_keys();                                                     \
     return options;                                                                   \
   }                                                                                   \
   /** Every field, as from_config() reads it back. */                                 \
   ::finfuse::Json to_json() const {                                                   \
     ::finfuse::Json out = ::finfuse::Json::object();                                  \
     FIELDS(FINFUSE_OPTIONS_WRITE_)                                                    \
+    ::finfuse::detail::extend_json(*this, out, 0);                                    \
     return out;                                                                       \
   }                                                                                   \
   /** The declared fields, in declaration order. */                                   \
@@ -251,6 +297,46 @@ void validate_options(const Options&, const Config&, long) {}
       const Self defaults;                                                            \
       std::vector<::finfuse::FieldInfo> out;                                          \
       FIELDS(FINFUSE_OPTIONS_INFO_)                                                   \
+      return out;                                                                     \
+    }();                                                                              \
+    return table;                                                                     \
+  }
+
+// One field of a FINFUSE_FIELDS list: a public data member with its default.
+#define FINFUSE_FIELDS_MEMBER_(T, name, default_value, rule, doc) T name = default_value;
+#define FINFUSE_FIELDS_READ_(T, name, default_value, rule, doc) \
+  ::finfuse::detail::read_field(config, #name, options.name, rule);
+#define FINFUSE_FIELDS_WRITE_(T, name, default_value, rule, doc) out[#name] = ::finfuse::detail::field_json(this->name);
+#define FINFUSE_FIELDS_INFO_(T, name, default_value, rule, doc) \
+  out.push_back(::finfuse::detail::field_info(#name, defaults.name, rule, doc));
+
+/// Declares the fields of FIELDS(F) as public data members of the aggregate Self (see the top of this file), with
+/// from_config(), to_json() and fields().
+#define FINFUSE_FIELDS(Self, FIELDS)                                                  \
+  FIELDS(FINFUSE_FIELDS_MEMBER_)                                                      \
+                                                                                      \
+  /** Reads every field (absent ones keep their defaults); unknown keys are errors. */ \
+  static Self from_config(const ::finfuse::Config& config) { return from_config(config, Self()); } \
+  /** Reads the fields the configuration gives over `options`. */                     \
+  static Self from_config(const ::finfuse::Config& config, Self options) {            \
+    FIELDS(FINFUSE_FIELDS_READ_)                                                      \
+    ::finfuse::detail::validate_options(options, config, 0);                          \
+    config.reject_unknown_keys();                                                     \
+    return options;                                                                   \
+  }                                                                                   \
+  /** Every field, as from_config() reads it back. */                                 \
+  ::finfuse::Json to_json() const {                                                   \
+    ::finfuse::Json out = ::finfuse::Json::object();                                  \
+    FIELDS(FINFUSE_FIELDS_WRITE_)                                                     \
+    ::finfuse::detail::extend_json(*this, out, 0);                                    \
+    return out;                                                                       \
+  }                                                                                   \
+  /** The declared fields, in declaration order. */                                   \
+  static const std::vector<::finfuse::FieldInfo>& fields() {                          \
+    static const std::vector<::finfuse::FieldInfo> table = [] {                       \
+      const Self defaults;                                                            \
+      std::vector<::finfuse::FieldInfo> out;                                          \
+      FIELDS(FINFUSE_FIELDS_INFO_)                                                    \
       return out;                                                                     \
     }();                                                                              \
     return table;                                                                     \

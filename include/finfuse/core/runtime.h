@@ -3,6 +3,7 @@
 #pragma once
 
 #include "finfuse/core/config.h"
+#include "finfuse/core/options.h"
 
 #include <c10/core/Device.h>
 #include <torch/arg.h>
@@ -13,28 +14,27 @@
 namespace finfuse {
 
 struct RuntimeOptions {
-  /// "auto", "cpu", "cuda" or "cuda:N".
-  TORCH_ARG(std::string, device) = "auto";
-  /// Seeds LibTorch and every data-side random stream.
-  TORCH_ARG(std::uint64_t, seed) = 42;
-  /// Deterministic algorithms (bit-identical reruns on the same machine).
-  TORCH_ARG(bool, deterministic) = false;
-  /// Intra-op CPU threads; 0 picks OMP_NUM_THREADS when set, otherwise every core this process may use.
-  TORCH_ARG(std::int64_t, num_threads) = 0;
-  /// Treat num_threads as a ceiling: fewer intra-op threads while other processes keep this process's cores busy,
-  /// more again as they free up (see ThreadBudget). Off for deterministic runs, whose results depend on the count.
-  TORCH_ARG(bool, follow_load) = true;
-  /// Keep freed tensor buffers (up to 256 MiB each) in the process's heap for reuse instead of returning them to the
-  /// system and page-faulting them in again at the next step (glibc only): 15-30% faster training steps on CPU.
-  TORCH_ARG(bool, retain_memory) = true;
-  /// trace, debug, info, warn, error, critical, off. FINFUSE_LOG_LEVEL in the environment takes precedence.
-  TORCH_ARG(std::string, log_level) = "info";
+#define FINFUSE_RUNTIME_FIELDS(F)                                                                                 \
+  F(std::string, device, "auto", {}, "auto, cpu, cuda or cuda:N")                                                 \
+  F(std::uint64_t, seed, 42, {}, "seeds LibTorch and every data-side random stream")                              \
+  F(bool, deterministic, false, {}, "deterministic algorithms (bit-identical reruns on the same machine)")        \
+  F(std::int64_t, num_threads, 0, ::finfuse::Range::closed(0, 4096),                                              \
+    "intra-op CPU threads; 0 picks OMP_NUM_THREADS when set, otherwise every core this process may use")         \
+  F(bool, follow_load, true, {},                                                                                  \
+    "treat num_threads as a ceiling: fewer intra-op threads while other processes keep this process's cores "    \
+    "busy, more again as they free up (see ThreadBudget); off for deterministic runs")                           \
+  F(bool, retain_memory, true, {},                                                                                \
+    "keep freed tensor buffers (up to 256 MiB each) in the heap for reuse instead of returning them to the "     \
+    "system (glibc only): 15-30% faster training steps on CPU")                                                  \
+  F(std::string, log_level, "info", {},                                                                           \
+    "trace, debug, info, warn, error, critical, off (FINFUSE_LOG_LEVEL in the environment takes precedence)")
+  FINFUSE_OPTIONS(RuntimeOptions, FINFUSE_RUNTIME_FIELDS)
+#undef FINFUSE_RUNTIME_FIELDS
 
- public:  // TORCH_ARG leaves the access at private
-  /// Reads {"device", "seed", "deterministic", "num_threads", "follow_load", "retain_memory", "log_level"}; unknown keys are errors.
-  static RuntimeOptions from_config(const Config& config);
-  Json to_json() const;
+  /// Checks the device's spelling and the log level.
+  void validate(const Config& config) const;
 };
+
 
 bool operator==(const RuntimeOptions& a, const RuntimeOptions& b);
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "finfuse/core/config.h"
+#include "finfuse/core/options.h"
 #include "finfuse/data/image.h"
 #include "finfuse/data/price_panel.h"
 
@@ -12,19 +13,21 @@
 namespace finfuse::data {
 
 struct ChartOptions {
-  /// Days per image: 5, 20 and 60 have the paper's heights (32, 64, 96 pixels); other lengths need `height`.
-  std::int64_t days = 20;
-  /// Image height in pixels; 0 uses the paper's height for `days`.
-  std::int64_t height = 0;
-  bool moving_average = true;
-  bool volume = true;
+#define FINFUSE_CHART_FIELDS(F)                                                                                   \
+  F(std::int64_t, days, 20, ::finfuse::Range::closed(2, 1000),                                                    \
+    "days per image: 5, 20 and 60 have the paper's heights (32, 64, 96 pixels); other lengths need height")       \
+  F(std::int64_t, height, 0, ::finfuse::Range::closed(0, 4096), "image height in pixels; 0 uses the paper's height") \
+  F(bool, moving_average, true, {}, "draw the moving average of the closes")                                      \
+  F(bool, volume, true, {}, "draw volume bars")
+  FINFUSE_FIELDS(ChartOptions, FINFUSE_CHART_FIELDS)
+#undef FINFUSE_CHART_FIELDS
 
-  static ChartOptions from_config(const Config& config);
-  Json to_json() const;
+  void validate(const Config& config) const;
   /// The height the image will have.
   std::int64_t image_height() const;
   std::int64_t image_width() const { return 3 * days; }
 };
+
 
 /// Renders the `days` bars ending at bar `last` of `series` (prices adjusted by adj_close / close; the moving average
 /// over `days` closes, using earlier bars where the series has them) as a one-channel image, 0 black, 255 white.

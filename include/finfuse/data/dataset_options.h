@@ -3,6 +3,7 @@
 #pragma once
 
 #include "finfuse/core/config.h"
+#include "finfuse/core/options.h"
 #include "finfuse/data/chart_image.h"
 #include "finfuse/data/numeric_preprocessor.h"
 #include "finfuse/data/numeric_table.h"
@@ -32,76 +33,85 @@ struct DataSources {
 
 /// The relation graph attached to cross-sectional batches.
 struct GraphOptions {
-  /// "none", "edges" (the sources' relation graph as of each day) or "correlation" (rolling return correlation).
-  std::string kind = "none";
-  std::int64_t lookback = 60;
-  double threshold = 0.5;
-
-  static GraphOptions from_config(const Config& config);
-  Json to_json() const;
+#define FINFUSE_GRAPH_FIELDS(F)                                                                                   \
+  F(std::string, kind, "none", ::finfuse::FieldRule::one_of({"none", "edges", "correlation"}),                    \
+    "none, edges (the sources' relation graph as of each day) or correlation (rolling return correlation)")      \
+  F(std::int64_t, lookback, 60, ::finfuse::Range::closed(2, 10000), "correlation: bars of returns")               \
+  F(double, threshold, 0.5, ::finfuse::Range::closed(0, 1), "correlation: the least |rho| that makes an edge")
+  FINFUSE_FIELDS(GraphOptions, FINFUSE_GRAPH_FIELDS)
+#undef FINFUSE_GRAPH_FIELDS
 };
+
 
 /// Images read from files named in a table's path column (the row joined like the numeric modality's).
 struct ImageOptions {
-  std::string table;
-  std::string column;
-  /// 1 (grey) or 3 (RGB).
-  std::int64_t channels = 3;
-  /// Images are resized to this size.
-  std::int64_t height = 64;
-  std::int64_t width = 64;
-  /// A referenced file that is missing or cannot be decoded: "error" (a DataError naming the table file, line and
-  /// column) or "absent" (the sample lacks the modality; counted and logged).
-  std::string on_missing = "error";
+#define FINFUSE_IMAGE_FIELDS(F)                                                                                   \
+  F(std::string, table, "", {}, "the table whose path column names the image files")                              \
+  F(std::string, column, "", {}, "that path column")                                                              \
+  F(std::int64_t, channels, 3, ::finfuse::Range::closed(1, 3), "1 (grey) or 3 (RGB)")                             \
+  F(std::int64_t, height, 64, ::finfuse::Range::closed(1, 4096), "images are resized to this height")             \
+  F(std::int64_t, width, 64, ::finfuse::Range::closed(1, 4096), "and this width")                                 \
+  F(std::string, on_missing, "error", ::finfuse::FieldRule::one_of({"error", "absent"}),                          \
+    "a referenced file that is missing or cannot be decoded: error (naming the table file, line and column) or "  \
+    "absent (the sample lacks the modality; counted and logged)")
+  FINFUSE_FIELDS(ImageOptions, FINFUSE_IMAGE_FIELDS)
+#undef FINFUSE_IMAGE_FIELDS
 
-  static ImageOptions from_config(const Config& config);
-  Json to_json() const;
+  void validate(const Config& config) const;
 };
+
 
 /// The text modality from a table's text column (one text per sample: a news sentence, a loan description) instead of
 /// the text corpus.
 struct TextTableOptions {
-  std::string table;
-  std::string column;
+#define FINFUSE_TEXT_TABLE_FIELDS(F)                                                                              \
+  F(std::string, table, "", {}, "the table with one text per sample (instead of the text corpus)")                \
+  F(std::string, column, "", {}, "its text column")
+  FINFUSE_FIELDS(TextTableOptions, FINFUSE_TEXT_TABLE_FIELDS)
+#undef FINFUSE_TEXT_TABLE_FIELDS
 
-  static TextTableOptions from_config(const Config& config);
-  Json to_json() const;
+  void validate(const Config& config) const;
 };
 
+
 struct DatasetOptions {
-  /// Modalities to build: any of the built-in "price", "text", "numeric", "chart", "image", or a modality
-  /// registered from outside the library (modality_registry()). With "numeric", the tables' categorical columns form
-  /// a further batch entry, "categorical" (ids, 0 = unknown).
-  std::vector<std::string> modalities = {"price"};
-  PriceWindowOptions price;
-  ChartOptions chart;
-  ImageOptions image;
-  GraphOptions graph;
-  TextTableOptions text_table;
-  TokenizerOptions tokenizer;
-  /// "per_text": [max_texts, max_length] token ids per sample (newest text first), for hierarchical text encoders;
-  /// "concat": the texts joined, newest first, into one sequence of max_length.
-  std::string text_layout = "per_text";
-  std::int64_t max_texts = 10;
-  NumericPreprocessorOptions numeric;
-  /// "none", "zscore" or "rank": replace each numeric value by its z-score or percentile rank among the samples of
-  /// the same decision day before the fitted preprocessing (needs no fitting, so it cannot leak).
-  std::string cross_section = "none";
-  /// A missing value in the as-of row takes the entity's latest earlier observation (past data only).
-  bool forward_fill = true;
-  /// Categories seen fewer times in training go to the unknown bucket.
-  std::int64_t category_min_frequency = 1;
+#define FINFUSE_DATASET_FIELDS(F)                                                                                 \
+  F(std::vector<std::string>, modalities, (std::vector<std::string>{"price"}), {},                                \
+    "modalities to build: price, text, numeric, chart, image, or one registered with modality_registry() (the "   \
+    "numeric tables' categorical columns form a further batch entry, categorical)")                               \
+  F(PriceWindowOptions, price, {}, {}, "price windows")                                                           \
+  F(ChartOptions, chart, {}, {}, "chart images")                                                                  \
+  F(ImageOptions, image, {}, {}, "images from a table's path column")                                             \
+  F(GraphOptions, graph, {}, {}, "the relation graph attached to cross-sectional batches")                        \
+  F(TextTableOptions, text_table, {}, {}, "the text modality from a table's text column")                         \
+  F(TokenizerOptions, tokenizer, {}, {}, "the text tokenizer")                                                    \
+  F(std::string, text_layout, "per_text", ::finfuse::FieldRule::one_of({"per_text", "concat"}),                  \
+    "per_text: [max_texts, max_length] token ids per sample (newest text first), for hierarchical text "          \
+    "encoders; concat: the texts joined, newest first, into one sequence of max_length")                         \
+  F(std::int64_t, max_texts, 10, ::finfuse::Range::closed(1, 10000), "texts per sample, newest first")            \
+  F(NumericPreprocessorOptions, numeric, {}, {}, "numeric preprocessing, fitted on training samples")             \
+  F(std::string, cross_section, "none", ::finfuse::FieldRule::one_of({"none", "zscore", "rank"}),                 \
+    "replace each numeric value by its z-score or percentile rank among the same decision day's samples before "  \
+    "the fitted preprocessing")                                                                                   \
+  F(bool, forward_fill, true, {}, "a missing value in the as-of row takes the entity's latest earlier observation") \
+  F(std::int64_t, category_min_frequency, 1, ::finfuse::Range::positive(),                                        \
+    "categories seen fewer times in training go to the unknown id")
+  FINFUSE_FIELDS(DatasetOptions, FINFUSE_DATASET_FIELDS)
+#undef FINFUSE_DATASET_FIELDS
+
   /// The options of modalities registered from outside the library, by modality name: the section dataset.<name>,
   /// which the modality's factory reads and checks.
   std::map<std::string, Config> modality_options;
 
-  /// Reads the options; an unknown modality, or a registered one whose factory rejects its section, is a ConfigError
-  /// at the JSON path.
-  static DatasetOptions from_config(const Config& config);
-  Json to_json() const;
+  /// Checks the modalities against the registry and reads the sections of registered ones into modality_options
+  /// (each checked by creating the modality); a ConfigError at the JSON path otherwise.
+  void validate(const Config& config);
+  /// Writes modality_options back as sections.
+  void extend_json(Json& out) const;
   bool uses(const std::string& modality) const;
   /// The section of a modality registered from outside the library (an empty object when the config has none).
   Config section(const std::string& modality) const;
 };
+
 
 }  // namespace finfuse::data

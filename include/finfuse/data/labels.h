@@ -3,6 +3,7 @@
 #pragma once
 
 #include "finfuse/core/config.h"
+#include "finfuse/core/options.h"
 
 #include <cstdint>
 #include <optional>
@@ -12,29 +13,30 @@
 namespace finfuse::data {
 
 struct LabelOptions {
-  /// "direction" (class 0/1), "return", "excess_return" (minus the same day's cross-sectional mean),
-  /// "rank" (cross-sectional percentile in [0, 1]) or "column" (a given label: the value of `column` in the entity
-  /// table `table`, in its row dated on the target day).
-  std::string kind = "direction";
-  std::string table;
-  std::string column;
-  /// Trading days from the last known close to the target close.
-  std::int64_t horizon = 1;
-  /// "simple" (p1 / p0 - 1) or "log" (log(p1 / p0)).
-  std::string return_type = "simple";
-  /// direction: "up" (1) when the return is > up_threshold, "down" (0) when <= down_threshold; returns in between
-  /// fall in the dead zone and the sample is dropped. Equal thresholds mean no dead zone.
-  double up_threshold = 0.0;
-  double down_threshold = 0.0;
-  /// "adj_close" or "close".
-  std::string price = "adj_close";
+#define FINFUSE_LABEL_FIELDS(F)                                                                                   \
+  F(std::string, kind, "direction",                                                                               \
+    ::finfuse::FieldRule::one_of({"direction", "return", "excess_return", "rank", "column"}),                     \
+    "direction (class 0/1), return, excess_return (minus the day's cross-sectional mean), rank (cross-sectional " \
+    "percentile in [0, 1]) or column (the value of `column` in the entity table `table`, in its row dated on the " \
+    "target day)")                                                                                                \
+  F(std::string, table, "", {}, "kind column: the entity table")                                                  \
+  F(std::string, column, "", {}, "kind column: its label column")                                                 \
+  F(std::int64_t, horizon, 1, ::finfuse::Range::at_least(1), "trading days from the last known close to the target close") \
+  F(std::string, return_type, "simple", ::finfuse::FieldRule::one_of({"simple", "log"}),                          \
+    "simple (p1 / p0 - 1) or log (log(p1 / p0))")                                                                 \
+  F(double, up_threshold, 0.0, {}, "direction: up (1) when the return is above this")                            \
+  F(double, down_threshold, 0.0, {},                                                                              \
+    "direction: down (0) when the return is at most this; returns in between are dropped (equal thresholds: no " \
+    "dead zone)")                                                                                                 \
+  F(std::string, price, "adj_close", ::finfuse::FieldRule::one_of({"adj_close", "close"}), "the price returns are computed from")
+  FINFUSE_FIELDS(LabelOptions, FINFUSE_LABEL_FIELDS)
+#undef FINFUSE_LABEL_FIELDS
 
-  static LabelOptions from_config(const Config& config);
-  Json to_json() const;
-
+  void validate(const Config& config) const;
   bool is_classification() const { return kind == "direction"; }
   bool is_cross_sectional() const { return kind == "excess_return" || kind == "rank"; }
 };
+
 
 /// The forward return from p0 to p1.
 double forward_return(double p0, double p1, const std::string& return_type);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "finfuse/core/config.h"
+#include "finfuse/core/options.h"
 #include "finfuse/data/time.h"
 
 #include <cstdint>
@@ -12,15 +13,16 @@
 namespace finfuse::data {
 
 struct MarketClockOptions {
-  /// IANA time zone name.
-  std::string timezone = "America/New_York";
-  /// Local session open and close, "HH:MM" or "HH:MM:SS".
-  std::string open = "09:30";
-  std::string close = "16:00";
+#define FINFUSE_MARKET_CLOCK_FIELDS(F)                                                                            \
+  F(std::string, timezone, "America/New_York", {}, "IANA time zone name")                                         \
+  F(std::string, open, "09:30", {}, "local session open, HH:MM or HH:MM:SS")                                      \
+  F(std::string, close, "16:00", {}, "local session close, HH:MM or HH:MM:SS")
+  FINFUSE_FIELDS(MarketClockOptions, FINFUSE_MARKET_CLOCK_FIELDS)
+#undef FINFUSE_MARKET_CLOCK_FIELDS
 
-  static MarketClockOptions from_config(const Config& config);
-  Json to_json() const;
+  void validate(const Config& config) const;
 };
+
 
 class MarketClock {
  public:

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "finfuse/core/config.h"
+#include "finfuse/core/options.h"
 
 #include <cstdint>
 #include <string>
@@ -13,25 +14,24 @@
 namespace finfuse::data {
 
 struct NumericPreprocessorOptions {
-  /// "mean", "median", "constant", "drop" (the dataset leaves out samples with a missing value) or "none" (leave
-  /// NaN, for callers that handle it themselves).
-  std::string impute = "median";
-  double fill_value = 0.0;
-  /// Append one 0/1 column per input column that had missing values in training.
-  bool missing_indicators = false;
-  /// "none", "winsorize" (clip to the training quantiles lower_quantile / upper_quantile) or "mad" (clip to
-  /// median +- mad_limit * 1.4826 * MAD).
-  std::string clip = "none";
-  double lower_quantile = 0.01;
-  double upper_quantile = 0.99;
-  double mad_limit = 5.0;
-  /// "zscore", "robust" ((x - median) / (1.4826 * MAD)), "minmax" (to [0, 1]), "log1p" (sign(x) log(1 + |x|),
-  /// then z-score) or "none".
-  std::string scale = "zscore";
-
-  static NumericPreprocessorOptions from_config(const Config& config);
-  Json to_json() const;
+#define FINFUSE_NUMERIC_PREPROCESSOR_FIELDS(F)                                                                   \
+  F(std::string, impute, "median", ::finfuse::FieldRule::one_of({"mean", "median", "constant", "drop", "none"}), \
+    "missing values: mean, median, constant (fill_value), drop (the dataset leaves the sample out) or none "     \
+    "(NaN stays, for callers that handle it)")                                                                   \
+  F(double, fill_value, 0.0, {}, "the value of impute \"constant\"")                                            \
+  F(bool, missing_indicators, false, {}, "append a 0/1 column per column that had missing values in training")  \
+  F(std::string, clip, "none", ::finfuse::FieldRule::one_of({"none", "winsorize", "mad"}),                       \
+    "winsorize: clip to the training quantiles; mad: clip to median +- mad_limit * 1.4826 * MAD")                \
+  F(double, lower_quantile, 0.01, ::finfuse::Range::closed(0, 0.5), "winsorize: the lower quantile")             \
+  F(double, upper_quantile, 0.99, ::finfuse::Range::closed(0.5, 1), "winsorize: the upper quantile")             \
+  F(double, mad_limit, 5.0, ::finfuse::Range::positive(), "mad: the clip distance in scaled MADs")               \
+  F(std::string, scale, "zscore", ::finfuse::FieldRule::one_of({"zscore", "robust", "minmax", "log1p", "none"}), \
+    "zscore, robust ((x - median) / (1.4826 MAD)), minmax (to [0, 1]), log1p (sign(x) log(1 + |x|), then "       \
+    "z-score) or none")
+  FINFUSE_FIELDS(NumericPreprocessorOptions, FINFUSE_NUMERIC_PREPROCESSOR_FIELDS)
+#undef FINFUSE_NUMERIC_PREPROCESSOR_FIELDS
 };
+
 
 /// Fitted per-column preprocessing. Inputs are row-major matrices (rows x columns) with NaN for missing values.
 class NumericPreprocessor {

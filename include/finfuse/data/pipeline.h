@@ -3,6 +3,7 @@
 #pragma once
 
 #include "finfuse/core/config.h"
+#include "finfuse/core/options.h"
 #include "finfuse/data/multimodal_dataset.h"
 #include "finfuse/data/numeric_table.h"
 #include "finfuse/data/price_panel.h"
@@ -20,25 +21,27 @@
 namespace finfuse::data {
 
 struct SplitOptions {
-  /// "chronological", "walk_forward", "purged_kfold", "random" or "stratified".
-  std::string kind = "chronological";
-  /// chronological: boundaries "YYYY-MM-DD" (test_end optional).
-  std::string valid_start;
-  std::string test_start;
-  std::string test_end;
-  /// walk_forward and purged_kfold: which fold to use.
-  std::int64_t fold = 0;
-  WalkForwardOptions walk_forward;
-  std::int64_t folds = 5;
-  std::int64_t embargo_days = 0;
-  /// random and stratified.
-  double valid_fraction = 0.1;
-  double test_fraction = 0.2;
-  std::uint64_t seed = 42;
+#define FINFUSE_SPLIT_FIELDS(F)                                                                                   \
+  F(std::string, kind, "chronological",                                                                           \
+    ::finfuse::FieldRule::one_of({"chronological", "walk_forward", "purged_kfold", "random", "stratified"}),      \
+    "how samples are split into training, validation and test")                                                   \
+  F(std::string, valid_start, "", {}, "chronological: first validation day, YYYY-MM-DD (required)")               \
+  F(std::string, test_start, "", {}, "chronological: first test day, YYYY-MM-DD (required)")                      \
+  F(std::string, test_end, "", {}, "chronological: the day after the last test day, YYYY-MM-DD (optional)")       \
+  F(std::int64_t, fold, 0, ::finfuse::Range::non_negative(), "walk_forward and purged_kfold: which fold to use")  \
+  F(WalkForwardOptions, walk_forward, {}, {}, "walk_forward: the windows")                                        \
+  F(std::int64_t, folds, 5, ::finfuse::Range::at_least(2), "purged_kfold: folds")                                 \
+  F(std::int64_t, embargo_days, 0, ::finfuse::Range::non_negative(), "purged_kfold: days left out after each test fold") \
+  F(double, valid_fraction, 0.1, ::finfuse::Range::half_open(0, 1), "random and stratified: validation share")    \
+  F(double, test_fraction, 0.2, ::finfuse::Range::half_open(0, 1), "random and stratified: test share")           \
+  F(std::uint64_t, seed, 42, {}, "random and stratified: the shuffle's seed")
+  FINFUSE_FIELDS(SplitOptions, FINFUSE_SPLIT_FIELDS)
+#undef FINFUSE_SPLIT_FIELDS
 
-  static SplitOptions from_config(const Config& config);
-  Json to_json() const;
+  /// Checks the dates (and writes them as YYYY-MM-DD) and the fractions.
+  void validate(const Config& config);
 };
+
 
 struct TableSource {
   std::string name;

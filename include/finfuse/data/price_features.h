@@ -4,6 +4,7 @@
 #pragma once
 
 #include "finfuse/core/config.h"
+#include "finfuse/core/options.h"
 #include "finfuse/data/price_panel.h"
 
 #include <cstdint>
@@ -13,6 +14,7 @@
 namespace finfuse::data {
 
 struct PriceWindowOptions {
+  // normalize:
   /// "returns": each price over the previous day's close, minus 1 (the bar before the window supplies the first
   /// day's reference; without one the window's first close does); volume as log1p, demeaned over the window.
   /// "relative": each price over the window's last close, minus 1; volume over the window's mean volume, minus 1.
@@ -21,14 +23,16 @@ struct PriceWindowOptions {
   /// the close, minus 1; close and adjusted close over the previous day's, minus 1; and the 5-, 10-, 15-, 20-, 25- and
   /// 30-day moving averages of the adjusted close over the day's adjusted close, minus 1 (from the bars up to that
   /// day only; a moving average with fewer bars than its length averages those there are).
-  std::string normalize = "returns";
+#define FINFUSE_PRICE_WINDOW_FIELDS(F)                                                                         \
+  F(std::string, normalize, "returns", ::finfuse::FieldRule::one_of({"returns", "relative", "zscore", "technical"}), \
+    "how a window's prices and volumes are normalised")
+  FINFUSE_FIELDS(PriceWindowOptions, FINFUSE_PRICE_WINDOW_FIELDS)
+#undef FINFUSE_PRICE_WINDOW_FIELDS
 
   /// Features per day: 5 (open, high, low, close, volume), or 11 for "technical".
   std::int64_t features() const { return normalize == "technical" ? 11 : 5; }
-
-  static PriceWindowOptions from_config(const Config& config);
-  Json to_json() const;
 };
+
 
 /// The window of bars [last - length + 1, last] of `series` as a row-major [length, options.features()] matrix. Throws
 /// finfuse::Error when the window does not fit in the series.

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "finfuse/core/config.h"
+#include "finfuse/core/options.h"
 #include "finfuse/data/labels.h"
 #include "finfuse/data/market_clock.h"
 #include "finfuse/data/numeric_table.h"
@@ -24,42 +25,42 @@ class LookaheadError : public Error {
 };
 
 struct TextWindowOptions {
-  /// Texts published after the close of the trading day `lookback_days` before the window's last bar, and
-  /// before the cutoff, belong to the sample.
-  std::int64_t lookback_days = 5;
-  /// At most this many texts, newest first (0 = no cap).
-  std::int64_t max_texts = 0;
-  /// Seconds added to the decision time to get the text cutoff. Anything > 0 reads texts published after the
-  /// decision; it exists for research on delayed feeds (negative values) and is refused by the lookahead guard
-  /// when positive.
-  std::int64_t cutoff_offset_seconds = 0;
-
-  static TextWindowOptions from_config(const Config& config);
-  Json to_json() const;
+#define FINFUSE_TEXT_WINDOW_FIELDS(F)                                                                             \
+  F(std::int64_t, lookback_days, 5, ::finfuse::Range::positive(),                                                 \
+    "texts published after the close this many trading days before the window's last bar, and before the "       \
+    "cutoff, belong to the sample")                                                                               \
+  F(std::int64_t, max_texts, 0, ::finfuse::Range::non_negative(), "at most this many texts, newest first (0: no cap)") \
+  F(std::int64_t, cutoff_offset_seconds, 0, {},                                                                   \
+    "seconds added to the decision time to get the text cutoff (for delayed feeds: negative; positive values "   \
+    "read texts published after the decision and are refused by the lookahead guard)")
+  FINFUSE_FIELDS(TextWindowOptions, FINFUSE_TEXT_WINDOW_FIELDS)
+#undef FINFUSE_TEXT_WINDOW_FIELDS
 };
+
 
 struct AssemblyOptions {
-  /// "open": decide before the session of day d opens (inputs end with day d-1's bar);
-  /// "close": decide after day d's close (inputs include day d's bar).
-  std::string decision = "open";
-  /// Trading days of prices per sample (>= 1).
-  std::int64_t price_window = 5;
-  /// Also put the decision day's own bar in the window. Legitimate with decision "close" (it is already the
-  /// default there); with decision "open" it leaks the day's prices and the lookahead guard refuses it.
-  bool include_decision_day = false;
-  /// Decide on every n-th trading day of the panel's calendar only (1: every day). With h-day labels, every = h
-  /// gives samples whose label periods do not overlap (and h times fewer of them).
-  std::int64_t every = 1;
-  /// Decision days considered, inclusive ("YYYY-MM-DD"; empty for unbounded).
-  std::string start;
-  std::string end;
-  LabelOptions label;
-  MarketClockOptions market;
-  TextWindowOptions text;
+#define FINFUSE_ASSEMBLY_FIELDS(F)                                                                                \
+  F(std::string, decision, "open", ::finfuse::FieldRule::one_of({"open", "close"}),                               \
+    "open: decide before day d's session opens (inputs end with day d-1's bar); close: decide after day d's "     \
+    "close (inputs include day d's bar)")                                                                         \
+  F(std::int64_t, price_window, 5, ::finfuse::Range::closed(1, 10000), "trading days of prices per sample")       \
+  F(bool, include_decision_day, false, {},                                                                        \
+    "also put the decision day's own bar in the window (the default with decision close; with decision open it "  \
+    "leaks the day's prices and the lookahead guard refuses it)")                                                 \
+  F(std::int64_t, every, 1, ::finfuse::Range::at_least(1),                                                        \
+    "decide on every n-th trading day only (with h-day labels, every = h gives non-overlapping label periods)")   \
+  F(std::string, start, "", {}, "first decision day considered, YYYY-MM-DD (empty: unbounded)")                   \
+  F(std::string, end, "", {}, "last decision day considered, YYYY-MM-DD (empty: unbounded)")                      \
+  F(LabelOptions, label, {}, {}, "the label")                                                                     \
+  F(MarketClockOptions, market, {}, {}, "the market's session and time zone")                                     \
+  F(TextWindowOptions, text, {}, {}, "which texts a sample sees")
+  FINFUSE_FIELDS(AssemblyOptions, FINFUSE_ASSEMBLY_FIELDS)
+#undef FINFUSE_ASSEMBLY_FIELDS
 
-  static AssemblyOptions from_config(const Config& config);
-  Json to_json() const;
+  /// Checks the dates (and writes them as YYYY-MM-DD).
+  void validate(const Config& config);
 };
+
 
 struct Sample {
   /// Index into SampleSet::entities.

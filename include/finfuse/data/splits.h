@@ -3,6 +3,7 @@
 #pragma once
 
 #include "finfuse/core/config.h"
+#include "finfuse/core/options.h"
 #include "finfuse/data/samples.h"
 #include "finfuse/data/time.h"
 
@@ -26,21 +27,19 @@ Split chronological_split(const std::vector<Sample>& samples, Date valid_start, 
                           std::optional<Date> test_end = std::nullopt);
 
 struct WalkForwardOptions {
-  /// "expanding": training starts at the first day; "sliding": training covers the last train_days.
-  std::string window = "expanding";
-  /// Lengths in distinct decision days (trading days with samples).
-  std::int64_t train_days = 500;
-  std::int64_t valid_days = 60;
-  std::int64_t test_days = 60;
-  /// Days the test window moves per fold (default: test_days).
-  std::int64_t step_days = 0;
-  /// Training and validation samples whose label interval reaches into the next block are purged; in addition
-  /// this many days between blocks are left out.
-  std::int64_t embargo_days = 0;
-
-  static WalkForwardOptions from_config(const Config& config);
-  Json to_json() const;
+#define FINFUSE_WALK_FORWARD_FIELDS(F)                                                                            \
+  F(std::string, window, "expanding", ::finfuse::FieldRule::one_of({"expanding", "sliding"}),                     \
+    "expanding: training starts at the first day; sliding: training covers the last train_days")                \
+  F(std::int64_t, train_days, 500, ::finfuse::Range::positive(), "training length in distinct decision days")     \
+  F(std::int64_t, valid_days, 60, ::finfuse::Range::non_negative(), "validation length in decision days")         \
+  F(std::int64_t, test_days, 60, ::finfuse::Range::positive(), "test length in decision days")                    \
+  F(std::int64_t, step_days, 0, ::finfuse::Range::non_negative(), "days the test window moves per fold (0: test_days)") \
+  F(std::int64_t, embargo_days, 0, ::finfuse::Range::non_negative(),                                              \
+    "days left out between blocks, beyond the purge of samples whose label interval reaches the next block")
+  FINFUSE_FIELDS(WalkForwardOptions, FINFUSE_WALK_FORWARD_FIELDS)
+#undef FINFUSE_WALK_FORWARD_FIELDS
 };
+
 
 /// Walk-forward folds over the samples' distinct decision days, in time order. Samples in one block whose label
 /// is observed at or after the next block's first decision are purged.

@@ -86,6 +86,9 @@ std::optional<Timestamp> parse_timestamp(std::string_view text);
 /// A configuration's date value: nothing when the key is absent or empty, a ConfigError at the key when it is not a
 /// "YYYY-MM-DD" date.
 std::optional<Date> read_date(const Config& config, const std::string& key);
+/// The date `text` holds, the value of field `key` of `config` (nothing when empty); a ConfigError at the key when it
+/// is not "YYYY-MM-DD".
+std::optional<Date> field_date(const Config& config, const std::string& key, const std::string& text);
 
 /// Parses "HH:MM" or "HH:MM:SS" into seconds since midnight; nothing when malformed or out of range.
 std::optional<std::int64_t> parse_time_of_day(std::string_view text);

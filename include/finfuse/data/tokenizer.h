@@ -6,6 +6,7 @@
 #pragma once
 
 #include "finfuse/core/config.h"
+#include "finfuse/core/options.h"
 
 #include <cstdint>
 #include <filesystem>
@@ -17,26 +18,25 @@
 namespace finfuse::data {
 
 struct TokenizerOptions {
-  /// "word" or "wordpiece".
-  std::string kind = "word";
-  /// Lower-case ASCII letters before splitting.
-  bool lowercase = true;
-  /// Split punctuation off words ("$aapl," -> "$", "aapl", ",").
-  bool split_punctuation = true;
-  /// Word vocabularies: keep tokens seen at least this often in the training texts, at most max_vocab of them.
-  std::int64_t min_frequency = 2;
-  std::int64_t max_vocab = 30000;
-  /// WordPiece: path of a vocab.txt (one token per line, [PAD] [UNK] [CLS] [SEP] among them); empty learns a
-  /// vocabulary of up to max_vocab pieces from the training texts.
-  std::string vocab_file;
-  /// Tokens per text after truncation (including [CLS] and [SEP] when add_special_tokens).
-  std::int64_t max_length = 64;
-  /// Wrap every text as [CLS] ... [SEP] (BERT style).
-  bool add_special_tokens = false;
+#define FINFUSE_TOKENIZER_FIELDS(F)                                                                               \
+  F(std::string, kind, "word", ::finfuse::FieldRule::one_of({"word", "wordpiece"}), "word or WordPiece tokens")  \
+  F(bool, lowercase, true, {}, "lower-case ASCII letters before splitting")                                      \
+  F(bool, split_punctuation, true, {}, "split punctuation off words (\"$aapl,\" -> \"$\", \"aapl\", \",\")")     \
+  F(std::int64_t, min_frequency, 2, ::finfuse::Range::positive(),                                                 \
+    "word vocabularies: keep tokens seen at least this often in the training texts")                             \
+  F(std::int64_t, max_vocab, 30000, ::finfuse::Range::at_least(5), "the most tokens (or WordPiece pieces) kept")  \
+  F(std::string, vocab_file, "", {},                                                                              \
+    "WordPiece: a vocab.txt (one token per line, [PAD] [UNK] [CLS] [SEP] among them); empty learns one from the " \
+    "training texts")                                                                                             \
+  F(std::int64_t, max_length, 64, ::finfuse::Range::closed(1, 1 << 20),                                           \
+    "tokens per text after truncation (including [CLS] and [SEP])")                                              \
+  F(bool, add_special_tokens, false, {}, "wrap every text as [CLS] ... [SEP] (BERT style)")
+  FINFUSE_FIELDS(TokenizerOptions, FINFUSE_TOKENIZER_FIELDS)
+#undef FINFUSE_TOKENIZER_FIELDS
 
-  static TokenizerOptions from_config(const Config& config);
-  Json to_json() const;
+  void validate(const Config& config) const;
 };
+
 
 /// A batch of encoded texts: row-major [batch, max_length] ids and a mask with 1 for real tokens, 0 for padding.
 struct EncodedBatch {

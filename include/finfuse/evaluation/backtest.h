@@ -13,6 +13,7 @@
 #pragma once
 
 #include "finfuse/core/config.h"
+#include "finfuse/core/options.h"
 #include "finfuse/evaluation/predictions.h"
 
 #include <cstdint>
@@ -22,25 +23,27 @@
 namespace finfuse::evaluation {
 
 struct BacktestOptions {
-  /// "cross_section": long the top names, short the bottom ones, each day; "timing": each sample long (+1) when its
-  /// score is above `threshold`, short (-1, or flat with long_only) otherwise, equally weighted within the day --
-  /// market timing of one asset or a basket, compared with holding it.
-  std::string kind = "cross_section";
-  /// Names per leg: a count (>= 1) or a fraction of the day's samples (< 1; at least one name).
-  double top = 0.2;
-  /// timing: the score above which a sample is held long (0.5 for a probability of "up").
-  double threshold = 0.5;
-  /// Use every n-th decision day only: with h-day forward returns, every = h gives non-overlapping periods.
-  std::int64_t every = 1;
-  double cost_bps = 10.0;
-  double periods_per_year = 252.0;
-  bool long_only = false;
-  /// Days with fewer samples are skipped (no position change).
-  std::int64_t min_samples = 2;
+#define FINFUSE_BACKTEST_FIELDS(F)                                                                                \
+  F(std::string, kind, "cross_section", ::finfuse::FieldRule::one_of({"cross_section", "timing"}),                \
+    "cross_section: long the top names, short the bottom ones, each day; timing: each sample long (+1) when its " \
+    "score is above threshold, short (-1, or flat with long_only) otherwise, equally weighted within the day")   \
+  F(double, top, 0.2, ::finfuse::Range::positive(),                                                               \
+    "names per leg: a count (>= 1) or a fraction of the day's samples (< 1; at least one name)")                 \
+  F(double, threshold, 0.5, {}, "timing: the score above which a sample is held long")                           \
+  F(std::int64_t, every, 1, ::finfuse::Range::at_least(1),                                                        \
+    "use every n-th decision day only (with h-day forward returns, every = h gives non-overlapping periods)")    \
+  F(double, cost_bps, 10.0, ::finfuse::Range::non_negative(), "cost per unit of turnover, in basis points")       \
+  F(double, periods_per_year, 252.0, ::finfuse::Range::positive(), "for annualising")                             \
+  F(bool, long_only, false, {}, "no short leg")                                                                   \
+  F(std::int64_t, min_samples, 2, ::finfuse::Range::at_least(1), "days with fewer samples are skipped")
+  FINFUSE_FIELDS(BacktestOptions, FINFUSE_BACKTEST_FIELDS)
+#undef FINFUSE_BACKTEST_FIELDS
 
-  static BacktestOptions from_config(const Config& config);
-  Json to_json() const;
+  void validate(const Config& config) const;
+  /// Adds "type": "backtest" (the metric these options configure).
+  void extend_json(Json& out) const { out["type"] = "backtest"; }
 };
+
 
 struct BacktestDay {
   std::int32_t day = 0;
