@@ -69,6 +69,8 @@
 #include "finfuse/encoders/tcn_encoder.h"
 #include "finfuse/encoders/transformer_encoder.h"
 
+#include "finfuse/formats/safetensors.h"
+#include "finfuse/formats/torch_save.h"
 #include "finfuse/fusion/attention_fusion.h"
 #include "finfuse/fusion/bilinear_fusion.h"
 #include "finfuse/fusion/concat_fusion.h"
@@ -97,4 +99,3 @@
 
 #include "finfuse/io/bundle.h"
 #include "finfuse/io/predictor.h"
-#include "finfuse/io/torch_save.h"

@@ -2,7 +2,7 @@
 // resnet18; a BERT built from torch.nn layers) are loaded into finfuse's encoders, which must reproduce the outputs.
 #include "finfuse/encoders/encoder.h"
 #include "finfuse/encoders/pretrained.h"
-#include "finfuse/io/torch_save.h"
+#include "finfuse/formats/torch_save.h"
 #include "support/parity.h"
 
 #include <gtest/gtest.h>
@@ -34,7 +34,7 @@ TEST(Parity, TorchSaveObjectsReadBack) {
   FINFUSE_REQUIRE_PARITY_FILES("pickle_cases.pth");
   for (const char* name : {"pickle_cases.pth", "pickle_cases_protocol4.pth"}) {
     SCOPED_TRACE(name);
-    const auto value = io::read_torch_save(parity_dir() / name);
+    const auto value = formats::read_torch_save(parity_dir() / name);
     ASSERT_TRUE(value.isGenericDict());
     const auto dict = value.toGenericDict();
     const auto at = [&](const std::string& key) { return dict.at(c10::IValue(key)); };

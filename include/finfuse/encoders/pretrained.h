@@ -3,6 +3,8 @@
 // and word vectors in word2vec/GloVe text format for token embeddings.
 #pragma once
 
+#include "finfuse/formats/safetensors.h"
+
 #include <torch/nn/module.h>
 #include <torch/types.h>
 
@@ -14,14 +16,11 @@
 
 namespace finfuse::encoders {
 
-using TensorMap = std::map<std::string, torch::Tensor>;
+using formats::TensorMap;
 
 /// Reads a PyTorch state dict (the zip format of torch.save) or a .safetensors file (by extension). IoError for a
 /// missing file; DataError naming the file (and tensor) for anything malformed.
 TensorMap read_weights(const std::filesystem::path& path);
-
-/// Reads a .safetensors file: the 8-byte header length, the JSON header, the raw tensors.
-TensorMap read_safetensors(const std::filesystem::path& path);
 
 /// How checkpoint names become finfuse names.
 struct WeightMapping {

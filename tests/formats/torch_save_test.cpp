@@ -1,6 +1,6 @@
 // The torch.save reader on archives built byte by byte: what Python's pickler writes for a state dict, and the
 // damaged, hostile or unsupported files a user may hand it.
-#include "finfuse/io/torch_save.h"
+#include "finfuse/formats/torch_save.h"
 
 #include "finfuse/core/error.h"
 #include "support/temp_dir.h"
@@ -15,7 +15,7 @@
 #include <map>
 #include <string>
 
-namespace finfuse::io {
+namespace finfuse::formats {
 namespace {
 
 // Pickle fragments, protocol 2, as Python's pickler writes them.
@@ -142,4 +142,4 @@ TEST_F(TorchSaveTest, OtherFormatsGetAClearMessage) {
 }
 
 }  // namespace
-}  // namespace finfuse::io
+}  // namespace finfuse::formats

@@ -1,4 +1,4 @@
-#include "finfuse/io/torch_save.h"
+#include "finfuse/formats/torch_save.h"
 
 #include "finfuse/core/error.h"
 
@@ -16,7 +16,7 @@
 #include <utility>
 #include <vector>
 
-namespace finfuse::io {
+namespace finfuse::formats {
 namespace {
 
 // The pickle opcodes that Python's pickler emits for protocols 2 to 5 (torch.save writes protocol 2 unless asked).
@@ -763,4 +763,4 @@ c10::IValue read_torch_save(const std::filesystem::path& path) {
   }
 }
 
-}  // namespace finfuse::io
+}  // namespace finfuse::formats

@@ -8,7 +8,7 @@
 
 #include <filesystem>
 
-namespace finfuse::io {
+namespace finfuse::formats {
 
 /// Reads a torch.save file (the zip format, PyTorch 1.6 and later) into an IValue: dicts (ordered, with any hashable
 /// keys) become GenericDicts, lists GenericLists, tuples Tuples; tensors are placed on the CPU whatever device they were
@@ -17,4 +17,4 @@ namespace finfuse::io {
 /// truncated record, a Python class other than the ones above).
 c10::IValue read_torch_save(const std::filesystem::path& path);
 
-}  // namespace finfuse::io
+}  // namespace finfuse::formats
