@@ -1,8 +1,14 @@
 #include "options_command.h"
 
 #include "finfuse/core/error.h"
+#include "finfuse/core/runtime.h"
 #include "finfuse/core/suggest.h"
+#include "finfuse/data/dataset_options.h"
 #include "finfuse/data/modality.h"
+#include "finfuse/data/pipeline.h"
+#include "finfuse/data/samples.h"
+#include "finfuse/data/splits.h"
+#include "finfuse/evaluation/backtest.h"
 #include "finfuse/encoders/encoder.h"
 #include "finfuse/evaluation/metric.h"
 #include "finfuse/fusion/fusion.h"
@@ -22,27 +28,54 @@
 namespace finfuse::cli {
 namespace {
 
+Json fields_json(const std::vector<FieldInfo>& fields) {
+  Json list = Json::array();
+  for (const auto& f : fields) {
+    list.push_back(Json{{"name", f.name},
+                        {"type", f.type},
+                        {"default", f.default_value},
+                        {"allowed", f.rule.describe()},
+                        {"required", f.rule.is_required()},
+                        {"doc", f.doc}});
+  }
+  return list;
+}
+
 template <typename Registry>
 Json describe(const Registry& registry) {
   Json out = Json::object();
   for (const auto& name : registry.names()) {
     const auto fields = registry.fields(name);
-    if (!fields) {
-      out[name] = nullptr;
-      continue;
-    }
-    Json list = Json::array();
-    for (const auto& f : *fields) {
-      list.push_back(Json{{"name", f.name},
-                          {"type", f.type},
-                          {"default", f.default_value},
-                          {"allowed", f.rule.describe()},
-                          {"required", f.rule.is_required()},
-                          {"doc", f.doc}});
-    }
-    out[name] = std::move(list);
+    out[name] = fields ? fields_json(*fields) : Json();
   }
   return out;
+}
+
+// Configuration sections read into one options struct each, by their path in a run configuration.
+const std::vector<std::pair<std::string, std::function<const std::vector<FieldInfo>&()>>>& sections() {
+  static const std::vector<std::pair<std::string, std::function<const std::vector<FieldInfo>&()>>> table = {
+      {"runtime", &RuntimeOptions::fields},
+      {"data.assembly", &data::AssemblyOptions::fields},
+      {"data.assembly.label", &data::LabelOptions::fields},
+      {"data.assembly.market", &data::MarketClockOptions::fields},
+      {"data.assembly.text", &data::TextWindowOptions::fields},
+      {"data.split", &data::SplitOptions::fields},
+      {"data.split.walk_forward", &data::WalkForwardOptions::fields},
+      {"data.dataset", &data::DatasetOptions::fields},
+      {"data.dataset.price", &data::PriceWindowOptions::fields},
+      {"data.dataset.chart", &data::ChartOptions::fields},
+      {"data.dataset.image", &data::ImageOptions::fields},
+      {"data.dataset.text_table", &data::TextTableOptions::fields},
+      {"data.dataset.graph", &data::GraphOptions::fields},
+      {"data.dataset.tokenizer", &data::TokenizerOptions::fields},
+      {"data.dataset.numeric", &data::NumericPreprocessorOptions::fields},
+      {"backtest", &evaluation::BacktestOptions::fields},
+  };
+  return table;
+}
+
+bool is_section(const std::string& family) {
+  return std::any_of(sections().begin(), sections().end(), [&](const auto& entry) { return entry.first == family; });
 }
 
 std::string default_text(const Json& field) {
@@ -89,6 +122,9 @@ std::vector<std::string> option_families() {
   for (const auto& [name, describe_one] : families()) {
     names.push_back(name);
   }
+  for (const auto& [name, fields] : sections()) {
+    names.push_back(name);
+  }
   return names;
 }
 
@@ -96,6 +132,11 @@ Json describe_family(const std::string& family) {
   for (const auto& [name, describe_one] : families()) {
     if (name == family) {
       return describe_one();
+    }
+  }
+  for (const auto& [name, fields] : sections()) {
+    if (name == family) {
+      return Json{{name, fields_json(fields())}};
     }
   }
   const auto known = option_families();
@@ -106,8 +147,11 @@ Json describe_family(const std::string& family) {
 std::string family_markdown(const std::string& family) {
   const Json components = describe_family(family);
   std::string out;
+  const bool section = is_section(family);
   for (const auto& [name, fields] : components.items()) {
-    out += fmt::format("#### `{}`\n\n", name);
+    if (!section) {
+      out += fmt::format("#### `{}`\n\n", name);
+    }
     if (fields.is_null()) {
       out += "Options not declared as fields; see the family's documentation.\n\n";
       continue;
@@ -119,8 +163,10 @@ std::string family_markdown(const std::string& family) {
     out += "| key | type | default | allowed | meaning |\n| --- | --- | --- | --- | --- |\n";
     for (const auto& f : fields) {
       const std::string allowed = f["allowed"].get<std::string>();
-      const std::string default_cell =
-          f["required"].get<bool>() ? std::string("required") : fmt::format("`{}`", cell(default_text(f)));
+      // A nested section's defaults are its own table's.
+      const std::string default_cell = f["required"].get<bool>() ? std::string("required")
+                                       : f["type"] == "object"   ? std::string()
+                                                                 : fmt::format("`{}`", cell(default_text(f)));
       out += fmt::format("| `{}` | {} | {} | {} | {} |\n", f["name"].get<std::string>(), f["type"].get<std::string>(),
                          default_cell, cell(allowed), cell(f["doc"].get<std::string>()));
     }
