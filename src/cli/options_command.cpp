@@ -3,8 +3,13 @@
 #include "finfuse/core/error.h"
 #include "finfuse/core/runtime.h"
 #include "finfuse/core/suggest.h"
+#include "finfuse/data/csv.h"
 #include "finfuse/data/dataset_options.h"
 #include "finfuse/data/modality.h"
+#include "finfuse/data/numeric_table.h"
+#include "finfuse/data/price_panel.h"
+#include "finfuse/data/relation_graph.h"
+#include "finfuse/data/text_corpus.h"
 #include "finfuse/data/pipeline.h"
 #include "finfuse/data/samples.h"
 #include "finfuse/data/splits.h"
@@ -55,6 +60,12 @@ Json describe(const Registry& registry) {
 const std::vector<std::pair<std::string, std::function<const std::vector<FieldInfo>&()>>>& sections() {
   static const std::vector<std::pair<std::string, std::function<const std::vector<FieldInfo>&()>>> table = {
       {"runtime", &RuntimeOptions::fields},
+      {"csv", &data::CsvOptions::fields},
+      {"data.prices", &data::PriceCsvOptions::fields},
+      {"data.prices.columns", &data::PriceColumns::fields},
+      {"data.texts", &data::TextJsonlOptions::fields},
+      {"data.tables", &data::NumericTableOptions::fields},
+      {"data.graph", &data::EdgeListOptions::fields},
       {"data.assembly", &data::AssemblyOptions::fields},
       {"data.assembly.label", &data::LabelOptions::fields},
       {"data.assembly.market", &data::MarketClockOptions::fields},

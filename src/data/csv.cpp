@@ -13,17 +13,6 @@
 namespace finfuse::data {
 namespace {
 
-char single_char(const Config& config, const std::string& key, char fallback) {
-  const std::string value = config.get<std::string>(key, std::string(1, fallback));
-  if (value == "\\t" || value == "tab") {
-    return '\t';
-  }
-  if (value.size() != 1 || value[0] == '\n' || value[0] == '\r') {
-    config.fail_at(key, fmt::format("expected a single character, got \"{}\"", value));
-  }
-  return value[0];
-}
-
 std::string describe_char(char c) {
   if (c == '\t') {
     return "tab";
@@ -32,44 +21,6 @@ std::string describe_char(char c) {
 }
 
 }  // namespace
-
-CsvOptions CsvOptions::from_config(const Config& config) {
-  CsvOptions options;
-  options.delimiter = single_char(config, "delimiter", options.delimiter);
-  // "" turns quoting off: quote characters are then ordinary text.
-  options.quote = config.get<std::string>("quote", "\"").empty() ? '\0' : single_char(config, "quote", options.quote);
-  if (options.delimiter == options.quote) {
-    config.fail_at("quote", "must differ from the delimiter");
-  }
-  options.header = config.get<bool>("header", options.header);
-  options.column_names = config.get<std::vector<std::string>>("column_names", options.column_names);
-  if (options.header && !options.column_names.empty()) {
-    config.fail_at("column_names", "names the columns of a file without a header line; set \"header\": false");
-  }
-  for (std::size_t i = 0; i < options.column_names.size(); ++i) {
-    for (std::size_t j = 0; j < i; ++j) {
-      if (options.column_names[i] == options.column_names[j]) {
-        config.fail_at("column_names", fmt::format("duplicate column name \"{}\"", options.column_names[i]));
-      }
-    }
-  }
-  options.encoding = parse_encoding_policy(
-      config.get_choice("encoding", to_string(options.encoding), {"require_utf8", "latin1_fallback"}));
-  options.max_file_bytes = config.get<std::int64_t>("max_file_bytes", options.max_file_bytes, Range::positive());
-  options.max_field_bytes = config.get<std::int64_t>("max_field_bytes", options.max_field_bytes, Range::positive());
-  config.reject_unknown_keys();
-  return options;
-}
-
-Json CsvOptions::to_json() const {
-  return Json{{"delimiter", delimiter == '\t' ? std::string("\\t") : std::string(1, delimiter)},
-              {"quote", quote == '\0' ? std::string() : std::string(1, quote)},
-              {"header", header},
-              {"column_names", column_names},
-              {"encoding", to_string(encoding)},
-              {"max_file_bytes", max_file_bytes},
-              {"max_field_bytes", max_field_bytes}};
-}
 
 CsvReader CsvReader::open(const std::filesystem::path& path, const CsvOptions& options) {
   return CsvReader(read_file(path, "a CSV file", options.max_file_bytes, "max_file_bytes"), path.string(), options);
@@ -314,4 +265,41 @@ std::optional<std::int64_t> parse_integer(std::string_view text) {
   return value;
 }
 
+void CsvOptions::validate(const Config& config) const {
+  if (delimiter == '\0') {
+    config.fail_at("delimiter", "expected a single character, got \"\"");
+  }
+  if (delimiter == quote) {
+    config.fail_at("quote", "must differ from the delimiter");
+  }
+  if (header && !column_names.empty()) {
+    config.fail_at("column_names", "names the columns of a file without a header line; set \"header\": false");
+  }
+  for (std::size_t i = 0; i < column_names.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (column_names[i] == column_names[j]) {
+        config.fail_at("column_names", fmt::format("duplicate column name \"{}\"", column_names[i]));
+      }
+    }
+  }
+}
+
 }  // namespace finfuse::data
+
+namespace finfuse {
+
+char FieldCodec<char>::read(const Config& parent, const std::string& key) {
+  const auto value = parent.get<std::string>(key);
+  if (value.empty()) {
+    return '\0';
+  }
+  if (value == "\\t" || value == "tab") {
+    return '\t';
+  }
+  if (value.size() != 1 || value[0] == '\n' || value[0] == '\r') {
+    parent.fail_at(key, fmt::format("expected a single character, got \"{}\"", value));
+  }
+  return value[0];
+}
+
+}  // namespace finfuse

@@ -16,55 +16,6 @@ namespace {
 
 }  // namespace
 
-NumericTableOptions NumericTableOptions::from_config(const Config& config) {
-  NumericTableOptions o;
-  o.kind = config.get_choice("kind", o.kind, {"entity", "global", "static"});
-  o.entity_column = config.get<std::string>("entity_column", o.kind == "static" ? std::string("id") : o.entity_column);
-  o.date_column = config.get<std::string>("date_column", o.date_column);
-  o.available_column = config.get<std::string>("available_column", o.available_column);
-  o.publication_lag_days = config.get<std::int64_t>("publication_lag_days", o.publication_lag_days, Range::non_negative());
-  o.columns = config.get<std::vector<std::string>>("columns", o.columns);
-  o.categorical = config.get<std::vector<std::string>>("categorical", o.categorical);
-  o.path_columns = config.get<std::vector<std::string>>("path_columns", o.path_columns);
-  o.text_columns = config.get<std::vector<std::string>>("text_columns", o.text_columns);
-  o.label_column = config.get<std::string>("label_column", o.label_column);
-  o.label_classes = config.get<std::vector<std::string>>("label_classes", o.label_classes);
-  if (!o.label_classes.empty() && o.label_column.empty()) {
-    config.fail_at("label_classes", "names the classes of the label column; set label_column too");
-  }
-  if (o.label_classes.size() == 1) {
-    config.fail_at("label_classes", "needs at least two classes");
-  }
-  if (o.kind != "static" && o.entity_column.empty()) {
-    config.fail_at("entity_column", "only a static table may go without an id column (its rows are then named by line)");
-  }
-  o.missing_values = config.get<std::vector<std::string>>("missing_values", o.missing_values);
-  o.csv = CsvOptions::from_config(config.section("csv"));
-  o.errors = parse_error_mode(config.get_choice("errors", to_string(o.errors), {"strict", "lenient"}));
-  if (o.kind == "static" && !o.available_column.empty()) {
-    config.fail_at("available_column", "a static table has no time; remove available_column or use kind 'entity'");
-  }
-  config.reject_unknown_keys();
-  return o;
-}
-
-Json NumericTableOptions::to_json() const {
-  return Json{{"kind", kind},
-              {"entity_column", entity_column},
-              {"date_column", date_column},
-              {"available_column", available_column},
-              {"publication_lag_days", publication_lag_days},
-              {"columns", columns},
-              {"categorical", categorical},
-              {"path_columns", path_columns},
-              {"text_columns", text_columns},
-              {"label_column", label_column},
-              {"label_classes", label_classes},
-              {"missing_values", missing_values},
-              {"csv", csv.to_json()},
-              {"errors", to_string(errors)}};
-}
-
 NumericTable NumericTable::load_csv(const std::filesystem::path& path, const NumericTableOptions& options) {
   CsvReader reader = CsvReader::open(path, options.csv);
   const std::string& file = reader.source();
@@ -350,6 +301,24 @@ std::optional<std::size_t> NumericTable::row_of(const std::string& entity) const
     return std::nullopt;
   }
   return it->second.front();
+}
+
+void NumericTableOptions::validate(const Config& config) {
+  if (kind == "static" && !config.contains("entity_column") && entity_column == "symbol") {
+    entity_column = "id";
+  }
+  if (!label_classes.empty() && label_column.empty()) {
+    config.fail_at("label_classes", "names the classes of the label column; set label_column too");
+  }
+  if (label_classes.size() == 1) {
+    config.fail_at("label_classes", "needs at least two classes");
+  }
+  if (kind != "static" && entity_column.empty()) {
+    config.fail_at("entity_column", "only a static table may go without an id column (its rows are then named by line)");
+  }
+  if (kind == "static" && !available_column.empty()) {
+    config.fail_at("available_column", "a static table has no time; remove available_column or use kind 'entity'");
+  }
 }
 
 }  // namespace finfuse::data

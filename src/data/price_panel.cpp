@@ -16,44 +16,6 @@ namespace {
 
 }  // namespace
 
-PriceColumns PriceColumns::from_config(const Config& config) {
-  PriceColumns c;
-  c.symbol = config.get<std::string>("symbol", c.symbol);
-  c.date = config.get<std::string>("date", c.date);
-  c.open = config.get<std::string>("open", c.open);
-  c.high = config.get<std::string>("high", c.high);
-  c.low = config.get<std::string>("low", c.low);
-  c.close = config.get<std::string>("close", c.close);
-  c.adj_close = config.get<std::string>("adj_close", c.adj_close);
-  c.volume = config.get<std::string>("volume", c.volume);
-  config.reject_unknown_keys();
-  return c;
-}
-
-Json PriceColumns::to_json() const {
-  return Json{{"symbol", symbol}, {"date", date},   {"open", open},           {"high", high},
-              {"low", low},       {"close", close}, {"adj_close", adj_close}, {"volume", volume}};
-}
-
-PriceCsvOptions PriceCsvOptions::from_config(const Config& config) {
-  PriceCsvOptions o;
-  o.csv = CsvOptions::from_config(config.section("csv"));
-  o.columns = PriceColumns::from_config(config.section("columns"));
-  o.default_symbol = config.get<std::string>("default_symbol", o.default_symbol);
-  o.missing_values = config.get<std::vector<std::string>>("missing_values", o.missing_values);
-  o.errors = parse_error_mode(config.get_choice("errors", to_string(o.errors), {"strict", "lenient"}));
-  config.reject_unknown_keys();
-  return o;
-}
-
-Json PriceCsvOptions::to_json() const {
-  return Json{{"csv", csv.to_json()},
-              {"columns", columns.to_json()},
-              {"default_symbol", default_symbol},
-              {"missing_values", missing_values},
-              {"errors", to_string(errors)}};
-}
-
 std::optional<std::size_t> PriceSeries::index_of(Date date) const {
   const auto it = std::lower_bound(dates.begin(), dates.end(), date);
   if (it == dates.end() || *it != date) {

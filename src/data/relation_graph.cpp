@@ -12,27 +12,6 @@
 
 namespace finfuse::data {
 
-EdgeListOptions EdgeListOptions::from_config(const Config& config) {
-  EdgeListOptions o;
-  o.source_column = config.get<std::string>("source_column", o.source_column);
-  o.target_column = config.get<std::string>("target_column", o.target_column);
-  o.relation_column = config.get<std::string>("relation_column", o.relation_column);
-  o.weight_column = config.get<std::string>("weight_column", o.weight_column);
-  o.start_column = config.get<std::string>("start_column", o.start_column);
-  o.end_column = config.get<std::string>("end_column", o.end_column);
-  o.directed = config.get<bool>("directed", o.directed);
-  o.csv = CsvOptions::from_config(config.section("csv"));
-  o.errors = parse_error_mode(config.get_choice("errors", to_string(o.errors), {"strict", "lenient"}));
-  config.reject_unknown_keys();
-  return o;
-}
-
-Json EdgeListOptions::to_json() const {
-  return Json{{"source_column", source_column}, {"target_column", target_column}, {"relation_column", relation_column},
-              {"weight_column", weight_column}, {"start_column", start_column},   {"end_column", end_column},
-              {"directed", directed},           {"csv", csv.to_json()},           {"errors", to_string(errors)}};
-}
-
 RelationGraph RelationGraph::load_edge_list(const std::filesystem::path& path, const EdgeListOptions& options) {
   CsvReader reader = CsvReader::open(path, options.csv);
   const std::string& file = reader.source();

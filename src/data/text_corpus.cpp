@@ -68,27 +68,6 @@ TextJsonlOptions TextJsonlOptions::stocknet() {
   return o;
 }
 
-TextJsonlOptions TextJsonlOptions::from_config(const Config& config) {
-  TextJsonlOptions o;
-  o.layout = config.get_choice("layout", o.layout, {"flat", "nested"});
-  o.entity_field = config.get<std::string>("entity_field", o.entity_field);
-  o.time_field = config.get<std::string>("time_field", o.time_field);
-  o.text_field = config.get<std::string>("text_field", o.text_field);
-  o.list_field = config.get<std::string>("list_field", o.list_field);
-  o.encoding = parse_encoding_policy(
-      config.get_choice("encoding", to_string(o.encoding), {"require_utf8", "latin1_fallback"}));
-  o.errors = parse_error_mode(config.get_choice("errors", to_string(o.errors), {"strict", "lenient"}));
-  o.max_line_bytes = config.get<std::int64_t>("max_line_bytes", o.max_line_bytes, Range::positive());
-  config.reject_unknown_keys();
-  return o;
-}
-
-Json TextJsonlOptions::to_json() const {
-  return Json{{"layout", layout},         {"entity_field", entity_field},   {"time_field", time_field},
-              {"text_field", text_field}, {"list_field", list_field},       {"encoding", to_string(encoding)},
-              {"errors", to_string(errors)}, {"max_line_bytes", max_line_bytes}};
-}
-
 namespace {
 
 // nlohmann's document builder with a check for keys repeated within one object, as a SAX handler: events go straight

@@ -23,6 +23,8 @@
 // A field may itself be an options struct (a nested JSON object): it is read with its own from_config over the
 // field's current value and written with its to_json.
 //
+// A field of a type of one's own (an enum, a character) is read and written by a specialisation of FieldCodec<T>.
+//
 // Data options are plain aggregates that programs fill in field by field (`data.dataset.modalities = {"price"}`):
 // FINFUSE_FIELDS declares the same field list as public data members instead of chainable accessors, with the same
 // from_config(), to_json() and fields().
@@ -85,6 +87,16 @@ struct FieldInfo {
   std::string doc;
 };
 
+/// How fields of type T are read, written and described, for types beyond numbers, strings, lists and options
+/// structs (an enum read from its name, a character). A specialisation declares
+///   static std::string type_name();                                the type as the reference shows it
+///   static T read(const Config& parent, const std::string& key);    the value at `key`; ConfigError at the key
+///   static Json write(const T& value);
+///   static FieldRule rule();                                        the allowed values, for the reference
+/// The primary template declares nothing: T is then not a codec type.
+template <typename T>
+struct FieldCodec {};
+
 /// A component's options as its registry reads them back: the fields plus "type" (the registered name).
 inline Json typed_json(const std::string& type, Json fields) {
   fields["type"] = type;
@@ -92,6 +104,14 @@ inline Json typed_json(const std::string& type, Json fields) {
 }
 
 namespace detail {
+
+/// Whether FieldCodec<T> is specialised.
+template <typename T, typename = void>
+struct HasCodec : std::false_type {};
+template <typename T>
+struct HasCodec<T, std::void_t<decltype(FieldCodec<T>::write(std::declval<const T&>()))>> : std::true_type {};
+template <typename T>
+inline constexpr bool has_codec_v = HasCodec<T>::value;
 
 /// Whether T is an options struct: T::from_config(const Config&) and to_json().
 template <typename T, typename = void>
@@ -115,7 +135,9 @@ T read_options(const Config& config, const T&, long) {
 template <typename T>
 struct FieldTraits {
   static std::string name() {
-    if constexpr (is_options_v<T>) {
+    if constexpr (has_codec_v<T>) {
+      return FieldCodec<T>::type_name();
+    } else if constexpr (is_options_v<T>) {
       return "object";
     } else if constexpr (std::is_same_v<T, bool>) {
       return "bool";
@@ -184,6 +206,14 @@ template <typename T>
 void read_field(const Config& config, const std::string& key, T& out, const FieldRule& rule) {
   if constexpr (is_options_v<T>) {
     out = read_options(config.section(key), out, 0);
+  } else if constexpr (has_codec_v<T>) {
+    if (!config.contains(key) || config.json().at(key).is_null()) {
+      if (rule.is_required()) {
+        missing_field(config, key);
+      }
+      return;
+    }
+    out = FieldCodec<T>::read(config, key);
   } else {
     if (!config.contains(key) || config.json().at(key).is_null()) {
       if (rule.is_required()) {
@@ -211,7 +241,9 @@ void read_field(const Config& config, const std::string& key, std::optional<T>& 
 
 template <typename T>
 Json field_json(const T& value) {
-  if constexpr (is_options_v<T>) {
+  if constexpr (has_codec_v<T>) {
+    return FieldCodec<T>::write(value);
+  } else if constexpr (is_options_v<T>) {
     return value.to_json();
   } else {
     return Json(value);
@@ -224,7 +256,11 @@ Json field_json(const std::optional<T>& value) {
 
 template <typename T>
 FieldInfo field_info(const char* name, const T& default_value, const FieldRule& rule, const char* doc) {
-  return FieldInfo{name, FieldTraits<T>::name(), rule.is_required() ? Json() : field_json(default_value), rule, doc};
+  FieldRule shown = rule;
+  if constexpr (has_codec_v<T>) {
+    shown = FieldCodec<T>::rule();
+  }
+  return FieldInfo{name, FieldTraits<T>::name(), rule.is_required() ? Json() : field_json(default_value), shown, doc};
 }
 
 /// Calls options.validate(config) where the options struct declares it.
@@ -243,6 +279,38 @@ template <typename Options>
 void extend_json(const Options&, Json&, long) {}
 
 }  // namespace detail
+/// The FieldCodec of an enum read and written by name: `template <> struct FieldCodec<E> : EnumFieldCodec<E,
+/// FieldCodec<E>>` with `static const std::vector<std::pair<E, std::string>>& names()`.
+template <typename E, typename Self>
+struct EnumFieldCodec {
+  static std::string type_name() { return "string"; }
+  static E read(const Config& parent, const std::string& key) {
+    const auto value = parent.get<std::string>(key);
+    for (const auto& [e, name] : Self::names()) {
+      if (name == value) {
+        return e;
+      }
+    }
+    detail::check_field(parent, key, value, rule());  // not one of the names: throws, listing them
+    parent.fail_at(key, "unknown value");
+  }
+  static Json write(const E& value) {
+    for (const auto& [e, name] : Self::names()) {
+      if (e == value) {
+        return name;
+      }
+    }
+    return Json();
+  }
+  static FieldRule rule() {
+    std::vector<std::string> names;
+    for (const auto& entry : Self::names()) {
+      names.push_back(entry.second);
+    }
+    return FieldRule::one_of(std::move(names));
+  }
+};
+
 }  // namespace finfuse
 
 // One field of a FINFUSE_OPTIONS list: accessors as TORCH_ARG writes them, and the member with its default.

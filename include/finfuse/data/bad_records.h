@@ -3,6 +3,7 @@
 #pragma once
 
 #include "finfuse/core/error.h"
+#include "finfuse/core/options.h"
 
 #include <cstdint>
 #include <string>
@@ -39,3 +40,17 @@ class BadRecordLog {
 };
 
 }  // namespace finfuse::data
+
+namespace finfuse {
+
+/// Options fields of type ErrorMode read and write "strict" / "lenient".
+template <>
+struct FieldCodec<data::ErrorMode> : EnumFieldCodec<data::ErrorMode, FieldCodec<data::ErrorMode>> {
+  static const std::vector<std::pair<data::ErrorMode, std::string>>& names() {
+    static const std::vector<std::pair<data::ErrorMode, std::string>> table = {{data::ErrorMode::strict, "strict"},
+                                                                               {data::ErrorMode::lenient, "lenient"}};
+    return table;
+  }
+};
+
+}  // namespace finfuse

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "finfuse/core/config.h"
+#include "finfuse/core/options.h"
 #include "finfuse/data/bad_records.h"
 #include "finfuse/data/encoding.h"
 
@@ -14,26 +15,42 @@
 #include <string_view>
 #include <vector>
 
+namespace finfuse {
+
+/// Options fields of type char (CSV delimiters and quotes) read a one-character string; "\t" (a backslash and a t)
+/// or "tab" for a tab; "" for none ('\0'). Declared before the options structs that have such fields.
+template <>
+struct FieldCodec<char> {
+  static std::string type_name() { return "character"; }
+  static char read(const Config& parent, const std::string& key);
+  static Json write(const char& value) {
+    return value == '\0' ? std::string() : value == '\t' ? std::string("\\t") : std::string(1, value);
+  }
+  static FieldRule rule() { return FieldRule(); }
+};
+
+}  // namespace finfuse
+
 namespace finfuse::data {
 
 struct CsvOptions {
-  char delimiter = ',';
-  /// '\0' (configured as "") turns quoting off: quote characters are then ordinary text.
-  char quote = '"';
-  /// Whether the first record names the columns.
-  bool header = true;
-  /// The column names of a file without a header line (header false), e.g. {"sentence", "label"}.
-  std::vector<std::string> column_names;
-  EncodingPolicy encoding = EncodingPolicy::require_utf8;
-  /// Files larger than this are refused before they are read.
-  std::int64_t max_file_bytes = std::int64_t{8} << 30;
-  /// A field longer than this is an error (a runaway quote usually).
-  std::int64_t max_field_bytes = std::int64_t{16} << 20;
+#define FINFUSE_CSV_FIELDS(F)                                                                                     \
+  F(char, delimiter, ',', {}, "the field separator (\"\\t\" or \"tab\" for a tab)")                                 \
+  F(char, quote, '"', {}, "the quote character; \"\" turns quoting off (quote characters are then ordinary text)") \
+  F(bool, header, true, {}, "whether the first record names the columns")                                         \
+  F(std::vector<std::string>, column_names, (std::vector<std::string>{}), {},                                     \
+    "the column names of a file without a header line (header false)")                                            \
+  F(EncodingPolicy, encoding, EncodingPolicy::require_utf8, {}, "input that is not valid UTF-8: rejected, or read as Latin-1") \
+  F(std::int64_t, max_file_bytes, std::int64_t{8} << 30, ::finfuse::Range::positive(),                            \
+    "files larger than this are refused before they are read")                                                   \
+  F(std::int64_t, max_field_bytes, std::int64_t{16} << 20, ::finfuse::Range::positive(),                          \
+    "a longer field is an error (a runaway quote usually)")
+  FINFUSE_FIELDS(CsvOptions, FINFUSE_CSV_FIELDS)
+#undef FINFUSE_CSV_FIELDS
 
-  /// Reads {"delimiter", "quote", "header", "column_names", "encoding", "max_file_bytes", "max_field_bytes"}.
-  static CsvOptions from_config(const Config& config);
-  Json to_json() const;
+  void validate(const Config& config) const;
 };
+
 
 /// One record. Fields are views valid until the next call to CsvReader::next().
 struct CsvRecord {

@@ -2,10 +2,14 @@
 // financial corpora, is detected and either converted or rejected, by option.
 #pragma once
 
+#include "finfuse/core/options.h"
+
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace finfuse::data {
 
@@ -38,3 +42,17 @@ std::string decode_text(std::string text, EncodingPolicy policy, const std::stri
                         bool* converted = nullptr);
 
 }  // namespace finfuse::data
+
+namespace finfuse {
+
+/// Options fields of type EncodingPolicy read and write "require_utf8" / "latin1_fallback".
+template <>
+struct FieldCodec<data::EncodingPolicy> : EnumFieldCodec<data::EncodingPolicy, FieldCodec<data::EncodingPolicy>> {
+  static const std::vector<std::pair<data::EncodingPolicy, std::string>>& names() {
+    static const std::vector<std::pair<data::EncodingPolicy, std::string>> table = {
+        {data::EncodingPolicy::require_utf8, "require_utf8"}, {data::EncodingPolicy::latin1_fallback, "latin1_fallback"}};
+    return table;
+  }
+};
+
+}  // namespace finfuse

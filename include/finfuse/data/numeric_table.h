@@ -5,6 +5,7 @@
 #pragma once
 
 #include "finfuse/core/config.h"
+#include "finfuse/core/options.h"
 #include "finfuse/data/bad_records.h"
 #include "finfuse/data/csv.h"
 #include "finfuse/data/time.h"
@@ -19,37 +20,40 @@
 namespace finfuse::data {
 
 struct NumericTableOptions {
-  /// "entity" (entity + date), "global" (date only) or "static" (entity id, no time).
-  std::string kind = "entity";
-  /// Static tables default to "id"; an empty name there names each row by its line in the file ("line 17").
-  std::string entity_column = "symbol";
-  std::string date_column = "date";
-  /// Optional column with the instant a row became public. A date-only value means "some time that day" and the row
-  /// counts as available from the next midnight UTC. Without this column a row is available from midnight UTC after
-  /// its date, plus publication_lag_days.
-  std::string available_column;
-  std::int64_t publication_lag_days = 0;
-  /// Numeric feature columns; empty takes every column that is not the entity, date, availability, label or a
-  /// categorical column.
-  std::vector<std::string> columns;
-  std::vector<std::string> categorical;
-  /// Columns holding file paths (images); kept as text, never features. Relative paths are resolved against the
-  /// table file's folder.
-  std::vector<std::string> path_columns;
-  /// Columns holding free text (a news sentence, a loan description) for the text modality; kept as text, never
-  /// features.
-  std::vector<std::string> text_columns;
-  /// Static tables: the target column, optional; numeric, or one of `label_classes` when those are given (the class
-  /// index is the position in the list, e.g. {"negative", "neutral", "positive"}).
-  std::string label_column;
-  std::vector<std::string> label_classes;
-  std::vector<std::string> missing_values = {"", "NA", "N/A", "null", "#N/A"};
-  CsvOptions csv;
-  ErrorMode errors = ErrorMode::strict;
+#define FINFUSE_NUMERIC_TABLE_FIELDS(F)                                                                           \
+  F(std::string, kind, "entity", ::finfuse::FieldRule::one_of({"entity", "global", "static"}),                    \
+    "entity (symbol, date, ...: joined by the sample's entity as of the decision), global (date, ...: as of the "  \
+    "decision) or static (id, ...: by the sample's entity id)")                                  \
+  F(std::string, entity_column, "symbol", {},                                                                     \
+    "the entity's column (static tables: id by default; empty names each row by its line)")                      \
+  F(std::string, date_column, "date", {}, "the date's column")                                                    \
+  F(std::string, available_column, "", {},                                                                        \
+    "the instant a row became public (a date alone: available from the next midnight UTC); without it a row is "  \
+    "available from midnight UTC after its date, plus publication_lag_days")                                     \
+  F(std::int64_t, publication_lag_days, 0, ::finfuse::Range::non_negative(), "days after its date a row becomes public") \
+  F(std::vector<std::string>, columns, (std::vector<std::string>{}), {},                                          \
+    "numeric feature columns (empty: every column that is not the entity, date, availability, label or another " \
+    "named column)")                                                                                              \
+  F(std::vector<std::string>, categorical, (std::vector<std::string>{}), {}, "categorical columns")                \
+  F(std::vector<std::string>, path_columns, (std::vector<std::string>{}), {},                                     \
+    "columns of file paths (images), relative to the table's folder; never features")                             \
+  F(std::vector<std::string>, text_columns, (std::vector<std::string>{}), {},                                     \
+    "columns of free text for the text modality; never features")                                                 \
+  F(std::string, label_column, "", {},                                                                            \
+    "static tables: the target column, numeric or one of label_classes")                                         \
+  F(std::vector<std::string>, label_classes, (std::vector<std::string>{}), {},                                    \
+    "the label's class names (the class index is the position in the list)")                                     \
+  F(std::vector<std::string>, missing_values, (std::vector<std::string>{"", "NA", "N/A", "null", "#N/A"}), {},    \
+    "values that mark a missing observation")                                                                     \
+  F(CsvOptions, csv, {}, {}, "the CSV dialect")                                                                   \
+  F(ErrorMode, errors, ErrorMode::strict, {}, "malformed rows: stop at the first (strict) or skip and count them (lenient)")
+  FINFUSE_FIELDS(NumericTableOptions, FINFUSE_NUMERIC_TABLE_FIELDS)
+#undef FINFUSE_NUMERIC_TABLE_FIELDS
 
-  static NumericTableOptions from_config(const Config& config);
-  Json to_json() const;
+  /// Cross-field checks; a static table whose configuration names no entity_column uses "id".
+  void validate(const Config& config);
 };
+
 
 class NumericTable {
  public:

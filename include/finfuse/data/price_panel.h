@@ -3,6 +3,7 @@
 #pragma once
 
 #include "finfuse/core/config.h"
+#include "finfuse/core/options.h"
 #include "finfuse/data/bad_records.h"
 #include "finfuse/data/csv.h"
 #include "finfuse/data/time.h"
@@ -18,34 +19,33 @@ namespace finfuse::data {
 
 /// Column names of a price file; configurable because every vendor spells them differently.
 struct PriceColumns {
-  std::string symbol = "symbol";
-  std::string date = "date";
-  std::string open = "open";
-  std::string high = "high";
-  std::string low = "low";
-  std::string close = "close";
-  /// Optional in the file: when absent, the adjusted close is the close.
-  std::string adj_close = "adj_close";
-  std::string volume = "volume";
-
-  static PriceColumns from_config(const Config& config);
-  Json to_json() const;
+#define FINFUSE_PRICE_COLUMNS_FIELDS(F)                                                                           \
+  F(std::string, symbol, "symbol", {}, "the symbol column")                                                       \
+  F(std::string, date, "date", {}, "the date column")                                                             \
+  F(std::string, open, "open", {}, "the open column")                                                             \
+  F(std::string, high, "high", {}, "the high column")                                                             \
+  F(std::string, low, "low", {}, "the low column")                                                                \
+  F(std::string, close, "close", {}, "the close column")                                                          \
+  F(std::string, adj_close, "adj_close", {}, "the adjusted close column (optional in the file: the close otherwise)") \
+  F(std::string, volume, "volume", {}, "the volume column")
+  FINFUSE_FIELDS(PriceColumns, FINFUSE_PRICE_COLUMNS_FIELDS)
+#undef FINFUSE_PRICE_COLUMNS_FIELDS
 };
+
 
 struct PriceCsvOptions {
-  CsvOptions csv;
-  PriceColumns columns;
-  /// The symbol of a single-instrument file without a symbol column; empty means the column is required.
-  std::string default_symbol;
-  /// Field values that mark a missing observation (a row with any of them in a price field is skipped and counted,
-  /// not treated as malformed). NaN and infinities are never "missing": they are errors.
-  std::vector<std::string> missing_values = {"", "null", "NA", "N/A", "#N/A"};
-  ErrorMode errors = ErrorMode::strict;
-
-  /// Reads {"csv", "columns", "default_symbol", "missing_values", "errors"}.
-  static PriceCsvOptions from_config(const Config& config);
-  Json to_json() const;
+#define FINFUSE_PRICE_CSV_FIELDS(F)                                                                               \
+  F(CsvOptions, csv, {}, {}, "the CSV dialect")                                                                   \
+  F(PriceColumns, columns, {}, {}, "the columns' names")                                                          \
+  F(std::string, default_symbol, "", {},                                                                          \
+    "the symbol of a single-instrument file without a symbol column (empty: the column is required)")            \
+  F(std::vector<std::string>, missing_values, (std::vector<std::string>{"", "null", "NA", "N/A", "#N/A"}), {},    \
+    "values that mark a missing observation (the row is skipped and counted); NaN and infinities are errors")     \
+  F(ErrorMode, errors, ErrorMode::strict, {}, "malformed rows: stop at the first (strict) or skip and count them (lenient)")
+  FINFUSE_FIELDS(PriceCsvOptions, FINFUSE_PRICE_CSV_FIELDS)
+#undef FINFUSE_PRICE_CSV_FIELDS
 };
+
 
 /// One symbol's daily bars, dates strictly increasing.
 struct PriceSeries {

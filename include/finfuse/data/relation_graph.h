@@ -3,6 +3,7 @@
 #pragma once
 
 #include "finfuse/core/config.h"
+#include "finfuse/core/options.h"
 #include "finfuse/data/bad_records.h"
 #include "finfuse/data/csv.h"
 #include "finfuse/data/market_clock.h"
@@ -29,21 +30,20 @@ struct Edge {
 };
 
 struct EdgeListOptions {
-  std::string source_column = "source";
-  std::string target_column = "target";
-  /// Optional columns; empty or absent in the file means unused.
-  std::string relation_column = "relation";
-  std::string weight_column = "weight";
-  std::string start_column = "start";
-  std::string end_column = "end";
-  /// Undirected edges are stored in both directions.
-  bool directed = false;
-  CsvOptions csv;
-  ErrorMode errors = ErrorMode::strict;
-
-  static EdgeListOptions from_config(const Config& config);
-  Json to_json() const;
+#define FINFUSE_EDGE_LIST_FIELDS(F)                                                                               \
+  F(std::string, source_column, "source", {}, "the source entity's column")                                      \
+  F(std::string, target_column, "target", {}, "the target entity's column")                                      \
+  F(std::string, relation_column, "relation", {}, "the relation's column (optional: empty or absent is unused)") \
+  F(std::string, weight_column, "weight", {}, "the weight's column (optional)")                                   \
+  F(std::string, start_column, "start", {}, "the first day the edge exists (optional)")                          \
+  F(std::string, end_column, "end", {}, "the day it stops: it exists on days start <= day < end (optional)")     \
+  F(bool, directed, false, {}, "undirected edges are stored in both directions")                                  \
+  F(CsvOptions, csv, {}, {}, "the CSV dialect")                                                                   \
+  F(ErrorMode, errors, ErrorMode::strict, {}, "malformed rows: stop at the first (strict) or skip and count them (lenient)")
+  FINFUSE_FIELDS(EdgeListOptions, FINFUSE_EDGE_LIST_FIELDS)
+#undef FINFUSE_EDGE_LIST_FIELDS
 };
+
 
 /// The edges among a list of entities on one day: indices into that list.
 struct GraphSnapshot {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "finfuse/core/config.h"
+#include "finfuse/core/options.h"
 #include "finfuse/data/bad_records.h"
 #include "finfuse/data/encoding.h"
 #include "finfuse/data/time.h"
@@ -22,25 +23,25 @@ struct TextRecord {
 
 /// How a JSON Lines text file is laid out.
 struct TextJsonlOptions {
-  /// "flat": one text per line, {"<entity>": ..., "<time>": ..., "<text>": ...}.
-  /// "nested": one entity-day per line with a list of texts, as StockNet's tweets:
-  /// {"symbol": ..., "date": ..., "tweets": [{"created_at": ..., "text": ...}, ...]}.
-  std::string layout = "flat";
-  std::string entity_field = "symbol";
-  std::string time_field = "created_at";
-  std::string text_field = "text";
-  /// nested layout only: the list of texts.
-  std::string list_field = "tweets";
-  EncodingPolicy encoding = EncodingPolicy::require_utf8;
-  ErrorMode errors = ErrorMode::strict;
-  /// A line longer than this is refused before it is parsed.
-  std::int64_t max_line_bytes = std::int64_t{64} << 20;
+#define FINFUSE_TEXT_JSONL_FIELDS(F)                                                                              \
+  F(std::string, layout, "flat", ::finfuse::FieldRule::one_of({"flat", "nested"}),                                \
+    "flat: one text per line; nested: one entity-day per line with a list of texts, as StockNet's tweets")       \
+  F(std::string, entity_field, "symbol", {}, "the entity's field")                                                \
+  F(std::string, time_field, "created_at", {},                                                                    \
+    "the publication time's field: ISO 8601 with an offset, Twitter's format, or @unix_seconds")                  \
+  F(std::string, text_field, "text", {}, "the text's field")                                                      \
+  F(std::string, list_field, "tweets", {}, "nested: the list of texts")                                           \
+  F(EncodingPolicy, encoding, EncodingPolicy::require_utf8, {}, "input that is not valid UTF-8: rejected, or read as Latin-1") \
+  F(ErrorMode, errors, ErrorMode::strict, {}, "malformed lines: stop at the first (strict) or skip and count them (lenient)") \
+  F(std::int64_t, max_line_bytes, std::int64_t{64} << 20, ::finfuse::Range::positive(),                           \
+    "a longer line is refused before it is parsed")
+  FINFUSE_FIELDS(TextJsonlOptions, FINFUSE_TEXT_JSONL_FIELDS)
+#undef FINFUSE_TEXT_JSONL_FIELDS
 
   /// The layout of StockNet's preprocessed tweets.
   static TextJsonlOptions stocknet();
-  static TextJsonlOptions from_config(const Config& config);
-  Json to_json() const;
 };
+
 
 struct TextLoadReport {
   std::int64_t lines = 0;
