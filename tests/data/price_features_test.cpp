@@ -12,7 +12,7 @@ namespace {
 // Three days; the adjusted close is half the raw close (a 2:1 split later on).
 PriceSeries three_days() {
   PriceSeries s;
-  s.symbol = "S";
+  s.symbol = std::string("S");
   s.dates = {Date::from_ymd(2015, 1, 5), Date::from_ymd(2015, 1, 6), Date::from_ymd(2015, 1, 7)};
   s.open = {20, 22, 24};
   s.high = {22, 24, 26};
@@ -53,7 +53,7 @@ TEST(PriceWindow, RelativeToTheLastCloseAndZscore) {
 TEST(PriceWindow, TechnicalFeaturesOfAdvAlstm) {
   // 35 days: raw close 100 + d, adjusted close half of it, open 1 below and high 2 above the close, low 3 below.
   PriceSeries s;
-  s.symbol = "T";
+  s.symbol = std::string("T");
   for (int d = 0; d < 35; ++d) {
     s.dates.push_back(Date::from_ymd(2015, 1, 1) + d);
     const double close = 100.0 + d;
