@@ -3,17 +3,25 @@
 #   FINFUSE_LIBTORCH=torch2   the current LibTorch 2.x from the torch wheel (CUDA-enabled), installed in a venv
 #                             (scripts/install-deps.sh --torch2)
 #   FINFUSE_LIBTORCH=<path>   any LibTorch root: the official zip's libtorch/, a wheel's site-packages/torch, ...
+# FINFUSE_OFFLINE_DEPS=DIR   on a machine without a package registry: installs nothing, and builds against the Debian
+#                            packages that scripts/offline-deps.sh downloaded into DIR, unpacked into build/offline-deps
+#                            (with FINFUSE_LIBTORCH=<path> to the machine's own LibTorch).
 # Sets libtorch_args (CMake arguments) and libtorch_suffix (for build folder names: "" for Debian's).
 # shellcheck shell=bash
 finfuse_libtorch=${FINFUSE_LIBTORCH:-debian}
 libtorch_args=()
 libtorch_suffix=""
+finfuse_install_deps() {
+  if [[ -z ${FINFUSE_OFFLINE_DEPS:-} ]]; then
+    bash "$root/scripts/install-deps.sh" "$@"
+  fi
+}
 case "$finfuse_libtorch" in
   debian)
-    bash "$root/scripts/install-deps.sh"
+    finfuse_install_deps
     ;;
   torch2)
-    bash "$root/scripts/install-deps.sh" --torch2
+    finfuse_install_deps --torch2
     libtorch_args=(-DCMAKE_PREFIX_PATH="$(bash "$root/scripts/torch2-root.sh")")
     libtorch_suffix="-torch2"
     ;;
@@ -23,8 +31,33 @@ case "$finfuse_libtorch" in
            "(a folder with share/cmake/Torch)" >&2
       exit 2
     fi
-    bash "$root/scripts/install-deps.sh"
+    finfuse_install_deps
     libtorch_args=(-DCMAKE_PREFIX_PATH="$(cd "$finfuse_libtorch" && pwd)")
     libtorch_suffix="-custom"
     ;;
 esac
+
+if [[ -n ${FINFUSE_OFFLINE_DEPS:-} ]]; then
+  finfuse_offline=$root/build/offline-deps
+  if ! compgen -G "$FINFUSE_OFFLINE_DEPS/*.deb" > /dev/null; then
+    echo "finfuse: FINFUSE_OFFLINE_DEPS=$FINFUSE_OFFLINE_DEPS holds no .deb packages (scripts/offline-deps.sh DIR)" >&2
+    exit 2
+  fi
+  if [[ ! -f $finfuse_offline/.unpacked ]]; then
+    mkdir -p "$finfuse_offline"
+    for deb in "$FINFUSE_OFFLINE_DEPS"/*.deb; do
+      dpkg-deb -x "$deb" "$finfuse_offline"
+    done
+    touch "$finfuse_offline/.unpacked"
+  fi
+  # CMake packages (fmt, spdlog, date, simdjson, GTest, ...) from the prefix; header-only ones (stb, gloo) through CPATH.
+  finfuse_prefix=$finfuse_offline/usr
+  if ((${#libtorch_args[@]} > 0)); then
+    libtorch_args=("${libtorch_args[0]};$finfuse_prefix")
+  else
+    libtorch_args=(-DCMAKE_PREFIX_PATH="$finfuse_prefix")
+  fi
+  libtorch_args+=(-DOPENSSL_ROOT_DIR="$finfuse_prefix")
+  export CPATH=$finfuse_prefix/include${CPATH:+:$CPATH}
+  echo "finfuse: building against the packages of $FINFUSE_OFFLINE_DEPS, unpacked in $finfuse_offline"
+fi
