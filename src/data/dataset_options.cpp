@@ -77,16 +77,6 @@ FittedPreprocessing FittedPreprocessing::from_json(const Config& state) {
   if (!state.is_object()) {
     state.fail("expected an object of fitted preprocessing state");
   }
-  // Parsing the built-in modalities' state checks it now, with JSON paths, rather than when data first arrives.
-  if (const auto t = state.find_child("tokenizer")) {
-    (void)Tokenizer::from_json(*t);
-  }
-  if (const auto n = state.find_child("numeric")) {
-    (void)NumericPreprocessor::from_json(*n);
-  }
-  if (const auto c = state.find_child("categories")) {
-    (void)CategoryEncoder::from_json(*c);
-  }
   for (const auto& key : state.keys()) {
     if (key != "tokenizer" && key != "numeric" && key != "categories" && !modality_registry().contains(key)) {
       state.child(key).fail(fmt::format("unknown fitted state '{}': expected 'tokenizer', 'numeric', 'categories' or "
@@ -96,6 +86,8 @@ FittedPreprocessing FittedPreprocessing::from_json(const Config& state) {
   }
   FittedPreprocessing f;
   f.state_ = state;
+  // Parsing the built-in modalities' state checks it now, with JSON paths, rather than when data first arrives.
+  f.parse_builtin();
   return f;
 }
 
@@ -107,21 +99,25 @@ void FittedPreprocessing::merge(const Json& state) {
     merged[key] = value;
   }
   state_ = Config(std::move(merged), state_.source());
+  parse_builtin();
 }
 
-std::optional<Tokenizer> FittedPreprocessing::tokenizer() const {
-  const auto t = state_.find_child("tokenizer");
-  return t ? std::optional<Tokenizer>(Tokenizer::from_json(*t)) : std::nullopt;
-}
-
-std::optional<NumericPreprocessor> FittedPreprocessing::numeric() const {
-  const auto n = state_.find_child("numeric");
-  return n ? std::optional<NumericPreprocessor>(NumericPreprocessor::from_json(*n)) : std::nullopt;
-}
-
-std::optional<CategoryEncoder> FittedPreprocessing::categories() const {
-  const auto c = state_.find_child("categories");
-  return c ? std::optional<CategoryEncoder>(CategoryEncoder::from_json(*c)) : std::nullopt;
+void FittedPreprocessing::parse_builtin() {
+  if (!tokenizer_) {
+    if (const auto t = state_.find_child("tokenizer")) {
+      tokenizer_ = Tokenizer::from_json(*t);
+    }
+  }
+  if (!numeric_) {
+    if (const auto n = state_.find_child("numeric")) {
+      numeric_ = NumericPreprocessor::from_json(*n);
+    }
+  }
+  if (!categories_) {
+    if (const auto c = state_.find_child("categories")) {
+      categories_ = CategoryEncoder::from_json(*c);
+    }
+  }
 }
 
 }  // namespace finfuse::data

@@ -10,6 +10,7 @@
 #include "finfuse/data/modalities/numeric.h"
 #include "finfuse/data/modalities/text.h"
 
+#include <c10/util/Type.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -108,10 +109,10 @@ const Modality* MultimodalDataset::find_modality(const std::string& name) const 
   return nullptr;
 }
 
-void MultimodalDataset::throw_no_modality(const std::string& name) const {
+void MultimodalDataset::throw_no_modality(const std::string& name, const std::type_info& wanted) const {
   if (const auto* found = find_modality(name)) {
-    throw Error(fmt::format("the dataset's modality '{}' is a {}, not the class asked for", name,
-                            typeid(*found).name()));
+    throw Error(fmt::format("the dataset's modality '{}' is a {}, not a {}", name, c10::demangle(typeid(*found).name()),
+                            c10::demangle(wanted.name())));
   }
   throw Error(fmt::format("the dataset has no modality '{}'{}; it has {}", name,
                           did_you_mean(name, options_.modalities), quoted_list(options_.modalities)));

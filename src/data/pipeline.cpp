@@ -155,7 +155,7 @@ constexpr char kCacheMagic[8] = {'F', 'F', 'C', 'A', 'C', 'H', 'E', '1'};
 
 std::string DataPipeline::cache_key(const DataConfig& config) {
   Sha256 hash;
-  hash.update(fmt::format("finfuse data cache {} format 3\n", version()));
+  hash.update(fmt::format("finfuse data cache {} format 4\n", version()));
   hash.update(config.to_json().dump());
   std::vector<std::filesystem::path> inputs;
   if (config.prices_path) {

@@ -319,7 +319,13 @@ TEST_F(ModalityTest, TypedAccessNamesWhatTheDatasetHas) {
   } catch (const Error& e) {
     EXPECT_THAT(e.what(), HasSubstr("has no modality 'text'; it has 'price', 'true_range'"));
   }
-  EXPECT_THROW((void)ds.modality<TextModality>("price"), Error);
+  try {
+    (void)ds.modality<TextModality>("price");
+    FAIL() << "a modality was returned as a class it is not";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("modality 'price' is a finfuse::data::PriceModality, not a "
+                                    "finfuse::data::TextModality"));
+  }
   EXPECT_EQ(ds.find_modality("chart"), nullptr);
   EXPECT_FALSE(ds.tokenizer().has_value());
 }

@@ -337,17 +337,14 @@ struct EnumFieldCodec {
 #define FINFUSE_OPTIONS_INFO_(T, name, default_value, rule, doc) \
   out.push_back(::finfuse::detail::field_info(#name, defaults.name##_, rule, doc));
 
-/// Declares the fields of FIELDS(F) in the options struct Self (see the top of this file), with from_config(),
-/// to_json() and fields(). Leaves the access at public.
-#define FINFUSE_OPTIONS(Self, FIELDS)                                                 \
-  FIELDS(FINFUSE_OPTIONS_MEMBER_)                                                     \
-                                                                                      \
- public:                                                                              \
+// from_config(), to_json() and fields() of Self over FIELDS, with READ, WRITE and INFO naming how one field is read,
+// written and described (the FINFUSE_OPTIONS and FINFUSE_FIELDS spellings of a member differ).
+#define FINFUSE_OPTIONS_METHODS_(Self, FIELDS, READ, WRITE, INFO)                       \
   /** Reads every field (absent ones keep their defaults); unknown keys are errors. */ \
   static Self from_config(const ::finfuse::Config& config) { return from_config(config, Self()); } \
   /** Reads the fields the configuration gives over `options` (overrides of a base). */ \
   static Self from_config(const ::finfuse::Config& config, Self options) {            \
-    FIELDS(FINFUSE_OPTIONS_READ_)                                                     \
+    FIELDS(READ)                                                                      \
     ::finfuse::detail::validate_options(options, config, 0);                          \
     config.reject_unknown_keys();                                                     \
     return options;                                                                   \
@@ -355,7 +352,7 @@ struct EnumFieldCodec {
   /** Every field, as from_config() reads it back. */                                 \
   ::finfuse::Json to_json() const {                                                   \
     ::finfuse::Json out = ::finfuse::Json::object();                                  \
-    FIELDS(FINFUSE_OPTIONS_WRITE_)                                                    \
+    FIELDS(WRITE)                                                                     \
     ::finfuse::detail::extend_json(*this, out, 0);                                    \
     return out;                                                                       \
   }                                                                                   \
@@ -364,11 +361,19 @@ struct EnumFieldCodec {
     static const std::vector<::finfuse::FieldInfo> table = [] {                       \
       const Self defaults;                                                            \
       std::vector<::finfuse::FieldInfo> out;                                          \
-      FIELDS(FINFUSE_OPTIONS_INFO_)                                                   \
+      FIELDS(INFO)                                                                    \
       return out;                                                                     \
     }();                                                                              \
     return table;                                                                     \
   }
+
+/// Declares the fields of FIELDS(F) in the options struct Self (see the top of this file), with from_config(),
+/// to_json() and fields(). Leaves the access at public.
+#define FINFUSE_OPTIONS(Self, FIELDS) \
+  FIELDS(FINFUSE_OPTIONS_MEMBER_)     \
+                                      \
+ public:                              \
+  FINFUSE_OPTIONS_METHODS_(Self, FIELDS, FINFUSE_OPTIONS_READ_, FINFUSE_OPTIONS_WRITE_, FINFUSE_OPTIONS_INFO_)
 
 // One field of a FINFUSE_FIELDS list: a public data member with its default.
 #define FINFUSE_FIELDS_MEMBER_(T, name, default_value, rule, doc) T name = default_value;
@@ -380,32 +385,6 @@ struct EnumFieldCodec {
 
 /// Declares the fields of FIELDS(F) as public data members of the aggregate Self (see the top of this file), with
 /// from_config(), to_json() and fields().
-#define FINFUSE_FIELDS(Self, FIELDS)                                                  \
-  FIELDS(FINFUSE_FIELDS_MEMBER_)                                                      \
-                                                                                      \
-  /** Reads every field (absent ones keep their defaults); unknown keys are errors. */ \
-  static Self from_config(const ::finfuse::Config& config) { return from_config(config, Self()); } \
-  /** Reads the fields the configuration gives over `options`. */                     \
-  static Self from_config(const ::finfuse::Config& config, Self options) {            \
-    FIELDS(FINFUSE_FIELDS_READ_)                                                      \
-    ::finfuse::detail::validate_options(options, config, 0);                          \
-    config.reject_unknown_keys();                                                     \
-    return options;                                                                   \
-  }                                                                                   \
-  /** Every field, as from_config() reads it back. */                                 \
-  ::finfuse::Json to_json() const {                                                   \
-    ::finfuse::Json out = ::finfuse::Json::object();                                  \
-    FIELDS(FINFUSE_FIELDS_WRITE_)                                                     \
-    ::finfuse::detail::extend_json(*this, out, 0);                                    \
-    return out;                                                                       \
-  }                                                                                   \
-  /** The declared fields, in declaration order. */                                   \
-  static const std::vector<::finfuse::FieldInfo>& fields() {                          \
-    static const std::vector<::finfuse::FieldInfo> table = [] {                       \
-      const Self defaults;                                                            \
-      std::vector<::finfuse::FieldInfo> out;                                          \
-      FIELDS(FINFUSE_FIELDS_INFO_)                                                    \
-      return out;                                                                     \
-    }();                                                                              \
-    return table;                                                                     \
-  }
+#define FINFUSE_FIELDS(Self, FIELDS) \
+  FIELDS(FINFUSE_FIELDS_MEMBER_)     \
+  FINFUSE_OPTIONS_METHODS_(Self, FIELDS, FINFUSE_FIELDS_READ_, FINFUSE_FIELDS_WRITE_, FINFUSE_FIELDS_INFO_)

@@ -18,24 +18,31 @@ class FittedPreprocessing {
  public:
   FittedPreprocessing() = default;
 
-  /// Reads and checks saved state: the built-in modalities' state is parsed, and every other key must name a
-  /// registered modality. ConfigError at the JSON path otherwise.
+  /// Reads and checks saved state: the built-in modalities' state is parsed (once: the modalities take the parsed
+  /// objects), and every other key must name a registered modality. ConfigError at the JSON path otherwise.
   static FittedPreprocessing from_json(const Config& state);
   Json to_json() const { return state_.json(); }
 
-  /// Adds a modality's fitted state (a JSON object) to the others. Error for a key that is already present.
+  /// Adds a modality's fitted state (a JSON object) to the others, parsing the built-in keys. Error for a key that is
+  /// already present.
   void merge(const Json& state);
   /// The whole state, with JSON paths into its source for error messages.
   const Config& state() const { return state_; }
   bool empty() const { return state_.size() == 0; }
 
   /// The built-in modalities' state, parsed; nothing when absent.
-  std::optional<Tokenizer> tokenizer() const;
-  std::optional<NumericPreprocessor> numeric() const;
-  std::optional<CategoryEncoder> categories() const;
+  const std::optional<Tokenizer>& tokenizer() const noexcept { return tokenizer_; }
+  const std::optional<NumericPreprocessor>& numeric() const noexcept { return numeric_; }
+  const std::optional<CategoryEncoder>& categories() const noexcept { return categories_; }
 
  private:
+  /// Parses the built-in modalities' keys of state_ that are not parsed yet.
+  void parse_builtin();
+
   Config state_;
+  std::optional<Tokenizer> tokenizer_;
+  std::optional<NumericPreprocessor> numeric_;
+  std::optional<CategoryEncoder> categories_;
 };
 
 }  // namespace finfuse::data

@@ -21,6 +21,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <typeinfo>
 #include <vector>
 
 namespace finfuse::data {
@@ -62,7 +63,7 @@ class MultimodalDataset {
   const M& modality(const std::string& name) const {
     const auto* typed = dynamic_cast<const M*>(find_modality(name));
     if (typed == nullptr) {
-      throw_no_modality(name);
+      throw_no_modality(name, typeid(M));
     }
     return *typed;
   }
@@ -85,7 +86,7 @@ class MultimodalDataset {
   static MultimodalDataset build_impl(const SampleSet& samples, const DataSources& sources,
                                       const DatasetOptions& options, const std::vector<std::size_t>& train,
                                       const FittedPreprocessing* fitted);
-  [[noreturn]] void throw_no_modality(const std::string& name) const;
+  [[noreturn]] void throw_no_modality(const std::string& name, const std::type_info& wanted) const;
   void find_unusable();
 
   DatasetOptions options_;

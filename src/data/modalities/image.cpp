@@ -21,10 +21,8 @@ void ImageModality::build(const ModalityContext& context) {
   const auto c = options_.channels;
   const auto h = options_.height;
   const auto w = options_.width;
-  const auto values = static_cast<std::size_t>(c * h * w);
   const auto n = context.size();
-  pixels_.assign(n * values, 0);
-  present_.assign(n, 0);
+  images_.reset(n, c, h, w);
   std::int64_t unusable = 0;
   for (std::size_t i = 0; i < n; ++i) {
     const auto row = context.joined_row(table, i);
@@ -42,7 +40,7 @@ void ImageModality::build(const ModalityContext& context) {
         image = resize_image(image, h, w);
       }
       // Channel-first, as image encoders take it.
-      std::uint8_t* dst = pixels_.data() + i * values;
+      std::uint8_t* dst = images_.sample(i);
       for (std::int64_t ch = 0; ch < c; ++ch) {
         for (std::int64_t y = 0; y < h; ++y) {
           for (std::int64_t x = 0; x < w; ++x) {
@@ -50,7 +48,7 @@ void ImageModality::build(const ModalityContext& context) {
           }
         }
       }
-      present_[i] = 1;
+      images_.set_present(i);
     } catch (const DataError&) {
       if (options_.on_missing == "error") {
         throw;
@@ -68,25 +66,15 @@ std::vector<ModalitySpec> ImageModality::specs() const {
 }
 
 void ImageModality::collate(const std::vector<std::size_t>& indices, Batch& batch) const {
-  const auto b = static_cast<std::int64_t>(indices.size());
-  const auto& o = options_;
-  batch.modalities[name()] =
-      ModalityBatch{gather_pixels(pixels_.data(), o.channels * o.height * o.width, indices, {b, o.channels, o.height, o.width}),
-                    torch::Tensor(), gather_presence(&present_, indices)};
+  batch.modalities[name()] = images_.collate(indices);
 }
 
-void ImageModality::save(BinaryWriter& out) const {
-  out.vec(pixels_);
-  out.vec(present_);
-}
+void ImageModality::save(BinaryWriter& out) const { images_.save(out); }
 
 void ImageModality::load(BinaryReader& in, std::size_t samples) {
-  pixels_ = in.vec<std::uint8_t>();
-  present_ = in.vec<std::uint8_t>();
-  const auto& o = options_;
-  if (pixels_.size() != samples * static_cast<std::size_t>(o.channels * o.height * o.width) ||
-      present_.size() != samples) {
-    in.inconsistent("images");
+  images_.load(in, samples, "images");
+  if (images_.shape() != std::vector<std::int64_t>{options_.channels, options_.height, options_.width}) {
+    in.inconsistent("images of another shape than the image options give");
   }
 }
 

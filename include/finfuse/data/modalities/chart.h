@@ -3,9 +3,9 @@
 #pragma once
 
 #include "finfuse/data/chart_image.h"
+#include "finfuse/data/modalities/pixel_samples.h"
 #include "finfuse/data/modality.h"
 
-#include <cstdint>
 #include <vector>
 
 namespace finfuse::data {
@@ -18,16 +18,13 @@ class ChartModality : public Modality {
   void build(const ModalityContext& context) override;
   std::vector<ModalitySpec> specs() const override;
   void collate(const std::vector<std::size_t>& indices, Batch& batch) const override;
-  double coverage() const override { return fraction_present(present_); }
+  double coverage() const override { return images_.coverage(); }
   void save(BinaryWriter& out) const override;
   void load(BinaryReader& in, std::size_t samples) override;
 
  private:
   ChartOptions options_;
-  std::int64_t height_ = 0;
-  std::int64_t width_ = 0;
-  std::vector<std::uint8_t> pixels_;  // [N, H, W]
-  std::vector<std::uint8_t> present_;
+  PixelSamples images_;
 };
 
 }  // namespace finfuse::data

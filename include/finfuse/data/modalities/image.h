@@ -2,9 +2,9 @@
 // it), decoded, resized and laid out channel-first, [C, H, W] in [0, 1].
 #pragma once
 
+#include "finfuse/data/modalities/pixel_samples.h"
 #include "finfuse/data/modality.h"
 
-#include <cstdint>
 #include <vector>
 
 namespace finfuse::data {
@@ -17,14 +17,13 @@ class ImageModality : public Modality {
   void build(const ModalityContext& context) override;
   std::vector<ModalitySpec> specs() const override;
   void collate(const std::vector<std::size_t>& indices, Batch& batch) const override;
-  double coverage() const override { return fraction_present(present_); }
+  double coverage() const override { return images_.coverage(); }
   void save(BinaryWriter& out) const override;
   void load(BinaryReader& in, std::size_t samples) override;
 
  private:
   ImageOptions options_;
-  std::vector<std::uint8_t> pixels_;  // [N, C, H, W]
-  std::vector<std::uint8_t> present_;
+  PixelSamples images_;
 };
 
 }  // namespace finfuse::data
