@@ -21,6 +21,7 @@
 #include "finfuse/nn/activation.h"
 #include "finfuse/nn/loss.h"
 #include "finfuse/training/callback.h"
+#include "finfuse/training/distributed.h"
 #include "finfuse/training/optimizer.h"
 #include "finfuse/training/scheduler.h"
 
@@ -81,6 +82,7 @@ const std::vector<std::pair<std::string, std::function<const std::vector<FieldIn
       {"data.dataset.tokenizer", &data::TokenizerOptions::fields},
       {"data.dataset.numeric", &data::NumericPreprocessorOptions::fields},
       {"backtest", &evaluation::BacktestOptions::fields},
+      {"distributed", &training::DistributedOptions::fields},
   };
   return table;
 }

@@ -75,22 +75,6 @@ std::optional<DistributedEnv> DistributedEnv::from_environment() {
   return env;
 }
 
-DistributedOptions DistributedOptions::from_config(const Config& config) {
-  DistributedOptions o;
-  o.backend = config.get_choice("backend", o.backend, {"auto", "gloo", "nccl"});
-  const double timeout_s = config.get<double>("timeout_s", 300.0, Range::closed(1, 86400));
-  o.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(timeout_s * 1000.0));
-  o.bucket_mb = config.get<double>("bucket_mb", o.bucket_mb, Range::closed(0.001, 4096));
-  config.reject_unknown_keys();
-  return o;
-}
-
-Json DistributedOptions::to_json() const {
-  return Json{{"backend", backend},
-              {"timeout_s", static_cast<double>(timeout.count()) / 1000.0},
-              {"bucket_mb", bucket_mb}};
-}
-
 DistributedContext::DistributedContext(DistributedEnv env, DistributedOptions options, std::string backend,
                                        c10::Device device)
     : env_(std::move(env)), options_(std::move(options)), backend_(std::move(backend)), device_(device) {}
@@ -114,7 +98,7 @@ void DistributedContext::guarded(const std::string& what, F&& collective) {
         "answering for {} s, or the network failed; the job cannot continue, and the last checkpoint is left as it "
         "was",
         env_.rank, env_.world_size, what, backend_, collectives_, reason,
-        static_cast<double>(options_.timeout.count()) / 1000.0));
+        static_cast<double>(options_.timeout().count()) / 1000.0));
   }
 }
 
@@ -147,11 +131,11 @@ std::shared_ptr<DistributedContext> DistributedContext::connect(const Distribute
     store_options.isServer = env.rank == 0;
     store_options.numWorkers = static_cast<std::size_t>(env.world_size);
     store_options.waitWorkers = true;
-    store_options.timeout = options.timeout;
+    store_options.timeout = options.timeout();
     auto store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, store_options);
     context->store_ = c10::make_intrusive<c10d::PrefixStore>("finfuse", store);
     if (backend == "gloo") {
-      auto gloo_options = c10d::ProcessGroupGloo::Options::create(options.timeout);
+      auto gloo_options = c10d::ProcessGroupGloo::Options::create(options.timeout());
       if (const char* interface = std::getenv("GLOO_SOCKET_IFNAME"); interface != nullptr && *interface != '\0') {
         gloo_options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(interface));
       } else if (is_loopback(env.master_addr)) {
@@ -165,7 +149,7 @@ std::shared_ptr<DistributedContext> DistributedContext::connect(const Distribute
     } else {
 #ifdef USE_C10D_NCCL
       auto nccl_options = c10d::ProcessGroupNCCL::Options::create();
-      nccl_options->timeout = options.timeout;
+      nccl_options->timeout = options.timeout();
       context->group_ = c10::make_intrusive<c10d::ProcessGroupNCCL>(context->store_, static_cast<int>(env.rank),
                                                                      static_cast<int>(env.world_size), nccl_options);
 #endif
@@ -179,8 +163,8 @@ std::shared_ptr<DistributedContext> DistributedContext::connect(const Distribute
 void DistributedContext::barrier(const std::string& what) {
   guarded("barrier (" + what + ")", [&] {
     c10d::BarrierOptions barrier_options;
-    barrier_options.timeout = options_.timeout;
-    group_->barrier(barrier_options)->wait(options_.timeout);
+    barrier_options.timeout = options_.timeout();
+    group_->barrier(barrier_options)->wait(options_.timeout());
   });
 }
 
@@ -240,7 +224,7 @@ void DistributedContext::synchronize(const std::vector<torch::Tensor>& parameter
     std::vector<torch::Tensor> flags{present};
     works.push_back(group_->allreduce(flags));
     for (auto& work : works) {
-      work->wait(options_.timeout);
+      work->wait(options_.timeout());
     }
   });
   const auto counts = present.cpu();
@@ -270,7 +254,7 @@ double DistributedContext::sum(double value) {
   auto tensor = torch::full({1}, value, torch::TensorOptions().dtype(torch::kFloat64).device(device_));
   guarded("a sum over ranks", [&] {
     std::vector<torch::Tensor> tensors{tensor};
-    group_->allreduce(tensors)->wait(options_.timeout);
+    group_->allreduce(tensors)->wait(options_.timeout());
   });
   return tensor.cpu().item<double>();
 }
@@ -291,7 +275,7 @@ void DistributedContext::broadcast(const std::vector<torch::Tensor>& tensors) {
       works.push_back(group_->broadcast(held.back()));
     }
     for (auto& work : works) {
-      work->wait(options_.timeout);
+      work->wait(options_.timeout());
     }
   });
 }

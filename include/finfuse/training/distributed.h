@@ -5,13 +5,11 @@
 //
 //   RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT    (set by `finfuse launch` or torchrun)
 //
-// Configuration, the run configuration's optional "distributed" section:
-//   {"backend": "auto",        "auto" (NCCL for CUDA, Gloo otherwise), "gloo" or "nccl"
-//    "timeout_s": 300,         how long a rendezvous or a collective may wait for the other ranks
-//    "bucket_mb": 25}          gradients are all-reduced in buckets of about this size
+// Configuration: the run configuration's optional "distributed" section, DistributedOptions below.
 #pragma once
 
 #include "finfuse/core/config.h"
+#include "finfuse/core/options.h"
 #include "finfuse/training/trainer.h"
 
 #include <c10/core/Device.h>
@@ -51,13 +49,20 @@ struct DistributedEnv {
 };
 
 struct DistributedOptions {
-  std::string backend = "auto";
-  std::chrono::milliseconds timeout{std::chrono::seconds(300)};
-  double bucket_mb = 25.0;
+#define FINFUSE_DISTRIBUTED_FIELDS(F)                                                                              \
+  F(std::string, backend, "auto", ::finfuse::FieldRule::one_of({"auto", "gloo", "nccl"}),                          \
+    "auto: NCCL for CUDA where LibTorch has it, Gloo otherwise")                                                   \
+  F(double, timeout_s, 300.0, ::finfuse::Range::closed(1, 86400),                                                  \
+    "how long the rendezvous and each collective wait for the other ranks, in seconds")                            \
+  F(double, bucket_mb, 25.0, ::finfuse::Range::closed(0.001, 4096),                                                \
+    "gradients are averaged in all-reduces of about this many MiB")
+  FINFUSE_FIELDS(DistributedOptions, FINFUSE_DISTRIBUTED_FIELDS)
+#undef FINFUSE_DISTRIBUTED_FIELDS
 
-  /// Reads {"backend", "timeout_s", "bucket_mb"}; unknown keys are errors.
-  static DistributedOptions from_config(const Config& config);
-  Json to_json() const;
+  /// timeout_s as the duration c10d takes.
+  std::chrono::milliseconds timeout() const {
+    return std::chrono::milliseconds(static_cast<std::int64_t>(timeout_s * 1000.0));
+  }
 };
 
 /// A process group and the trainer's view of it. Every method is a collective: all ranks call it in the same order.
