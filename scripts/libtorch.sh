@@ -43,12 +43,15 @@ if [[ -n ${FINFUSE_OFFLINE_DEPS:-} ]]; then
     echo "finfuse: FINFUSE_OFFLINE_DEPS=$FINFUSE_OFFLINE_DEPS holds no .deb packages (scripts/offline-deps.sh DIR)" >&2
     exit 2
   fi
-  if [[ ! -f $finfuse_offline/.unpacked ]]; then
+  # Unpacked anew when the set of packages changes (another download, other versions), never mixed with an old one.
+  finfuse_debs=$(cd "$FINFUSE_OFFLINE_DEPS" && ls -- *.deb)
+  if [[ ! -f $finfuse_offline/.unpacked || $(cat "$finfuse_offline/.unpacked") != "$finfuse_debs" ]]; then
+    rm -rf "$finfuse_offline"
     mkdir -p "$finfuse_offline"
     for deb in "$FINFUSE_OFFLINE_DEPS"/*.deb; do
       dpkg-deb -x "$deb" "$finfuse_offline"
     done
-    touch "$finfuse_offline/.unpacked"
+    echo "$finfuse_debs" > "$finfuse_offline/.unpacked"
   fi
   # CMake packages (fmt, spdlog, date, simdjson, GTest, ...) from the prefix; header-only ones (stb, gloo) through CPATH.
   finfuse_prefix=$finfuse_offline/usr
