@@ -1,6 +1,7 @@
 #include "extension.h"
 
 #include "capture_metric.h"
+#include "cosine_head.h"
 #include "feature_gate_encoder.h"
 #include "max_fusion.h"
 #include "quantile_bins_modality.h"
@@ -22,6 +23,13 @@ void register_extension() {
             MaxFusion(MaxFusionOptions::from_config(options), modalities).ptr());
       },
       MaxFusionOptions::fields());
+  finfuse::models::head_registry().add(
+      "cosine",
+      [](const finfuse::Config& options, const finfuse::models::HeadContext& context) {
+        return std::static_pointer_cast<finfuse::models::Head>(
+            CosineHead(CosineHeadOptions::from_config(options), context.in_features).ptr());
+      },
+      CosineHeadOptions::fields());
   finfuse::evaluation::metric_registry().add(
       "capture",
       [](const finfuse::Config& options) -> std::unique_ptr<finfuse::evaluation::Metric> {

@@ -1,7 +1,9 @@
 // A project that extends finfuse from its own sources, built against the installed package: it registers a modality
-// (quantile_bins), an encoder (feature_gate), a fusion layer (max) and a metric (capture) of its own, trains a model
-// that uses them on data it writes itself, saves the bundle, serves it with finfuse's Predictor and checks that the
-// predictor, rebuilding the inputs from the raw table with the bundle's fitted state, gives the trained model's outputs.
+// (quantile_bins), an encoder (feature_gate), a fusion layer (max), a head (cosine) and a metric (capture) of its own,
+// trains a model that uses them on data it writes itself, saves the bundle, serves it with finfuse's Predictor and
+// checks that the predictor, rebuilding the inputs from the raw table with the bundle's fitted state, gives the
+// trained model's outputs.
+#include "cosine_head.h"
 #include "extension.h"
 #include "feature_gate_encoder.h"
 #include "gate_trace.h"
@@ -79,6 +81,27 @@ int main(int argc, char** argv) {
     extension::register_extension();
     ff::apply_runtime(ff::RuntimeOptions().device("cpu").seed(5).num_threads(1).log_level("warn"));
 
+    // The cosine head on a hand-computed case: prototypes along the axes, a fused vector (3, 4) -> cosines (0.6, 0.8),
+    // logits 8 * cosines; cross-entropy for class 1 is log(1 + e^-1.6), and with label smoothing 0.1 over two classes
+    // -(0.95 log p1 + 0.05 log p0).
+    {
+      torch::NoGradGuard no_grad;
+      extension::CosineHead plain(extension::CosineHeadOptions(2).scale(8), 2);
+      extension::CosineHead smoothed(extension::CosineHeadOptions(2).scale(8).label_smoothing(0.1), 2);
+      plain->prototypes().copy_(torch::tensor({2.0f, 0.0f, 0.0f, 3.0f}).reshape({2, 2}));
+      smoothed->prototypes().copy_(plain->prototypes());
+      const auto logits = plain->forward(torch::tensor({3.0f, 4.0f}).reshape({1, 2}));
+      const auto label = torch::tensor({std::int64_t{1}});
+      const double plain_loss = plain->loss(logits, label).item<double>();
+      const double smoothed_loss = smoothed->loss(logits, label).item<double>();
+      if (std::abs(logits[0][0].item<double>() - 4.8) > 1e-5 || std::abs(logits[0][1].item<double>() - 6.4) > 1e-5 ||
+          std::abs(plain_loss - 0.18390074) > 1e-6 || std::abs(smoothed_loss - 0.26390074) > 1e-6) {
+        std::fprintf(stderr, "cosine head: logits (%g, %g), losses %.8f and %.8f\n", logits[0][0].item<double>(),
+                     logits[0][1].item<double>(), plain_loss, smoothed_loss);
+        return 1;
+      }
+    }
+
     write_applicants(work / "applicants.csv", 1500, true, 11);
     const auto pipeline = ff::data::DataPipeline::build(applicants_data(work / "applicants.csv"));
     const auto dataset = pipeline.dataset();
@@ -90,7 +113,7 @@ int main(int argc, char** argv) {
                 bins.edges()[0].front(), bins.edges()[0].back());
 
     // The model: this project's encoder for the numbers, finfuse's MLP for the segment and for the bins, this
-    // project's fusion.
+    // project's fusion and head.
     ff::models::MultimodalModelOptions parts;
     parts.encoder("numeric", extension::FeatureGateEncoder(extension::FeatureGateEncoderOptions().hidden(16),
                                                            ff::models::modality_spec(*dataset, "numeric")))
@@ -100,7 +123,7 @@ int main(int argc, char** argv) {
         .encoder("quantile_bins", ff::encoders::MlpEncoder(ff::encoders::MlpEncoderOptions().layers({8}),
                                                            ff::models::modality_spec(*dataset, "quantile_bins")));
     parts.fusion(extension::MaxFusion(extension::MaxFusionOptions().width(16), parts.fusion_modalities()))
-        .head("default", ff::models::ClassificationHead(ff::models::ClassificationHeadOptions(2), 16));
+        .head("default", extension::CosineHead(extension::CosineHeadOptions(2).scale(8).label_smoothing(0.05), 16));
     ff::models::MultimodalModel model(parts);
 
     const auto options = ff::training::TrainerOptions()
@@ -126,7 +149,8 @@ int main(int argc, char** argv) {
     ff::io::write_bundle(work / "bundle", ff::io::bundle_source(model, pipeline));
     const ff::io::Predictor predictor(work / "bundle");
     const auto config = predictor.model()->config_json();
-    if (config["encoders"]["numeric"]["type"] != "feature_gate" || config["fusion"]["type"] != "max") {
+    if (config["encoders"]["numeric"]["type"] != "feature_gate" || config["fusion"]["type"] != "max" ||
+        config["heads"]["default"]["type"] != "cosine") {
       std::fprintf(stderr, "the bundle's model is not this project's: %s\n", config.dump().c_str());
       return 1;
     }
