@@ -121,8 +121,8 @@ ff::data::DataConfig inference_data(const ff::io::Predictor& predictor, const st
           t.path = input;
         }
       }
-    } else {
-      data.prices_path = std::filesystem::path(input);
+    } else if (data.prices) {
+      data.prices->path = std::filesystem::path(input);
     }
   }
   return data;

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <map>
 #include <mutex>
@@ -546,4 +547,29 @@ void check_size(const Config& parent, const std::string& key, std::size_t size, 
 void missing_field(const Config& parent, const std::string& key) { parent.fail_at(key, "required key is missing"); }
 
 }  // namespace detail
+
+std::filesystem::path FieldCodec<std::filesystem::path>::read(const Config& parent, const std::string& key) {
+  const std::string text = parent.get<std::string>(key);
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text.compare(i, 2, "${") == 0) {
+      const auto close = text.find('}', i);
+      if (close == std::string::npos) {
+        parent.fail_at(key, fmt::format("unterminated '${{' in \"{}\"", text));
+      }
+      const std::string name = text.substr(i + 2, close - i - 2);
+      const char* value = std::getenv(name.c_str());
+      if (value == nullptr || *value == '\0') {
+        parent.fail_at(key,
+                       fmt::format("the path \"{}\" uses ${{{}}}, which is not set in the environment", text, name));
+      }
+      out += value;
+      i = close;
+    } else {
+      out += text[i];
+    }
+  }
+  return std::filesystem::path(out);
+}
+
 }  // namespace finfuse

@@ -15,36 +15,34 @@
 #include <numeric>
 #include <map>
 
+namespace finfuse {
+
+std::vector<data::TableSource> FieldCodec<std::vector<data::TableSource>>::read(const Config& parent,
+                                                                                 const std::string& key) {
+  const Config tables = parent.child(key);
+  if (!tables.is_object()) {
+    tables.fail("expected an object of named tables, {\"<name>\": {\"path\": ...}}");
+  }
+  std::vector<data::TableSource> out;
+  for (const auto& name : tables.keys()) {
+    auto table = data::Source<data::NumericTableOptions>::from_config(tables.child(name));
+    out.push_back(data::TableSource{name, std::move(table.path), std::move(table.options)});
+  }
+  return out;
+}
+
+Json FieldCodec<std::vector<data::TableSource>>::write(const std::vector<data::TableSource>& tables) {
+  Json out = Json::object();
+  for (const auto& table : tables) {
+    out[table.name] = data::Source<data::NumericTableOptions>{table.path, table.options}.to_json();
+  }
+  return out;
+}
+
+}  // namespace finfuse
+
 namespace finfuse::data {
 namespace {
-
-// "${VAR}/x.csv" -> the environment's VAR; relative results are anchored at `base_dir`.
-std::filesystem::path resolve_path(const Config& config, const std::string& key, const std::filesystem::path& base_dir) {
-  const std::string text = config.get<std::string>(key);
-  std::string out;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text.compare(i, 2, "${") == 0) {
-      const auto close = text.find('}', i);
-      if (close == std::string::npos) {
-        config.fail_at(key, fmt::format("unterminated '${{' in \"{}\"", text));
-      }
-      const std::string name = text.substr(i + 2, close - i - 2);
-      const char* value = std::getenv(name.c_str());
-      if (value == nullptr || *value == '\0') {
-        config.fail_at(key, fmt::format("the path \"{}\" uses ${{{}}}, which is not set in the environment", text, name));
-      }
-      out += value;
-      i = close;
-    } else {
-      out += text[i];
-    }
-  }
-  std::filesystem::path path(out);
-  if (path.is_relative()) {
-    path = base_dir / path;
-  }
-  return path.lexically_normal();
-}
 
 std::optional<Date> date_or_empty(const Config& config, const std::string& key, const std::string& text,
                                   bool required) {
@@ -77,74 +75,45 @@ void SplitOptions::validate(const Config& config) {
 }
 
 DataConfig DataConfig::from_config(const Config& config, const std::filesystem::path& base_dir) {
-  DataConfig c;
-  if (const auto prices = config.find_child("prices")) {
-    c.prices_path = resolve_path(*prices, "path", base_dir);
-    c.prices = PriceCsvOptions::from_config(*prices);
-  }
-  if (const auto texts = config.find_child("texts")) {
-    c.texts_path = resolve_path(*texts, "path", base_dir);
-    c.texts = TextJsonlOptions::from_config(*texts);
-  }
-  if (const auto graph = config.find_child("graph")) {
-    c.graph_path = resolve_path(*graph, "path", base_dir);
-    c.graph_format = graph->get_choice("format", c.graph_format, {"edges", "sector_table"});
-    c.graph = EdgeListOptions::from_config(*graph);
-  }
-  const Config tables = config.section("tables");
-  for (const auto& name : tables.keys()) {
-    const Config table = tables.child(name);
-    c.tables.push_back(TableSource{name, resolve_path(table, "path", base_dir), NumericTableOptions::from_config(table)});
-  }
-  c.samples_from_table = config.get<std::string>("samples_from_table", c.samples_from_table);
-  if (c.samples_from_table.empty() && !c.prices_path) {
-    config.fail_at("prices", "samples come from a price panel unless samples_from_table names a static table");
-  }
-  if (!c.samples_from_table.empty()) {
-    const auto it = std::find_if(c.tables.begin(), c.tables.end(),
-                                 [&](const TableSource& t) { return t.name == c.samples_from_table; });
-    if (it == c.tables.end() || it->options.kind != "static") {
-      config.fail_at("samples_from_table", fmt::format("'{}' is not a static table under /tables", c.samples_from_table));
-    }
-  }
-  c.assembly = AssemblyOptions::from_config(config.section("assembly"));
-  if (c.assembly.label.kind == "column" &&
-      std::none_of(c.tables.begin(), c.tables.end(),
-                   [&](const TableSource& t) { return t.name == c.assembly.label.table; })) {
-    config.child("assembly").child("label").fail_at(
-        "table", fmt::format("'{}' is not a table under /tables", c.assembly.label.table));
-  }
-  c.split = SplitOptions::from_config(config.section("split"));
-  c.dataset = DatasetOptions::from_config(config.section("dataset"));
-  config.reject_unknown_keys();
+  DataConfig c = from_config(config);
+  c.anchor_paths(base_dir);
   return c;
 }
 
-Json DataConfig::to_json() const {
-  Json out = Json::object();
-  if (prices_path) {
-    out["prices"] = prices.to_json();
-    out["prices"]["path"] = prices_path->string();
+void DataConfig::anchor_paths(const std::filesystem::path& base_dir) {
+  const auto anchor = [&](std::filesystem::path& path) {
+    if (path.is_relative()) {
+      path = base_dir / path;
+    }
+    path = path.lexically_normal();
+  };
+  for (auto* source : {prices ? &prices->path : nullptr, texts ? &texts->path : nullptr,
+                       graph ? &graph->path : nullptr}) {
+    if (source != nullptr) {
+      anchor(*source);
+    }
   }
-  if (texts_path) {
-    out["texts"] = texts.to_json();
-    out["texts"]["path"] = texts_path->string();
+  for (auto& table : tables) {
+    anchor(table.path);
   }
-  if (graph_path) {
-    out["graph"] = graph.to_json();
-    out["graph"]["path"] = graph_path->string();
-    out["graph"]["format"] = graph_format;
+}
+
+void DataConfig::validate(const Config& config) const {
+  if (samples_from_table.empty() && !prices) {
+    config.fail_at("prices", "samples come from a price panel unless samples_from_table names a static table");
   }
-  out["tables"] = Json::object();
-  for (const auto& table : tables) {
-    out["tables"][table.name] = table.options.to_json();
-    out["tables"][table.name]["path"] = table.path.string();
+  if (!samples_from_table.empty()) {
+    const auto it = std::find_if(tables.begin(), tables.end(),
+                                 [&](const TableSource& t) { return t.name == samples_from_table; });
+    if (it == tables.end() || it->options.kind != "static") {
+      config.fail_at("samples_from_table", fmt::format("'{}' is not a static table under /tables", samples_from_table));
+    }
   }
-  out["samples_from_table"] = samples_from_table;
-  out["assembly"] = assembly.to_json();
-  out["split"] = split.to_json();
-  out["dataset"] = dataset.to_json();
-  return out;
+  if (assembly.label.kind == "column" &&
+      std::none_of(tables.begin(), tables.end(), [&](const TableSource& t) { return t.name == assembly.label.table; })) {
+    config.child("assembly").child("label").fail_at(
+        "table", fmt::format("'{}' is not a table under /tables", assembly.label.table));
+  }
 }
 
 namespace {
@@ -155,18 +124,9 @@ constexpr char kCacheMagic[8] = {'F', 'F', 'C', 'A', 'C', 'H', 'E', '1'};
 
 std::string DataPipeline::cache_key(const DataConfig& config) {
   Sha256 hash;
-  hash.update(fmt::format("finfuse data cache {} format 4\n", version()));
+  hash.update(fmt::format("finfuse data cache {} format 5\n", version()));
   hash.update(config.to_json().dump());
-  std::vector<std::filesystem::path> inputs;
-  if (config.prices_path) {
-    inputs.push_back(*config.prices_path);
-  }
-  if (config.texts_path) {
-    inputs.push_back(*config.texts_path);
-  }
-  for (const auto& table : config.tables) {
-    inputs.push_back(table.path);
-  }
+  const auto inputs = config.input_files();
   for (const auto& path : inputs) {
     hash.update(path.string() + "\n" + sha256_file(path) + "\n");
   }
@@ -175,17 +135,17 @@ std::string DataPipeline::cache_key(const DataConfig& config) {
 
 std::vector<std::filesystem::path> DataConfig::input_files() const {
   std::vector<std::filesystem::path> files;
-  if (prices_path) {
-    files.push_back(*prices_path);
+  if (prices) {
+    files.push_back(prices->path);
   }
-  if (texts_path) {
-    files.push_back(*texts_path);
+  if (texts) {
+    files.push_back(texts->path);
   }
   for (const auto& t : tables) {
     files.push_back(t.path);
   }
-  if (graph_path) {
-    files.push_back(*graph_path);
+  if (graph) {
+    files.push_back(graph->path);
   }
   return files;
 }
@@ -193,16 +153,14 @@ std::vector<std::filesystem::path> DataConfig::input_files() const {
 DataSources DataPipeline::load_sources(const NumericTable*& sample_table, const NumericTable*& label_table) {
   sample_table = nullptr;
   label_table = nullptr;
-  if (config_.prices_path) {
-    prices_ = std::make_shared<PricePanel>(PricePanel::load_csv(*config_.prices_path, config_.prices));
+  if (config_.prices) {
+    prices_ = std::make_shared<PricePanel>(PricePanel::load_csv(config_.prices->path, config_.prices->options));
   }
-  if (config_.texts_path) {
-    texts_ = std::make_shared<TextCorpus>(TextCorpus::load_jsonl(*config_.texts_path, config_.texts));
+  if (config_.texts) {
+    texts_ = std::make_shared<TextCorpus>(TextCorpus::load_jsonl(config_.texts->path, config_.texts->options));
   }
-  if (config_.graph_path) {
-    graph_ = std::make_shared<RelationGraph>(config_.graph_format == "sector_table"
-                                                   ? RelationGraph::from_sector_table(*config_.graph_path)
-                                                   : RelationGraph::load_edge_list(*config_.graph_path, config_.graph));
+  if (config_.graph) {
+    graph_ = std::make_shared<RelationGraph>(RelationGraph::load(config_.graph->path, config_.graph->options));
   }
   DataSources sources;
   sources.prices = prices_.get();

@@ -91,6 +91,10 @@ RelationGraph RelationGraph::load_edge_list(const std::filesystem::path& path, c
   return graph;
 }
 
+RelationGraph RelationGraph::load(const std::filesystem::path& path, const EdgeListOptions& options) {
+  return options.format == "sector_table" ? from_sector_table(path) : load_edge_list(path, options);
+}
+
 RelationGraph RelationGraph::from_sector_table(const std::filesystem::path& path, const std::string& symbol_column,
                                                const std::string& sector_column, char delimiter) {
   CsvOptions csv;

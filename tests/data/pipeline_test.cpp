@@ -30,9 +30,10 @@ TEST(DataConfig, PathsAndErrors) {
     "texts": {"path": "tweets.jsonl", "layout": "nested"},
     "split": {"valid_start": "2015-08-01", "test_start": "2015-10-01"}
   })"), "/base/configs");
-  EXPECT_EQ(c.prices_path->string(), "/data/sets/prices.csv");
-  EXPECT_EQ(c.texts_path->string(), "/base/configs/tweets.jsonl");
-  EXPECT_EQ(c.prices.errors, ErrorMode::lenient);
+  EXPECT_EQ(c.prices->path.string(), "/data/sets/prices.csv");
+  EXPECT_EQ(c.texts->path.string(), "/base/configs/tweets.jsonl");
+  EXPECT_EQ(c.prices->options.errors, ErrorMode::lenient);
+  EXPECT_EQ(c.texts->options.layout, "nested");
   EXPECT_EQ(DataConfig::from_config(Config(c.to_json()), "/elsewhere").to_json(), c.to_json());
 
   EXPECT_EQ(config_error(R"({"prices": {"path": "${FINFUSE_NOT_SET_ANYWHERE}/p.csv"}})"),
@@ -42,11 +43,54 @@ TEST(DataConfig, PathsAndErrors) {
             "data.json: /prices: samples come from a price panel unless samples_from_table names a static table");
   EXPECT_EQ(config_error(R"({"prices": {"path": "p.csv"}, "split": {"kind": "chronological"}})"),
             "data.json: /split/valid_start: required for a chronological split (a date \"YYYY-MM-DD\")");
-  EXPECT_EQ(config_error(R"({"prices": {"path": "p.csv"}, "samples_from_table": "credit"})"),
+  EXPECT_EQ(config_error(R"({"prices": {"path": "p.csv"}, "samples_from_table": "credit", "split": {"kind": "random"}})"),
             "data.json: /samples_from_table: 'credit' is not a static table under /tables");
+  EXPECT_EQ(config_error(R"({"tables": {"credit": {"kind": "static"}}, "samples_from_table": "credit"})"),
+            "data.json: /tables/credit/path: required key is missing");
+  EXPECT_EQ(config_error(R"({"tables": [], "samples_from_table": "credit"})"),
+            "data.json: /tables: expected an object of named tables, {\"<name>\": {\"path\": ...}}");
+  EXPECT_EQ(config_error(R"({"prices": {"path": "p.csv"}, "graph": {"path": "g.csv", "format": "sectors"}})").rfind(
+                "data.json: /graph/format: ", 0),
+            0u);
   EXPECT_EQ(config_error(R"({"prices": {"path": "p.csv", "colums": {}}})").rfind(
                 "data.json: /prices/colums: unknown key 'colums' (did you mean 'columns'?)", 0),
             0u);
+}
+
+TEST(DataConfig, TablesAndGraph) {
+  const DataConfig c = DataConfig::from_config(Config::parse(R"({
+    "tables": {"macro": {"path": "/data/macro.csv", "kind": "global"},
+               "credit": {"path": "sets/../credit.csv", "kind": "static", "label_column": "y"}},
+    "graph": {"path": "sectors.tsv", "format": "sector_table"},
+    "samples_from_table": "credit",
+    "split": {"kind": "random"}
+  })"), "/base");
+  ASSERT_EQ(c.tables.size(), 2u);
+  EXPECT_EQ(c.tables[0].name, "credit");  // in name order
+  EXPECT_EQ(c.tables[0].path.string(), "/base/credit.csv");
+  EXPECT_EQ(c.tables[0].options.label_column, "y");
+  EXPECT_EQ(c.tables[1].name, "macro");
+  EXPECT_EQ(c.tables[1].path.string(), "/data/macro.csv");
+  EXPECT_EQ(c.tables[1].options.kind, "global");
+  ASSERT_TRUE(c.graph.has_value());
+  EXPECT_EQ(c.graph->path.string(), "/base/sectors.tsv");
+  EXPECT_EQ(c.graph->options.format, "sector_table");
+  EXPECT_FALSE(c.prices.has_value());
+  EXPECT_EQ(c.input_files(), (std::vector<std::filesystem::path>{"/base/credit.csv", "/data/macro.csv",
+                                                                  "/base/sectors.tsv"}));
+  const Json written = c.to_json();
+  EXPECT_EQ(written["tables"]["credit"]["path"], "/base/credit.csv");
+  EXPECT_EQ(written["tables"]["credit"]["label_column"], "y");
+  EXPECT_EQ(written["graph"]["format"], "sector_table");
+  EXPECT_TRUE(written["prices"].is_null());
+  EXPECT_EQ(DataConfig::from_config(Config(written), "/elsewhere").to_json(), written);
+
+  // The reference lists a source's path first, then its reader's fields.
+  const auto& fields = PriceSource::fields();
+  ASSERT_GT(fields.size(), 1u);
+  EXPECT_EQ(fields[0].name, "path");
+  EXPECT_EQ(fields[0].type, "path");
+  EXPECT_EQ(fields.size(), 1 + PriceCsvOptions::fields().size());
 }
 
 TEST(DataPipelineRealData, StockNetPriceAndTweets) {

@@ -24,6 +24,9 @@
 // field's current value and written with its to_json.
 //
 // A field of a type of one's own (an enum, a character) is read and written by a specialisation of FieldCodec<T>.
+// std::filesystem::path has one: a string in which "${VAR}" reads the environment (relative paths are kept as
+// written; whoever knows the base anchors them). A struct may declare `static void extend_fields(std::vector<FieldInfo>&
+// out)` to list, after its own fields, those its validate() reads.
 //
 // Data options are plain aggregates that programs fill in field by field (`data.dataset.modalities = {"price"}`):
 // FINFUSE_FIELDS declares the same field list as public data members instead of chainable accessors, with the same
@@ -33,6 +36,7 @@
 #include "finfuse/core/config.h"
 
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -133,6 +137,9 @@ T read_options(const Config& config, const T&, long) {
 }
 
 template <typename T>
+std::string type_name();
+
+template <typename T>
 struct FieldTraits {
   static std::string name() {
     if constexpr (has_codec_v<T>) {
@@ -164,8 +171,18 @@ struct FieldTraits<std::vector<T>> {
 };
 template <typename T>
 struct FieldTraits<std::optional<T>> {
-  static std::string name() { return FieldTraits<T>::name() + " or null"; }
+  static std::string name() { return type_name<T>() + " or null"; }
 };
+
+/// The type as the reference shows it: the codec's name where T has one.
+template <typename T>
+std::string type_name() {
+  if constexpr (has_codec_v<T>) {
+    return FieldCodec<T>::type_name();
+  } else {
+    return FieldTraits<T>::name();
+  }
+}
 
 /// Checks a field's value against its rule, failing at `key` of `parent`.
 void check_field(const Config& parent, const std::string& key, double value, const FieldRule& rule);
@@ -234,9 +251,15 @@ void read_field(const Config& config, const std::string& key, std::optional<T>& 
     out.reset();
     return;
   }
-  T value = config.get<T>(key);
-  check_value(config, key, value, rule);
-  out = std::move(value);
+  if constexpr (is_options_v<T>) {
+    out = T::from_config(config.child(key));
+  } else if constexpr (has_codec_v<T>) {
+    out = FieldCodec<T>::read(config, key);
+  } else {
+    T value = config.get<T>(key);
+    check_value(config, key, value, rule);
+    out = std::move(value);
+  }
 }
 
 template <typename T>
@@ -251,7 +274,7 @@ Json field_json(const T& value) {
 }
 template <typename T>
 Json field_json(const std::optional<T>& value) {
-  return value ? Json(*value) : Json();
+  return value ? field_json(*value) : Json();
 }
 
 template <typename T>
@@ -260,7 +283,7 @@ FieldInfo field_info(const char* name, const T& default_value, const FieldRule& 
   if constexpr (has_codec_v<T>) {
     shown = FieldCodec<T>::rule();
   }
-  return FieldInfo{name, FieldTraits<T>::name(), rule.is_required() ? Json() : field_json(default_value), shown, doc};
+  return FieldInfo{name, type_name<T>(), rule.is_required() ? Json() : field_json(default_value), shown, doc};
 }
 
 /// Calls options.validate(config) where the options struct declares it.
@@ -277,6 +300,13 @@ auto extend_json(const Options& options, Json& out, int) -> decltype(options.ext
 }
 template <typename Options>
 void extend_json(const Options&, Json&, long) {}
+/// Calls Options::extend_fields(out) where the options struct declares it.
+template <typename Options>
+auto extend_fields(std::vector<FieldInfo>& out, int) -> decltype(Options::extend_fields(out), void()) {
+  Options::extend_fields(out);
+}
+template <typename Options>
+void extend_fields(std::vector<FieldInfo>&, long) {}
 
 }  // namespace detail
 /// The FieldCodec of an enum read and written by name: `template <> struct FieldCodec<E> : EnumFieldCodec<E,
@@ -309,6 +339,16 @@ struct EnumFieldCodec {
     }
     return FieldRule::one_of(std::move(names));
   }
+};
+
+/// A path field: a string in which "${VAR}" is replaced by the environment's VAR (an error at the field when VAR is not
+/// set). A relative path is kept as written.
+template <>
+struct FieldCodec<std::filesystem::path> {
+  static std::string type_name() { return "path"; }
+  static std::filesystem::path read(const Config& parent, const std::string& key);
+  static Json write(const std::filesystem::path& value) { return value.string(); }
+  static FieldRule rule() { return {}; }
 };
 
 }  // namespace finfuse
@@ -362,6 +402,7 @@ struct EnumFieldCodec {
       const Self defaults;                                                            \
       std::vector<::finfuse::FieldInfo> out;                                          \
       FIELDS(INFO)                                                                    \
+      ::finfuse::detail::extend_fields<Self>(out, 0);                                 \
       return out;                                                                     \
     }();                                                                              \
     return table;                                                                     \

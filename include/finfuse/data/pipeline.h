@@ -43,34 +43,74 @@ struct SplitOptions {
 };
 
 
+/// A file the pipeline reads with its reader's options, one JSON object: {"path": "...", <the reader's fields>}.
+template <typename Reader>
+struct Source {
+#define FINFUSE_SOURCE_FIELDS(F)                                                                                  \
+  F(std::filesystem::path, path, {}, ::finfuse::FieldRule::required(),                                           \
+    "the file; relative to the configuration's file, \"${VAR}\" reads the environment")
+  FINFUSE_FIELDS(Source, FINFUSE_SOURCE_FIELDS)
+#undef FINFUSE_SOURCE_FIELDS
+
+  /// The reader's options, written beside the path.
+  Reader options;
+
+  void validate(const Config& config) { options = Reader::from_config(config, options); }
+  void extend_json(Json& out) const { out.update(options.to_json()); }
+  static void extend_fields(std::vector<FieldInfo>& out) {
+    const auto& reader = Reader::fields();
+    out.insert(out.end(), reader.begin(), reader.end());
+  }
+};
+
+using PriceSource = Source<PriceCsvOptions>;
+using TextSource = Source<TextJsonlOptions>;
+using GraphSource = Source<EdgeListOptions>;
+
+/// A numeric table: its name (the key under "tables"), its file and its reader's options.
 struct TableSource {
   std::string name;
   std::filesystem::path path;
   NumericTableOptions options;
 };
 
-struct DataConfig {
-  /// Resolved paths (relative paths in the configuration are relative to its file).
-  std::optional<std::filesystem::path> prices_path;
-  PriceCsvOptions prices;
-  std::optional<std::filesystem::path> texts_path;
-  TextJsonlOptions texts;
-  std::vector<TableSource> tables;
-  /// Relations: an edge list, or a symbol -> sector table ("format": "edges" or "sector_table").
-  std::optional<std::filesystem::path> graph_path;
-  std::string graph_format = "edges";
-  EdgeListOptions graph;
-  /// Empty: samples come from the price panel (point-in-time assembly). Otherwise the name of a static table whose
-  /// rows are the samples.
-  std::string samples_from_table;
-  AssemblyOptions assembly;
-  SplitOptions split;
-  DatasetOptions dataset;
+}  // namespace finfuse::data
 
-  /// Reads {"prices": {"path", ...}, "texts": {"path", ...}, "tables": {"<name>": {"path", ...}},
-  /// "samples_from_table", "assembly", "split", "dataset"}; `base_dir` anchors relative paths.
+namespace finfuse {
+
+/// "tables": {"<name>": {"path": ..., <NumericTableOptions>}, ...}, in name order.
+template <>
+struct FieldCodec<std::vector<data::TableSource>> {
+  static std::string type_name() { return "object"; }
+  static std::vector<data::TableSource> read(const Config& parent, const std::string& key);
+  static Json write(const std::vector<data::TableSource>& tables);
+  static FieldRule rule() { return {}; }
+};
+
+}  // namespace finfuse
+
+namespace finfuse::data {
+
+struct DataConfig {
+#define FINFUSE_DATA_FIELDS(F)                                                                                     \
+  F(std::optional<PriceSource>, prices, std::nullopt, {}, "the daily price panel (see data.prices)")               \
+  F(std::optional<TextSource>, texts, std::nullopt, {}, "the text corpus (see data.texts)")                        \
+  F(std::vector<TableSource>, tables, {}, {}, "numeric tables by name: {\"<name>\": {\"path\", ...}} (see data.tables)") \
+  F(std::optional<GraphSource>, graph, std::nullopt, {}, "the relation graph (see data.graph)")                    \
+  F(std::string, samples_from_table, "", {},                                                                      \
+    "the static table whose rows are the samples (empty: point-in-time samples from the price panel)")            \
+  F(AssemblyOptions, assembly, {}, {}, "point-in-time assembly of the samples")                                    \
+  F(SplitOptions, split, {}, {}, "the split into training, validation and test")                                  \
+  F(DatasetOptions, dataset, {}, {}, "modalities and preprocessing")
+  FINFUSE_FIELDS(DataConfig, FINFUSE_DATA_FIELDS)
+#undef FINFUSE_DATA_FIELDS
+
+  /// Reads the configuration and anchors relative paths at `base_dir` (the configuration file's directory).
   static DataConfig from_config(const Config& config, const std::filesystem::path& base_dir);
-  Json to_json() const;
+  /// Makes every relative path absolute against `base_dir`.
+  void anchor_paths(const std::filesystem::path& base_dir);
+  /// The checks across sections: where the samples come from, the label's table.
+  void validate(const Config& config) const;
   /// Every input file the configuration reads (prices, texts, tables, graph).
   std::vector<std::filesystem::path> input_files() const;
 };

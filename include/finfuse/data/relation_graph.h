@@ -31,6 +31,8 @@ struct Edge {
 
 struct EdgeListOptions {
 #define FINFUSE_EDGE_LIST_FIELDS(F)                                                                               \
+  F(std::string, format, "edges", ::finfuse::FieldRule::one_of({"edges", "sector_table"}),                        \
+    "the file's layout: an edge list (the columns below), or a sector table (tab-separated Symbol and Sector columns, as StockNet's StockTable) linking the symbols of each sector") \
   F(std::string, source_column, "source", {}, "the source entity's column")                                      \
   F(std::string, target_column, "target", {}, "the target entity's column")                                      \
   F(std::string, relation_column, "relation", {}, "the relation's column (optional: empty or absent is unused)") \
@@ -56,6 +58,9 @@ struct GraphSnapshot {
 class RelationGraph {
  public:
   RelationGraph() = default;
+
+  /// Reads the file in the layout `options.format` names: load_edge_list() or from_sector_table().
+  static RelationGraph load(const std::filesystem::path& path, const EdgeListOptions& options = {});
 
   /// Reads source,target[,relation][,weight][,start,end]. Self-loops are dropped (fusion layers add their own);
   /// non-finite weights, bad dates and end <= start are DataErrors naming file, line and field.
