@@ -21,19 +21,14 @@ for arg in "$@"; do
   esac
 done
 
+# shellcheck source=scripts/build-libraries.sh
+source "$(dirname "${BASH_SOURCE[0]}")/build-libraries.sh"
 packages=(
   g++ cmake ninja-build ccache pkg-config
   libtorch-dev        # LibTorch 1.13 (C++ API, CPU)
-  libgloo-dev         # headers of torch.distributed's Gloo backend
   libopenblas0-openmp # fast BLAS for LibTorch; the OpenMP variant respects torch::set_num_threads
-  libeigen3-dev libfmt-dev libspdlog-dev nlohmann-json3-dev
-  libhowardhinnant-date-dev # calendar arithmetic and time zones
   tzdata              # the time-zone database that market sessions are computed with
-  libstb-dev          # image decoding, resizing and PNG writing
-  libssl-dev          # SHA-256 digests (OpenSSL libcrypto)
-  libsimdjson-dev     # JSON Lines text files at gigabytes per second
-  libcli11-dev        # command-line parsing of the finfuse tool
-  libgtest-dev libbenchmark-dev
+  "${finfuse_build_libraries[@]}"  # the libraries the build compiles against (scripts/build-libraries.sh)
   python3-torch python3-torchvision # reference outputs for the parity tests (tests only)
   python3-sklearn                  # reference values for the metric tests (tests only)
   python3-pandas                   # the pandas side of the data-path benchmark (bench/ only)

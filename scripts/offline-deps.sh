@@ -7,11 +7,18 @@
 #   scripts/offline-deps.sh DIR
 set -euo pipefail
 dir=${1:?usage: offline-deps.sh DIR}
-packages=(
-  libeigen3-dev libfmt-dev libfmt9 libspdlog-dev libspdlog1.10 nlohmann-json3-dev
-  libhowardhinnant-date-dev libdate-tz3 libstb-dev libstb0 libssl-dev libssl3 libsimdjson-dev libsimdjson14
-  libcli11-dev libgloo-dev libgtest-dev libgmock-dev libbenchmark-dev libbenchmark1debian
-)
+# shellcheck source=scripts/build-libraries.sh
+source "$(dirname "${BASH_SOURCE[0]}")/build-libraries.sh"
+# The libraries install-deps.sh installs, and the shared libraries they depend on directly (libfmt9 for libfmt-dev);
+# Gloo's is left out: finfuse reads its headers only, and LibTorch carries its own Gloo.
+packages=("${finfuse_build_libraries[@]}")
+for package in "${finfuse_build_libraries[@]}"; do
+  while read -r dependency; do
+    if [[ $dependency == lib* && $dependency != *-dev && $dependency != libgloo* ]]; then
+      packages+=("$dependency")
+    fi
+  done < <(apt-cache depends "$package" | awk '$1 == "Depends:" {print $2}')
+done
 mkdir -p "$dir"
 cd "$dir"
 apt-get download "${packages[@]}" 2> >(grep -v 'unsandboxed' >&2)
