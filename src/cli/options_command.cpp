@@ -18,12 +18,15 @@
 #include "finfuse/evaluation/metric.h"
 #include "finfuse/fusion/fusion.h"
 #include "finfuse/models/head.h"
+#include "finfuse/models/multimodal_model.h"
 #include "finfuse/nn/activation.h"
 #include "finfuse/nn/loss.h"
 #include "finfuse/training/callback.h"
 #include "finfuse/training/distributed.h"
 #include "finfuse/training/optimizer.h"
+#include "finfuse/training/run_config.h"
 #include "finfuse/training/scheduler.h"
+#include "finfuse/training/trainer.h"
 
 #include <fmt/format.h>
 
@@ -82,7 +85,10 @@ const std::vector<std::pair<std::string, std::function<const std::vector<FieldIn
       {"data.dataset.graph", &data::GraphOptions::fields},
       {"data.dataset.tokenizer", &data::TokenizerOptions::fields},
       {"data.dataset.numeric", &data::NumericPreprocessorOptions::fields},
+      {"model", &models::MultimodalModelOptions::fields},
+      {"training", &training::TrainerOptions::fields},
       {"backtest", &evaluation::BacktestOptions::fields},
+      {"experiment", &training::ExperimentConfig::fields},
       {"distributed", &training::DistributedOptions::fields},
   };
   return table;

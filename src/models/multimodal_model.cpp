@@ -24,6 +24,25 @@
 #include <mutex>
 #include <sstream>
 
+namespace finfuse {
+
+const std::vector<std::pair<models::ParallelEncoders, std::string>>& FieldCodec<models::ParallelEncoders>::names() {
+  static const std::vector<std::pair<models::ParallelEncoders, std::string>> table = {
+      {models::ParallelEncoders::never, "never"},
+      {models::ParallelEncoders::always, "always"},
+      {models::ParallelEncoders::automatic, "auto"}};
+  return table;
+}
+
+models::ParallelEncoders FieldCodec<models::ParallelEncoders>::read(const Config& parent, const std::string& key) {
+  if (parent.json().at(key).is_boolean()) {
+    return parent.get<bool>(key) ? models::ParallelEncoders::always : models::ParallelEncoders::never;
+  }
+  return EnumFieldCodec::read(parent, key);
+}
+
+}  // namespace finfuse
+
 namespace finfuse::models {
 
 namespace {
@@ -179,21 +198,9 @@ void MultimodalModelImpl::add_head(const std::string& name, std::shared_ptr<Head
   heads_.push_back(std::move(head));
 }
 
-void MultimodalModelImpl::set_behaviour(double modality_dropout, std::string all_missing,
-                                        std::string parallel_encoders) {
-  if (!(modality_dropout >= 0.0 && modality_dropout < 1.0)) {
-    throw Error(fmt::format("model: modality_dropout must be in [0, 1), got {}", modality_dropout));
-  }
-  if (all_missing != "error" && all_missing != "embedding") {
-    throw Error(fmt::format("model: all_missing must be 'error' or 'embedding', got '{}'", all_missing));
-  }
-  if (parallel_encoders != "auto" && parallel_encoders != "always" && parallel_encoders != "never") {
-    throw Error(fmt::format("model: parallel_encoders must be 'auto', 'always' or 'never', got '{}'",
-                            parallel_encoders));
-  }
-  modality_dropout_ = modality_dropout;
-  all_missing_ = std::move(all_missing);
-  parallel_encoders_ = std::move(parallel_encoders);
+void MultimodalModelImpl::set_behaviour(const MultimodalModelOptions& options) {
+  // Through the declared fields: the same checks and messages as a configuration gets, and none of the parts kept.
+  behaviour_ = MultimodalModelOptions::from_config(Config(options.to_json(), "model options"));
 }
 
 std::vector<fusion::FusionModality> MultimodalModelImpl::current_fusion_modalities() const {
@@ -211,7 +218,7 @@ MultimodalModelImpl::MultimodalModelImpl(MultimodalModelOptions options) {
   if (options.heads().empty()) {
     throw Error("model: MultimodalModelOptions names no head");
   }
-  set_behaviour(options.modality_dropout(), options.all_missing(), options.parallel_encoders());
+  set_behaviour(options);
   begin();
   for (const auto& [name, encoder] : options.encoders()) {
     add_encoder(name, encoder);
@@ -272,15 +279,8 @@ MultimodalModelImpl::MultimodalModelImpl(const Config& config, const std::vector
   for (const auto& name : head_configs.keys()) {
     add_head(name, make_head(head_configs.child(name), HeadContext{fusion_->output_size(), label_context}));
   }
-  std::string parallel = "never";
-  if (config.contains("parallel_encoders") && config.json()["parallel_encoders"].is_boolean()) {
-    parallel = config.get<bool>("parallel_encoders") ? "always" : "never";
-  } else {
-    parallel = config.get_choice("parallel_encoders", parallel, {"auto", "always", "never"});
-  }
-  set_behaviour(config.get<double>("modality_dropout", 0.0, Range::half_open(0, 1)),
-                config.get_choice("all_missing", std::string("error"), {"error", "embedding"}), parallel);
-  config.reject_unknown_keys();
+  // The behaviour fields; every other key has been read by now, so what is left unknown is an error.
+  behaviour_ = MultimodalModelOptions::from_config(config);
 }
 
 ModelOutput MultimodalModelImpl::forward(const data::Batch& batch) { return run(batch, {}); }
@@ -327,10 +327,11 @@ std::vector<encoders::EncoderOutput> MultimodalModelImpl::encode_all(const data:
   const std::size_t count = modality_names_.size();
   // Concurrent encoders draw dropout masks from the shared generator in whatever order they run, so training under
   // deterministic algorithms stays serial.
-  if (count < 2 || parallel_encoders_ == "never" || (is_training() && at::globalContext().deterministicAlgorithms())) {
+  if (count < 2 || behaviour_.parallel_encoders() == ParallelEncoders::never ||
+      (is_training() && at::globalContext().deterministicAlgorithms())) {
     return encode_serially(batch);
   }
-  if (parallel_encoders_ == "always") {
+  if (behaviour_.parallel_encoders() == ParallelEncoders::always) {
     return encode_concurrently(batch);
   }
   // "auto": small forward-only batches (serving) run concurrently, where one encoder after another leaves cores idle;
@@ -422,7 +423,7 @@ ModelOutput MultimodalModelImpl::run(const data::Batch& batch, const std::vector
   // Samples with nothing at all are an error (report the first by entity and date), unless the model is configured
   // to predict them from the learned "missing" embeddings alone.
   const auto any = torch::stack(present, 0).any(0);
-  if (all_missing_ == "error" && !any.all().item<bool>()) {
+  if (behaviour_.all_missing() == "error" && !any.all().item<bool>()) {
     const auto first = (~any).nonzero()[0][0].item<std::int64_t>();
     throw Error(fmt::format("model: {} has none of its modalities ({}) present", describe_sample(batch, first),
                             fmt::join(modality_names_, ", ")));
@@ -432,11 +433,11 @@ ModelOutput MultimodalModelImpl::run(const data::Batch& batch, const std::vector
       present[m] = torch::zeros_like(present[m]);
     }
   }
-  if (is_training() && modality_dropout_ > 0.0 && modality_names_.size() > 1) {
+  if (is_training() && behaviour_.modality_dropout() > 0.0 && modality_names_.size() > 1) {
     std::vector<torch::Tensor> kept;
     for (auto& p : present) {
       kept.push_back(p.logical_and(torch::rand(p.sizes(), torch::TensorOptions().device(p.device())) >=
-                                   modality_dropout_));
+                                   behaviour_.modality_dropout()));
     }
     const auto survives = torch::stack(kept, 0).any(0);
     for (std::size_t m = 0; m < present.size(); ++m) {
@@ -515,13 +516,12 @@ Json MultimodalModelImpl::config_json() const {
   for (const auto& head : heads_) {
     heads[head->head_name()] = head->options_json();
   }
-  return Json{{"encoders", encoders},
-              {"modality_order", modality_names_},
-              {"fusion", fusion_->options_json()},
-              {"heads", heads},
-              {"modality_dropout", modality_dropout_},
-              {"all_missing", all_missing_},
-              {"parallel_encoders", parallel_encoders_}};
+  Json out = behaviour_.to_json();
+  out["encoders"] = std::move(encoders);
+  out["modality_order"] = modality_names_;
+  out["fusion"] = fusion_->options_json();
+  out["heads"] = std::move(heads);
+  return out;
 }
 
 std::string MultimodalModelImpl::summary(const data::Batch& example) {

@@ -15,12 +15,8 @@ RunConfig RunConfig::from_config(Config root, const std::filesystem::path& base)
   c.model = c.root.child("model");
   c.training = TrainerOptions::from_config(c.root.section("training"));
   c.distributed = DistributedOptions::from_config(c.root.section("distributed"));
-  const auto experiment = c.root.section("experiment");
-  c.seeds = experiment.get<std::vector<std::uint64_t>>("seeds", std::vector<std::uint64_t>{c.runtime.seed()});
-  if (c.seeds.empty()) {
-    experiment.fail_at("seeds", "must list at least one seed");
-  }
-  experiment.reject_unknown_keys();
+  c.experiment = ExperimentConfig::from_config(c.root.section("experiment"));
+  c.seeds = c.experiment.seeds.empty() ? std::vector<std::uint64_t>{c.runtime.seed()} : c.experiment.seeds;
   c.root.reject_unknown_keys();
   return c;
 }

@@ -431,6 +431,28 @@ TEST(Model, PartsThatDoNotFitAreRefused) {
                                   .all_missing("skip"));
             }).find("all_missing"),
             std::string::npos);
+  EXPECT_NE(message([&] {
+              MultimodalModel(MultimodalModelOptions()
+                                  .encoder("price", price())
+                                  .head("y", ClassificationHead(ClassificationHeadOptions(2), 16))
+                                  .modality_dropout(1.0));
+            }).find("/modality_dropout: must be in [0, 1), got 1"),
+            std::string::npos);
+  // The behaviour set in C++ is what config_json() writes and a configuration reads back.
+  MultimodalModel model(MultimodalModelOptions()
+                            .encoder("price", price())
+                            .head("y", ClassificationHead(ClassificationHeadOptions(2), 16))
+                            .modality_dropout(0.25)
+                            .all_missing("embedding")
+                            .parallel_encoders(ParallelEncoders::automatic));
+  const Json written = model->config_json();
+  EXPECT_EQ(written["modality_dropout"], 0.25);
+  EXPECT_EQ(written["all_missing"], "embedding");
+  EXPECT_EQ(written["parallel_encoders"], "auto");
+  const auto read = MultimodalModelOptions::from_config(Config(Json{
+      {"modality_dropout", 0.25}, {"all_missing", "embedding"}, {"parallel_encoders", true}}));
+  EXPECT_EQ(read.parallel_encoders(), ParallelEncoders::always);
+  EXPECT_EQ(read.all_missing(), "embedding");
 }
 
 TEST(Model, SummaryTableAndResolvedConfig) {

@@ -25,12 +25,12 @@
 #pragma once
 
 #include "finfuse/core/config.h"
+#include "finfuse/core/options.h"
 #include "finfuse/data/batch.h"
 #include "finfuse/encoders/encoder.h"
 #include "finfuse/fusion/fusion.h"
 #include "finfuse/models/head.h"
 
-#include <torch/arg.h>
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/moduledict.h>
 #include <torch/nn/pimpl.h>
@@ -45,6 +45,26 @@
 namespace finfuse::data {
 class MultimodalDataset;
 }
+
+namespace finfuse::models {
+
+/// Whether a model runs its modality encoders one after another (never), concurrently on ATen's inter-op pool
+/// (always), or concurrently for forward-only batches of at most 16 samples (automatic, "auto" in configurations).
+enum class ParallelEncoders { never, always, automatic };
+
+}  // namespace finfuse::models
+
+namespace finfuse {
+
+/// "never", "always", "auto"; a configuration may also write true ("always") or false ("never").
+template <>
+struct FieldCodec<models::ParallelEncoders> : EnumFieldCodec<models::ParallelEncoders, FieldCodec<models::ParallelEncoders>> {
+  static const std::vector<std::pair<models::ParallelEncoders, std::string>>& names();
+  static std::string type_name() { return "string or bool"; }
+  static models::ParallelEncoders read(const Config& parent, const std::string& key);
+};
+
+}  // namespace finfuse
 
 namespace finfuse::models {
 
@@ -86,12 +106,18 @@ class MultimodalModelOptions {
     return head(name, std::static_pointer_cast<Head>(holder.ptr()));
   }
 
-  /// Probability of dropping each present modality of a training sample (never a sample's last one).
-  TORCH_ARG(double, modality_dropout) = 0.0;
-  /// A sample without any modality: "error", or "embedding" (predicted from the missing embeddings alone).
-  TORCH_ARG(std::string, all_missing) = "error";
-  /// "never", "always" or "auto" (forward-only batches of at most 16 samples run their encoders concurrently).
-  TORCH_ARG(std::string, parallel_encoders) = "never";
+  // How the model behaves beyond its parts. from_config() and to_json() read and write these keys of a model's
+  // configuration (the parts come from the registries, or are the modules added above).
+#define FINFUSE_MULTIMODAL_MODEL_FIELDS(F)                                                                          \
+  F(double, modality_dropout, 0.0, ::finfuse::Range::half_open(0, 1),                                              \
+    "probability of dropping each present modality of a training sample (never a sample's last one)")              \
+  F(std::string, all_missing, "error", ::finfuse::FieldRule::one_of({"error", "embedding"}),                       \
+    "a sample without any modality: an error naming it, or a prediction from the learned missing embeddings alone") \
+  F(ParallelEncoders, parallel_encoders, ParallelEncoders::never, {},                                              \
+    "run the encoders concurrently on ATen's inter-op pool, dividing the intra-op threads among them: auto "       \
+    "(forward-only batches of at most 16 samples), always (true) or never (false); see models.md")
+  FINFUSE_OPTIONS(MultimodalModelOptions, FINFUSE_MULTIMODAL_MODEL_FIELDS)
+#undef FINFUSE_MULTIMODAL_MODEL_FIELDS
 
  public:
   const std::vector<std::pair<std::string, std::shared_ptr<encoders::Encoder>>>& encoders() const { return encoders_; }
@@ -153,7 +179,8 @@ class MultimodalModelImpl : public torch::nn::Module {
   void set_fusion(std::shared_ptr<fusion::Fusion> fusion);
   /// Checks that the head reads the fusion layer's width.
   void add_head(const std::string& name, std::shared_ptr<Head> head);
-  void set_behaviour(double modality_dropout, std::string all_missing, std::string parallel_encoders);
+  /// Takes the behaviour fields of `options` (not its parts), checked as a configuration would be.
+  void set_behaviour(const MultimodalModelOptions& options);
   std::vector<fusion::FusionModality> current_fusion_modalities() const;
   ModelOutput run(const data::Batch& batch, const std::vector<std::string>& masked);
   /// Batches up to this size run their encoders concurrently under "parallel_encoders": "auto" when no gradient is
@@ -173,9 +200,8 @@ class MultimodalModelImpl : public torch::nn::Module {
   std::shared_ptr<fusion::Fusion> fusion_;
   torch::nn::ModuleDict head_dict_{nullptr};
   std::vector<std::shared_ptr<Head>> heads_;
-  double modality_dropout_ = 0.0;
-  std::string all_missing_ = "error";
-  std::string parallel_encoders_ = "never";
+  /// The behaviour fields only (no parts).
+  MultimodalModelOptions behaviour_;
   std::vector<std::string> entity_names_;
 };
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "finfuse/core/config.h"
+#include "finfuse/core/options.h"
 #include "finfuse/core/runtime.h"
 #include "finfuse/data/pipeline.h"
 #include "finfuse/training/distributed.h"
@@ -17,6 +18,15 @@
 
 namespace finfuse::training {
 
+/// The run configuration's "experiment" section: the seeds the run is repeated with.
+struct ExperimentConfig {
+#define FINFUSE_EXPERIMENT_FIELDS(F)                                                                          \
+  F(std::vector<std::uint64_t>, seeds, {}, ::finfuse::FieldRule().non_empty("must list at least one seed"), \
+    "the seeds to train with, reported as mean +- std (absent: [runtime.seed])")
+  FINFUSE_FIELDS(ExperimentConfig, FINFUSE_EXPERIMENT_FIELDS)
+#undef FINFUSE_EXPERIMENT_FIELDS
+};
+
 struct RunConfig {
   Config root;
   RuntimeOptions runtime;
@@ -25,6 +35,7 @@ struct RunConfig {
   TrainerOptions training;
   /// The optional "distributed" section (used when the process is one rank of a job).
   DistributedOptions distributed;
+  ExperimentConfig experiment;
   /// experiment.seeds, or [runtime.seed].
   std::vector<std::uint64_t> seeds;
   /// The folder relative data paths are resolved against.
