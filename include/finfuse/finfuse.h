@@ -36,6 +36,7 @@
 #include "finfuse/data/modalities/chart.h"
 #include "finfuse/data/modalities/image.h"
 #include "finfuse/data/modalities/numeric.h"
+#include "finfuse/data/modalities/pixel_modality.h"
 #include "finfuse/data/modalities/pixel_samples.h"
 #include "finfuse/data/modalities/price.h"
 #include "finfuse/data/modalities/text.h"

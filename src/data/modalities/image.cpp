@@ -9,7 +9,9 @@
 
 namespace finfuse::data {
 
-ImageModality::ImageModality(const DatasetOptions& options) : Modality("image"), options_(options.image) {}
+ImageModality::ImageModality(const DatasetOptions& options)
+    : PixelModality("image", {options.image.channels, options.image.height, options.image.width}, "images"),
+      options_(options.image) {}
 
 void ImageModality::build(const ModalityContext& context) {
   const NumericTable& table = context.table(options_.table, "image");
@@ -22,7 +24,7 @@ void ImageModality::build(const ModalityContext& context) {
   const auto h = options_.height;
   const auto w = options_.width;
   const auto n = context.size();
-  images_.reset(n, c, h, w);
+  PixelSamples& images = reset_images(n);
   std::int64_t unusable = 0;
   for (std::size_t i = 0; i < n; ++i) {
     const auto row = context.joined_row(table, i);
@@ -40,7 +42,7 @@ void ImageModality::build(const ModalityContext& context) {
         image = resize_image(image, h, w);
       }
       // Channel-first, as image encoders take it.
-      std::uint8_t* dst = images_.sample(i);
+      std::uint8_t* dst = images.sample(i);
       for (std::int64_t ch = 0; ch < c; ++ch) {
         for (std::int64_t y = 0; y < h; ++y) {
           for (std::int64_t x = 0; x < w; ++x) {
@@ -48,7 +50,7 @@ void ImageModality::build(const ModalityContext& context) {
           }
         }
       }
-      images_.set_present(i);
+      images.set_present(i);
     } catch (const DataError&) {
       if (options_.on_missing == "error") {
         throw;
@@ -58,23 +60,6 @@ void ImageModality::build(const ModalityContext& context) {
   }
   if (unusable > 0) {
     logger()->warn("{} referenced image(s) could not be read; those samples lack the image modality", unusable);
-  }
-}
-
-std::vector<ModalitySpec> ImageModality::specs() const {
-  return {ModalitySpec(name(), {options_.channels, options_.height, options_.width})};
-}
-
-void ImageModality::collate(const std::vector<std::size_t>& indices, Batch& batch) const {
-  batch.modalities[name()] = images_.collate(indices);
-}
-
-void ImageModality::save(BinaryWriter& out) const { images_.save(out); }
-
-void ImageModality::load(BinaryReader& in, std::size_t samples) {
-  images_.load(in, samples, "images");
-  if (images_.shape() != std::vector<std::int64_t>{options_.channels, options_.height, options_.width}) {
-    in.inconsistent("images of another shape than the image options give");
   }
 }
 

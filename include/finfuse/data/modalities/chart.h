@@ -3,28 +3,19 @@
 #pragma once
 
 #include "finfuse/data/chart_image.h"
-#include "finfuse/data/modalities/pixel_samples.h"
-#include "finfuse/data/modality.h"
-
-#include <vector>
+#include "finfuse/data/modalities/pixel_modality.h"
 
 namespace finfuse::data {
 
-class ChartModality : public Modality {
+class ChartModality : public PixelModality {
  public:
   /// Uses options.chart.
   explicit ChartModality(const DatasetOptions& options);
 
   void build(const ModalityContext& context) override;
-  std::vector<ModalitySpec> specs() const override;
-  void collate(const std::vector<std::size_t>& indices, Batch& batch) const override;
-  double coverage() const override { return images_.coverage(); }
-  void save(BinaryWriter& out) const override;
-  void load(BinaryReader& in, std::size_t samples) override;
 
  private:
   ChartOptions options_;
-  PixelSamples images_;
 };
 
 }  // namespace finfuse::data

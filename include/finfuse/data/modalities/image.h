@@ -2,28 +2,19 @@
 // it), decoded, resized and laid out channel-first, [C, H, W] in [0, 1].
 #pragma once
 
-#include "finfuse/data/modalities/pixel_samples.h"
-#include "finfuse/data/modality.h"
-
-#include <vector>
+#include "finfuse/data/modalities/pixel_modality.h"
 
 namespace finfuse::data {
 
-class ImageModality : public Modality {
+class ImageModality : public PixelModality {
  public:
   /// Uses options.image.
   explicit ImageModality(const DatasetOptions& options);
 
   void build(const ModalityContext& context) override;
-  std::vector<ModalitySpec> specs() const override;
-  void collate(const std::vector<std::size_t>& indices, Batch& batch) const override;
-  double coverage() const override { return images_.coverage(); }
-  void save(BinaryWriter& out) const override;
-  void load(BinaryReader& in, std::size_t samples) override;
 
  private:
   ImageOptions options_;
-  PixelSamples images_;
 };
 
 }  // namespace finfuse::data
