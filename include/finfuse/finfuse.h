@@ -88,6 +88,7 @@
 #include "finfuse/evaluation/backtest.h"
 #include "finfuse/evaluation/efficiency.h"
 #include "finfuse/evaluation/metric.h"
+#include "finfuse/evaluation/metric_options.h"
 #include "finfuse/evaluation/predictions.h"
 #include "finfuse/evaluation/report.h"
 

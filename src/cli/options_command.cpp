@@ -204,6 +204,10 @@ std::string family_text(const std::string& family) {
       out += "  (options not declared as fields)\n";
       continue;
     }
+    if (fields.empty()) {
+      out += "  (no options)\n";
+      continue;
+    }
     std::size_t width = 0, type_width = 0, default_width = 0;
     for (const auto& f : fields) {
       width = std::max(width, f["name"].get<std::string>().size());

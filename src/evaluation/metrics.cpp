@@ -5,6 +5,7 @@
 #include "finfuse/core/shape.h"
 #include "finfuse/core/suggest.h"
 #include "finfuse/evaluation/backtest.h"
+#include "finfuse/evaluation/metric_options.h"
 
 #include <fmt/format.h>
 
@@ -300,17 +301,15 @@ MetricResult precision_recall_f1(const PredictionRows& rows, const std::string& 
 
 class EceMetric : public Metric {
  public:
-  explicit EceMetric(const Config& options) : bins_(options.get<std::int64_t>("bins", 10, Range::positive())) {
-    options.reject_unknown_keys();
-  }
+  explicit EceMetric(EceOptions options) : options_(std::move(options)) {}
   MetricResult compute(const PredictionRows& rows) const override {
     require_classes(rows, "ece");
-    std::vector<double> count(static_cast<std::size_t>(bins_)), confidence(count.size()), correct(count.size());
+    std::vector<double> count(static_cast<std::size_t>(options_.bins())), confidence(count.size()), correct(count.size());
     for (std::size_t i = 0; i < rows.size(); ++i) {
       const auto c = rows.predicted_class(i);
       const double p = rows.probability(i, c);
       // Bins (lo, hi], the first one closed: [0, 1/bins].
-      auto b = static_cast<std::size_t>(std::ceil(p * static_cast<double>(bins_))) ;
+      auto b = static_cast<std::size_t>(std::ceil(p * static_cast<double>(options_.bins()))) ;
       b = b == 0 ? 0 : std::min<std::size_t>(b - 1, count.size() - 1);
       count[b] += 1;
       confidence[b] += p;
@@ -329,19 +328,16 @@ class EceMetric : public Metric {
     r.details = Json{{"bins", bins}};
     return r;
   }
-  Json options_json() const override { return Json{{"type", "ece"}, {"bins", bins_}}; }
+  Json options_json() const override { return typed_json("ece", options_.to_json()); }
 
  private:
-  std::int64_t bins_;
+  EceOptions options_;
 };
 
 // Per-day correlation of the score with the realised forward return.
 class IcMetric : public Metric {
  public:
-  IcMetric(const Config& options, bool rank)
-      : rank_(rank), min_samples_(options.get<std::int64_t>("min_samples", 3, Range::at_least(2))) {
-    options.reject_unknown_keys();
-  }
+  IcMetric(IcOptions options, bool rank) : rank_(rank), options_(std::move(options)) {}
   MetricResult compute(const PredictionRows& rows) const override {
     const std::string name = rank_ ? "rank_ic" : "ic";
     require_rows(rows, name);
@@ -355,7 +351,7 @@ class IcMetric : public Metric {
     std::vector<double> ics;
     Json per_day = Json::array();
     for (const auto& [day, xy] : by_day) {
-      if (static_cast<std::int64_t>(xy.first.size()) < min_samples_) {
+      if (static_cast<std::int64_t>(xy.first.size()) < options_.min_samples()) {
         continue;
       }
       const double ic = rank_ ? pearson(average_ranks(xy.first), average_ranks(xy.second)) : pearson(xy.first, xy.second);
@@ -371,11 +367,11 @@ class IcMetric : public Metric {
     r.details = Json{{"per_day", per_day}};
     return r;
   }
-  Json options_json() const override { return Json{{"type", rank_ ? "rank_ic" : "ic"}, {"min_samples", min_samples_}}; }
+  Json options_json() const override { return typed_json(rank_ ? "rank_ic" : "ic", options_.to_json()); }
 
  private:
   bool rank_;
-  std::int64_t min_samples_;
+  IcOptions options_;
 };
 
 class BacktestMetric : public Metric {
@@ -393,7 +389,7 @@ class BacktestMetric : public Metric {
     r.details = result.to_json();
     return r;
   }
-  Json options_json() const override { return options_.to_json(); }
+  Json options_json() const override { return typed_json("backtest", options_.to_json()); }
 
  private:
   BacktestOptions options_;
@@ -429,10 +425,13 @@ double hit_rate(const PredictionRows& rows) {
 
 void register_builtin_metrics(MetricRegistry& registry) {
   const auto add = [&](const std::string& name, Compute compute) {
-    registry.add(name, [name, compute](const Config& options) -> std::unique_ptr<Metric> {
-      options.reject_unknown_keys();
-      return std::make_unique<FunctionMetric>(name, compute);
-    });
+    registry.add(
+        name,
+        [name, compute](const Config& options) -> std::unique_ptr<Metric> {
+          options.reject_unknown_keys();
+          return std::make_unique<FunctionMetric>(name, compute);
+        },
+        {});  // no options
   };
   add("accuracy", [](const PredictionRows& rows) {
     require_classes(rows, "accuracy");
@@ -541,7 +540,12 @@ void register_builtin_metrics(MetricRegistry& registry) {
     r.details = Json{{"rows", "true class"}, {"columns", "predicted class"}, {"matrix", confusion(rows, "confusion_matrix")}};
     return r;
   });
-  registry.add("ece", [](const Config& options) -> std::unique_ptr<Metric> { return std::make_unique<EceMetric>(options); });
+  registry.add(
+      "ece",
+      [](const Config& options) -> std::unique_ptr<Metric> {
+        return std::make_unique<EceMetric>(EceOptions::from_config(options));
+      },
+      EceOptions::fields());
 
   const auto regression = [](const PredictionRows& rows, const std::string& name) {
     require_rows(rows, name);
@@ -583,10 +587,19 @@ void register_builtin_metrics(MetricRegistry& registry) {
     }
     return single("r2", total > 0.0 ? 1.0 - residual / total : (residual == 0.0 ? 1.0 : 0.0));
   });
-  registry.add("ic", [](const Config& options) -> std::unique_ptr<Metric> { return std::make_unique<IcMetric>(options, false); });
-  registry.add("rank_ic", [](const Config& options) -> std::unique_ptr<Metric> { return std::make_unique<IcMetric>(options, true); });
+  for (const bool rank : {false, true}) {
+    registry.add(
+        rank ? "rank_ic" : "ic",
+        [rank](const Config& options) -> std::unique_ptr<Metric> {
+          return std::make_unique<IcMetric>(IcOptions::from_config(options), rank);
+        },
+        IcOptions::fields());
+  }
   add("hit_rate", [](const PredictionRows& rows) { return single("hit_rate", hit_rate(rows)); });
-  registry.add("backtest", [](const Config& options) -> std::unique_ptr<Metric> { return std::make_unique<BacktestMetric>(options); });
+  registry.add(
+      "backtest",
+      [](const Config& options) -> std::unique_ptr<Metric> { return std::make_unique<BacktestMetric>(options); },
+      BacktestOptions::fields());
 }
 
 }  // namespace

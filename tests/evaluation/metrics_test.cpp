@@ -270,6 +270,38 @@ TEST(Metrics, SetCollectsBatchesFromLogits) {
   set.reset();
   EXPECT_EQ(set.rows().size(), 0U);
   EXPECT_THROW(set.update(torch::zeros({4, 3}), batch.target, batch), ShapeError);
+
+  // Metrics given as option objects keep their names: their details are keyed "backtest" and "ece".
+  MetricSet configured({Config::parse(R"({"type": "backtest", "top": 1})"), Config::parse(R"({"type": "ece", "bins": 4})")},
+                       2);
+  configured.update(logits, batch.target, batch);
+  const auto details = configured.compute().details;
+  EXPECT_TRUE(details.contains("backtest")) << details.dump();
+  EXPECT_TRUE(details.contains("ece")) << details.dump();
+}
+
+TEST(Metrics, OptionsAreDeclaredFields) {
+  // What a metric writes is what it reads back, with "type".
+  for (const char* text : {R"({"type": "ece", "bins": 15})", R"({"type": "rank_ic", "min_samples": 5})",
+                           R"({"type": "backtest", "top": 3.0})"}) {
+    const Json written = make_metric(Config::parse(text))->options_json();
+    EXPECT_EQ(make_metric(Config(written))->options_json(), written) << text;
+    EXPECT_EQ(written["type"], Json::parse(text)["type"]);
+  }
+  EXPECT_EQ(make_metric(Config(Json("mcc")))->options_json(), (Json{{"type", "mcc"}}));
+  // The registry describes them: no options for most, declared fields for the others.
+  ASSERT_TRUE(metric_registry().fields("mcc").has_value());
+  EXPECT_TRUE(metric_registry().fields("mcc")->empty());
+  ASSERT_TRUE(metric_registry().fields("ece").has_value());
+  EXPECT_EQ(metric_registry().fields("ece")->front().name, "bins");
+  EXPECT_EQ(metric_registry().fields("ic")->front().name, "min_samples");
+  EXPECT_EQ(metric_registry().fields("backtest")->size(), BacktestOptions::fields().size());
+  try {
+    make_metric(Config::parse(R"({"type": "rank_ic", "min_samples": 1})", "metrics.json"));
+    FAIL() << "min_samples 1 was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()), "metrics.json: /min_samples: must be >= 2, got 1");
+  }
 }
 
 }  // namespace
