@@ -80,22 +80,35 @@ DataConfig DataConfig::from_config(const Config& config, const std::filesystem::
   return c;
 }
 
+namespace {
+
+// Every input file of a data configuration, in one list, so that anchoring, input_files() and the cache key (which
+// hashes input_files()) cannot disagree about which files there are.
+template <typename Data, typename F>
+void for_each_path(Data& data, F&& f) {
+  if (data.prices) {
+    f(data.prices->path);
+  }
+  if (data.texts) {
+    f(data.texts->path);
+  }
+  for (auto& table : data.tables) {
+    f(table.path);
+  }
+  if (data.graph) {
+    f(data.graph->path);
+  }
+}
+
+}  // namespace
+
 void DataConfig::anchor_paths(const std::filesystem::path& base_dir) {
-  const auto anchor = [&](std::filesystem::path& path) {
+  for_each_path(*this, [&](std::filesystem::path& path) {
     if (path.is_relative()) {
       path = base_dir / path;
     }
     path = path.lexically_normal();
-  };
-  for (auto* source : {prices ? &prices->path : nullptr, texts ? &texts->path : nullptr,
-                       graph ? &graph->path : nullptr}) {
-    if (source != nullptr) {
-      anchor(*source);
-    }
-  }
-  for (auto& table : tables) {
-    anchor(table.path);
-  }
+  });
 }
 
 void DataConfig::validate(const Config& config) const {
@@ -135,18 +148,7 @@ std::string DataPipeline::cache_key(const DataConfig& config) {
 
 std::vector<std::filesystem::path> DataConfig::input_files() const {
   std::vector<std::filesystem::path> files;
-  if (prices) {
-    files.push_back(prices->path);
-  }
-  if (texts) {
-    files.push_back(texts->path);
-  }
-  for (const auto& t : tables) {
-    files.push_back(t.path);
-  }
-  if (graph) {
-    files.push_back(graph->path);
-  }
+  for_each_path(*this, [&](const std::filesystem::path& path) { files.push_back(path); });
   return files;
 }
 
