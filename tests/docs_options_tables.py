@@ -10,7 +10,7 @@ import re
 import subprocess
 import sys
 
-BLOCK = re.compile(r"(<!-- finfuse options --markdown ([a-z_.]+) -->\n)(.*?)(<!-- end -->)", re.DOTALL)
+BLOCK = re.compile(r"(<!-- finfuse options --markdown ([a-z0-9_.]+) -->\n)(.*?)(<!-- end -->)", re.DOTALL)
 
 
 def generated(cli, family):

@@ -95,10 +95,12 @@
 #include "finfuse/training/callback.h"
 #include "finfuse/training/distributed.h"
 #include "finfuse/training/experiment.h"
+#include "finfuse/training/objective.h"
 #include "finfuse/training/optimizer.h"
 #include "finfuse/training/run_config.h"
 #include "finfuse/training/scheduler.h"
 #include "finfuse/training/trainer.h"
+#include "finfuse/training/warm_start.h"
 
 #include "finfuse/io/bundle.h"
 #include "finfuse/io/predictor.h"

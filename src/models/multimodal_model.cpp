@@ -394,6 +394,12 @@ std::vector<encoders::EncoderOutput> MultimodalModelImpl::encode_concurrently(co
 }
 
 ModelOutput MultimodalModelImpl::run(const data::Batch& batch, const std::vector<std::string>& masked) {
+  return fuse(encode(batch, masked));
+}
+
+fusion::FusionInput MultimodalModelImpl::encode(const data::Batch& batch) { return encode(batch, {}); }
+
+fusion::FusionInput MultimodalModelImpl::encode(const data::Batch& batch, const std::vector<std::string>& masked) {
   fusion::FusionInput input;
   input.edge_index = batch.edge_index;
   input.edge_weight = batch.edge_weight;
@@ -458,14 +464,29 @@ ModelOutput MultimodalModelImpl::run(const data::Batch& batch, const std::vector
     features.present = present[m];
     input.modalities.push_back(std::move(features));
   }
+  return input;
+}
+
+ModelOutput MultimodalModelImpl::fuse(const fusion::FusionInput& input) {
+  FINFUSE_CHECK_SHAPE(input.modalities.size() == modality_names_.size(), "model: fuse() was given ",
+                      input.modalities.size(), " modalities; the model has ", modality_names_.size(), " (",
+                      quoted_list(modality_names_), ")");
   auto fused = fusion_->fuse(input);
   ModelOutput out;
   out.fused = fused.fused;
   out.inspection = std::move(fused.inspection);
-  for (auto& head : heads_) {
-    out.predictions[head->head_name()] = head->forward(fused.fused);
-  }
+  out.predictions = predict(fused.fused);
   return out;
+}
+
+std::map<std::string, torch::Tensor> MultimodalModelImpl::predict(const torch::Tensor& fused) {
+  FINFUSE_CHECK_SHAPE(fused.dim() == 2 && fused.size(1) == fusion_->output_size(), "model: expected a fused vector [B, ",
+                      fusion_->output_size(), "], got ", shape_string(fused.sizes()));
+  std::map<std::string, torch::Tensor> predictions;
+  for (auto& head : heads_) {
+    predictions[head->head_name()] = head->forward(fused);
+  }
+  return predictions;
 }
 
 LossResult MultimodalModelImpl::loss(const ModelOutput& output, const data::Batch& batch) const {

@@ -153,6 +153,9 @@ void register_builtin_losses(LossRegistry& registry) {
   registry.add("bce", [](const Config& o, const LossContext&) -> std::shared_ptr<Loss> {
     return std::make_shared<BceLoss>(BceLossOptions::from_config(o));
   }, BceLossOptions::fields());
+  registry.add("hinge", [](const Config& o, const LossContext&) -> std::shared_ptr<Loss> {
+    return std::make_shared<HingeLoss>(HingeLossOptions::from_config(o));
+  }, HingeLossOptions::fields());
   registry.add("huber", [](const Config& o, const LossContext&) -> std::shared_ptr<Loss> {
     return std::make_shared<HuberLoss>(HuberLossOptions::from_config(o));
   }, HuberLossOptions::fields());
@@ -234,6 +237,26 @@ torch::Tensor BceLoss::forward(const torch::Tensor& prediction, const torch::Ten
       logit, target.to(widened(prediction).scalar_type()),
       F::BinaryCrossEntropyWithLogitsFuncOptions().pos_weight(
           torch::full({1}, options_.pos_weight(), logit.options())));
+}
+
+torch::Tensor HingeLoss::forward(const torch::Tensor& prediction, const torch::Tensor& target,
+                                 const torch::Tensor&) const {
+  const double margin = options_.margin();
+  if (prediction.dim() == 1) {
+    check_values(prediction, target, "hinge");
+    const auto sign = target.to(widened(prediction).scalar_type()) * 2.0 - 1.0;
+    return torch::relu(margin - sign * widened(prediction)).mean();
+  }
+  check_logits(prediction, target, 0, "hinge");
+  const auto scores = widened(prediction);
+  const auto y = target.to(torch::kInt64).unsqueeze(1);
+  FINFUSE_CHECK_SHAPE(scores.size(0) == 0 || (y.min().item<std::int64_t>() >= 0 &&
+                                               y.max().item<std::int64_t>() < scores.size(1)),
+                      "loss hinge: class indices must lie in [0, ", scores.size(1), ")");
+  const auto true_score = scores.gather(1, y);
+  // Every class's margin violation; the true class's own term (max(0, margin)) is removed again.
+  const auto violations = torch::relu(margin - true_score + scores);
+  return (violations.sum(1) - margin).mean();
 }
 
 torch::Tensor MseLoss::forward(const torch::Tensor& prediction, const torch::Tensor& target,

@@ -86,10 +86,14 @@ std::filesystem::path Trainer::save_checkpoint() {
   double epoch_loss_sum = state_.epoch_loss_sum;
   auto epoch_samples = state_.epoch_samples;
   auto epoch_head_loss_sums = state_.epoch_head_loss_sums;
+  auto epoch_term_sums = state_.epoch_term_sums;
   if (distributed()) {
     epoch_loss_sum = sync_->sum(epoch_loss_sum);
     epoch_samples = static_cast<std::int64_t>(std::llround(sync_->sum(static_cast<double>(epoch_samples))));
     for (auto& [head, sum] : epoch_head_loss_sums) {
+      sum = sync_->sum(sum);
+    }
+    for (auto& [term, sum] : epoch_term_sums) {
       sum = sync_->sum(sum);
     }
   }
@@ -133,6 +137,7 @@ std::filesystem::path Trainer::save_checkpoint() {
                    {"epoch_samples", epoch_samples},
                    {"world_size", sync_ ? sync_->world_size() : 1},
                    {"epoch_head_loss_sums", head_sums},
+                   {"epoch_term_sums", Json(epoch_term_sums)},
                    {"epoch_seconds", state_.epoch_seconds},
                    {"history", history},
                    {"step_losses", state_.step_losses},
@@ -256,12 +261,18 @@ void Trainer::load_checkpoint(const std::filesystem::path& file) {
   for (const auto& [k, v] : state.at("epoch_head_loss_sums").items()) {
     state_.epoch_head_loss_sums[k] = v.get<double>();
   }
+  for (const auto& [k, v] : state.value("epoch_term_sums", Json::object()).items()) {  // absent before adversarial terms
+    state_.epoch_term_sums[k] = v.get<double>();
+  }
   state_.epoch_seconds = state.at("epoch_seconds").get<double>();
   if (!is_main()) {
     // The job's sums so far are rank 0's to carry.
     state_.epoch_loss_sum = 0.0;
     state_.epoch_samples = 0;
     for (auto& [head, sum] : state_.epoch_head_loss_sums) {
+      sum = 0.0;
+    }
+    for (auto& [term, sum] : state_.epoch_term_sums) {
       sum = 0.0;
     }
   }

@@ -14,6 +14,12 @@ RunConfig RunConfig::from_config(Config root, const std::filesystem::path& base)
   c.data = data::DataConfig::from_config(c.root.child("data"), c.base);
   c.model = c.root.child("model");
   c.training = TrainerOptions::from_config(c.root.section("training"));
+  if (c.training.warm_start() && c.training.warm_start()->path().is_relative()) {
+    // Relative to the configuration's folder, as the data paths are.
+    auto warm = *c.training.warm_start();
+    warm.path(c.base / warm.path());
+    c.training.warm_start(warm);
+  }
   c.distributed = DistributedOptions::from_config(c.root.section("distributed"));
   c.experiment = ExperimentConfig::from_config(c.root.section("experiment"));
   c.seeds = c.experiment.seeds.empty() ? std::vector<std::uint64_t>{c.runtime.seed()} : c.experiment.seeds;

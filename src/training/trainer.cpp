@@ -75,6 +75,22 @@ Trainer::Trainer(const TrainerOptions& options, models::MultimodalModel model,
                    loss_scaling_ ? " with dynamic loss scaling" : "");
   }
   model_->to(device_);
+  if (options_.warm_start()) {
+    // Before the optimizer sees the parameters; a resumed run's checkpoint overrides these weights afterwards.
+    auto warm = *options_.warm_start();
+    auto path = warm.path().string();
+    for (auto at = path.find("{seed}"); at != std::string::npos; at = path.find("{seed}")) {
+      path.replace(at, 6, std::to_string(options_.seed()));
+    }
+    warm.path(path);
+    warm_start(*model_, warm);
+  }
+  objective_ = std::make_unique<TrainingObjective>(options_.adversarial(), options_.l2(), *model_);
+  if (objective_->adversarial()) {
+    logger()->info("trainer: adversarial training on the {} representation (epsilon {}, weight {})",
+                   options_.adversarial()->target(), options_.adversarial()->epsilon(),
+                   options_.adversarial()->weight());
+  }
   training::NamedParameters named;
   for (const auto& p : model_->named_parameters()) {
     named.emplace_back(p.key(), p.value());
@@ -262,20 +278,22 @@ FitResult Trainer::fit() {
 bool Trainer::train_step(const data::Batch& batch, bool last_of_epoch) {
   model_->train();
   const auto b = batch.to(device_);
-  models::LossResult losses;
+  ObjectiveTerms terms;
   {
     std::optional<AutocastScope> autocast;
     if (amp_) {
       autocast.emplace(device_.type(), amp_dtype_);
     }
-    const auto out = model_->forward(b);
-    losses = model_->loss(out, b);
+    terms = (*objective_)(*model_, b);
   }
+  const auto& losses = terms.clean;
   const double value = losses.total.item<double>();
-  if (!std::isfinite(value)) {
+  const double objective = terms.total.item<double>();
+  if (!std::isfinite(value) || !std::isfinite(objective)) {
     const auto last = options_.out_dir().empty() ? std::nullopt : latest_checkpoint(options_.out_dir());
     throw TrainingError(fmt::format(
-        "training loss is {} at epoch {}, step {} (batch {} of {}); stopped before updating the model{}", value,
+        "training {} is {} at epoch {}, step {} (batch {} of {}); stopped before updating the model{}",
+        std::isfinite(value) ? "objective" : "loss", std::isfinite(value) ? objective : value,
         state_.epoch + 1, state_.step + 1, state_.batch + 1, state_.batches_in_epoch,
         last ? fmt::format("; the last good checkpoint is {}", last->string()) : std::string()));
   }
@@ -283,7 +301,7 @@ bool Trainer::train_step(const data::Batch& batch, bool last_of_epoch) {
   // a step averages over every sample of its window whatever the micro-batch sizes.
   const auto n = b.size();
   const double nominal = static_cast<double>(options_.batch_size() * options_.accumulation());
-  auto scaled = losses.total * (static_cast<double>(n) / nominal);
+  auto scaled = terms.total * (static_cast<double>(n) / nominal);
   if (loss_scaling_) {
     scaled = scaled * state_.loss_scale;
   }
@@ -294,6 +312,12 @@ bool Trainer::train_step(const data::Batch& batch, bool last_of_epoch) {
   state_.samples += n;
   for (const auto& [head, loss] : losses.heads) {
     state_.epoch_head_loss_sums[head] += loss.item<double>() * static_cast<double>(n);
+  }
+  if (terms.adversarial.defined()) {
+    state_.epoch_term_sums["adversarial_loss"] += terms.adversarial.item<double>() * static_cast<double>(n);
+  }
+  if (terms.penalty.defined()) {
+    state_.epoch_term_sums["l2_penalty"] += terms.penalty.item<double>() * static_cast<double>(n);
   }
   pending_loss_sum_ += value;
   ++pending_micro_batches_;
@@ -459,6 +483,9 @@ EpochRecord Trainer::finish_epoch() {
       record.values["train." + head + ".loss"] = (sync_ ? sync_->sum(sum) : sum) / std::max(1.0, samples);
     }
   }
+  for (const auto& [term, sum] : state_.epoch_term_sums) {
+    record.values["train." + term] = (sync_ ? sync_->sum(sum) : sum) / std::max(1.0, samples);
+  }
   record.values["samples_per_second"] = samples / std::max(1e-9, state_.epoch_seconds);
   record.values["seconds"] = state_.epoch_seconds;
   record.values["lr"] = learning_rates(*optimizer_).front();
@@ -517,6 +544,7 @@ void Trainer::close_epoch(const EpochRecord& record) {
   state_.epoch_loss_sum = 0.0;
   state_.epoch_samples = 0;
   state_.epoch_head_loss_sums.clear();
+  state_.epoch_term_sums.clear();
   state_.epoch_seconds = 0.0;
 }
 

@@ -8,6 +8,7 @@
 #include "finfuse/core/random.h"
 #include "finfuse/data/time.h"
 #include "finfuse/training/experiment.h"
+#include "finfuse/training/warm_start.h"
 #include "support/temp_dir.h"
 
 #include <gtest/gtest.h>
@@ -95,6 +96,22 @@ TEST_F(BundleTest, RoundTripsWithIdenticalOutputs) {
     entries += entry.path().filename().string().rfind(".model", 0) == 0 ? 1 : 0;
   }
   EXPECT_EQ(entries, 0U) << "no temporary folder is left";
+}
+
+// A run warm-started from a bundle (folder or archive) begins with the bundle's weights.
+TEST_F(BundleTest, WarmStartsARunFromTheBundle) {
+  write_bundle(dir_ / "model", source());
+  write_bundle_archive(dir_ / "model", dir_ / "model.finfuse");
+  for (const auto& path : {dir_ / "model", dir_ / "model.finfuse"}) {
+    seed_everything(11);
+    models::MultimodalModel fresh(model_config(), models::modality_specs(*pipeline_->dataset()));
+    const auto report = training::warm_start(*fresh, training::WarmStartOptions().path(path));
+    EXPECT_EQ(report.kind, "bundle") << path;
+    EXPECT_TRUE(report.kept.empty());
+    for (const auto& p : run_.model->named_parameters()) {
+      EXPECT_TRUE(torch::equal(p.value(), fresh->named_parameters()[p.key()])) << path << " " << p.key();
+    }
+  }
 }
 
 TEST_F(BundleTest, WeightsOfAnotherShapeAreAnErrorNamingTheTensor) {

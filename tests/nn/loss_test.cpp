@@ -122,6 +122,23 @@ void expect_finite_differences(const std::function<torch::Tensor(const torch::Te
   }
 }
 
+TEST(Losses, HingeByHand) {
+  // Two classes: the binary hinge loss on s1 - s0. Sample 1 (y = 1, s1 - s0 = 0.25): 1 - 0.25 = 0.75; sample 2
+  // (y = 0, s1 - s0 = -2): max(0, 1 - 2) = 0; sample 3 (y = 0, s1 - s0 = 0.5): 1.5.
+  const auto two = torch::tensor({{0.5, 0.75}, {1.0, -1.0}, {0.0, 0.5}}, torch::kFloat64);
+  const auto y2 = torch::tensor({1, 0, 0}, torch::kInt64);
+  EXPECT_NEAR(value(R"("hinge")", two, y2), (0.75 + 0.0 + 1.5) / 3, 1e-12);
+  // One score per sample reads the same: the differences above as scores, targets as 0/1.
+  EXPECT_NEAR(value(R"("hinge")", torch::tensor({0.25, -2.0, 0.5}, torch::kFloat64),
+                    torch::tensor({1.0, 0.0, 0.0}, torch::kFloat64)),
+              0.75, 1e-12);
+  // Three classes, margin 2: scores (1, 0.5, -1), y = 0: max(0, 2 - 0.5) + max(0, 2 - 2) = 1.5; scores (0, 3, 1),
+  // y = 2: max(0, 2 - 1 + 0) + max(0, 2 - 1 + 3) = 1 + 4 = 5.
+  const auto three = torch::tensor({{1.0, 0.5, -1.0}, {0.0, 3.0, 1.0}}, torch::kFloat64);
+  EXPECT_NEAR(value(R"({"type": "hinge", "margin": 2})", three, torch::tensor({0, 2}, torch::kInt64)), 3.25, 1e-12);
+  EXPECT_THROW(value(R"("hinge")", three, torch::tensor({0, 3}, torch::kInt64)), ShapeError);
+}
+
 TEST(Losses, GradientsMatchFiniteDifferences) {
   seed_everything(3);
   const auto day = torch::tensor({1, 1, 1, 1, 2, 2, 2}, torch::kInt32);
@@ -134,7 +151,7 @@ TEST(Losses, GradientsMatchFiniteDifferences) {
                               torch::randn({7}, torch::kFloat64), json);
   }
   for (const std::string json : {R"({"type": "cross_entropy", "label_smoothing": 0.2, "class_weights": [1, 2, 0.5]})",
-                                 R"({"type": "focal", "gamma": 1.5})"}) {
+                                 R"({"type": "focal", "gamma": 1.5})", R"({"type": "hinge", "margin": 0.5})"}) {
     const auto loss = make_loss(Config::parse(json), LossContext{3, {}});
     expect_finite_differences([&](const torch::Tensor& x) { return loss->forward(x, classes); },
                               torch::randn({7, 3}, torch::kFloat64), json);
@@ -204,6 +221,7 @@ INSTANTIATE_TEST_SUITE_P(
                       R"({"type": "classification", "loss": {"type": "cross_entropy", "class_weights": "balanced"}})",
                       R"({"type": "classification", "loss": {"type": "focal", "gamma": 2}})",
                       R"({"type": "classification", "loss": {"type": "bce", "pos_weight": 2}})",
+                      R"({"type": "classification", "loss": "hinge"})",
                       R"({"type": "regression", "loss": "mse"})", R"({"type": "regression", "loss": "huber"})",
                       R"({"type": "regression", "loss": "ic"})", R"({"type": "ranking", "loss": "ranknet"})",
                       R"({"type": "ranking", "loss": {"type": "listnet", "temperature": 0.1}})",

@@ -151,6 +151,16 @@ class MultimodalModelImpl : public torch::nn::Module {
   /// are fused from the missing embeddings alone.
   ModelOutput forward(const data::Batch& batch, const std::vector<std::string>& masked);
 
+  /// forward() in its two halves, for training methods that work on a representation (adversarial training): the
+  /// encoders' outputs with each sample's presence resolved (missing modalities replaced by their learned embeddings,
+  /// modality dropout applied in training mode) as the fusion layer reads them ...
+  fusion::FusionInput encode(const data::Batch& batch);
+  fusion::FusionInput encode(const data::Batch& batch, const std::vector<std::string>& masked);
+  /// ... and the fusion layer and every head on them. forward(batch) is fuse(encode(batch)).
+  ModelOutput fuse(const fusion::FusionInput& input);
+  /// Every head on a fused vector [B, D].
+  std::map<std::string, torch::Tensor> predict(const torch::Tensor& fused);
+
   /// Each head's loss against its target, and their weighted sum.
   LossResult loss(const ModelOutput& output, const data::Batch& batch) const;
 

@@ -7,6 +7,8 @@
 //   cross_entropy {class_weights: [w...] or "balanced", label_smoothing: 0}
 //   focal         {gamma: 2, class_weights}            -sum_c w_y (1 - p_y)^gamma log p_y, averaged
 //   bce           {pos_weight: 1}                       a single logit per sample, or the difference of two logits
+//   hinge         {margin: 1}                           sum over j != y of max(0, margin - (s_y - s_j)), averaged;
+//                                                       on one score per sample, max(0, margin - (2y - 1) s)
 //   mse, huber    {delta: 1}
 //   ic            negative Pearson correlation of predictions and targets per day
 //   ranknet       log(1 + exp(-(s_i - s_j))) over the pairs of a day with target_i > target_j
@@ -80,6 +82,13 @@ struct BceLossOptions {
 #undef FINFUSE_BCE_FIELDS
 };
 
+struct HingeLossOptions {
+#define FINFUSE_HINGE_FIELDS(F) \
+  F(double, margin, 1.0, ::finfuse::Range::positive(), "the margin by which the true class's score should lead")
+  FINFUSE_OPTIONS(HingeLossOptions, FINFUSE_HINGE_FIELDS)
+#undef FINFUSE_HINGE_FIELDS
+};
+
 struct HuberLossOptions {
 #define FINFUSE_HUBER_FIELDS(F) \
   F(double, delta, 1.0, ::finfuse::Range::positive(), "where the loss turns from quadratic to linear")
@@ -139,6 +148,22 @@ class BceLoss : public Loss {
 
  private:
   BceLossOptions options_;
+};
+
+/// The multi-class hinge loss (Weston and Watkins): per sample, sum over the other classes j of
+/// max(0, margin - (s_y - s_j)), averaged over the batch. With two classes it is the binary hinge loss on the
+/// difference of the logits, max(0, margin - (2y - 1)(s_1 - s_0)); one score per sample ([B]) is read the same way.
+/// Predictions stay logits: accuracy and ranking metrics read them as they read cross-entropy logits.
+class HingeLoss : public Loss {
+ public:
+  explicit HingeLoss(HingeLossOptions options = {}) : options_(std::move(options)) {}
+  torch::Tensor forward(const torch::Tensor& prediction, const torch::Tensor& target,
+                        const torch::Tensor& day = {}) const override;
+  Json options_json() const override { return typed_json("hinge", options_.to_json()); }
+  bool classification() const override { return true; }
+
+ private:
+  HingeLossOptions options_;
 };
 
 /// Mean squared error.

@@ -1,5 +1,6 @@
 // The trainer: one loop for every finfuse model. Device resolved once; data, model and optimizer state moved
-// consistently; gradient accumulation, clipping, mixed precision on CUDA with dynamic loss scaling; validation
+// consistently; the objective with optional adversarial training and L2 penalties (objective.h); a warm start from
+// another run (warm_start.h); gradient accumulation, clipping, mixed precision on CUDA with dynamic loss scaling; validation
 // metrics each epoch; early stopping and best-model tracking on any metric; atomic checkpoints from which a run
 // resumes exactly (on CPU the loss curve of a resumed run equals the uninterrupted one); a guard that stops on a
 // non-finite loss or gradient naming the step; callbacks.
@@ -15,8 +16,10 @@
 #include "finfuse/evaluation/metric.h"
 #include "finfuse/models/multimodal_model.h"
 #include "finfuse/training/callback.h"
+#include "finfuse/training/objective.h"
 #include "finfuse/training/optimizer.h"
 #include "finfuse/training/scheduler.h"
+#include "finfuse/training/warm_start.h"
 
 #include <c10/core/Device.h>
 #include <torch/optim/optimizer.h>
@@ -76,7 +79,12 @@ struct TrainerOptions {
   F(std::uint64_t, seed, 42, ::finfuse::FieldRule(), "seed of shuffling, dropout and initialisation")              \
   F(std::int64_t, prefetch, 2, ::finfuse::Range::non_negative(), "batches collated ahead by the loader's thread")  \
   F(std::vector<::finfuse::Json>, callbacks, {}, ::finfuse::FieldRule(),                                           \
-    "further callbacks by registry name or options")
+    "further callbacks by registry name or options")                                                              \
+  F(std::optional<AdversarialOptions>, adversarial, std::nullopt, {},                                             \
+    "adversarial training: the loss at a representation perturbed along its loss gradient is added (null: off)")  \
+  F(std::vector<L2Penalty>, l2, {}, {}, "L2 penalties on chosen parameters: [{\"params\": pattern(s), \"weight\": lambda}]") \
+  F(std::optional<WarmStartOptions>, warm_start, std::nullopt, {},                                                \
+    "start from another run's weights: a bundle, a checkpoint or best.pt (null: from the initialisation)")
   FINFUSE_OPTIONS(TrainerOptions, FINFUSE_TRAINER_FIELDS)
 #undef FINFUSE_TRAINER_FIELDS
 
@@ -147,6 +155,8 @@ struct TrainingState {
   double epoch_loss_sum = 0.0;
   std::int64_t epoch_samples = 0;
   std::map<std::string, double> epoch_head_loss_sums;
+  /// The objective's further terms ("adversarial_loss", "l2_penalty"), summed over the epoch's samples.
+  std::map<std::string, double> epoch_term_sums;
   double epoch_seconds = 0.0;
   std::vector<EpochRecord> history;
   std::vector<double> step_losses;
@@ -222,6 +232,7 @@ class Trainer {
   c10::Device device_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::unique_ptr<LrScheduler> scheduler_;
+  std::unique_ptr<TrainingObjective> objective_;
   std::vector<std::shared_ptr<Callback>> callbacks_;
   std::shared_ptr<GradientSync> sync_;
   std::vector<torch::Tensor> parameters_;
