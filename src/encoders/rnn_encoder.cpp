@@ -19,6 +19,12 @@ RnnEncoderImpl::RnnEncoderImpl(const RnnEncoderOptions& options, ModalitySpec sp
                 "rnn encoder of modality '", this->spec().name,
                 "': expects token ids [T] or [N, T] (with a vocabulary) or a float sequence [L, F] per sample");
   std::int64_t input = tokens_ ? options.embedding_dim() : shape[1];
+  FINFUSE_CHECK(options.input_layer() == 0 || !tokens_, "rnn encoder of modality '", this->spec().name,
+                "': input_layer applies to float sequences; token ids have their embedding (embedding_dim)");
+  if (options.input_layer() > 0) {
+    input_layer_ = register_module("input_layer", torch::nn::Linear(input, options.input_layer()));
+    input = options.input_layer();
+  }
   if (tokens_) {
     embedding_ = register_module("embedding", torch::nn::Embedding(this->spec().vocab_size, options.embedding_dim()));
   }
@@ -37,12 +43,20 @@ RnnEncoderImpl::RnnEncoderImpl(const RnnEncoderOptions& options, ModalitySpec sp
                                                      .dropout(between)
                                                      .batch_first(true)));
   }
-  const std::int64_t width = output_size();
-  if (options.pooling() == "attention") {
-    attention_ = register_module("attention", torch::nn::Linear(width, 1));
+  const std::int64_t width = options.hidden() * (options.bidirectional() ? 2 : 1);  // of each step's state
+  if (options.pooling() == "attention" || options.pooling() == "last_attention") {
+    if (options.attention_units() > 0) {
+      attention_projection_ =
+          register_module("attention_projection", torch::nn::Linear(width, options.attention_units()));
+    }
+    attention_ = register_module(
+        "attention", torch::nn::Linear(torch::nn::LinearOptions(options.attention_units() > 0 ? options.attention_units()
+                                                                                               : width,
+                                                                 1)
+                                           .bias(options.attention_units() == 0)));
   }
   if (hierarchical_ && options.text_pooling() == "attention") {
-    text_attention_ = register_module("text_attention", torch::nn::Linear(width, 1));
+    text_attention_ = register_module("text_attention", torch::nn::Linear(output_size(), 1));
   }
 }
 
@@ -56,7 +70,14 @@ std::int64_t RnnEncoderImpl::load_pretrained_vectors(const std::filesystem::path
   return report.found;
 }
 
-std::int64_t RnnEncoderImpl::output_size() const { return options_.hidden() * (options_.bidirectional() ? 2 : 1); }
+std::int64_t RnnEncoderImpl::output_size() const {
+  return options_.hidden() * (options_.bidirectional() ? 2 : 1) * (options_.pooling() == "last_attention" ? 2 : 1);
+}
+
+// The tokens are the steps' states, or with several texts per sample the texts' pooled vectors.
+std::int64_t RnnEncoderImpl::token_size() const {
+  return hierarchical_ ? output_size() : options_.hidden() * (options_.bidirectional() ? 2 : 1);
+}
 
 Json RnnEncoderImpl::options_json() const { return typed_json("rnn", options_.to_json()); }
 
@@ -117,10 +138,14 @@ torch::Tensor RnnEncoderImpl::pool(const torch::Tensor& outputs, const torch::Te
     const auto lowest = std::numeric_limits<float>::lowest();
     return outputs.masked_fill(~mask.unsqueeze(-1), lowest).amax(1) * any;
   }
-  // Attention: softmax over the real positions of a learned score of each state.
-  auto scores = score->forward(torch::tanh(outputs)).squeeze(-1).masked_fill(~mask, -1e9);
+  // Attention: softmax over the real positions of a learned score of each state, u . tanh(h) + c, or
+  // u . tanh(W h + b) with a projection (the step attention only).
+  const bool projected = &score == &attention_ && !attention_projection_.is_empty();
+  const auto hidden = torch::tanh(projected ? attention_projection_->forward(outputs) : outputs);
+  auto scores = score->forward(hidden).squeeze(-1).masked_fill(~mask, -1e9);
   const auto weights = torch::softmax(scores, 1) * mask.to(outputs.dtype());
-  return (weights.unsqueeze(-1) * outputs).sum(1) * any;
+  const auto context = (weights.unsqueeze(-1) * outputs).sum(1) * any;
+  return how == "last_attention" ? torch::cat({last, context}, 1) : context;
 }
 
 EncoderOutput RnnEncoderImpl::encode(const data::ModalityBatch& input) {
@@ -129,7 +154,7 @@ EncoderOutput RnnEncoderImpl::encode(const data::ModalityBatch& input) {
   const auto b = values.size(0);
   if (!tokens_) {
     const auto lengths = torch::full({b}, values.size(1), torch::kInt64);
-    const auto [outputs, last] = run(values, lengths);
+    const auto [outputs, last] = run(input_layer_ ? torch::tanh(input_layer_->forward(values)) : values, lengths);
     const auto mask = torch::ones({b, values.size(1)}, torch::TensorOptions().dtype(torch::kBool).device(values.device()));
     return EncoderOutput{pool(outputs, last, mask, options_.pooling(), attention_), outputs, mask};
   }

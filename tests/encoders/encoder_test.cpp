@@ -9,6 +9,8 @@
 #include <torch/serialize.h>
 
 #include <gtest/gtest.h>
+#include <torch/nn/functional/linear.h>
+#include <torch/nn/modules/rnn.h>
 
 #include <filesystem>
 
@@ -108,6 +110,35 @@ TEST_F(EncoderTest, RnnOverPriceWindows) {
       expect_gradients_everywhere(*encoder, out.pooled.pow(2).sum());
     }
   }
+}
+
+// The attentive LSTM of Adv-ALSTM: a tanh dense layer on each step, attention u . tanh(W h + b), and the last state
+// beside the attention context.
+TEST_F(EncoderTest, RnnLastStateBesideAttentionContext) {
+  seed_everything(4);
+  const auto encoder = std::dynamic_pointer_cast<RnnEncoderImpl>(encoder_from(
+      R"({"type": "rnn", "hidden": 4, "pooling": "last_attention", "attention_units": 4, "input_layer": 11})",
+      {"price", {5, 11}}));
+  ASSERT_TRUE(encoder);
+  EXPECT_EQ(encoder->output_size(), 8);
+  EXPECT_EQ(encoder->token_size(), 4);
+  const auto x = torch::randn({3, 5, 11});
+  const auto out = encoder->encode(batch_of(x));
+  EXPECT_EQ(out.pooled.sizes(), (std::vector<std::int64_t>{3, 8}));
+  // By hand from the module's parts: the states, then the attention weights over them.
+  const auto params = encoder->named_parameters();
+  const auto projected = torch::tanh(torch::nn::functional::linear(x, params["input_layer.weight"],
+                                                                    params["input_layer.bias"]));
+  const auto states = std::get<0>(encoder->named_children()["lstm"]->as<torch::nn::LSTM>()->forward(projected));
+  const auto last = states.select(1, 4);
+  const auto hidden = torch::tanh(torch::nn::functional::linear(states, params["attention_projection.weight"],
+                                                                 params["attention_projection.bias"]));
+  const auto weights = torch::softmax(torch::matmul(hidden, params["attention.weight"].t()).squeeze(-1), 1);
+  const auto context = (weights.unsqueeze(-1) * states).sum(1);
+  EXPECT_TRUE(torch::allclose(out.pooled, torch::cat({last, context}, 1), 1e-5, 1e-6));
+  EXPECT_FALSE(params.contains("attention.bias"));
+  expect_gradients_everywhere(*encoder, out.pooled.pow(2).sum());
+  EXPECT_THROW(encoder_from(R"({"type": "rnn", "input_layer": 4})", {"text", {6}, 20}), Error);
 }
 
 TEST_F(EncoderTest, PaddingNeverChangesTheResult) {

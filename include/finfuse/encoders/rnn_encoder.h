@@ -1,6 +1,8 @@
 // Sequences through an LSTM or GRU: price windows [B, L, F], token ids [B, T] (embedded first, optionally from
 // pretrained word vectors), or several texts per sample [B, N, T] (each text encoded, then pooled over the texts).
-// Pooling: last state, masked mean, masked max, or attention (as in attentive LSTM models for stock prediction).
+// Pooling: last state, masked mean, masked max, attention, or last state and attention context side by side (the
+// attentive LSTM of Adv-ALSTM, Feng et al. 2019, with "input_layer" its tanh dense layer before the LSTM and
+// "attention_units" its attention projection).
 // Padding never changes the result: a forward-only RNN reads each sequence's state at its last real step (trailing
 // padding cannot reach it), a bidirectional one packs ragged sequences to their true lengths.
 #pragma once
@@ -24,8 +26,13 @@ struct RnnEncoderOptions {
   F(std::int64_t, layers, 1, Range::closed(1, 64), "stacked layers")                                                  \
   F(bool, bidirectional, false, FieldRule(), "read each sequence both ways (output width 2 x hidden)")               \
   F(double, dropout, 0.0, Range::half_open(0, 1), "dropout between stacked layers")                                   \
-  F(std::string, pooling, "last", FieldRule::one_of({"last", "mean", "max", "attention"}),                            \
-    "how the steps are pooled: last state, masked mean, masked max or attention")                                    \
+  F(std::string, pooling, "last", FieldRule::one_of({"last", "mean", "max", "attention", "last_attention"}),          \
+    "how the steps are pooled: last state, masked mean, masked max, attention, or the last state and the attention " \
+    "context side by side (output width doubles)")                                                                   \
+  F(std::int64_t, attention_units, 0, Range::closed(0, 1 << 16),                                                     \
+    "attention scores u . tanh(W h + b) with W of this many units (0: u . tanh(h) + c)")                             \
+  F(std::int64_t, input_layer, 0, Range::closed(0, 1 << 16),                                                         \
+    "a tanh dense layer of this width on each step of a float sequence before the RNN (0: none)")                    \
   F(std::int64_t, embedding_dim, 64, Range::closed(1, 1 << 16), "token ids: embedding size")                          \
   F(std::string, text_pooling, "attention", FieldRule::one_of({"mean", "max", "attention"}),                          \
     "several texts per sample: how the per-text vectors are pooled")
@@ -39,7 +46,7 @@ class RnnEncoderImpl : public Encoder {
 
   EncoderOutput encode(const data::ModalityBatch& input) override;
   std::int64_t output_size() const override;
-  std::int64_t token_size() const override { return output_size(); }
+  std::int64_t token_size() const override;
   Json options_json() const override;
 
   /// The token embedding; undefined for float sequences.
@@ -63,6 +70,8 @@ class RnnEncoderImpl : public Encoder {
   torch::nn::Embedding embedding_{nullptr};
   torch::nn::LSTM lstm_{nullptr};
   torch::nn::GRU gru_{nullptr};
+  torch::nn::Linear input_layer_{nullptr};
+  torch::nn::Linear attention_projection_{nullptr};
   torch::nn::Linear attention_{nullptr};
   torch::nn::Linear text_attention_{nullptr};
 };
