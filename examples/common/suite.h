@@ -125,6 +125,9 @@ inline int run_suite(const Suite& suite, const Options& options, const SuiteOpti
     double seconds = 0.0;
   };
   std::vector<Outcome> outcomes;
+  // A configuration may name the suite's output folder as ${FINFUSE_SUITE_OUT} in its paths: a warm start from the
+  // runs of a configuration before it (<out>/<name>/runs/seed-{seed}/best.pt).
+  ::setenv("FINFUSE_SUITE_OUT", std::filesystem::absolute(options.out).string().c_str(), 1);
   for (const auto& variant : chosen) {
     auto root = Config::parse(apply_variant(base, variant).dump(),
                               fmt::format("{} (configuration '{}')", options.config.string(), variant.name));

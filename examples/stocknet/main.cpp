@@ -1,6 +1,6 @@
 // Example 1: market prediction on StockNet, the paper's protocol. Every configuration of variants.json (prices
-// only, tweets only, prices + tweets with concat, gated, attention and graph fusion over sector and correlation
-// graphs, chart images) runs over the seeds with model selection on the dev split only; the comparison puts dev and
+// only, Adv-ALSTM's attentive LSTM with and without adversarial training, tweets only, prices + tweets with concat,
+// gated, attention and graph fusion over sector and correlation graphs, chart images) runs over the seeds with model selection on the dev split only; the comparison puts dev and
 // test accuracy and MCC next to the published StockNet and Adv-ALSTM results. One folder per configuration (bundle,
 // metrics.json, report.html) and the comparison (results.json, report.html) in --out.
 #include "common/suite.h"

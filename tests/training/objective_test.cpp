@@ -6,6 +6,7 @@
 #include "finfuse/core/error.h"
 #include "finfuse/core/random.h"
 #include "finfuse/models/head.h"
+#include "finfuse/training/run_config.h"
 #include "finfuse/training/trainer.h"
 #include "finfuse/training/warm_start.h"
 #include "support/credit_dataset.h"
@@ -152,6 +153,16 @@ TEST(Objective, ConfigurationErrors) {
       EXPECT_EQ(e.pointer(), pointer) << json << ": " << e.what();
     }
   }
+}
+
+// A relative warm-start path is read from the configuration's folder, as the data paths are.
+TEST(Objective, WarmStartPathsAreAnchoredLikeDataPaths) {
+  const auto run = RunConfig::from_config(Config::parse(R"({
+      "data": {"prices": {"path": "prices.csv"}, "split": {"valid_start": "2015-08-01", "test_start": "2015-10-01"}},
+      "model": {}, "training": {"warm_start": {"path": "runs/alstm/seed-{seed}/best.pt"}}})"),
+                                          "/base/configs");
+  EXPECT_EQ(run.training.warm_start()->path().string(), "/base/configs/runs/alstm/seed-{seed}/best.pt");
+  EXPECT_EQ(run.data.prices->path.string(), "/base/configs/prices.csv");
 }
 
 class TrainerObjectiveTest : public ::testing::Test {
