@@ -139,13 +139,20 @@ ObjectiveTerms TrainingObjective::operator()(models::MultimodalModelImpl& model,
       terms.output = model.fuse(input);
     }
     terms.clean = model.loss(terms.output, batch);
-    auto g = torch::autograd::grad({terms.clean.total}, {e}, /*grad_outputs=*/{}, /*retain_graph=*/true,
+    // The gradient of each sample's own loss: the batch mean's gradient times the batch size. Its length is
+    // normalised away, but without the 1 / B of the mean it does not underflow under float16 autocast on a large
+    // batch; one that is not finite (an overflow) moves no sample.
+    const double batch_size = static_cast<double>(std::max<std::int64_t>(e.size(0), 1));
+    auto g = torch::autograd::grad({terms.clean.total * batch_size}, {e}, /*grad_outputs=*/{}, /*retain_graph=*/true,
                                    /*create_graph=*/false, /*allow_unused=*/true)[0];
     if (!g.defined()) {
       g = torch::zeros_like(e);
+    } else if (g.scalar_type() != torch::kFloat32 && g.scalar_type() != torch::kFloat64) {
+      g = torch::nan_to_num(g.to(torch::kFloat32), 0.0, 0.0, 0.0);
     }
     // Per sample: epsilon x g / ||g|| (TensorFlow's l2_normalize: a sample whose gradient vanishes is not moved).
-    const auto flat = g.detach().to(torch::kFloat32).reshape({g.size(0), -1});
+    const auto flat = g.detach().to(g.scalar_type() == torch::kFloat64 ? torch::kFloat64 : torch::kFloat32)
+                          .reshape({g.size(0), -1});
     const auto inverse_norm = torch::rsqrt(flat.pow(2).sum(1, /*keepdim=*/true).clamp_min(1e-12));
     const auto delta = (flat * inverse_norm * adversarial_->epsilon()).reshape(g.sizes()).to(e.scalar_type());
     models::ModelOutput perturbed;

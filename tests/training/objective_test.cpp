@@ -10,6 +10,7 @@
 #include "finfuse/training/trainer.h"
 #include "finfuse/training/warm_start.h"
 #include "support/credit_dataset.h"
+#include "support/cuda.h"
 #include "support/temp_dir.h"
 
 #include <gtest/gtest.h>
@@ -191,6 +192,33 @@ class TrainerObjectiveTest : public ::testing::Test {
   std::vector<std::size_t> train_;
   std::vector<std::size_t> valid_;
 };
+
+// On the GPU the objective is the CPU's, and float16 mixed precision with adversarial training learns: the
+// perturbation's direction comes from each sample's own loss, so it does not underflow on a batch of 100.
+TEST_F(TrainerObjectiveTest, AdversarialTrainingOnTheGpu_CUDA) {
+  FINFUSE_REQUIRE_CUDA();
+  const c10::Device cuda(c10::DeviceType::CUDA, 0);
+  auto cpu_model = tiny_model();
+  auto gpu_model = tiny_model();
+  gpu_model->to(cuda);
+  const AdversarialOptions adversarial = AdversarialOptions().weight(0.5).epsilon(0.1);
+  const TrainingObjective on_cpu(adversarial, {L2Penalty().params({"heads.*"}).weight(0.2)}, *cpu_model);
+  const TrainingObjective on_gpu(adversarial, {L2Penalty().params({"heads.*"}).weight(0.2)}, *gpu_model);
+  EXPECT_NEAR(on_gpu(*gpu_model, tiny_batch().to(cuda)).total.item<double>(),
+              on_cpu(*cpu_model, tiny_batch()).total.item<double>(), 1e-5);
+  for (const bool amp : {false, true}) {
+    auto options = TrainerOptions::from_config(Config::parse(R"({
+        "epochs": 10, "batch_size": 100, "progress": "none", "optimizer": {"type": "adam", "lr": 0.02},
+        "adversarial": {"weight": 1.0, "epsilon": 0.05}, "monitor": "valid.roc_auc"})"));
+    options.amp(amp);
+    Trainer trainer(options, model(6), dataset_, train_, valid_, cuda);
+    const auto result = trainer.fit();
+    const auto& last = result.history.back().values;
+    EXPECT_TRUE(std::isfinite(last.at("train.adversarial_loss"))) << "amp " << amp;
+    EXPECT_GE(last.at("train.adversarial_loss"), last.at("train.loss")) << "amp " << amp;
+    EXPECT_GT(last.at("valid.roc_auc"), 0.7) << "amp " << amp;
+  }
+}
 
 // One full-batch SGD step of the trainer equals the objective's gradient applied by hand, and the epoch record
 // reports the objective's terms.
