@@ -261,7 +261,8 @@ void Trainer::load_checkpoint(const std::filesystem::path& file) {
   for (const auto& [k, v] : state.at("epoch_head_loss_sums").items()) {
     state_.epoch_head_loss_sums[k] = v.get<double>();
   }
-  for (const auto& [k, v] : state.value("epoch_term_sums", Json::object()).items()) {  // absent before adversarial terms
+  const Json term_sums = state.value("epoch_term_sums", Json::object());  // absent before adversarial terms
+  for (const auto& [k, v] : term_sums.items()) {
     state_.epoch_term_sums[k] = v.get<double>();
   }
   state_.epoch_seconds = state.at("epoch_seconds").get<double>();
