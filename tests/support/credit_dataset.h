@@ -6,9 +6,14 @@
 #include "finfuse/data/numeric_table.h"
 #include "finfuse/data/samples.h"
 #include "support/credit_data.h"
+#include "support/temp_dir.h"
+
+#include <gtest/gtest.h>
 
 #include <filesystem>
 #include <memory>
+#include <string>
+#include <utility>
 #include <vector>
 
 namespace finfuse::testing {
@@ -39,5 +44,31 @@ inline CreditDataset make_credit_dataset(const std::filesystem::path& dir, unsig
       samples, data::DataSources{nullptr, nullptr, {{"credit", out.table.get()}}}, options, out.train));
   return out;
 }
+
+/// A fixture over the generated credit dataset, in a temporary folder of its own that is removed afterwards.
+class CreditDatasetTest : public ::testing::Test {
+ protected:
+  CreditDatasetTest(std::string folder_prefix, unsigned seed) : prefix_(std::move(folder_prefix)), seed_(seed) {}
+
+  void SetUp() override {
+    dir_ = unique_temp_dir(prefix_);
+    auto credit = make_credit_dataset(dir_, seed_);
+    table_ = std::move(credit.table);
+    dataset_ = std::move(credit.dataset);
+    train_ = std::move(credit.train);
+    valid_ = std::move(credit.valid);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::filesystem::path dir_;
+  std::shared_ptr<data::NumericTable> table_;
+  std::shared_ptr<const data::MultimodalDataset> dataset_;
+  std::vector<std::size_t> train_;
+  std::vector<std::size_t> valid_;
+
+ private:
+  std::string prefix_;
+  unsigned seed_;
+};
 
 }  // namespace finfuse::testing

@@ -100,17 +100,9 @@ TEST(MixedPrecision, LossScalerByHand_CUDA) {
   check_loss_scaler(c10::Device(c10::DeviceType::CUDA, 0));
 }
 
-class MixedPrecisionTraining : public ::testing::Test {
+class MixedPrecisionTraining : public finfuse::testing::CreditDatasetTest {
  protected:
-  void SetUp() override {
-    dir_ = finfuse::testing::unique_temp_dir("finfuse_amp");
-    auto credit = finfuse::testing::make_credit_dataset(dir_, 17);
-    table_ = std::move(credit.table);
-    dataset_ = std::move(credit.dataset);
-    train_ = std::move(credit.train);
-    valid_ = std::move(credit.valid);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  MixedPrecisionTraining() : CreditDatasetTest("finfuse_amp", 17) {}
 
   FitResult fit(bool amp, const c10::Device& device, Trainer** keep = nullptr) {
     seed_everything(5);
@@ -128,12 +120,6 @@ class MixedPrecisionTraining : public ::testing::Test {
     }
     return trainer_->fit();
   }
-
-  std::filesystem::path dir_;
-  std::shared_ptr<data::NumericTable> table_;
-  std::shared_ptr<const data::MultimodalDataset> dataset_;
-  std::vector<std::size_t> train_;
-  std::vector<std::size_t> valid_;
   std::unique_ptr<Trainer> trainer_;
 };
 

@@ -166,17 +166,9 @@ TEST(Objective, WarmStartPathsAreAnchoredLikeDataPaths) {
   EXPECT_EQ(run.data.prices->path.string(), "/base/configs/prices.csv");
 }
 
-class TrainerObjectiveTest : public ::testing::Test {
+class TrainerObjectiveTest : public finfuse::testing::CreditDatasetTest {
  protected:
-  void SetUp() override {
-    dir_ = finfuse::testing::unique_temp_dir("finfuse_objective");
-    auto credit = finfuse::testing::make_credit_dataset(dir_, 23);
-    table_ = std::move(credit.table);
-    dataset_ = std::move(credit.dataset);
-    train_ = std::move(credit.train);
-    valid_ = std::move(credit.valid);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  TrainerObjectiveTest() : CreditDatasetTest("finfuse_objective", 23) {}
 
   models::MultimodalModel model(std::uint64_t seed, std::int64_t width = 16) const {
     seed_everything(seed);
@@ -185,12 +177,6 @@ class TrainerObjectiveTest : public ::testing::Test {
                     {"heads", {{"default", {{"type", "classification"}, {"loss", "hinge"}}}}}}),
         models::modality_specs(*dataset_), label_context(*dataset_, train_));
   }
-
-  std::filesystem::path dir_;
-  std::shared_ptr<data::NumericTable> table_;
-  std::shared_ptr<const data::MultimodalDataset> dataset_;
-  std::vector<std::size_t> train_;
-  std::vector<std::size_t> valid_;
 };
 
 // On the GPU the objective is the CPU's, and float16 mixed precision with adversarial training learns: the

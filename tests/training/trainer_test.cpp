@@ -20,17 +20,9 @@
 namespace finfuse::training {
 namespace {
 
-class TrainerTest : public ::testing::Test {
+class TrainerTest : public finfuse::testing::CreditDatasetTest {
  protected:
-  void SetUp() override {
-    dir_ = finfuse::testing::unique_temp_dir("finfuse_trainer");
-    auto credit = finfuse::testing::make_credit_dataset(dir_, 17);
-    table_ = std::move(credit.table);
-    dataset_ = std::move(credit.dataset);
-    train_ = std::move(credit.train);
-    valid_ = std::move(credit.valid);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  TrainerTest() : CreditDatasetTest("finfuse_trainer", 17) {}
 
   models::MultimodalModel model(std::uint64_t seed, double dropout = 0.1) const {
     seed_everything(seed);
@@ -45,12 +37,6 @@ class TrainerTest : public ::testing::Test {
     config["progress"] = "none";
     return TrainerOptions::from_config(Config(config));
   }
-
-  std::filesystem::path dir_;
-  std::shared_ptr<data::NumericTable> table_;
-  std::shared_ptr<const data::MultimodalDataset> dataset_;
-  std::vector<std::size_t> train_;
-  std::vector<std::size_t> valid_;
 };
 
 TEST_F(TrainerTest, LearnsAndWritesItsHistory) {
