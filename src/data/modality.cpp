@@ -5,6 +5,7 @@
 #include "finfuse/core/check.h"
 #include "finfuse/data/modalities/chart.h"
 #include "finfuse/data/modalities/image.h"
+#include "finfuse/data/modalities/market.h"
 #include "finfuse/data/modalities/numeric.h"
 #include "finfuse/data/modalities/price.h"
 #include "finfuse/data/modalities/text.h"
@@ -29,6 +30,7 @@ void add_builtin(ModalityRegistry& registry, const std::string& name) {
 ModalityRegistry& modality_registry() {
   static ModalityRegistry registry("modality", [](ModalityRegistry& r) {
     add_builtin<PriceModality>(r, "price");
+    add_builtin<MarketModality>(r, "market");
     add_builtin<TextModality>(r, "text");
     add_builtin<NumericModality>(r, "numeric");
     add_builtin<ChartModality>(r, "chart");
@@ -38,7 +40,7 @@ ModalityRegistry& modality_registry() {
 }
 
 bool is_builtin_modality(const std::string& name) {
-  return name == "price" || name == "text" || name == "numeric" || name == "chart" || name == "image";
+  return name == "price" || name == "market" || name == "text" || name == "numeric" || name == "chart" || name == "image";
 }
 
 const std::string& ModalityContext::entity(std::size_t i) const {

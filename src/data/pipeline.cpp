@@ -4,6 +4,7 @@
 #include "finfuse/core/digest.h"
 #include "finfuse/core/file.h"
 #include "finfuse/core/logging.h"
+#include "finfuse/core/suggest.h"
 #include "finfuse/version.h"
 
 #include "finfuse/data/binary_io.h"
@@ -89,6 +90,9 @@ void for_each_path(Data& data, F&& f) {
   if (data.prices) {
     f(data.prices->path);
   }
+  if (data.market) {
+    f(data.market->path);
+  }
   if (data.texts) {
     f(data.texts->path);
   }
@@ -158,6 +162,18 @@ DataSources DataPipeline::load_sources(const NumericTable*& sample_table, const 
   if (config_.prices) {
     prices_ = std::make_shared<PricePanel>(PricePanel::load_csv(config_.prices->path, config_.prices->options));
   }
+  if (config_.market) {
+    auto options = config_.market->options;
+    if (options.default_symbol.empty()) {
+      options.default_symbol = "market";
+    }
+    market_ = std::make_shared<PricePanel>(PricePanel::load_csv(config_.market->path, options));
+    if (market_->size() != 1) {
+      throw DataError(config_.market->path.string(), 0, options.columns.symbol,
+                      fmt::format("a market index file holds one instrument, this one {}: {}", market_->size(),
+                                  quoted_list(market_->symbols())));
+    }
+  }
   if (config_.texts) {
     texts_ = std::make_shared<TextCorpus>(TextCorpus::load_jsonl(config_.texts->path, config_.texts->options));
   }
@@ -166,6 +182,7 @@ DataSources DataPipeline::load_sources(const NumericTable*& sample_table, const 
   }
   DataSources sources;
   sources.prices = prices_.get();
+  sources.market = market_ ? &market_->series(market_->symbols().front()) : nullptr;
   sources.graph = graph_.get();
   sources.texts = texts_.get();
   for (const auto& table : config_.tables) {

@@ -1,7 +1,9 @@
 #include "finfuse/fusion/attention_fusion.h"
 #include "finfuse/fusion/cross_attention_fusion.h"
+#include "finfuse/fusion/cross_section_fusion.h"
 
 #include "finfuse/core/check.h"
+#include "finfuse/core/error.h"
 #include "finfuse/nn/attention.h"
 
 #include <torch/nn/functional/activation.h>
@@ -126,19 +128,72 @@ CrossAttentionFusionImpl::CrossAttentionFusionImpl(const Config& config, std::ve
   no_context_ = register_parameter("no_context", torch::randn({options_.hidden()}) * 0.02);
 }
 
+namespace {
+
+// Which samples' context each sample sees: [B, B] bool, row i = the samples whose tokens sample i may attend to.
+torch::Tensor visible_samples(const FusionInput& input, const std::string& neighbours, std::int64_t batch,
+                              const torch::TensorOptions& options) {
+  const auto bools = options.dtype(torch::kBool);
+  if (neighbours == "day") {
+    if (!input.day.defined()) {
+      throw Error(
+          "cross-attention over the day's samples (\"neighbours\": \"day\") needs each sample's decision day; the "
+          "samples carry no decision times");
+    }
+    const auto day = input.day.to(options.device(), torch::kInt64);
+    return day.unsqueeze(1).eq(day.unsqueeze(0));
+  }
+  if (!input.edge_index.defined()) {
+    throw Error(
+        "cross-attention over graph neighbours (\"neighbours\": \"graph\") needs the batch's relation graph: build "
+        "the dataset with a graph (data.dataset.graph.kind 'edges' or 'correlation') and use cross-sectional batches "
+        "(one decision day per batch)");
+  }
+  auto visible = torch::eye(batch, bools);
+  const auto edges = input.edge_index.to(options.device(), torch::kInt64);
+  if (edges.numel() > 0) {
+    // Messages flow from source to target: the target sees the source's texts.
+    visible.index_put_({edges[1], edges[0]}, torch::ones({edges.size(1)}, bools));
+  }
+  return visible;
+}
+
+}  // namespace
+
 FusionOutput CrossAttentionFusionImpl::fuse(const FusionInput& input) {
   check_input(input);
   const auto& q = input.modalities[query_];
   const auto& c = input.modalities[context_];
   const bool query_tokens = q.tokens.defined();
-  const auto query = query_tokens ? q.tokens : q.pooled.unsqueeze(1);
-  const auto context = c.tokens.defined() ? c.tokens : c.pooled.unsqueeze(1);
+  auto query = query_tokens ? q.tokens : q.pooled.unsqueeze(1);
+  auto context = c.tokens.defined() ? c.tokens : c.pooled.unsqueeze(1);
   auto context_mask = c.tokens.defined() ? c.token_mask.to(torch::kBool)
                                          : torch::ones({context.size(0), 1}, c.present.options().dtype(torch::kBool));
   const auto present = c.present.to(torch::kBool);
   context_mask = context_mask.logical_and(present.unsqueeze(1));
-  const auto result = attention_->forward(query, context, context, context_mask);
-  torch::Tensor attended = result.output;  // [B, Tq, H]
+  const std::int64_t b = query.size(0);
+  const std::int64_t tq = query.size(1);
+  const std::int64_t tc = context.size(1);
+  torch::Tensor attended;  // [B, Tq, H]
+  torch::Tensor weights;   // [B, Tq, keys]
+  torch::Tensor has_context;
+  if (options_.neighbours() == "self") {
+    const auto result = attention_->forward(query, context, context, context_mask);
+    attended = result.output;
+    weights = result.weights.mean(1);
+    has_context = context_mask.any(1);
+  } else {
+    // One sequence of every sample's tokens; each sample's queries see the tokens of the samples visible to it.
+    const auto visible = visible_samples(input, options_.neighbours(), b, context_mask.options());  // [B, B]
+    const auto tokens = visible.unsqueeze(2).logical_and(context_mask.unsqueeze(0)).reshape({b, b * tc});
+    const auto mask = tokens.unsqueeze(1).expand({b, tq, b * tc}).reshape({1, b * tq, b * tc});
+    const auto result = attention_->forward(query.reshape({1, b * tq, query.size(2)}),
+                                            context.reshape({1, b * tc, context.size(2)}),
+                                            context.reshape({1, b * tc, context.size(2)}), mask);
+    attended = result.output.view({b, tq, -1});
+    weights = result.weights.mean(1).view({b, tq, b * tc});
+    has_context = tokens.any(1);
+  }
   if (query_tokens) {
     const auto w = q.token_mask.to(attended.scalar_type()).unsqueeze(-1);
     attended = (attended * w).sum(1) / w.sum(1).clamp_min(1.0);
@@ -146,15 +201,121 @@ FusionOutput CrossAttentionFusionImpl::fuse(const FusionInput& input) {
     attended = attended.squeeze(1);
   }
   // Samples with no context at all (the modality absent, or no real token) get the learned "no context" vector.
-  const auto has_context = context_mask.any(1).unsqueeze(1);
-  attended = torch::where(has_context, norm_->forward(attended), no_context_.unsqueeze(0).expand_as(attended));
+  attended = torch::where(has_context.unsqueeze(1), norm_->forward(attended),
+                          no_context_.unsqueeze(0).expand_as(attended));
   std::vector<torch::Tensor> parts = {attended};
   for (const auto& m : input.modalities) {
     parts.push_back(m.pooled);
   }
   FusionOutput out;
   out.fused = torch::cat(parts, 1);
-  out.inspection["attention"] = result.weights.mean(1).detach();
+  out.inspection["attention"] = weights.detach();
+  return out;
+}
+
+// ------------------------------------------------------------------------------------------- across the day's stocks
+
+void CrossSectionFusionOptions::validate(const Config& config) const {
+  if (!entity().is_object()) {
+    config.fail_at("entity", "expected a fusion configuration (an object with \"type\"), got " +
+                                 detail::describe(entity()));
+  }
+  check_heads(config, hidden(), heads());
+  if (market() == "none" && combine() != "token") {
+    config.fail_at("combine", fmt::format("\"{}\" adds a market context, but \"market\" is \"none\"", combine()));
+  }
+}
+
+CrossSectionFusionImpl::CrossSectionFusionImpl(const CrossSectionFusionOptions& options,
+                                               std::vector<FusionModality> modalities)
+    : CrossSectionFusionImpl(Config(options.to_json()), std::move(modalities)) {}
+
+CrossSectionFusionImpl::CrossSectionFusionImpl(const Config& config, std::vector<FusionModality> modalities)
+    : Fusion(std::move(modalities)), options_(CrossSectionFusionOptions::from_config(config)) {
+  if (options_.market() != "mean" && options_.market() != "none") {
+    market_ = modality_index(config, "market", options_.market());
+  }
+  std::vector<FusionModality> entity_modalities;
+  for (std::size_t m = 0; m < this->modalities().size(); ++m) {
+    if (market_ != m) {
+      entity_modalities_.push_back(m);
+      entity_modalities.push_back(this->modalities()[m]);
+    }
+  }
+  if (entity_modalities.empty()) {
+    config.fail_at("market", fmt::format("'{}' is the only modality; the stocks need one of their own", options_.market()));
+  }
+  const auto entity_config = config.find_child("entity");
+  const Config entity = entity_config ? *entity_config : Config(options_.entity());
+  if (entity.get<std::string>("type") == "cross_section") {
+    entity.fail_at("type", "the per-entity fusion cannot itself be a cross-section fusion");
+  }
+  entity_ = register_module("entity", make_fusion(entity, entity_modalities));
+  options_.entity() = entity_->options_json();
+  const std::int64_t hidden = options_.hidden();
+  project_ = register_module("project", torch::nn::Linear(entity_->output_size(), hidden));
+  input_norm_ = register_module("input_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({hidden})));
+  if (market_) {
+    market_project_ = register_module("market_project", torch::nn::Linear(this->modalities()[*market_].size, hidden));
+    no_market_ = register_parameter("no_market", torch::randn({hidden}) * 0.02);
+  }
+  if (options_.market() != "none" && options_.combine() != "add") {
+    market_embedding_ = register_parameter("market_embedding", torch::randn({hidden}) * 0.02);
+  }
+  layers_ = register_module("layers", torch::nn::ModuleList());
+  for (std::int64_t l = 0; l < options_.layers(); ++l) {
+    layers_->push_back(FusionLayer(hidden, options_.heads(), options_.feedforward(), options_.dropout()));
+  }
+  output_norm_ = register_module("output_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({hidden})));
+}
+
+std::int64_t CrossSectionFusionImpl::output_size() const {
+  return options_.hidden() + (options_.skip() ? entity_->output_size() : 0);
+}
+
+FusionOutput CrossSectionFusionImpl::fuse(const FusionInput& input) {
+  check_input(input);
+  check_one_day(input, "cross-section fusion");
+  FusionInput own;
+  for (const auto m : entity_modalities_) {
+    own.modalities.push_back(input.modalities[m]);
+  }
+  own.edge_index = input.edge_index;
+  own.edge_weight = input.edge_weight;
+  own.day = input.day;
+  auto entity = entity_->fuse(own);
+  FusionOutput out;
+  for (auto& [key, value] : entity.inspection) {
+    out.inspection["entity." + key] = value;
+  }
+  auto stocks = input_norm_->forward(project_->forward(entity.fused));  // [B, H]
+  torch::Tensor market;                                                // [H]
+  if (market_) {
+    const auto& m = input.modalities[*market_];
+    const auto present = m.present.to(torch::kBool);
+    // Every sample of the day carries the same market inputs; the average over those that have them is that vector.
+    const auto weights = present.to(m.pooled.scalar_type()).unsqueeze(1);
+    const auto count = weights.sum();
+    const auto pooled = (m.pooled * weights).sum(0) / count.clamp_min(1.0);
+    const auto projected = market_project_->forward(pooled);
+    market = torch::where(count > 0, projected, no_market_.to(projected.scalar_type()));
+  } else if (options_.market() == "mean") {
+    market = stocks.mean(0);
+  }
+  if (market.defined() && options_.combine() != "token") {
+    stocks = stocks + options_.beta() * market.unsqueeze(0);
+  }
+  const bool token = market.defined() && options_.combine() != "add";
+  auto x = token ? torch::cat({(market + market_embedding_).unsqueeze(0), stocks}, 0) : stocks;
+  x = x.unsqueeze(0);  // one sequence: the day's stocks
+  torch::Tensor weights;
+  for (const auto& layer : *layers_) {
+    std::tie(x, weights) = layer->as<FusionLayerImpl>()->forward(x, torch::Tensor());
+  }
+  const std::int64_t offset = token ? 1 : 0;
+  const auto own_tokens = output_norm_->forward(x.squeeze(0).narrow(0, offset, stocks.size(0)));
+  out.fused = options_.skip() ? torch::cat({own_tokens, entity.fused}, 1) : own_tokens;
+  out.inspection["stock_attention"] = weights.squeeze(0).mean(0).narrow(0, offset, stocks.size(0)).detach();
   return out;
 }
 

@@ -7,8 +7,10 @@
 #include "finfuse/fusion/bilinear_fusion.h"
 #include "finfuse/fusion/concat_fusion.h"
 #include "finfuse/fusion/cross_attention_fusion.h"
+#include "finfuse/fusion/cross_section_fusion.h"
 #include "finfuse/fusion/gated_fusion.h"
 #include "finfuse/fusion/graph_fusion.h"
+#include "finfuse/data/time.h"
 #include "finfuse/nn/activation.h"
 
 #include <torch/nn/modules/linear.h>
@@ -41,6 +43,7 @@ void register_builtin_fusions(FusionRegistry& registry) {
   add_builtin_with_config<CrossAttentionFusionImpl, CrossAttentionFusionOptions>(registry, "cross_attention");
   add_builtin_with_config<BilinearFusionImpl, BilinearFusionOptions>(registry, "bilinear");
   add_builtin_with_config<GraphFusionImpl, GraphFusionOptions>(registry, "graph");
+  add_builtin_with_config<CrossSectionFusionImpl, CrossSectionFusionOptions>(registry, "cross_section");
 }
 
 }  // namespace
@@ -66,6 +69,26 @@ std::int64_t Fusion::total_size() const {
     total += m.size;
   }
   return total;
+}
+
+void Fusion::check_one_day(const FusionInput& input, const char* layer) {
+  if (!input.day.defined()) {
+    throw Error(fmt::format("{} relates the samples of one decision day to each other and needs each sample's day "
+                            "(samples with decision times, FusionInput::day)",
+                            layer));
+  }
+  if (input.day.numel() < 2) {
+    return;
+  }
+  const auto days = input.day.to(torch::kCPU, torch::kInt64);
+  const auto first = days.min().item<std::int64_t>();
+  const auto last = days.max().item<std::int64_t>();
+  if (first != last) {
+    throw Error(fmt::format("{} needs one decision day per batch, so that no sample sees a later day's inputs; this "
+                            "batch holds days {} to {} (set \"batching\": \"cross_sectional\")",
+                            layer, data::Date(static_cast<std::int32_t>(first)).to_string(),
+                            data::Date(static_cast<std::int32_t>(last)).to_string()));
+  }
 }
 
 void Fusion::check_input(const FusionInput& input) const {

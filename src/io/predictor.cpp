@@ -50,7 +50,7 @@ PredictionTable Predictor::predict(data::DataConfig data) const {
   const auto dataset = pipeline.dataset();
   const auto& indices = pipeline.split().test;
   std::shared_ptr<const data::BatchSampler> sampler;
-  if (model_->fusion().uses_graph()) {
+  if (model_->fusion().cross_sectional()) {
     sampler = std::make_shared<data::CrossSectionalSampler>(dataset->samples(), indices, false, 0, 1);
   } else {
     sampler = std::make_shared<data::SequentialSampler>(indices, 256);

@@ -403,6 +403,7 @@ fusion::FusionInput MultimodalModelImpl::encode(const data::Batch& batch, const 
   fusion::FusionInput input;
   input.edge_index = batch.edge_index;
   input.edge_weight = batch.edge_weight;
+  input.day = batch.day;
   std::vector<torch::Tensor> present;
   std::int64_t size = -1;
   for (std::size_t m = 0; m < modality_names_.size(); ++m) {

@@ -48,10 +48,13 @@ AttentionResult MultiHeadAttentionImpl::forward(const torch::Tensor& query, cons
   auto scores = torch::matmul(q, k.transpose(-2, -1)).to(torch::kFloat32) / std::sqrt(static_cast<double>(d));
   torch::Tensor weights;
   if (key_mask.defined()) {
-    FINFUSE_CHECK_SHAPE(key_mask.dim() == 2 && key_mask.size(0) == b && key_mask.size(1) == tk,
-                        "MultiHeadAttention: expected key_mask [", b, ", ", tk, "], got ",
-                        shape_string(key_mask.sizes()));
-    const auto keep = key_mask.to(torch::kBool).view({b, 1, 1, tk});
+    FINFUSE_CHECK_SHAPE((key_mask.dim() == 2 && key_mask.size(0) == b && key_mask.size(1) == tk) ||
+                            (key_mask.dim() == 3 && key_mask.size(0) == b && key_mask.size(1) == tq &&
+                             key_mask.size(2) == tk),
+                        "MultiHeadAttention: expected key_mask [", b, ", ", tk, "] or [", b, ", ", tq, ", ", tk,
+                        "], got ", shape_string(key_mask.sizes()));
+    const auto keep = key_mask.dim() == 2 ? key_mask.to(torch::kBool).view({b, 1, 1, tk})
+                                          : key_mask.to(torch::kBool).view({b, 1, tq, tk});
     scores = scores.masked_fill(keep.logical_not(), -1e9);
     // A query with no real key: zero weights instead of a uniform average over padding.
     weights = torch::softmax(scores, -1) * keep.to(torch::kFloat32);

@@ -62,9 +62,11 @@ Trainer::Trainer(const TrainerOptions& options, models::MultimodalModel model,
       valid_(dataset_->usable_only(valid)),
       device_(device) {
   FINFUSE_CHECK(!train_.empty(), "trainer: no usable training samples");
-  if (model_->fusion().uses_graph() && options_.batching() != "cross_sectional") {
-    throw ConfigError("/batching", fmt::format("graph fusion needs one decision day per batch: set \"batching\": "
+  if (model_->fusion().cross_sectional() && options_.batching() != "cross_sectional") {
+    throw ConfigError("/batching", fmt::format("the fusion layer ({}) relates the samples of one decision day to each "
+                                               "other and needs one decision day per batch: set \"batching\": "
                                                "\"cross_sectional\" (got \"{}\")",
+                                               model_->fusion().options_json().value("type", std::string("?")),
                                                options_.batching()));
   }
   amp_ = options_.amp();

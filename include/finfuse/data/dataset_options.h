@@ -29,6 +29,8 @@ struct DataSources {
   std::vector<std::pair<std::string, const NumericTable*>> tables;
   /// Relations for graph kinds "edges" (edge lists, sector tables).
   const RelationGraph* graph = nullptr;
+  /// The market index's bars, for the "market" modality.
+  const PriceSeries* market = nullptr;
 };
 
 /// The relation graph attached to cross-sectional batches.
@@ -77,7 +79,7 @@ struct TextTableOptions {
 struct DatasetOptions {
 #define FINFUSE_DATASET_FIELDS(F)                                                                                 \
   F(std::vector<std::string>, modalities, (std::vector<std::string>{"price"}), {},                                \
-    "modalities to build: price, text, numeric, chart, image, or one registered with modality_registry() (the "   \
+    "modalities to build: price, market (the data.market index's window), text, numeric, chart, image, or one registered with modality_registry() (the "   \
     "numeric tables' categorical columns form a further batch entry, categorical)")                               \
   F(PriceWindowOptions, price, {}, {}, "price windows")                                                           \
   F(ChartOptions, chart, {}, {}, "chart images")                                                                  \

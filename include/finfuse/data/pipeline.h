@@ -94,6 +94,9 @@ namespace finfuse::data {
 struct DataConfig {
 #define FINFUSE_DATA_FIELDS(F)                                                                                     \
   F(std::optional<PriceSource>, prices, std::nullopt, {}, "the daily price panel (see data.prices)")               \
+  F(std::optional<PriceSource>, market, std::nullopt, {},                                                         \
+    "a market index's daily bars (one instrument; a file without a symbol column is read as one), for the "        \
+    "'market' modality (see data.prices for the reader's keys)")                                                   \
   F(std::optional<TextSource>, texts, std::nullopt, {}, "the text corpus (see data.texts)")                        \
   F(std::vector<TableSource>, tables, {}, {}, "numeric tables by name: {\"<name>\": {\"path\", ...}} (see data.tables)") \
   F(std::optional<GraphSource>, graph, std::nullopt, {}, "the relation graph (see data.graph)")                    \
@@ -111,7 +114,7 @@ struct DataConfig {
   void anchor_paths(const std::filesystem::path& base_dir);
   /// The checks across sections: where the samples come from, the label's table.
   void validate(const Config& config) const;
-  /// Every input file the configuration reads (prices, texts, tables, graph).
+  /// Every input file the configuration reads (prices, market, texts, tables, graph).
   std::vector<std::filesystem::path> input_files() const;
 };
 
@@ -148,6 +151,7 @@ class DataPipeline {
 
   DataConfig config_;
   std::shared_ptr<PricePanel> prices_;
+  std::shared_ptr<PricePanel> market_;
   std::shared_ptr<TextCorpus> texts_;
   std::vector<std::shared_ptr<NumericTable>> tables_;
   std::shared_ptr<RelationGraph> graph_;

@@ -49,6 +49,9 @@ struct FusionInput {
   /// The batch's relation graph ([2, E] int64 positions in the batch, [E] weights), for graph fusion.
   torch::Tensor edge_index;
   torch::Tensor edge_weight;
+  /// [B] int32 decision day of each sample (days since 1970-01-01), for layers that relate the samples of one day to
+  /// each other; undefined for samples without decision times.
+  torch::Tensor day;
 };
 
 struct FusionOutput {
@@ -69,6 +72,9 @@ class Fusion : public torch::nn::Module {
   virtual Json options_json() const = 0;
   /// Whether the layer reads the batch's relation graph (and so needs cross-sectional batches with a graph).
   virtual bool uses_graph() const { return false; }
+  /// Whether a sample's fused vector depends on the other samples of its decision day, so that batches must hold one
+  /// decision day each ("batching": "cross_sectional"); every layer that reads the graph does.
+  virtual bool cross_sectional() const { return uses_graph(); }
 
   const std::vector<FusionModality>& modalities() const { return modalities_; }
   std::int64_t parameter_count() const;
@@ -79,6 +85,9 @@ class Fusion : public torch::nn::Module {
   std::size_t modality_index(const Config& options, const std::string& key, const std::string& name) const;
   /// Sum of the modalities' widths.
   std::int64_t total_size() const;
+  /// Throws finfuse::Error naming `layer` unless every sample of the input has the same decision day (a layer that
+  /// relates a day's samples to each other must never see a later day's inputs next to an earlier day's).
+  static void check_one_day(const FusionInput& input, const char* layer);
 
  private:
   std::vector<FusionModality> modalities_;
@@ -87,7 +96,8 @@ class Fusion : public torch::nn::Module {
 using FusionRegistry = Registry<std::shared_ptr<Fusion>(const Config& options, const std::vector<FusionModality>&)>;
 
 /// The fusion registry. Built-ins: "concat", "gated", "attention" (modality-token transformer), "cross_attention",
-/// "bilinear" and "graph" (GraphSAGE or GAT over the entity graph, after a per-entity fusion).
+/// "bilinear", "graph" (GraphSAGE or GAT over the entity graph, after a per-entity fusion) and "cross_section" (a
+/// transformer across the day's stocks with a market-context token, after a per-entity fusion).
 FusionRegistry& fusion_registry();
 
 /// Creates the fusion named by options["type"] for `modalities` (at least one); unknown types and keys are

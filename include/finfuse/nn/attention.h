@@ -29,7 +29,7 @@ class MultiHeadAttentionImpl : public torch::nn::Cloneable<MultiHeadAttentionImp
   void reset() override;
 
   /// query [B, Tq, query_size], key and value [B, Tk, key_size], key_mask [B, Tk] bool (true = attend; undefined:
-  /// every key). Throws ShapeError naming both shapes for inconsistent inputs.
+  /// every key) or [B, Tq, Tk] (a mask per query). Throws ShapeError naming both shapes for inconsistent inputs.
   AttentionResult forward(const torch::Tensor& query, const torch::Tensor& key, const torch::Tensor& value,
                           const torch::Tensor& key_mask = {});
 
