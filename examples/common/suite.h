@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
+#include <iterator>
 #include <sstream>
 
 namespace finfuse::examples {
@@ -19,9 +20,11 @@ struct Variant {
   std::string name;
   std::string description;
   Json patch;
+  /// Whether a run without --variants includes it ("default": false keeps longer studies out of the default run).
+  bool by_default = true;
 };
 
-/// Reads [{"name", "description", "patch"}, ...] (ConfigError at the JSON path).
+/// Reads [{"name", "description", "patch"[, "default"]}, ...] (ConfigError at the JSON path).
 inline std::vector<Variant> read_variants(const std::filesystem::path& path) {
   const auto document = Config::load(path);
   if (!document.is_array() || document.size() == 0) {
@@ -34,6 +37,7 @@ inline std::vector<Variant> read_variants(const std::filesystem::path& path) {
     v.name = entry.get<std::string>("name");
     v.description = entry.get<std::string>("description");
     v.patch = entry.get<Json>("patch");
+    v.by_default = entry.get<bool>("default", true);
     entry.reject_unknown_keys();
     for (const auto& other : variants) {
       if (other.name == v.name) {
@@ -78,7 +82,9 @@ struct SuiteOptions {
   void add_to(CLI::App& app) {
     app.add_option("--variants-file", variants_file, "the configurations, as patches of --config")
         ->capture_default_str();
-    app.add_option("--variants", selected, "comma-separated configurations to run (default: all, in file order)");
+    app.add_option("--variants", selected,
+                   "comma-separated configurations to run, or all (default: those not marked \"default\": false, in "
+                   "file order)");
     app.add_option("--print-config", print_config,
                    "print the whole run configuration of one configuration (for `finfuse train -c`) and exit");
   }
@@ -108,12 +114,14 @@ inline int run_suite(const Suite& suite, const Options& options, const SuiteOpti
   std::vector<Variant> chosen;
   std::stringstream list(suite_options.selected);
   for (std::string name; std::getline(list, name, ',');) {
-    if (!name.empty()) {
+    if (name == "all") {
+      chosen.insert(chosen.end(), variants.begin(), variants.end());
+    } else if (!name.empty()) {
       chosen.push_back(find(name, "--variants"));
     }
   }
   if (chosen.empty()) {
-    chosen = variants;
+    std::copy_if(variants.begin(), variants.end(), std::back_inserter(chosen), [](const Variant& v) { return v.by_default; });
   }
   if (!locate_data(options, suite.data_files)) {
     return data_missing(options, "The " + suite.title + " example", suite.data_files, suite.data_hint);

@@ -1,8 +1,10 @@
 // Example 1: market prediction on StockNet, the paper's protocol. Every configuration of variants.json (prices
 // only, Adv-ALSTM's attentive LSTM with and without adversarial training, tweets only, prices + tweets with concat,
-// gated, attention and graph fusion over sector and correlation graphs, chart images) runs over the seeds with model selection on the dev split only; the comparison puts dev and
-// test accuracy and MCC next to the published StockNet and Adv-ALSTM results. One folder per configuration (bundle,
-// metrics.json, report.html) and the comparison (results.json, report.html) in --out.
+// gated, attention and graph fusion over sector and correlation graphs, chart images; and, when named, a transformer
+// across the day's stocks with the S&P 500 as market context) runs over the seeds with model selection on the dev
+// split only; the comparison puts dev and test accuracy and MCC next to the published StockNet and Adv-ALSTM results.
+// One folder per configuration (bundle, metrics.json, report.html) and the comparison (results.json, report.html) in
+// --out.
 #include "common/suite.h"
 
 namespace ff = finfuse;
@@ -32,12 +34,14 @@ int main(int argc, char** argv) {
       run.data.assembly.start = "2015-07-01";
       run.data.assembly.end = "2015-10-31";
     };
-    suite.data_files = {"stocknet/prices.csv", "stocknet/tweets.jsonl", "stocknet/StockTable"};
+    suite.data_files = {"stocknet/prices.csv", "stocknet/tweets.jsonl", "stocknet/StockTable", "market/sp500-2000.csv"};
     suite.data_hint =
         "Get the StockNet dataset (Xu & Cohen, ACL 2018; github.com/yumoxu/stocknet-dataset, MIT): the prices as one "
         "CSV symbol,date,open,high,low,close,adj_close,volume, the preprocessed tweets as JSON Lines "
         "{\"symbol\", \"date\", \"tweets\": [{\"created_at\", \"user\", \"text\"}]}, and StockTable, under "
-        "<data-dir>/stocknet/.";
+        "<data-dir>/stocknet/; and the S&P 500 index's daily bars (date,open,high,low,close,adjclose,volume, e.g. "
+        "vega-datasets' sp500-2000.csv) as <data-dir>/market/sp500-2000.csv, the market context of the cross-section "
+        "configurations.";
     return suite;
   });
 }

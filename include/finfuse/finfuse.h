@@ -102,6 +102,7 @@
 #include "finfuse/training/run_config.h"
 #include "finfuse/training/scheduler.h"
 #include "finfuse/training/trainer.h"
+#include "finfuse/training/tuner.h"
 #include "finfuse/training/warm_start.h"
 
 #include "finfuse/io/bundle.h"

@@ -1,4 +1,4 @@
-// The finfuse command-line tool: train, evaluate, predict, walk-forward, backtest, metrics, data, inspect.
+// The finfuse command-line tool: train, tune, evaluate, predict, walk-forward, backtest, metrics, data, inspect.
 // Exit codes: 0 success, 2 usage or configuration error, 1 runtime failure. Errors are one line and a hint.
 #include "finfuse/core/config.h"
 #include "finfuse/core/device.h"
@@ -17,6 +17,7 @@
 #include "finfuse/io/predictor.h"
 #include "finfuse/training/experiment.h"
 #include "finfuse/training/run_config.h"
+#include "finfuse/training/tuner.h"
 #include "finfuse/version.h"
 #include "launch.h"
 #include "options_command.h"
@@ -103,6 +104,49 @@ int train(const Common& common, const std::string& config_path, const std::strin
   report(common,
          ff::Json{{"metrics", result.metrics}, {"bundle", result.bundle.string()}, {"seconds", result.seconds}},
          result.summary);
+  return 0;
+}
+
+// A search on the validation part, then the best configuration trained with several seeds and tested once.
+int tune(const Common& common, const std::string& config_path, const std::string& search_path, const std::string& out,
+         bool search_only) {
+  const auto run = load_run_config(config_path);
+  apply_common(common, run.runtime);
+  const auto options = ff::training::TuneOptions::from_config(ff::Config::load(search_path));
+  // The trials' configurations carry absolute input paths, so that the best one runs from anywhere.
+  auto base = ff::Config::load(config_path).json();
+  base["data"] = run.data.to_json();
+  if (run.training.warm_start()) {
+    base["training"]["warm_start"]["path"] = run.training.warm_start()->path().string();
+  }
+  const std::filesystem::path out_dir(out);
+  const auto base_dir = std::filesystem::absolute(config_path).parent_path();
+  auto runner = ff::training::training_trial_runner(base_dir, out_dir / "cache");
+  const auto result = ff::training::tune(base, options, out_dir, *runner);
+  ff::write_file_atomically(out_dir / "best_config.json", result.best_config.dump(2) + "\n");
+  ff::write_file_atomically(out_dir / "report.html",
+                            ff::training::tune_report_html(result, options, fmt::format("finfuse tune: {}", config_path)));
+  const auto& best = result.trials.at(static_cast<std::size_t>(result.best));
+  std::string text = fmt::format("{} trial(s), {:.0f} s of training; best: trial {} with {} {:.6g}: {}\n",
+                                 result.trials.size(), result.seconds, best.id + 1, result.monitor,
+                                 best.rungs.back().value, best.assignment.dump());
+  text += fmt::format("best configuration: {}\nsearch report: {}\n", (out_dir / "best_config.json").string(),
+                      (out_dir / "report.html").string());
+  ff::Json document = result.to_json();
+  if (!search_only) {
+    // The only time the test part is scored: the chosen configuration, once per final seed.
+    auto best_run = RunConfig::from_config(ff::Config(result.best_config, (out_dir / "best_config.json").string()),
+                                           base_dir);
+    const auto experiment = ff::training::ExperimentOptions(out_dir / "best")
+                                .seeds(options.final_seeds())
+                                .cache_dir(out_dir / "cache")
+                                .title(fmt::format("finfuse tune: the best configuration of {}", config_path));
+    const auto final_run =
+        ff::training::Experiment(std::move(best_run), experiment).run(ff::resolve_device(run.runtime.device()));
+    text += final_run.summary;
+    document["final"] = ff::Json{{"metrics", final_run.metrics}, {"bundle", final_run.bundle.string()}};
+  }
+  report(common, document, text);
   return 0;
 }
 
@@ -322,6 +366,19 @@ int main(int argc, char** argv) {
   train_cmd->add_flag("--resume", resume, "continue from the newest checkpoint in the output folder");
   add_common(train_cmd);
 
+  std::string search;
+  bool search_only = false;
+  auto* tune_cmd = app.add_subcommand(
+      "tune", "search hyper-parameters on the validation part, then train the best configuration and test it once");
+  tune_cmd->add_option("--config,-c", config, "run configuration (JSON)")->required()->check(CLI::ExistingFile);
+  tune_cmd->add_option("--search,-s", search, "the search (JSON: parameters by JSON pointer, search, trials, halving)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  tune_cmd->add_option("--out,-o", out, "output folder: tune.json, report.html, best_config.json, trials/, best/")
+      ->required();
+  tune_cmd->add_flag("--search-only", search_only, "stop after the search: no final training, no test scores");
+  add_common(tune_cmd);
+
   auto* evaluate_cmd = app.add_subcommand("evaluate", "score a bundle on labelled data");
   evaluate_cmd->add_option("--bundle,-b", bundle, "bundle folder or archive")->required();
   evaluate_cmd->add_option("--input,-i", input, "a new main input file (prices CSV, or the samples' table)");
@@ -408,6 +465,9 @@ int main(int argc, char** argv) {
     }
     if (train_cmd->parsed()) {
       return train(common, config, out, resume);
+    }
+    if (tune_cmd->parsed()) {
+      return tune(common, config, search, out, search_only);
     }
     if (evaluate_cmd->parsed()) {
       return evaluate(common, bundle, input, data, device, report_path);

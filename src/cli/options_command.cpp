@@ -27,6 +27,7 @@
 #include "finfuse/training/run_config.h"
 #include "finfuse/training/scheduler.h"
 #include "finfuse/training/trainer.h"
+#include "finfuse/training/tuner.h"
 
 #include <fmt/format.h>
 
@@ -90,6 +91,8 @@ const std::vector<std::pair<std::string, std::function<const std::vector<FieldIn
       {"training.adversarial", &training::AdversarialOptions::fields},
       {"training.l2", &training::L2Penalty::fields},
       {"training.warm_start", &training::WarmStartOptions::fields},
+      {"tune", &training::TuneOptions::fields},
+      {"tune.halving", &training::HalvingOptions::fields},
       {"backtest", &evaluation::BacktestOptions::fields},
       {"experiment", &training::ExperimentConfig::fields},
       {"distributed", &training::DistributedOptions::fields},

@@ -2,7 +2,7 @@
 
 Writes into OUT_DIR: credit.csv (a static table of 400 applicants), applicants.csv (the same without the label),
 prices.csv (5 stocks over 220 weekdays with autocorrelated returns), credit.json and prices.json (run
-configurations).
+configurations), credit_search.json (a search over credit.json for `finfuse tune`).
 
 Usage: python3 make_data.py OUT_DIR
 """
@@ -58,7 +58,12 @@ def main(out):
         "model": {"encoders": {"price": {"type": "rnn", "cell": "gru", "hidden": 8}},
                   "heads": {"direction": {"type": "classification"}}},
         "training": {"epochs": 2, "metrics": ["accuracy", "mcc", "ic"], "progress": "none"}}
-    for name, config in (("credit.json", credit), ("prices.json", prices)):
+    # A search over the credit run: a Sobol draw of learning rates and hidden widths, halving after 2 epochs.
+    search = {"search": "sobol", "trials": 4, "halving": {"min_epochs": 2, "reduction": 2},
+              "parameters": {"/training/optimizer/lr": {"low": 0.001, "high": 0.05, "scale": "log"},
+                             "/model/encoders/numeric/layers/0": {"values": [8, 16, 32]}},
+              "final_seeds": [1, 2]}
+    for name, config in (("credit.json", credit), ("prices.json", prices), ("credit_search.json", search)):
         with open(os.path.join(out, name), "w") as f:
             json.dump(config, f, indent=1)
 
