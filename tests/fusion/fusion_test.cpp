@@ -45,6 +45,18 @@ FusionInput make_input(const std::vector<FusionModality>& modalities, std::int64
   return input;
 }
 
+// The samples of `input` in the order `perm` (the graph and the days are the caller's).
+FusionInput permute(const FusionInput& input, const torch::Tensor& perm) {
+  auto permuted = input;
+  for (auto& m : permuted.modalities) {
+    m.pooled = m.pooled.index_select(0, perm);
+    m.present = m.present.index_select(0, perm);
+    m.tokens = m.tokens.defined() ? m.tokens.index_select(0, perm) : m.tokens;
+    m.token_mask = m.token_mask.defined() ? m.token_mask.index_select(0, perm) : m.token_mask;
+  }
+  return permuted;
+}
+
 std::shared_ptr<Fusion> build(const std::string& json, const std::vector<FusionModality>& modalities) {
   return make_fusion(Config::parse(json), modalities);
 }
@@ -171,13 +183,7 @@ TEST(GraphFusion, NeedsTheBatchGraphAndIsPermutationEquivariant) {
   // Relabel the samples: the outputs follow.
   const auto perm = torch::tensor({2, 0, 3, 1});
   const auto inverse = torch::tensor({1, 3, 0, 2});
-  auto permuted = input;
-  for (auto& m : permuted.modalities) {
-    m.pooled = m.pooled.index_select(0, perm);
-    m.present = m.present.index_select(0, perm);
-    m.tokens = m.tokens.defined() ? m.tokens.index_select(0, perm) : m.tokens;
-    m.token_mask = m.token_mask.defined() ? m.token_mask.index_select(0, perm) : m.token_mask;
-  }
+  auto permuted = permute(input, perm);
   permuted.edge_index = inverse.index_select(0, input.edge_index.flatten()).view({2, -1});
   EXPECT_TRUE(torch::allclose(fusion->fuse(permuted).fused, out.fused.index_select(0, perm), 1e-5, 1e-6));
 }
@@ -256,13 +262,7 @@ TEST(CrossSectionFusion, StocksSeeTheirDayAndTheMarketButNoOtherDay) {
   EXPECT_TRUE(torch::allclose(fusion->fuse(absent).fused, out.fused));
   // Relabelling the stocks relabels the outputs; moving one stock moves the others.
   const auto perm = torch::tensor({3, 0, 4, 1, 2});
-  auto permuted = input;
-  for (auto& m : permuted.modalities) {
-    m.pooled = m.pooled.index_select(0, perm);
-    m.present = m.present.index_select(0, perm);
-    m.tokens = m.tokens.defined() ? m.tokens.index_select(0, perm) : m.tokens;
-    m.token_mask = m.token_mask.defined() ? m.token_mask.index_select(0, perm) : m.token_mask;
-  }
+  auto permuted = permute(input, perm);
   EXPECT_TRUE(torch::allclose(fusion->fuse(permuted).fused, out.fused.index_select(0, perm), 1e-5, 1e-6));
   auto moved = input;
   moved.modalities[0].pooled = input.modalities[0].pooled.clone();

@@ -7,7 +7,10 @@
 
 namespace finfuse::data {
 
-PriceModality::PriceModality(const DatasetOptions& options) : Modality("price"), options_(options.price) {}
+PriceModality::PriceModality(const DatasetOptions& options) : PriceModality("price", options) {}
+
+PriceModality::PriceModality(std::string name, const DatasetOptions& options)
+    : Modality(std::move(name)), options_(options.price) {}
 
 void PriceModality::build(const ModalityContext& context) {
   FINFUSE_CHECK(context.sources.prices != nullptr, "the 'price' modality needs a price panel");
@@ -15,6 +18,7 @@ void PriceModality::build(const ModalityContext& context) {
   window_ = context.samples.price_window;
   FINFUSE_CHECK(window_ > 0, "the sample set has no price window length");
   values_.clear();
+  present_.clear();
   values_.reserve(context.size() * static_cast<std::size_t>(window_ * options_.features()));
   for (std::size_t i = 0; i < context.size(); ++i) {
     const auto window =
@@ -29,25 +33,28 @@ void PriceModality::collate(const std::vector<std::size_t>& indices, Batch& batc
   const auto b = static_cast<std::int64_t>(indices.size());
   const std::int64_t features = options_.features();
   batch.modalities[name()] = ModalityBatch{gather_rows(values_.data(), window_ * features, indices, {b, window_, features}),
-                                           torch::Tensor(), gather_presence(nullptr, indices)};
+                                           torch::Tensor(), gather_presence(present_.empty() ? nullptr : &present_, indices)};
 }
 
 void PriceModality::save(BinaryWriter& out) const {
   out.pod(window_);
   out.vec(values_);
+  out.vec(present_);
 }
 
 void PriceModality::load(BinaryReader& in, std::size_t samples) {
   window_ = in.pod<std::int64_t>();
   values_ = in.vec<float>();
-  if (window_ < 0 || values_.size() != samples * static_cast<std::size_t>(window_ * options_.features())) {
-    in.inconsistent("price windows");
+  present_ = in.vec<std::uint8_t>();
+  if (window_ < 0 || values_.size() != samples * static_cast<std::size_t>(window_ * options_.features()) ||
+      (!present_.empty() && present_.size() != samples)) {
+    in.inconsistent(name() + " windows");
   }
 }
 
 // ---------------------------------------------------------------------------------------------------------- market
 
-MarketModality::MarketModality(const DatasetOptions& options) : Modality("market"), options_(options.price) {}
+MarketModality::MarketModality(const DatasetOptions& options) : PriceModality("market", options) {}
 
 void MarketModality::build(const ModalityContext& context) {
   FINFUSE_CHECK(context.sources.market != nullptr,
@@ -72,33 +79,6 @@ void MarketModality::build(const ModalityContext& context) {
     const auto window = price_window(market, static_cast<std::int64_t>(*last), window_, options_);
     std::copy(window.begin(), window.end(), values_.begin() + static_cast<std::ptrdiff_t>(i * width));
     present_[i] = 1;
-  }
-}
-
-std::vector<ModalitySpec> MarketModality::specs() const {
-  return {ModalitySpec(name(), {window_, options_.features()})};
-}
-
-void MarketModality::collate(const std::vector<std::size_t>& indices, Batch& batch) const {
-  const auto b = static_cast<std::int64_t>(indices.size());
-  const std::int64_t features = options_.features();
-  batch.modalities[name()] = ModalityBatch{gather_rows(values_.data(), window_ * features, indices, {b, window_, features}),
-                                           torch::Tensor(), gather_presence(&present_, indices)};
-}
-
-void MarketModality::save(BinaryWriter& out) const {
-  out.pod(window_);
-  out.vec(values_);
-  out.vec(present_);
-}
-
-void MarketModality::load(BinaryReader& in, std::size_t samples) {
-  window_ = in.pod<std::int64_t>();
-  values_ = in.vec<float>();
-  present_ = in.vec<std::uint8_t>();
-  if (window_ < 0 || values_.size() != samples * static_cast<std::size_t>(window_ * options_.features()) ||
-      present_.size() != samples) {
-    in.inconsistent("market windows");
   }
 }
 

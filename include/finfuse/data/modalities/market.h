@@ -4,31 +4,16 @@
 // every sample of a decision day; absent where the index has fewer than L bars by then.
 #pragma once
 
-#include "finfuse/data/modality.h"
-#include "finfuse/data/price_features.h"
-
-#include <cstdint>
-#include <vector>
+#include "finfuse/data/modalities/price.h"
 
 namespace finfuse::data {
 
-class MarketModality : public Modality {
+class MarketModality : public PriceModality {
  public:
   /// Uses options.price; the window length is the sample set's.
   explicit MarketModality(const DatasetOptions& options);
 
   void build(const ModalityContext& context) override;
-  std::vector<ModalitySpec> specs() const override;
-  void collate(const std::vector<std::size_t>& indices, Batch& batch) const override;
-  double coverage() const override { return fraction_present(present_); }
-  void save(BinaryWriter& out) const override;
-  void load(BinaryReader& in, std::size_t samples) override;
-
- private:
-  PriceWindowOptions options_;
-  std::int64_t window_ = 0;
-  std::vector<float> values_;  // [N, L, F]
-  std::vector<std::uint8_t> present_;
 };
 
 }  // namespace finfuse::data

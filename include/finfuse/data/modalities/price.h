@@ -17,14 +17,19 @@ class PriceModality : public Modality {
   void build(const ModalityContext& context) override;
   std::vector<ModalitySpec> specs() const override;
   void collate(const std::vector<std::size_t>& indices, Batch& batch) const override;
-  double coverage() const override { return 1.0; }
+  double coverage() const override { return present_.empty() ? 1.0 : fraction_present(present_); }
   void save(BinaryWriter& out) const override;
   void load(BinaryReader& in, std::size_t samples) override;
 
- private:
+ protected:
+  /// For modalities of other series' windows (the market's).
+  PriceModality(std::string name, const DatasetOptions& options);
+
   PriceWindowOptions options_;
   std::int64_t window_ = 0;
   std::vector<float> values_;  // [N, L, F]
+  /// Which samples have a window (empty: every one).
+  std::vector<std::uint8_t> present_;
 };
 
 }  // namespace finfuse::data
