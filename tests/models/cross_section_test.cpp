@@ -1,10 +1,12 @@
 // Cross-sectional models end to end on a small panel the test writes: the market modality's windows end with each
 // sample's own and ignore the future; a cross-section model's predictions for a day do not change when every later
 // bar (the stocks' and the index's) is rewritten, and a batch that mixes decision days is refused; the trainer asks
-// for one-day batches.
+// for one-day batches; a bundle's predictor serves one day's cross-section at a time, as the model saw it.
 #include "finfuse/core/error.h"
 #include "finfuse/core/random.h"
 #include "finfuse/data/pipeline.h"
+#include "finfuse/io/bundle.h"
+#include "finfuse/io/predictor.h"
 #include "finfuse/models/multimodal_model.h"
 #include "finfuse/training/trainer.h"
 
@@ -220,6 +222,41 @@ TEST_F(CrossSectionTest, TrainsOnOneDayBatchesOnly) {
   ASSERT_EQ(result.history.size(), 2u);
   EXPECT_TRUE(std::isfinite(result.history.back().values.at("train.loss")));
   EXPECT_TRUE(std::isfinite(result.history.back().values.at("valid.accuracy")));
+
+  // The bundle's predictor reads the index too and predicts day by day: the same probabilities as the model on each
+  // day's cross-section, and the last day's stocks although their label is not known yet.
+  io::BundleSource source;
+  source.model = trainer.model();
+  source.modalities = modality_specs(*pipeline.dataset());
+  source.preprocessing = pipeline.dataset()->fitted();
+  source.entities = pipeline.dataset()->entities();
+  source.data = config().to_json();
+  io::write_bundle(dir_ / "bundle", source);
+  const io::Predictor predictor(dir_ / "bundle");
+  const auto table = predictor.predict(predictor.training_data());
+  const auto& rows = table.rows.at("direction");
+  std::size_t last_day = 0;
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    last_day += table.date[i] == (kFirst + (kDays - 1)).to_string() ? 1 : 0;
+  }
+  EXPECT_EQ(last_day, kSymbols.size());
+  auto model = trainer.model();
+  model->eval();
+  torch::NoGradGuard no_grad;
+  const auto day = kFirst + 45;
+  const auto probabilities =
+      torch::softmax(model->forward(pipeline.dataset()->collate(day_samples(pipeline, 45))).predictions.at("direction"), 1);
+  std::int64_t compared = 0;
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    if (table.date[i] != day.to_string()) {
+      continue;
+    }
+    const auto it = std::find(kSymbols.begin(), kSymbols.end(), table.entity[i]);
+    const auto k = static_cast<std::int64_t>(std::distance(kSymbols.begin(), it));
+    EXPECT_NEAR(rows.probability(i, 1), probabilities[k][1].item<double>(), 1e-6) << table.entity[i];
+    ++compared;
+  }
+  EXPECT_EQ(compared, static_cast<std::int64_t>(kSymbols.size()));
 }
 
 }  // namespace
