@@ -1,4 +1,4 @@
-// The finfuse command-line tool: train, tune, evaluate, predict, walk-forward, backtest, metrics, data, inspect.
+// The finfuse command-line tool: train, tune, pretrain, evaluate, predict, walk-forward, backtest, metrics, data, inspect.
 // Exit codes: 0 success, 2 usage or configuration error, 1 runtime failure. Errors are one line and a hint.
 #include "finfuse/core/config.h"
 #include "finfuse/core/device.h"
@@ -16,6 +16,7 @@
 #include "finfuse/io/bundle.h"
 #include "finfuse/io/predictor.h"
 #include "finfuse/training/experiment.h"
+#include "finfuse/training/pretrain.h"
 #include "finfuse/training/run_config.h"
 #include "finfuse/training/tuner.h"
 #include "finfuse/version.h"
@@ -104,6 +105,31 @@ int train(const Common& common, const std::string& config_path, const std::strin
   report(common,
          ff::Json{{"metrics", result.metrics}, {"bundle", result.bundle.string()}, {"seconds", result.seconds}},
          result.summary);
+  return 0;
+}
+
+// Masked-language pre-training of a text encoder on a corpus.
+int pretrain(const Common& common, const std::string& config_path, const std::string& out) {
+  apply_common(common, ff::RuntimeOptions());
+  auto options = ff::training::PretrainOptions::from_config(ff::Config::load(config_path));
+  // Relative paths are read from the configuration's folder.
+  const auto base = std::filesystem::absolute(config_path).parent_path();
+  if (options.texts().path.is_relative()) {
+    options.texts().path = base / options.texts().path;
+  }
+  if (!options.tokenizer().vocab_file.empty() && std::filesystem::path(options.tokenizer().vocab_file).is_relative()) {
+    options.tokenizer().vocab_file = (base / options.tokenizer().vocab_file).string();
+  }
+  const auto result = ff::training::pretrain(options, out);
+  std::string text = fmt::format("pre-trained on {} text(s) ({} held out), vocabulary of {} tokens, {} parameters\n",
+                                 result.train_texts, result.valid_texts, result.vocab_size, result.parameters);
+  for (const auto& e : result.epochs) {
+    text += fmt::format("  epoch {}: train loss {:.4f}, held-out loss {:.4f}, held-out accuracy {:.4f}\n", e.epoch,
+                        e.train_loss, e.valid_loss, e.valid_accuracy);
+  }
+  text += fmt::format("vocabulary: {}\nweights: {}\nto start a run from it: {}\n", result.vocab_file.string(),
+                      result.weights_file.string(), (std::filesystem::path(out) / "use.json").string());
+  report(common, result.to_json(), text);
   return 0;
 }
 
@@ -366,6 +392,11 @@ int main(int argc, char** argv) {
   train_cmd->add_flag("--resume", resume, "continue from the newest checkpoint in the output folder");
   add_common(train_cmd);
 
+  auto* pretrain_cmd = app.add_subcommand("pretrain", "pre-train a BERT-style text encoder on a corpus (masked tokens)");
+  pretrain_cmd->add_option("--config,-c", config, "pre-training options (JSON)")->required()->check(CLI::ExistingFile);
+  pretrain_cmd->add_option("--out,-o", out, "output folder: vocab.txt, encoder.pt, pretrain.json, use.json")->required();
+  add_common(pretrain_cmd);
+
   std::string search;
   bool search_only = false;
   auto* tune_cmd = app.add_subcommand(
@@ -465,6 +496,9 @@ int main(int argc, char** argv) {
     }
     if (train_cmd->parsed()) {
       return train(common, config, out, resume);
+    }
+    if (pretrain_cmd->parsed()) {
+      return pretrain(common, config, out);
     }
     if (tune_cmd->parsed()) {
       return tune(common, config, search, out, search_only);

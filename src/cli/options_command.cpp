@@ -26,6 +26,7 @@
 #include "finfuse/training/optimizer.h"
 #include "finfuse/training/run_config.h"
 #include "finfuse/training/scheduler.h"
+#include "finfuse/training/pretrain.h"
 #include "finfuse/training/trainer.h"
 #include "finfuse/training/tuner.h"
 
@@ -92,6 +93,7 @@ const std::vector<std::pair<std::string, std::function<const std::vector<FieldIn
       {"training.l2", &training::L2Penalty::fields},
       {"training.warm_start", &training::WarmStartOptions::fields},
       {"tune", &training::TuneOptions::fields},
+      {"pretrain", &training::PretrainOptions::fields},
       {"tune.halving", &training::HalvingOptions::fields},
       {"backtest", &evaluation::BacktestOptions::fields},
       {"experiment", &training::ExperimentConfig::fields},

@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <numeric>
+#include <type_traits>
 #include <map>
 
 namespace finfuse {
@@ -77,6 +78,11 @@ void SplitOptions::validate(const Config& config) {
 
 DataConfig DataConfig::from_config(const Config& config, const std::filesystem::path& base_dir) {
   DataConfig c = from_config(config);
+  // A WordPiece vocabulary file is a path like the sources' ("${VAR}" read from the environment, errors at its key).
+  if (!c.dataset.tokenizer.vocab_file.empty()) {
+    const auto tokenizer = config.child("dataset").child("tokenizer");
+    c.dataset.tokenizer.vocab_file = FieldCodec<std::filesystem::path>::read(tokenizer, "vocab_file").string();
+  }
   c.anchor_paths(base_dir);
   return c;
 }
@@ -101,6 +107,13 @@ void for_each_path(Data& data, F&& f) {
   }
   if (data.graph) {
     f(data.graph->path);
+  }
+  if (!data.dataset.tokenizer.vocab_file.empty()) {
+    std::filesystem::path vocab = data.dataset.tokenizer.vocab_file;
+    f(vocab);
+    if constexpr (!std::is_const_v<Data>) {
+      data.dataset.tokenizer.vocab_file = vocab.string();
+    }
   }
 }
 

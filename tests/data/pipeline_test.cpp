@@ -35,6 +35,18 @@ TEST(DataConfig, PathsAndErrors) {
   EXPECT_EQ(c.prices->options.errors, ErrorMode::lenient);
   EXPECT_EQ(c.texts->options.layout, "nested");
   EXPECT_EQ(DataConfig::from_config(Config(c.to_json()), "/elsewhere").to_json(), c.to_json());
+  // A WordPiece vocabulary is a path too: "${VAR}" expanded, relative ones anchored, and an input of the cache key.
+  const DataConfig v = DataConfig::from_config(Config::parse(R"({
+    "prices": {"path": "p.csv"}, "split": {"kind": "random"},
+    "dataset": {"tokenizer": {"kind": "wordpiece", "vocab_file": "${FINFUSE_PIPELINE_TEST_DIR}/vocab.txt"}}
+  })"), "/base");
+  EXPECT_EQ(v.dataset.tokenizer.vocab_file, "/data/sets/vocab.txt");
+  EXPECT_EQ(v.input_files(), (std::vector<std::filesystem::path>{"/base/p.csv", "/data/sets/vocab.txt"}));
+  const DataConfig r = DataConfig::from_config(Config::parse(R"({
+    "prices": {"path": "p.csv"}, "split": {"kind": "random"},
+    "dataset": {"tokenizer": {"kind": "wordpiece", "vocab_file": "bert/vocab.txt"}}
+  })"), "/base");
+  EXPECT_EQ(r.dataset.tokenizer.vocab_file, "/base/bert/vocab.txt");
 
   EXPECT_EQ(config_error(R"({"prices": {"path": "${FINFUSE_NOT_SET_ANYWHERE}/p.csv"}})"),
             "data.json: /prices/path: the path \"${FINFUSE_NOT_SET_ANYWHERE}/p.csv\" uses ${FINFUSE_NOT_SET_ANYWHERE}, "

@@ -114,7 +114,7 @@ struct DataConfig {
   void anchor_paths(const std::filesystem::path& base_dir);
   /// The checks across sections: where the samples come from, the label's table.
   void validate(const Config& config) const;
-  /// Every input file the configuration reads (prices, market, texts, tables, graph).
+  /// Every input file the configuration reads (prices, market, texts, tables, graph, a WordPiece vocabulary).
   std::vector<std::filesystem::path> input_files() const;
 };
 

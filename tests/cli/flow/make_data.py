@@ -2,7 +2,8 @@
 
 Writes into OUT_DIR: credit.csv (a static table of 400 applicants), applicants.csv (the same without the label),
 prices.csv (5 stocks over 220 weekdays with autocorrelated returns), credit.json and prices.json (run
-configurations), credit_search.json (a search over credit.json for `finfuse tune`).
+configurations), credit_search.json (a search over credit.json for `finfuse tune`), headlines.jsonl and
+pretrain.json (a corpus and options for `finfuse pretrain`).
 
 Usage: python3 make_data.py OUT_DIR
 """
@@ -63,7 +64,22 @@ def main(out):
               "parameters": {"/training/optimizer/lr": {"low": 0.001, "high": 0.05, "scale": "log"},
                              "/model/encoders/numeric/layers/0": {"values": [8, 16, 32]}},
               "final_seeds": [1, 2]}
-    for name, config in (("credit.json", credit), ("prices.json", prices), ("credit_search.json", search)):
+    # Headlines for `finfuse pretrain`: the verb follows from the adjective; the last 50 come after "until".
+    with open(os.path.join(out, "headlines.jsonl"), "w") as f:
+        for i in range(400):
+            up = rng.random() < 0.5
+            day = datetime.date(2015, 1, 1) + datetime.timedelta(days=i // 3)
+            f.write(json.dumps({"symbol": rng.choice(["AAA", "BBB", "CCC"]), "created_at": day.isoformat() + "T14:00:00Z",
+                                "text": "$%s shares %s on %s %s" % (rng.choice(["aaa", "bbb", "ccc"]),
+                                                                    "rise" if up else "fall", "strong" if up else "weak",
+                                                                    rng.choice(["demand", "sales", "earnings"]))}) + "\n")
+    pretrain = {"texts": {"path": "headlines.jsonl"}, "until": "2015-05-01",
+                "tokenizer": {"kind": "wordpiece", "max_vocab": 200, "max_length": 12, "add_special_tokens": True},
+                "encoder": {"type": "transformer", "hidden": 32, "layers": 1, "heads": 2, "intermediate": 64,
+                            "max_positions": 16},
+                "epochs": 2, "batch_size": 32, "deduplicate": False}
+    for name, config in (("credit.json", credit), ("prices.json", prices), ("credit_search.json", search),
+                         ("pretrain.json", pretrain)):
         with open(os.path.join(out, name), "w") as f:
             json.dump(config, f, indent=1)
 
