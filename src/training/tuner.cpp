@@ -486,6 +486,12 @@ class TrainingTrialRunner : public TrialRunner {
     if (std::filesystem::exists(dir)) {
       trainer.resume(dir);
     }
+    // A trial that reached the rung before the search recorded it (a crash in between) is not trained further.
+    const auto& state = trainer.state();
+    if (state.epoch >= epochs && state.batch == 0) {
+      return TrialProgress{static_cast<std::int64_t>(state.history.size()), state.best_value,
+                           state.epoch >= options.epochs()};
+    }
     auto stop = std::make_shared<RungStop>(epochs);
     trainer.add_callback(stop);
     const auto fit = trainer.fit();

@@ -15,6 +15,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <set>
@@ -278,6 +279,15 @@ TEST(Tune, TrialsTrainAndScoreTheValidationPartOnly) {
   }
   EXPECT_EQ(promoted, 2);
   EXPECT_DOUBLE_EQ(result.best_config["training"]["optimizer"]["lr"].get<double>(), 0.03);
+  // A trial asked again for a rung its checkpoint has reached (a crash before the search recorded it) trains nothing.
+  const auto& stopped = *std::find_if(result.trials.begin(), result.trials.end(),
+                                      [](const TrialRecord& t) { return t.status == "stopped"; });
+  const auto again = runner->run(SearchSpace::apply(base, stopped.assignment), 2,
+                                 dir / "tune" / "trials" / std::to_string(stopped.id));
+  EXPECT_EQ(again.epochs, 2);
+  EXPECT_DOUBLE_EQ(again.value, stopped.rungs[0].value);
+  EXPECT_FALSE(again.finished);
+  EXPECT_EQ(scored_rows().size(), 12U);
 
   // The chosen configuration, trained and scored on the test part once: the only 120-row pass.
   scored_rows().clear();
