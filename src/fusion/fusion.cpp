@@ -80,10 +80,11 @@ void Fusion::check_one_day(const FusionInput& input, const char* layer) {
   if (input.day.numel() < 2) {
     return;
   }
-  const auto days = input.day.to(torch::kCPU, torch::kInt64);
-  const auto first = days.min().item<std::int64_t>();
-  const auto last = days.max().item<std::int64_t>();
-  if (first != last) {
+  // One comparison where the days are (one synchronisation per batch on a GPU); the range only for the message.
+  if (input.day.ne(input.day[0]).any().item<bool>()) {
+    const auto days = input.day.to(torch::kCPU, torch::kInt64);
+    const auto first = days.min().item<std::int64_t>();
+    const auto last = days.max().item<std::int64_t>();
     throw Error(fmt::format("{} needs one decision day per batch, so that no sample sees a later day's inputs; this "
                             "batch holds days {} to {} (set \"batching\": \"cross_sectional\")",
                             layer, data::Date(static_cast<std::int32_t>(first)).to_string(),

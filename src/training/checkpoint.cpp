@@ -2,6 +2,7 @@
 // position, written atomically, pruned to the newest few, and read back so a resumed run continues exactly.
 #include "finfuse/training/trainer.h"
 
+#include "archive.h"
 #include "mixed_precision.h"
 
 #include "finfuse/core/check.h"
@@ -47,14 +48,8 @@ std::vector<std::filesystem::path> checkpoints_in(const std::filesystem::path& d
 }
 
 
-// LibTorch archives (checkpoints, best.pt) are written sealed (size and SHA-256 in a header), and verified before
-// LibTorch's reader sees them: a truncated or damaged file is an error naming it, never a crash inside the reader.
-void save_archive(torch::serialize::OutputArchive& archive, const std::filesystem::path& path) {
-  std::ostringstream bytes;
-  archive.save_to(bytes);
-  write_sealed_file(path, bytes.str());
-}
-
+// LibTorch archives (checkpoints, best.pt) are written sealed (archive.h), and verified before LibTorch's reader sees
+// them: a truncated or damaged file is an error naming it, never a crash inside the reader.
 void load_archive(torch::serialize::InputArchive& archive, const std::filesystem::path& path,
                   const c10::optional<c10::Device>& device = c10::nullopt) {
   std::istringstream bytes(read_sealed_file(path, "a checkpoint", /*accept_unsealed=*/false));
@@ -67,6 +62,12 @@ void load_archive(torch::serialize::InputArchive& archive, const std::filesystem
 
 
 }  // namespace
+
+void save_archive(torch::serialize::OutputArchive& archive, const std::filesystem::path& path) {
+  std::ostringstream bytes;
+  archive.save_to(bytes);
+  write_sealed_file(path, bytes.str());
+}
 
 void Trainer::save_best_weights() {
   capture_weights();

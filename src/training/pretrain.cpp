@@ -14,6 +14,8 @@
 #include "finfuse/training/optimizer.h"
 #include "finfuse/training/scheduler.h"
 
+#include "archive.h"
+
 #include <torch/nn/functional/loss.h>
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/linear.h>
@@ -356,10 +358,8 @@ PretrainResult pretrain(const PretrainOptions& options, const std::filesystem::p
   root.to(torch::kCPU);
   torch::serialize::OutputArchive archive;
   root.save(archive);
-  std::ostringstream bytes;
-  archive.save_to(bytes);
   result.weights_file = std::filesystem::absolute(out_dir / "encoder.pt");
-  write_sealed_file(result.weights_file, bytes.str());
+  save_archive(archive, result.weights_file);
   auto tokenizer_json = tokenizer.options().to_json();
   result.use = Json{{"tokenizer", tokenizer_json},
                     {"encoder", encoder->options_json()},
