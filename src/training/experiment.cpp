@@ -25,16 +25,25 @@ std::string day_string(std::int32_t day) { return data::Date(day).to_string(); }
 
 }  // namespace
 
-RunResult train_and_evaluate(const Config& model_config, TrainerOptions options, const data::DataPipeline& pipeline,
-                             const c10::Device& device, std::uint64_t seed, bool resume,
-                             std::shared_ptr<GradientSync> sync) {
+std::unique_ptr<Trainer> make_run_trainer(const Config& model_config, TrainerOptions options,
+                                          const data::DataPipeline& pipeline, const c10::Device& device,
+                                          std::uint64_t seed) {
   const auto dataset = pipeline.dataset();
   const auto& split = pipeline.split();
   seed_everything(seed);
   models::MultimodalModel model(model_config, models::modality_specs(*dataset), label_context(*dataset, split.train));
   model->set_entity_names(dataset->entities());
   options.seed(seed);
-  Trainer trainer(options, model, dataset, split.train, split.valid, device);
+  return std::make_unique<Trainer>(options, model, dataset, split.train, split.valid, device);
+}
+
+RunResult train_and_evaluate(const Config& model_config, TrainerOptions options, const data::DataPipeline& pipeline,
+                             const c10::Device& device, std::uint64_t seed, bool resume,
+                             std::shared_ptr<GradientSync> sync) {
+  const auto dataset = pipeline.dataset();
+  const auto& split = pipeline.split();
+  const auto trainer_ptr = make_run_trainer(model_config, options, pipeline, device, seed);
+  auto& trainer = *trainer_ptr;
   if (sync) {
     trainer.set_gradient_sync(std::move(sync));
   }

@@ -8,11 +8,10 @@
 #include "finfuse/core/error.h"
 #include "finfuse/core/file.h"
 #include "finfuse/core/logging.h"
-#include "finfuse/core/random.h"
 #include "finfuse/data/pipeline.h"
 #include "finfuse/evaluation/report.h"
-#include "finfuse/models/multimodal_model.h"
 #include "finfuse/training/callback.h"
+#include "finfuse/training/experiment.h"
 #include "finfuse/training/run_config.h"
 #include "finfuse/training/trainer.h"
 
@@ -24,6 +23,7 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <random>
 #include <sstream>
@@ -230,7 +230,10 @@ Json SearchSpace::apply(const Json& base, const Json& assignment) {
 Json TrialRecord::to_json() const {
   Json rung_list = Json::array();
   for (const auto& r : rungs) {
-    rung_list.push_back(Json{{"epochs", r.epochs}, {"value", r.value}, {"finished", r.finished}});
+    rung_list.push_back(Json{{"epochs", r.epochs},
+                             {"value", r.value},
+                             {"loss", std::isfinite(r.loss) ? Json(r.loss) : Json()},
+                             {"finished", r.finished}});
   }
   return Json{{"id", id}, {"assignment", assignment}, {"rungs", rung_list}, {"status", status}, {"seconds", seconds}};
 }
@@ -240,8 +243,14 @@ TrialRecord TrialRecord::from_json(const Json& json) {
   r.id = json.at("id").get<std::int64_t>();
   r.assignment = json.at("assignment");
   for (const auto& rung : json.at("rungs")) {
-    r.rungs.push_back(TrialProgress{rung.at("epochs").get<std::int64_t>(), rung.at("value").get<double>(),
-                                    rung.at("finished").get<bool>()});
+    TrialProgress progress;
+    progress.epochs = rung.at("epochs").get<std::int64_t>();
+    progress.value = rung.at("value").get<double>();
+    if (rung.contains("loss") && !rung.at("loss").is_null()) {
+      progress.loss = rung.at("loss").get<double>();
+    }
+    progress.finished = rung.at("finished").get<bool>();
+    r.rungs.push_back(progress);
   }
   r.status = json.at("status").get<std::string>();
   r.seconds = json.at("seconds").get<double>();
@@ -275,6 +284,18 @@ std::vector<std::int64_t> rung_epochs(const HalvingOptions& halving, std::int64_
 }
 
 bool better(double a, double b, bool higher) { return higher ? a > b : a < b; }
+
+// Ranks two trials' progress: the monitored value, then (on a tie) the lower validation loss; an unknown loss ranks
+// after a known one.
+bool ranks_before(const TrialProgress& a, const TrialProgress& b, bool higher) {
+  if (a.value != b.value) {
+    return better(a.value, b.value, higher);
+  }
+  if (std::isnan(a.loss) || std::isnan(b.loss)) {
+    return !std::isnan(a.loss) && std::isnan(b.loss);
+  }
+  return a.loss < b.loss;
+}
 
 std::string fingerprint(const Json& base, const TuneOptions& options) {
   Sha256 hash;
@@ -362,15 +383,17 @@ TuneResult tune(const Json& base, const TuneOptions& options, const std::filesys
     if (last) {
       break;
     }
-    // The best 1/reduction of the rung's unfinished trials go on (at least one).
+    // The best 1/reduction of the trials this rung left unfinished go on (at least one). Whether a trial finished is
+    // read from its record of this rung, not from its status: in a continued search, the trials that went on to
+    // finish at a later rung must be ranked here again, or others would take their places.
     std::vector<std::size_t> open;
     for (const auto i : alive) {
-      if (result.trials[i].status != "finished") {
+      if (!result.trials[i].rungs[k].finished) {
         open.push_back(i);
       }
     }
     std::stable_sort(open.begin(), open.end(), [&](std::size_t a, std::size_t b) {
-      return better(result.trials[a].rungs[k].value, result.trials[b].rungs[k].value, result.higher_is_better);
+      return ranks_before(result.trials[a].rungs[k], result.trials[b].rungs[k], result.higher_is_better);
     });
     const auto keep = std::max<std::size_t>(1, open.size() / static_cast<std::size_t>(options.halving().reduction()));
     std::vector<std::size_t> next;
@@ -395,8 +418,8 @@ TuneResult tune(const Json& base, const TuneOptions& options, const std::filesys
       continue;
     }
     if (result.best < 0 ||
-        better(t.rungs.back().value, result.trials[static_cast<std::size_t>(result.best)].rungs.back().value,
-               result.higher_is_better)) {
+        ranks_before(t.rungs.back(), result.trials[static_cast<std::size_t>(result.best)].rungs.back(),
+                     result.higher_is_better)) {
       result.best = t.id;
     }
   }
@@ -460,6 +483,16 @@ class RungStop : public Callback {
   std::int64_t epochs_;
 };
 
+// The validation loss recorded for one epoch of a history (NaN where there is none).
+double valid_loss(const std::vector<EpochRecord>& history, std::int64_t epoch) {
+  if (epoch < 0 || epoch >= static_cast<std::int64_t>(history.size())) {
+    return std::numeric_limits<double>::quiet_NaN();
+  }
+  const auto& values = history[static_cast<std::size_t>(epoch)].values;
+  const auto it = values.find("valid.loss");
+  return it == values.end() ? std::numeric_limits<double>::quiet_NaN() : it->second;
+}
+
 class TrainingTrialRunner : public TrialRunner {
  public:
   TrainingTrialRunner(std::filesystem::path base_dir, std::filesystem::path cache_dir)
@@ -474,23 +507,24 @@ class TrainingTrialRunner : public TrialRunner {
     const auto& pipeline = data_for(run.data);
     const auto& split = pipeline.split();
     FINFUSE_CHECK(!split.valid.empty(), "tune: the data have no validation part to score the trials on");
-    const auto dataset = pipeline.dataset();
     const std::uint64_t seed = run.seeds.empty() ? 1 : run.seeds.front();
-    seed_everything(seed);
-    models::MultimodalModel model(run.model, models::modality_specs(*dataset), label_context(*dataset, split.train));
-    model->set_entity_names(dataset->entities());
     auto options = run.training;
-    options.seed(seed).out_dir(dir);
+    options.out_dir(dir);
     // The trial sees the training and validation parts only.
-    Trainer trainer(options, model, dataset, split.train, split.valid, resolve_device(run.runtime.device()));
+    const auto trainer_ptr = make_run_trainer(run.model, options, pipeline, resolve_device(run.runtime.device()), seed);
+    auto& trainer = *trainer_ptr;
     if (std::filesystem::exists(dir)) {
       trainer.resume(dir);
     }
     // A trial that reached the rung before the search recorded it (a crash in between) is not trained further.
     const auto& state = trainer.state();
     if (state.epoch >= epochs && state.batch == 0) {
-      return TrialProgress{static_cast<std::int64_t>(state.history.size()), state.best_value,
-                           state.epoch >= options.epochs()};
+      TrialProgress progress;
+      progress.epochs = static_cast<std::int64_t>(state.history.size());
+      progress.value = state.best_value;
+      progress.loss = valid_loss(state.history, state.best_epoch);
+      progress.finished = state.epoch >= options.epochs();
+      return progress;
     }
     auto stop = std::make_shared<RungStop>(epochs);
     trainer.add_callback(stop);
@@ -498,6 +532,7 @@ class TrainingTrialRunner : public TrialRunner {
     TrialProgress progress;
     progress.epochs = static_cast<std::int64_t>(fit.history.size());
     progress.value = fit.best_value;
+    progress.loss = valid_loss(fit.history, fit.best_epoch);
     progress.finished = progress.epochs >= options.epochs() || (fit.stopped_early && fit.stop_reason != stop->reason());
     return progress;
   }

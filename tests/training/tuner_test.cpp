@@ -5,6 +5,7 @@
 #include "finfuse/training/tuner.h"
 
 #include "finfuse/core/error.h"
+#include "finfuse/core/file.h"
 #include "finfuse/core/random.h"
 #include "finfuse/evaluation/metric.h"
 #include "finfuse/training/experiment.h"
@@ -179,6 +180,48 @@ TEST(Tune, FindsTheOptimumOfASyntheticProblemWithHalving) {
   EXPECT_EQ(grid_runner.runs_to, (std::map<std::int64_t, std::int64_t>{{9, 9}}));
   EXPECT_EQ(grid.best_config["model"]["hidden"], 24);
   EXPECT_DOUBLE_EQ(grid.best_config["training"]["optimizer"]["lr"].get<double>(), 0.0031622776601683794);
+  std::filesystem::remove_all(dir);
+}
+
+// Every trial scores the same value (as when several predict one class and their MCC is 0); the validation loss of
+// trial i is |i - 5| + 1, so trial 5 has the lowest, then 4 and 6, then 3 and 7.
+class TiedRunner : public TrialRunner {
+ public:
+  std::int64_t max_epochs(const Json&) const override { return 4; }
+  std::string monitor(const Json&) const override { return "valid.mcc"; }
+  bool higher_is_better(const Json&) const override { return true; }
+  TrialProgress run(const Json& config, std::int64_t epochs, const std::filesystem::path&) override {
+    const auto id = config["model"]["hidden"].get<std::int64_t>();
+    runs_to[epochs].push_back(id);
+    TrialProgress progress{epochs, 0.0, epochs >= 4};
+    if (id != 9) {  // trial 9 reports no loss: it ranks after every trial that does
+      progress.loss = static_cast<double>(std::abs(id - 5) + 1);
+    }
+    return progress;
+  }
+  std::map<std::int64_t, std::vector<std::int64_t>> runs_to;
+};
+
+TEST(Tune, TiedValuesGoToTheLowerValidationLoss) {
+  const auto dir = finfuse::testing::unique_temp_dir("finfuse_tune_ties");
+  const auto search = options(R"({"search": "grid", "halving": {"min_epochs": 1, "reduction": 2},
+      "parameters": {"/model/hidden": {"values": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]}}})");
+  TiedRunner runner;
+  const auto result = tune(kBase, search, dir, runner);
+  EXPECT_EQ(result.rungs, (std::vector<std::int64_t>{1, 2, 4}));
+  // Ten trials to 1 epoch; the 5 lowest losses (5; 4, 6; 3, 7) to 2; the 2 lowest of those (5, then 4 before 6 by
+  // search order) to 4.
+  EXPECT_EQ(runner.runs_to[2], (std::vector<std::int64_t>{3, 4, 5, 6, 7}));
+  EXPECT_EQ(runner.runs_to[4], (std::vector<std::int64_t>{4, 5}));
+  EXPECT_EQ(result.best_config["model"]["hidden"], 5);
+  // The losses are kept with the search's state, so a continued search ranks the same way.
+  const auto state = Json::parse(finfuse::read_file(dir / "tune.json"));
+  EXPECT_DOUBLE_EQ(state["trials"][5]["rungs"][0]["loss"].get<double>(), 1.0);
+  EXPECT_TRUE(state["trials"][9]["rungs"][0]["loss"].is_null());
+  TiedRunner again;
+  const auto continued = tune(kBase, search, dir, again);
+  EXPECT_TRUE(again.runs_to.empty());
+  EXPECT_EQ(continued.best, result.best);
   std::filesystem::remove_all(dir);
 }
 

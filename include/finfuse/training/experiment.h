@@ -36,6 +36,13 @@ struct RunResult {
   models::MultimodalModel model{nullptr};
 };
 
+/// The trainer of one run: a fresh model built from `model_config` for the pipeline's dataset (seeded with `seed`),
+/// to be trained with `options` (its seed replaced by `seed`) on the training part and validated on the validation
+/// part. train_and_evaluate and `finfuse tune`'s trials start from it.
+std::unique_ptr<Trainer> make_run_trainer(const Config& model_config, TrainerOptions options,
+                                          const data::DataPipeline& pipeline, const c10::Device& device,
+                                          std::uint64_t seed);
+
 /// Builds the model from `model_config` for the pipeline's dataset (seeded with `seed`), trains it with `options`
 /// (its seed replaced by `seed`) and evaluates it on the validation and test parts (test predictions kept). With
 /// `resume`, training continues from the newest checkpoint in options.out_dir when there is one.

@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -105,6 +106,9 @@ struct TrialProgress {
   double value = 0.0;
   /// No further epochs to train (the configuration's epochs reached, or its early stopping ended the run).
   bool finished = false;
+  /// The validation loss of the epoch that gave `value` (NaN: unknown). Trials whose values tie (e.g. several whose
+  /// MCC is 0 because they predict one class) are ranked by it, lower first, then by their order in the search.
+  double loss = std::numeric_limits<double>::quiet_NaN();
 };
 
 /// Trains a trial's configuration up to `epochs` epochs in `dir` (continuing from the checkpoint there, if any) and
