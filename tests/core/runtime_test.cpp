@@ -158,13 +158,16 @@ TEST(Runtime, RetainedMemoryIsReusedWithoutPageFaults) {
   for (int i = 0; i < 4; ++i) {
     step();
   }
+  // Without retention every step faults. With it, a loaded machine (CI running other tests next to this one) has
+  // been seen to fault a few steps in a row all the same, so the test asks for most steps, not all, to reuse the block.
+  constexpr int steps = 40;
   int faulting = 0;
-  for (int i = 0; i < 10; ++i) {
+  for (int i = 0; i < steps; ++i) {
     faults.push_back(step());
     faulting += faults.back() > 1000 ? 1 : 0;
   }
-  EXPECT_LE(faulting, 1) << "of 10 steps faulted their buffer in again; minor faults per step: "
-                         << fmt::format("{}", fmt::join(faults, " "));
+  EXPECT_LE(faulting, steps / 2) << "of " << steps << " steps faulted their buffer in again; minor faults per step: "
+                                 << fmt::format("{}", fmt::join(faults, " "));
 #else
   GTEST_SKIP() << "retain_memory needs glibc";
 #endif
