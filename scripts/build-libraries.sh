@@ -9,6 +9,7 @@ finfuse_build_libraries=(
   libstb-dev                # image decoding, resizing and PNG writing
   libssl-dev                # SHA-256 digests (OpenSSL libcrypto)
   libsimdjson-dev           # JSON Lines text files at gigabytes per second
+  libicu-dev                # Unicode properties and normalisation for BERT's tokenizer
   libcli11-dev              # command-line parsing of the finfuse tool
   libgtest-dev libgmock-dev # the tests (GoogleTest and its matchers)
   libbenchmark-dev          # the benchmarks

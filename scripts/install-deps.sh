@@ -32,6 +32,7 @@ packages=(
   python3-torch python3-torchvision # reference outputs for the parity tests (tests only)
   python3-sklearn                  # reference values for the metric tests (tests only)
   python3-pandas                   # the pandas side of the data-path benchmark (bench/ only)
+  python3-venv                     # environments for the torch wheel and the tests' reference packages
   chromium                         # renders the HTML reports in a test (tests only)
 )
 
@@ -39,10 +40,6 @@ packages=(
 # runtimes: `install-deps.sh --hardening` adds them.
 if $hardening; then
   packages+=(clang libclang-rt-14-dev)
-fi
-# The LibTorch 2.x wheel goes into a virtual environment of Debian's Python 3.11.
-if $torch2; then
-  packages+=(python3-venv)
 fi
 
 sudo=()

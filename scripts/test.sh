@@ -7,6 +7,10 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 source scripts/libtorch.sh
+# The Python packages the tests take reference outputs from (Hugging Face's tokenizers), in a virtual environment.
+if [[ -z ${FINFUSE_OFFLINE_DEPS:-} ]]; then
+  bash scripts/install-reference-python.sh
+fi
 
 build_type=${FINFUSE_BUILD_TYPE:-Release}
 build="build/test-${build_type,,}${libtorch_suffix}"

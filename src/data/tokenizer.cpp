@@ -208,6 +208,63 @@ std::int64_t Tokenizer::encode_into(std::string_view text, std::int32_t* out) co
   return static_cast<std::int64_t>(n) + (specials ? 2 : 0);
 }
 
+std::vector<std::int32_t> Tokenizer::all_ids(std::string_view text) const {
+  std::vector<std::int32_t> ids;
+  std::array<std::int32_t, kMaxWordPieceChars> pieces;
+  const bool wordpieces = options_.kind == "wordpiece";
+  visit_words(text, options_, [&](std::string_view word) {
+    if (wordpieces) {
+      const auto n = wordpiece(word, pieces.data(), pieces.size());
+      ids.insert(ids.end(), pieces.begin(), pieces.begin() + static_cast<std::ptrdiff_t>(n));
+    } else {
+      ids.push_back(static_cast<std::int32_t>(id_of(word)));
+    }
+    return true;
+  });
+  return ids;
+}
+
+Encoding Tokenizer::encode_pair(std::string_view first, std::string_view second) const {
+  const bool specials = options_.add_special_tokens;
+  const auto room = static_cast<std::size_t>(std::max<std::int64_t>(0, options_.max_length - (specials ? 3 : 0)));
+  auto a = all_ids(first);
+  auto b = all_ids(second);
+  if (a.size() + b.size() > room) {
+    // Hugging Face's longest-first rule (tokenizers, utils/truncation.rs), in terms of the shorter (n1) and the
+    // longer (n2) text.
+    const bool swapped = a.size() > b.size();
+    std::size_t n1 = swapped ? b.size() : a.size();
+    std::size_t n2 = n1 > room ? n1 : std::max(n1, room - n1);
+    if (n1 + n2 > room) {
+      n1 = room / 2;
+      n2 = n1 + room % 2;
+    }
+    a.resize(std::min(a.size(), swapped ? n2 : n1));
+    b.resize(std::min(b.size(), swapped ? n1 : n2));
+  }
+  Encoding encoding;
+  const auto add = [&](std::int64_t id, std::int64_t type) {
+    encoding.ids.push_back(id);
+    encoding.types.push_back(type);
+  };
+  if (specials) {
+    add(cls_id_, 0);
+  }
+  for (const auto id : a) {
+    add(id, 0);
+  }
+  if (specials) {
+    add(sep_id_, 0);
+  }
+  for (const auto id : b) {
+    add(id, 1);
+  }
+  if (specials) {
+    add(sep_id_, 1);
+  }
+  return encoding;
+}
+
 std::vector<std::int64_t> Tokenizer::encode(std::string_view text) const {
   std::vector<std::int32_t> ids(static_cast<std::size_t>(options_.max_length));
   ids.resize(static_cast<std::size_t>(encode_into(text, ids.data())));
@@ -244,6 +301,11 @@ Json Tokenizer::to_json() const { return Json{{"options", options_.to_json()}, {
 Tokenizer Tokenizer::from_json(const Config& state) {
   Tokenizer tokenizer;
   tokenizer.options_ = TokenizerOptions::from_config(state.child("options"));
+  // Tokenizers saved before "normalization" existed normalised ASCII only: they keep doing so, so that a bundle's
+  // served ids stay those it was trained with.
+  if (!state.child("options").contains("normalization")) {
+    tokenizer.options_.normalization = "ascii";
+  }
   tokenizer.tokens_ = state.get<std::vector<std::string>>("tokens");
   std::unordered_map<std::string, std::size_t> seen;
   for (std::size_t i = 0; i < tokenizer.tokens_.size(); ++i) {

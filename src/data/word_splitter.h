@@ -1,7 +1,10 @@
-// What the tokenizer's training and encoding share: the special tokens, the word splitter and the word hash.
+// What the tokenizer's training and encoding share: the special tokens, the normalising word splitter and the word
+// hash.
 #pragma once
 
 #include "finfuse/data/tokenizer.h"
+
+#include "bert_normalizer.h"
 
 #include <array>
 #include <cstdint>
@@ -39,11 +42,11 @@ constexpr std::array<std::uint8_t, 256> character_classes() {
 
 constexpr std::array<std::uint8_t, 256> kClasses = character_classes();
 
-// Calls visit(word) for every word of `text` as the tokenizer splits it (whitespace, optionally ASCII punctuation as
-// words of their own, optionally lowercased). The word is a view into `text`, or into a buffer reused between calls
-// when lowercasing changed it. Stops when visit returns false.
+// Calls visit(word) for every word of already normalised `text` (whitespace, optionally ASCII punctuation as words of
+// their own, optionally ASCII-lowercased). The word is a view into `text`, or into a buffer reused between calls when
+// lowercasing changed it. Stops when visit returns false.
 template <typename Visit>
-void visit_words(std::string_view text, const TokenizerOptions& options, Visit&& visit) {
+void split_words(std::string_view text, const TokenizerOptions& options, Visit&& visit) {
   const std::uint8_t breaks = options.split_punctuation ? (kSpace | kPunctuation) : kSpace;
   std::string lowered;
   const char* p = text.data();
@@ -81,6 +84,22 @@ void visit_words(std::string_view text, const TokenizerOptions& options, Visit&&
       return;
     }
   }
+}
+
+// Calls visit(word) for every word of `text` as the tokenizer splits it: with "bert" normalisation, text beyond
+// printable ASCII is normalised first (bert_normalizer.h); printable ASCII normalises to itself.
+template <typename Visit>
+void visit_words(std::string_view text, const TokenizerOptions& options, Visit&& visit) {
+  if (options.normalization == "bert" && needs_bert_normalization(text)) {
+    std::string normalized;
+    bert_normalize(text,
+                   BertNormalization{options.lowercase, options.strip_accents.value_or(options.lowercase),
+                                     options.split_punctuation},
+                   normalized);
+    split_words(normalized, options, visit);
+    return;
+  }
+  split_words(text, options, visit);
 }
 
 inline std::uint64_t hash_word(std::string_view word) {

@@ -1,8 +1,9 @@
 // Text to token ids: a word-level tokenizer whose vocabulary is built on the training split (minimum frequency,
 // maximum size), and BERT's WordPiece tokenizer reading a standard vocab.txt or learning one from the training texts
-// by byte-pair merges with BERT's "##" continuation marks. Both normalise text the same way
-// (optional lower-casing, punctuation split off), truncate and pad to a fixed length with an attention mask, and
-// save to and load from JSON.
+// by byte-pair merges with BERT's "##" continuation marks. Both normalise text the same way: by default as Hugging
+// Face's BERT tokenizer does (control characters removed, CJK ideographs and punctuation split off, accents stripped,
+// Unicode lower-casing: the same ids for the same vocabulary), truncate and pad to a fixed length with an attention
+// mask, encode sentence pairs with token types, and save to and load from JSON.
 #pragma once
 
 #include "finfuse/core/config.h"
@@ -11,6 +12,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,7 +22,13 @@ namespace finfuse::data {
 struct TokenizerOptions {
 #define FINFUSE_TOKENIZER_FIELDS(F)                                                                               \
   F(std::string, kind, "word", ::finfuse::FieldRule::one_of({"word", "wordpiece"}), "word or WordPiece tokens")  \
-  F(bool, lowercase, true, {}, "lower-case ASCII letters before splitting")                                      \
+  F(std::string, normalization, "bert", ::finfuse::FieldRule::one_of({"bert", "ascii"}),                         \
+    "\"bert\": Hugging Face's BERT normalisation (control characters removed, CJK ideographs and Unicode "         \
+    "punctuation split off, accents stripped, Unicode lower-casing); \"ascii\": ASCII lower-casing and punctuation " \
+    "only (tokenizers saved before this option)")                                                                 \
+  F(bool, lowercase, true, {}, "lower-case letters before splitting")                                             \
+  F(std::optional<bool>, strip_accents, std::nullopt, {},                                                          \
+    "\"bert\" normalisation: strip accents (NFD, non-spacing marks dropped); null: when lower-casing, as BERT does") \
   F(bool, split_punctuation, true, {}, "split punctuation off words (\"$aapl,\" -> \"$\", \"aapl\", \",\")")     \
   F(std::int64_t, min_frequency, 2, ::finfuse::Range::positive(),                                                 \
     "word vocabularies: keep tokens seen at least this often in the training texts")                             \
@@ -44,6 +52,13 @@ struct EncodedBatch {
   std::int64_t length = 0;
   std::vector<std::int64_t> ids;
   std::vector<std::int64_t> mask;
+};
+
+/// One encoded text or sentence pair: the ids and their token types (0 for the first text, [CLS] and its [SEP]; 1 for
+/// the second text and its [SEP]), unpadded.
+struct Encoding {
+  std::vector<std::int64_t> ids;
+  std::vector<std::int64_t> types;
 };
 
 /// The training texts a vocabulary is built from, as views: of strings, of string views or a braced list. The texts
@@ -82,6 +97,10 @@ class Tokenizer {
   /// The same written to out[0 .. max_length), returning how many were written: no allocation, for filling
   /// preassembled batches.
   std::int64_t encode_into(std::string_view text, std::int32_t* out) const;
+  /// A sentence pair as BERT takes it: [CLS] first [SEP] second [SEP] (without the special tokens when they are off),
+  /// truncated to max_length longest first as Hugging Face's tokenizers does: when both texts are too long each keeps
+  /// half of the room (the longer one the odd token), else the longer one is cut to what the shorter leaves.
+  Encoding encode_pair(std::string_view first, std::string_view second) const;
   /// Encodes and pads a batch to max_length.
   EncodedBatch encode_batch(const std::vector<std::string>& texts) const;
   /// The tokens of ids (for inspection).
@@ -107,6 +126,8 @@ class Tokenizer {
   void index_vocabulary(const std::string& where);
   /// The id of `token`, or -1.
   std::int64_t find(std::string_view token) const;
+  /// Every id of one text, without special tokens or truncation.
+  std::vector<std::int32_t> all_ids(std::string_view text) const;
   /// Appends the WordPiece ids of one word to out[0 .. budget), returning how many; [UNK] for a word it cannot split.
   std::size_t wordpiece(std::string_view word, std::int32_t* out, std::size_t budget) const;
 

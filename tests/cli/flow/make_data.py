@@ -11,11 +11,16 @@ import datetime
 import json
 import os
 import random
+import shutil
 import sys
 
 
 def main(out):
     os.makedirs(out, exist_ok=True)
+    # Each test run starts afresh: a search's state from an earlier build's run is refused by `finfuse tune` (another
+    # configuration), and a pre-training output would be overwritten anyway.
+    for earlier in ("credit-tune", "headlines-bert"):
+        shutil.rmtree(os.path.join(out, earlier), ignore_errors=True)
     rng = random.Random(3)
     with open(os.path.join(out, "credit.csv"), "w") as labelled, open(os.path.join(out, "applicants.csv"), "w") as new:
         labelled.write("id,income,debt,grade,defaulted\n")
