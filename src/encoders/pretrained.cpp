@@ -93,10 +93,75 @@ TensorMap read_weights(const std::filesystem::path& path) {
 }
 
 WeightMapping bert_mapping() {
-  return WeightMapping{"bert.", {"pooler.", "cls.", "embeddings.position_ids", "bert.pooler.", "bert.embeddings.position_ids"}};
+  return WeightMapping{"bert.",
+                       {"pooler.", "cls.", "embeddings.position_ids", "embeddings.token_type_ids", "bert.pooler.",
+                        "bert.embeddings.position_ids", "bert.embeddings.token_type_ids", "classifier.", "qa_outputs."},
+                       {{"LayerNorm.gamma", "LayerNorm.weight"}, {"LayerNorm.beta", "LayerNorm.bias"}}};
 }
 
-WeightMapping torchvision_resnet_mapping() { return WeightMapping{"", {"fc."}}; }
+HuggingFaceBert read_huggingface_bert(const std::filesystem::path& folder) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(folder, ec)) {
+    throw IoError(folder.string(), "no such folder (a Hugging Face model: config.json, vocab.txt, model.safetensors "
+                                   "or pytorch_model.bin)");
+  }
+  const auto config_file = folder / "config.json";
+  if (!std::filesystem::exists(config_file, ec)) {
+    throw IoError(config_file.string(), "no such file (a Hugging Face model folder has its config.json)");
+  }
+  const Config config = Config::load(config_file);
+  const auto model_type = config.get<std::string>("model_type", std::string("bert"));
+  if (model_type != "bert") {
+    config.fail_at("model_type", fmt::format("the BERT-style encoder reads BERT models, got '{}'", model_type));
+  }
+  const auto position_type = config.get<std::string>("position_embedding_type", std::string("absolute"));
+  if (position_type != "absolute") {
+    config.fail_at("position_embedding_type",
+                   fmt::format("the BERT-style encoder has absolute position embeddings, got '{}'", position_type));
+  }
+  const auto activation = config.get<std::string>("hidden_act", std::string("gelu"));
+  if (activation != "gelu") {
+    config.fail_at("hidden_act", fmt::format("the BERT-style encoder's feed-forward uses GELU (erf), got '{}'", activation));
+  }
+  HuggingFaceBert bert;
+  bert.vocab_size = config.get<std::int64_t>("vocab_size", Range::positive());
+  bert.options.hidden(config.get<std::int64_t>("hidden_size", Range::positive()))
+      .layers(config.get<std::int64_t>("num_hidden_layers", Range::positive()))
+      .heads(config.get<std::int64_t>("num_attention_heads", Range::positive()))
+      .intermediate(config.get<std::int64_t>("intermediate_size", Range::positive()))
+      .max_positions(config.get<std::int64_t>("max_position_embeddings", Range::positive()))
+      .type_vocab(config.get<std::int64_t>("type_vocab_size", std::int64_t{2}, Range::positive()))
+      .layer_norm_eps(config.get<double>("layer_norm_eps", 1e-12, Range::positive()))
+      .dropout(config.get<double>("hidden_dropout_prob", 0.1, Range::half_open(0, 1)));
+  if (bert.options.hidden() % bert.options.heads() != 0) {
+    config.fail_at("num_attention_heads", fmt::format("must divide hidden_size ({}), got {}", bert.options.hidden(),
+                                                      bert.options.heads()));
+  }
+  for (const char* name : {"model.safetensors", "pytorch_model.bin"}) {
+    if (std::filesystem::exists(folder / name, ec)) {
+      bert.weights = folder / name;
+      break;
+    }
+  }
+  if (bert.weights.empty()) {
+    throw IoError(folder.string(), "has neither model.safetensors nor pytorch_model.bin (sharded checkpoints are not "
+                                   "read; save the model with save_pretrained(max_shard_size=\"10GB\"))");
+  }
+  if (std::filesystem::exists(folder / "vocab.txt", ec)) {
+    bert.vocab = folder / "vocab.txt";
+  }
+  const auto tokenizer_file = folder / "tokenizer_config.json";
+  if (std::filesystem::exists(tokenizer_file, ec)) {
+    const Config tokenizer = Config::load(tokenizer_file);
+    bert.lowercase = tokenizer.get<bool>("do_lower_case", true);
+    if (tokenizer.contains("strip_accents") && !tokenizer.child("strip_accents").is_null()) {
+      bert.strip_accents = tokenizer.get<bool>("strip_accents");
+    }
+  }
+  return bert;
+}
+
+WeightMapping torchvision_resnet_mapping() { return WeightMapping{"", {"fc."}, {}}; }
 
 WeightLoadReport load_weights(torch::nn::Module& module, const TensorMap& weights, const WeightMapping& mapping,
                               bool strict) {
@@ -116,9 +181,15 @@ WeightLoadReport load_weights(torch::nn::Module& module, const TensorMap& weight
                     [&key](const std::string& prefix) { return starts_with(key, prefix); })) {
       continue;
     }
-    const std::string name = !mapping.strip_prefix.empty() && starts_with(original, mapping.strip_prefix)
-                                  ? original.substr(mapping.strip_prefix.size())
-                                  : original;
+    std::string name = !mapping.strip_prefix.empty() && starts_with(original, mapping.strip_prefix)
+                           ? original.substr(mapping.strip_prefix.size())
+                           : original;
+    for (const auto& [from, to] : mapping.rename_suffixes) {
+      if (name.size() >= from.size() && name.compare(name.size() - from.size(), from.size(), from) == 0) {
+        name = name.substr(0, name.size() - from.size()) + to;
+        break;
+      }
+    }
     const auto it = targets.find(name);
     if (it == targets.end()) {
       report.unexpected.push_back(original);

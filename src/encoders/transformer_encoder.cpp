@@ -125,12 +125,20 @@ TransformerEncoderImpl::TransformerEncoderImpl(const TransformerEncoderOptions& 
   }
 }
 
-torch::Tensor TransformerEncoderImpl::forward_sequence(const torch::Tensor& values, const torch::Tensor& mask) {
+torch::Tensor TransformerEncoderImpl::forward_sequence(const torch::Tensor& values, const torch::Tensor& mask,
+                                                       const torch::Tensor& token_types) {
   const auto t = values.size(1);
   const auto positions = torch::arange(t, torch::TensorOptions().dtype(torch::kInt64).device(values.device()));
   auto h = tokens_ ? word_->forward(values.to(torch::kInt64)) : projection_->forward(values);
-  h = h + position_->forward(positions).unsqueeze(0) +
-      token_type_->forward(torch::zeros_like(positions)).unsqueeze(0);
+  h = h + position_->forward(positions).unsqueeze(0);
+  if (token_types.defined()) {
+    FINFUSE_CHECK_SHAPE(token_types.dim() == 2 && token_types.size(0) == values.size(0) && token_types.size(1) == t,
+                        "transformer encoder of modality '", spec().name, "': token types must be [", values.size(0),
+                        ", ", t, "], got ", token_types.sizes());
+    h = h + token_type_->forward(token_types.to(torch::kInt64));
+  } else {
+    h = h + token_type_->forward(torch::zeros_like(positions)).unsqueeze(0);
+  }
   h = dropout_->forward(norm_->forward(h));
   const auto additive = (1.0 - mask.to(h.dtype())).mul(-1e4).view({mask.size(0), 1, 1, t});
   for (const auto& layer : *layers_) {

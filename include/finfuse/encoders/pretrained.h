@@ -3,6 +3,7 @@
 // and word vectors in word2vec/GloVe text format for token embeddings.
 #pragma once
 
+#include "finfuse/encoders/transformer_encoder.h"
 #include "finfuse/formats/safetensors.h"
 
 #include <torch/nn/module.h>
@@ -11,7 +12,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace finfuse::encoders {
@@ -28,11 +31,33 @@ struct WeightMapping {
   std::string strip_prefix;
   /// Checkpoint tensors starting with one of these are not part of the encoder and are skipped.
   std::vector<std::string> ignore_prefixes;
+  /// Name endings replaced once the prefix is stripped (old BERT checkpoints' "LayerNorm.gamma" -> "LayerNorm.weight").
+  std::vector<std::pair<std::string, std::string>> rename_suffixes;
 };
 
-/// BERT-family checkpoints (Hugging Face names): strip "bert.", skip the pooler, the pre-training heads and the
-/// position-id buffer.
+/// BERT-family checkpoints (Hugging Face names): strip "bert.", skip the pooler, the pre-training and task heads and
+/// the position- and token-type-id buffers; the LayerNorm "gamma"/"beta" of old checkpoints are its weight and bias.
 WeightMapping bert_mapping();
+
+/// A Hugging Face BERT model folder (as `save_pretrained` writes it, with the tokenizer's vocab.txt).
+struct HuggingFaceBert {
+  /// The architecture from config.json.
+  TransformerEncoderOptions options;
+  std::int64_t vocab_size = 0;
+  /// model.safetensors, else pytorch_model.bin.
+  std::filesystem::path weights;
+  /// vocab.txt (empty when the folder has none).
+  std::filesystem::path vocab;
+  /// Whether the tokenizer lower-cases (tokenizer_config.json's do_lower_case; true when it does not say).
+  bool lowercase = true;
+  /// tokenizer_config.json's strip_accents (null: as lowercase).
+  std::optional<bool> strip_accents;
+};
+
+/// Reads config.json (model_type "bert" or absent, absolute positions, GELU) and finds the weights and vocabulary of a
+/// Hugging Face folder. IoError for a missing folder or file; ConfigError naming config.json's key for an architecture
+/// the BERT-style encoder does not implement.
+HuggingFaceBert read_huggingface_bert(const std::filesystem::path& folder);
 /// torchvision ResNets: skip the classifier "fc.".
 WeightMapping torchvision_resnet_mapping();
 

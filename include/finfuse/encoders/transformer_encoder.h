@@ -46,8 +46,10 @@ class TransformerEncoderImpl : public Encoder {
   std::int64_t token_size() const override { return output_size(); }
   Json options_json() const override { return typed_json("transformer", options_.to_json()); }
 
-  /// Encodes [S, T] ids (or [S, T, F] values) with a [S, T] mask: returns the hidden states [S, T, H].
-  torch::Tensor forward_sequence(const torch::Tensor& values, const torch::Tensor& mask);
+  /// Encodes [S, T] ids (or [S, T, F] values) with a [S, T] mask: returns the hidden states [S, T, H]. `token_types`
+  /// ([S, T] ids below type_vocab, e.g. 0 and 1 for a sentence pair) default to 0.
+  torch::Tensor forward_sequence(const torch::Tensor& values, const torch::Tensor& mask,
+                                 const torch::Tensor& token_types = {});
 
  private:
   TransformerEncoderOptions options_;
