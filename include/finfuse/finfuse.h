@@ -100,6 +100,7 @@
 #include "finfuse/training/objective.h"
 #include "finfuse/training/optimizer.h"
 #include "finfuse/training/pretrain.h"
+#include "finfuse/training/progress.h"
 #include "finfuse/training/run_config.h"
 #include "finfuse/training/scheduler.h"
 #include "finfuse/training/trainer.h"

@@ -5,6 +5,7 @@
 #include "finfuse/core/options.h"
 #include "finfuse/core/logging.h"
 #include "finfuse/evaluation/metric.h"
+#include "finfuse/training/progress.h"
 #include "finfuse/training/trainer.h"
 
 #include <fmt/format.h>
@@ -52,25 +53,39 @@ class ProgressCallback : public Callback {
       return;
     }
     const auto& s = t.state();
-    if (samples_at_start_ < 0) {
+    if (samples_at_start_ < 0) {  // the first step of the epoch (or of a resumed one): timing starts here
       samples_at_start_ = s.epoch_samples;
+      batch_at_start_ = s.batch;
       start_ = Clock::now();
     }
-    const double rate = static_cast<double>(s.epoch_samples - samples_at_start_) / std::max(1e-9, seconds_since(start_));
-    const double lr = learning_rates(t.optimizer()).front();
+    ProgressSnapshot snapshot;
+    snapshot.epoch = s.epoch;
+    snapshot.epochs = t.options().epochs();
+    snapshot.batch = s.batch;
+    snapshot.batches = s.batches_in_epoch;
+    snapshot.step = s.step;
+    snapshot.loss = s.last_loss;
+    snapshot.lr = learning_rates(t.optimizer()).front();
+    const double elapsed = std::max(1e-9, seconds_since(start_));
+    snapshot.samples_per_second = static_cast<double>(s.epoch_samples - samples_at_start_) / elapsed;
+    // The pace of the batches timed so far, as if the epoch had run at it from its start.
+    const auto timed = s.batch - batch_at_start_;
+    snapshot.epoch_seconds = timed > 0 ? elapsed * static_cast<double>(s.batch) / static_cast<double>(timed) : 0.0;
+    double finished = 0.0;
+    std::int64_t count = 0;
+    for (const auto& record : s.history) {
+      const auto it = record.values.find("seconds");
+      if (it != record.values.end()) {
+        finished += it->second;
+        ++count;
+      }
+    }
+    snapshot.mean_epoch_seconds = count > 0 ? finished / static_cast<double>(count) : 0.0;
     if (bar_) {
-      const auto done = static_cast<double>(s.batch) / static_cast<double>(std::max<std::int64_t>(1, s.batches_in_epoch));
-      const int width = 30;
-      const int filled = static_cast<int>(done * width);
-      std::fprintf(stderr, "\repoch %lld/%lld [%s%s] %lld/%lld loss %.4f lr %.2e %.0f samples/s   ",
-                   static_cast<long long>(s.epoch + 1), static_cast<long long>(t.options().epochs()),
-                   std::string(static_cast<std::size_t>(filled), '#').c_str(),
-                   std::string(static_cast<std::size_t>(width - filled), '.').c_str(), static_cast<long long>(s.batch),
-                   static_cast<long long>(s.batches_in_epoch), s.last_loss, lr, rate);
+      std::fprintf(stderr, "\r%s   ", progress_bar_line(snapshot).c_str());
       std::fflush(stderr);
     } else if (s.step % every_ == 0) {
-      logger()->info("epoch {}/{} batch {}/{} step {}: loss {:.4f}, lr {:.2e}, {:.0f} samples/s", s.epoch + 1,
-                     t.options().epochs(), s.batch, s.batches_in_epoch, s.step, s.last_loss, lr, rate);
+      logger()->info("{}", progress_log_line(snapshot));
     }
   }
   void on_epoch_end(Trainer& t, const EpochRecord& record) override {
@@ -89,6 +104,7 @@ class ProgressCallback : public Callback {
   bool quiet_ = false;
   Clock::time_point start_ = Clock::now();
   std::int64_t samples_at_start_ = -1;
+  std::int64_t batch_at_start_ = 0;
 };
 
 class HistoryCallback : public Callback {
