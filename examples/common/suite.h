@@ -12,6 +12,7 @@
 #include <chrono>
 #include <functional>
 #include <iterator>
+#include <cstdlib>
 #include <sstream>
 
 namespace finfuse::examples {
@@ -22,9 +23,23 @@ struct Variant {
   Json patch;
   /// Whether a run without --variants includes it ("default": false keeps longer studies out of the default run).
   bool by_default = true;
+  /// Environment variables its configuration reads (e.g. FINFUSE_PRETRAINED, a pre-training's output folder):
+  /// `--variants all` leaves it out, saying so, where one is unset; named, it is an error before anything runs.
+  std::vector<std::string> needs;
+
+  /// The first of `needs` that is unset or empty ("" when none is).
+  std::string unset_need() const {
+    for (const auto& name : needs) {
+      const char* value = std::getenv(name.c_str());
+      if (value == nullptr || *value == '\0') {
+        return name;
+      }
+    }
+    return "";
+  }
 };
 
-/// Reads [{"name", "description", "patch"[, "default"]}, ...] (ConfigError at the JSON path).
+/// Reads [{"name", "description", "patch"[, "default"][, "needs"]}, ...] (ConfigError at the JSON path).
 inline std::vector<Variant> read_variants(const std::filesystem::path& path) {
   const auto document = Config::load(path);
   if (!document.is_array() || document.size() == 0) {
@@ -38,6 +53,9 @@ inline std::vector<Variant> read_variants(const std::filesystem::path& path) {
     v.description = entry.get<std::string>("description");
     v.patch = entry.get<Json>("patch");
     v.by_default = entry.get<bool>("default", true);
+    if (entry.contains("needs")) {
+      v.needs = entry.get<std::vector<std::string>>("needs");
+    }
     entry.reject_unknown_keys();
     for (const auto& other : variants) {
       if (other.name == v.name) {
@@ -115,9 +133,20 @@ inline int run_suite(const Suite& suite, const Options& options, const SuiteOpti
   std::stringstream list(suite_options.selected);
   for (std::string name; std::getline(list, name, ',');) {
     if (name == "all") {
-      chosen.insert(chosen.end(), variants.begin(), variants.end());
+      for (const auto& v : variants) {
+        if (const auto unset = v.unset_need(); !unset.empty()) {
+          std::cout << fmt::format("left out: {} (it needs ${} set: {})\n", v.name, unset, v.description);
+        } else {
+          chosen.push_back(v);
+        }
+      }
     } else if (!name.empty()) {
-      chosen.push_back(find(name, "--variants"));
+      const auto& v = find(name, "--variants");
+      if (const auto unset = v.unset_need(); !unset.empty()) {
+        throw ConfigError("--variants", fmt::format("the configuration '{}' needs ${} set in the environment: {}",
+                                                    v.name, unset, v.description));
+      }
+      chosen.push_back(v);
     }
   }
   if (chosen.empty()) {
