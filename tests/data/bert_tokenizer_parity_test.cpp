@@ -23,7 +23,10 @@ namespace {
 std::string join(const std::vector<std::int64_t>& ids) {
   std::string out;
   for (const auto id : ids) {
-    out += (out.empty() ? "" : " ") + std::to_string(id);
+    if (!out.empty()) {
+      out += ' ';
+    }
+    out += std::to_string(id);
   }
   return out;
 }
@@ -111,7 +114,10 @@ TEST(BertNormalization, HandCheckedCases) {
   const auto words = [&](const std::string& text) {
     std::string out;
     for (const auto& w : Tokenizer::build_word(options, {}).pre_tokenize(text)) {
-      out += (out.empty() ? "" : "|") + w;
+      if (!out.empty()) {
+        out += '|';
+      }
+      out += w;
     }
     return out;
   };
