@@ -57,6 +57,20 @@ class ProgressCallback : public Callback {
       samples_at_start_ = s.epoch_samples;
       batch_at_start_ = s.batch;
       start_ = Clock::now();
+      // The finished epochs change only between epochs: their mean length is taken once per epoch.
+      double finished = 0.0;
+      std::int64_t count = 0;
+      for (const auto& record : s.history) {
+        const auto it = record.values.find("seconds");
+        if (it != record.values.end()) {
+          finished += it->second;
+          ++count;
+        }
+      }
+      mean_epoch_seconds_ = count > 0 ? finished / static_cast<double>(count) : 0.0;
+    }
+    if (!bar_ && s.step % every_ != 0) {
+      return;  // log lines every `every` steps only: nothing to compute in between
     }
     ProgressSnapshot snapshot;
     snapshot.epoch = s.epoch;
@@ -71,20 +85,11 @@ class ProgressCallback : public Callback {
     // The pace of the batches timed so far, as if the epoch had run at it from its start.
     const auto timed = s.batch - batch_at_start_;
     snapshot.epoch_seconds = timed > 0 ? elapsed * static_cast<double>(s.batch) / static_cast<double>(timed) : 0.0;
-    double finished = 0.0;
-    std::int64_t count = 0;
-    for (const auto& record : s.history) {
-      const auto it = record.values.find("seconds");
-      if (it != record.values.end()) {
-        finished += it->second;
-        ++count;
-      }
-    }
-    snapshot.mean_epoch_seconds = count > 0 ? finished / static_cast<double>(count) : 0.0;
+    snapshot.mean_epoch_seconds = mean_epoch_seconds_;
     if (bar_) {
       std::fprintf(stderr, "\r%s   ", progress_bar_line(snapshot).c_str());
       std::fflush(stderr);
-    } else if (s.step % every_ == 0) {
+    } else {
       logger()->info("{}", progress_log_line(snapshot));
     }
   }
@@ -105,6 +110,7 @@ class ProgressCallback : public Callback {
   Clock::time_point start_ = Clock::now();
   std::int64_t samples_at_start_ = -1;
   std::int64_t batch_at_start_ = 0;
+  double mean_epoch_seconds_ = 0.0;
 };
 
 class HistoryCallback : public Callback {
