@@ -15,6 +15,7 @@
 #include "finfuse/data/splits.h"
 #include "finfuse/evaluation/backtest.h"
 #include "finfuse/encoders/encoder.h"
+#include "finfuse/encoders/pretrained.h"
 #include "finfuse/evaluation/metric.h"
 #include "finfuse/fusion/fusion.h"
 #include "finfuse/models/head.h"
@@ -88,10 +89,12 @@ const std::vector<std::pair<std::string, std::function<const std::vector<FieldIn
       {"data.dataset.tokenizer", &data::TokenizerOptions::fields},
       {"data.dataset.numeric", &data::NumericPreprocessorOptions::fields},
       {"model", &models::MultimodalModelOptions::fields},
+      {"encoder.pretrained", &encoders::PretrainedOptions::fields},
       {"training", &training::TrainerOptions::fields},
       {"training.adversarial", &training::AdversarialOptions::fields},
       {"training.l2", &training::L2Penalty::fields},
       {"training.warm_start", &training::WarmStartOptions::fields},
+      {"training.fine_tuning", &training::FineTuningOptions::fields},
       {"tune", &training::TuneOptions::fields},
       {"pretrain", &training::PretrainOptions::fields},
       {"tune.halving", &training::HalvingOptions::fields},

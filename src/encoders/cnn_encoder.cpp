@@ -95,6 +95,14 @@ EncoderOutput CnnEncoderImpl::encode(const data::ModalityBatch& input) {
   return EncoderOutput{pooled, tokens, all_real(tokens)};
 }
 
+std::vector<std::vector<std::string>> CnnEncoderImpl::layers() const {
+  std::vector<std::vector<std::string>> out;
+  for (std::size_t i = 0; i < features_->size(); ++i) {
+    out.push_back({"features." + std::to_string(i) + "."});
+  }
+  return out;
+}
+
 void ResNetEncoderOptions::validate(const Config& config) const {
   if (depth() != 18 && depth() != 34) {
     config.fail_at("depth", fmt::format("must be 18 or 34, got {}", depth()));

@@ -4,20 +4,49 @@
 #include "finfuse/core/shape.h"
 #include "finfuse/encoders/cnn_encoder.h"
 #include "finfuse/encoders/mlp_encoder.h"
+#include "finfuse/encoders/pretrained.h"
 #include "finfuse/encoders/rnn_encoder.h"
 #include "finfuse/encoders/tcn_encoder.h"
 #include "finfuse/encoders/transformer_encoder.h"
 
 #include <fmt/format.h>
 
+#include <type_traits>
+
 namespace finfuse::encoders {
 namespace {
 
+// The "pretrained" key every built-in encoder takes (encoders/pretrained.h).
+FieldInfo pretrained_field() {
+  return FieldInfo{"pretrained", "object or null", Json(), FieldRule(),
+                   "start from pretrained weights: {\"path\", \"format\": \"huggingface\", \"torchvision\", "
+                   "\"weights\" or \"word_vectors\", \"strict\", \"prefix\"} (null: from the initialisation)"};
+}
+
 template <typename Impl, typename Options>
 void add_builtin(EncoderRegistry& registry, const std::string& name) {
+  auto fields = Options::fields();
+  fields.push_back(pretrained_field());
   registry.add(name, [](const Config& options, const ModalitySpec& spec) -> std::shared_ptr<Encoder> {
-    return std::make_shared<Impl>(Options::from_config(options), spec);
-  }, Options::fields());
+    const auto source = options.find_child("pretrained");
+    if (!source) {
+      return std::make_shared<Impl>(Options::from_config(options), spec);
+    }
+    const auto pretrained = PretrainedOptions::from_config(*source);
+    std::shared_ptr<Impl> encoder;
+    if constexpr (std::is_same_v<Impl, TransformerEncoderImpl>) {
+      if (pretrained.format() == "huggingface") {
+        // The architecture comes from the model's config.json.
+        const auto bert = read_huggingface_bert(pretrained.path());
+        encoder = std::make_shared<Impl>(huggingface_encoder_options(options, bert, pretrained.path()), spec);
+      }
+    }
+    if (!encoder) {
+      encoder = std::make_shared<Impl>(Options::from_config(options), spec);
+    }
+    load_pretrained(*encoder, pretrained, *source);
+    return encoder;
+  }, std::move(fields));
 }
 
 void register_builtin_encoders(EncoderRegistry& registry) {

@@ -7,11 +7,14 @@
 #include "finfuse/core/logging.h"
 #include "finfuse/core/shape.h"
 #include "finfuse/data/csv.h"
+#include "finfuse/encoders/cnn_encoder.h"
+#include "finfuse/encoders/rnn_encoder.h"
 #include "finfuse/formats/safetensors.h"
 #include "finfuse/formats/torch_save.h"
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -157,6 +160,7 @@ HuggingFaceBert read_huggingface_bert(const std::filesystem::path& folder) {
     if (tokenizer.contains("strip_accents") && !tokenizer.child("strip_accents").is_null()) {
       bert.strip_accents = tokenizer.get<bool>("strip_accents");
     }
+    bert.normalization = tokenizer.get_choice("finfuse_normalization", "bert", {"bert", "ascii"});
   }
   return bert;
 }
@@ -285,6 +289,212 @@ WordVectorReport load_word_vectors(const std::filesystem::path& path, const std:
   report.found = static_cast<std::int64_t>(filled.size());
   logger()->info("{}: word vectors for {} of {} tokens", path.string(), report.found, report.vocabulary);
   return report;
+}
+
+TransformerEncoderOptions huggingface_encoder_options(const Config& config, const HuggingFaceBert& bert,
+                                                      const std::filesystem::path& folder) {
+  config.contains("pretrained");  // read by the caller
+  auto base = bert.options;
+  base.vocab_size(bert.vocab_size);
+  const auto options = TransformerEncoderOptions::from_config(config, base);
+  struct Key {
+    const char* ours;
+    const char* theirs;
+    double configured;
+    double model;
+  };
+  const std::vector<Key> keys = {
+      {"hidden", "hidden_size", double(options.hidden()), double(bert.options.hidden())},
+      {"layers", "num_hidden_layers", double(options.layers()), double(bert.options.layers())},
+      {"heads", "num_attention_heads", double(options.heads()), double(bert.options.heads())},
+      {"intermediate", "intermediate_size", double(options.intermediate()), double(bert.options.intermediate())},
+      {"max_positions", "max_position_embeddings", double(options.max_positions()),
+       double(bert.options.max_positions())},
+      {"type_vocab", "type_vocab_size", double(options.type_vocab()), double(bert.options.type_vocab())},
+      {"layer_norm_eps", "layer_norm_eps", options.layer_norm_eps(), bert.options.layer_norm_eps()},
+      {"vocab_size", "vocab_size", double(options.vocab_size()), double(bert.vocab_size)}};
+  for (const auto& key : keys) {
+    if (config.contains(key.ours) && std::abs(key.configured - key.model) > 1e-9 * std::abs(key.model)) {
+      config.fail_at(key.ours, fmt::format("configured {:g}, but the Hugging Face model in {} has {:g} (config.json's "
+                                           "{}); leave the key out to take the model's",
+                                           key.configured, folder.string(), key.model, key.theirs));
+    }
+  }
+  return options;
+}
+
+namespace {
+
+std::string encoder_type(const Encoder& encoder) { return encoder.options_json().value("type", std::string("?")); }
+
+// Strict loading that lets the layers an encoder adds on top of the pretrained part (`fresh` prefixes) start afresh.
+WeightLoadReport load_checked(torch::nn::Module& module, const TensorMap& weights, const WeightMapping& mapping,
+                              bool strict, const std::vector<std::string>& fresh, const std::filesystem::path& file) {
+  auto report = load_weights(module, weights, mapping, /*strict=*/false);
+  std::vector<std::string> missing;
+  for (const auto& name : report.missing) {
+    if (std::none_of(fresh.begin(), fresh.end(), [&name](const std::string& p) { return starts_with(name, p); })) {
+      missing.push_back(name);
+    }
+  }
+  const auto list = [](const std::vector<std::string>& names) {
+    return names.empty() ? std::string("none") : fmt::format("{}", fmt::join(names, ", "));
+  };
+  if (strict && (!missing.empty() || !report.unexpected.empty() || !report.mismatched.empty())) {
+    throw DataError(file.string(), 0, "",
+                    fmt::format("the weights do not fit the encoder (\"strict\": false loads what fits): missing {}; "
+                                "unexpected {}; mis-shaped {}",
+                                list(missing), list(report.unexpected), list(report.mismatched)));
+  }
+  if (!report.missing.empty() || !report.unexpected.empty() || !report.mismatched.empty()) {
+    logger()->info("{}: {} tensors loaded; starting afresh: {}; not used: {}", file.string(), report.loaded.size(),
+                   list(report.missing), list(report.unexpected));
+  }
+  return report;
+}
+
+// torchvision's ResNet depth from its state dict: layer3 holds 2 basic blocks in ResNet-18 and 6 in ResNet-34.
+std::int64_t resnet_depth(const TensorMap& weights) {
+  std::int64_t blocks = 0;
+  for (const auto& [name, tensor] : weights) {
+    if (starts_with(name, "layer3.")) {
+      const auto dot = name.find('.', 7);
+      if (dot != std::string::npos) {
+        if (const auto index = data::parse_integer(name.substr(7, dot - 7))) {
+          blocks = std::max<std::int64_t>(blocks, *index + 1);
+        }
+      }
+    }
+  }
+  return blocks == 2 ? 18 : blocks == 6 ? 34 : 0;
+}
+
+}  // namespace
+
+WeightLoadReport load_pretrained(Encoder& encoder, const PretrainedOptions& options, const Config& at) {
+  const auto& modality = encoder.spec().name;
+  const auto& format = options.format();
+  WeightLoadReport report;
+  if (format == "huggingface") {
+    auto* transformer = dynamic_cast<TransformerEncoderImpl*>(&encoder);
+    if (transformer == nullptr || !transformer->reads_tokens()) {
+      at.fail_at("format", fmt::format("\"huggingface\" loads a BERT model into a transformer encoder over token ids; "
+                                       "the encoder of modality '{}' is a{} {} encoder",
+                                       modality, transformer != nullptr ? " float-sequence" : "",
+                                       encoder_type(encoder)));
+    }
+    const auto bert = read_huggingface_bert(options.path());
+    report = load_checked(*transformer, read_weights(bert.weights), bert_mapping(), options.strict(), {}, bert.weights);
+  } else if (format == "torchvision") {
+    auto* resnet = dynamic_cast<ResNetEncoderImpl*>(&encoder);
+    if (resnet == nullptr) {
+      at.fail_at("format", fmt::format("\"torchvision\" loads a ResNet state dict into a resnet encoder; the encoder "
+                                       "of modality '{}' is a {} encoder",
+                                       modality, encoder_type(encoder)));
+    }
+    auto weights = read_weights(options.path());
+    const auto depth = resnet_depth(weights);
+    if (depth != 0 && depth != resnet->options().depth()) {
+      at.fail_at("path", fmt::format("{} holds a ResNet-{}, but the encoder of modality '{}' is configured with depth {}",
+                                     options.path().string(), depth, modality, resnet->options().depth()));
+    }
+    const auto channels = encoder.spec().shape.at(0);
+    const auto conv1 = weights.find("conv1.weight");
+    if (conv1 != weights.end() && conv1->second.dim() == 4 && conv1->second.size(1) == 3 && channels == 1) {
+      // A grey image: one input channel whose filters are the sum of the RGB ones (the response to a grey input).
+      conv1->second = conv1->second.sum(1, /*keepdim=*/true);
+    }
+    report = load_checked(*resnet, weights, torchvision_resnet_mapping(), options.strict(), {"projection."},
+                          options.path());
+  } else if (format == "word_vectors") {
+    const auto& vocabulary = encoder.spec().vocabulary;
+    torch::Tensor embedding;
+    if (auto* rnn = dynamic_cast<RnnEncoderImpl*>(&encoder); rnn != nullptr && rnn->embedding()) {
+      embedding = rnn->embedding()->weight;
+    } else if (auto* transformer = dynamic_cast<TransformerEncoderImpl*>(&encoder);
+               transformer != nullptr && transformer->reads_tokens()) {
+      embedding = transformer->word_embeddings()->weight;
+    } else {
+      at.fail_at("format", fmt::format("\"word_vectors\" fill the token embedding of an rnn or transformer encoder "
+                                       "over token ids; the encoder of modality '{}' has none",
+                                       modality));
+    }
+    if (!vocabulary) {
+      at.fail_at("format", fmt::format("\"word_vectors\" need the tokens of modality '{}', which has no fitted "
+                                       "tokenizer",
+                                       modality));
+    }
+    std::vector<std::string> tokens = *vocabulary;
+    tokens.resize(static_cast<std::size_t>(embedding.size(0)));  // spare rows of a larger embedding match no word
+    const auto words = load_word_vectors(options.path(), tokens, embedding);
+    if (options.strict() && words.found == 0) {
+      throw DataError(options.path().string(), 0, "",
+                      fmt::format("none of the {} tokens of modality '{}' has a vector (\"strict\": false accepts that)",
+                                  vocabulary->size(), modality));
+    }
+    report.loaded.push_back(fmt::format("{} word vectors", words.found));
+  } else {
+    WeightMapping mapping;
+    auto weights = read_weights(options.path());
+    mapping.strip_prefix = options.prefix();
+    if (mapping.strip_prefix.empty()) {
+      const std::string ours = "encoders." + modality + ".";
+      if (!weights.empty() && std::all_of(weights.begin(), weights.end(),
+                                          [&ours](const auto& w) { return starts_with(w.first, ours); })) {
+        mapping.strip_prefix = ours;
+      }
+    }
+    report = load_checked(encoder, weights, mapping, options.strict(), {}, options.path());
+  }
+  logger()->info("encoder of modality '{}': {} tensors from {} ({})", modality, report.loaded.size(),
+                 options.path().string(), format);
+  return report;
+}
+
+void write_huggingface_bert(const std::filesystem::path& folder, TransformerEncoderImpl& encoder,
+                            const std::vector<std::string>& vocabulary, bool lowercase, const Json& extra_tokenizer) {
+  FINFUSE_CHECK(encoder.reads_tokens(), "write_huggingface_bert: the encoder of modality '", encoder.spec().name,
+                "' reads float sequences, not token ids");
+  const auto& o = encoder.options();
+  const auto rows = encoder.word_embeddings()->weight.size(0);
+  FINFUSE_CHECK(static_cast<std::int64_t>(vocabulary.size()) == rows, "write_huggingface_bert: a vocabulary of ",
+                vocabulary.size(), " tokens for an embedding of ", rows, " rows");
+  std::filesystem::create_directories(folder);
+  const Json config = {{"architectures", {"BertModel"}},
+                       {"model_type", "bert"},
+                       {"vocab_size", rows},
+                       {"hidden_size", o.hidden()},
+                       {"num_hidden_layers", o.layers()},
+                       {"num_attention_heads", o.heads()},
+                       {"intermediate_size", o.intermediate()},
+                       {"hidden_act", "gelu"},
+                       {"hidden_dropout_prob", o.dropout()},
+                       {"attention_probs_dropout_prob", o.dropout()},
+                       {"max_position_embeddings", o.max_positions()},
+                       {"type_vocab_size", o.type_vocab()},
+                       {"initializer_range", 0.02},
+                       {"layer_norm_eps", o.layer_norm_eps()},
+                       {"position_embedding_type", "absolute"},
+                       {"pad_token_id", 0}};
+  write_file_atomically(folder / "config.json", config.dump(2) + "\n");
+  std::string vocab;
+  for (const auto& token : vocabulary) {
+    vocab += token;
+    vocab += '\n';
+  }
+  write_file_atomically(folder / "vocab.txt", vocab);
+  Json tokenizer = {{"tokenizer_class", "BertTokenizer"},
+                    {"do_lower_case", lowercase},
+                    {"model_max_length", o.max_positions()}};
+  if (extra_tokenizer.is_object()) {
+    tokenizer.update(extra_tokenizer);
+  }
+  write_file_atomically(folder / "tokenizer_config.json", tokenizer.dump(2) + "\n");
+  formats::TensorMap tensors;
+  for (const auto& p : encoder.named_parameters()) {
+    tensors.emplace(p.key(), p.value().detach());
+  }
+  formats::write_safetensors(folder / "model.safetensors", tensors);
 }
 
 }  // namespace finfuse::encoders

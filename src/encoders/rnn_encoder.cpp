@@ -70,6 +70,13 @@ std::int64_t RnnEncoderImpl::load_pretrained_vectors(const std::filesystem::path
   return report.found;
 }
 
+std::vector<std::vector<std::string>> RnnEncoderImpl::layers() const {
+  if (tokens_) {
+    return {{"embedding."}};
+  }
+  return {};
+}
+
 std::int64_t RnnEncoderImpl::output_size() const {
   return options_.hidden() * (options_.bidirectional() ? 2 : 1) * (options_.pooling() == "last_attention" ? 2 : 1);
 }

@@ -2,6 +2,7 @@
 
 #include "finfuse/core/check.h"
 
+#include <fmt/format.h>
 #include <torch/nn/functional/activation.h>
 
 #include <cmath>
@@ -97,7 +98,11 @@ TransformerEncoderImpl::TransformerEncoderImpl(const TransformerEncoderOptions& 
                 " positions exceed max_positions ", options.max_positions());
   embeddings_ = register_module("embeddings", std::make_shared<torch::nn::Module>());
   if (tokens_) {
-    word_ = embeddings_->register_module("word_embeddings", torch::nn::Embedding(this->spec().vocab_size, options.hidden()));
+    FINFUSE_CHECK(options.vocab_size() == 0 || options.vocab_size() >= this->spec().vocab_size,
+                  "transformer encoder of modality '", this->spec().name, "': vocab_size ", options.vocab_size(),
+                  " is below the modality's vocabulary of ", this->spec().vocab_size, " tokens");
+    const auto rows = options.vocab_size() > 0 ? options.vocab_size() : this->spec().vocab_size;
+    word_ = embeddings_->register_module("word_embeddings", torch::nn::Embedding(rows, options.hidden()));
   } else {
     projection_ = embeddings_->register_module("projection", torch::nn::Linear(shape[1], options.hidden()));
   }
@@ -123,6 +128,14 @@ TransformerEncoderImpl::TransformerEncoderImpl(const TransformerEncoderOptions& 
       p.value().normal_(0.0, 0.02);
     }
   }
+}
+
+std::vector<std::vector<std::string>> TransformerEncoderImpl::layers() const {
+  std::vector<std::vector<std::string>> out{{"embeddings."}};
+  for (std::int64_t i = 0; i < options_.layers(); ++i) {
+    out.push_back({fmt::format("encoder.layer.{}.", i)});
+  }
+  return out;
 }
 
 torch::Tensor TransformerEncoderImpl::forward_sequence(const torch::Tensor& values, const torch::Tensor& mask,

@@ -2,6 +2,7 @@
 // byte range, then the raw data.
 #include "finfuse/formats/safetensors.h"
 
+#include "finfuse/core/check.h"
 #include "finfuse/core/config.h"
 #include "finfuse/core/error.h"
 #include "finfuse/core/file.h"
@@ -84,6 +85,44 @@ TensorMap read_safetensors(const std::filesystem::path& path) {
     }
   }
   return out;
+}
+
+void write_safetensors(const std::filesystem::path& path, const TensorMap& tensors,
+                       const std::map<std::string, std::string>& metadata) {
+  static const std::map<c10::ScalarType, const char*> names = {
+      {torch::kFloat64, "F64"}, {torch::kFloat32, "F32"}, {torch::kFloat16, "F16"}, {torch::kBFloat16, "BF16"},
+      {torch::kInt64, "I64"},   {torch::kInt32, "I32"},   {torch::kInt16, "I16"},   {torch::kInt8, "I8"},
+      {torch::kUInt8, "U8"},    {torch::kBool, "BOOL"}};
+  Json header = Json::object();
+  if (!metadata.empty()) {
+    header["__metadata__"] = metadata;
+  }
+  std::vector<torch::Tensor> data;
+  std::uint64_t offset = 0;
+  for (const auto& [name, tensor] : tensors) {
+    const auto it = names.find(tensor.scalar_type());
+    FINFUSE_CHECK(it != names.end(), "write_safetensors: tensor '", name, "' of ", path.string(), " has dtype ",
+                  tensor.scalar_type(), ", which the safetensors format does not hold");
+    auto cpu = tensor.detach().to(torch::kCPU).contiguous();
+    const auto bytes = static_cast<std::uint64_t>(cpu.numel()) * static_cast<std::uint64_t>(cpu.element_size());
+    header[name] = Json{{"dtype", it->second},
+                        {"shape", std::vector<std::int64_t>(cpu.sizes().begin(), cpu.sizes().end())},
+                        {"data_offsets", {offset, offset + bytes}}};
+    offset += bytes;
+    data.push_back(std::move(cpu));
+  }
+  std::string text = header.dump();
+  text.append((8 - text.size() % 8) % 8, ' ');  // the data start 8-byte aligned, as the reference writer keeps them
+  std::string out;
+  out.reserve(8 + text.size() + offset);
+  for (int i = 0; i < 8; ++i) {
+    out.push_back(static_cast<char>((static_cast<std::uint64_t>(text.size()) >> (8 * i)) & 0xFF));
+  }
+  out += text;
+  for (const auto& t : data) {
+    out.append(static_cast<const char*>(t.data_ptr()), static_cast<std::size_t>(t.numel() * t.element_size()));
+  }
+  write_file_atomically(path, out);
 }
 
 }  // namespace finfuse::formats

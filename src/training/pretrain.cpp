@@ -10,6 +10,7 @@
 #include "finfuse/core/random.h"
 #include "finfuse/data/text_corpus.h"
 #include "finfuse/data/time.h"
+#include "finfuse/encoders/pretrained.h"
 #include "finfuse/encoders/transformer_encoder.h"
 #include "finfuse/training/optimizer.h"
 #include "finfuse/training/scheduler.h"
@@ -360,9 +361,18 @@ PretrainResult pretrain(const PretrainOptions& options, const std::filesystem::p
   root.save(archive);
   result.weights_file = std::filesystem::absolute(out_dir / "encoder.pt");
   save_archive(archive, result.weights_file);
+  // The same encoder as a Hugging Face model folder: transformers' BertModel reads it, and so does a run's
+  // "pretrained": {"format": "huggingface"} (with this tokenizer).
+  Json tokenizer_extra = {{"finfuse_normalization", tokenizer.options().normalization}};
+  if (tokenizer.options().strip_accents) {
+    tokenizer_extra["strip_accents"] = *tokenizer.options().strip_accents;
+  }
+  encoders::write_huggingface_bert(out_dir, *encoder, tokenizer.tokens(), tokenizer.options().lowercase,
+                                   tokenizer_extra);
   auto tokenizer_json = tokenizer.options().to_json();
   result.use = Json{{"tokenizer", tokenizer_json},
                     {"encoder", encoder->options_json()},
+                    {"pretrained", {{"path", std::filesystem::absolute(out_dir).string()}, {"format", "huggingface"}}},
                     {"warm_start", {{"path", result.weights_file.string()},
                                     {"params", Json::array({"encoders." + options.modality() + ".*"})}}}};
   Json record = result.to_json();

@@ -100,7 +100,17 @@ Trainer::Trainer(const TrainerOptions& options, models::MultimodalModel model,
       parameters_.push_back(p.value());
     }
   }
-  optimizer_ = make_optimizer(Config(options_.optimizer()), named);
+  Json optimizer = options_.optimizer();
+  if (!options_.fine_tuning().empty()) {
+    fine_tuning_ = std::make_unique<FineTuning>(options_.fine_tuning(), *model_);
+    optimizer = fine_tuning_->optimizer_options(optimizer);
+  }
+  optimizer_ = make_optimizer(Config(optimizer), named);
+  if (fine_tuning_) {
+    fine_tuning_->set_learning_rates(*optimizer_);
+    logger()->info("trainer: learning rates of the optimizer's {} parameter groups: {}",
+                   optimizer_->param_groups().size(), fmt::join(learning_rates(*optimizer_), ", "));
+  }
   const auto batches = static_cast<std::int64_t>(make_sampler()->batches(0).size());
   const std::int64_t steps_per_epoch = (batches + options_.accumulation() - 1) / options_.accumulation();
   scheduler_ = std::make_unique<LrScheduler>(Config(options_.scheduler()), *optimizer_, steps_per_epoch * options_.epochs());
@@ -210,6 +220,12 @@ FitResult Trainer::fit() {
   }
   data::DataLoader loader(dataset_, make_sampler(), options_.prefetch(), device_);
   while (state_.epoch < options_.epochs() && !state_.stop) {
+    if (fine_tuning_) {
+      const auto change = fine_tuning_->apply(state_.epoch);
+      if (!change.empty() && is_main()) {
+        logger()->info("trainer: epoch {}: {}", state_.epoch + 1, change);
+      }
+    }
     for (auto& c : callbacks_) {
       c->on_epoch_begin(*this);
     }

@@ -4,6 +4,8 @@
 #include "finfuse/core/random.h"
 #include "finfuse/encoders/encoder.h"
 #include "finfuse/encoders/rnn_encoder.h"
+#include "finfuse/encoders/transformer_encoder.h"
+#include "finfuse/formats/safetensors.h"
 
 #include <torch/serialize.h>
 
@@ -203,6 +205,176 @@ TEST_F(PretrainedTest, FrozenOrFineTunedWordVectorsInTheRnnEncoder) {
   }
   auto wrong = std::make_shared<RnnEncoderImpl>(RnnEncoderOptions{}, ModalitySpec("text", {3}, 9));
   EXPECT_THROW(wrong->load_pretrained_vectors(dir_ / "vectors.txt", vocabulary, true), Error);
+}
+
+// "pretrained" in an encoder's configuration: a Hugging Face folder (here written by finfuse itself, which
+// transformers' BertModel reads: tests/parity) gives the architecture and the weights.
+std::vector<std::string> test_vocabulary(std::int64_t n) {
+  std::vector<std::string> tokens = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
+  while (static_cast<std::int64_t>(tokens.size()) < n) {
+    tokens.push_back("w" + std::to_string(tokens.size()));
+  }
+  return tokens;
+}
+
+std::string json_path(const std::filesystem::path& path) { return Json(path.string()).dump(); }
+
+TEST_F(PretrainedTest, HuggingFaceFolderFromConfigurationGivesArchitectureAndWeights) {
+  const ModalitySpec spec("text", {8}, 30);
+  const auto source = std::dynamic_pointer_cast<TransformerEncoderImpl>(make_encoder(
+      Config::parse(R"({"type": "transformer", "hidden": 16, "layers": 2, "heads": 2, "intermediate": 24,
+                        "max_positions": 12, "dropout": 0.2})"),
+      spec));
+  ASSERT_TRUE(source);
+  write_huggingface_bert(dir_ / "model", *source, test_vocabulary(30), true);
+  for (const char* file : {"config.json", "vocab.txt", "tokenizer_config.json", "model.safetensors"}) {
+    EXPECT_TRUE(std::filesystem::exists(dir_ / "model" / file)) << file;
+  }
+  seed_everything(9);
+  const auto config = Config::parse(R"({"type": "transformer", "pooling": "mean", "pretrained": {"path": )" +
+                                    json_path(dir_ / "model") + R"(, "format": "huggingface"}})");
+  const auto target = std::dynamic_pointer_cast<TransformerEncoderImpl>(make_encoder(config, spec));
+  ASSERT_TRUE(target);
+  // The architecture is the folder's (every key left out of the configuration), the pooling the configuration's.
+  const auto options = target->options_json();
+  EXPECT_EQ(options.at("hidden"), 16);
+  EXPECT_EQ(options.at("layers"), 2);
+  EXPECT_EQ(options.at("intermediate"), 24);
+  EXPECT_EQ(options.at("max_positions"), 12);
+  EXPECT_DOUBLE_EQ(options.at("dropout").get<double>(), 0.2);
+  EXPECT_EQ(options.at("pooling"), "mean");
+  EXPECT_EQ(options.at("vocab_size"), 30);
+  EXPECT_FALSE(options.contains("pretrained"));  // what a bundle stores names no source
+  const auto expected = state_of(*source);
+  for (const auto& [name, tensor] : state_of(*target)) {
+    ASSERT_TRUE(expected.count(name)) << name;
+    EXPECT_TRUE(torch::equal(tensor, expected.at(name))) << name;
+  }
+  // Rebuilt from its options alone (as from a bundle), it has the same architecture and needs no folder.
+  std::filesystem::rename(dir_ / "model", dir_ / "moved");
+  const auto rebuilt = make_encoder(Config(options), spec);
+  EXPECT_EQ(rebuilt->parameter_count(), target->parameter_count());
+}
+
+TEST_F(PretrainedTest, HuggingFaceArchitectureThatDisagreesWithTheConfigurationIsAnError) {
+  const ModalitySpec spec("text", {8}, 30);
+  const auto source = std::dynamic_pointer_cast<TransformerEncoderImpl>(make_encoder(
+      Config::parse(R"({"type": "transformer", "hidden": 16, "layers": 1, "heads": 2, "intermediate": 24,
+                        "max_positions": 12})"),
+      spec));
+  write_huggingface_bert(dir_ / "model", *source, test_vocabulary(30), true);
+  const auto source_json = R"("pretrained": {"path": )" + json_path(dir_ / "model") + R"(, "format": "huggingface"})";
+  // Agreeing keys may be given.
+  EXPECT_NO_THROW(make_encoder(Config::parse(R"({"type": "transformer", "hidden": 16, )" + source_json + "}"), spec));
+  try {
+    make_encoder(Config::parse(R"({"type": "transformer", "hidden": 32, )" + source_json + "}"), spec);
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.pointer(), "/hidden");
+    EXPECT_NE(e.reason().find("configured 32"), std::string::npos) << e.what();
+    EXPECT_NE(e.reason().find("has 16 (config.json's hidden_size)"), std::string::npos) << e.what();
+  }
+  // A format the encoder does not take names the encoder.
+  try {
+    make_encoder(Config::parse(R"({"type": "rnn", )" + source_json + "}"), spec);
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.pointer(), "/pretrained/format");
+    EXPECT_NE(e.reason().find("rnn"), std::string::npos) << e.what();
+  }
+  // A modality with fewer tokens than the model's embedding keeps the model's rows; more is an error.
+  EXPECT_NO_THROW(make_encoder(Config::parse(R"({"type": "transformer", )" + source_json + "}"),
+                               ModalitySpec("text", {8}, 20)));
+  EXPECT_THROW(make_encoder(Config::parse(R"({"type": "transformer", )" + source_json + "}"),
+                            ModalitySpec("text", {8}, 40)),
+               Error);
+}
+
+TEST_F(PretrainedTest, TorchvisionFromConfigurationWithAGreyStemAndADepthCheck) {
+  seed_everything(3);
+  const auto rgb = make_encoder(Config::parse(R"({"type": "resnet"})"), ModalitySpec("image", {3, 32, 32}));
+  auto checkpoint = state_of(*rgb);
+  checkpoint.emplace("fc.weight", torch::randn({1000, 512}));
+  checkpoint.emplace("fc.bias", torch::randn({1000}));
+  formats::write_safetensors(dir_ / "resnet18.safetensors", checkpoint);
+  const auto source = R"("pretrained": {"path": )" + json_path(dir_ / "resnet18.safetensors") +
+                      R"(, "format": "torchvision"})";
+  // A grey image's stem sums the RGB filters; the new projection starts afresh.
+  const auto grey = make_encoder(Config::parse(R"({"type": "resnet", "output": 16, )" + source + "}"),
+                                 ModalitySpec("image", {1, 32, 32}));
+  const auto loaded = state_of(*grey);
+  EXPECT_TRUE(torch::allclose(loaded.at("conv1.weight"), checkpoint.at("conv1.weight").sum(1, true)));
+  EXPECT_TRUE(torch::equal(loaded.at("layer4.1.conv2.weight"), checkpoint.at("layer4.1.conv2.weight")));
+  EXPECT_TRUE(torch::equal(loaded.at("bn1.running_var"), checkpoint.at("bn1.running_var")));
+  try {
+    make_encoder(Config::parse(R"({"type": "resnet", "depth": 34, )" + source + "}"), ModalitySpec("image", {3, 32, 32}));
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.pointer(), "/pretrained/path");
+    EXPECT_NE(e.reason().find("holds a ResNet-18"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(PretrainedTest, WordVectorsAndOwnWeightsFromConfiguration) {
+  ModalitySpec spec("text", {6}, 4);
+  spec.vocabulary = std::make_shared<const std::vector<std::string>>(
+      std::vector<std::string>{"[PAD]", "[UNK]", "rise", "fall"});
+  std::ofstream(dir_ / "vectors.txt") << "rise 1 2 3 4\nfall -1 -2 -3 -4\nother 9 9 9 9\n";
+  const auto rnn = std::dynamic_pointer_cast<RnnEncoderImpl>(make_encoder(
+      Config::parse(R"({"type": "rnn", "embedding_dim": 4, "pretrained": {"path": )" +
+                    json_path(dir_ / "vectors.txt") + R"(, "format": "word_vectors"}})"),
+      spec));
+  ASSERT_TRUE(rnn);
+  EXPECT_TRUE(torch::equal(rnn->embedding()->weight[2], torch::tensor({1.0F, 2.0F, 3.0F, 4.0F})));
+  EXPECT_TRUE(torch::equal(rnn->embedding()->weight[3], torch::tensor({-1.0F, -2.0F, -3.0F, -4.0F})));
+  // A wrong dimension is the file's error, naming the line.
+  EXPECT_THROW(make_encoder(Config::parse(R"({"type": "rnn", "embedding_dim": 5, "pretrained": {"path": )" +
+                                          json_path(dir_ / "vectors.txt") + R"(, "format": "word_vectors"}})"),
+                            spec),
+               DataError);
+
+  // "weights": a state dict under finfuse's model names ("encoders.text.") loads into the encoder by its own.
+  TensorMap own;
+  for (const auto& [name, tensor] : state_of(*rnn)) {
+    own.emplace("encoders.text." + name, tensor + 1.0);
+  }
+  formats::write_safetensors(dir_ / "text.safetensors", own);
+  const auto copy = make_encoder(Config::parse(R"({"type": "rnn", "embedding_dim": 4, "pretrained": {"path": )" +
+                                               json_path(dir_ / "text.safetensors") + "}}"),
+                                 spec);
+  for (const auto& [name, tensor] : state_of(*copy)) {
+    EXPECT_TRUE(torch::equal(tensor, own.at("encoders.text." + name))) << name;
+  }
+  // Strict: a tensor the file lacks is named.
+  own.erase(own.begin());
+  formats::write_safetensors(dir_ / "partial.safetensors", own);
+  try {
+    make_encoder(Config::parse(R"({"type": "rnn", "embedding_dim": 4, "pretrained": {"path": )" +
+                               json_path(dir_ / "partial.safetensors") + "}}"),
+                 spec);
+    FAIL() << "expected a DataError";
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("missing embedding.weight"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(PretrainedTest, SafetensorsWrittenAndReadBack) {
+  TensorMap tensors = {{"a", torch::randn({3, 5})},
+                       {"b", torch::arange(7, torch::kInt64)},
+                       {"c", torch::randn({2, 2}).to(torch::kBFloat16)},
+                       {"d", torch::tensor({true, false})}};
+  formats::write_safetensors(dir_ / "t.safetensors", tensors);
+  const auto back = formats::read_safetensors(dir_ / "t.safetensors");
+  ASSERT_EQ(back.size(), tensors.size());
+  for (const auto& [name, tensor] : tensors) {
+    EXPECT_EQ(back.at(name).scalar_type(), tensor.scalar_type()) << name;
+    EXPECT_TRUE(torch::equal(back.at(name), tensor)) << name;
+  }
+  // The data start at an 8-byte boundary, as the reference writer keeps them.
+  std::ifstream in(dir_ / "t.safetensors", std::ios::binary);
+  unsigned char size[8];
+  in.read(reinterpret_cast<char*>(size), 8);
+  EXPECT_EQ(size[0] % 8, 0);
 }
 
 }  // namespace

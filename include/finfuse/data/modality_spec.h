@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -25,6 +26,8 @@ struct ModalitySpec {
   std::int64_t vocab_size = 0;
   /// Categorical ids: each column's number of ids (the unknown bucket included).
   std::vector<std::int64_t> cardinalities;
+  /// Token ids: the tokens by id, where the modality has a fitted tokenizer (for word vectors); may be null.
+  std::shared_ptr<const std::vector<std::string>> vocabulary;
 };
 
 }  // namespace finfuse::data

@@ -42,6 +42,8 @@ class CnnEncoderImpl : public Encoder {
   std::int64_t output_size() const override { return options_.output(); }
   std::int64_t token_size() const override { return channels_; }
   Json options_json() const override { return typed_json("cnn", options_.to_json()); }
+  /// One per convolution block.
+  std::vector<std::vector<std::string>> layers() const override;
 
  private:
   CnnEncoderOptions options_;
@@ -72,6 +74,11 @@ class ResNetEncoderImpl : public Encoder {
   std::int64_t output_size() const override { return options_.output() > 0 ? options_.output() : 512; }
   std::int64_t token_size() const override { return 512; }
   Json options_json() const override { return typed_json("resnet", options_.to_json()); }
+  /// The stem (conv1, bn1), then layer1 ... layer4.
+  std::vector<std::vector<std::string>> layers() const override {
+    return {{"conv1.", "bn1."}, {"layer1."}, {"layer2."}, {"layer3."}, {"layer4."}};
+  }
+  const ResNetEncoderOptions& options() const { return options_; }
 
  private:
   ResNetEncoderOptions options_;

@@ -43,6 +43,9 @@ class Encoder : public torch::nn::Module {
   virtual std::int64_t token_size() const { return 0; }
   /// The encoder's fully resolved options, as its factory reads them (with "type").
   virtual Json options_json() const = 0;
+  /// Its layers from the input up, each as the name prefixes of its parameters ({"embeddings."}, {"encoder.layer.0."},
+  /// ...), for fine-tuning by layer; parameters under none of them sit above the last. Empty: one block.
+  virtual std::vector<std::vector<std::string>> layers() const { return {}; }
 
   std::int64_t parameter_count() const;
   const ModalitySpec& spec() const { return spec_; }

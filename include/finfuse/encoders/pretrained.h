@@ -1,7 +1,20 @@
 // Weights from the Python world: state dicts saved by PyTorch (torch.save(model.state_dict())) and safetensors files,
 // copied into finfuse's encoders by parameter name with name maps for BERT-family checkpoints and torchvision ResNets;
 // and word vectors in word2vec/GloVe text format for token embeddings.
+//
+// From configuration, an encoder starts from pretrained weights with its "pretrained" key:
+//
+//   "text":  {"type": "transformer", "pooling": "cls", "pretrained": {"path": "models/finbert", "format": "huggingface"}}
+//   "image": {"type": "resnet", "depth": 18, "pretrained": {"path": "resnet18.pth", "format": "torchvision"}}
+//   "text":  {"type": "rnn", "embedding_dim": 100, "pretrained": {"path": "glove.6B.100d.txt", "format": "word_vectors"}}
+//
+// A Hugging Face folder also gives the transformer its architecture (config.json; a configured key that disagrees is
+// an error naming both values) and, in a run configuration, the text tokenizer (vocab.txt, tokenizer_config.json).
+// The weights are read when the encoder is built; the encoder's options (what a bundle stores) no longer name the
+// source, so a bundle rebuilds the architecture and takes the trained weights from its own file.
 #pragma once
+
+#include "finfuse/core/options.h"
 
 #include "finfuse/encoders/transformer_encoder.h"
 #include "finfuse/formats/safetensors.h"
@@ -20,6 +33,25 @@
 namespace finfuse::encoders {
 
 using formats::TensorMap;
+
+/// Where an encoder's initial weights come from (its "pretrained" key).
+struct PretrainedOptions {
+#define FINFUSE_PRETRAINED_FIELDS(F)                                                                                \
+  F(std::filesystem::path, path, {}, ::finfuse::FieldRule::required(),                                             \
+    "the weights: a Hugging Face model folder, a torch.save or safetensors file, or a word-vector text file")      \
+  F(std::string, format, "weights",                                                                                \
+    ::finfuse::FieldRule::one_of({"huggingface", "torchvision", "weights", "word_vectors"}),                       \
+    "\"huggingface\" (a BERT model folder, transformer encoder), \"torchvision\" (a ResNet state dict, resnet "     \
+    "encoder), \"weights\" (a state dict with the encoder's own names, e.g. from finfuse pretrain), "               \
+    "\"word_vectors\" (word2vec/GloVe text for the token embedding)")                                              \
+  F(bool, strict, true, ::finfuse::FieldRule(),                                                                     \
+    "every tensor of the encoder must come from the file and every tensor of the file must fit (false: the "       \
+    "others keep their initial values and are logged)")                                                            \
+  F(std::string, prefix, "", ::finfuse::FieldRule(),                                                                \
+    "weights: removed from the front of the file's names (empty: \"encoders.<modality>.\" where the names have it)")
+  FINFUSE_OPTIONS(PretrainedOptions, FINFUSE_PRETRAINED_FIELDS)
+#undef FINFUSE_PRETRAINED_FIELDS
+};
 
 /// Reads a PyTorch state dict (the zip format of torch.save) or a .safetensors file (by extension). IoError for a
 /// missing file; DataError naming the file (and tensor) for anything malformed.
@@ -52,12 +84,21 @@ struct HuggingFaceBert {
   bool lowercase = true;
   /// tokenizer_config.json's strip_accents (null: as lowercase).
   std::optional<bool> strip_accents;
+  /// tokenizer_config.json's finfuse_normalization (written by finfuse pretrain; "bert" when absent).
+  std::string normalization = "bert";
 };
 
 /// Reads config.json (model_type "bert" or absent, absolute positions, GELU) and finds the weights and vocabulary of a
 /// Hugging Face folder. IoError for a missing folder or file; ConfigError naming config.json's key for an architecture
 /// the BERT-style encoder does not implement.
 HuggingFaceBert read_huggingface_bert(const std::filesystem::path& folder);
+
+/// A transformer encoder's options from `config` (its JSON options, with "pretrained") over the architecture of the
+/// Hugging Face folder: keys the configuration leaves out come from config.json (dropout included); an architecture
+/// key it gives must agree, else ConfigError at that key naming both values and the folder.
+TransformerEncoderOptions huggingface_encoder_options(const Config& config, const HuggingFaceBert& bert,
+                                                      const std::filesystem::path& folder);
+
 /// torchvision ResNets: skip the classifier "fc.".
 WeightMapping torchvision_resnet_mapping();
 
@@ -88,5 +129,19 @@ struct WordVectorReport {
 /// values. DataError naming the file and line for a wrong dimension or a non-number.
 WordVectorReport load_word_vectors(const std::filesystem::path& path, const std::vector<std::string>& vocabulary,
                                    torch::Tensor embedding);
+
+/// Copies the weights `options` names into `encoder` (built already, with the source's architecture): a Hugging
+/// Face folder into a transformer encoder, a torchvision state dict into a ResNet encoder (a 1-channel image sums the
+/// RGB filters of conv1), word vectors into the token embedding of an rnn or transformer encoder (by the modality's
+/// vocabulary), a state dict by the encoder's own names. ConfigError naming `at`'s "format" for a format the
+/// encoder does not take; Error listing the tensors that do not fit (strict).
+WeightLoadReport load_pretrained(Encoder& encoder, const PretrainedOptions& options, const Config& at);
+
+/// Writes a BERT-style token encoder as a Hugging Face model folder (config.json with model_type "bert", vocab.txt,
+/// tokenizer_config.json, model.safetensors), which transformers' BertModel and finfuse's "huggingface" format read.
+/// `vocabulary` (id -> token) must hold as many tokens as the encoder's embedding; `extra_tokenizer` entries go into
+/// tokenizer_config.json. Error for an encoder over float sequences.
+void write_huggingface_bert(const std::filesystem::path& folder, TransformerEncoderImpl& encoder,
+                            const std::vector<std::string>& vocabulary, bool lowercase, const Json& extra_tokenizer = {});
 
 }  // namespace finfuse::encoders

@@ -48,6 +48,8 @@ class RnnEncoderImpl : public Encoder {
   std::int64_t output_size() const override;
   std::int64_t token_size() const override;
   Json options_json() const override;
+  /// The token embedding (when there is one) below the recurrent layers.
+  std::vector<std::vector<std::string>> layers() const override;
 
   /// The token embedding; undefined for float sequences.
   torch::nn::Embedding embedding() const { return embedding_; }

@@ -25,6 +25,8 @@ struct TransformerEncoderOptions {
   F(std::int64_t, intermediate, 512, Range::closed(1, 1 << 18), "width of the feed-forward layer")           \
   F(std::int64_t, max_positions, 512, Range::closed(1, 1 << 20), "longest sequence (position embeddings)")   \
   F(std::int64_t, type_vocab, 2, Range::closed(1, 1024), "token type (segment) ids")                         \
+  F(std::int64_t, vocab_size, 0, Range::closed(0, 1 << 24),                                                   \
+    "rows of the token embedding (0: the modality's vocabulary; more when a pretrained model has spare rows)")  \
   F(double, dropout, 0.1, Range::half_open(0, 1), "dropout")                                                 \
   F(double, layer_norm_eps, 1e-12, Range::positive(), "layer normalisation epsilon")                         \
   F(std::string, pooling, "cls", FieldRule::one_of({"cls", "mean"}),                                          \
@@ -45,6 +47,13 @@ class TransformerEncoderImpl : public Encoder {
   std::int64_t output_size() const override { return options_.hidden(); }
   std::int64_t token_size() const override { return output_size(); }
   Json options_json() const override { return typed_json("transformer", options_.to_json()); }
+  std::vector<std::vector<std::string>> layers() const override;
+
+  const TransformerEncoderOptions& options() const { return options_; }
+  /// Whether the encoder reads token ids (else float sequences through a projection).
+  bool reads_tokens() const { return tokens_; }
+  /// The token embedding ("embeddings.word_embeddings"); undefined for float sequences.
+  torch::nn::Embedding word_embeddings() const { return word_; }
 
   /// Encodes [S, T] ids (or [S, T, F] values) with a [S, T] mask: returns the hidden states [S, T, H]. `token_types`
   /// ([S, T] ids below type_vocab, e.g. 0 and 1 for a sentence pair) default to 0.

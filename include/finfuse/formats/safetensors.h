@@ -17,4 +17,10 @@ using TensorMap = std::map<std::string, torch::Tensor>;
 /// dtype or a byte range that does not match the shape.
 TensorMap read_safetensors(const std::filesystem::path& path);
 
+/// Writes `tensors` (contiguous little-endian copies on the CPU, names in sorted order, 8-byte aligned header) as a
+/// safetensors file, atomically; `metadata` goes to the header's "__metadata__" (Hugging Face writes {"format": "pt"}).
+/// Error naming the tensor for a dtype the format lacks.
+void write_safetensors(const std::filesystem::path& path, const TensorMap& tensors,
+                       const std::map<std::string, std::string>& metadata = {{"format", "pt"}});
+
 }  // namespace finfuse::formats

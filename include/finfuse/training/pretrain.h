@@ -12,8 +12,11 @@
 // each text are chosen, of which 80% become [MASK], 10% a random token and 10% stay, and the encoder with a
 // prediction head learns the chosen tokens back. A held-out part of the texts scores the masked-token loss and
 // accuracy after every epoch. The output folder holds vocab.txt, encoder.pt (the encoder's weights under
-// "encoders.<modality>.", for a run's "warm_start"), pretrain.json (the options, the corpus and every epoch's
-// figures) and use.json (the tokenizer, encoder and warm_start a run takes to start from it).
+// "encoders.<modality>.", for a run's "warm_start"), the same encoder as a Hugging Face BERT model folder
+// (config.json, tokenizer_config.json, model.safetensors: a run's text encoder takes it with "pretrained":
+// {"path": <folder>, "format": "huggingface"}, and transformers' BertModel.from_pretrained reads it), pretrain.json
+// (the options, the corpus and every epoch's figures) and use.json (the tokenizer, encoder, pretrained source and
+// warm_start a run takes to start from it).
 #pragma once
 
 #include "finfuse/core/config.h"
@@ -107,7 +110,8 @@ struct PretrainResult {
   std::vector<PretrainEpoch> epochs;
   std::filesystem::path vocab_file;
   std::filesystem::path weights_file;
-  /// What a run configuration takes to start its text encoder from this: {"tokenizer", "encoder", "warm_start"}.
+  /// What a run configuration takes to start its text encoder from this: {"tokenizer", "encoder", "pretrained",
+  /// "warm_start"}.
   Json use;
 
   Json to_json() const;

@@ -16,6 +16,7 @@
 #include "finfuse/evaluation/metric.h"
 #include "finfuse/models/multimodal_model.h"
 #include "finfuse/training/callback.h"
+#include "finfuse/training/fine_tuning.h"
 #include "finfuse/training/objective.h"
 #include "finfuse/training/optimizer.h"
 #include "finfuse/training/scheduler.h"
@@ -84,7 +85,9 @@ struct TrainerOptions {
     "adversarial training: the loss at a representation perturbed along its loss gradient is added (null: off)")  \
   F(std::vector<L2Penalty>, l2, {}, {}, "L2 penalties on chosen parameters: [{\"params\": pattern(s), \"weight\": lambda}]") \
   F(std::optional<WarmStartOptions>, warm_start, std::nullopt, {},                                                \
-    "start from another run's weights: a bundle, a checkpoint or best.pt (null: from the initialisation)")
+    "start from another run's weights: a bundle, a checkpoint or best.pt (null: from the initialisation)")         \
+  F(std::vector<FineTuningOptions>, fine_tuning, {}, {},                                                           \
+    "pretrained parts: [{\"module\", \"lr\", \"layer_decay\", \"frozen_layers\", \"unfreeze_every\"}] (fine_tuning.h)")
   FINFUSE_OPTIONS(TrainerOptions, FINFUSE_TRAINER_FIELDS)
 #undef FINFUSE_TRAINER_FIELDS
 
@@ -233,6 +236,7 @@ class Trainer {
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::unique_ptr<LrScheduler> scheduler_;
   std::unique_ptr<TrainingObjective> objective_;
+  std::unique_ptr<FineTuning> fine_tuning_;
   std::vector<std::shared_ptr<Callback>> callbacks_;
   std::shared_ptr<GradientSync> sync_;
   std::vector<torch::Tensor> parameters_;

@@ -163,7 +163,11 @@ std::vector<std::int64_t> TextModality::sample_shape() const {
 }
 
 std::vector<ModalitySpec> TextModality::specs() const {
-  return {ModalitySpec(name(), sample_shape(), tokenizer_ ? tokenizer_->vocab_size() : 0)};
+  ModalitySpec spec(name(), sample_shape(), tokenizer_ ? tokenizer_->vocab_size() : 0);
+  if (tokenizer_) {
+    spec.vocabulary = std::make_shared<const std::vector<std::string>>(tokenizer_->tokens());
+  }
+  return {spec};
 }
 
 void TextModality::collate(const std::vector<std::size_t>& indices, Batch& batch) const {

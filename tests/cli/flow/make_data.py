@@ -3,7 +3,8 @@
 Writes into OUT_DIR: credit.csv (a static table of 400 applicants), applicants.csv (the same without the label),
 prices.csv (5 stocks over 220 weekdays with autocorrelated returns), credit.json and prices.json (run
 configurations), credit_search.json (a search over credit.json for `finfuse tune`), headlines.jsonl and
-pretrain.json (a corpus and options for `finfuse pretrain`).
+pretrain.json (a corpus and options for `finfuse pretrain`), prices2015.csv and headlines_run.json (a prices-and-headlines
+run whose text encoder starts from the pre-trained model as a Hugging Face folder, fine-tuned by layer).
 
 Usage: python3 make_data.py OUT_DIR
 """
@@ -19,7 +20,7 @@ def main(out):
     os.makedirs(out, exist_ok=True)
     # Each test run starts afresh: a search's state from an earlier build's run is refused by `finfuse tune` (another
     # configuration), and a pre-training output would be overwritten anyway.
-    for earlier in ("credit-tune", "headlines-bert"):
+    for earlier in ("credit-tune", "headlines-bert", "headlines-bert-moved", "headlines-run"):
         shutil.rmtree(os.path.join(out, earlier), ignore_errors=True)
     rng = random.Random(3)
     with open(os.path.join(out, "credit.csv"), "w") as labelled, open(os.path.join(out, "applicants.csv"), "w") as new:
@@ -83,8 +84,32 @@ def main(out):
                 "encoder": {"type": "transformer", "hidden": 32, "layers": 1, "heads": 2, "intermediate": 64,
                             "max_positions": 16},
                 "epochs": 2, "batch_size": 32, "deduplicate": False}
+    # Prices of the headlines' stocks over their days, and a run that reads both, starting its text encoder from
+    # the pre-trained folder (architecture, weights and tokenizer from it) with layer-wise rates and gradual unfreezing.
+    with open(os.path.join(out, "prices2015.csv"), "w") as f:
+        f.write("symbol,date,open,high,low,close,adj_close,volume\n")
+        for symbol in ["AAA", "BBB", "CCC"]:
+            p, day = 50.0, datetime.date(2014, 12, 1)
+            while day <= datetime.date(2015, 6, 30):
+                if day.weekday() < 5:
+                    p *= 1 + rng.gauss(0, 0.01)
+                    f.write(f"{symbol},{day.isoformat()},{p:.4f},{p * 1.01:.4f},{p * 0.99:.4f},{p:.4f},{p:.4f},1000\n")
+                day += datetime.timedelta(days=1)
+    headlines_run = {
+        "runtime": {"seed": 4},
+        "data": {"prices": {"path": "prices2015.csv"}, "texts": {"path": "headlines.jsonl"},
+                 "assembly": {"start": "2015-01-05", "price_window": 5, "text": {"lookback_days": 3}},
+                 "split": {"valid_start": "2015-04-01", "test_start": "2015-05-01"},
+                 "dataset": {"modalities": ["price", "text"], "max_texts": 3}},
+        "model": {"encoders": {"price": {"type": "rnn", "cell": "gru", "hidden": 8},
+                               "text": {"type": "transformer", "pooling": "mean",
+                                        "pretrained": {"path": "headlines-bert", "format": "huggingface"}}},
+                  "heads": {"direction": {"type": "classification"}}},
+        "training": {"epochs": 2, "progress": "log",
+                     "fine_tuning": [{"module": "encoders.text", "lr": 1e-4, "layer_decay": 0.5, "frozen_layers": 1,
+                                      "unfreeze_every": 1}]}}
     for name, config in (("credit.json", credit), ("prices.json", prices), ("credit_search.json", search),
-                         ("pretrain.json", pretrain)):
+                         ("pretrain.json", pretrain), ("headlines_run.json", headlines_run)):
         with open(os.path.join(out, name), "w") as f:
             json.dump(config, f, indent=1)
 
