@@ -5,7 +5,9 @@
 #include "finfuse/encoders/pretrained.h"
 #include "finfuse/encoders/transformer_encoder.h"
 
+#include "finfuse/core/config.h"
 #include "finfuse/core/error.h"
+#include "finfuse/encoders/encoder.h"
 #include "finfuse/data/modality_spec.h"
 #include "finfuse/formats/safetensors.h"
 
@@ -58,6 +60,31 @@ TEST(HuggingFaceParity, BertFoldersGiveTransformersHiddenStates) {
     const auto untyped = encoder->forward_sequence(ids, mask);
     EXPECT_GT(((untyped - expected).abs() * mask.unsqueeze(-1)).max().item<double>(), 1e-3);
   }
+  // The other way: finfuse writes the model as a folder (write_huggingface_bert, as finfuse pretrain does), which it
+  // reads back from configuration to the same states and tests/parity/bert_hf_written_check.py loads with
+  // transformers' BertModel (ctest parity.huggingface.written).
+  const auto bert = read_huggingface_bert(root / "safetensors");
+  const ModalitySpec spec("text", {ids.size(1)}, bert.vocab_size);
+  const auto source = std::dynamic_pointer_cast<TransformerEncoderImpl>(make_encoder(
+      Config::parse(R"({"type": "transformer", "pretrained": {"path": )" +
+                    Json((root / "safetensors").string()).dump() + R"(, "format": "huggingface"}})"),
+      spec));
+  ASSERT_TRUE(source);
+  std::vector<std::string> vocabulary;
+  std::ifstream vocab(bert.vocab);
+  for (std::string line; std::getline(vocab, line);) {
+    vocabulary.push_back(line);
+  }
+  write_huggingface_bert(root / "written", *source, vocabulary, bert.lowercase);
+  const auto written = std::dynamic_pointer_cast<TransformerEncoderImpl>(make_encoder(
+      Config::parse(R"({"type": "transformer", "pretrained": {"path": )" + Json((root / "written").string()).dump() +
+                    R"(, "format": "huggingface"}})"),
+      spec));
+  written->eval();
+  torch::NoGradGuard no_grad;
+  const double error =
+      ((written->forward_sequence(ids, mask, types) - expected).abs() * mask.unsqueeze(-1)).max().item<double>();
+  EXPECT_LT(error, 1e-5) << "max abs difference " << error;
 }
 
 TEST(HuggingFaceBert, FoldersThatAreNotBertAreRefusedByKey) {
