@@ -104,6 +104,7 @@
 #include "finfuse/training/progress.h"
 #include "finfuse/training/run_config.h"
 #include "finfuse/training/scheduler.h"
+#include "finfuse/training/tensorboard.h"
 #include "finfuse/training/trainer.h"
 #include "finfuse/training/tuner.h"
 #include "finfuse/training/warm_start.h"

@@ -76,8 +76,12 @@ void apply_common(const Common& common, const ff::RuntimeOptions& runtime) {
 
 // ------------------------------------------------------------------------------------------------------ commands
 
-int train(const Common& common, const std::string& config_path, const std::string& out, bool resume) {
+int train(const Common& common, const std::string& config_path, const std::string& out, bool resume,
+          const std::string& tensorboard) {
   auto run = load_run_config(config_path);
+  if (!tensorboard.empty()) {
+    run.training.tensorboard(tensorboard);
+  }
   // One rank of a distributed job when launched by `finfuse launch` or torchrun (WORLD_SIZE in the environment).
   const auto job = ff::training::DistributedEnv::from_environment();
   const bool main_rank = !job || job->rank == 0;
@@ -264,7 +268,8 @@ int predict(const Common& common, const std::string& bundle, const std::string& 
   return 0;
 }
 
-int walk_forward(const Common& common, const std::string& config_path, const std::string& out) {
+int walk_forward(const Common& common, const std::string& config_path, const std::string& out,
+                 const std::string& tensorboard) {
   if (const auto job = ff::training::DistributedEnv::from_environment(); job && job->world_size > 1) {
     // Every rank would train every window on its own and write the same files.
     throw ff::Error(fmt::format("walk-forward runs in one process (this is rank {} of {}); distributed training is for "
@@ -272,6 +277,9 @@ int walk_forward(const Common& common, const std::string& config_path, const std
                                 job->rank, job->world_size));
   }
   auto run = load_run_config(config_path);
+  if (!tensorboard.empty()) {
+    run.training.tensorboard(tensorboard);
+  }
   apply_common(common, run.runtime);
   const auto options = ff::training::ExperimentOptions(out).title(fmt::format("finfuse walk-forward run: {}",
                                                                               config_path));
@@ -382,6 +390,7 @@ int main(int argc, char** argv) {
   };
   std::string config, out, bundle, input, data, device = "auto", predictions, head, task, metric_list;
   std::string report_path = "report.html";
+  std::string tensorboard;
   bool resume = false;
   double top = 0.2, cost_bps = 10.0, periods = 252.0;
   bool long_only = false;
@@ -390,6 +399,9 @@ int main(int argc, char** argv) {
   train_cmd->add_option("--config,-c", config, "run configuration (JSON)")->required()->check(CLI::ExistingFile);
   train_cmd->add_option("--out,-o", out, "output folder (bundle, metrics, history, checkpoints)")->required();
   train_cmd->add_flag("--resume", resume, "continue from the newest checkpoint in the output folder");
+  train_cmd->add_option("--tensorboard", tensorboard,
+                        "write TensorBoard event files under this folder (a sub-folder per seed; overrides "
+                        "tracking.tensorboard)");
   add_common(train_cmd);
 
   auto* pretrain_cmd = app.add_subcommand("pretrain", "pre-train a BERT-style text encoder on a corpus (masked tokens)");
@@ -429,6 +441,9 @@ int main(int argc, char** argv) {
   auto* walk_cmd = app.add_subcommand("walk-forward", "train and test window by window (walk_forward splits)");
   walk_cmd->add_option("--config,-c", config, "run configuration (JSON)")->required()->check(CLI::ExistingFile);
   walk_cmd->add_option("--out,-o", out, "output folder")->required();
+  walk_cmd->add_option("--tensorboard", tensorboard,
+                       "write TensorBoard event files under this folder (seed-<n>/fold-<kkk>; overrides "
+                       "tracking.tensorboard)");
   add_common(walk_cmd);
 
   auto* backtest_cmd = app.add_subcommand("backtest", "long-short backtest of a predictions CSV");
@@ -495,7 +510,7 @@ int main(int argc, char** argv) {
       return ff::cli::launch(launch_options, launch_command);
     }
     if (train_cmd->parsed()) {
-      return train(common, config, out, resume);
+      return train(common, config, out, resume, tensorboard);
     }
     if (pretrain_cmd->parsed()) {
       return pretrain(common, config, out);
@@ -510,7 +525,7 @@ int main(int argc, char** argv) {
       return predict(common, bundle, input, data, out, device);
     }
     if (walk_cmd->parsed()) {
-      return walk_forward(common, config, out);
+      return walk_forward(common, config, out, tensorboard);
     }
     if (backtest_cmd->parsed()) {
       return backtest(common, predictions, head,

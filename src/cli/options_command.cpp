@@ -100,6 +100,7 @@ const std::vector<std::pair<std::string, std::function<const std::vector<FieldIn
       {"tune.halving", &training::HalvingOptions::fields},
       {"backtest", &evaluation::BacktestOptions::fields},
       {"experiment", &training::ExperimentConfig::fields},
+      {"tracking", &training::TrackingConfig::fields},
       {"distributed", &training::DistributedOptions::fields},
   };
   return table;

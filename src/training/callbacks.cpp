@@ -1,4 +1,4 @@
-// The built-in callbacks (progress, history, checkpoint, early stopping) and the callback registry.
+// The built-in callbacks (progress, history, checkpoint, early stopping, tensorboard) and the callback registry.
 #include "finfuse/training/callback.h"
 
 #include "finfuse/core/file.h"
@@ -6,6 +6,7 @@
 #include "finfuse/core/logging.h"
 #include "finfuse/evaluation/metric.h"
 #include "finfuse/training/progress.h"
+#include "finfuse/training/tensorboard.h"
 #include "finfuse/training/trainer.h"
 
 #include <fmt/format.h>
@@ -241,7 +242,78 @@ struct EarlyStoppingCallbackOptions {
 #undef FINFUSE_EARLY_STOPPING_CALLBACK_FIELDS
 };
 
+// TensorBoard: the step's loss, learning rates and samples/s every `every` optimisation steps ("train/..."), and every
+// value of each epoch ("epoch/<name>" at the epoch's number); the main rank alone writes.
+class TensorBoardCallback : public Callback {
+ public:
+  TensorBoardCallback(std::filesystem::path dir, std::int64_t every) : dir_(std::move(dir)), every_(every) {}
+
+  void on_train_begin(Trainer& trainer) override {
+    if (!trainer.is_main()) {
+      return;
+    }
+    writer_ = std::make_unique<TensorBoardWriter>(dir_);
+    logger()->info("tensorboard: writing {}", writer_->file().string());
+    last_time_ = Clock::now();
+    last_samples_ = trainer.state().samples;
+  }
+  void on_step_end(Trainer& trainer) override {
+    const auto& state = trainer.state();
+    if (!writer_ || state.step % every_ != 0) {
+      return;
+    }
+    writer_->add_scalar("train/loss", state.last_loss, state.step);
+    const auto rates = learning_rates(trainer.optimizer());
+    writer_->add_scalar("train/lr", rates.front(), state.step);
+    for (std::size_t g = 1; g < rates.size(); ++g) {
+      writer_->add_scalar(fmt::format("train/lr/group_{}", g), rates[g], state.step);
+    }
+    const double seconds = seconds_since(last_time_);
+    if (seconds > 0.0 && state.samples > last_samples_) {
+      writer_->add_scalar("train/samples_per_second", static_cast<double>(state.samples - last_samples_) / seconds,
+                          state.step);
+    }
+    last_time_ = Clock::now();
+    last_samples_ = state.samples;
+  }
+  void on_epoch_end(Trainer&, const EpochRecord& record) override {
+    if (!writer_) {
+      return;
+    }
+    for (const auto& [name, value] : record.values) {
+      writer_->add_scalar("epoch/" + name, value, record.epoch + 1);
+    }
+    writer_->flush();
+    last_time_ = Clock::now();  // validation is not training throughput
+  }
+  void on_train_end(Trainer&) override {
+    if (writer_) {
+      writer_->flush();
+    }
+  }
+  std::string name() const override { return "tensorboard"; }
+
+ private:
+  std::filesystem::path dir_;
+  std::int64_t every_;
+  std::unique_ptr<TensorBoardWriter> writer_;
+  Clock::time_point last_time_;
+  std::int64_t last_samples_ = 0;
+};
+
+struct TensorBoardCallbackOptions {
+#define FINFUSE_TENSORBOARD_CALLBACK_FIELDS(F)                                                                  \
+  F(std::string, dir, "", ::finfuse::FieldRule::required(), "the folder of the event files")                  \
+  F(std::int64_t, every, 50, ::finfuse::Range::positive(), "optimisation steps between the step's scalars")
+  FINFUSE_OPTIONS(TensorBoardCallbackOptions, FINFUSE_TENSORBOARD_CALLBACK_FIELDS)
+#undef FINFUSE_TENSORBOARD_CALLBACK_FIELDS
+};
+
 void register_builtin_callbacks(CallbackRegistry& registry) {
+  registry.add("tensorboard", [](const Config& config) -> std::shared_ptr<Callback> {
+    const auto o = TensorBoardCallbackOptions::from_config(config);
+    return std::make_shared<TensorBoardCallback>(o.dir(), o.every());
+  }, TensorBoardCallbackOptions::fields());
   registry.add("progress", [](const Config& config) -> std::shared_ptr<Callback> {
     const auto o = ProgressCallbackOptions::from_config(config);
     return std::make_shared<ProgressCallback>(o.mode(), o.every());

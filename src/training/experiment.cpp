@@ -8,11 +8,13 @@
 #include "finfuse/data/time.h"
 #include "finfuse/evaluation/efficiency.h"
 #include "finfuse/evaluation/metric.h"
+#include "finfuse/training/tensorboard.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 #include <filesystem>
 #include <sstream>
 
@@ -132,19 +134,67 @@ Json MultiSeedResult::to_json() const {
   return Json{{"runs", runs}, {"valid", valid_summary.to_json()}, {"test", test_summary.to_json()}};
 }
 
+std::map<std::string, Json> run_hparams(const Config& model_config, const TrainerOptions& options, std::uint64_t seed) {
+  Json training = options.to_json();
+  for (const char* key : {"out_dir", "tensorboard", "progress", "log_every", "callbacks", "prefetch",
+                          "checkpoint_every_steps", "keep_checkpoints", "seed"}) {
+    training.erase(key);
+  }
+  auto out = flatten_hparams(Json{{"model", model_config.json()}, {"training", training}});
+  out["seed"] = seed;
+  return out;
+}
+
+namespace {
+
+// A finished run's final values for HParams: "valid.<name>" and "test.<name>".
+std::map<std::string, double> final_values(const RunResult& run) {
+  std::map<std::string, double> out;
+  for (const auto& [name, value] : run.valid.values) {
+    out["valid." + name] = value;
+  }
+  for (const auto& [name, value] : run.test.values) {
+    out["test." + name] = value;
+  }
+  return out;
+}
+
+std::vector<std::string> final_tags(const std::vector<std::map<std::string, double>>& runs) {
+  std::set<std::string> tags;
+  for (const auto& run : runs) {
+    for (const auto& [name, value] : run) {
+      tags.insert("final/" + name);
+    }
+  }
+  return {tags.begin(), tags.end()};
+}
+
+}  // namespace
+
 MultiSeedResult run_seeds(const Config& model_config, const TrainerOptions& options, const data::DataPipeline& pipeline,
                           const c10::Device& device, const std::vector<std::uint64_t>& seeds, bool resume,
                           std::shared_ptr<GradientSync> sync) {
   FINFUSE_CHECK(!seeds.empty(), "run_seeds: no seeds");
   MultiSeedResult result;
   const bool higher = options.higher_is_better();
+  const bool tensorboard = !options.tensorboard().empty() && (!sync || sync->rank() == 0);
+  std::vector<std::map<std::string, Json>> hparams;
+  std::vector<std::map<std::string, double>> finals;
   for (const auto seed : seeds) {
     TrainerOptions o = options;
     if (!o.out_dir().empty()) {
       o.out_dir((std::filesystem::path(o.out_dir()) / fmt::format("seed-{}", seed)).string());
     }
+    if (!o.tensorboard().empty()) {
+      o.tensorboard((std::filesystem::path(o.tensorboard()) / fmt::format("seed-{}", seed)).string());
+    }
     logger()->info("experiment: seed {} ({} of {})", seed, result.seeds.size() + 1, seeds.size());
     auto run = train_and_evaluate(model_config, o, pipeline, device, seed, resume, sync);
+    if (tensorboard) {
+      hparams.push_back(run_hparams(model_config, options, seed));
+      finals.push_back(final_values(run));
+      write_hparams_run(o.tensorboard(), hparams.back(), "", finals.back(), run.fit.best_epoch + 1);
+    }
     result.seeds.push_back(seed);
     result.valid.push_back(run.valid.values);
     result.test.push_back(run.test.values);
@@ -154,6 +204,9 @@ MultiSeedResult run_seeds(const Config& model_config, const TrainerOptions& opti
         (higher ? value > result.best.fit.best_value : value < result.best.fit.best_value)) {
       result.best = std::move(run);
     }
+  }
+  if (tensorboard) {
+    write_hparams_experiment(options.tensorboard(), hparams, final_tags(finals));
   }
   result.valid_summary = Aggregate::of(result.valid);
   result.test_summary = Aggregate::of(result.test);
@@ -201,8 +254,16 @@ WalkForwardResult run_walk_forward(const Config& model_config, const TrainerOpti
     if (!o.out_dir().empty()) {
       o.out_dir((std::filesystem::path(o.out_dir()) / fmt::format("fold-{:03}", k)).string());
     }
+    if (!o.tensorboard().empty()) {
+      o.tensorboard((std::filesystem::path(o.tensorboard()) / fmt::format("fold-{:03}", k)).string());
+    }
     logger()->info("walk-forward: fold {} of {}", k + 1, folds);
     auto run = train_and_evaluate(model_config, o, pipeline, device, seed);
+    if (!o.tensorboard().empty()) {
+      auto hparams = run_hparams(model_config, options, seed);
+      hparams["fold"] = k + 1;
+      write_hparams_run(o.tensorboard(), hparams, "", final_values(run), run.fit.best_epoch + 1);
+    }
     const auto& split = pipeline.split();
     const auto& samples = pipeline.samples().samples;
     WalkForwardWindow window;

@@ -117,6 +117,10 @@ RunConfig RunConfig::from_config(Config root, const std::filesystem::path& base)
   }
   c.distributed = DistributedOptions::from_config(c.root.section("distributed"));
   c.experiment = ExperimentConfig::from_config(c.root.section("experiment"));
+  c.tracking = TrackingConfig::from_config(c.root.section("tracking"));
+  if (!c.tracking.tensorboard.empty()) {
+    c.training.tensorboard(c.tracking.tensorboard);
+  }
   c.seeds = c.experiment.seeds.empty() ? std::vector<std::uint64_t>{c.runtime.seed()} : c.experiment.seeds;
   c.root.reject_unknown_keys();
   return c;

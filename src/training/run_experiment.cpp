@@ -1,5 +1,6 @@
 // Experiment: seeds -> training -> selection on validation -> bundle -> metrics.json -> report.html -> predictions.
 #include "finfuse/training/experiment.h"
+#include "finfuse/training/tensorboard.h"
 
 #include "finfuse/core/device.h"
 #include "finfuse/core/error.h"
@@ -12,6 +13,8 @@
 #include "finfuse/training/distributed.h"
 
 #include <fmt/format.h>
+
+#include <set>
 
 #include <chrono>
 #include <cmath>
@@ -321,9 +324,31 @@ WalkForwardExperimentResult WalkForwardExperiment::run(const c10::Device& device
   for (const auto seed : result.seeds) {
     auto training = run_.training;
     training.out_dir((out / "folds" / fmt::format("seed-{}", seed)).string());
+    if (!training.tensorboard().empty()) {
+      training.tensorboard((std::filesystem::path(training.tensorboard()) / fmt::format("seed-{}", seed)).string());
+    }
     logger()->info("walk-forward: seed {} ({} of {})", seed, result.runs.size() + 1, result.seeds.size());
     result.runs.push_back(run_walk_forward(run_.model, training, run_.data, device, seed, cache));
     overall.push_back(result.runs.back().overall);
+  }
+  if (!run_.training.tensorboard().empty()) {
+    // One HParams experiment over every seed's folds.
+    std::vector<std::map<std::string, Json>> hparams;
+    std::set<std::string> tags;
+    for (std::size_t i = 0; i < result.runs.size(); ++i) {
+      for (const auto& window : result.runs[i].windows) {
+        auto h = run_hparams(run_.model, run_.training, result.seeds[i]);
+        h["fold"] = window.fold + 1;
+        hparams.push_back(std::move(h));
+        for (const auto& [name, value] : window.valid) {
+          tags.insert("final/valid." + name);
+        }
+        for (const auto& [name, value] : window.test) {
+          tags.insert("final/test." + name);
+        }
+      }
+    }
+    write_hparams_experiment(run_.training.tensorboard(), hparams, {tags.begin(), tags.end()});
   }
   result.overall = Aggregate::of(overall);
   const auto& first = result.runs.front();

@@ -124,6 +124,9 @@ Trainer::Trainer(const TrainerOptions& options, models::MultimodalModel model,
     builtin("history", Json{{"dir", options_.out_dir()}});
     builtin("checkpoint", Json{{"every_steps", options_.checkpoint_every_steps()}});
   }
+  if (!options_.tensorboard().empty()) {
+    builtin("tensorboard", Json{{"dir", options_.tensorboard()}, {"every", options_.log_every()}});
+  }
   if (options_.patience() > 0) {
     builtin("early_stopping", Json{{"patience", options_.patience()}, {"min_delta", options_.min_delta()}});
   }

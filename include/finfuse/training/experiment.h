@@ -80,7 +80,14 @@ struct MultiSeedResult {
   Json to_json() const;
 };
 
-/// One run per seed; `out_dir`, when given, gets a folder per seed, "seed-<n>" (checkpoints, history), from which
+/// The hyper-parameters of a run as TensorBoard's HParams shows them: the model configuration's and the trainer's
+/// values (flattened to "model/encoders/text/hidden", "training/optimizer/lr", ...; where files go and how progress
+/// is shown left out) and the seed.
+std::map<std::string, Json> run_hparams(const Config& model_config, const TrainerOptions& options, std::uint64_t seed);
+
+/// One run per seed; with options.tensorboard(), each seed's curves go to its sub-folder "seed-<n>" with its
+/// hyper-parameters and final values (HParams), and the folder gets the HParams experiment. `out_dir`, when given,
+/// gets a folder per seed, "seed-<n>" (checkpoints, history), from which
 /// each seed resumes with `resume`.
 MultiSeedResult run_seeds(const Config& model_config, const TrainerOptions& options, const data::DataPipeline& pipeline,
                           const c10::Device& device, const std::vector<std::uint64_t>& seeds, bool resume = false,
@@ -112,6 +119,7 @@ struct WalkForwardResult {
 
 /// Walk-forward: `data` must split by "walk_forward"; each fold's dataset is fitted on that fold's training part,
 /// a fresh model (seeded with `seed`) is trained and tested on the fold. `cache_dir` caches each fold's dataset.
+/// With options.tensorboard(), each fold writes to its sub-folder "fold-<kkk>" (HParams session with "fold").
 WalkForwardResult run_walk_forward(const Config& model_config, const TrainerOptions& options,
                                    const data::DataConfig& data, const c10::Device& device, std::uint64_t seed,
                                    const std::filesystem::path& cache_dir = {});

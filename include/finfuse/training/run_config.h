@@ -2,7 +2,7 @@
 // model, training and experiment sections.
 //
 //   {"runtime": {...}, "data": {...}, "model": {...}, "training": {...}, "experiment": {"seeds": [1, 2, 3]},
-//    "distributed": {...}}
+//    "distributed": {...}, "tracking": {"tensorboard": "runs/tb"}}
 #pragma once
 
 #include "finfuse/core/config.h"
@@ -27,6 +27,16 @@ struct ExperimentConfig {
 #undef FINFUSE_EXPERIMENT_FIELDS
 };
 
+/// The run configuration's "tracking" section: where experiment trackers get the run's curves.
+struct TrackingConfig {
+#define FINFUSE_TRACKING_FIELDS(F)                                                                                \
+  F(std::string, tensorboard, "", ::finfuse::FieldRule(),                                                         \
+    "TensorBoard event files go under this folder (relative: to the working directory, like --out), a sub-folder " \
+    "per seed (and per walk-forward fold) with the HParams plugin's record of each run (empty: none)")
+  FINFUSE_FIELDS(TrackingConfig, FINFUSE_TRACKING_FIELDS)
+#undef FINFUSE_TRACKING_FIELDS
+};
+
 struct RunConfig {
   Config root;
   RuntimeOptions runtime;
@@ -36,6 +46,8 @@ struct RunConfig {
   /// The optional "distributed" section (used when the process is one rank of a job).
   DistributedOptions distributed;
   ExperimentConfig experiment;
+  /// The "tracking" section (its tensorboard folder becomes training.tensorboard).
+  TrackingConfig tracking;
   /// experiment.seeds, or [runtime.seed].
   std::vector<std::uint64_t> seeds;
   /// The folder relative data paths are resolved against.

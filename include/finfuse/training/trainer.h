@@ -77,6 +77,9 @@ struct TrainerOptions {
   F(std::string, progress, "auto", ::finfuse::FieldRule::one_of({"auto", "bar", "log", "none"}),                   \
     "a bar on a terminal, log lines otherwise (auto), or as named")                                                \
   F(std::int64_t, log_every, 50, ::finfuse::Range::positive(), "optimisation steps between progress log lines")    \
+  F(std::string, tensorboard, "", ::finfuse::FieldRule(),                                                          \
+    "TensorBoard event files go to this folder: the step's loss, learning rates and samples/s every log_every "    \
+    "steps, every epoch value (empty: none)")                                                                      \
   F(std::uint64_t, seed, 42, ::finfuse::FieldRule(), "seed of shuffling, dropout and initialisation")              \
   F(std::int64_t, prefetch, 2, ::finfuse::Range::non_negative(), "batches collated ahead by the loader's thread")  \
   F(std::vector<::finfuse::Json>, callbacks, {}, ::finfuse::FieldRule(),                                           \

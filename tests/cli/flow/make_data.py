@@ -4,7 +4,8 @@ Writes into OUT_DIR: credit.csv (a static table of 400 applicants), applicants.c
 prices.csv (5 stocks over 220 weekdays with autocorrelated returns), credit.json and prices.json (run
 configurations), credit_search.json (a search over credit.json for `finfuse tune`), headlines.jsonl and
 pretrain.json (a corpus and options for `finfuse pretrain`), prices2015.csv and headlines_run.json (a prices-and-headlines
-run whose text encoder starts from the pre-trained model as a Hugging Face folder, fine-tuned by layer).
+run whose text encoder starts from the pre-trained model as a Hugging Face folder, fine-tuned by layer), credit_tb.json
+(the credit run with two seeds, tracked in TensorBoard).
 
 Usage: python3 make_data.py OUT_DIR
 """
@@ -20,7 +21,8 @@ def main(out):
     os.makedirs(out, exist_ok=True)
     # Each test run starts afresh: a search's state from an earlier build's run is refused by `finfuse tune` (another
     # configuration), and a pre-training output would be overwritten anyway.
-    for earlier in ("credit-tune", "headlines-bert", "headlines-bert-moved", "headlines-run"):
+    for earlier in ("credit-tune", "headlines-bert", "headlines-bert-moved", "headlines-run", "credit-tb",
+                    "credit-tb-run", "prices-tb"):
         shutil.rmtree(os.path.join(out, earlier), ignore_errors=True)
     rng = random.Random(3)
     with open(os.path.join(out, "credit.csv"), "w") as labelled, open(os.path.join(out, "applicants.csv"), "w") as new:
@@ -108,8 +110,14 @@ def main(out):
         "training": {"epochs": 2, "progress": "log",
                      "fine_tuning": [{"module": "encoders.text", "lr": 1e-4, "layer_decay": 0.5, "frozen_layers": 1,
                                       "unfreeze_every": 1}]}}
+    # The credit run with two seeds and its curves in TensorBoard (the "tracking" section).
+    credit_tb = json.loads(json.dumps(credit))
+    credit_tb["experiment"] = {"seeds": [1, 2]}
+    credit_tb["tracking"] = {"tensorboard": "credit-tb"}
+    credit_tb["training"]["log_every"] = 2
     for name, config in (("credit.json", credit), ("prices.json", prices), ("credit_search.json", search),
-                         ("pretrain.json", pretrain), ("headlines_run.json", headlines_run)):
+                         ("pretrain.json", pretrain), ("headlines_run.json", headlines_run),
+                         ("credit_tb.json", credit_tb)):
         with open(os.path.join(out, name), "w") as f:
             json.dump(config, f, indent=1)
 
