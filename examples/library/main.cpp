@@ -13,11 +13,15 @@ using finfuse::models::ClassificationHead;
 
 int main(int argc, char** argv) {
   const std::filesystem::path out = argc > 1 ? argv[1] : "library-run";
-  const char* env = std::getenv("FINFUSE_DATA_DIR");
-  const auto csv = (env ? std::filesystem::path(env) : std::filesystem::path(FINFUSE_SOURCE_DIR "/../shared/data")) /
-                   "credit" / "taiwan_default.csv";
+  // The data folder: $FINFUSE_DATA_DIR where it has the table, else ../shared/data next to the source tree.
+  const std::filesystem::path table_file = std::filesystem::path("credit") / "taiwan_default.csv";
+  std::filesystem::path csv = std::filesystem::path(FINFUSE_SOURCE_DIR "/../shared/data") / table_file;
+  if (const char* env = std::getenv("FINFUSE_DATA_DIR"); env != nullptr && std::filesystem::exists(env / table_file)) {
+    csv = env / table_file;
+  }
   if (!std::filesystem::exists(csv)) {
-    std::cout << "This example needs " << csv.string() << " (UCI \"default of credit card clients\").\n";
+    std::cout << "This example needs " << csv.string() << " (UCI \"default of credit card clients\"; set "
+              << "FINFUSE_DATA_DIR to the folder holding credit/taiwan_default.csv).\n";
     return 0;
   }
   ff::apply_runtime(ff::RuntimeOptions().seed(3).log_level("warn"));

@@ -131,8 +131,10 @@ int pretrain(const Common& common, const std::string& config_path, const std::st
     text += fmt::format("  epoch {}: train loss {:.4f}, held-out loss {:.4f}, held-out accuracy {:.4f}\n", e.epoch,
                         e.train_loss, e.valid_loss, e.valid_accuracy);
   }
-  text += fmt::format("vocabulary: {}\nweights: {}\nto start a run from it: {}\n", result.vocab_file.string(),
-                      result.weights_file.string(), (std::filesystem::path(out) / "use.json").string());
+  text += fmt::format("vocabulary: {}\nweights: {}\nto start a run from it: {} (or the text encoder's \"pretrained\": "
+                      "{{\"path\": \"{}\", \"format\": \"huggingface\"}})\n",
+                      result.vocab_file.string(), result.weights_file.string(),
+                      (std::filesystem::path(out) / "use.json").string(), std::filesystem::absolute(out).string());
   report(common, result.to_json(), text);
   return 0;
 }
