@@ -76,8 +76,8 @@ TEST(Report, RendersInAHeadlessBrowser) {
   }
   const auto dir = finfuse::testing::unique_temp_dir("finfuse_report");
   sample_report().write(dir / "report.html");
-  const auto screenshot = std::filesystem::current_path() / "report_screenshot.png";
-  std::filesystem::remove(screenshot);
+  // Inside the test's own temporary folder, kept (and named) only when the test fails.
+  const auto screenshot = dir / "report_screenshot.png";
   const std::string command = browser + " --headless --no-sandbox --disable-gpu --hide-scrollbars "
                               "--window-size=1400,2000 --screenshot=" + screenshot.string() + " file://" +
                               (dir / "report.html").string() + " > " + (dir / "browser.log").string() + " 2>&1";
@@ -98,9 +98,12 @@ TEST(Report, RendersInAHeadlessBrowser) {
   EXPECT_GT(blue, 2000) << "plot lines and bars";
   EXPECT_GT(red, 100) << "negative IC bars and the validation loss";
   EXPECT_GT(ink, image.width * image.height / 100);
-  std::printf("screenshot: %s (%lld blue, %lld red pixels)\n", screenshot.c_str(), static_cast<long long>(blue),
-              static_cast<long long>(red));
-  std::filesystem::remove_all(dir);
+  std::printf("screenshot: %lld blue, %lld red pixels\n", static_cast<long long>(blue), static_cast<long long>(red));
+  if (HasFailure()) {
+    std::printf("kept for inspection: %s\n", screenshot.c_str());
+  } else {
+    std::filesystem::remove_all(dir);
+  }
 }
 
 }  // namespace
