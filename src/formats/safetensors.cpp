@@ -66,14 +66,21 @@ TensorMap read_safetensors(const std::filesystem::path& path) {
       const auto dtype = safetensors_dtype(entry.at("dtype").get<std::string>(), file, name);
       const auto shape = entry.at("shape").get<std::vector<std::int64_t>>();
       const auto offsets = entry.at("data_offsets").get<std::vector<std::uint64_t>>();
+      // Sizes come from the file: every product is checked before it is trusted.
       std::int64_t count = 1;
       for (const auto d : shape) {
         if (d < 0) {
           throw DataError(file, 0, name, "negative dimension");
         }
-        count *= d;
+        if (__builtin_mul_overflow(count, d, &count)) {
+          throw DataError(file, 0, name, fmt::format("shape {} has more elements than 64 bits count", shape_string(shape)));
+        }
       }
-      const auto expected = static_cast<std::uint64_t>(count) * c10::elementSize(dtype);
+      std::uint64_t expected = 0;
+      if (__builtin_mul_overflow(static_cast<std::uint64_t>(count), static_cast<std::uint64_t>(c10::elementSize(dtype)),
+                                 &expected)) {
+        throw DataError(file, 0, name, fmt::format("shape {} needs more bytes than 64 bits count", shape_string(shape)));
+      }
       if (offsets.size() != 2 || offsets[0] > offsets[1] || offsets[1] > data_size || offsets[1] - offsets[0] != expected) {
         throw DataError(file, 0, name, fmt::format("data offsets do not match its shape {} and dtype", shape_string(shape)));
       }

@@ -1,6 +1,7 @@
 #include "finfuse/formats/torch_save.h"
 
 #include "finfuse/core/error.h"
+#include "finfuse/core/shape.h"
 
 #include <ATen/ATen.h>
 #include <caffe2/serialize/inline_container.h>
@@ -534,9 +535,13 @@ class Interpreter {
     }
     auto [data, bytes] = archive_.getRecord(record);
     const auto element = static_cast<std::size_t>(c10::elementSize(it->second));
-    if (bytes != static_cast<std::size_t>(numel) * element) {
+    std::size_t needed = 0;
+    if (__builtin_mul_overflow(static_cast<std::size_t>(numel), element, &needed)) {
+      fail(at, fmt::format("storage {} claims {} elements of {} bytes: more than 64 bits of bytes", key, numel, element));
+    }
+    if (bytes != needed) {
       fail(at, fmt::format("record {} has {} bytes but its storage of {} {} needs {}", record, bytes, numel,
-                           c10::toString(it->second), static_cast<std::size_t>(numel) * element));
+                           c10::toString(it->second), needed));
     }
     auto storage = make(Object::Kind::kStorage);
     // The tensor takes over the record's buffer: a large checkpoint is not copied a second time.
@@ -565,8 +570,11 @@ class Interpreter {
         fail(at, "a tensor has a negative size or stride");
       }
       empty = empty || sizes[d] == 0;
-      if (sizes[d] > 0) {
-        last += (sizes[d] - 1) * strides[d];
+      std::int64_t reach = 0;
+      if (sizes[d] > 0 && (__builtin_mul_overflow(sizes[d] - 1, strides[d], &reach) ||
+                           __builtin_add_overflow(last, reach, &last))) {
+        fail(at, fmt::format("a tensor of sizes {} and strides {} reaches beyond 64-bit offsets", shape_string(sizes),
+                             shape_string(strides)));
       }
     }
     if (offset < 0 || (!empty && last >= storage.numel())) {

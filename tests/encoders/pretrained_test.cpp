@@ -154,6 +154,18 @@ TEST_F(PretrainedTest, Safetensors) {
   EXPECT_THROW(read_weights(dir_ / "cut.safetensors"), DataError);
   std::ofstream(dir_ / "tiny.safetensors") << "abc";
   EXPECT_THROW(read_weights(dir_ / "tiny.safetensors"), DataError);
+  // Sizes whose product overflows 64 bits are refused by name, before anything is allocated.
+  for (const auto& shape : {Json::array({std::int64_t{1} << 40, std::int64_t{1} << 40}),
+                            Json::array({std::int64_t{1} << 61, 8})}) {
+    Json huge = {{"w", {{"dtype", "F32"}, {"shape", shape}, {"data_offsets", {0, 24}}}}};
+    write_safetensors(dir_ / "huge.safetensors", huge, data);
+    try {
+      read_weights(dir_ / "huge.safetensors");
+      ADD_FAILURE() << "expected a DataError for shape " << shape.dump();
+    } catch (const DataError& e) {
+      EXPECT_NE(std::string(e.what()).find("64 bits"), std::string::npos) << e.what();
+    }
+  }
   std::ofstream(dir_ / "junk.pth") << "not a checkpoint";
   EXPECT_THROW(read_weights(dir_ / "junk.pth"), DataError);
   EXPECT_THROW(read_weights(dir_ / "absent.pth"), IoError);
