@@ -28,6 +28,7 @@
 #include "finfuse/data/csv.h"
 #include "finfuse/data/dataset_options.h"
 #include "finfuse/data/encoding.h"
+#include "finfuse/data/exchange_calendar.h"
 #include "finfuse/data/fitted_preprocessing.h"
 #include "finfuse/data/image.h"
 #include "finfuse/data/labels.h"

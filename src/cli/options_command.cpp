@@ -11,6 +11,7 @@
 #include "finfuse/data/relation_graph.h"
 #include "finfuse/data/text_corpus.h"
 #include "finfuse/data/pipeline.h"
+#include "finfuse/data/exchange_calendar.h"
 #include "finfuse/data/samples.h"
 #include "finfuse/data/splits.h"
 #include "finfuse/evaluation/backtest.h"
@@ -77,6 +78,7 @@ const std::vector<std::pair<std::string, std::function<const std::vector<FieldIn
       {"data.assembly", &data::AssemblyOptions::fields},
       {"data.assembly.label", &data::LabelOptions::fields},
       {"data.assembly.market", &data::MarketClockOptions::fields},
+      {"data.calendar", &data::ExchangeCalendarOptions::fields},
       {"data.assembly.text", &data::TextWindowOptions::fields},
       {"data.split", &data::SplitOptions::fields},
       {"data.split.walk_forward", &data::WalkForwardOptions::fields},
