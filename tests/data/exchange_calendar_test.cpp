@@ -15,25 +15,18 @@ namespace {
 
 Date day(const std::string& text) { return *parse_date(text); }
 
-std::set<std::string> closed_days(int year) {
+std::set<std::string> days_of(int year, const std::string& kind) {
   std::set<std::string> out;
   for (const auto& e : nyse_events(year)) {
-    if (e.kind == "closed") {
+    if (e.kind == kind) {
       out.insert(e.date.to_string());
     }
   }
   return out;
 }
 
-std::set<std::string> early_days(int year) {
-  std::set<std::string> out;
-  for (const auto& e : nyse_events(year)) {
-    if (e.kind == "early_close") {
-      out.insert(e.date.to_string());
-    }
-  }
-  return out;
-}
+std::set<std::string> closed_days(int year) { return days_of(year, "closed"); }
+std::set<std::string> early_days(int year) { return days_of(year, "early_close"); }
 
 // NYSE's published holiday and early-close schedules (nyse.com, "Holidays & Trading Hours", and its archived
 // schedules for past years).
