@@ -3,6 +3,7 @@
 #include "finfuse/core/check.h"
 #include "../nn/kernels.h"
 
+#include <fmt/format.h>
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/pooling.h>
 
@@ -98,7 +99,7 @@ EncoderOutput CnnEncoderImpl::encode(const data::ModalityBatch& input) {
 std::vector<std::vector<std::string>> CnnEncoderImpl::layers() const {
   std::vector<std::vector<std::string>> out;
   for (std::size_t i = 0; i < features_->size(); ++i) {
-    out.push_back({"features." + std::to_string(i) + "."});
+    out.push_back({fmt::format("features.{}.", i)});
   }
   return out;
 }

@@ -114,7 +114,7 @@ TensorBoardWriter::TensorBoardWriter(const std::filesystem::path& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) {
-    throw IoError(dir.string(), "cannot create the TensorBoard folder: " + ec.message());
+    throw IoError(dir.string(), fmt::format("cannot create the TensorBoard folder: {}", ec.message()));
   }
   const auto seconds = static_cast<std::int64_t>(now_seconds());
   const auto stem = fmt::format("events.out.tfevents.{}.{}.{}", seconds, host_name(), static_cast<long>(getpid()));

@@ -66,8 +66,7 @@ TEST(HuggingFaceParity, BertFoldersGiveTransformersHiddenStates) {
   const auto bert = read_huggingface_bert(root / "safetensors");
   const ModalitySpec spec("text", {ids.size(1)}, bert.vocab_size);
   const auto source = std::dynamic_pointer_cast<TransformerEncoderImpl>(make_encoder(
-      Config::parse(R"({"type": "transformer", "pretrained": {"path": )" +
-                    Json((root / "safetensors").string()).dump() + R"(, "format": "huggingface"}})"),
+      Config(Json{{"type", "transformer"}, {"pretrained", {{"path", (root / "safetensors").string()}, {"format", "huggingface"}}}}),
       spec));
   ASSERT_TRUE(source);
   std::vector<std::string> vocabulary;
@@ -77,8 +76,7 @@ TEST(HuggingFaceParity, BertFoldersGiveTransformersHiddenStates) {
   }
   write_huggingface_bert(root / "written", *source, vocabulary, bert.lowercase);
   const auto written = std::dynamic_pointer_cast<TransformerEncoderImpl>(make_encoder(
-      Config::parse(R"({"type": "transformer", "pretrained": {"path": )" + Json((root / "written").string()).dump() +
-                    R"(, "format": "huggingface"}})"),
+      Config(Json{{"type", "transformer"}, {"pretrained", {{"path", (root / "written").string()}, {"format", "huggingface"}}}}),
       spec));
   written->eval();
   torch::NoGradGuard no_grad;

@@ -9,6 +9,7 @@
 
 #include <torch/serialize.h>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -224,12 +225,19 @@ TEST_F(PretrainedTest, FrozenOrFineTunedWordVectorsInTheRnnEncoder) {
 std::vector<std::string> test_vocabulary(std::int64_t n) {
   std::vector<std::string> tokens = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
   while (static_cast<std::int64_t>(tokens.size()) < n) {
-    tokens.push_back("w" + std::to_string(tokens.size()));
+    tokens.push_back(fmt::format("w{}", tokens.size()));
   }
   return tokens;
 }
 
-std::string json_path(const std::filesystem::path& path) { return Json(path.string()).dump(); }
+// An encoder's options with "pretrained" (built as JSON: no string concatenation of configuration text).
+Config with_source(Json options, const std::filesystem::path& path, const std::string& format = "") {
+  options["pretrained"] = Json{{"path", path.string()}};
+  if (!format.empty()) {
+    options["pretrained"]["format"] = format;
+  }
+  return Config(std::move(options));
+}
 
 TEST_F(PretrainedTest, HuggingFaceFolderFromConfigurationGivesArchitectureAndWeights) {
   const ModalitySpec spec("text", {8}, 30);
@@ -243,8 +251,7 @@ TEST_F(PretrainedTest, HuggingFaceFolderFromConfigurationGivesArchitectureAndWei
     EXPECT_TRUE(std::filesystem::exists(dir_ / "model" / file)) << file;
   }
   seed_everything(9);
-  const auto config = Config::parse(R"({"type": "transformer", "pooling": "mean", "pretrained": {"path": )" +
-                                    json_path(dir_ / "model") + R"(, "format": "huggingface"}})");
+  const auto config = with_source({{"type", "transformer"}, {"pooling", "mean"}}, dir_ / "model", "huggingface");
   const auto target = std::dynamic_pointer_cast<TransformerEncoderImpl>(make_encoder(config, spec));
   ASSERT_TRUE(target);
   // The architecture is the folder's (every key left out of the configuration), the pooling the configuration's.
@@ -275,11 +282,11 @@ TEST_F(PretrainedTest, HuggingFaceArchitectureThatDisagreesWithTheConfigurationI
                         "max_positions": 12})"),
       spec));
   write_huggingface_bert(dir_ / "model", *source, test_vocabulary(30), true);
-  const auto source_json = R"("pretrained": {"path": )" + json_path(dir_ / "model") + R"(, "format": "huggingface"})";
+  const auto model = dir_ / "model";
   // Agreeing keys may be given.
-  EXPECT_NO_THROW(make_encoder(Config::parse(R"({"type": "transformer", "hidden": 16, )" + source_json + "}"), spec));
+  EXPECT_NO_THROW(make_encoder(with_source({{"type", "transformer"}, {"hidden", 16}}, model, "huggingface"), spec));
   try {
-    make_encoder(Config::parse(R"({"type": "transformer", "hidden": 32, )" + source_json + "}"), spec);
+    make_encoder(with_source({{"type", "transformer"}, {"hidden", 32}}, model, "huggingface"), spec);
     FAIL() << "expected a ConfigError";
   } catch (const ConfigError& e) {
     EXPECT_EQ(e.pointer(), "/hidden");
@@ -288,16 +295,16 @@ TEST_F(PretrainedTest, HuggingFaceArchitectureThatDisagreesWithTheConfigurationI
   }
   // A format the encoder does not take names the encoder.
   try {
-    make_encoder(Config::parse(R"({"type": "rnn", )" + source_json + "}"), spec);
+    make_encoder(with_source({{"type", "rnn"}}, model, "huggingface"), spec);
     FAIL() << "expected a ConfigError";
   } catch (const ConfigError& e) {
     EXPECT_EQ(e.pointer(), "/pretrained/format");
     EXPECT_NE(e.reason().find("rnn"), std::string::npos) << e.what();
   }
   // A modality with fewer tokens than the model's embedding keeps the model's rows; more is an error.
-  EXPECT_NO_THROW(make_encoder(Config::parse(R"({"type": "transformer", )" + source_json + "}"),
+  EXPECT_NO_THROW(make_encoder(with_source({{"type", "transformer"}}, model, "huggingface"),
                                ModalitySpec("text", {8}, 20)));
-  EXPECT_THROW(make_encoder(Config::parse(R"({"type": "transformer", )" + source_json + "}"),
+  EXPECT_THROW(make_encoder(with_source({{"type", "transformer"}}, model, "huggingface"),
                             ModalitySpec("text", {8}, 40)),
                Error);
 }
@@ -309,17 +316,16 @@ TEST_F(PretrainedTest, TorchvisionFromConfigurationWithAGreyStemAndADepthCheck) 
   checkpoint.emplace("fc.weight", torch::randn({1000, 512}));
   checkpoint.emplace("fc.bias", torch::randn({1000}));
   formats::write_safetensors(dir_ / "resnet18.safetensors", checkpoint);
-  const auto source = R"("pretrained": {"path": )" + json_path(dir_ / "resnet18.safetensors") +
-                      R"(, "format": "torchvision"})";
+  const auto source = dir_ / "resnet18.safetensors";
   // A grey image's stem sums the RGB filters; the new projection starts afresh.
-  const auto grey = make_encoder(Config::parse(R"({"type": "resnet", "output": 16, )" + source + "}"),
+  const auto grey = make_encoder(with_source({{"type", "resnet"}, {"output", 16}}, source, "torchvision"),
                                  ModalitySpec("image", {1, 32, 32}));
   const auto loaded = state_of(*grey);
   EXPECT_TRUE(torch::allclose(loaded.at("conv1.weight"), checkpoint.at("conv1.weight").sum(1, true)));
   EXPECT_TRUE(torch::equal(loaded.at("layer4.1.conv2.weight"), checkpoint.at("layer4.1.conv2.weight")));
   EXPECT_TRUE(torch::equal(loaded.at("bn1.running_var"), checkpoint.at("bn1.running_var")));
   try {
-    make_encoder(Config::parse(R"({"type": "resnet", "depth": 34, )" + source + "}"), ModalitySpec("image", {3, 32, 32}));
+    make_encoder(with_source({{"type", "resnet"}, {"depth", 34}}, source, "torchvision"), ModalitySpec("image", {3, 32, 32}));
     FAIL() << "expected a ConfigError";
   } catch (const ConfigError& e) {
     EXPECT_EQ(e.pointer(), "/pretrained/path");
@@ -333,15 +339,12 @@ TEST_F(PretrainedTest, WordVectorsAndOwnWeightsFromConfiguration) {
       std::vector<std::string>{"[PAD]", "[UNK]", "rise", "fall"});
   std::ofstream(dir_ / "vectors.txt") << "rise 1 2 3 4\nfall -1 -2 -3 -4\nother 9 9 9 9\n";
   const auto rnn = std::dynamic_pointer_cast<RnnEncoderImpl>(make_encoder(
-      Config::parse(R"({"type": "rnn", "embedding_dim": 4, "pretrained": {"path": )" +
-                    json_path(dir_ / "vectors.txt") + R"(, "format": "word_vectors"}})"),
-      spec));
+      with_source({{"type", "rnn"}, {"embedding_dim", 4}}, dir_ / "vectors.txt", "word_vectors"), spec));
   ASSERT_TRUE(rnn);
   EXPECT_TRUE(torch::equal(rnn->embedding()->weight[2], torch::tensor({1.0F, 2.0F, 3.0F, 4.0F})));
   EXPECT_TRUE(torch::equal(rnn->embedding()->weight[3], torch::tensor({-1.0F, -2.0F, -3.0F, -4.0F})));
   // A wrong dimension is the file's error, naming the line.
-  EXPECT_THROW(make_encoder(Config::parse(R"({"type": "rnn", "embedding_dim": 5, "pretrained": {"path": )" +
-                                          json_path(dir_ / "vectors.txt") + R"(, "format": "word_vectors"}})"),
+  EXPECT_THROW(make_encoder(with_source({{"type", "rnn"}, {"embedding_dim", 5}}, dir_ / "vectors.txt", "word_vectors"),
                             spec),
                DataError);
 
@@ -351,9 +354,7 @@ TEST_F(PretrainedTest, WordVectorsAndOwnWeightsFromConfiguration) {
     own.emplace("encoders.text." + name, tensor + 1.0);
   }
   formats::write_safetensors(dir_ / "text.safetensors", own);
-  const auto copy = make_encoder(Config::parse(R"({"type": "rnn", "embedding_dim": 4, "pretrained": {"path": )" +
-                                               json_path(dir_ / "text.safetensors") + "}}"),
-                                 spec);
+  const auto copy = make_encoder(with_source({{"type", "rnn"}, {"embedding_dim", 4}}, dir_ / "text.safetensors"), spec);
   for (const auto& [name, tensor] : state_of(*copy)) {
     EXPECT_TRUE(torch::equal(tensor, own.at("encoders.text." + name))) << name;
   }
@@ -361,9 +362,7 @@ TEST_F(PretrainedTest, WordVectorsAndOwnWeightsFromConfiguration) {
   own.erase(own.begin());
   formats::write_safetensors(dir_ / "partial.safetensors", own);
   try {
-    make_encoder(Config::parse(R"({"type": "rnn", "embedding_dim": 4, "pretrained": {"path": )" +
-                               json_path(dir_ / "partial.safetensors") + "}}"),
-                 spec);
+    make_encoder(with_source({{"type", "rnn"}, {"embedding_dim", 4}}, dir_ / "partial.safetensors"), spec);
     FAIL() << "expected a DataError";
   } catch (const DataError& e) {
     EXPECT_NE(std::string(e.what()).find("missing embedding.weight"), std::string::npos) << e.what();
