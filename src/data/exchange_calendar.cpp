@@ -3,12 +3,11 @@
 
 #include "finfuse/core/check.h"
 #include "finfuse/core/error.h"
-#include "finfuse/core/file.h"
+#include "finfuse/data/csv.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <sstream>
 
 namespace finfuse::data {
 namespace {
@@ -117,7 +116,7 @@ std::vector<CalendarEvent> nyse_events(int year) {
 }
 
 ExchangeCalendar::ExchangeCalendar(const ExchangeCalendarOptions& options)
-    : options_(options), mutex_(std::make_shared<std::mutex>()) {
+    : options_(options), cache_(std::make_shared<YearCache>()) {
   const auto close = parse_time_of_day(options_.early_close());
   FINFUSE_CHECK(close.has_value(), "exchange calendar: early_close must be \"HH:MM\", got \"", options_.early_close(),
                 "\"");
@@ -125,52 +124,46 @@ ExchangeCalendar::ExchangeCalendar(const ExchangeCalendarOptions& options)
   if (options_.file().empty()) {
     return;
   }
-  const auto file = options_.file().string();
-  std::istringstream in(read_file(options_.file(), "an exchange calendar"));
-  std::string line;
-  std::int64_t number = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    if (!line.empty() && line.back() == '\r') {
-      line.pop_back();
-    }
-    if (line.empty() || line[0] == '#' || (number == 1 && line.rfind("date", 0) == 0)) {
-      continue;  // blank, comment or header
-    }
-    std::vector<std::string> fields;
-    std::string field;
-    std::istringstream row(line);
-    while (fields.size() < 3 && std::getline(row, field, ',')) {
-      fields.push_back(field);
-    }
-    std::string rest;
-    std::getline(row, rest);
-    if (fields.size() < 2) {
-      throw DataError(file, number, "", "expected date,kind[,close[,description]]");
-    }
-    const auto date = parse_date(fields[0]);
+  // The file is read like every CSV input: quoting, encodings and errors naming the file, line and column.
+  auto reader = CsvReader::open(options_.file());
+  const auto date_column = reader.require_column("date");
+  const auto kind_column = reader.require_column("kind");
+  const auto close_column = reader.find_column("close");
+  const auto name_column = reader.find_column("description");
+  const auto field = [](const CsvRecord& record, std::optional<std::size_t> column) {
+    return column && *column < record.size() ? std::string(trim(record[*column])) : std::string();
+  };
+  CsvRecord record;
+  while (reader.next(record)) {
+    reader.expect_width(record);
+    const std::string file = reader.source();
+    const std::string day = field(record, date_column);
+    const auto date = parse_date(day);
     if (!date) {
-      throw DataError(file, number, "date", fmt::format("expected YYYY-MM-DD, got \"{}\"", fields[0]));
+      throw DataError(file, record.line, "date", fmt::format("expected YYYY-MM-DD, got {}", quoted_value(day)));
     }
-    CalendarEvent event{*date, fields[1], 0, rest.empty() ? fields[1] : rest};
-    if (event.kind == "early_close") {
-      const auto at = fields.size() > 2 ? parse_time_of_day(fields[2]) : std::optional<std::int64_t>(early_close_);
-      if (!at) {
-        throw DataError(file, number, "close", fmt::format("expected HH:MM, got \"{}\"", fields[2]));
+    const std::string kind = field(record, kind_column);
+    const std::string name = field(record, name_column);
+    CalendarEvent event{*date, kind, 0, name.empty() ? kind : name};
+    if (kind == "early_close") {
+      const std::string at = field(record, close_column);
+      const auto seconds = at.empty() ? std::optional<std::int64_t>(early_close_) : parse_time_of_day(at);
+      if (!seconds) {
+        throw DataError(file, record.line, "close", fmt::format("expected HH:MM, got {}", quoted_value(at)));
       }
-      event.close = *at;
-    } else if (event.kind != "closed") {
-      throw DataError(file, number, "kind", fmt::format("expected closed or early_close, got \"{}\"", event.kind));
+      event.close = *seconds;
+    } else if (kind != "closed") {
+      throw DataError(file, record.line, "kind", fmt::format("expected closed or early_close, got {}", quoted_value(kind)));
     }
     extra_[date->days()] = event;
   }
 }
 
 const std::map<std::int32_t, CalendarEvent>& ExchangeCalendar::events_of(int year) const {
-  std::lock_guard<std::mutex> lock(*mutex_);
-  auto it = years_.find(year);
-  if (it != years_.end()) {
-    return it->second;
+  std::lock_guard<std::mutex> lock(cache_->mutex);
+  auto it = cache_->years.find(year);
+  if (it != cache_->years.end()) {
+    return it->second;  // map nodes stay where they are when other years are added
   }
   std::map<std::int32_t, CalendarEvent> events;
   if (options_.exchange() == "NYSE") {
@@ -186,35 +179,34 @@ const std::map<std::int32_t, CalendarEvent>& ExchangeCalendar::events_of(int yea
       events[day] = event;  // the file's word is the last
     }
   }
-  return years_.emplace(year, std::move(events)).first->second;
+  return cache_->years.emplace(year, std::move(events)).first->second;
+}
+
+const CalendarEvent* ExchangeCalendar::event_on(Date date) const {
+  if (date.weekday() == kSunday || date.weekday() == kSaturday) {
+    return nullptr;
+  }
+  const auto& events = events_of(date.year());
+  const auto it = events.find(date.days());
+  return it == events.end() ? nullptr : &it->second;
 }
 
 std::optional<std::string> ExchangeCalendar::closure(Date date) const {
-  if (date.weekday() == kSunday || date.weekday() == kSaturday) {
-    return std::nullopt;
-  }
-  const auto& events = events_of(date.year());
-  const auto it = events.find(date.days());
-  if (it == events.end() || it->second.kind != "closed") {
-    return std::nullopt;
-  }
-  return it->second.name;
+  const auto* event = event_on(date);
+  return event != nullptr && event->kind == "closed" ? std::optional<std::string>(event->name) : std::nullopt;
 }
 
 bool ExchangeCalendar::is_session(Date date) const {
-  return date.weekday() != kSunday && date.weekday() != kSaturday && !closure(date);
+  if (date.weekday() == kSunday || date.weekday() == kSaturday) {
+    return false;
+  }
+  const auto* event = event_on(date);
+  return event == nullptr || event->kind != "closed";
 }
 
 std::optional<std::int64_t> ExchangeCalendar::early_close(Date date) const {
-  if (!is_session(date)) {
-    return std::nullopt;
-  }
-  const auto& events = events_of(date.year());
-  const auto it = events.find(date.days());
-  if (it == events.end() || it->second.kind != "early_close") {
-    return std::nullopt;
-  }
-  return it->second.close;
+  const auto* event = event_on(date);
+  return event != nullptr && event->kind == "early_close" ? std::optional<std::int64_t>(event->close) : std::nullopt;
 }
 
 Date ExchangeCalendar::next_session(Date date) const {

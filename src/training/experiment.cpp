@@ -14,7 +14,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <set>
 #include <filesystem>
 #include <sstream>
 
@@ -134,7 +133,8 @@ Json MultiSeedResult::to_json() const {
   return Json{{"runs", runs}, {"valid", valid_summary.to_json()}, {"test", test_summary.to_json()}};
 }
 
-std::map<std::string, Json> run_hparams(const Config& model_config, const TrainerOptions& options, std::uint64_t seed) {
+std::map<std::string, Json> run_hparams(const Config& model_config, const TrainerOptions& options, std::uint64_t seed,
+                                        std::optional<std::int64_t> fold) {
   Json training = options.to_json();
   for (const char* key : {"out_dir", "tensorboard", "progress", "log_every", "callbacks", "prefetch",
                           "checkpoint_every_steps", "keep_checkpoints", "seed"}) {
@@ -142,34 +142,11 @@ std::map<std::string, Json> run_hparams(const Config& model_config, const Traine
   }
   auto out = flatten_hparams(Json{{"model", model_config.json()}, {"training", training}});
   out["seed"] = seed;
-  return out;
-}
-
-namespace {
-
-// A finished run's final values for HParams: "valid.<name>" and "test.<name>".
-std::map<std::string, double> final_values(const RunResult& run) {
-  std::map<std::string, double> out;
-  for (const auto& [name, value] : run.valid.values) {
-    out["valid." + name] = value;
-  }
-  for (const auto& [name, value] : run.test.values) {
-    out["test." + name] = value;
+  if (fold) {
+    out["fold"] = *fold;
   }
   return out;
 }
-
-std::vector<std::string> final_tags(const std::vector<std::map<std::string, double>>& runs) {
-  std::set<std::string> tags;
-  for (const auto& run : runs) {
-    for (const auto& [name, value] : run) {
-      tags.insert("final/" + name);
-    }
-  }
-  return {tags.begin(), tags.end()};
-}
-
-}  // namespace
 
 MultiSeedResult run_seeds(const Config& model_config, const TrainerOptions& options, const data::DataPipeline& pipeline,
                           const c10::Device& device, const std::vector<std::uint64_t>& seeds, bool resume,
@@ -178,8 +155,7 @@ MultiSeedResult run_seeds(const Config& model_config, const TrainerOptions& opti
   MultiSeedResult result;
   const bool higher = options.higher_is_better();
   const bool tensorboard = !options.tensorboard().empty() && (!sync || sync->rank() == 0);
-  std::vector<std::map<std::string, Json>> hparams;
-  std::vector<std::map<std::string, double>> finals;
+  std::vector<HParamsRun> sessions;
   for (const auto seed : seeds) {
     TrainerOptions o = options;
     if (!o.out_dir().empty()) {
@@ -191,9 +167,9 @@ MultiSeedResult run_seeds(const Config& model_config, const TrainerOptions& opti
     logger()->info("experiment: seed {} ({} of {})", seed, result.seeds.size() + 1, seeds.size());
     auto run = train_and_evaluate(model_config, o, pipeline, device, seed, resume, sync);
     if (tensorboard) {
-      hparams.push_back(run_hparams(model_config, options, seed));
-      finals.push_back(final_values(run));
-      write_hparams_run(o.tensorboard(), hparams.back(), "", finals.back(), run.fit.best_epoch + 1);
+      sessions.push_back(
+          HParamsRun{run_hparams(model_config, options, seed), run.valid.values, run.test.values, run.fit.best_epoch + 1});
+      write_hparams_run(o.tensorboard(), sessions.back());
     }
     result.seeds.push_back(seed);
     result.valid.push_back(run.valid.values);
@@ -206,7 +182,7 @@ MultiSeedResult run_seeds(const Config& model_config, const TrainerOptions& opti
     }
   }
   if (tensorboard) {
-    write_hparams_experiment(options.tensorboard(), hparams, final_tags(finals));
+    write_hparams_experiment(options.tensorboard(), sessions);
   }
   result.valid_summary = Aggregate::of(result.valid);
   result.test_summary = Aggregate::of(result.test);
@@ -260,9 +236,8 @@ WalkForwardResult run_walk_forward(const Config& model_config, const TrainerOpti
     logger()->info("walk-forward: fold {} of {}", k + 1, folds);
     auto run = train_and_evaluate(model_config, o, pipeline, device, seed);
     if (!o.tensorboard().empty()) {
-      auto hparams = run_hparams(model_config, options, seed);
-      hparams["fold"] = k + 1;
-      write_hparams_run(o.tensorboard(), hparams, "", final_values(run), run.fit.best_epoch + 1);
+      write_hparams_run(o.tensorboard(), HParamsRun{run_hparams(model_config, options, seed, k + 1), run.valid.values,
+                                                    run.test.values, run.fit.best_epoch + 1});
     }
     const auto& split = pipeline.split();
     const auto& samples = pipeline.samples().samples;

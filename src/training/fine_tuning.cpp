@@ -158,7 +158,6 @@ std::vector<FineTuning::Group> FineTuning::groups(const Json& optimizer) const {
 }
 
 Json FineTuning::optimizer_options(const Json& optimizer) const {
-  added_.clear();
   const auto ours = groups(optimizer);
   if (ours.empty()) {
     return optimizer;
@@ -170,7 +169,6 @@ Json FineTuning::optimizer_options(const Json& optimizer) const {
     Json g = group.configured >= 0 ? configured[static_cast<std::size_t>(group.configured)] : Json::object();
     g["params"] = group.names;
     groups.push_back(g);
-    added_.emplace_back(group, options_[group.part].lr());
   }
   // A configured group keeps the parameters outside the parts that it matches first; one left with none is dropped
   // (one that matched nothing at all stays, for the optimizer to report).
@@ -198,27 +196,24 @@ Json FineTuning::optimizer_options(const Json& optimizer) const {
 }
 
 void FineTuning::set_learning_rates(torch::optim::Optimizer& optimizer) const {
-  std::map<const void*, std::size_t> owner;
-  for (std::size_t a = 0; a < added_.size(); ++a) {
-    for (const auto& m : members_) {
-      if (m.part == added_[a].first.part && m.layer == added_[a].first.layer) {
-        owner.emplace(m.parameter.unsafeGetTensorImpl(), a);
-      }
-    }
+  // optimizer_options() gave every layer of a part whose rates differ groups of their own: a group's first parameter
+  // says which part and layer it holds.
+  std::map<const void*, const Member*> member_of;
+  for (const auto& m : members_) {
+    member_of.emplace(m.parameter.unsafeGetTensorImpl(), &m);
   }
   for (auto& group : optimizer.param_groups()) {
     if (group.params().empty()) {
       continue;
     }
-    const auto it = owner.find(group.params().front().unsafeGetTensorImpl());
-    if (it == owner.end()) {
+    const auto it = member_of.find(group.params().front().unsafeGetTensorImpl());
+    if (it == member_of.end() || !rates_differ(it->second->part)) {
       continue;
     }
-    const auto& [ours, lr] = added_[it->second];
-    const auto& o = options_[ours.part];
-    const auto top = layers_[ours.part] - 1;
-    const double base = lr ? *lr : group.options().get_lr();
-    group.options().set_lr(base * std::pow(o.layer_decay(), static_cast<double>(top - ours.layer)));
+    const auto& m = *it->second;
+    const auto& o = options_[m.part];
+    const double base = o.lr() ? *o.lr() : group.options().get_lr();
+    group.options().set_lr(base * std::pow(o.layer_decay(), static_cast<double>(layers_[m.part] - 1 - m.layer)));
   }
 }
 

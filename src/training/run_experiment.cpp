@@ -14,8 +14,6 @@
 
 #include <fmt/format.h>
 
-#include <set>
-
 #include <chrono>
 #include <cmath>
 #include <optional>
@@ -332,23 +330,15 @@ WalkForwardExperimentResult WalkForwardExperiment::run(const c10::Device& device
     overall.push_back(result.runs.back().overall);
   }
   if (!run_.training.tensorboard().empty()) {
-    // One HParams experiment over every seed's folds.
-    std::vector<std::map<std::string, Json>> hparams;
-    std::set<std::string> tags;
+    // One HParams experiment over every seed's windows (each window wrote its own session).
+    std::vector<HParamsRun> sessions;
     for (std::size_t i = 0; i < result.runs.size(); ++i) {
       for (const auto& window : result.runs[i].windows) {
-        auto h = run_hparams(run_.model, run_.training, result.seeds[i]);
-        h["fold"] = window.fold + 1;
-        hparams.push_back(std::move(h));
-        for (const auto& [name, value] : window.valid) {
-          tags.insert("final/valid." + name);
-        }
-        for (const auto& [name, value] : window.test) {
-          tags.insert("final/test." + name);
-        }
+        sessions.push_back(HParamsRun{run_hparams(run_.model, run_.training, result.seeds[i], window.fold + 1),
+                                      window.valid, window.test, 0});
       }
     }
-    write_hparams_experiment(run_.training.tensorboard(), hparams, {tags.begin(), tags.end()});
+    write_hparams_experiment(run_.training.tensorboard(), sessions);
   }
   result.overall = Aggregate::of(overall);
   const auto& first = result.runs.front();

@@ -269,16 +269,22 @@ std::map<std::string, Json> flatten_hparams(const Json& config, const std::strin
   return out;
 }
 
-void write_hparams_experiment(const std::filesystem::path& dir, const std::vector<std::map<std::string, Json>>& runs,
-                              const std::vector<std::string>& metrics) {
+void write_hparams_experiment(const std::filesystem::path& dir, const std::vector<HParamsRun>& runs) {
   std::map<std::string, std::string> types;
+  std::set<std::string> metrics;
   for (const auto& run : runs) {
-    for (const auto& [name, value] : run) {
+    for (const auto& [name, value] : run.hparams) {
       const std::string type = value.is_boolean() ? "bool" : value.is_number() ? "number" : "string";
       const auto it = types.emplace(name, type).first;
       if (it->second != type) {
         it->second = "string";
       }
+    }
+    for (const auto& [name, value] : run.valid) {
+      metrics.insert("final/valid." + name);
+    }
+    for (const auto& [name, value] : run.test) {
+      metrics.insert("final/test." + name);
     }
   }
   std::vector<HParamInfo> infos;
@@ -286,15 +292,17 @@ void write_hparams_experiment(const std::filesystem::path& dir, const std::vecto
     infos.push_back(HParamInfo{name, type});
   }
   TensorBoardWriter writer(dir);
-  writer.add_hparams_experiment(infos, metrics);
+  writer.add_hparams_experiment(infos, {metrics.begin(), metrics.end()});
 }
 
-void write_hparams_run(const std::filesystem::path& dir, const std::map<std::string, Json>& hparams,
-                       const std::string& group, const std::map<std::string, double>& values, std::int64_t step) {
+void write_hparams_run(const std::filesystem::path& dir, const HParamsRun& run) {
   TensorBoardWriter writer(dir);
-  writer.add_session_start(hparams, group);
-  for (const auto& [name, value] : values) {
-    writer.add_scalar("final/" + name, value, step);
+  writer.add_session_start(run.hparams, "");
+  for (const auto& [name, value] : run.valid) {
+    writer.add_scalar("final/valid." + name, value, run.step);
+  }
+  for (const auto& [name, value] : run.test) {
+    writer.add_scalar("final/test." + name, value, run.step);
   }
   writer.add_session_end(true);
 }

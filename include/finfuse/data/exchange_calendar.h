@@ -32,7 +32,7 @@ struct ExchangeCalendarOptions {
   F(std::string, exchange, "NYSE", ::finfuse::FieldRule::one_of({"NYSE", "none"}),                               \
     "built-in holiday rules: NYSE's, or none (every weekday is a session unless the file says otherwise)")          \
   F(std::filesystem::path, file, {}, ::finfuse::FieldRule(),                                                        \
-    "a CSV of further closures and early closes: date,kind,close,description (kind closed or early_close)")         \
+    "a CSV of further closures and early closes, with columns date, kind (closed or early_close), close, description")         \
   F(std::string, early_close, "13:00", ::finfuse::FieldRule(), "local close of the built-in early-close days")
   FINFUSE_OPTIONS(ExchangeCalendarOptions, FINFUSE_EXCHANGE_CALENDAR_FIELDS)
 #undef FINFUSE_EXCHANGE_CALENDAR_FIELDS
@@ -57,7 +57,8 @@ std::vector<CalendarEvent> nyse_events(int year);
 
 class ExchangeCalendar {
  public:
-  /// Reads the file, if any: DataError naming the file, line and field for a malformed row.
+  /// Reads the file, if any, as a CSV input (data/csv.h): DataError naming the file, line and field for a malformed
+  /// row or a missing column.
   explicit ExchangeCalendar(const ExchangeCalendarOptions& options = {});
 
   /// A weekday on which the exchange trades.
@@ -76,14 +77,21 @@ class ExchangeCalendar {
 
  private:
   const std::map<std::int32_t, CalendarEvent>& events_of(int year) const;
+  /// The day's event, if any (nothing on weekends).
+  const CalendarEvent* event_on(Date date) const;
+
+  /// Built-in and file events by year, computed once per year and shared by copies of the calendar (calendars are
+  /// shared across threads).
+  struct YearCache {
+    std::mutex mutex;
+    std::map<int, std::map<std::int32_t, CalendarEvent>> years;
+  };
 
   ExchangeCalendarOptions options_;
   std::int64_t early_close_ = 0;
   /// The file's events, by day.
   std::map<std::int32_t, CalendarEvent> extra_;
-  /// Built-in and file events by year, computed once per year (guarded: calendars are shared across threads).
-  mutable std::map<int, std::map<std::int32_t, CalendarEvent>> years_;
-  mutable std::shared_ptr<std::mutex> mutex_;
+  std::shared_ptr<YearCache> cache_;
 };
 
 }  // namespace finfuse::data

@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -82,8 +83,9 @@ struct MultiSeedResult {
 
 /// The hyper-parameters of a run as TensorBoard's HParams shows them: the model configuration's and the trainer's
 /// values (flattened to "model/encoders/text/hidden", "training/optimizer/lr", ...; where files go and how progress
-/// is shown left out) and the seed.
-std::map<std::string, Json> run_hparams(const Config& model_config, const TrainerOptions& options, std::uint64_t seed);
+/// is shown left out), the seed and, for a walk-forward window, its fold (from 1).
+std::map<std::string, Json> run_hparams(const Config& model_config, const TrainerOptions& options, std::uint64_t seed,
+                                        std::optional<std::int64_t> fold = std::nullopt);
 
 /// One run per seed; with options.tensorboard(), each seed's curves go to its sub-folder "seed-<n>" with its
 /// hyper-parameters and final values (HParams), and the folder gets the HParams experiment. `out_dir`, when given,

@@ -104,8 +104,6 @@ class FineTuning {
   std::vector<std::int64_t> layers_;
   /// Frozen layer count of each part as last applied (-1: not yet).
   std::vector<std::int64_t> frozen_;
-  /// The groups optimizer_options() added, with the learning rate each starts from (null: the optimizer's).
-  mutable std::vector<std::pair<Group, std::optional<double>>> added_;
 };
 
 }  // namespace finfuse::training

@@ -71,14 +71,20 @@ class TensorBoardWriter {
 /// flattened with "/": "training/optimizer/lr"), lists as their JSON text.
 std::map<std::string, Json> flatten_hparams(const Json& config, const std::string& prefix = "");
 
-/// Writes `dir`'s HParams experiment (for runs in its sub-folders) from the runs' hyper-parameters and metrics: the
-/// union of the names, typed by their values.
-void write_hparams_experiment(const std::filesystem::path& dir, const std::vector<std::map<std::string, Json>>& runs,
-                              const std::vector<std::string>& metrics);
+/// One finished run as the HParams dashboard shows it: its hyper-parameters and final values at its best epoch.
+struct HParamsRun {
+  std::map<std::string, Json> hparams;
+  std::map<std::string, double> valid;
+  std::map<std::string, double> test;
+  std::int64_t step = 0;
+};
 
-/// Writes one finished run into `dir`: its session start (hyper-parameters, group), its final values as scalars
-/// "final/<name>" at `step`, and the session end.
-void write_hparams_run(const std::filesystem::path& dir, const std::map<std::string, Json>& hparams,
-                       const std::string& group, const std::map<std::string, double>& values, std::int64_t step);
+/// Writes one finished run into `dir`: its session start (hyper-parameters), its final values as scalars
+/// "final/valid.<name>" and "final/test.<name>" at `run.step`, and the session end.
+void write_hparams_run(const std::filesystem::path& dir, const HParamsRun& run);
+
+/// Writes `dir`'s HParams experiment for the runs in its sub-folders: the union of their hyper-parameters, typed by
+/// their values, and of their final values as metrics.
+void write_hparams_experiment(const std::filesystem::path& dir, const std::vector<HParamsRun>& runs);
 
 }  // namespace finfuse::training
