@@ -8,8 +8,10 @@
 #include "finfuse/data/numeric_table.h"
 #include "finfuse/data/price_panel.h"
 #include "finfuse/data/relation_graph.h"
+#include "finfuse/data/exchange_calendar.h"
 #include "finfuse/data/text_corpus.h"
 #include "finfuse/data/tokenizer.h"
+#include "finfuse/encoders/pretrained.h"
 #include "finfuse/io/bundle.h"
 #include "finfuse/models/multimodal_model.h"
 #include "finfuse/training/run_config.h"
@@ -17,13 +19,20 @@
 
 #include "data/text_line.h"
 
+#include <caffe2/serialize/inline_container.h>
+#include <torch/types.h>
+
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
+#include <sstream>
 #include <typeinfo>
 #include <unistd.h>
 
@@ -119,6 +128,72 @@ void load_texts(const std::filesystem::path& path, const data::TextJsonlOptions&
   data::TextCorpus::load_jsonl(path, options);
 }
 
+
+// The torch_save_pickle target: the input is a pickle program, optionally followed by kRecordsMarker and lines
+// "<key> <bytes>"; it becomes the data.pkl of a fresh archive with a zero-filled record data/<key> of each size, so
+// that the fuzzer mutates the pickle interpreter's input directly (a mutated byte of a torch.save file is mostly
+// caught by the zip layer's checksum first).
+constexpr const char* kRecordsMarker = "\n--finfuse-records--\n";
+
+std::filesystem::path pickle_archive(const std::filesystem::path& input) {
+  std::ifstream in(input, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto at = bytes.rfind(kRecordsMarker);
+  const std::string pickle = at == std::string::npos ? bytes : bytes.substr(0, at);
+  std::vector<std::pair<std::string, std::size_t>> records;
+  if (at != std::string::npos) {
+    std::istringstream lines(bytes.substr(at + std::strlen(kRecordsMarker)));
+    std::string key;
+    long long size = 0;
+    while (records.size() < 64 && lines >> key >> size) {
+      records.emplace_back(key, static_cast<std::size_t>(std::clamp(size, 0LL, 1LL << 20)));
+    }
+  }
+  const auto path = scratch() / "pickle.pt";
+  caffe2::serialize::PyTorchStreamWriter writer(path.string());
+  writer.writeRecord("data.pkl", pickle.data(), pickle.size());
+  writer.writeRecord("byteorder", "little", 6);
+  std::vector<char> zeros;
+  for (const auto& [key, size] : records) {
+    const std::string name = "data/" + key;
+    const bool plain = !key.empty() && key.size() <= 16 && std::all_of(key.begin(), key.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
+    });
+    if (!plain || writer.getAllWrittenRecords().count(name) != 0) {
+      continue;
+    }
+    zeros.assign(size, 0);
+    writer.writeRecord(name, zeros.data(), zeros.size());
+  }
+  writer.writeEndOfFile();
+  return path;
+}
+
+// A Hugging Face folder around the input as its config.json (weights and vocabulary present, not read here).
+void read_huggingface_config(const std::filesystem::path& input) {
+  const auto folder = scratch() / "huggingface";
+  std::filesystem::create_directories(folder);
+  std::filesystem::copy_file(input, folder / "config.json", std::filesystem::copy_options::overwrite_existing);
+  if (!std::filesystem::exists(folder / "model.safetensors")) {
+    formats::write_safetensors(folder / "model.safetensors", {{"embeddings.word_embeddings.weight", torch::zeros({2, 2})}});
+    std::ofstream(folder / "vocab.txt") << "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nthe\nmarket\n";
+  }
+  const auto bert = encoders::read_huggingface_bert(folder);
+  encoders::huggingface_encoder_options(Config(Json{{"pooling", "cls"}}), bert, folder);
+}
+
+void read_word_vectors(const std::filesystem::path& path) {
+  const std::vector<std::string> vocabulary = {"[PAD]", "[UNK]", "the", "market", "rallied", "earnings"};
+  encoders::load_word_vectors(path, vocabulary, torch::zeros({static_cast<std::int64_t>(vocabulary.size()), 4}));
+}
+
+void read_calendar(const std::filesystem::path& path) {
+  data::ExchangeCalendarOptions options;
+  options.file(path);
+  const data::ExchangeCalendar calendar(options);
+  calendar.sessions(data::Date::from_ymd(1999, 1, 1), data::Date::from_ymd(2031, 12, 31));
+}
+
 struct Entry {
   /// The scratch file name an input is written to.
   std::string file;
@@ -149,6 +224,13 @@ const std::map<std::string, Entry>& entries() {
           const auto tokenizer = data::Tokenizer::load_wordpiece(options);
           tokenizer.encode("the market rallied 3.5% on earnings");
         }}},
+      {"torch_save", {"weights.pt", [](const std::filesystem::path& p) { encoders::read_weights(p); }}},
+      {"torch_save_pickle",
+       {"program.pkl", [](const std::filesystem::path& p) { encoders::read_weights(pickle_archive(p)); }}},
+      {"safetensors", {"weights.safetensors", [](const std::filesystem::path& p) { encoders::read_weights(p); }}},
+      {"word_vectors", {"vectors.txt", read_word_vectors}},
+      {"huggingface_config", {"config.json", read_huggingface_config}},
+      {"exchange_calendar", {"calendar.csv", read_calendar}},
       {"bundle_archive", {"model.ffbundle", [](const std::filesystem::path& p) { io::read_bundle(p); }}},
       {"checkpoint",
        {"checkpoint.pt",

@@ -47,10 +47,35 @@ TEST(FuzzReplay, SeedCorporaOfTheTextFormatsParse) {
   for (const auto& [target, file] : std::vector<std::pair<std::string, std::string>>{
            {"price_csv", "panel.csv"}, {"numeric_csv", "quarterly.csv"},
            {"text_jsonl", "flat.jsonl"},     {"stocknet_jsonl", "nested.jsonl"}, {"edge_list", "edges.csv"},
-           {"config_json", "credit.json"},   {"config_json", "prices.json"}, {"vocabulary", "vocab.txt"}}) {
+           {"config_json", "credit.json"},   {"config_json", "prices.json"}, {"vocabulary", "vocab.txt"},
+           {"word_vectors", "glove.txt"},    {"word_vectors", "word2vec.txt"}, {"exchange_calendar", "closures.csv"},
+           {"exchange_calendar", "minimal.csv"}}) {
     const auto bytes = read_bytes(kFuzzDir / "corpus" / target / file);
     EXPECT_TRUE(run(target, bytes.data(), bytes.size())) << target << "/" << file << " is a valid seed";
   }
+}
+
+// The seeds of the weight readers were written by torch.save, safetensors and transformers (tests/fuzz/make_seeds.py):
+// each loads, except the legacy torch.save format, which is refused with a message.
+TEST(FuzzReplay, SeedsWrittenByPythonLoad) {
+  std::size_t seeds = 0;
+  for (const std::string target : {"torch_save", "torch_save_pickle", "safetensors", "huggingface_config"}) {
+    for (const auto& entry : std::filesystem::directory_iterator(kFuzzDir / "corpus" / target)) {
+      const auto bytes = read_bytes(entry.path());
+      const bool legacy = entry.path().filename() == "legacy.pt";
+      const bool loaded = run(target, bytes.data(), bytes.size());
+      EXPECT_EQ(loaded, !legacy) << entry.path();
+      if (loaded != !legacy) {
+        try {
+          parse_file(target, entry.path());
+        } catch (const std::exception& e) {
+          ADD_FAILURE() << e.what();
+        }
+      }
+      ++seeds;
+    }
+  }
+  EXPECT_GE(seeds, 20U);
 }
 
 TEST(FuzzReplay, BinarySeedsLoadAndDamagedCopiesAreRefused) {
