@@ -105,10 +105,12 @@
 #include "finfuse/training/progress.h"
 #include "finfuse/training/run_config.h"
 #include "finfuse/training/scheduler.h"
+#include "finfuse/training/stop_signal.h"
 #include "finfuse/training/tensorboard.h"
 #include "finfuse/training/trainer.h"
 #include "finfuse/training/tuner.h"
 #include "finfuse/training/warm_start.h"
 
 #include "finfuse/io/bundle.h"
+#include "finfuse/io/format_version.h"
 #include "finfuse/io/predictor.h"

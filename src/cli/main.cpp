@@ -18,6 +18,7 @@
 #include "finfuse/training/experiment.h"
 #include "finfuse/training/pretrain.h"
 #include "finfuse/training/run_config.h"
+#include "finfuse/training/stop_signal.h"
 #include "finfuse/training/tuner.h"
 #include "finfuse/version.h"
 #include "launch.h"
@@ -511,6 +512,11 @@ int main(int argc, char** argv) {
       apply_common(common, ff::RuntimeOptions().device("cpu"));
       return ff::cli::launch(launch_options, launch_command);
     }
+    // Training commands stop at the next step on SIGTERM or SIGINT, write a checkpoint and exit with 128 + the signal.
+    std::optional<ff::training::StopOnSignal> stop_on_signal;
+    if (train_cmd->parsed() || tune_cmd->parsed() || walk_cmd->parsed()) {
+      stop_on_signal.emplace();
+    }
     if (train_cmd->parsed()) {
       return train(common, config, out, resume, tensorboard);
     }
@@ -549,6 +555,12 @@ int main(int argc, char** argv) {
     if (options_cmd->parsed()) {
       return list_options(common, families.empty() ? ff::cli::option_families() : families, markdown);
     }
+  } catch (const ff::training::StoppedBySignal& e) {
+    std::fprintf(stderr, "stopped: %s\n", e.what());
+    if (train_cmd->parsed() && !e.checkpoint().empty()) {
+      std::fprintf(stderr, "hint: the same command with --resume continues from there\n");
+    }
+    return 128 + e.signal();
   } catch (const ff::ConfigError& e) {
     std::fprintf(stderr, "error: %s\nhint: see docs/config-reference.md for every key\n", e.what());
     return 2;

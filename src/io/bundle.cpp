@@ -6,6 +6,7 @@
 #include "finfuse/core/file.h"
 #include "finfuse/core/logging.h"
 #include "finfuse/core/shape.h"
+#include "finfuse/io/format_version.h"
 #include "finfuse/version.h"
 
 #include <caffe2/serialize/inline_container.h>
@@ -28,7 +29,6 @@
 namespace finfuse::io {
 namespace {
 
-constexpr const char* kFormat = "finfuse-bundle-1";
 constexpr const char* kManifest = "manifest.json";
 
 std::string now_utc() {
@@ -205,7 +205,7 @@ Json write_bundle(const std::filesystem::path& dir, const BundleSource& source) 
   for (const auto& [name, bytes] : files) {
     checksums[name] = Json{{"sha256", sha256_hex(bytes)}, {"bytes", bytes.size()}};
   }
-  const Json manifest{{"format", kFormat},
+  const Json manifest{{"format", kBundleFormat.tag()},
                       {"finfuse_version", version()},
                       {"libtorch_version", TORCH_VERSION},
                       {"source_revision", FINFUSE_SOURCE_REVISION},
@@ -268,17 +268,11 @@ Bundle read_bundle_files(const std::filesystem::path& path, const std::map<std::
   bundle.source = path;
   bundle.manifest = parse_json_file(files, kManifest, path);
   const auto manifest_path = (path / kManifest).string();
-  if (bundle.manifest.value("format", std::string()) != kFormat) {
-    throw DataError(manifest_path, 0, "format",
-                    fmt::format("not a finfuse bundle of a known format (format '{}', expected '{}')",
-                                bundle.manifest.value("format", std::string("?")), kFormat));
-  }
-  const std::string written_by = bundle.manifest.value("finfuse_version", std::string("?"));
-  const auto major_minor = [](const std::string& v) { return v.substr(0, v.rfind('.')); };
-  if (major_minor(written_by) != major_minor(version())) {
-    throw DataError(manifest_path, 0, "finfuse_version",
-                    fmt::format("written by finfuse {}, which this finfuse {} cannot read; retrain or use finfuse {}",
-                                written_by, version(), major_minor(written_by)));
+  const std::string written_by = bundle.manifest.value("finfuse_version", std::string());
+  kBundleFormat.check(bundle.manifest.value("format", std::string("?")), manifest_path, "format", written_by);
+  if (written_by != version()) {
+    logger()->info("bundle {} was written by finfuse {} (format {}), this is finfuse {}", path.string(), written_by,
+                   bundle.manifest.value("format", std::string()), version());
   }
   if (bundle.manifest.value("libtorch_version", std::string()) != TORCH_VERSION) {
     logger()->warn("bundle {} was written with LibTorch {}, this is {}", path.string(),

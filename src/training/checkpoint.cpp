@@ -9,6 +9,8 @@
 #include "finfuse/core/error.h"
 #include "finfuse/core/file.h"
 #include "finfuse/core/logging.h"
+#include "finfuse/io/format_version.h"
+#include "finfuse/version.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/serialize.h>
@@ -126,7 +128,8 @@ std::filesystem::path Trainer::save_checkpoint() {
   for (const auto& [k, v] : epoch_head_loss_sums) {
     head_sums[k] = v;
   }
-  const Json state{{"format", "finfuse-checkpoint-1"},
+  const Json state{{"format", io::kCheckpointFormat.tag()},
+                   {"finfuse_version", version()},
                    {"model", model_->config_json()},
                    {"trainer", options_.to_json()},
                    {"epoch", state_.epoch},
@@ -211,9 +214,8 @@ void Trainer::load_checkpoint(const std::filesystem::path& file) {
     throw IoError(file.string(), "not a finfuse checkpoint (no state record)");
   }
   const Json state = Json::parse(state_value.toStringRef());
-  if (state.value("format", std::string()) != "finfuse-checkpoint-1") {
-    throw IoError(file.string(), "not a finfuse checkpoint of a known format");
-  }
+  io::kCheckpointFormat.check(state.value("format", std::string("?")), file.string(), "format",
+                              state.value("finfuse_version", std::string()));
   // Checkpoints written before models recorded "modality_order" fused their modalities in the order of "encoders".
   Json saved_model = state.at("model");
   if (saved_model.is_object() && !saved_model.contains("modality_order") && saved_model.contains("encoders")) {

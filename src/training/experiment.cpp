@@ -8,6 +8,7 @@
 #include "finfuse/data/time.h"
 #include "finfuse/evaluation/efficiency.h"
 #include "finfuse/evaluation/metric.h"
+#include "finfuse/training/stop_signal.h"
 #include "finfuse/training/tensorboard.h"
 
 #include <fmt/format.h>
@@ -56,6 +57,10 @@ RunResult train_and_evaluate(const Config& model_config, TrainerOptions options,
   RunResult result;
   result.seed = seed;
   result.fit = trainer.fit();
+  if (result.fit.signal != 0) {
+    const auto checkpoint = options.out_dir().empty() ? std::nullopt : Trainer::latest_checkpoint(options.out_dir());
+    throw StoppedBySignal(result.fit.signal, result.fit.stop_reason, checkpoint.value_or(std::filesystem::path()));
+  }
   if (!split.valid.empty()) {
     result.valid = trainer.evaluate(split.valid);
   }

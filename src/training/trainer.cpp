@@ -12,6 +12,7 @@
 #include "finfuse/data/loader.h"
 #include "finfuse/evaluation/efficiency.h"
 #include "finfuse/training/optimizer.h"
+#include "finfuse/training/stop_signal.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/nn/utils/clip_grad.h>
@@ -222,7 +223,19 @@ FitResult Trainer::fit() {
     sync_->broadcast(state);
   }
   data::DataLoader loader(dataset_, make_sampler(), options_.prefetch(), device_);
+  // SIGTERM or SIGINT under a StopOnSignal: stop at the next step boundary (a checkpoint is written below).
+  const auto check_signal = [this] {
+    if (const int signal = stop_signal(); signal != 0 && !state_.stop) {
+      request_stop(fmt::format("stopped by {} at epoch {}, step {}", signal_name(signal), state_.epoch + 1,
+                               state_.step));
+    }
+  };
   while (state_.epoch < options_.epochs() && !state_.stop) {
+    check_signal();
+    agree_on_stop();
+    if (state_.stop) {
+      break;  // at an epoch boundary: the epoch's checkpoint is there
+    }
     if (fine_tuning_) {
       const auto change = fine_tuning_->apply(state_.epoch);
       if (!change.empty() && is_main()) {
@@ -246,6 +259,7 @@ FitResult Trainer::fit() {
         for (auto& c : callbacks_) {
           c->on_step_end(*this);
         }
+        check_signal();
         agree_on_stop();
         if (state_.stop) {
           break;
@@ -293,6 +307,7 @@ FitResult Trainer::fit() {
   result.stop_reason = state_.stop_reason;
   result.seconds = seconds_since(start);
   result.step_losses = state_.step_losses;
+  result.signal = state_.stop ? stop_signal() : 0;
   return result;
 }
 

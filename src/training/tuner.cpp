@@ -13,6 +13,7 @@
 #include "finfuse/training/callback.h"
 #include "finfuse/training/experiment.h"
 #include "finfuse/training/run_config.h"
+#include "finfuse/training/stop_signal.h"
 #include "finfuse/training/trainer.h"
 
 #include <ATen/Functions.h>
@@ -529,6 +530,12 @@ class TrainingTrialRunner : public TrialRunner {
     auto stop = std::make_shared<RungStop>(epochs);
     trainer.add_callback(stop);
     const auto fit = trainer.fit();
+    if (fit.signal != 0) {
+      const auto checkpoint = trainer.options().out_dir().empty()
+                                  ? std::nullopt
+                                  : Trainer::latest_checkpoint(trainer.options().out_dir());
+      throw StoppedBySignal(fit.signal, fit.stop_reason, checkpoint.value_or(std::filesystem::path()));
+    }
     TrialProgress progress;
     progress.epochs = static_cast<std::int64_t>(fit.history.size());
     progress.value = fit.best_value;

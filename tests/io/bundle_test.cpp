@@ -9,8 +9,10 @@
 #include "finfuse/data/time.h"
 #include "finfuse/training/experiment.h"
 #include "finfuse/training/warm_start.h"
+#include "finfuse/version.h"
 #include "support/temp_dir.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -215,9 +217,19 @@ TEST_F(BundleTest, DamagedOrIncompatibleBundlesNameTheFile) {
   write_bundle(dir_ / "model", source());
   Json manifest;
   std::ifstream(dir_ / "model" / "manifest.json") >> manifest;
+  // Another finfuse version reads the bundle (the format decides); a newer format is refused, naming the versions.
   manifest["finfuse_version"] = "9.1.0";
   std::ofstream(dir_ / "model" / "manifest.json", std::ios::trunc) << manifest.dump();
-  expect_error("written by finfuse 9.1.0");
+  EXPECT_NO_THROW(read_bundle(dir_ / "model"));
+  manifest["format"] = "finfuse-bundle-2";
+  std::ofstream(dir_ / "model" / "manifest.json", std::ios::trunc) << manifest.dump();
+  expect_error("written in finfuse-bundle format version 2 by finfuse 9.1.0, newer than this finfuse");
+  manifest["format"] = "finfuse-bundle-0";
+  std::ofstream(dir_ / "model" / "manifest.json", std::ios::trunc) << manifest.dump();
+  expect_error(fmt::format("which finfuse {} no longer reads (version 1)", version()));
+  manifest["format"] = "onnx";
+  std::ofstream(dir_ / "model" / "manifest.json", std::ios::trunc) << manifest.dump();
+  expect_error("not a finfuse-bundle file (format 'onnx' by finfuse 9.1.0)");
   EXPECT_THROW(read_bundle(dir_ / "absent"), IoError);
 }
 

@@ -3,7 +3,8 @@
 // list, the relation graph snapshot, the evaluation metrics, and a manifest (finfuse and LibTorch versions, seed,
 // determinism, source revision, creation time, training duration, a SHA-256 of every input data file and of every
 // bundle file). Bundles are written under a temporary name and renamed into place, so a reader never sees half of
-// one; loading checks the format, the versions and every checksum.
+// one; loading checks the format version (io/format_version.h: any finfuse reads the bundle format versions it
+// lists, whichever finfuse wrote them) and every checksum.
 #pragma once
 
 #include "finfuse/core/config.h"
@@ -73,7 +74,7 @@ Json write_bundle(const std::filesystem::path& dir, const BundleSource& source);
 void write_bundle_archive(const std::filesystem::path& dir, const std::filesystem::path& archive);
 
 /// Reads a bundle folder or archive. IoError for a missing path or file; DataError naming the file for a checksum
-/// mismatch, a truncated or malformed file, or a bundle written by an incompatible finfuse.
+/// mismatch, a truncated or malformed file, or a bundle format version this finfuse does not read (naming it).
 Bundle read_bundle(const std::filesystem::path& path);
 
 /// Model specifications to and from JSON.

@@ -146,6 +146,8 @@ struct FitResult {
   double seconds = 0.0;
   /// Every optimisation step's training loss, in order (including the steps before a resume).
   std::vector<double> step_losses;
+  /// The signal that stopped the run (SIGTERM, SIGINT; training/stop_signal.h), 0 if none.
+  int signal = 0;
 };
 
 /// Where a run stands; saved in checkpoints.
