@@ -16,6 +16,7 @@ if ((${#targets[@]} == 0)); then
   IFS=';' read -r -a targets < "$build/tests/fuzz/targets.txt"
 fi
 cmake --build "$build" --target "${targets[@]/#/finfuse_fuzz_}"
+jobs=$(nproc)  # before OMP_NUM_THREADS is set: nproc honours it
 # LibTorch keeps static allocations to the end of the process: leaks are not what is looked for here.
 export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 OMP_NUM_THREADS=1
 
@@ -32,7 +33,6 @@ fuzz_one() {
     -artifact_prefix="$crashes/" > "$log" 2>&1 || true
 }
 
-jobs=$(nproc)
 echo "finfuse: fuzzing ${#targets[@]} targets for $seconds s each, $jobs at a time"
 for target in "${targets[@]}"; do
   while (($(jobs -rp | wc -l) >= jobs)); do

@@ -76,11 +76,12 @@ MultimodalDataset MultimodalDataset::build_impl(const SampleSet& samples, const 
       if (ds.graphs_.count(s.day.days()) != 0) {
         continue;
       }
-      // The graph as of the decision: relations valid that day, or correlations of closes known by then.
+      // The graph as of the decision instant (the same for every sample of the day): relations valid that day and
+      // public by then, or correlations of closes known by then.
       ds.graphs_[s.day.days()] =
           correlation ? correlation_graph(*sources.prices, calendar, ds.entities_, s.time, clock,
                                           options.graph.lookback, options.graph.threshold)
-                      : sources.graph->snapshot(ds.entities_, s.day);
+                      : sources.graph->snapshot(ds.entities_, s.day, s.time);
     }
   }
 

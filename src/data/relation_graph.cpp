@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <limits>
 #include <unordered_map>
 
 namespace finfuse::data {
@@ -24,6 +25,7 @@ RelationGraph RelationGraph::load_edge_list(const std::filesystem::path& path, c
   const auto weight = optional_column(options.weight_column);
   const auto start = optional_column(options.start_column);
   const auto end = optional_column(options.end_column);
+  const auto available = optional_column(options.available_column);
 
   RelationGraph graph;
   BadRecordLog bad(options.errors);
@@ -70,6 +72,19 @@ RelationGraph RelationGraph::load_edge_list(const std::filesystem::path& path, c
         throw DataError(file, record.line, options.end_column,
                         fmt::format("the edge ends ({}) before or when it starts ({})", edge.end->to_string(),
                                     edge.start->to_string()));
+      }
+      if (available) {
+        const std::string_view when = trim(record[*available]);
+        if (!when.empty()) {
+          if (const auto day = parse_date(when)) {
+            edge.available = Timestamp::at(*day + 1);
+          } else if (const auto instant = parse_timestamp(when)) {
+            edge.available = *instant;
+          } else {
+            throw DataError(file, record.line, options.available_column,
+                            fmt::format("expected a date or timestamp, got '{}'", when));
+          }
+        }
       }
       if (edge.source == edge.target) {
         ++self_loops;
@@ -121,7 +136,7 @@ RelationGraph RelationGraph::from_sector_table(const std::filesystem::path& path
     for (const auto& a : names) {
       for (const auto& b : names) {
         if (a != b) {
-          graph.add(Edge{a, b, "sector:" + group, 1.0f, std::nullopt, std::nullopt});
+          graph.add(Edge{a, b, "sector:" + group, 1.0f, std::nullopt, std::nullopt, std::nullopt});
         }
       }
     }
@@ -130,16 +145,26 @@ RelationGraph RelationGraph::from_sector_table(const std::filesystem::path& path
   return graph;
 }
 
+Timestamp Edge::visible_from() const {
+  if (available) {
+    return *available;
+  }
+  if (start) {
+    return Timestamp::at(*start + 1);
+  }
+  return Timestamp(std::numeric_limits<std::int64_t>::min());
+}
+
 void RelationGraph::add(Edge edge) { edges_.push_back(std::move(edge)); }
 
-GraphSnapshot RelationGraph::snapshot(const std::vector<std::string>& entities, Date day) const {
+GraphSnapshot RelationGraph::snapshot(const std::vector<std::string>& entities, Date day, Timestamp as_of) const {
   std::unordered_map<std::string, std::int64_t> index;
   for (std::size_t i = 0; i < entities.size(); ++i) {
     index.emplace(entities[i], static_cast<std::int64_t>(i));
   }
   GraphSnapshot out;
   for (const auto& edge : edges_) {
-    if ((edge.start && day < *edge.start) || (edge.end && day >= *edge.end)) {
+    if ((edge.start && day < *edge.start) || (edge.end && day >= *edge.end) || as_of < edge.visible_from()) {
       continue;
     }
     const auto s = index.find(edge.source);

@@ -85,7 +85,9 @@ TensorMap read_safetensors(const std::filesystem::path& path) {
         throw DataError(file, 0, name, fmt::format("data offsets do not match its shape {} and dtype", shape_string(shape)));
       }
       auto tensor = torch::empty(shape, torch::TensorOptions().dtype(dtype));
-      std::memcpy(tensor.data_ptr(), bytes.data() + data_start + offsets[0], expected);
+      if (expected > 0) {  // an empty tensor has no storage to copy into
+        std::memcpy(tensor.data_ptr(), bytes.data() + data_start + offsets[0], expected);
+      }
       out.emplace(name, tensor);
     } catch (const Json::exception& e) {
       throw DataError(file, 0, name, fmt::format("malformed header entry: {}", e.what()));
@@ -127,7 +129,9 @@ void write_safetensors(const std::filesystem::path& path, const TensorMap& tenso
   }
   out += text;
   for (const auto& t : data) {
-    out.append(static_cast<const char*>(t.data_ptr()), static_cast<std::size_t>(t.numel() * t.element_size()));
+    if (t.numel() > 0) {  // an empty tensor may have no storage at all
+      out.append(static_cast<const char*>(t.data_ptr()), static_cast<std::size_t>(t.numel() * t.element_size()));
+    }
   }
   write_file_atomically(path, out);
 }

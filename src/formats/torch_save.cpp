@@ -167,6 +167,9 @@ class Interpreter {
           if (stack_.size() != 1) {
             fail(at, fmt::format("the pickle ends with {} objects on its stack instead of 1", stack_.size()));
           }
+          if (!stack_.back()) {
+            fail(at, "the pickle ends with a mark instead of an object");
+          }
           return stack_.back();
         }
         step(code, at);
@@ -673,6 +676,9 @@ class Interpreter {
 c10::IValue to_ivalue(const ObjectPtr& object, const std::string& file, int depth) {
   if (depth > 256) {
     throw DataError(file, 0, "data.pkl", "objects nested more than 256 deep (or a container that holds itself)");
+  }
+  if (!object) {
+    throw DataError(file, 0, "data.pkl", "a mark where an object belongs");
   }
   switch (object->kind) {
     case Object::Kind::kNone: return c10::IValue();

@@ -189,7 +189,8 @@ Json write_bundle(const std::filesystem::path& dir, const BundleSource& source) 
                            {"relation", e.relation},
                            {"weight", e.weight},
                            {"start", e.start ? Json(e.start->to_string()) : Json(nullptr)},
-                           {"end", e.end ? Json(e.end->to_string()) : Json(nullptr)}});
+                           {"end", e.end ? Json(e.end->to_string()) : Json(nullptr)},
+                           {"available", e.available ? Json(e.available->to_string()) : Json(nullptr)}});
     }
     files["graph.json"] = Json{{"edges", edges}}.dump();
   }

@@ -536,8 +536,8 @@ namespace {
 
 TEST_F(DatasetTest, CrossSectionalBatchesCarryTheGraphAsOfTheirDay) {
   RelationGraph graph;
-  graph.add(Edge{"A", "B", "supplier", 0.5f, std::nullopt, days_[10]});  // ends on day 10
-  graph.add(Edge{"B", "C", "peer", 1.0f, std::nullopt, std::nullopt});
+  graph.add(Edge{"A", "B", "supplier", 0.5f, std::nullopt, days_[10], std::nullopt});  // ends on day 10
+  graph.add(Edge{"B", "C", "peer", 1.0f, std::nullopt, std::nullopt, std::nullopt});
   DataSources with_graph = sources();
   with_graph.graph = &graph;
   DatasetOptions options;
@@ -570,6 +570,87 @@ TEST_F(DatasetTest, CrossSectionalBatchesCarryTheGraphAsOfTheirDay) {
   EXPECT_EQ(batch.edge_index.size(1), 6);  // every ordered pair of three symbols
   options.graph.kind = "edges";
   EXPECT_THROW(MultimodalDataset::build(set_, sources(), options, split_.train), Error);
+}
+
+}  // namespace
+}  // namespace finfuse::data
+
+namespace finfuse::data {
+namespace {
+
+// The lookahead guard covers every source: a text, a table row and a graph edge published one second after a
+// sample's decision instant are left out of that sample, and the same published at the instant itself are in.
+TEST_F(DatasetTest, EveryInputPublishedOneSecondAfterTheDecisionIsLeftOut) {
+  const Date day = days_[15];
+  std::size_t index = set_.samples.size();
+  for (std::size_t i = 0; i < set_.samples.size(); ++i) {
+    if (set_.samples[i].entity == 0 && set_.samples[i].day == day) {  // entity 0: "A"
+      index = i;
+    }
+  }
+  ASSERT_LT(index, set_.samples.size());
+  const Sample& sample = set_.samples[index];
+  const Timestamp t = sample.time;  // day 15's open
+  ASSERT_EQ(sample.text_cutoff, t);
+
+  // Text: one second after the decision is out of the window, at the decision (exclusive cut-off) too, one second
+  // before is in.
+  TextCorpus texts;
+  texts.add("A", TextRecord{t + 1, "after"});
+  texts.add("A", TextRecord{t, "at"});
+  texts.add("A", TextRecord{Timestamp(t.seconds() - 1), "before"});
+  texts.finalize();
+  std::set<std::string> seen;
+  for (const auto* text : texts.window("A", sample.text_start, sample.text_cutoff, 10)) {
+    seen.insert(text->text);
+  }
+  EXPECT_EQ(seen, (std::set<std::string>{"before"}));
+
+  // Table: a row published one second after the decision is not joined; the one before it is.
+  std::ofstream(dir_ / "timed.csv") << "symbol,date,available,eps\n"
+                                    << "A," << days_[0].to_string() << "," << days_[0].to_string() << ",1\n"
+                                    << "A," << day.to_string() << "," << (t + 1).to_string() << ",999\n"
+                                    << "B," << day.to_string() << "," << t.to_string() << ",7\n";
+  NumericTableOptions table_options;
+  table_options.available_column = "available";
+  const auto timed = NumericTable::load_csv(dir_ / "timed.csv", table_options);
+  DatasetOptions numeric;
+  numeric.modalities = {"numeric"};
+  numeric.numeric.scale = "none";
+  const auto ds = MultimodalDataset::build(set_, DataSources{&prices_, nullptr, {{"timed", &timed}}}, numeric,
+                                           split_.train);
+  const auto value = [&](std::size_t i) { return ds.collate({i}).modalities.at("numeric").values[0][0].item<float>(); };
+  EXPECT_EQ(value(index), 1.0f) << "the row published one second after the decision was joined";
+  for (std::size_t i = 0; i < set_.samples.size(); ++i) {
+    if (set_.samples[i].entity == 1 && set_.samples[i].day == day) {
+      EXPECT_EQ(value(i), 7.0f) << "a row published at the decision instant is known";
+    }
+    if (set_.samples[i].entity == 0 && days_[15] < set_.samples[i].day) {
+      EXPECT_EQ(value(i), 999.0f) << "from the next decision on, the row is known";
+    }
+  }
+
+  // Graph: an edge published one second after the decision is not in the day's graph; one published at it is (edges
+  // added by hand are directed).
+  RelationGraph graph;
+  graph.add(Edge{"A", "B", "supplier", 1.0f, std::nullopt, std::nullopt, t + 1});
+  graph.add(Edge{"B", "C", "peer", 1.0f, std::nullopt, std::nullopt, t});
+  DataSources with_graph = sources();
+  with_graph.graph = &graph;
+  DatasetOptions options;
+  options.graph.kind = "edges";
+  const auto graphed = MultimodalDataset::build(set_, with_graph, options, split_.train);
+  std::vector<std::size_t> of_day;
+  for (std::size_t i = 0; i < set_.samples.size(); ++i) {
+    if (set_.samples[i].day == day) {
+      of_day.push_back(i);
+    }
+  }
+  const Batch batch = graphed.collate(of_day);
+  ASSERT_TRUE(batch.edge_index.defined());
+  ASSERT_EQ(batch.edge_index.size(1), 1) << "only B-C";
+  EXPECT_EQ(batch.entity[batch.edge_index[0][0].item<std::int64_t>()].item<std::int64_t>(), 1);
+  EXPECT_EQ(batch.entity[batch.edge_index[1][0].item<std::int64_t>()].item<std::int64_t>(), 2);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 namespace finfuse::data {
 namespace {
@@ -35,16 +36,53 @@ TEST_F(RelationGraphTest, EdgeListWithValidityIntervals) {
   const RelationGraph graph = RelationGraph::load_edge_list(path);
   EXPECT_EQ(graph.edges().size(), 4u);  // two undirected edges, both directions; the self-loop is dropped
   const std::vector<std::string> entities = {"A", "B", "C", "D"};
-  const auto before = graph.snapshot(entities, Date::from_ymd(2014, 12, 31));
-  EXPECT_EQ(before.edges(), 2u);
-  const auto during = graph.snapshot(entities, Date::from_ymd(2015, 3, 1));
-  EXPECT_EQ(during.edges(), 4u);
-  EXPECT_EQ(graph.snapshot(entities, Date::from_ymd(2015, 6, 1)).edges(), 2u);  // the end day is excluded
+  // Decisions at 14:30 UTC (a New York open in winter).
+  const auto at_open = [&](int y, int m, int d) {
+    const auto day = Date::from_ymd(y, m, d);
+    return graph.snapshot(entities, day, Timestamp::at(day, 14 * 3600 + 1800));
+  };
+  EXPECT_EQ(at_open(2014, 12, 31).edges(), 2u);
+  EXPECT_EQ(at_open(2015, 3, 1).edges(), 4u);
+  EXPECT_EQ(at_open(2015, 6, 1).edges(), 2u);  // the end day is excluded
   // Entities outside the list are ignored; indices refer to the list.
-  const auto subset = graph.snapshot({"C", "B"}, Date::from_ymd(2015, 3, 1));
+  const auto subset = graph.snapshot({"C", "B"}, Date::from_ymd(2015, 3, 1), Timestamp::at(Date::from_ymd(2015, 3, 1)));
   ASSERT_EQ(subset.edges(), 2u);
   EXPECT_EQ(subset.source[0] + subset.target[0], 1);
   EXPECT_FLOAT_EQ(subset.weight[0], 2.0f);
+}
+
+// The lookahead rule of edges: an edge is used from the instant it became public. Dated by its start day alone, it is
+// public from midnight UTC after that day: not at that day's open nor at its close, but at the next day's open.
+TEST_F(RelationGraphTest, AnEdgeIsUsedFromTheInstantItBecamePublic) {
+  const auto path = write("edges.csv",
+                          "source,target,start,available\n"
+                          "A,B,2015-03-02,\n"
+                          "B,C,,2015-03-02T14:30:01Z\n"
+                          "C,D,2015-03-01,2015-02-20\n");
+  const RelationGraph graph = RelationGraph::load_edge_list(path);
+  const std::vector<std::string> entities = {"A", "B", "C", "D"};
+  const auto day = Date::from_ymd(2015, 3, 2);
+  const auto open = Timestamp::at(day, 14 * 3600 + 1800);
+  const auto close = Timestamp::at(day, 21 * 3600);
+  const auto pairs = [&](Date d, Timestamp t) {
+    std::set<std::string> out;
+    const auto s = graph.snapshot(entities, d, t);
+    for (std::size_t e = 0; e < s.edges(); ++e) {
+      if (s.source[e] < s.target[e]) {
+        out.insert(entities[static_cast<std::size_t>(s.source[e])] + entities[static_cast<std::size_t>(s.target[e])]);
+      }
+    }
+    return out;
+  };
+  // At the open of the start day: not A-B (dated that day), not B-C (public one second later); C-D, announced on
+  // February 20 and in force since March 1, is.
+  EXPECT_EQ(pairs(day, open), (std::set<std::string>{"CD"}));
+  EXPECT_EQ(pairs(day, open + 1), (std::set<std::string>{"BC", "CD"}));
+  EXPECT_EQ(pairs(day, close), (std::set<std::string>{"BC", "CD"}));
+  EXPECT_EQ(pairs(day + 1, Timestamp::at(day + 1, 14 * 3600 + 1800)), (std::set<std::string>{"AB", "BC", "CD"}));
+  // Announced before it takes effect: used from its start day on, not before.
+  EXPECT_TRUE(pairs(Date::from_ymd(2015, 2, 27), Timestamp::at(Date::from_ymd(2015, 2, 27), 21 * 3600)).empty());
+  EXPECT_THROW(RelationGraph::load_edge_list(write("bad.csv", "source,target,available\nA,B,soon\n")), DataError);
 }
 
 TEST_F(RelationGraphTest, BadEdges) {
@@ -60,7 +98,8 @@ TEST_F(RelationGraphTest, BadEdges) {
 TEST_F(RelationGraphTest, SectorTable) {
   const auto path = write("StockTable", "Sector\tSymbol\tCompany\nTech\t$AAPL\tApple\nTech\t$MSFT\tMicrosoft\nEnergy\t$XOM\tExxon\n");
   const RelationGraph graph = RelationGraph::from_sector_table(path);
-  const auto snapshot = graph.snapshot({"AAPL", "MSFT", "XOM"}, Date::from_ymd(2015, 1, 1));
+  const auto snapshot =
+      graph.snapshot({"AAPL", "MSFT", "XOM"}, Date::from_ymd(2015, 1, 1), Timestamp::at(Date::from_ymd(2015, 1, 1)));
   ASSERT_EQ(snapshot.edges(), 2u);
   EXPECT_EQ(graph.edges()[0].relation, "sector:Tech");
 }

@@ -27,6 +27,13 @@ struct Edge {
   /// Valid on days start <= day < end; unbounded when absent.
   std::optional<Date> start;
   std::optional<Date> end;
+  /// The instant the edge became public (its "available" column); absent: midnight UTC after its start day, or
+  /// always for an edge without a start.
+  std::optional<Timestamp> available;
+
+  /// The first instant a decision may use the edge: `available`, else midnight UTC after `start` (an edge dated on
+  /// the decision day is not known at that day's open or close), else the beginning of time.
+  Timestamp visible_from() const;
 };
 
 struct EdgeListOptions {
@@ -39,6 +46,9 @@ struct EdgeListOptions {
   F(std::string, weight_column, "weight", {}, "the weight's column (optional)")                                   \
   F(std::string, start_column, "start", {}, "the first day the edge exists (optional)")                          \
   F(std::string, end_column, "end", {}, "the day it stops: it exists on days start <= day < end (optional)")     \
+  F(std::string, available_column, "available", {},                                                                \
+    "the instant the edge became public, a date or a timestamp (optional; a date alone: from the next midnight UTC; "  \
+    "without it, an edge with a start day is public from midnight UTC after that day)")                           \
   F(bool, directed, false, {}, "undirected edges are stored in both directions")                                  \
   F(CsvOptions, csv, {}, {}, "the CSV dialect")                                                                   \
   F(ErrorMode, errors, ErrorMode::strict, {}, "malformed rows: stop at the first (strict) or skip and count them (lenient)")
@@ -62,8 +72,8 @@ class RelationGraph {
   /// Reads the file in the layout `options.format` names: load_edge_list() or from_sector_table().
   static RelationGraph load(const std::filesystem::path& path, const EdgeListOptions& options = {});
 
-  /// Reads source,target[,relation][,weight][,start,end]. Self-loops are dropped (fusion layers add their own);
-  /// non-finite weights, bad dates and end <= start are DataErrors naming file, line and field.
+  /// Reads source,target[,relation][,weight][,start,end][,available]. Self-loops are dropped (fusion layers add their
+  /// own); non-finite weights, bad dates and instants, and end <= start are DataErrors naming file, line and field.
   static RelationGraph load_edge_list(const std::filesystem::path& path, const EdgeListOptions& options = {});
 
   /// Links every pair of symbols in the same sector. The table has a symbol and a sector column (StockNet's
@@ -74,8 +84,9 @@ class RelationGraph {
   void add(Edge edge);
   const std::vector<Edge>& edges() const { return edges_; }
 
-  /// The edges valid on `day` among `entities`; entities without edges simply have none.
-  GraphSnapshot snapshot(const std::vector<std::string>& entities, Date day) const;
+  /// The edges among `entities` that exist on `day` and are public at the decision instant `as_of` (the lookahead
+  /// rule of graph edges: Edge::visible_from() <= as_of); entities without edges simply have none.
+  GraphSnapshot snapshot(const std::vector<std::string>& entities, Date day, Timestamp as_of) const;
 
  private:
   std::vector<Edge> edges_;
