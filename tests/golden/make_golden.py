@@ -43,15 +43,17 @@ def credit(folder):
 
 
 def market(folder):
-    """Four stocks over 120 business days with a relation graph and headlines: prices through an LSTM, text through
+    """Four stocks over 120 NYSE sessions with a relation graph and headlines: prices through an LSTM, text through
     a small BERT-style transformer with its own WordPiece vocabulary, fused over the graph."""
     rng = random.Random(5)
     symbols = ["AAA", "BBB", "CCC", "DDD"]
+    # NYSE's full-day holidays of the period (no early close falls in it): the bars are the exchange's sessions.
+    holidays = {"2016-01-18", "2016-02-15", "2016-03-25", "2016-05-30"}
     days = []
     y, m, d = 2016, 1, 4
     day_number = 0  # 2016-01-04 is a Monday
     while len(days) < 120:
-        if day_number % 7 < 5:
+        if day_number % 7 < 5 and f"{y:04}-{m:02}-{d:02}" not in holidays:
             days.append(f"{y:04}-{m:02}-{d:02}")
         day_number += 1
         d += 1
