@@ -10,6 +10,7 @@
 #include "finfuse/core/file.h"
 #include "finfuse/core/logging.h"
 #include "finfuse/io/format_version.h"
+#include "finfuse/training/optimizer.h"
 #include "finfuse/version.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -245,7 +246,7 @@ void Trainer::load_checkpoint(const std::filesystem::path& file) {
   model_->to(device_);
   torch::serialize::InputArchive optimizer_archive;
   archive.read("optimizer", optimizer_archive);
-  optimizer_->load(optimizer_archive);
+  load_optimizer_state(*optimizer_, optimizer_archive);
   {
     torch::Tensor rng;
     archive.read("rng_cpu", rng);

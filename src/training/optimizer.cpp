@@ -8,9 +8,12 @@
 #include <torch/optim/adamw.h>
 #include <torch/optim/rmsprop.h>
 #include <torch/optim/sgd.h>
+#include <torch/version.h>
 
 #include <fmt/format.h>
 
+#include <map>
+#include <memory>
 #include <tuple>
 
 namespace finfuse::training {
@@ -197,6 +200,74 @@ std::vector<double> learning_rates(const torch::optim::Optimizer& optimizer) {
     out.push_back(group.options().get_lr());
   }
   return out;
+}
+
+namespace {
+
+// The key of a parameter in Optimizer::state(): its TensorImpl, as a pointer (LibTorch 2.x) or as its printed address.
+#if TORCH_VERSION_MAJOR >= 2
+void* state_key(const torch::Tensor& p) { return p.unsafeGetTensorImpl(); }
+#else
+std::string state_key(const torch::Tensor& p) { return c10::guts::to_string(p.unsafeGetTensorImpl()); }
+#endif
+
+// What torch::optim::serialize() writes, read with the saved keys kept as strings.
+template <typename ParamState>
+void load_saved_states(torch::optim::Optimizer& optimizer, torch::serialize::InputArchive& archive) {
+  torch::serialize::InputArchive state_archive;
+  archive.read("state", state_archive);
+  std::map<std::string, std::unique_ptr<ParamState>> saved;
+  for (const auto& key : state_archive.keys()) {
+    torch::serialize::InputArchive one;
+    state_archive.read(key, one);
+    auto state = std::make_unique<ParamState>();
+    state->serialize(one);
+    saved.emplace(key, std::move(state));
+  }
+  torch::serialize::InputArchive groups_archive;
+  archive.read("param_groups", groups_archive);
+  torch::Tensor size;
+  groups_archive.read("param_groups/size", size);
+  auto& groups = optimizer.param_groups();
+  if (size.item<std::int64_t>() != static_cast<std::int64_t>(groups.size())) {
+    throw Error(fmt::format("the saved optimizer has {} parameter group(s), this one {}", size.item<std::int64_t>(),
+                            groups.size()));
+  }
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    torch::serialize::InputArchive group;
+    groups_archive.read(fmt::format("param_groups/{}", g), group);
+    torch::Tensor count;
+    group.read("params/size", count);
+    const auto& params = groups[g].params();
+    if (count.item<std::int64_t>() != static_cast<std::int64_t>(params.size())) {
+      throw Error(fmt::format("parameter group {} of the saved optimizer has {} parameter(s), this one {}", g,
+                              count.item<std::int64_t>(), params.size()));
+    }
+    for (std::size_t k = 0; k < params.size(); ++k) {
+      c10::IValue key;
+      group.read(fmt::format("params/{}", k), key);
+      const auto it = saved.find(key.toStringRef());
+      if (it != saved.end() && it->second) {
+        optimizer.state()[state_key(params[k])] = std::move(it->second);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void load_optimizer_state(torch::optim::Optimizer& optimizer, torch::serialize::InputArchive& archive) {
+  if (dynamic_cast<torch::optim::AdamW*>(&optimizer) != nullptr) {
+    load_saved_states<torch::optim::AdamWParamState>(optimizer, archive);
+  } else if (dynamic_cast<torch::optim::Adam*>(&optimizer) != nullptr) {
+    load_saved_states<torch::optim::AdamParamState>(optimizer, archive);
+  } else if (dynamic_cast<torch::optim::SGD*>(&optimizer) != nullptr) {
+    load_saved_states<torch::optim::SGDParamState>(optimizer, archive);
+  } else if (dynamic_cast<torch::optim::RMSprop*>(&optimizer) != nullptr) {
+    load_saved_states<torch::optim::RMSpropParamState>(optimizer, archive);
+  } else {
+    optimizer.load(archive);
+  }
 }
 
 }  // namespace finfuse::training

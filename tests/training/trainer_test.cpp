@@ -12,10 +12,13 @@
 
 #include <gtest/gtest.h>
 #include <torch/cuda.h>
+#include <torch/optim/adamw.h>
 #include <torch/serialize.h>
+#include <torch/version.h>
 
 #include <fstream>
 #include <random>
+#include <sstream>
 
 namespace finfuse::training {
 namespace {
@@ -328,6 +331,69 @@ TEST(TrainerRealData, CreditDefault) {
               run.test.values.at("ece"), run.test.values.at("accuracy"), static_cast<long long>(run.fit.best_epoch + 1));
   EXPECT_GT(run.test.values.at("roc_auc"), 0.75);
   EXPECT_EQ(run.test.samples, 6000);
+}
+
+}  // namespace
+}  // namespace finfuse::training
+
+namespace finfuse::training {
+namespace {
+
+// An optimizer archive as LibTorch 1.x writes it, whose keys are printed addresses ("0x55d0c0ffee00"): read by any
+// LibTorch (2.x's own reader parses such keys as the number 0 and leaves every parameter but one without a state).
+TEST(OptimizerState, KeysWrittenByAnyLibTorchAreRead) {
+  torch::manual_seed(3);
+  auto weight = torch::randn({3, 2}).requires_grad_();
+  auto bias = torch::randn({2}).requires_grad_();
+  const std::vector<std::string> keys = {"0x55d0c0ffee00", "0x55d0c0ffee80"};
+  torch::serialize::OutputArchive archive;
+  archive.write("pytorch_version", c10::IValue(std::string("1.5.0")));
+  torch::serialize::OutputArchive states(archive.compilation_unit());
+  for (std::size_t k = 0; k < keys.size(); ++k) {
+    torch::optim::AdamWParamState state;
+    state.step(7);
+    state.exp_avg(torch::full(k == 0 ? std::vector<std::int64_t>{3, 2} : std::vector<std::int64_t>{2}, 0.5 + k));
+    state.exp_avg_sq(torch::full(k == 0 ? std::vector<std::int64_t>{3, 2} : std::vector<std::int64_t>{2}, 0.25));
+    torch::serialize::OutputArchive one(archive.compilation_unit());
+    state.serialize(one);
+    states.write(keys[k], one);
+  }
+  archive.write("state", states);
+  torch::serialize::OutputArchive groups(archive.compilation_unit());
+  groups.write("param_groups/size", torch::tensor(static_cast<std::int64_t>(1)));
+  torch::serialize::OutputArchive group(archive.compilation_unit());
+  group.write("params/size", torch::tensor(static_cast<std::int64_t>(2)));
+  group.write("params/0", c10::IValue(keys[0]));
+  group.write("params/1", c10::IValue(keys[1]));
+  torch::serialize::OutputArchive options(archive.compilation_unit());
+  torch::optim::AdamWOptions(0.5).serialize(options);
+  group.write("options", options);
+  groups.write("param_groups/0", group);
+  archive.write("param_groups", groups);
+  std::ostringstream bytes;
+  archive.save_to(bytes);
+
+  torch::optim::AdamW optimizer(std::vector<torch::Tensor>{weight, bias}, torch::optim::AdamWOptions(0.01));
+  torch::serialize::InputArchive in;
+  std::istringstream stream(bytes.str());
+  in.load_from(stream);
+  load_optimizer_state(optimizer, in);
+  ASSERT_EQ(optimizer.state().size(), 2U);
+  for (std::size_t k = 0; k < 2; ++k) {
+    const auto& p = k == 0 ? weight : bias;
+#if TORCH_VERSION_MAJOR >= 2
+    const auto& state = static_cast<const torch::optim::AdamWParamState&>(*optimizer.state().at(p.unsafeGetTensorImpl()));
+#else
+    const auto& state = static_cast<const torch::optim::AdamWParamState&>(
+        *optimizer.state().at(c10::guts::to_string(p.unsafeGetTensorImpl())));
+#endif
+    EXPECT_EQ(state.step(), 7);
+    EXPECT_TRUE(torch::equal(state.exp_avg(), torch::full_like(p, 0.5 + static_cast<double>(k))));
+  }
+  EXPECT_DOUBLE_EQ(optimizer.param_groups()[0].options().get_lr(), 0.01) << "the run's options stay";
+  // A step runs on the restored moments.
+  (weight.sum() + bias.sum()).backward();
+  EXPECT_NO_THROW(optimizer.step());
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include "finfuse/core/registry.h"
 
 #include <torch/optim/optimizer.h>
+#include <torch/serialize/input-archive.h>
 #include <torch/types.h>
 
 #include <memory>
@@ -135,5 +136,12 @@ bool matches_pattern(const std::string& pattern, const std::string& name);
 
 /// Learning rates of the optimizer's groups, in order.
 std::vector<double> learning_rates(const torch::optim::Optimizer& optimizer);
+
+/// Reads the state that `optimizer.save()` wrote (one per parameter, and the parameter groups naming them) into
+/// `optimizer`, whichever LibTorch wrote it: for SGD, Adam, AdamW and RMSprop the parameters' keys are read as the
+/// opaque names they are (LibTorch 1.x wrote them as hexadecimal addresses, which LibTorch 2.x's own reader cannot
+/// parse and turns into empty states); other optimizers use their own load(). The groups' options (learning rate,
+/// weight decay) stay as the run configures them. finfuse::Error when the groups or their sizes differ.
+void load_optimizer_state(torch::optim::Optimizer& optimizer, torch::serialize::InputArchive& archive);
 
 }  // namespace finfuse::training
