@@ -13,7 +13,11 @@ shift $(($# > 0 ? 1 : 0))
 build=$("$root/scripts/configure-hardening.sh")
 targets=("$@")
 if ((${#targets[@]} == 0)); then
-  IFS=';' read -r -a targets < "$build/tests/fuzz/targets.txt"
+  IFS=';' read -r -a targets < "$build/tests/fuzz/targets.txt" || true  # the list has no final newline
+fi
+if ((${#targets[@]} == 0)); then
+  echo "finfuse: no fuzz targets listed in $build/tests/fuzz/targets.txt" >&2
+  exit 1
 fi
 cmake --build "$build" --target "${targets[@]/#/finfuse_fuzz_}"
 jobs=$(nproc)  # before OMP_NUM_THREADS is set: nproc honours it
