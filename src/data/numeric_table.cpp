@@ -111,9 +111,7 @@ NumericTable NumericTable::load_csv(const std::filesystem::path& path, const Num
         available = Timestamp::at(date + 1 + static_cast<std::int32_t>(options.publication_lag_days));
         if (available_column != absent) {
           const std::string_view when = trim(record[available_column]);
-          if (const auto day = parse_date(when)) {
-            available = Timestamp::at(*day + 1);
-          } else if (const auto instant = parse_timestamp(when)) {
+          if (const auto instant = parse_publication_instant(when)) {
             available = *instant;
           } else {
             throw DataError(file, record.line, options.available_column,

@@ -76,11 +76,8 @@ RelationGraph RelationGraph::load_edge_list(const std::filesystem::path& path, c
       if (available) {
         const std::string_view when = trim(record[*available]);
         if (!when.empty()) {
-          if (const auto day = parse_date(when)) {
-            edge.available = Timestamp::at(*day + 1);
-          } else if (const auto instant = parse_timestamp(when)) {
-            edge.available = *instant;
-          } else {
+          edge.available = parse_publication_instant(when);
+          if (!edge.available) {
             throw DataError(file, record.line, options.available_column,
                             fmt::format("expected a date or timestamp, got '{}'", when));
           }

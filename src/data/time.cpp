@@ -210,6 +210,13 @@ std::optional<Date> parse_date(std::string_view s) {
   return make_date(y, static_cast<unsigned>(m), static_cast<unsigned>(d));
 }
 
+std::optional<Timestamp> parse_publication_instant(std::string_view text) {
+  if (const auto day = parse_date(text)) {
+    return Timestamp::at(*day + 1);
+  }
+  return parse_timestamp(text);
+}
+
 std::optional<Timestamp> parse_timestamp(std::string_view s) {
   if (s.empty()) {
     return std::nullopt;

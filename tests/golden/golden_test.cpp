@@ -16,7 +16,6 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -41,19 +40,13 @@ std::vector<std::filesystem::path> cases() {
   return out;
 }
 
+// The header and the rows of a predictions CSV, read as finfuse reads every CSV.
 std::vector<std::vector<std::string>> read_csv_rows(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::vector<std::vector<std::string>> rows;
-  for (std::string line; std::getline(in, line);) {
-    std::vector<std::string> fields;
-    std::stringstream s(line);
-    for (std::string field; std::getline(s, field, ',');) {
-      fields.push_back(field);
-    }
-    if (!line.empty() && line.back() == ',') {
-      fields.emplace_back();
-    }
-    rows.push_back(fields);
+  auto reader = data::CsvReader::open(path);
+  std::vector<std::vector<std::string>> rows{reader.header()};
+  data::CsvRecord record;
+  while (reader.next(record)) {
+    rows.emplace_back(record.fields.begin(), record.fields.end());
   }
   return rows;
 }

@@ -83,6 +83,10 @@ std::optional<Date> parse_date(std::string_view text);
 /// Unix seconds ("@1388548743"). Nothing for anything else.
 std::optional<Timestamp> parse_timestamp(std::string_view text);
 
+/// The instant something became public, as the "available" columns of tables and edge lists hold it: a date alone
+/// counts from the next midnight UTC (known by the end of that day), anything else as parse_timestamp() reads it.
+std::optional<Timestamp> parse_publication_instant(std::string_view text);
+
 /// A configuration's date value: nothing when the key is absent or empty, a ConfigError at the key when it is not a
 /// "YYYY-MM-DD" date.
 std::optional<Date> read_date(const Config& config, const std::string& key);
