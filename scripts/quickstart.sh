@@ -23,7 +23,7 @@ done
 build=build/release${libtorch_suffix}
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DFINFUSE_BUILD_TESTS=OFF -DFINFUSE_BUILD_BENCHMARKS=OFF -DFINFUSE_BUILD_EXAMPLES=ON \
-  ${libtorch_args[@]+"${libtorch_args[@]}"}
+  -DCMAKE_UNITY_BUILD="${FINFUSE_UNITY_BUILD:-ON}" ${libtorch_args[@]+"${libtorch_args[@]}"}
 if [[ -n "$stocknet" ]]; then
   echo "quickstart: StockNet found in $stocknet: running the StockNet example"
   cmake --build "$build" --parallel "$(nproc)" --target finfuse_example_stocknet finfuse_cli
