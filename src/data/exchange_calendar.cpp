@@ -166,7 +166,7 @@ const std::map<std::int32_t, CalendarEvent>& ExchangeCalendar::events_of(int yea
     return it->second;  // map nodes stay where they are when other years are added
   }
   std::map<std::int32_t, CalendarEvent> events;
-  if (options_.exchange() == "NYSE") {
+  if (options_.exchange() != "none") {  // "auto" alone is NYSE; MarketClock resolves it by the time zone
     for (auto event : nyse_events(year)) {
       if (event.kind == "early_close") {
         event.close = early_close_;

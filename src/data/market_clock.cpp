@@ -5,6 +5,9 @@
 #include <date/tz.h>
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <filesystem>
+
 namespace finfuse::data {
 
 struct MarketClock::Zone {
@@ -31,6 +34,13 @@ MarketClock::MarketClock(const MarketClockOptions& options) : options_(options) 
                             "tzdata package installed?): {}",
                             options.timezone, e.what()));
   }
+  auto calendar = options.calendar;
+  if (calendar.exchange() == "auto") {
+    calendar.exchange(options.timezone == "America/New_York" ? "NYSE" : "none");
+  }
+  if (calendar.exchange() != "none" || !calendar.file().empty()) {
+    calendar_ = std::make_shared<const ExchangeCalendar>(calendar);
+  }
 }
 
 MarketClock::~MarketClock() = default;
@@ -45,7 +55,14 @@ Timestamp MarketClock::local(Date day, std::int64_t seconds_of_day) const {
 }
 
 Timestamp MarketClock::open(Date day) const { return local(day, open_seconds_); }
-Timestamp MarketClock::close(Date day) const { return local(day, close_seconds_); }
+Timestamp MarketClock::close(Date day) const {
+  if (calendar_) {
+    if (const auto early = calendar_->early_close(day)) {
+      return local(day, std::min(*early, close_seconds_));
+    }
+  }
+  return local(day, close_seconds_);
+}
 
 void MarketClockOptions::validate(const Config& config) const {
   for (const char* key : {"open", "close"}) {
@@ -54,7 +71,9 @@ void MarketClockOptions::validate(const Config& config) const {
     }
   }
   try {
-    MarketClock check(*this);
+    auto times = *this;  // the calendar file is read when the clock is built, from the resolved path
+    times.calendar.file(std::filesystem::path());
+    MarketClock check(times);
   } catch (const Error& e) {
     config.fail(e.what());
   }

@@ -115,6 +115,13 @@ void for_each_path(Data& data, F&& f) {
       data.dataset.tokenizer.vocab_file = vocab.string();
     }
   }
+  if (!data.assembly.market.calendar.file().empty()) {
+    std::filesystem::path calendar = data.assembly.market.calendar.file();
+    f(calendar);
+    if constexpr (!std::is_const_v<Data>) {
+      data.assembly.market.calendar.file(calendar);
+    }
+  }
 }
 
 }  // namespace
@@ -383,7 +390,9 @@ Json DataPipeline::summary() const {
                      {"short_history", samples_.report.short_history},
                      {"no_future", samples_.report.no_future},
                      {"dead_zone", samples_.report.dead_zone},
-                     {"no_label", samples_.report.no_label}};
+                     {"no_label", samples_.report.no_label},
+                     {"off_calendar", samples_.report.off_calendar},
+                     {"missing_target", samples_.report.missing_target}};
   const bool classes = config_.samples_from_table.empty() ? config_.assembly.label.is_classification() : true;
   const auto describe = [&](const std::vector<std::size_t>& part) {
     Json j;

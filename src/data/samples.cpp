@@ -88,12 +88,18 @@ SampleSet assemble_samples(const PricePanel& prices, const AssemblyOptions& opti
   const std::int64_t window = options.price_window;
   const LabelOptions& label = options.label;
 
-  // With `every` > 1, decisions fall on every n-th day of the panel's calendar, the same days for every entity.
+  const ExchangeCalendar* calendar = clock.calendar();
+  std::string first_off_calendar;
+
+  // With `every` > 1, decisions fall on every n-th session of the panel's days (with an exchange calendar, its
+  // sessions only), the same days for every entity.
   std::map<std::int32_t, std::int64_t> calendar_index;
   if (options.every > 1) {
-    const auto calendar = prices.calendar();
-    for (std::size_t k = 0; k < calendar.size(); ++k) {
-      calendar_index.emplace(calendar[k].days(), static_cast<std::int64_t>(k));
+    std::int64_t k = 0;
+    for (const Date day : prices.calendar()) {
+      if (calendar == nullptr || calendar->is_session(day)) {
+        calendar_index.emplace(day.days(), k++);
+      }
     }
   }
 
@@ -110,6 +116,14 @@ SampleSet assemble_samples(const PricePanel& prices, const AssemblyOptions& opti
       if ((start && day < *start) || (end && day > *end)) {
         continue;
       }
+      if (calendar != nullptr && !calendar->is_session(day)) {
+        if (set.report.off_calendar++ == 0) {
+          const auto closure = calendar->closure(day);
+          first_off_calendar = fmt::format("{} {} ({})", set.entities[e], day.to_string(),
+                                           closure ? *closure : std::string("a weekend"));
+        }
+        continue;
+      }
       if (options.every > 1 && calendar_index.at(day.days()) % options.every != 0) {
         continue;
       }
@@ -122,10 +136,29 @@ SampleSet assemble_samples(const PricePanel& prices, const AssemblyOptions& opti
       // The label starts from the last close known at the decision: the window's last bar, or, when the
       // window (wrongly) includes the decision day at the open, the bar before it.
       const std::int64_t base_bar = at_open ? i - 1 : i;
-      const std::int64_t target_bar = base_bar + label.horizon;
+      std::int64_t target_bar = base_bar + label.horizon;
       if (base_bar < 0) {
         ++set.report.short_history;
         continue;
+      }
+      if (calendar != nullptr) {
+        // The close `horizon` sessions after the base bar's: the entity's bar on that session, if it has one.
+        Date target_day = series.dates[static_cast<std::size_t>(base_bar)];
+        for (std::int64_t k = 0; k < label.horizon; ++k) {
+          target_day = calendar->next_session(target_day);
+        }
+        const auto first = series.dates.begin() + base_bar + 1;
+        const auto found = std::lower_bound(first, series.dates.end(), target_day);
+        if (found == series.dates.end()) {
+          target_bar = n;  // beyond the data: the label lies in the future
+        } else if (*found == target_day) {
+          target_bar = found - series.dates.begin();
+        } else if (!inference) {
+          ++set.report.missing_target;
+          continue;
+        } else {
+          target_bar = n;  // inference: kept, its label unknown
+        }
       }
       if (target_bar >= n && !inference) {
         ++set.report.no_future;
@@ -195,6 +228,16 @@ SampleSet assemble_samples(const PricePanel& prices, const AssemblyOptions& opti
       }
       set.samples.push_back(sample);
     }
+  }
+  if (set.report.off_calendar > 0) {
+    logger()->warn("samples: {} bar(s) fall on days the exchange calendar has no session, first {}; they are not "
+                   "decision days (set data.assembly.market.calendar to the exchange's calendar, or \"exchange\": "
+                   "\"none\" to take the data's dates as sessions)",
+                   set.report.off_calendar, first_off_calendar);
+  }
+  if (set.report.missing_target > 0) {
+    logger()->info("samples: {} label(s) left out because the entity has no bar on the target session",
+                   set.report.missing_target);
   }
   std::stable_sort(set.samples.begin(), set.samples.end(), [](const Sample& a, const Sample& b) {
     return a.day < b.day || (a.day == b.day && a.entity < b.entity);

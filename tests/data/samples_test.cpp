@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -144,6 +145,113 @@ TEST(LookaheadGuard, RejectsLeakyConfigurations) {
   at_close.decision = "close";
   at_close.include_decision_day = true;
   EXPECT_NO_THROW(assemble_samples(panel, at_close));
+}
+
+// A series on the given days, the adjusted close rising by one a day.
+PricePanel series_on(const std::vector<Date>& days) {
+  PriceSeries s;
+  s.symbol = "A";
+  for (std::size_t i = 0; i < days.size(); ++i) {
+    const double p = 100.0 + static_cast<double>(i);
+    s.dates.push_back(days[i]);
+    s.open.push_back(p);
+    s.high.push_back(p + 1);
+    s.low.push_back(p - 1);
+    s.close.push_back(p);
+    s.adj_close.push_back(p);
+    s.volume.push_back(1000);
+  }
+  PricePanel panel;
+  panel.add(s);
+  return panel;
+}
+
+std::vector<Date> weekdays(Date first, Date last) {
+  std::vector<Date> out;
+  for (Date d = first; d <= last; d = d + 1) {
+    if (d.weekday() != 0 && d.weekday() != 6) {
+      out.push_back(d);
+    }
+  }
+  return out;
+}
+
+const Sample* on(const SampleSet& set, Date day) {
+  for (const auto& s : set.samples) {
+    if (s.day == day) {
+      return &s;
+    }
+  }
+  return nullptr;
+}
+
+// NYSE's calendar (the default in New York): a bar on Good Friday is no decision day, and a one-day label counts
+// sessions, so a gap in an entity's bars gives no label instead of a two-day return.
+TEST(Assembly, ExchangeCalendarSessionsAndHorizons) {
+  AssemblyOptions options;
+  options.price_window = 2;
+  options.label.kind = "return";
+  // Every weekday from 2024-03-25 to 2024-04-12: a vendor's row on Good Friday (2024-03-29), and no bar on
+  // Wednesday 2024-04-03.
+  auto days = weekdays(Date::from_ymd(2024, 3, 25), Date::from_ymd(2024, 4, 12));
+  days.erase(std::find(days.begin(), days.end(), Date::from_ymd(2024, 4, 3)));
+  const auto panel = series_on(days);
+  const SampleSet nyse = assemble_samples(panel, options);
+  EXPECT_EQ(nyse.report.off_calendar, 1);
+  EXPECT_EQ(on(nyse, Date::from_ymd(2024, 3, 29)), nullptr) << "Good Friday is not a session";
+  // At Thursday 2024-04-04's open the last close is Tuesday's; one session later is Wednesday, which has no bar.
+  EXPECT_EQ(nyse.report.missing_target, 1);
+  EXPECT_EQ(on(nyse, Date::from_ymd(2024, 4, 4)), nullptr);
+  const Sample* tuesday = on(nyse, Date::from_ymd(2024, 4, 2));
+  ASSERT_NE(tuesday, nullptr);
+  EXPECT_EQ(panel.series("A").dates[static_cast<std::size_t>(tuesday->target_bar)], Date::from_ymd(2024, 4, 2));
+
+  // Without a calendar the data's dates are the sessions: Good Friday's row is a decision day, and Thursday's label
+  // spans two sessions.
+  options.market.calendar.exchange("none");
+  const SampleSet plain = assemble_samples(panel, options);
+  EXPECT_EQ(plain.report.off_calendar, 0);
+  EXPECT_EQ(plain.report.missing_target, 0);
+  EXPECT_NE(on(plain, Date::from_ymd(2024, 3, 29)), nullptr);
+  const Sample* thursday = on(plain, Date::from_ymd(2024, 4, 4));
+  ASSERT_NE(thursday, nullptr);
+  EXPECT_NEAR(thursday->forward_return, 1.0 / (100.0 + 6.0), 1e-12);  // from Tuesday's close (bar 6) to Thursday's
+
+  // A horizon of two sessions over Good Friday, on the exchange's sessions only: Thursday 2024-03-28's open looks from
+  // Wednesday's close to Monday's.
+  auto sessions = weekdays(Date::from_ymd(2024, 3, 25), Date::from_ymd(2024, 4, 5));
+  sessions.erase(std::find(sessions.begin(), sessions.end(), Date::from_ymd(2024, 3, 29)));
+  options.market.calendar.exchange("NYSE");
+  options.label.horizon = 2;
+  const SampleSet two = assemble_samples(series_on(sessions), options);
+  const Sample* before_easter = on(two, Date::from_ymd(2024, 3, 28));
+  ASSERT_NE(before_easter, nullptr);
+  EXPECT_EQ(sessions[static_cast<std::size_t>(before_easter->target_bar)], Date::from_ymd(2024, 4, 1));
+  EXPECT_EQ(two.report.off_calendar, 0);
+  EXPECT_EQ(two.report.missing_target, 0);
+}
+
+// Early closes move every close instant: a decision at the close of the day after Thanksgiving is at 13:00, a text
+// published at 13:30 that day is after it, and a label ending that day is known at 13:00.
+TEST(Assembly, EarlyClosesMoveDecisionsCutOffsAndLabels) {
+  AssemblyOptions options;
+  options.price_window = 1;
+  options.decision = "close";
+  options.label.kind = "return";
+  auto days = weekdays(Date::from_ymd(2024, 11, 25), Date::from_ymd(2024, 12, 3));
+  days.erase(std::find(days.begin(), days.end(), Date::from_ymd(2024, 11, 28)));  // Thanksgiving
+  const SampleSet set = assemble_samples(series_on(days), options);
+  const Sample* friday = on(set, Date::from_ymd(2024, 11, 29));
+  ASSERT_NE(friday, nullptr);
+  EXPECT_EQ(friday->time, *parse_timestamp("2024-11-29T18:00:00Z"));
+  EXPECT_EQ(friday->text_cutoff, friday->time);
+  EXPECT_LT(friday->text_cutoff, *parse_timestamp("2024-11-29T18:30:00Z"));
+  const Sample* wednesday = on(set, Date::from_ymd(2024, 11, 27));
+  ASSERT_NE(wednesday, nullptr);
+  EXPECT_EQ(wednesday->label_time, *parse_timestamp("2024-11-29T18:00:00Z")) << "the label closes at the early close";
+  options.market.calendar.exchange("none");
+  EXPECT_EQ(on(assemble_samples(series_on(days), options), Date::from_ymd(2024, 11, 29))->time,
+            *parse_timestamp("2024-11-29T21:00:00Z"));
 }
 
 TEST(AssemblyOptions, JsonRoundTripAndErrors) {

@@ -67,7 +67,8 @@ class CrossSectionTest : public ::testing::Test {
     return data::DataConfig::from_config(Config::parse(R"({
       "prices": {"path": "prices.csv"},
       "market": {"path": "market.csv"},
-      "assembly": {"price_window": 5, "label": {"kind": "direction"}},
+      "assembly": {"price_window": 5, "label": {"kind": "direction"},
+                   "market": {"calendar": {"exchange": "none"}}},
       "split": {"valid_start": "2015-02-20", "test_start": "2015-03-01"},
       "dataset": {"modalities": ["price", "market"], "price": {"normalize": "technical"}}
     })"), dir_);

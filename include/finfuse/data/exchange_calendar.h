@@ -7,7 +7,7 @@
 // 2004, 2007, 2018 and 2025, Hurricane Sandy on October 29-30 2012). Other exchanges, or further closures, come from a
 // CSV file ("date,kind,close,description": kind "closed" or "early_close", close "HH:MM" for an early close).
 //
-//   ExchangeCalendar nyse;                                  // NYSE by default
+//   ExchangeCalendar nyse;                                  // NYSE by default ("auto" is NYSE here)
 //   nyse.is_session(Date::from_ymd(2024, 7, 4));            // false: Independence Day
 //   nyse.early_close(Date::from_ymd(2024, 7, 3));           // 13:00 (46800 s)
 //   nyse.next_session(Date::from_ymd(2024, 3, 28));         // 2024-04-01: Good Friday and a weekend in between
@@ -29,8 +29,9 @@ namespace finfuse::data {
 
 struct ExchangeCalendarOptions {
 #define FINFUSE_EXCHANGE_CALENDAR_FIELDS(F)                                                                        \
-  F(std::string, exchange, "NYSE", ::finfuse::FieldRule::one_of({"NYSE", "none"}),                               \
-    "built-in holiday rules: NYSE's, or none (every weekday is a session unless the file says otherwise)")          \
+  F(std::string, exchange, "auto", ::finfuse::FieldRule::one_of({"auto", "NYSE", "none"}),                       \
+    "built-in holiday rules: NYSE's, none (every weekday is a session unless the file says otherwise), or auto "  \
+    "(NYSE's when the market's time zone is America/New_York, else none)")                                        \
   F(std::filesystem::path, file, {}, ::finfuse::FieldRule(),                                                        \
     "a CSV of further closures and early closes, with columns date, kind (closed or early_close), close, description")         \
   F(std::string, early_close, "13:00", ::finfuse::FieldRule(), "local close of the built-in early-close days")

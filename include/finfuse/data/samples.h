@@ -88,6 +88,10 @@ struct AssemblyReport {
   std::int64_t dead_zone = 0;
   /// Label kind "column": no label row on the target day, or a missing value.
   std::int64_t no_label = 0;
+  /// Bars on days the exchange calendar says are not sessions (a holiday, a closure): not decision days.
+  std::int64_t off_calendar = 0;
+  /// The label's target session has no bar (a gap in the entity's data): no label rather than a longer return.
+  std::int64_t missing_target = 0;
 };
 
 struct SampleSet {
@@ -108,7 +112,10 @@ struct SampleSet {
 enum class SampleMode { training, inference };
 
 /// Assembles every sample of every entity in `prices` whose decision day lies in [start, end], runs the lookahead
-/// guard on each (throws LookaheadError naming entity, day and the offending input), and computes labels. Labels of
+/// guard on each (throws LookaheadError naming entity, day and the offending input), and computes labels. With an
+/// exchange calendar (options.market.calendar), decisions fall on sessions only, the label's horizon counts sessions
+/// (the target is the close `horizon` sessions after the last close known at the decision; an entity without a bar
+/// on that session gets no label), and early closes move the close instants. Labels of
 /// kind "column" are read from `label_table` (an entity table), in the row dated on the target day; the label counts
 /// as observed when both that day has closed and the row is published.
 SampleSet assemble_samples(const PricePanel& prices, const AssemblyOptions& options,
