@@ -2,8 +2,8 @@
 # Installs what is missing, builds finfuse with its tests, examples and benchmarks (warnings are errors), and
 # runs the whole test suite through ctest. FINFUSE_BUILD_TYPE=Debug tests a Debug build (default Release);
 # FINFUSE_LIBTORCH=torch2 tests against the current LibTorch 2.x instead of Debian's 1.13 (scripts/libtorch.sh).
-# The build compiles the sources of each target in batches (CMake's unity build: a cold build takes about half the
-# time); FINFUSE_UNITY_BUILD=OFF compiles file by file, faster when one edits and rebuilds a few files.
+# The build compiles the sources of each target in batches (CMake's unity build; figures in docs/reliability.md);
+# FINFUSE_UNITY_BUILD=OFF compiles file by file, faster when one edits and rebuilds a few files.
 # Extra arguments go to ctest (e.g. -L unit, -R Trainer).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

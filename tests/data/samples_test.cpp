@@ -13,28 +13,38 @@
 namespace finfuse::data {
 namespace {
 
-// One symbol, ten consecutive weekdays from Monday 2015-01-05 (no holidays), adjusted close 100, 101, ...
-PricePanel ten_days(const std::string& symbol = "A", double step = 1.0) {
+// One symbol on the given days, adjusted close 100, 100 + step, ...
+PricePanel series_on(const std::vector<Date>& days, const std::string& symbol = "A", double step = 1.0) {
   PriceSeries s;
   s.symbol = symbol;
-  Date day = Date::from_ymd(2015, 1, 5);
-  for (int i = 0; i < 10; ++i) {
-    while (day.weekday() == 0 || day.weekday() == 6) {
-      day = day + 1;
-    }
-    const double p = 100.0 + step * i;
-    s.dates.push_back(day);
+  for (std::size_t i = 0; i < days.size(); ++i) {
+    const double p = 100.0 + step * static_cast<double>(i);
+    s.dates.push_back(days[i]);
     s.open.push_back(p);
     s.high.push_back(p + 1);
     s.low.push_back(p - 1);
     s.close.push_back(p);
     s.adj_close.push_back(p);
     s.volume.push_back(1000);
-    day = day + 1;
   }
   PricePanel panel;
   panel.add(s);
   return panel;
+}
+
+std::vector<Date> weekdays(Date first, Date last) {
+  std::vector<Date> out;
+  for (Date d = first; d <= last; d = d + 1) {
+    if (d.weekday() != 0 && d.weekday() != 6) {
+      out.push_back(d);
+    }
+  }
+  return out;
+}
+
+// One symbol, ten consecutive weekdays from Monday 2015-01-05 to Friday 2015-01-16 (no holidays).
+PricePanel ten_days(const std::string& symbol = "A", double step = 1.0) {
+  return series_on(weekdays(Date::from_ymd(2015, 1, 5), Date::from_ymd(2015, 1, 16)), symbol, step);
 }
 
 TEST(Assembly, OpenDecisionUsesBarsBeforeTheDayAndLabelsTheDaysClose) {
@@ -147,34 +157,6 @@ TEST(LookaheadGuard, RejectsLeakyConfigurations) {
   EXPECT_NO_THROW(assemble_samples(panel, at_close));
 }
 
-// A series on the given days, the adjusted close rising by one a day.
-PricePanel series_on(const std::vector<Date>& days) {
-  PriceSeries s;
-  s.symbol = "A";
-  for (std::size_t i = 0; i < days.size(); ++i) {
-    const double p = 100.0 + static_cast<double>(i);
-    s.dates.push_back(days[i]);
-    s.open.push_back(p);
-    s.high.push_back(p + 1);
-    s.low.push_back(p - 1);
-    s.close.push_back(p);
-    s.adj_close.push_back(p);
-    s.volume.push_back(1000);
-  }
-  PricePanel panel;
-  panel.add(s);
-  return panel;
-}
-
-std::vector<Date> weekdays(Date first, Date last) {
-  std::vector<Date> out;
-  for (Date d = first; d <= last; d = d + 1) {
-    if (d.weekday() != 0 && d.weekday() != 6) {
-      out.push_back(d);
-    }
-  }
-  return out;
-}
 
 const Sample* on(const SampleSet& set, Date day) {
   for (const auto& s : set.samples) {
