@@ -92,7 +92,7 @@ int main(int argc, char** argv) {
     assembly.end = "2015-12-31";
     assembly.label.up_threshold = 0.0055;
     assembly.label.down_threshold = -0.005;
-    const fd::SampleSet set = fd::assemble_samples(prices, assembly);
+    const fd::SampleSet set = fd::assemble_samples(fd::sessions_only(prices, assembly.market), assembly);
     const fd::Split split = fd::chronological_split(set.samples, fd::Date::from_ymd(2015, 8, 1),
                                                     fd::Date::from_ymd(2015, 10, 1), fd::Date::from_ymd(2016, 1, 1));
     timings["assemble samples + split"].push_back(seconds_since(start));

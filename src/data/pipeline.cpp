@@ -194,6 +194,16 @@ DataSources DataPipeline::load_sources(const NumericTable*& sample_table, const 
                                   quoted_list(market_->symbols())));
     }
   }
+  // Bars on days the exchange had no session are left out before anything counts bars: windows, labels and the
+  // market's series see sessions only.
+  if (config_.samples_from_table.empty()) {
+    if (prices_) {
+      prices_ = std::make_shared<PricePanel>(sessions_only(std::move(*prices_), config_.assembly.market, &off_calendar_));
+    }
+    if (market_) {
+      market_ = std::make_shared<PricePanel>(sessions_only(std::move(*market_), config_.assembly.market));
+    }
+  }
   if (config_.texts) {
     texts_ = std::make_shared<TextCorpus>(TextCorpus::load_jsonl(config_.texts->path, config_.texts->options));
   }
@@ -232,6 +242,7 @@ DataPipeline DataPipeline::build_for_inference(const DataConfig& config, const F
   } else {
     FINFUSE_CHECK(p.prices_ != nullptr, "the data configuration names no prices to assemble samples from");
     p.samples_ = assemble_samples(*p.prices_, config.assembly, label_table, SampleMode::inference);
+    p.samples_.report.off_calendar = p.off_calendar_;
   }
   FINFUSE_CHECK(!p.samples_.samples.empty(), "the data yield no samples to predict");
   p.dataset_ = std::make_shared<const MultimodalDataset>(
@@ -301,6 +312,7 @@ DataPipeline DataPipeline::build(const DataConfig& config, const std::filesystem
   const DataSources sources = p.load_sources(sample_table, label_table);
   p.samples_ = sample_table != nullptr ? static_samples(*sample_table)
                                        : assemble_samples(*p.prices_, config.assembly, label_table);
+  p.samples_.report.off_calendar = p.off_calendar_;
   FINFUSE_CHECK(!p.samples_.samples.empty(), "the data configuration yields no samples");
 
   const SplitOptions& s = config.split;

@@ -198,6 +198,29 @@ void PricePanel::add(PriceSeries series) {
   series_.emplace(std::move(symbol), std::move(series));
 }
 
+PricePanel PricePanel::filtered(const std::function<bool(Date)>& keep) const {
+  PricePanel out;
+  out.report_ = report_;
+  for (const auto& [symbol, series] : series_) {
+    PriceSeries kept;
+    kept.symbol = symbol;
+    for (std::size_t i = 0; i < series.size(); ++i) {
+      if (!keep(series.dates[i])) {
+        continue;
+      }
+      kept.dates.push_back(series.dates[i]);
+      kept.open.push_back(series.open[i]);
+      kept.high.push_back(series.high[i]);
+      kept.low.push_back(series.low[i]);
+      kept.close.push_back(series.close[i]);
+      kept.adj_close.push_back(series.adj_close[i]);
+      kept.volume.push_back(series.volume[i]);
+    }
+    out.series_.emplace(symbol, std::move(kept));
+  }
+  return out;
+}
+
 std::vector<std::string> PricePanel::symbols() const {
   std::vector<std::string> out;
   out.reserve(series_.size());

@@ -65,6 +65,40 @@ void check_no_lookahead(const Sample& sample, const std::string& entity, const P
   (void)options;
 }
 
+PricePanel sessions_only(PricePanel prices, const MarketClockOptions& market, std::int64_t* removed) {
+  const MarketClock clock(market);
+  const ExchangeCalendar* calendar = clock.calendar();
+  std::int64_t count = 0;
+  if (calendar == nullptr) {
+    if (removed != nullptr) {
+      *removed = 0;
+    }
+    return prices;
+  }
+  std::string first;
+  Date first_day;
+  for (const auto& symbol : prices.symbols()) {
+    for (const Date day : prices.series(symbol).dates) {
+      if (!calendar->is_session(day) && (count++ == 0 || day < first_day)) {
+        const auto closure = calendar->closure(day);
+        first = fmt::format("{} {} ({})", symbol, day.to_string(), closure ? *closure : std::string("a weekend"));
+        first_day = day;
+      }
+    }
+  }
+  if (removed != nullptr) {
+    *removed = count;
+  }
+  if (count == 0) {
+    return prices;
+  }
+  logger()->warn("prices: {} bar(s) fall on days the exchange calendar has no session, the earliest {}; they are left "
+                 "out (set data.assembly.market.calendar to the exchange's calendar, or \"exchange\": \"none\" to "
+                 "take the data's dates as sessions)",
+                 count, first);
+  return prices.filtered([calendar](Date day) { return calendar->is_session(day); });
+}
+
 SampleSet assemble_samples(const PricePanel& prices, const AssemblyOptions& options, const NumericTable* label_table,
                            SampleMode mode) {
   const bool inference = mode == SampleMode::inference;
@@ -89,7 +123,6 @@ SampleSet assemble_samples(const PricePanel& prices, const AssemblyOptions& opti
   const LabelOptions& label = options.label;
 
   const ExchangeCalendar* calendar = clock.calendar();
-  std::string first_off_calendar;
 
   // With `every` > 1, decisions fall on every n-th session of the panel's days (with an exchange calendar, its
   // sessions only), the same days for every entity.
@@ -117,12 +150,12 @@ SampleSet assemble_samples(const PricePanel& prices, const AssemblyOptions& opti
         continue;
       }
       if (calendar != nullptr && !calendar->is_session(day)) {
-        if (set.report.off_calendar++ == 0) {
-          const auto closure = calendar->closure(day);
-          first_off_calendar = fmt::format("{} {} ({})", set.entities[e], day.to_string(),
-                                           closure ? *closure : std::string("a weekend"));
-        }
-        continue;
+        const auto closure = calendar->closure(day);
+        throw Error(fmt::format(
+            "the price series of '{}' has a bar on {} ({}), a day the exchange calendar has no session: windows and "
+            "labels would count it as one. Leave such bars out with sessions_only(prices, options.market) (as "
+            "DataPipeline does), or set market.calendar.exchange to \"none\" to take the data's dates as sessions",
+            set.entities[e], day.to_string(), closure ? *closure : std::string("a weekend")));
       }
       if (options.every > 1 && calendar_index.at(day.days()) % options.every != 0) {
         continue;
@@ -228,12 +261,6 @@ SampleSet assemble_samples(const PricePanel& prices, const AssemblyOptions& opti
       }
       set.samples.push_back(sample);
     }
-  }
-  if (set.report.off_calendar > 0) {
-    logger()->warn("samples: {} bar(s) fall on days the exchange calendar has no session, first {}; they are not "
-                   "decision days (set data.assembly.market.calendar to the exchange's calendar, or \"exchange\": "
-                   "\"none\" to take the data's dates as sessions)",
-                   set.report.off_calendar, first_off_calendar);
   }
   if (set.report.missing_target > 0) {
     logger()->info("samples: {} label(s) left out because the entity has no bar on the target session",

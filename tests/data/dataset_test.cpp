@@ -1,3 +1,4 @@
+#include "finfuse/data/exchange_calendar.h"
 #include "finfuse/data/loader.h"
 #include "finfuse/data/multimodal_dataset.h"
 #include "finfuse/data/sampler.h"
@@ -18,15 +19,16 @@
 namespace finfuse::data {
 namespace {
 
-// Three symbols on 30 weekdays from 2015-01-05, prices following a deterministic zig-zag per symbol; texts on a few
+// Three symbols on 30 NYSE sessions from 2015-01-05, prices following a deterministic zig-zag per symbol; texts on a few
 // days; a fundamentals table.
 class DatasetTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    const ExchangeCalendar nyse;
     Date day = Date::from_ymd(2015, 1, 5);
     std::vector<Date> days;
     while (days.size() < 30) {
-      if (day.weekday() != 0 && day.weekday() != 6) {
+      if (nyse.is_session(day)) {
         days.push_back(day);
       }
       day = day + 1;

@@ -2,6 +2,7 @@
 // with preprocessing fitted on the training samples only, collated, described for encoders, stored in the fitted state
 // and the dataset cache, and its options are checked with JSON paths; the built-ins are registered the same way.
 #include "finfuse/core/check.h"
+#include "finfuse/data/exchange_calendar.h"
 #include "finfuse/data/modalities/price.h"
 #include "finfuse/data/modalities/text.h"
 #include "finfuse/data/multimodal_dataset.h"
@@ -107,15 +108,16 @@ void register_true_range() {
   });
 }
 
-// Two symbols on 40 weekdays with a range that grows with the bar index.
+// Two symbols on 40 NYSE sessions with a range that grows with the bar index.
 class ModalityTest : public ::testing::Test {
  protected:
   void SetUp() override {
     register_true_range();
+    const ExchangeCalendar nyse;
     Date day = Date::from_ymd(2016, 3, 7);
     std::vector<Date> days;
     while (days.size() < 40) {
-      if (day.weekday() != 0 && day.weekday() != 6) {
+      if (nyse.is_session(day)) {
         days.push_back(day);
       }
       day = day + 1;

@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -245,6 +247,55 @@ TEST(DataPipeline, TextFromAStaticTableVocabularyFromTrainingRowsOnly) {
               std::string::npos)
         << e.what();
   }
+  std::filesystem::remove_all(dir);
+}
+
+// A vendor's file with a row on Good Friday 2024 (whose close is far off the others): the pipeline leaves the row out
+// before assembly, so no window, label or decision contains it, and says how many it left out.
+TEST(DataPipeline, BarsOnDaysWithoutASessionAreLeftOut) {
+  const auto dir = ::finfuse::testing::unique_temp_dir("finfuse_pipeline_sessions_test");
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream prices(dir / "prices.csv");
+    prices << "symbol,date,open,high,low,close,adj_close,volume\n";
+    int i = 0;
+    for (Date day = Date::from_ymd(2024, 2, 26); day <= Date::from_ymd(2024, 4, 26); day = day + 1) {
+      if (day.weekday() == 0 || day.weekday() == 6) {
+        continue;
+      }
+      const bool good_friday = day == Date::from_ymd(2024, 3, 29);
+      const double p = good_friday ? 1000.0 : 100.0 + (i++ % 7);
+      prices << "A," << day.to_string() << ',' << p << ',' << p + 1 << ',' << p - 1 << ',' << p << ',' << p
+             << ",1000\n";
+    }
+  }
+  const DataConfig config = DataConfig::from_config(Config::parse(R"({
+    "prices": {"path": "prices.csv"},
+    "assembly": {"price_window": 3, "label": {"kind": "return"}},
+    "split": {"valid_start": "2024-04-08", "test_start": "2024-04-16"},
+    "dataset": {"modalities": ["price"]}
+  })"), dir);
+  const DataPipeline pipeline = DataPipeline::build(config);
+  EXPECT_EQ(pipeline.summary()["assembly"]["off_calendar"], 1);
+  const PriceSeries& a = pipeline.prices()->series("A");
+  EXPECT_EQ(std::count(a.dates.begin(), a.dates.end(), Date::from_ymd(2024, 3, 29)), 0);
+  EXPECT_EQ(std::count(a.close.begin(), a.close.end(), 1000.0), 0);
+  bool monday = false;
+  for (const Sample& s : pipeline.samples().samples) {
+    EXPECT_NE(s.day, Date::from_ymd(2024, 3, 29));
+    EXPECT_LT(std::abs(s.forward_return), 0.07) << s.day.to_string() << ": a return from or to Good Friday's row";
+    if (s.day == Date::from_ymd(2024, 4, 1)) {
+      monday = true;
+      EXPECT_EQ(a.dates[static_cast<std::size_t>(s.last_bar)], Date::from_ymd(2024, 3, 28));
+    }
+  }
+  EXPECT_TRUE(monday);
+  // Taking the data's dates as sessions keeps the row.
+  DataConfig plain = config;
+  plain.assembly.market.calendar.exchange("none");
+  const DataPipeline kept = DataPipeline::build(plain);
+  EXPECT_EQ(kept.summary()["assembly"]["off_calendar"], 0);
+  EXPECT_EQ(kept.prices()->rows(), pipeline.prices()->rows() + 1);
   std::filesystem::remove_all(dir);
 }
 

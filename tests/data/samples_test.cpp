@@ -167,8 +167,9 @@ const Sample* on(const SampleSet& set, Date day) {
   return nullptr;
 }
 
-// NYSE's calendar (the default in New York): a bar on Good Friday is no decision day, and a one-day label counts
-// sessions, so a gap in an entity's bars gives no label instead of a two-day return.
+// NYSE's calendar (the default in New York): a bar on Good Friday is left out of the panel, so it is no decision day,
+// no window bar and no label base; a one-day label counts sessions, so a gap in an entity's bars gives no label
+// instead of a two-day return.
 TEST(Assembly, ExchangeCalendarSessionsAndHorizons) {
   AssemblyOptions options;
   options.price_window = 2;
@@ -178,21 +179,45 @@ TEST(Assembly, ExchangeCalendarSessionsAndHorizons) {
   auto days = weekdays(Date::from_ymd(2024, 3, 25), Date::from_ymd(2024, 4, 12));
   days.erase(std::find(days.begin(), days.end(), Date::from_ymd(2024, 4, 3)));
   const auto panel = series_on(days);
-  const SampleSet nyse = assemble_samples(panel, options);
-  EXPECT_EQ(nyse.report.off_calendar, 1);
+  // Assembling the raw panel would count Good Friday's bar as a session in windows and labels: refused, naming it.
+  try {
+    assemble_samples(panel, options);
+    FAIL() << "a panel with a bar on Good Friday was assembled on NYSE's sessions";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("'A' has a bar on 2024-03-29 (Good Friday)"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("sessions_only"), std::string::npos) << e.what();
+  }
+  std::int64_t removed = -1;
+  const PricePanel sessions_panel = sessions_only(panel, options.market, &removed);
+  EXPECT_EQ(removed, 1);
+  const PriceSeries& a = sessions_panel.series("A");
+  ASSERT_EQ(a.size(), days.size() - 1);
+  EXPECT_EQ(std::count(a.dates.begin(), a.dates.end(), Date::from_ymd(2024, 3, 29)), 0);
+  EXPECT_EQ(a.dates[4], Date::from_ymd(2024, 4, 1));
+  EXPECT_EQ(a.close[4], 105.0) << "the remaining bars keep their own prices";
+  const SampleSet nyse = assemble_samples(sessions_panel, options);
   EXPECT_EQ(on(nyse, Date::from_ymd(2024, 3, 29)), nullptr) << "Good Friday is not a session";
+  // At Monday 2024-04-01's open the window is Wednesday's and Thursday's bars, and the label runs from Thursday's
+  // close (103) to Monday's (105): Good Friday's row is in neither.
+  const Sample* monday = on(nyse, Date::from_ymd(2024, 4, 1));
+  ASSERT_NE(monday, nullptr);
+  EXPECT_EQ(a.dates[static_cast<std::size_t>(monday->last_bar)], Date::from_ymd(2024, 3, 28));
+  EXPECT_EQ(a.dates[static_cast<std::size_t>(monday->last_bar - 1)], Date::from_ymd(2024, 3, 27));
+  EXPECT_EQ(a.dates[static_cast<std::size_t>(monday->target_bar)], Date::from_ymd(2024, 4, 1));
+  EXPECT_NEAR(monday->forward_return, 105.0 / 103.0 - 1.0, 1e-12);
   // At Thursday 2024-04-04's open the last close is Tuesday's; one session later is Wednesday, which has no bar.
   EXPECT_EQ(nyse.report.missing_target, 1);
   EXPECT_EQ(on(nyse, Date::from_ymd(2024, 4, 4)), nullptr);
   const Sample* tuesday = on(nyse, Date::from_ymd(2024, 4, 2));
   ASSERT_NE(tuesday, nullptr);
-  EXPECT_EQ(panel.series("A").dates[static_cast<std::size_t>(tuesday->target_bar)], Date::from_ymd(2024, 4, 2));
+  EXPECT_EQ(a.dates[static_cast<std::size_t>(tuesday->target_bar)], Date::from_ymd(2024, 4, 2));
 
   // Without a calendar the data's dates are the sessions: Good Friday's row is a decision day, and Thursday's label
   // spans two sessions.
   options.market.calendar.exchange("none");
+  EXPECT_EQ(sessions_only(panel, options.market, &removed).rows(), panel.rows());
+  EXPECT_EQ(removed, 0);
   const SampleSet plain = assemble_samples(panel, options);
-  EXPECT_EQ(plain.report.off_calendar, 0);
   EXPECT_EQ(plain.report.missing_target, 0);
   EXPECT_NE(on(plain, Date::from_ymd(2024, 3, 29)), nullptr);
   const Sample* thursday = on(plain, Date::from_ymd(2024, 4, 4));
@@ -209,7 +234,6 @@ TEST(Assembly, ExchangeCalendarSessionsAndHorizons) {
   const Sample* before_easter = on(two, Date::from_ymd(2024, 3, 28));
   ASSERT_NE(before_easter, nullptr);
   EXPECT_EQ(sessions[static_cast<std::size_t>(before_easter->target_bar)], Date::from_ymd(2024, 4, 1));
-  EXPECT_EQ(two.report.off_calendar, 0);
   EXPECT_EQ(two.report.missing_target, 0);
 }
 

@@ -159,6 +159,8 @@ class DataPipeline {
   Split split_;
   std::shared_ptr<const MultimodalDataset> dataset_;
   Json sources_report_ = Json::object();
+  /// Price bars left out because the exchange had no session on their day (sessions_only).
+  std::int64_t off_calendar_ = 0;
   bool from_cache_ = false;
 };
 

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -98,6 +99,9 @@ class PricePanel {
   std::pair<Date, Date> date_range() const;
   /// Every date on which at least one symbol traded, sorted.
   std::vector<Date> calendar() const;
+  /// A copy that holds only the bars whose date `keep` accepts, with the same symbols (a symbol may be left without
+  /// bars) and load report.
+  PricePanel filtered(const std::function<bool(Date)>& keep) const;
 
   const PriceLoadReport& report() const { return report_; }
 

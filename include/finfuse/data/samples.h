@@ -88,7 +88,8 @@ struct AssemblyReport {
   std::int64_t dead_zone = 0;
   /// Label kind "column": no label row on the target day, or a missing value.
   std::int64_t no_label = 0;
-  /// Bars on days the exchange calendar says are not sessions (a holiday, a closure): not decision days.
+  /// Bars on days the exchange calendar says are not sessions (a holiday, a closure), left out of the panel before
+  /// assembly (sessions_only): neither decisions, nor window bars, nor label closes.
   std::int64_t off_calendar = 0;
   /// The label's target session has no bar (a gap in the entity's data): no label rather than a longer return.
   std::int64_t missing_target = 0;
@@ -111,11 +112,18 @@ struct SampleSet {
 /// zone, a missing label row) with a NaN target and forward return, so every (entity, day) gets a prediction.
 enum class SampleMode { training, inference };
 
+/// `prices` without its bars on days that the exchange calendar of `market` has no session (a vendor's row on Good
+/// Friday, a closure): such a bar is no decision, and no window or label may count it as a session. Without a
+/// calendar the panel is returned as it is. `removed`, when given, receives the number of bars left out; the first is
+/// named in a warning. DataPipeline applies it to the price and market files before assembly.
+PricePanel sessions_only(PricePanel prices, const MarketClockOptions& market, std::int64_t* removed = nullptr);
+
 /// Assembles every sample of every entity in `prices` whose decision day lies in [start, end], runs the lookahead
 /// guard on each (throws LookaheadError naming entity, day and the offending input), and computes labels. With an
-/// exchange calendar (options.market.calendar), decisions fall on sessions only, the label's horizon counts sessions
+/// exchange calendar (options.market.calendar), decisions fall on sessions, the label's horizon counts sessions
 /// (the target is the close `horizon` sessions after the last close known at the decision; an entity without a bar
-/// on that session gets no label), and early closes move the close instants. Labels of
+/// on that session gets no label), and early closes move the close instants; a panel holding a bar on a day that is
+/// no session is refused (finfuse::Error naming the first such bar: pass it through sessions_only first). Labels of
 /// kind "column" are read from `label_table` (an entity table), in the row dated on the target day; the label counts
 /// as observed when both that day has closed and the row is published.
 SampleSet assemble_samples(const PricePanel& prices, const AssemblyOptions& options,
