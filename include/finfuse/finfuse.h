@@ -97,6 +97,7 @@
 
 #include "finfuse/training/callback.h"
 #include "finfuse/training/distributed.h"
+#include "finfuse/training/slurm.h"
 #include "finfuse/training/experiment.h"
 #include "finfuse/training/fine_tuning.h"
 #include "finfuse/training/objective.h"

@@ -2,6 +2,7 @@
 
 #include "finfuse/core/error.h"
 #include "finfuse/core/logging.h"
+#include "finfuse/training/slurm.h"
 
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
@@ -49,7 +50,22 @@ bool is_loopback(const std::string& host) {
 
 std::optional<DistributedEnv> DistributedEnv::from_environment() {
   if (std::getenv("WORLD_SIZE") == nullptr) {
-    return std::nullopt;
+    const auto step = SlurmStep::from_environment();
+    if (!step || step->world_size == 1) {
+      return std::nullopt;
+    }
+    DistributedEnv env;
+    env.rank = step->rank;
+    env.world_size = step->world_size;
+    env.local_rank = step->local_rank;
+    env.local_world_size = step->local_world_size;
+    env.master_addr = step->master_addr;
+    env.master_port = step->master_port;
+    if (!step->nodes.empty()) {
+      env.node_addr = step->nodes[static_cast<std::size_t>(step->node)];
+    }
+    env.source = "SLURM";
+    return env;
   }
   DistributedEnv env;
   env.world_size = env_integer("WORLD_SIZE", std::nullopt, 1);
@@ -123,8 +139,10 @@ std::shared_ptr<DistributedContext> DistributedContext::connect(const Distribute
     throw DistributedError("distributed: backend 'nccl' needs a CUDA device; this run uses " + device.str());
   }
   std::shared_ptr<DistributedContext> context(new DistributedContext(env, options, backend, device));
-  logger()->info("distributed: rank {} of {} (local {} of {}), {} backend, rendezvous at {}:{}", env.rank,
-                 env.world_size, env.local_rank, env.local_world_size, backend, env.master_addr, env.master_port);
+  logger()->info("distributed: rank {} of {} (local {} of {}{}, from {}'s variables), {} backend, rendezvous at {}:{}",
+                 env.rank, env.world_size, env.local_rank, env.local_world_size,
+                 env.node_addr.empty() ? std::string() : fmt::format(" on {}", env.node_addr), env.source, backend,
+                 env.master_addr, env.master_port);
   context->guarded(fmt::format("the rendezvous at {}:{}", env.master_addr, env.master_port), [&] {
     c10d::TCPStoreOptions store_options;
     store_options.port = static_cast<std::uint16_t>(env.master_port);
@@ -138,6 +156,9 @@ std::shared_ptr<DistributedContext> DistributedContext::connect(const Distribute
       auto gloo_options = c10d::ProcessGroupGloo::Options::create(options.timeout());
       if (const char* interface = std::getenv("GLOO_SOCKET_IFNAME"); interface != nullptr && *interface != '\0') {
         gloo_options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(interface));
+      } else if (!env.node_addr.empty()) {
+        // This task's node as the job knows it (a SLURM node list's host).
+        gloo_options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(env.node_addr));
       } else if (is_loopback(env.master_addr)) {
         // Every rank on this machine: loopback, whatever the host name resolves to.
         gloo_options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));

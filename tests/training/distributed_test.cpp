@@ -1,6 +1,7 @@
-// Distributed data-parallel training on loopback: the torchrun environment, two ranks with a global batch of 2b
-// against one process with batch 2b (the same parameters), a killed rank ending the other with a clear error while
-// the last checkpoint stays loadable, a rendezvous that times out, and the launcher's failure handling.
+// Distributed data-parallel training on loopback: the torchrun and SLURM environments, two ranks with a global batch
+// of 2b against one process with batch 2b (the same parameters), a SLURM step of two nodes by two tasks, a killed
+// rank ending the other with a clear error while the last checkpoint stays loadable, a rendezvous that times out, and
+// the launcher's failure handling.
 #include "finfuse/training/distributed.h"
 
 #include "finfuse/core/error.h"
@@ -19,6 +20,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 namespace finfuse::training {
@@ -28,7 +30,10 @@ namespace {
 class ScopedEnv {
  public:
   explicit ScopedEnv(const std::map<std::string, std::string>& values) {
-    for (const auto& name : {"RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT"}) {
+    for (const auto& name : {"RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT",
+                             "SLURM_STEP_NUM_TASKS", "SLURM_PROCID", "SLURM_LOCALID", "SLURM_NODEID",
+                             "SLURM_STEP_NODELIST", "SLURM_JOB_NODELIST", "SLURM_NODELIST", "SLURM_STEP_TASKS_PER_NODE",
+                             "SLURM_TASKS_PER_NODE", "SLURM_JOB_ID", "SLURM_JOBID"}) {
       const char* old = std::getenv(name);
       saved_[name] = old != nullptr ? std::optional<std::string>(old) : std::nullopt;
       ::unsetenv(name);
@@ -88,6 +93,50 @@ TEST(DistributedEnv, ReadsTorchrunVariablesAndNamesBadOnes) {
   EXPECT_NE(message({{"WORLD_SIZE", "2"}, {"RANK", "0"}, {"MASTER_ADDR", "h"}, {"MASTER_PORT", "70000"}})
                 .find("not a TCP port"),
             std::string::npos);
+}
+
+// Inside `srun -N2 --ntasks-per-node=2 finfuse train ...`: rank, world, local rank and rendezvous from SLURM's
+// variables; torchrun's variables, where set, win; a one-task step is a single process.
+TEST(DistributedEnv, ReadsASlurmJobStepWhenTorchrunsVariablesAreAbsent) {
+  const std::map<std::string, std::string> task2 = {
+      {"SLURM_STEP_NUM_TASKS", "4"}, {"SLURM_PROCID", "2"},          {"SLURM_LOCALID", "0"},
+      {"SLURM_NODEID", "1"},         {"SLURM_STEP_NODELIST", "node[1-2]"}, {"SLURM_STEP_TASKS_PER_NODE", "2(x2)"},
+      {"SLURM_JOB_ID", "777"}};
+  {
+    const ScopedEnv env(task2);
+    const auto job = DistributedEnv::from_environment();
+    ASSERT_TRUE(job.has_value());
+    EXPECT_EQ(job->source, "SLURM");
+    EXPECT_EQ(job->rank, 2);
+    EXPECT_EQ(job->world_size, 4);
+    EXPECT_EQ(job->local_rank, 0);
+    EXPECT_EQ(job->local_world_size, 2);
+    EXPECT_EQ(job->master_addr, "node1");
+    EXPECT_EQ(job->master_port, 15777);
+    EXPECT_EQ(job->node_addr, "node2");
+  }
+  {
+    auto both = task2;
+    both.insert({{"RANK", "1"}, {"WORLD_SIZE", "2"}, {"MASTER_ADDR", "h"}, {"MASTER_PORT", "1234"}});
+    const ScopedEnv env(both);
+    const auto job = DistributedEnv::from_environment();
+    ASSERT_TRUE(job.has_value());
+    EXPECT_EQ(job->source, "torchrun");
+    EXPECT_EQ(job->rank, 1);
+    EXPECT_EQ(job->world_size, 2);
+    EXPECT_TRUE(job->node_addr.empty());
+  }
+  {
+    const ScopedEnv env({{"SLURM_STEP_NUM_TASKS", "1"}, {"SLURM_PROCID", "0"}, {"SLURM_LOCALID", "0"},
+                         {"SLURM_NODEID", "0"}, {"SLURM_STEP_NODELIST", "node1"}, {"SLURM_JOB_ID", "778"}});
+    EXPECT_FALSE(DistributedEnv::from_environment().has_value());
+  }
+  {
+    auto bad = task2;
+    bad["SLURM_PROCID"] = "9";
+    const ScopedEnv env(bad);
+    EXPECT_THROW(DistributedEnv::from_environment(), DistributedError);
+  }
 }
 
 TEST(DistributedOptions, ConfigKeysAndErrors) {
@@ -277,6 +326,108 @@ TEST_F(DistributedTraining, AKilledRankEndsTheOtherWithAClearErrorAndTheCheckpoi
   EXPECT_NE(resumed_log.find("resumed"), std::string::npos) << resumed_log;
   EXPECT_TRUE(std::filesystem::exists(dir_ / "long" / "bundle" / "weights.pt"));
 
+}
+
+// A SLURM job step of two nodes with two tasks each, the nodes being two loopback addresses (127.0.0.1 and 127.0.0.2:
+// each task's Gloo connections use its node's address), every task started as srun starts it, with the step's
+// variables only: four ranks with batch 4 train what one process with batch 16 trains. Then a long job loses its
+// second node mid-epoch (both tasks killed): the first node's tasks end with a clear error, and the job resumes from
+// the last checkpoint.
+TEST_F(DistributedTraining, ASlurmStepOfTwoNodesByTwoTasksMatchesOneProcessAndResumesAfterANodeDies) {
+  const std::string cli = FINFUSE_CLI;
+  const auto srun = [&](const std::vector<std::string>& args, int job, const std::string& name) {
+    std::vector<pid_t> tasks;
+    for (int r = 0; r < 4; ++r) {
+      std::map<std::string, std::string> env = threads_;
+      env.insert({{"SLURM_JOB_ID", std::to_string(job)},
+                  {"SLURM_STEP_NUM_TASKS", "4"},
+                  {"SLURM_STEP_NODELIST", "127.0.0.[1-2]"},
+                  {"SLURM_STEP_TASKS_PER_NODE", "2(x2)"},
+                  {"SLURM_PROCID", std::to_string(r)},
+                  {"SLURM_LOCALID", std::to_string(r % 2)},
+                  {"SLURM_NODEID", std::to_string(r / 2)}});
+      tasks.push_back(spawn(args, env, dir_ / fmt::format("{}{}.log", name, r)));
+    }
+    return tasks;
+  };
+  const auto all_succeed = [&](const std::vector<pid_t>& tasks, const std::string& name) {
+    for (std::size_t r = 0; r < tasks.size(); ++r) {
+      const auto status = wait_for(tasks[r], 180);
+      EXPECT_TRUE(status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0)
+          << "task " << r << "\n" << read_text(dir_ / fmt::format("{}{}.log", name, r));
+    }
+  };
+  const int job = 1000 + ::getpid() % 15000;
+
+  const auto one = spawn({cli, "train", "-c", config("one", 16, 3).string(), "-o", (dir_ / "one").string()}, threads_,
+                         dir_ / "one.log");
+  ASSERT_TRUE(wait_for(one, 120).value_or(-1) == 0) << read_text(dir_ / "one.log");
+  all_succeed(srun({cli, "train", "-c", config("four", 4, 3).string(), "-o", (dir_ / "four").string()}, job, "four"),
+              "four");
+  ASSERT_FALSE(HasFailure());
+  const auto first = read_text(dir_ / "four0.log");
+  EXPECT_NE(first.find("rank 0 of 4 (local 0 of 2 on 127.0.0.1, from SLURM's variables)"), std::string::npos) << first;
+  EXPECT_NE(first.find(fmt::format("rendezvous at 127.0.0.1:{}", 15000 + job)), std::string::npos) << first;
+  const io::Predictor a(dir_ / "one" / "bundle");
+  const io::Predictor b(dir_ / "four" / "bundle");
+  for (const auto& p : a.model()->named_parameters()) {
+    const auto other = b.model()->named_parameters()[p.key()];
+    EXPECT_TRUE(torch::allclose(p.value(), other, 1e-4, 1e-5))
+        << p.key() << ": largest difference " << (p.value() - other).abs().max().item<double>();
+  }
+
+  // The second node dies while the job trains.
+  const auto cfg = config("long", 4, 100000, R"(, "checkpoint_every_steps": 5)");
+  auto tasks = srun({cli, "train", "-c", cfg.string(), "-o", (dir_ / "long").string()}, job + 1, "long");
+  const auto runs = dir_ / "long" / "runs" / "seed-3";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (!Trainer::latest_checkpoint(runs) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  const bool training = Trainer::latest_checkpoint(runs).has_value();
+  if (training) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  // The second node's tasks use its own address: open TCP connections or listening sockets with 127.0.0.2 as the
+  // local end (written 0200007F in /proc/net/tcp; state 01 established, 0A listening).
+  std::size_t second_node_sockets = 0;
+  {
+    std::ifstream tcp("/proc/net/tcp");
+    std::string line;
+    while (std::getline(tcp, line)) {
+      std::istringstream fields(line);
+      std::string slot, local, remote, state;
+      fields >> slot >> local >> remote >> state;
+      second_node_sockets += local.rfind("0200007F:", 0) == 0 && (state == "01" || state == "0A") ? 1 : 0;
+    }
+  }
+  EXPECT_GT(second_node_sockets, 0u) << "no connection from 127.0.0.2";
+  for (const int r : {2, 3}) {
+    ::kill(tasks[static_cast<std::size_t>(r)], SIGKILL);
+    wait_for(tasks[static_cast<std::size_t>(r)], 10);
+  }
+  for (const int r : {0, 1}) {
+    const auto status = wait_for(tasks[static_cast<std::size_t>(r)], 90);
+    if (!status) {
+      ::kill(tasks[static_cast<std::size_t>(r)], SIGKILL);
+      wait_for(tasks[static_cast<std::size_t>(r)], 10);
+    }
+    const auto log = read_text(dir_ / fmt::format("long{}.log", r));
+    ASSERT_TRUE(training) << log;
+    ASSERT_TRUE(status.has_value()) << "task " << r << " still running 90 s after the second node died\n" << log;
+    EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 1) << log;
+    EXPECT_NE(log.find(fmt::format("error: distributed: rank {} of 4:", r)), std::string::npos) << log;
+    EXPECT_NE(log.find("Another rank has died"), std::string::npos) << log;
+  }
+  const auto checkpoint = Trainer::latest_checkpoint(runs);
+  ASSERT_TRUE(checkpoint.has_value());
+  const int epoch = std::stoi(checkpoint->filename().string().substr(12, 3));  // checkpoint-eEEE-sSSSSSSSS.pt
+  const auto resume_cfg = config("resume", 4, epoch + 2, R"(, "checkpoint_every_steps": 5)");
+  all_succeed(srun({cli, "train", "-c", resume_cfg.string(), "-o", (dir_ / "long").string(), "--resume"}, job + 2,
+                   "resumed"),
+              "resumed");
+  EXPECT_NE(read_text(dir_ / "resumed0.log").find("resumed"), std::string::npos) << read_text(dir_ / "resumed0.log");
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "long" / "bundle" / "weights.pt"));
 }
 
 TEST_F(DistributedTraining, AMidEpochCheckpointOfTwoRanksIsNotResumedByOne) {

@@ -5,6 +5,8 @@
 //
 //   RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT    (set by `finfuse launch` or torchrun)
 //
+// or, where these are unset, an srun job step's own variables (training/slurm.h).
+//
 // Configuration: the run configuration's optional "distributed" section, DistributedOptions below.
 #pragma once
 
@@ -42,8 +44,15 @@ struct DistributedEnv {
   std::int64_t local_world_size = 1;
   std::string master_addr = "127.0.0.1";
   std::int64_t master_port = 29500;
+  /// The host whose address this process's Gloo connections use (a SLURM task's node); empty: the loopback address
+  /// when the rendezvous is on this machine, the address of this machine's host name otherwise. GLOO_SOCKET_IFNAME
+  /// (a network interface) overrides both.
+  std::string node_addr;
+  /// Where the values came from: "torchrun" (RANK, WORLD_SIZE, ...) or "SLURM" (an srun job step).
+  std::string source = "torchrun";
 
-  /// The job this process belongs to, or nothing when WORLD_SIZE is unset (a single-process run). Throws
+  /// The job this process belongs to: from WORLD_SIZE and the other torchrun variables when WORLD_SIZE is set,
+  /// otherwise from an srun job step of more than one task (SlurmStep); nothing for a single-process run. Throws
   /// DistributedError naming the variable for values that are missing, not numbers or inconsistent.
   static std::optional<DistributedEnv> from_environment();
 };
