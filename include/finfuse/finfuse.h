@@ -54,6 +54,7 @@
 #include "finfuse/data/sampler.h"
 #include "finfuse/data/samples.h"
 #include "finfuse/data/splits.h"
+#include "finfuse/data/synthetic_universe.h"
 #include "finfuse/data/text_corpus.h"
 #include "finfuse/data/time.h"
 #include "finfuse/data/tokenizer.h"

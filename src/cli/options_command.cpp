@@ -14,6 +14,7 @@
 #include "finfuse/data/exchange_calendar.h"
 #include "finfuse/data/samples.h"
 #include "finfuse/data/splits.h"
+#include "finfuse/data/synthetic_universe.h"
 #include "finfuse/evaluation/backtest.h"
 #include "finfuse/encoders/encoder.h"
 #include "finfuse/encoders/pretrained.h"
@@ -99,6 +100,7 @@ const std::vector<std::pair<std::string, std::function<const std::vector<FieldIn
       {"training.fine_tuning", &training::FineTuningOptions::fields},
       {"tune", &training::TuneOptions::fields},
       {"pretrain", &training::PretrainOptions::fields},
+      {"universe", &data::UniverseOptions::fields},
       {"tune.halving", &training::HalvingOptions::fields},
       {"backtest", &evaluation::BacktestOptions::fields},
       {"experiment", &training::ExperimentConfig::fields},
