@@ -707,11 +707,18 @@ c10::IValue to_ivalue(const ObjectPtr& object, const std::string& file, int dept
     case Object::Kind::kDict: {
       c10::impl::GenericDict dict(c10::AnyType::get(), c10::AnyType::get());
       for (const auto& [key, value] : object->entries) {
+        // c10's dictionaries hash strings, numbers, booleans and tensors only.
         if (key->kind == Object::Kind::kList || key->kind == Object::Kind::kDict || key->kind == Object::Kind::kGlobal ||
-            key->kind == Object::Kind::kStorage) {
+            key->kind == Object::Kind::kStorage || key->kind == Object::Kind::kTuple) {
           throw DataError(file, 0, "data.pkl", fmt::format("a dict key is a {}", kind_name(key->kind)));
         }
-        dict.insert_or_assign(to_ivalue(key, file, depth + 1), to_ivalue(value, file, depth + 1));
+        try {
+          dict.insert_or_assign(to_ivalue(key, file, depth + 1), to_ivalue(value, file, depth + 1));
+        } catch (const Error&) {
+          throw;
+        } catch (const std::exception& e) {
+          throw DataError(file, 0, "data.pkl", fmt::format("a dict entry that LibTorch cannot hold: {}", e.what()));
+        }
       }
       return c10::IValue(dict);
     }
