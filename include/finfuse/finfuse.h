@@ -90,6 +90,7 @@
 #include "finfuse/models/multimodal_model.h"
 
 #include "finfuse/evaluation/backtest.h"
+#include "finfuse/evaluation/correlation.h"
 #include "finfuse/evaluation/efficiency.h"
 #include "finfuse/evaluation/metric.h"
 #include "finfuse/evaluation/metric_options.h"

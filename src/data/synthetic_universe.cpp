@@ -5,6 +5,7 @@
 #include "finfuse/core/logging.h"
 #include "finfuse/data/exchange_calendar.h"
 #include "finfuse/data/market_clock.h"
+#include "finfuse/evaluation/correlation.h"
 
 #include <fmt/format.h>
 
@@ -126,43 +127,6 @@ class UniverseFile {
 
 // A price as written: four decimals.
 double written(double price) { return std::round(price * 1e4) / 1e4; }
-
-// Pearson correlation of two equally long vectors; NaN when either is constant.
-double pearson(const std::vector<double>& x, const std::vector<double>& y) {
-  const auto n = static_cast<double>(x.size());
-  const double mx = std::accumulate(x.begin(), x.end(), 0.0) / n;
-  const double my = std::accumulate(y.begin(), y.end(), 0.0) / n;
-  double sxy = 0.0;
-  double sxx = 0.0;
-  double syy = 0.0;
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    sxy += (x[i] - mx) * (y[i] - my);
-    sxx += (x[i] - mx) * (x[i] - mx);
-    syy += (y[i] - my) * (y[i] - my);
-  }
-  return sxx > 0.0 && syy > 0.0 ? sxy / std::sqrt(sxx * syy) : std::nan("");
-}
-
-// Ranks from 1, ties sharing their mean rank.
-std::vector<double> mean_ranks(const std::vector<double>& x) {
-  std::vector<std::size_t> order(x.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return x[a] < x[b]; });
-  std::vector<double> ranks(x.size());
-  std::size_t i = 0;
-  while (i < order.size()) {
-    std::size_t j = i;
-    while (j + 1 < order.size() && x[order[j + 1]] == x[order[i]]) {
-      ++j;
-    }
-    const double rank = (static_cast<double>(i) + static_cast<double>(j)) / 2.0 + 1.0;
-    for (std::size_t k = i; k <= j; ++k) {
-      ranks[order[k]] = rank;
-    }
-    i = j + 1;
-  }
-  return ranks;
-}
 
 double variance(const std::vector<double>& x) {
   const auto n = static_cast<double>(x.size());
@@ -373,10 +337,11 @@ UniverseReport generate_universe(const UniverseOptions& options, const std::file
     texts.flush_if_full();
     previous_close = close;
     if (t > 0 && n >= 3) {
-      const double ic = pearson(signal, simple_return);
+      const double ic = evaluation::pearson(signal, simple_return);
       if (!std::isnan(ic)) {
         ic_sum += ic;
-        rank_ic_sum += pearson(mean_ranks(signal), mean_ranks(simple_return));
+        rank_ic_sum +=
+            evaluation::pearson(evaluation::average_ranks(signal), evaluation::average_ranks(simple_return));
         share_sum += variance(signal) / variance(log_return);
         ++scored;
       }

@@ -1,4 +1,5 @@
 #include "finfuse/evaluation/metric.h"
+#include "finfuse/evaluation/correlation.h"
 
 #include "finfuse/core/check.h"
 #include "finfuse/core/error.h"
@@ -90,36 +91,6 @@ std::int64_t PredictionRows::predicted_class(std::size_t i) const {
   return static_cast<std::int64_t>(std::max_element(row, row + classes) - row);
 }
 
-namespace {
-
-// ---------------------------------------------------------------------------------------------------------- helpers
-
-void require_rows(const PredictionRows& rows, const std::string& metric) {
-  if (rows.size() == 0) {
-    throw Error(fmt::format("metric {}: no predictions to evaluate", metric));
-  }
-}
-
-void require_classes(const PredictionRows& rows, const std::string& metric) {
-  require_rows(rows, metric);
-  if (rows.classes < 2) {
-    throw Error(fmt::format("metric {} needs class probabilities; these predictions are values (a regression or "
-                            "ranking head)",
-                            metric));
-  }
-}
-
-std::int64_t true_class(const PredictionRows& rows, std::size_t i, const std::string& metric) {
-  const double t = rows.target[i];
-  const auto c = static_cast<std::int64_t>(t);
-  if (static_cast<double>(c) != t || c < 0 || c >= rows.classes) {
-    throw Error(fmt::format("metric {}: target {} of row {} is not a class index in [0, {})", metric, t, i,
-                            rows.classes));
-  }
-  return c;
-}
-
-// Average ranks (1-based), ties sharing the mean of their positions.
 std::vector<double> average_ranks(const std::vector<double>& x) {
   std::vector<std::size_t> order(x.size());
   std::iota(order.begin(), order.end(), 0);
@@ -150,6 +121,35 @@ double pearson(const std::vector<double>& x, const std::vector<double>& y) {
     syy += (y[i] - my) * (y[i] - my);
   }
   return sxx > 0.0 && syy > 0.0 ? sxy / std::sqrt(sxx * syy) : std::nan("");
+}
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------------------- helpers
+
+void require_rows(const PredictionRows& rows, const std::string& metric) {
+  if (rows.size() == 0) {
+    throw Error(fmt::format("metric {}: no predictions to evaluate", metric));
+  }
+}
+
+void require_classes(const PredictionRows& rows, const std::string& metric) {
+  require_rows(rows, metric);
+  if (rows.classes < 2) {
+    throw Error(fmt::format("metric {} needs class probabilities; these predictions are values (a regression or "
+                            "ranking head)",
+                            metric));
+  }
+}
+
+std::int64_t true_class(const PredictionRows& rows, std::size_t i, const std::string& metric) {
+  const double t = rows.target[i];
+  const auto c = static_cast<std::int64_t>(t);
+  if (static_cast<double>(c) != t || c < 0 || c >= rows.classes) {
+    throw Error(fmt::format("metric {}: target {} of row {} is not a class index in [0, {})", metric, t, i,
+                            rows.classes));
+  }
+  return c;
 }
 
 double mean(const std::vector<double>& v) {
