@@ -1,4 +1,5 @@
-# Configures, builds and runs a consumer project from scratch; fails on any step's error.
+# Configures, builds and runs a consumer project from scratch; fails on any step's error. An empty BUILD_TYPE builds
+# it as a project that sets none.
 foreach(var SOURCE_DIR BINARY_DIR GENERATOR BUILD_TYPE)
   if(NOT DEFINED ${var})
     message(FATAL_ERROR "run_consumer.cmake: ${var} is not set")
@@ -28,7 +29,11 @@ execute_process(COMMAND "${CMAKE_COMMAND}" ${configure_args} RESULT_VARIABLE res
 if(NOT result EQUAL 0)
   message(FATAL_ERROR "configuring ${SOURCE_DIR} failed (${result})")
 endif()
-execute_process(COMMAND "${CMAKE_COMMAND}" --build "${BINARY_DIR}" --config "${BUILD_TYPE}" RESULT_VARIABLE result)
+set(build_args --build "${BINARY_DIR}")
+if(BUILD_TYPE)
+  list(APPEND build_args --config "${BUILD_TYPE}")
+endif()
+execute_process(COMMAND "${CMAKE_COMMAND}" ${build_args} RESULT_VARIABLE result)
 if(NOT result EQUAL 0)
   message(FATAL_ERROR "building ${SOURCE_DIR} failed (${result})")
 endif()
