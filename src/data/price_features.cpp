@@ -104,4 +104,155 @@ std::vector<float> price_window(const PriceSeries& series, std::int64_t last, st
   return std::vector<float>(out.begin(), out.end());
 }
 
+// ---------------------------------------------------------------------------------------------------- price bars
+// The arithmetic below repeats price_window()'s expression by expression, so that a finished window is the same
+// floats; PriceBars.WindowsEqualPriceWindowBitForBit checks it for every normalisation.
+
+PriceBars::PriceBars(const PriceWindowOptions& options) : options_(options) {
+  if (options_.normalize == "technical") {
+    final_width_ = 11;
+  } else if (options_.normalize == "returns") {
+    final_width_ = 4;
+    raw_width_ = 1;
+  } else {
+    raw_width_ = 5;
+  }
+}
+
+std::int64_t PriceBars::append(const PriceSeries& series) {
+  const std::int64_t first_row = rows_;
+  const std::size_t n = series.size();
+  final_.reserve(final_.size() + n * static_cast<std::size_t>(final_width_));
+  raw_.reserve(raw_.size() + n * static_cast<std::size_t>(raw_width_));
+  const auto adjusted = [&](std::size_t k, int field) {
+    const double factor = series.adj_close[k] / series.close[k];
+    switch (field) {
+      case 0:
+        return series.open[k] * factor;
+      case 1:
+        return series.high[k] * factor;
+      case 2:
+        return series.low[k] * factor;
+      default:
+        return series.adj_close[k];
+    }
+  };
+  for (std::size_t i = 0; i < n; ++i) {
+    if (options_.normalize == "technical") {
+      const double close = series.close[i];
+      double row[11];
+      row[0] = series.open[i] / close - 1.0;
+      row[1] = series.high[i] / close - 1.0;
+      row[2] = series.low[i] / close - 1.0;
+      row[3] = i > 0 ? close / series.close[i - 1] - 1.0 : 0.0;
+      row[4] = i > 0 ? series.adj_close[i] / series.adj_close[i - 1] - 1.0 : 0.0;
+      int feature = 5;
+      for (const int period : {5, 10, 15, 20, 25, 30}) {
+        const auto k = static_cast<std::size_t>(period);
+        const std::size_t count = std::min(k, i + 1);
+        double sum = 0.0;
+        for (std::size_t j = 0; j < count; ++j) {
+          sum += series.adj_close[i - j];
+        }
+        row[feature++] = sum / static_cast<double>(count) / series.adj_close[i] - 1.0;
+      }
+      for (const double v : row) {
+        final_.push_back(static_cast<float>(v));
+      }
+    } else if (options_.normalize == "returns") {
+      // A window's first bar is referred to the bar before it, or to its own close when there is none (bar 0).
+      const double reference = i > 0 ? series.adj_close[i - 1] : adjusted(i, 3);
+      for (int f = 0; f < 4; ++f) {
+        final_.push_back(static_cast<float>(adjusted(i, f) / reference - 1.0));
+      }
+      raw_.push_back(std::log1p(series.volume[i]));
+    } else {
+      for (int f = 0; f < 4; ++f) {
+        raw_.push_back(adjusted(i, f));
+      }
+      raw_.push_back(series.volume[i]);
+    }
+  }
+  rows_ += static_cast<std::int64_t>(n);
+  return first_row;
+}
+
+void PriceBars::window(std::int64_t end, std::int64_t length, float* out) const {
+  FINFUSE_CHECK(length >= 1 && end < rows_ && end - length + 1 >= 0, "price window of ", length,
+                " rows ending at row ", end, " does not fit the ", rows_, " rows of price bars");
+  const std::int64_t first = end - length + 1;
+  const std::int64_t width = options_.features();
+  const auto raw = [&](std::int64_t row, std::int64_t column) {
+    return raw_[static_cast<std::size_t>(row * raw_width_ + column)];
+  };
+  const auto put = [&](std::int64_t day, std::int64_t feature, double value) {
+    out[day * width + feature] = static_cast<float>(value);
+  };
+  if (final_width_ > 0) {
+    for (std::int64_t d = 0; d < length; ++d) {
+      std::copy_n(final_.data() + (first + d) * final_width_, final_width_, out + d * width);
+    }
+  }
+  if (options_.normalize == "returns") {
+    double mean = 0;
+    for (std::int64_t d = 0; d < length; ++d) {
+      mean += raw(first + d, 0);
+    }
+    mean /= static_cast<double>(length);
+    for (std::int64_t d = 0; d < length; ++d) {
+      put(d, 4, raw(first + d, 0) - mean);
+    }
+  } else if (options_.normalize == "relative") {
+    const double last_close = raw(end, 3);
+    double mean_volume = 0;
+    for (std::int64_t d = 0; d < length; ++d) {
+      mean_volume += raw(first + d, 4);
+    }
+    mean_volume /= static_cast<double>(length);
+    for (std::int64_t d = 0; d < length; ++d) {
+      for (int f = 0; f < 4; ++f) {
+        put(d, f, raw(first + d, f) / last_close - 1.0);
+      }
+      put(d, 4, mean_volume > 0 ? raw(first + d, 4) / mean_volume - 1.0 : 0.0);
+    }
+  } else if (options_.normalize == "zscore") {
+    for (int f = 0; f < 5; ++f) {
+      double mean = 0;
+      for (std::int64_t d = 0; d < length; ++d) {
+        mean += raw(first + d, f);
+      }
+      mean /= static_cast<double>(length);
+      double variance = 0;
+      for (std::int64_t d = 0; d < length; ++d) {
+        const double x = raw(first + d, f);
+        variance += (x - mean) * (x - mean);
+      }
+      const double sd = std::sqrt(variance / static_cast<double>(length));
+      for (std::int64_t d = 0; d < length; ++d) {
+        put(d, f, sd > 0 ? (raw(first + d, f) - mean) / sd : 0.0);
+      }
+    }
+  }
+}
+
+void PriceBars::save(BinaryWriter& out) const {
+  out.pod(rows_);
+  out.vec(final_);
+  out.vec(raw_);
+}
+
+void PriceBars::load(BinaryReader& in) {
+  rows_ = in.pod<std::int64_t>();
+  final_ = in.vec<float>();
+  raw_ = in.vec<double>();
+  // Compared by division: a damaged row count must not wrap around in a product.
+  const auto holds_rows = [&](std::size_t size, std::int64_t width) {
+    return width == 0 ? size == 0 : size % static_cast<std::size_t>(width) == 0 &&
+                                        size / static_cast<std::size_t>(width) == static_cast<std::size_t>(rows_);
+  };
+  if (rows_ < 0 || !holds_rows(final_.size(), final_width_) || !holds_rows(raw_.size(), raw_width_)) {
+    in.inconsistent("price bars of another size than their rows and normalisation need");
+  }
+}
+
 }  // namespace finfuse::data

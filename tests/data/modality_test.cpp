@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <mutex>
 
 namespace finfuse::data {
@@ -310,6 +311,44 @@ TEST_F(ModalityTest, OptionsAreCheckedWithJsonPaths) {
   const auto o = options(7);
   EXPECT_EQ(DatasetOptions::from_config(Config(o.to_json())).to_json(), o.to_json());
   EXPECT_EQ(o.to_json()["true_range"]["days"], 7);
+}
+
+// A price window is a view: the modality keeps each bar once (two series of 40 bars, 5 values of 8 or 4 bytes each
+// under "returns") and a row per sample, whatever the window's length, and a collated window is price_window()'s.
+TEST_F(ModalityTest, PriceWindowsAreViewsOfBarsKeptOnce) {
+  for (const std::int64_t window : {2, 10}) {
+    AssemblyOptions assembly;
+    assembly.price_window = window;
+    assembly.label.kind = "return";
+    const SampleSet set = assemble_samples(prices_, assembly);
+    const std::vector<std::size_t> all = [&] {
+      std::vector<std::size_t> v(set.samples.size());
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        v[i] = i;
+      }
+      return v;
+    }();
+    const auto ds = MultimodalDataset::build(
+        set, sources(), DatasetOptions::from_config(Config(Json{{"modalities", {"price"}}})), all);
+    const auto& price = ds.modality<PriceModality>("price");
+    EXPECT_EQ(price.bytes(), 2 * 40 * (4 * sizeof(float) + sizeof(double)) + ds.size() * sizeof(std::int64_t))
+        << "window " << window;
+    std::vector<std::size_t> rows(ds.size());
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      rows[i] = i;
+    }
+    const Batch batch = ds.collate(rows);
+    const torch::Tensor windows = batch.modalities.at("price").values;
+    ASSERT_EQ(windows.sizes(), (std::vector<std::int64_t>{static_cast<std::int64_t>(ds.size()), window, 5}));
+    for (std::size_t i = 0; i < ds.size(); ++i) {
+      const Sample& s = ds.sample(i);
+      const auto expected =
+          price_window(prices_.series(ds.entities()[static_cast<std::size_t>(s.entity)]), s.last_bar, window, {});
+      const torch::Tensor row = windows[static_cast<std::int64_t>(i)].contiguous();
+      ASSERT_EQ(std::memcmp(row.data_ptr<float>(), expected.data(), expected.size() * sizeof(float)), 0)
+          << "sample " << i << ", window " << window;
+    }
+  }
 }
 
 TEST_F(ModalityTest, TypedAccessNamesWhatTheDatasetHas) {

@@ -5,6 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
 
 namespace finfuse::data {
 namespace {
@@ -94,6 +98,95 @@ TEST(PriceWindow, WindowMustFit) {
   EXPECT_THROW(price_window(three_days(), 1, 3, PriceWindowOptions{}), Error);
   EXPECT_THROW(price_window(three_days(), 3, 1, PriceWindowOptions{}), Error);
   EXPECT_THROW(PriceWindowOptions::from_config(Config::parse(R"({"normalize": "log"})")), ConfigError);
+}
+
+// A series of `n` bars with a random walk, splits (the adjustment factor changes) and zero-volume days.
+PriceSeries random_series(std::size_t n, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  PriceSeries s;
+  s.symbol = "R" + std::to_string(seed);
+  double price = 50.0;
+  double factor = 1.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    s.dates.push_back(Date::from_ymd(2010, 1, 4) + static_cast<std::int32_t>(i));
+    price *= std::exp(0.03 * (u(rng) - 0.5));
+    if (u(rng) < 0.05) {
+      factor *= 0.5;
+    }
+    s.open.push_back(price * (1.0 + 0.01 * (u(rng) - 0.5)));
+    s.high.push_back(price * (1.0 + 0.02 * u(rng)));
+    s.low.push_back(price * (1.0 - 0.02 * u(rng)));
+    s.close.push_back(price);
+    s.adj_close.push_back(price * factor);
+    s.volume.push_back(u(rng) < 0.1 ? 0.0 : std::floor(1e6 * u(rng)));
+  }
+  return s;
+}
+
+// Windows finished from bars kept once are the very floats price_window() cuts, for every normalisation, every window
+// of two series appended one after the other (the second series' windows start at its own first bar).
+TEST(PriceBars, WindowsEqualPriceWindowBitForBit) {
+  const std::vector<PriceSeries> series = {random_series(70, 1), random_series(45, 2)};
+  for (const std::string normalize : {"returns", "relative", "zscore", "technical"}) {
+    PriceWindowOptions options;
+    options.normalize = normalize;
+    PriceBars bars(options);
+    std::vector<std::int64_t> first;
+    for (const auto& s : series) {
+      first.push_back(bars.append(s));
+    }
+    ASSERT_EQ(bars.rows(), 115);
+    for (std::size_t e = 0; e < series.size(); ++e) {
+      for (const std::int64_t length : {1, 2, 5, 20, 45}) {
+        for (std::int64_t last = length - 1; last < static_cast<std::int64_t>(series[e].size()); ++last) {
+          const auto expected = price_window(series[e], last, length, options);
+          std::vector<float> got(expected.size(), -7.0f);
+          bars.window(first[e] + last, length, got.data());
+          ASSERT_EQ(std::memcmp(got.data(), expected.data(), expected.size() * sizeof(float)), 0)
+              << normalize << ": series " << e << ", window of " << length << " ending at bar " << last;
+        }
+      }
+    }
+    EXPECT_THROW(bars.window(3, 5, nullptr), Error);
+    EXPECT_THROW(bars.window(115, 1, nullptr), Error);
+  }
+}
+
+TEST(PriceBars, SavedBarsLoadAndDamagedOnesAreRefused) {
+  PriceWindowOptions options;
+  PriceBars bars(options);
+  bars.append(random_series(30, 3));
+  EXPECT_EQ(bars.bytes(), 30 * (4 * sizeof(float) + sizeof(double)));
+  BinaryWriter w;
+  bars.save(w);
+  const std::string bytes = w.take();
+  PriceBars loaded(options);
+  BinaryReader r(bytes, "cache.bin");
+  loaded.load(r);
+  EXPECT_TRUE(r.done());
+  std::vector<float> a(50), b(50);
+  bars.window(29, 10, a.data());
+  loaded.window(29, 10, b.data());
+  EXPECT_EQ(a, b);
+  // Bars saved under "returns" (4 + 1 values a bar) do not load as "technical" (11).
+  PriceWindowOptions technical;
+  technical.normalize = "technical";
+  PriceBars other(technical);
+  BinaryReader again(bytes, "cache.bin");
+  try {
+    other.load(again);
+    FAIL() << "bars of another normalisation were loaded";
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("cache.bin"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("price bars"), std::string::npos) << e.what();
+  }
+  // A row count that would wrap around when multiplied by the width.
+  std::string damaged = bytes;
+  const std::int64_t huge = (std::int64_t{1} << 62) + 30;
+  std::memcpy(damaged.data(), &huge, sizeof(huge));
+  BinaryReader broken(damaged, "cache.bin");
+  EXPECT_THROW(PriceBars(options).load(broken), DataError);
 }
 
 }  // namespace

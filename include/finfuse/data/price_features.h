@@ -5,6 +5,7 @@
 
 #include "finfuse/core/config.h"
 #include "finfuse/core/options.h"
+#include "finfuse/data/binary_io.h"
 #include "finfuse/data/price_panel.h"
 
 #include <cstdint>
@@ -38,5 +39,40 @@ struct PriceWindowOptions {
 /// finfuse::Error when the window does not fit in the series.
 std::vector<float> price_window(const PriceSeries& series, std::int64_t last, std::int64_t length,
                                 const PriceWindowOptions& options);
+
+/// Price windows kept as views into their series: what each bar contributes to any window that holds it is computed
+/// once per bar, and a window is finished from its rows only when it is needed (a batch is collated). Memory grows
+/// with the bars, not with bars x window length as copied windows do. For "returns" a bar keeps its four price
+/// returns (float) and log1p(volume) (double, demeaned over the window when finished); for "technical" its 11
+/// features; for "relative" and "zscore" its adjusted open, high, low, close and volume (double), normalised over the
+/// window when finished. Every window equals price_window() of the same bars bit for bit.
+class PriceBars {
+ public:
+  PriceBars() = default;
+  explicit PriceBars(const PriceWindowOptions& options);
+
+  /// Appends a row for every bar of `series`; returns the row of its first bar (bar b is row first + b).
+  std::int64_t append(const PriceSeries& series);
+  std::int64_t rows() const { return rows_; }
+  /// Features per window day (options.features()).
+  std::int64_t features() const { return options_.features(); }
+  /// Writes the window of `length` rows ending at row `end`, [length, features()] floats, to `out`. The rows must
+  /// belong to one series (the caller's window fits in it).
+  void window(std::int64_t end, std::int64_t length, float* out) const;
+  /// Bytes held.
+  std::size_t bytes() const { return final_.size() * sizeof(float) + raw_.size() * sizeof(double); }
+
+  void save(BinaryWriter& out) const;
+  /// Reads what save() wrote; in.inconsistent() when the sizes disagree with the options.
+  void load(BinaryReader& in);
+
+ private:
+  PriceWindowOptions options_;
+  std::int64_t final_width_ = 0;  // per-bar features that are final (float)
+  std::int64_t raw_width_ = 0;    // per-bar values normalised over the window (double)
+  std::int64_t rows_ = 0;
+  std::vector<float> final_;  // [rows, final_width]
+  std::vector<double> raw_;   // [rows, raw_width]
+};
 
 }  // namespace finfuse::data

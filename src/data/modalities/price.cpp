@@ -1,9 +1,13 @@
-// The price and market modalities: windows of price features cut from each entity's series at the sample's last bar,
-// and from the market index's series at the same day.
+// The price and market modalities: windows of price features finished, when a batch is collated, from the bars of
+// each entity's series up to the sample's last bar, and from the market index's series up to the same day.
 #include "finfuse/data/modalities/price.h"
 
 #include "finfuse/core/check.h"
 #include "finfuse/data/modalities/market.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
 
 namespace finfuse::data {
 
@@ -17,13 +21,22 @@ void PriceModality::build(const ModalityContext& context) {
   context.require_timed("price");
   window_ = context.samples.price_window;
   FINFUSE_CHECK(window_ > 0, "the sample set has no price window length");
-  values_.clear();
+  bars_ = PriceBars(options_);
+  end_row_.assign(context.size(), -1);
   present_.clear();
-  values_.reserve(context.size() * static_cast<std::size_t>(window_ * options_.features()));
+  // Each entity's series once, in the order its first sample comes.
+  std::vector<std::int64_t> first_row(context.samples.entities.size(), -1);
   for (std::size_t i = 0; i < context.size(); ++i) {
-    const auto window =
-        price_window(context.sources.prices->series(context.entity(i)), context.sample(i).last_bar, window_, options_);
-    values_.insert(values_.end(), window.begin(), window.end());
+    const auto entity = static_cast<std::size_t>(context.sample(i).entity);
+    const PriceSeries& series = context.sources.prices->series(context.entity(i));
+    const std::int64_t last = context.sample(i).last_bar;
+    FINFUSE_CHECK(last < static_cast<std::int64_t>(series.size()) && last - window_ + 1 >= 0, "price window of ",
+                  window_, " days ending at bar ", last, " does not fit the ", series.size(), " bars of ",
+                  series.symbol);
+    if (first_row[entity] < 0) {
+      first_row[entity] = bars_.append(series);
+    }
+    end_row_[i] = first_row[entity] + last;
   }
 }
 
@@ -32,23 +45,43 @@ std::vector<ModalitySpec> PriceModality::specs() const { return {ModalitySpec(na
 void PriceModality::collate(const std::vector<std::size_t>& indices, Batch& batch) const {
   const auto b = static_cast<std::int64_t>(indices.size());
   const std::int64_t features = options_.features();
-  batch.modalities[name()] = ModalityBatch{gather_rows(values_.data(), window_ * features, indices, {b, window_, features}),
-                                           torch::Tensor(), gather_presence(present_.empty() ? nullptr : &present_, indices)};
+  torch::Tensor values = torch::empty({b, window_, features}, torch::kFloat32);
+  float* out = values.data_ptr<float>();
+  for (std::size_t k = 0; k < indices.size(); ++k) {
+    float* window = out + static_cast<std::int64_t>(k) * window_ * features;
+    const std::int64_t end = end_row_[indices[k]];
+    if (end < 0) {
+      std::fill_n(window, window_ * features, 0.0f);
+    } else {
+      bars_.window(end, window_, window);
+    }
+  }
+  batch.modalities[name()] =
+      ModalityBatch{values, torch::Tensor(), gather_presence(present_.empty() ? nullptr : &present_, indices)};
 }
 
 void PriceModality::save(BinaryWriter& out) const {
   out.pod(window_);
-  out.vec(values_);
+  bars_.save(out);
+  out.vec(end_row_);
   out.vec(present_);
 }
 
 void PriceModality::load(BinaryReader& in, std::size_t samples) {
   window_ = in.pod<std::int64_t>();
-  values_ = in.vec<float>();
+  bars_ = PriceBars(options_);
+  bars_.load(in);
+  end_row_ = in.vec<std::int64_t>();
   present_ = in.vec<std::uint8_t>();
-  if (window_ < 0 || values_.size() != samples * static_cast<std::size_t>(window_ * options_.features()) ||
-      (!present_.empty() && present_.size() != samples)) {
+  if (window_ <= 0 || end_row_.size() != samples || (!present_.empty() && present_.size() != samples)) {
     in.inconsistent(name() + " windows");
+  }
+  for (std::size_t i = 0; i < samples; ++i) {
+    const std::int64_t end = end_row_[i];
+    const bool absent = !present_.empty() && present_[i] == 0;
+    if (absent ? end != -1 : end - window_ + 1 < 0 || end >= bars_.rows()) {
+      in.inconsistent(fmt::format("{} window of sample {} (row {} of {})", name(), i, end, bars_.rows()));
+    }
   }
 }
 
@@ -64,8 +97,9 @@ void MarketModality::build(const ModalityContext& context) {
   window_ = context.samples.price_window;
   FINFUSE_CHECK(window_ > 0, "the sample set has no price window length");
   const PriceSeries& market = *context.sources.market;
-  const auto width = static_cast<std::size_t>(window_ * options_.features());
-  values_.assign(context.size() * width, 0.0f);
+  bars_ = PriceBars(options_);
+  const std::int64_t first = bars_.append(market);
+  end_row_.assign(context.size(), -1);
   present_.assign(context.size(), 0);
   for (std::size_t i = 0; i < context.size(); ++i) {
     const auto& own = context.sources.prices->series(context.entity(i));
@@ -76,8 +110,7 @@ void MarketModality::build(const ModalityContext& context) {
       continue;
     }
     FINFUSE_CHECK(market.dates[*last] <= last_day, "market window of sample ", i, " ends after its own last bar");
-    const auto window = price_window(market, static_cast<std::int64_t>(*last), window_, options_);
-    std::copy(window.begin(), window.end(), values_.begin() + static_cast<std::ptrdiff_t>(i * width));
+    end_row_[i] = first + static_cast<std::int64_t>(*last);
     present_[i] = 1;
   }
 }

@@ -1,4 +1,7 @@
-// The "price" modality: each sample's window of price features up to its last bar before the decision, [L, F].
+// The "price" modality: each sample's window of price features up to its last bar before the decision, [L, F]. The
+// windows are views: the modality keeps each bar's features once (PriceBars) and the row of each sample's last bar,
+// and finishes a sample's window when a batch is collated, so memory grows with the bars and not with the samples
+// times the window length.
 #pragma once
 
 #include "finfuse/data/modality.h"
@@ -20,6 +23,10 @@ class PriceModality : public Modality {
   double coverage() const override { return present_.empty() ? 1.0 : fraction_present(present_); }
   void save(BinaryWriter& out) const override;
   void load(BinaryReader& in, std::size_t samples) override;
+  /// Bytes its built inputs hold: the bars once, plus a row index (and presence flag) per sample.
+  std::size_t bytes() const {
+    return bars_.bytes() + end_row_.size() * sizeof(std::int64_t) + present_.size() * sizeof(std::uint8_t);
+  }
 
  protected:
   /// For modalities of other series' windows (the market's).
@@ -27,7 +34,10 @@ class PriceModality : public Modality {
 
   PriceWindowOptions options_;
   std::int64_t window_ = 0;
-  std::vector<float> values_;  // [N, L, F]
+  /// The bars of every series that a sample's window comes from.
+  PriceBars bars_;
+  /// [N]: the row of bars_ of each sample's last bar; -1 where a sample has no window.
+  std::vector<std::int64_t> end_row_;
   /// Which samples have a window (empty: every one).
   std::vector<std::uint8_t> present_;
 };
