@@ -4,6 +4,7 @@
 # FINFUSE_LIBTORCH=torch2 tests against the current LibTorch 2.x instead of Debian's 1.13 (scripts/libtorch.sh).
 # The build compiles the sources of each target in batches (CMake's unity build; figures in docs/reliability.md);
 # FINFUSE_UNITY_BUILD=OFF compiles file by file, faster when one edits and rebuilds a few files.
+# FINFUSE_BUILD_BENCHMARKS=OFF leaves the benchmarks out (CI's LibTorch 2.x stage, which has them in its first stage).
 # Extra arguments go to ctest (e.g. -L unit, -R Trainer).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -20,7 +21,7 @@ jobs=$(nproc)
 
 start=$(date +%s)
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE="$build_type" \
-  -DFINFUSE_BUILD_TESTS=ON -DFINFUSE_BUILD_EXAMPLES=ON -DFINFUSE_BUILD_BENCHMARKS=ON \
+  -DFINFUSE_BUILD_TESTS=ON -DFINFUSE_BUILD_EXAMPLES=ON -DFINFUSE_BUILD_BENCHMARKS="${FINFUSE_BUILD_BENCHMARKS:-ON}" \
   -DFINFUSE_WARNINGS_AS_ERRORS=ON -DCMAKE_UNITY_BUILD="${FINFUSE_UNITY_BUILD:-ON}" ${libtorch_args[@]+"${libtorch_args[@]}"}
 cmake --build "$build" --parallel "$jobs"
 echo "finfuse: built in $(($(date +%s) - start)) s ($build)"
