@@ -6,6 +6,44 @@
 #include <cmath>
 
 namespace finfuse::data {
+namespace {
+
+// Adjusted OHLC: the raw price of `field` (0 open, 1 high, 2 low, 3 close) scaled by the day's adjustment factor.
+double adjusted_price(const PriceSeries& series, std::size_t k, int field) {
+  const double factor = series.adj_close[k] / series.close[k];
+  switch (field) {
+    case 0:
+      return series.open[k] * factor;
+    case 1:
+      return series.high[k] * factor;
+    case 2:
+      return series.low[k] * factor;
+    default:
+      return series.adj_close[k];
+  }
+}
+
+// The 11 "technical" features of bar i (Feng et al. 2019), from the bars up to i only.
+void technical_features(const PriceSeries& series, std::size_t i, double* row) {
+  const double close = series.close[i];
+  row[0] = series.open[i] / close - 1.0;
+  row[1] = series.high[i] / close - 1.0;
+  row[2] = series.low[i] / close - 1.0;
+  row[3] = i > 0 ? close / series.close[i - 1] - 1.0 : 0.0;
+  row[4] = i > 0 ? series.adj_close[i] / series.adj_close[i - 1] - 1.0 : 0.0;
+  int feature = 5;
+  for (const int period : {5, 10, 15, 20, 25, 30}) {
+    const auto k = static_cast<std::size_t>(period);
+    const std::size_t count = std::min(k, i + 1);
+    double sum = 0.0;
+    for (std::size_t j = 0; j < count; ++j) {
+      sum += series.adj_close[i - j];
+    }
+    row[feature++] = sum / static_cast<double>(count) / series.adj_close[i] - 1.0;
+  }
+}
+
+}  // namespace
 
 std::vector<float> price_window(const PriceSeries& series, std::int64_t last, std::int64_t length,
                                 const PriceWindowOptions& options) {
@@ -13,20 +51,8 @@ std::vector<float> price_window(const PriceSeries& series, std::int64_t last, st
   FINFUSE_CHECK(length >= 1 && last < n && last - length + 1 >= 0, "price window of ", length, " days ending at bar ",
                 last, " does not fit the ", n, " bars of ", series.symbol);
   const std::int64_t first = last - length + 1;
-  // Adjusted OHLC: scale the raw prices by the day's adjustment factor.
   const auto adjusted = [&](std::int64_t i, int field) {
-    const auto k = static_cast<std::size_t>(i);
-    const double factor = series.adj_close[k] / series.close[k];
-    switch (field) {
-      case 0:
-        return series.open[k] * factor;
-      case 1:
-        return series.high[k] * factor;
-      case 2:
-        return series.low[k] * factor;
-      default:
-        return series.adj_close[k];
-    }
+    return adjusted_price(series, static_cast<std::size_t>(i), field);
   };
   const std::int64_t width = options.features();
   std::vector<double> out(static_cast<std::size_t>(length * width));
@@ -35,23 +61,7 @@ std::vector<float> price_window(const PriceSeries& series, std::int64_t last, st
   };
   if (options.normalize == "technical") {
     for (std::int64_t d = 0; d < length; ++d) {
-      const auto i = static_cast<std::size_t>(first + d);
-      const double close = series.close[i];
-      at(d, 0) = series.open[i] / close - 1.0;
-      at(d, 1) = series.high[i] / close - 1.0;
-      at(d, 2) = series.low[i] / close - 1.0;
-      at(d, 3) = i > 0 ? close / series.close[i - 1] - 1.0 : 0.0;
-      at(d, 4) = i > 0 ? series.adj_close[i] / series.adj_close[i - 1] - 1.0 : 0.0;
-      int feature = 5;
-      for (const int period : {5, 10, 15, 20, 25, 30}) {
-        const auto k = static_cast<std::size_t>(period);
-        const std::size_t count = std::min(k, i + 1);
-        double sum = 0.0;
-        for (std::size_t j = 0; j < count; ++j) {
-          sum += series.adj_close[i - j];
-        }
-        at(d, feature++) = sum / static_cast<double>(count) / series.adj_close[i] - 1.0;
-      }
+      technical_features(series, static_cast<std::size_t>(first + d), &at(d, 0));
     }
   } else if (options.normalize == "returns") {
     for (std::int64_t d = 0; d < length; ++d) {
@@ -105,70 +115,48 @@ std::vector<float> price_window(const PriceSeries& series, std::int64_t last, st
 }
 
 // ---------------------------------------------------------------------------------------------------- price bars
-// The arithmetic below repeats price_window()'s expression by expression, so that a finished window is the same
-// floats; PriceBars.WindowsEqualPriceWindowBitForBit checks it for every normalisation.
+// The arithmetic below is price_window()'s (the same helpers, and the same expressions for the window-wide steps), so
+// that a finished window is the same floats; PriceBars.WindowsEqualPriceWindowBitForBit checks every normalisation.
 
-PriceBars::PriceBars(const PriceWindowOptions& options) : options_(options) {
-  if (options_.normalize == "technical") {
+PriceBars::PriceBars(const PriceWindowOptions& options) : features_(options.features()) {
+  if (options.normalize == "technical") {
+    kind_ = Kind::technical;
     final_width_ = 11;
-  } else if (options_.normalize == "returns") {
+  } else if (options.normalize == "returns") {
+    kind_ = Kind::returns;
     final_width_ = 4;
     raw_width_ = 1;
   } else {
+    kind_ = options.normalize == "relative" ? Kind::relative : Kind::zscore;
     raw_width_ = 5;
   }
+}
+
+void PriceBars::reserve(std::int64_t rows) {
+  final_.reserve(static_cast<std::size_t>(rows * final_width_));
+  raw_.reserve(static_cast<std::size_t>(rows * raw_width_));
 }
 
 std::int64_t PriceBars::append(const PriceSeries& series) {
   const std::int64_t first_row = rows_;
   const std::size_t n = series.size();
-  final_.reserve(final_.size() + n * static_cast<std::size_t>(final_width_));
-  raw_.reserve(raw_.size() + n * static_cast<std::size_t>(raw_width_));
-  const auto adjusted = [&](std::size_t k, int field) {
-    const double factor = series.adj_close[k] / series.close[k];
-    switch (field) {
-      case 0:
-        return series.open[k] * factor;
-      case 1:
-        return series.high[k] * factor;
-      case 2:
-        return series.low[k] * factor;
-      default:
-        return series.adj_close[k];
-    }
-  };
   for (std::size_t i = 0; i < n; ++i) {
-    if (options_.normalize == "technical") {
-      const double close = series.close[i];
+    if (kind_ == Kind::technical) {
       double row[11];
-      row[0] = series.open[i] / close - 1.0;
-      row[1] = series.high[i] / close - 1.0;
-      row[2] = series.low[i] / close - 1.0;
-      row[3] = i > 0 ? close / series.close[i - 1] - 1.0 : 0.0;
-      row[4] = i > 0 ? series.adj_close[i] / series.adj_close[i - 1] - 1.0 : 0.0;
-      int feature = 5;
-      for (const int period : {5, 10, 15, 20, 25, 30}) {
-        const auto k = static_cast<std::size_t>(period);
-        const std::size_t count = std::min(k, i + 1);
-        double sum = 0.0;
-        for (std::size_t j = 0; j < count; ++j) {
-          sum += series.adj_close[i - j];
-        }
-        row[feature++] = sum / static_cast<double>(count) / series.adj_close[i] - 1.0;
-      }
+      technical_features(series, i, row);
       for (const double v : row) {
         final_.push_back(static_cast<float>(v));
       }
-    } else if (options_.normalize == "returns") {
+    } else if (kind_ == Kind::returns) {
       // A window's first bar is referred to the bar before it, or to its own close when there is none (bar 0).
-      const double reference = i > 0 ? series.adj_close[i - 1] : adjusted(i, 3);
+      const double reference = i > 0 ? series.adj_close[i - 1] : adjusted_price(series, i, 3);
       for (int f = 0; f < 4; ++f) {
-        final_.push_back(static_cast<float>(adjusted(i, f) / reference - 1.0));
+        final_.push_back(static_cast<float>(adjusted_price(series, i, f) / reference - 1.0));
       }
       raw_.push_back(std::log1p(series.volume[i]));
     } else {
       for (int f = 0; f < 4; ++f) {
-        raw_.push_back(adjusted(i, f));
+        raw_.push_back(adjusted_price(series, i, f));
       }
       raw_.push_back(series.volume[i]);
     }
@@ -181,7 +169,7 @@ void PriceBars::window(std::int64_t end, std::int64_t length, float* out) const 
   FINFUSE_CHECK(length >= 1 && end < rows_ && end - length + 1 >= 0, "price window of ", length,
                 " rows ending at row ", end, " does not fit the ", rows_, " rows of price bars");
   const std::int64_t first = end - length + 1;
-  const std::int64_t width = options_.features();
+  const std::int64_t width = features_;
   const auto raw = [&](std::int64_t row, std::int64_t column) {
     return raw_[static_cast<std::size_t>(row * raw_width_ + column)];
   };
@@ -193,7 +181,7 @@ void PriceBars::window(std::int64_t end, std::int64_t length, float* out) const 
       std::copy_n(final_.data() + (first + d) * final_width_, final_width_, out + d * width);
     }
   }
-  if (options_.normalize == "returns") {
+  if (kind_ == Kind::returns) {
     double mean = 0;
     for (std::int64_t d = 0; d < length; ++d) {
       mean += raw(first + d, 0);
@@ -202,7 +190,7 @@ void PriceBars::window(std::int64_t end, std::int64_t length, float* out) const 
     for (std::int64_t d = 0; d < length; ++d) {
       put(d, 4, raw(first + d, 0) - mean);
     }
-  } else if (options_.normalize == "relative") {
+  } else if (kind_ == Kind::relative) {
     const double last_close = raw(end, 3);
     double mean_volume = 0;
     for (std::int64_t d = 0; d < length; ++d) {
@@ -215,7 +203,7 @@ void PriceBars::window(std::int64_t end, std::int64_t length, float* out) const 
       }
       put(d, 4, mean_volume > 0 ? raw(first + d, 4) / mean_volume - 1.0 : 0.0);
     }
-  } else if (options_.normalize == "zscore") {
+  } else if (kind_ == Kind::zscore) {
     for (int f = 0; f < 5; ++f) {
       double mean = 0;
       for (std::int64_t d = 0; d < length; ++d) {

@@ -48,14 +48,16 @@ std::vector<float> price_window(const PriceSeries& series, std::int64_t last, st
 /// window when finished. Every window equals price_window() of the same bars bit for bit.
 class PriceBars {
  public:
-  PriceBars() = default;
+  PriceBars() : PriceBars(PriceWindowOptions{}) {}
   explicit PriceBars(const PriceWindowOptions& options);
 
+  /// Room for `rows` bars in all, so that appending many series does not reallocate.
+  void reserve(std::int64_t rows);
   /// Appends a row for every bar of `series`; returns the row of its first bar (bar b is row first + b).
   std::int64_t append(const PriceSeries& series);
   std::int64_t rows() const { return rows_; }
   /// Features per window day (options.features()).
-  std::int64_t features() const { return options_.features(); }
+  std::int64_t features() const { return features_; }
   /// Writes the window of `length` rows ending at row `end`, [length, features()] floats, to `out`. The rows must
   /// belong to one series (the caller's window fits in it).
   void window(std::int64_t end, std::int64_t length, float* out) const;
@@ -67,7 +69,9 @@ class PriceBars {
   void load(BinaryReader& in);
 
  private:
-  PriceWindowOptions options_;
+  enum class Kind { returns, relative, zscore, technical };
+  Kind kind_ = Kind::returns;  // the options' normalize, compared once
+  std::int64_t features_ = 5;
   std::int64_t final_width_ = 0;  // per-bar features that are final (float)
   std::int64_t raw_width_ = 0;    // per-bar values normalised over the window (double)
   std::int64_t rows_ = 0;

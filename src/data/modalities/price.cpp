@@ -24,8 +24,18 @@ void PriceModality::build(const ModalityContext& context) {
   bars_ = PriceBars(options_);
   end_row_.assign(context.size(), -1);
   present_.clear();
-  // Each entity's series once, in the order its first sample comes.
+  // Each entity's series once, in the order its first sample comes; the room for all of them taken at once.
   std::vector<std::int64_t> first_row(context.samples.entities.size(), -1);
+  std::int64_t rows = 0;
+  for (std::size_t i = 0; i < context.size(); ++i) {
+    auto& row = first_row[static_cast<std::size_t>(context.sample(i).entity)];
+    if (row < 0) {
+      row = 0;
+      rows += static_cast<std::int64_t>(context.sources.prices->series(context.entity(i)).size());
+    }
+  }
+  bars_.reserve(rows);
+  std::fill(first_row.begin(), first_row.end(), -1);
   for (std::size_t i = 0; i < context.size(); ++i) {
     const auto entity = static_cast<std::size_t>(context.sample(i).entity);
     const PriceSeries& series = context.sources.prices->series(context.entity(i));
