@@ -35,6 +35,7 @@ write_basic_package_version_file(
 
 install(FILES
   "${PROJECT_SOURCE_DIR}/cmake/FinfuseTorchCompat.cmake"
+  "${PROJECT_SOURCE_DIR}/cmake/FindFinfuseArrow.cmake"
   "${PROJECT_BINARY_DIR}/finfuseConfig.cmake"
   "${PROJECT_BINARY_DIR}/finfuseConfigVersion.cmake"
   DESTINATION ${FINFUSE_CMAKE_INSTALL_DIR})

@@ -9,6 +9,8 @@
 #               virtual environment at $FINFUSE_TORCH2_VENV (default ~/.local/share/finfuse/torch-venv), with the
 #               matching torchvision for the parity tests and pandas for the benchmarks. Its C++ distribution is the venv's site-packages/torch
 #               folder, which scripts/torch2-root.sh prints (pass it to CMake as -DCMAKE_PREFIX_PATH).
+# Apache Arrow C++ with Parquet (the pyarrow wheel, scripts/install-arrow.sh) is installed too unless
+# FINFUSE_WITH_PARQUET=OFF.
 set -euo pipefail
 
 hardening=false
@@ -79,6 +81,12 @@ for lib in libblas.so.3 liblapack.so.3; do
     ${sudo[@]+"${sudo[@]}"} update-alternatives --set "$name" "$wanted" >/dev/null
   fi
 done
+
+# Apache Arrow C++ with Parquet (Parquet inputs; Debian 12 packages no Arrow): the pyarrow wheel, in a virtual
+# environment. The build finds it through scripts/libtorch.sh; without it finfuse builds and reads CSV only.
+if [[ ${FINFUSE_WITH_PARQUET:-AUTO} != OFF ]]; then
+  bash "$(dirname "${BASH_SOURCE[0]}")/install-arrow.sh"
+fi
 
 if $torch2; then
   bash "$(dirname "${BASH_SOURCE[0]}")/install-torch2.sh"

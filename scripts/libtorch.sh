@@ -6,6 +6,8 @@
 # FINFUSE_OFFLINE_DEPS=DIR   on a machine without a package registry: installs nothing, and builds against the Debian
 #                            packages that scripts/offline-deps.sh downloaded into DIR, unpacked into build/offline-deps
 #                            (with FINFUSE_LIBTORCH=<path> to the machine's own LibTorch).
+# FINFUSE_WITH_PARQUET=AUTO|ON|OFF   Parquet inputs through Apache Arrow C++ (scripts/install-arrow.sh): AUTO builds
+#                                   them when Arrow is installed, ON requires it, OFF installs and builds without.
 # Sets libtorch_args (CMake arguments) and libtorch_suffix (for build folder names: "" for Debian's).
 # shellcheck shell=bash
 finfuse_libtorch=${FINFUSE_LIBTORCH:-debian}
@@ -64,3 +66,9 @@ if [[ -n ${FINFUSE_OFFLINE_DEPS:-} ]]; then
   export CPATH=$finfuse_prefix/include${CPATH:+:$CPATH}
   echo "finfuse: building against the packages of $FINFUSE_OFFLINE_DEPS, unpacked in $finfuse_offline"
 fi
+
+# Apache Arrow C++ for Parquet inputs, where scripts/install-arrow.sh installed it (FINFUSE_WITH_PARQUET=OFF: none).
+if [[ ${FINFUSE_WITH_PARQUET:-AUTO} != OFF ]] && finfuse_arrow_root=$(bash "$root/scripts/arrow-root.sh"); then
+  libtorch_args+=(-DFINFUSE_ARROW_ROOT="$finfuse_arrow_root")
+fi
+libtorch_args+=(-DFINFUSE_WITH_PARQUET="${FINFUSE_WITH_PARQUET:-AUTO}")

@@ -47,6 +47,7 @@
 #include "finfuse/data/multimodal_dataset.h"
 #include "finfuse/data/numeric_preprocessor.h"
 #include "finfuse/data/numeric_table.h"
+#include "finfuse/data/parquet.h"
 #include "finfuse/data/pipeline.h"
 #include "finfuse/data/price_features.h"
 #include "finfuse/data/price_panel.h"

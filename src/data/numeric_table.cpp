@@ -3,6 +3,7 @@
 #include "finfuse/core/error.h"
 #include "finfuse/core/logging.h"
 #include "finfuse/core/suggest.h"
+#include "finfuse/data/parquet.h"
 
 #include <fmt/format.h>
 
@@ -12,13 +13,24 @@
 #include <set>
 
 namespace finfuse::data {
-namespace {
-
-}  // namespace
+NumericTable NumericTable::load(const std::filesystem::path& path, const NumericTableOptions& options) {
+  return is_parquet_path(path) ? load_parquet(path, options) : load_csv(path, options);
+}
 
 NumericTable NumericTable::load_csv(const std::filesystem::path& path, const NumericTableOptions& options) {
   CsvReader reader = CsvReader::open(path, options.csv);
+  return read(reader, path, options);
+}
+
+NumericTable NumericTable::load_parquet(const std::filesystem::path& path, const NumericTableOptions& options) {
+  ParquetReader reader = ParquetReader::open(path);
+  return read(reader, path, options);
+}
+
+template <class Reader>
+NumericTable NumericTable::read(Reader& reader, const std::filesystem::path& path, const NumericTableOptions& options) {
   const std::string& file = reader.source();
+  const char* const unit = record_unit(reader);
   const bool has_entity = options.kind != "global";
   const bool has_time = options.kind != "static";
 
@@ -91,7 +103,7 @@ NumericTable NumericTable::load_csv(const std::filesystem::path& path, const Num
       reader.expect_width(record);
       std::string entity;
       if (row_ids) {
-        entity = fmt::format("line {}", record.line);
+        entity = fmt::format("{} {}", unit, record.line);
       } else if (entity_column != absent) {
         entity = std::string(trim(record[entity_column]));
         if (entity.empty()) {
@@ -130,15 +142,17 @@ NumericTable NumericTable::load_csv(const std::filesystem::path& path, const Num
         const std::size_t previous = rows.back();
         if (!has_time) {
           throw DataError(file, record.line, options.entity_column,
-                          fmt::format("duplicate id '{}' (first at line {})", entity, last_line[entity]));
+                          fmt::format("duplicate id '{}' (first at {} {})", entity, unit, last_line[entity]));
         }
         if (table.dates_[previous] >= date) {
           throw DataError(file, record.line, options.date_column,
                           table.dates_[previous] == date
-                              ? fmt::format("duplicate date {}{} (first at line {})", date.to_string(),
-                                            entity.empty() ? std::string() : " for " + entity, last_line[entity])
-                              : fmt::format("date {} comes after {} (line {}); rows must be in increasing date order",
-                                            date.to_string(), table.dates_[previous].to_string(), last_line[entity]));
+                              ? fmt::format("duplicate date {}{} (first at {} {})", date.to_string(),
+                                            entity.empty() ? std::string() : " for " + entity, unit,
+                                            last_line[entity])
+                              : fmt::format("date {} comes after {} ({} {}); rows must be in increasing date order",
+                                            date.to_string(), table.dates_[previous].to_string(), unit,
+                                            last_line[entity]));
         }
       }
       std::vector<float> values(numeric_index.size(), nan);

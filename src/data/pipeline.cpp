@@ -180,14 +180,14 @@ DataSources DataPipeline::load_sources(const NumericTable*& sample_table, const 
   sample_table = nullptr;
   label_table = nullptr;
   if (config_.prices) {
-    prices_ = std::make_shared<PricePanel>(PricePanel::load_csv(config_.prices->path, config_.prices->options));
+    prices_ = std::make_shared<PricePanel>(PricePanel::load(config_.prices->path, config_.prices->options));
   }
   if (config_.market) {
     auto options = config_.market->options;
     if (options.default_symbol.empty()) {
       options.default_symbol = "market";
     }
-    market_ = std::make_shared<PricePanel>(PricePanel::load_csv(config_.market->path, options));
+    market_ = std::make_shared<PricePanel>(PricePanel::load(config_.market->path, options));
     if (market_->size() != 1) {
       throw DataError(config_.market->path.string(), 0, options.columns.symbol,
                       fmt::format("a market index file holds one instrument, this one {}: {}", market_->size(),
@@ -205,7 +205,7 @@ DataSources DataPipeline::load_sources(const NumericTable*& sample_table, const 
     }
   }
   if (config_.texts) {
-    texts_ = std::make_shared<TextCorpus>(TextCorpus::load_jsonl(config_.texts->path, config_.texts->options));
+    texts_ = std::make_shared<TextCorpus>(TextCorpus::load(config_.texts->path, config_.texts->options));
   }
   if (config_.graph) {
     graph_ = std::make_shared<RelationGraph>(RelationGraph::load(config_.graph->path, config_.graph->options));
@@ -216,7 +216,7 @@ DataSources DataPipeline::load_sources(const NumericTable*& sample_table, const 
   sources.graph = graph_.get();
   sources.texts = texts_.get();
   for (const auto& table : config_.tables) {
-    tables_.push_back(std::make_shared<NumericTable>(NumericTable::load_csv(table.path, table.options)));
+    tables_.push_back(std::make_shared<NumericTable>(NumericTable::load(table.path, table.options)));
     sources.tables.emplace_back(table.name, tables_.back().get());
     if (table.name == config_.samples_from_table) {
       sample_table = tables_.back().get();

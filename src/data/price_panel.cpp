@@ -4,6 +4,7 @@
 #include "finfuse/core/error.h"
 #include "finfuse/core/logging.h"
 #include "finfuse/core/suggest.h"
+#include "finfuse/data/parquet.h"
 
 #include <fmt/format.h>
 
@@ -13,6 +14,10 @@
 
 namespace finfuse::data {
 namespace {
+
+// Where a missing column is reported: the header line of a CSV file, the file as a whole for Parquet.
+std::int64_t header_record(const CsvReader& /*reader*/) { return 1; }
+std::int64_t header_record(const ParquetReader& /*reader*/) { return 0; }
 
 }  // namespace
 
@@ -40,14 +45,28 @@ std::optional<std::size_t> PriceSeries::index_after(Date date) const {
   return static_cast<std::size_t>(it - dates.begin());
 }
 
+PricePanel PricePanel::load(const std::filesystem::path& path, const PriceCsvOptions& options) {
+  return is_parquet_path(path) ? load_parquet(path, options) : load_csv(path, options);
+}
+
 PricePanel PricePanel::load_csv(const std::filesystem::path& path, const PriceCsvOptions& options) {
   CsvReader reader = CsvReader::open(path, options.csv);
+  return read(reader, options);
+}
+
+PricePanel PricePanel::load_parquet(const std::filesystem::path& path, const PriceCsvOptions& options) {
+  ParquetReader reader = ParquetReader::open(path);
+  return read(reader, options);
+}
+
+template <class Reader>
+PricePanel PricePanel::read(Reader& reader, const PriceCsvOptions& options) {
   const std::string& file = reader.source();
   const PriceColumns& names = options.columns;
 
   const std::optional<std::size_t> symbol_column = reader.find_column(names.symbol);
   if (!symbol_column && options.default_symbol.empty()) {
-    throw DataError(file, 1, names.symbol,
+    throw DataError(file, header_record(reader), names.symbol,
                     fmt::format("missing column{}; the header has {} (for a single-instrument file set "
                                 "default_symbol)",
                                 did_you_mean(names.symbol, reader.header()), quoted_list(reader.header())));
@@ -139,11 +158,12 @@ PricePanel PricePanel::load_csv(const std::filesystem::path& path, const PriceCs
         const auto previous_line = current->last_line;
         throw DataError(file, record.line, names.date,
                         series.dates.back() == *date
-                            ? fmt::format("duplicate date {} for {} (first at line {})", date->to_string(), symbol,
-                                          previous_line)
-                            : fmt::format("date {} for {} comes after {} (line {}); rows of a symbol must be in "
+                            ? fmt::format("duplicate date {} for {} (first at {} {})", date->to_string(), symbol,
+                                          record_unit(reader), previous_line)
+                            : fmt::format("date {} for {} comes after {} ({} {}); rows of a symbol must be in "
                                           "increasing date order",
-                                          date->to_string(), symbol, series.dates.back().to_string(), previous_line));
+                                          date->to_string(), symbol, series.dates.back().to_string(),
+                                          record_unit(reader), previous_line));
       }
       series.dates.push_back(*date);
       series.open.push_back(open);

@@ -5,6 +5,7 @@
 #include "finfuse/core/check.h"
 #include "finfuse/core/error.h"
 #include "finfuse/core/logging.h"
+#include "finfuse/data/parquet.h"
 
 #include <ATen/Parallel.h>
 #include <fmt/format.h>
@@ -469,6 +470,78 @@ TextCorpus TextCorpus::load_jsonl(const std::filesystem::path& path, const TextJ
   flush();
   corpus.finalize();
   logger()->info("{}: {} text(s) of {} entit{} from {} line(s){}", file, corpus.report_.texts, corpus.texts_.size(),
+                 corpus.texts_.size() == 1 ? "y" : "ies", corpus.report_.lines,
+                 corpus.report_.converted_from_latin1 ? " (converted from Latin-1)" : "");
+  bad.log_summary(file);
+  return corpus;
+}
+
+TextCorpus TextCorpus::load(const std::filesystem::path& path, const TextJsonlOptions& options) {
+  return is_parquet_path(path) ? load_parquet(path, options) : load_jsonl(path, options);
+}
+
+TextCorpus TextCorpus::load_parquet(const std::filesystem::path& path, const TextJsonlOptions& options) {
+  ParquetReader reader = ParquetReader::open(path);
+  const std::string& file = reader.source();
+  if (options.layout != "flat") {
+    throw DataError(file, 0, "",
+                    fmt::format("layout '{}': a Parquet file of texts is flat, one text per row (layout 'flat')",
+                                options.layout));
+  }
+  const std::size_t entity_column = reader.require_column(options.entity_field);
+  const std::size_t time_column = reader.require_column(options.time_field);
+  const std::size_t text_column = reader.require_column(options.text_field);
+  TextCorpus corpus;
+  corpus.finalized_ = false;
+  BadRecordLog bad(options.errors);
+  CsvRecord record;
+  std::string converted;
+  while (reader.next(record, bad)) {
+    ++corpus.report_.lines;
+    try {
+      const std::string_view entity = record[entity_column];
+      if (entity.empty()) {
+        throw DataError(file, record.line, options.entity_field, "the entity is empty");
+      }
+      const std::string_view when = record[time_column];
+      const auto time = parse_timestamp(when);
+      if (!time) {
+        throw DataError(file, record.line, options.time_field,
+                        fmt::format("expected a timestamp (a Parquet timestamp, or ISO 8601, \"Wed Jan 01 03:59:03 "
+                                    "+0000 2014\" or \"@seconds\" text), got {}",
+                                    quoted_value(when.substr(0, 40))));
+      }
+      std::string_view text = record[text_column];
+      bool from_latin1 = false;
+      // Parquet strings are UTF-8 by the format's definition; a writer may still have put other bytes there.
+      if (const auto invalid = find_invalid_utf8(text)) {
+        if (options.encoding == EncodingPolicy::require_utf8) {
+          throw DataError(file, record.line, options.text_field,
+                          fmt::format("byte 0x{:02X} at byte {} is not valid UTF-8 (set the encoding policy to "
+                                      "'latin1_fallback' to convert Latin-1 text)",
+                                      static_cast<unsigned char>(text[*invalid]), *invalid + 1));
+        }
+        converted = latin1_to_utf8(text);
+        text = converted;
+        from_latin1 = true;
+      }
+      if (blank(text)) {
+        throw DataError(file, record.line, options.text_field, "the text is empty");
+      }
+      corpus.report_.converted_from_latin1 = corpus.report_.converted_from_latin1 || from_latin1;
+      ++corpus.report_.texts;
+      auto it = corpus.texts_.find(entity);
+      if (it == corpus.texts_.end()) {
+        it = corpus.texts_.emplace(std::string(entity), std::vector<TextRecord>()).first;
+      }
+      it->second.push_back(TextRecord{*time, std::string(text)});
+    } catch (const DataError& e) {
+      ++corpus.report_.bad_records;
+      bad.add(e);
+    }
+  }
+  corpus.finalize();
+  logger()->info("{}: {} text(s) of {} entit{} from {} row(s){}", file, corpus.report_.texts, corpus.texts_.size(),
                  corpus.texts_.size() == 1 ? "y" : "ies", corpus.report_.lines,
                  corpus.report_.converted_from_latin1 ? " (converted from Latin-1)" : "");
   bad.log_summary(file);

@@ -134,7 +134,7 @@ struct Corpus {
 };
 
 Corpus read_corpus(const PretrainOptions& options, PretrainResult& result) {
-  const auto corpus = data::TextCorpus::load_jsonl(options.texts().path, options.texts().options);
+  const auto corpus = data::TextCorpus::load(options.texts().path, options.texts().options);
   const auto until = until_instant(options);
   std::vector<std::string> texts;
   std::unordered_set<std::string> seen;

@@ -60,6 +60,11 @@ class NumericTable {
   /// Reads a table. Non-numbers, NaN and infinities in numeric columns, bad dates, duplicate keys and dates out of
   /// order within an entity are DataErrors naming file, line and field; missing markers become NaN.
   static NumericTable load_csv(const std::filesystem::path& path, const NumericTableOptions& options);
+  /// Reads the same table from a Parquet file (data/parquet.h: the same checks and messages; the CSV dialect
+  /// options do not apply, a null is a missing value). A static table without an id column names its rows "row N".
+  static NumericTable load_parquet(const std::filesystem::path& path, const NumericTableOptions& options);
+  /// load_parquet() for a .parquet or .pq file, load_csv() for anything else.
+  static NumericTable load(const std::filesystem::path& path, const NumericTableOptions& options);
 
   const std::string& kind() const { return kind_; }
   const std::vector<std::string>& columns() const { return columns_; }
@@ -112,6 +117,9 @@ class NumericTable {
   Timestamp available_at(std::size_t row) const { return available_[row]; }
 
  private:
+  template <class Reader>
+  static NumericTable read(Reader& reader, const std::filesystem::path& path, const NumericTableOptions& options);
+
   std::string kind_;
   std::vector<std::string> columns_;
   std::vector<std::string> categorical_columns_;

@@ -1,4 +1,4 @@
-// Daily price panels: many symbols' OHLCV series read from one long-format CSV
+// Daily price panels: many symbols' OHLCV series read from one long-format CSV or Parquet file
 // (symbol,date,open,high,low,close[,adj_close],volume), validated row by row, kept per symbol in date order.
 #pragma once
 
@@ -82,6 +82,11 @@ class PricePanel {
   /// Reads a long-format price CSV. Strict mode throws the first DataError (file, line, field); lenient mode
   /// skips bad rows and logs them. Rows marked missing are skipped and counted in both modes.
   static PricePanel load_csv(const std::filesystem::path& path, const PriceCsvOptions& options = {});
+  /// Reads the same long-format table from a Parquet file (data/parquet.h: the same checks and messages; the CSV
+  /// dialect options do not apply, a null is a missing value).
+  static PricePanel load_parquet(const std::filesystem::path& path, const PriceCsvOptions& options = {});
+  /// load_parquet() for a .parquet or .pq file, load_csv() for anything else.
+  static PricePanel load(const std::filesystem::path& path, const PriceCsvOptions& options = {});
 
   /// Adds a series; throws finfuse::Error when the symbol exists, the columns differ in length, or dates are not
   /// strictly increasing.
@@ -106,6 +111,9 @@ class PricePanel {
   const PriceLoadReport& report() const { return report_; }
 
  private:
+  template <class Reader>
+  static PricePanel read(Reader& reader, const PriceCsvOptions& options);
+
   std::map<std::string, PriceSeries> series_;
   PriceLoadReport report_;
 };

@@ -1,4 +1,4 @@
-// Timestamped texts per entity (news, tweets), read from JSON Lines, for as-of text windows: the texts an
+// Timestamped texts per entity (news, tweets), read from JSON Lines or Parquet, for as-of text windows: the texts an
 // entity had before a cutoff, newest first.
 #pragma once
 
@@ -55,6 +55,12 @@ class TextCorpus {
   /// Reads a JSON Lines file. A line that is not valid JSON, lacks a field, has an unparseable time, or a text that
   /// is not a string or is empty is a DataError (file, line, field); lenient mode skips such lines whole.
   static TextCorpus load_jsonl(const std::filesystem::path& path, const TextJsonlOptions& options = {});
+  /// Reads texts from a Parquet file (data/parquet.h), one text per row (layout "flat"): the entity, time and text
+  /// columns named by the options; times are Parquet timestamps or text in the formats above. The same checks and
+  /// messages as load_jsonl(), naming the row.
+  static TextCorpus load_parquet(const std::filesystem::path& path, const TextJsonlOptions& options = {});
+  /// load_parquet() for a .parquet or .pq file, load_jsonl() for anything else.
+  static TextCorpus load(const std::filesystem::path& path, const TextJsonlOptions& options = {});
 
   /// Adds a text; call finalize() before querying.
   void add(const std::string& entity, TextRecord record);
