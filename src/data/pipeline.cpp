@@ -161,7 +161,7 @@ constexpr char kCacheMagic[8] = {'F', 'F', 'C', 'A', 'C', 'H', 'E', '1'};
 
 std::string DataPipeline::cache_key(const DataConfig& config) {
   Sha256 hash;
-  hash.update(fmt::format("finfuse data cache {} format 8\n", version()));
+  hash.update(fmt::format("finfuse data cache {} format 9\n", version()));
   hash.update(config.to_json().dump());
   const auto inputs = config.input_files();
   for (const auto& path : inputs) {

@@ -91,63 +91,61 @@ void TextModality::build(const ModalityContext& context) {
   }
   const auto length = static_cast<std::size_t>(tokenizer_options_.max_length);
   shape_ = static_cast<std::int64_t>(per_text_ ? max_texts * length : length);
+  length_ = static_cast<std::int64_t>(length);
   FINFUSE_CHECK(tokenizer_->vocab_size() <= std::numeric_limits<std::int32_t>::max(), "a vocabulary of ",
                 tokenizer_->vocab_size(), " tokens does not fit 32-bit token ids");
-  const auto shape = static_cast<std::size_t>(shape_);
-  const auto pad = static_cast<std::int32_t>(tokenizer_->pad_id());
-  // Every element is written once by the parallel loops below (ids, padding and mask of each row), so the 40-odd
-  // MB are first touched on every thread rather than zero-filled serially and written again.
-  ids_.resize(n * shape);
-  mask_.resize(ids_.size());
   present_.resize(n);
-  // Writes `count` ids to row `base` of the token-id table and pads the rest of the row's `width` slots.
-  const auto put = [&](std::size_t base, std::size_t width, const std::int32_t* ids, std::size_t count) {
-    std::copy_n(ids, count, ids_.data() + base);
-    std::fill_n(ids_.data() + base + count, width - count, pad);
-    std::fill_n(mask_.data() + base, count, std::uint8_t{1});
-    std::fill_n(mask_.data() + base + count, width - count, std::uint8_t{0});
-  };
+  offset_.assign(n + 1, 0);
   if (per_text_) {
-    // Encode each distinct text once, on every intra-op thread, then copy into the windows.
-    UninitializedVector<std::int32_t> encoded(distinct.size() * length);
-    UninitializedVector<std::int32_t> encoded_length(distinct.size());
+    // Each distinct text encoded once, on every intra-op thread; a sample keeps the rows of its window's texts.
+    FINFUSE_CHECK(distinct.size() <= static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()),
+                  "more distinct texts than 32-bit row indices hold: ", distinct.size());
+    encoded_.resize(distinct.size() * length);
+    encoded_length_.resize(distinct.size());
     at::parallel_for(0, static_cast<std::int64_t>(distinct.size()), 512, [&](std::int64_t begin, std::int64_t end) {
       for (auto t = begin; t < end; ++t) {
         const auto d = static_cast<std::size_t>(t);
-        encoded_length[d] =
-            static_cast<std::int32_t>(tokenizer_->encode_into(distinct[d]->text, encoded.data() + d * length));
+        encoded_length_[d] =
+            static_cast<std::int32_t>(tokenizer_->encode_into(distinct[d]->text, encoded_.data() + d * length));
       }
     });
-    at::parallel_for(0, static_cast<std::int64_t>(n), 256, [&](std::int64_t begin, std::int64_t end) {
-      for (auto s = begin; s < end; ++s) {
-        const auto i = static_cast<std::size_t>(s);
-        present_[i] = windows[i].empty() ? 0 : 1;
-        for (std::size_t k = 0; k < max_texts; ++k) {
-          if (k < windows[i].size()) {
-            const auto d = slot_text[offset[i] + k];
-            put(i * shape + k * length, length, encoded.data() + d * length,
-                static_cast<std::size_t>(encoded_length[d]));
-          } else {
-            put(i * shape + k * length, length, nullptr, 0);
-          }
-        }
-      }
-    });
+    rows_.resize(slot_text.size());
+    for (std::size_t i = 0; i < n; ++i) {
+      present_[i] = windows[i].empty() ? 0 : 1;
+      offset_[i + 1] = static_cast<std::int64_t>(offset[i + 1]);
+    }
+    std::transform(slot_text.begin(), slot_text.end(), rows_.begin(),
+                   [](std::size_t d) { return static_cast<std::int32_t>(d); });
   } else {
+    // One row per sample with texts: its window joined, newest first.
+    std::vector<std::size_t> row_of(n, 0);
+    std::size_t rows = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      present_[i] = windows[i].empty() ? 0 : 1;
+      row_of[i] = rows;
+      rows += present_[i];
+      offset_[i + 1] = static_cast<std::int64_t>(rows);
+    }
+    FINFUSE_CHECK(rows <= static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()),
+                  "more samples with texts than 32-bit row indices hold: ", rows);
+    encoded_.resize(rows * length);
+    encoded_length_.resize(rows);
+    rows_.resize(rows);
     at::parallel_for(0, static_cast<std::int64_t>(n), 256, [&](std::int64_t begin, std::int64_t end) {
       std::string joined;
-      std::vector<std::int32_t> ids(length);
       for (auto s = begin; s < end; ++s) {
         const auto i = static_cast<std::size_t>(s);
-        const auto& texts = windows[i];
-        present_[i] = texts.empty() ? 0 : 1;
+        if (windows[i].empty()) {
+          continue;
+        }
         joined.clear();
-        for (const auto* text : texts) {
+        for (const auto* text : windows[i]) {
           joined += text->text;
           joined += '\n';
         }
-        const auto count = texts.empty() ? 0 : tokenizer_->encode_into(joined, ids.data());
-        put(i * shape, length, ids.data(), static_cast<std::size_t>(count));
+        const std::size_t row = row_of[i];
+        rows_[row] = static_cast<std::int32_t>(row);
+        encoded_length_[row] = static_cast<std::int32_t>(tokenizer_->encode_into(joined, encoded_.data() + row * length));
       }
     });
   }
@@ -178,11 +176,25 @@ void TextModality::collate(const std::vector<std::size_t>& indices, Batch& batch
   torch::Tensor mask = torch::empty(shape, torch::kBool);
   std::int64_t* id_dst = ids.data_ptr<std::int64_t>();
   bool* mask_dst = mask.data_ptr<bool>();
+  const auto pad = static_cast<std::int64_t>(tokenizer_->pad_id());
+  const auto length = static_cast<std::size_t>(length_);
+  const std::size_t slots = static_cast<std::size_t>(shape_) / length;
   for (std::int64_t k = 0; k < b; ++k) {
-    const std::size_t base = indices[static_cast<std::size_t>(k)] * static_cast<std::size_t>(shape_);
-    for (std::int64_t j = 0; j < shape_; ++j) {
-      id_dst[k * shape_ + j] = ids_[base + static_cast<std::size_t>(j)];
-      mask_dst[k * shape_ + j] = mask_[base + static_cast<std::size_t>(j)] != 0;
+    const std::size_t i = indices[static_cast<std::size_t>(k)];
+    const auto first = static_cast<std::size_t>(offset_[i]);
+    const auto count = static_cast<std::size_t>(offset_[i + 1]) - first;
+    std::int64_t* id_row = id_dst + k * shape_;
+    bool* mask_row = mask_dst + k * shape_;
+    for (std::size_t slot = 0; slot < slots; ++slot) {
+      std::size_t used = 0;
+      if (slot < count) {
+        const auto row = static_cast<std::size_t>(rows_[first + slot]);
+        used = static_cast<std::size_t>(encoded_length_[row]);
+        std::copy_n(encoded_.data() + row * length, used, id_row + slot * length);
+      }
+      std::fill_n(id_row + slot * length + used, length - used, pad);
+      std::fill_n(mask_row + slot * length, used, true);
+      std::fill_n(mask_row + slot * length + used, length - used, false);
     }
   }
   batch.modalities[name()] = ModalityBatch{ids, mask, gather_presence(&present_, indices)};
@@ -198,20 +210,41 @@ Json TextModality::fitted_state() const {
 
 void TextModality::save(BinaryWriter& out) const {
   out.pod(shape_);
-  out.vec(ids_);
-  out.vec(mask_);
+  out.pod(length_);
+  out.vec(encoded_);
+  out.vec(encoded_length_);
+  out.vec(offset_);
+  out.vec(rows_);
   out.vec(present_);
   out.str(tokenizer_ ? tokenizer_->to_json().dump() : std::string());
 }
 
 void TextModality::load(BinaryReader& in, std::size_t samples) {
   shape_ = in.pod<std::int64_t>();
-  ids_ = in.vec<std::int32_t, DefaultInitAllocator<std::int32_t>>();
-  mask_ = in.vec<std::uint8_t, DefaultInitAllocator<std::uint8_t>>();
+  length_ = in.pod<std::int64_t>();
+  encoded_ = in.vec<std::int32_t, DefaultInitAllocator<std::int32_t>>();
+  encoded_length_ = in.vec<std::int32_t, DefaultInitAllocator<std::int32_t>>();
+  offset_ = in.vec<std::int64_t>();
+  rows_ = in.vec<std::int32_t, DefaultInitAllocator<std::int32_t>>();
   present_ = in.vec<std::uint8_t>();
   const std::string state = in.str();
-  if (state.empty() || shape_ < 0 || ids_.size() != samples * static_cast<std::size_t>(shape_) ||
-      mask_.size() != ids_.size() || present_.size() != samples) {
+  const auto rows = length_ > 0 ? encoded_.size() / static_cast<std::size_t>(length_) : 0;
+  bool consistent = !state.empty() && length_ > 0 && shape_ >= length_ && shape_ % length_ == 0 &&
+                    encoded_.size() == rows * static_cast<std::size_t>(length_) && encoded_length_.size() == rows &&
+                    offset_.size() == samples + 1 && present_.size() == samples && offset_.front() == 0 &&
+                    offset_.back() == static_cast<std::int64_t>(rows_.size());
+  const auto slots = consistent ? shape_ / length_ : 0;
+  for (std::size_t i = 0; consistent && i < samples; ++i) {
+    const auto count = offset_[i + 1] - offset_[i];
+    consistent = count >= 0 && count <= slots;
+  }
+  for (std::size_t k = 0; consistent && k < rows_.size(); ++k) {
+    consistent = rows_[k] >= 0 && static_cast<std::size_t>(rows_[k]) < rows;
+  }
+  for (std::size_t r = 0; consistent && r < rows; ++r) {
+    consistent = encoded_length_[r] >= 0 && encoded_length_[r] <= length_;
+  }
+  if (!consistent) {
     in.inconsistent("text tokens");
   }
   tokenizer_ = Tokenizer::from_json(Config::parse(state, in.source()));

@@ -38,9 +38,14 @@ class TextModality : public Modality {
   TokenizerOptions tokenizer_options_;
   bool per_text_ = true;
   std::int64_t max_texts_ = 10;
-  std::int64_t shape_ = 0;                 // ids per sample
-  UninitializedVector<std::int32_t> ids_;  // widened to int64 in collate()
-  UninitializedVector<std::uint8_t> mask_;
+  std::int64_t shape_ = 0;  // ids per sample
+  // Token ids kept once per distinct text (per_text: a tweet sits in the windows of several days' samples) or per
+  // sample (concat: its texts joined), and a list of rows per sample; collate() pads and masks them into [B, ...].
+  std::int64_t length_ = 0;                       // ids per row (the tokenizer's max_length)
+  UninitializedVector<std::int32_t> encoded_;     // [rows, length_], widened to int64 in collate()
+  UninitializedVector<std::int32_t> encoded_length_;  // ids in use per row
+  std::vector<std::int64_t> offset_;              // sample i's rows: rows_[offset_[i] .. offset_[i + 1])
+  UninitializedVector<std::int32_t> rows_;        // row indices into encoded_, newest text first
   std::vector<std::uint8_t> present_;
   std::optional<Tokenizer> tokenizer_;
 };

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# How the data path grows with the universe. For each scale, `finfuse universe` writes a synthetic universe (daily bars,
+# texts, a relation graph) and `finfuse data` builds its dataset from run.json (prices and texts, 5-day windows);
+# prints a Markdown table: bars, texts, the raw float32 size of the series (bars x 6 values x 4 bytes), the build's
+# seconds and peak memory (/usr/bin/time), and the peak as a multiple of the raw series.
+#
+#   bench/growth.sh BUILD_DIR [SCALE...]
+#
+# SCALE is STOCKSxYEARS or STOCKSxYEARS:TEXTS_PER_DAY (the generator's texts_per_day); default 500x10 2000x10 8000x10
+# (1x, 4x, 16x of 500 stocks x 10 years). FINFUSE_GROWTH_DIR keeps the universes there instead of a temporary folder
+# (each is removed after its row unless FINFUSE_GROWTH_KEEP=1).
+set -euo pipefail
+build=${1:?usage: growth.sh BUILD_DIR [SCALE...]}
+shift
+scales=("$@")
+if ((${#scales[@]} == 0)); then
+  scales=(500x10 2000x10 8000x10)
+fi
+finfuse=$build/src/cli/finfuse
+[[ -x $finfuse ]] || { echo "growth.sh: $finfuse is not built (cmake --build $build --target finfuse_cli)" >&2; exit 2; }
+work=${FINFUSE_GROWTH_DIR:-$(mktemp -d)}
+[[ -n ${FINFUSE_GROWTH_DIR:-} ]] || trap 'rm -rf "$work"' EXIT
+mkdir -p "$work"
+
+echo "| universe | bars | texts | raw float32 series | generate (s) | build (s) | build peak memory | peak / raw |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+for scale in "${scales[@]}"; do
+  shape=${scale%%:*}
+  stocks=${shape%%x*}
+  years=${shape##*x}
+  out=$work/u$scale
+  rm -rf "$out"
+  options=()
+  if [[ $scale == *:* ]]; then
+    echo "{\"texts_per_day\": ${scale##*:}}" > "$work/options-$scale.json"
+    options=(-c "$work/options-$scale.json")
+  fi
+  generate=$( { /usr/bin/time -f "%e" "$finfuse" universe -o "$out" --stocks "$stocks" --years "$years" \
+                ${options[@]+"${options[@]}"} -q > /dev/null; } 2>&1 | tail -1)
+  summary=$out/summary.json
+  measured=$( { /usr/bin/time -f "%e %M" "$finfuse" data -c "$out/run.json" --format json -q > "$summary"; } 2>&1 | tail -1)
+  read -r seconds peak_kb <<< "$measured"
+  python3 - "$summary" "$scale" "$generate" "$seconds" "$peak_kb" <<'PY'
+import json, sys
+summary, scale, generate, seconds, peak_kb = sys.argv[1:]
+s = json.load(open(summary))
+bars = s["sources"]["prices"]["rows"]
+texts = s["sources"].get("texts", {}).get("texts", 0)
+raw = bars * 6 * 4
+peak = int(peak_kb) * 1024
+print(f"| {scale} | {bars:,} | {texts:,} | {raw / 1e6:,.0f} MB | {float(generate):.1f} | {float(seconds):.1f} | "
+      f"{peak / 1e6:,.0f} MB | {peak / raw:.1f}x |")
+PY
+  [[ ${FINFUSE_GROWTH_KEEP:-0} == 1 ]] || rm -rf "$out"
+done
