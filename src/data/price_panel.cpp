@@ -179,6 +179,12 @@ PricePanel PricePanel::read(Reader& reader, const PriceCsvOptions& options) {
   }
   panel.report_.bad_rows = bad.count();
   for (auto& [symbol, entry] : building) {
+    // Grown by doubling while read: the columns give back their spare room (up to half of what they hold).
+    for (auto* column : {&entry.series.open, &entry.series.high, &entry.series.low, &entry.series.close,
+                         &entry.series.adj_close, &entry.series.volume}) {
+      column->shrink_to_fit();
+    }
+    entry.series.dates.shrink_to_fit();
     panel.add(std::move(entry.series));
   }
   if (panel.rows() == 0) {

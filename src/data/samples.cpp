@@ -140,6 +140,10 @@ SampleSet assemble_samples(const PricePanel& prices, const AssemblyOptions& opti
   set.entities = prices.symbols();
   set.price_window = window;
   set.market = options.market;
+  // At most one sample a bar (every n-th session with `every`): room for all at once, instead of growing by doubling
+  // (which holds the old and the new array together, up to three times the samples' size, at the largest step).
+  const auto every = static_cast<std::size_t>(std::max<std::int64_t>(1, options.every));
+  set.samples.reserve(static_cast<std::size_t>(prices.rows()) / every + set.entities.size());
   for (std::size_t e = 0; e < set.entities.size(); ++e) {
     const PriceSeries& series = prices.series(set.entities[e]);
     const auto& price = label.price == "close" ? series.close : series.adj_close;
