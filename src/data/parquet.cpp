@@ -327,6 +327,7 @@ bool parquet_supported() { return false; }
 struct ParquetReader::Impl {
   std::string source;
   std::vector<std::string> header;
+  std::int64_t rows = 0;
 };
 
 ParquetReader::ParquetReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -347,20 +348,12 @@ ParquetReader::~ParquetReader() = default;
 
 const std::string& ParquetReader::source() const { return impl_->source; }
 const std::vector<std::string>& ParquetReader::header() const { return impl_->header; }
-#if FINFUSE_WITH_PARQUET
 std::int64_t ParquetReader::rows() const { return impl_->rows; }
-#else
-std::int64_t ParquetReader::rows() const { return 0; }
-#endif
 
 std::optional<std::size_t> ParquetReader::find_column(std::string_view name) const {
   const auto& header = impl_->header;
-  for (std::size_t i = 0; i < header.size(); ++i) {
-    if (header[i] == name) {
-      return i;
-    }
-  }
-  return std::nullopt;
+  const auto it = std::find(header.begin(), header.end(), name);
+  return it == header.end() ? std::nullopt : std::optional<std::size_t>(it - header.begin());
 }
 
 std::size_t ParquetReader::require_column(std::string_view name) const {

@@ -468,11 +468,7 @@ TextCorpus TextCorpus::load_jsonl(const std::filesystem::path& path, const TextJ
     throw IoError(file, "read error");
   }
   flush();
-  corpus.finalize();
-  logger()->info("{}: {} text(s) of {} entit{} from {} line(s){}", file, corpus.report_.texts, corpus.texts_.size(),
-                 corpus.texts_.size() == 1 ? "y" : "ies", corpus.report_.lines,
-                 corpus.report_.converted_from_latin1 ? " (converted from Latin-1)" : "");
-  bad.log_summary(file);
+  corpus.finish(file, "line", bad);
   return corpus;
 }
 
@@ -540,12 +536,16 @@ TextCorpus TextCorpus::load_parquet(const std::filesystem::path& path, const Tex
       bad.add(e);
     }
   }
-  corpus.finalize();
-  logger()->info("{}: {} text(s) of {} entit{} from {} row(s){}", file, corpus.report_.texts, corpus.texts_.size(),
-                 corpus.texts_.size() == 1 ? "y" : "ies", corpus.report_.lines,
-                 corpus.report_.converted_from_latin1 ? " (converted from Latin-1)" : "");
-  bad.log_summary(file);
+  corpus.finish(file, "row", bad);
   return corpus;
+}
+
+void TextCorpus::finish(const std::string& file, const char* unit, const BadRecordLog& bad) {
+  finalize();
+  logger()->info("{}: {} text(s) of {} entit{} from {} {}(s){}", file, report_.texts, texts_.size(),
+                 texts_.size() == 1 ? "y" : "ies", report_.lines, unit,
+                 report_.converted_from_latin1 ? " (converted from Latin-1)" : "");
+  bad.log_summary(file);
 }
 
 void TextCorpus::add(const std::string& entity, TextRecord record) {

@@ -79,6 +79,9 @@ class TextCorpus {
   const TextLoadReport& report() const { return report_; }
 
  private:
+  /// The end of a load: sorts, logs what was read (`unit`: "line" or "row") and the bad records skipped.
+  void finish(const std::string& file, const char* unit, const BadRecordLog& bad);
+
   std::map<std::string, std::vector<TextRecord>, std::less<>> texts_;
   bool finalized_ = true;
   TextLoadReport report_;

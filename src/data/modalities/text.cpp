@@ -72,25 +72,31 @@ void TextModality::build(const ModalityContext& context) {
   const auto window_size = [&](std::size_t i) { return offset[i + 1] - offset[i]; };
   // Each distinct text once (a tweet sits in the windows of several days' samples): slot j holds
   // distinct[slot_text[j]].
-  std::unordered_map<const TextRecord*, std::size_t> index;
+  FINFUSE_CHECK(slots.size() <= static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()),
+                "more texts in the samples' windows than 32-bit row indices hold: ", slots.size());
+  std::unordered_map<const TextRecord*, std::int32_t> index;
   index.reserve(slots.size());
   std::vector<const TextRecord*> distinct;
-  std::vector<std::size_t> slot_text(slots.size());
+  // For per_text these are the rows kept (rows_); concat replaces them with one row per sample below.
+  UninitializedVector<std::int32_t>& slot_text = rows_;
+  slot_text.resize(slots.size());
   for (std::size_t j = 0; j < slots.size(); ++j) {
-    const auto [it, inserted] = index.emplace(slots[j], distinct.size());
+    const auto [it, inserted] = index.emplace(slots[j], static_cast<std::int32_t>(distinct.size()));
     if (inserted) {
       distinct.push_back(slots[j]);
     }
     slot_text[j] = it->second;
   }
+  index = {};
   // The vocabulary sees each text once, and only texts that training samples could see.
   std::vector<char> in_training(distinct.size(), 0);
   std::vector<std::string_view> training_texts;
   for (auto i : context.train) {
     for (auto slot = offset[i]; slot < offset[i + 1]; ++slot) {
-      if (in_training[slot_text[slot]] == 0) {
-        in_training[slot_text[slot]] = 1;
-        training_texts.emplace_back(distinct[slot_text[slot]]->text);
+      const auto d = static_cast<std::size_t>(slot_text[slot]);
+      if (in_training[d] == 0) {
+        in_training[d] = 1;
+        training_texts.emplace_back(distinct[d]->text);
       }
     }
   }
@@ -109,8 +115,6 @@ void TextModality::build(const ModalityContext& context) {
   offset_.assign(n + 1, 0);
   if (per_text_) {
     // Each distinct text encoded once, on every intra-op thread; a sample keeps the rows of its window's texts.
-    FINFUSE_CHECK(distinct.size() <= static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()),
-                  "more distinct texts than 32-bit row indices hold: ", distinct.size());
     encoded_.resize(distinct.size() * length);
     encoded_length_.resize(distinct.size());
     at::parallel_for(0, static_cast<std::int64_t>(distinct.size()), 512, [&](std::int64_t begin, std::int64_t end) {
@@ -120,13 +124,10 @@ void TextModality::build(const ModalityContext& context) {
             static_cast<std::int32_t>(tokenizer_->encode_into(distinct[d]->text, encoded_.data() + d * length));
       }
     });
-    rows_.resize(slot_text.size());
     for (std::size_t i = 0; i < n; ++i) {
       present_[i] = window_size(i) == 0 ? 0 : 1;
       offset_[i + 1] = static_cast<std::int64_t>(offset[i + 1]);
     }
-    std::transform(slot_text.begin(), slot_text.end(), rows_.begin(),
-                   [](std::size_t d) { return static_cast<std::int32_t>(d); });
   } else {
     // One row per sample with texts: its window joined, newest first.
     std::vector<std::size_t> row_of(n, 0);
