@@ -2,7 +2,9 @@
 # How the data path grows with the universe. For each scale, `finfuse universe` writes a synthetic universe (daily bars,
 # texts, a relation graph) and `finfuse data` builds its dataset from run.json (prices and texts, 5-day windows);
 # prints a Markdown table: bars, texts, the raw float32 size of the series (bars x 6 values x 4 bytes), the build's
-# seconds and peak memory (/usr/bin/time), and the peak as a multiple of the raw series.
+# seconds and peak memory (/usr/bin/time), and the peak as a multiple of the raw series. When the build has the
+# benchmarks, bench/finfuse_bench_loader then adds the dataset file's size (the cache `finfuse train` reopens), the
+# seconds to reopen it, and the loader's and the model's samples a second on the training batches (loader_bench.cpp).
 #
 #   bench/growth.sh BUILD_DIR [SCALE...]
 #
@@ -22,8 +24,15 @@ work=${FINFUSE_GROWTH_DIR:-$(mktemp -d)}
 [[ -n ${FINFUSE_GROWTH_DIR:-} ]] || trap 'rm -rf "$work"' EXIT
 mkdir -p "$work"
 
-echo "| universe | bars | texts | raw float32 series | generate (s) | build (s) | build peak memory | peak / raw |"
-echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+loader_bench=$build/bench/finfuse_bench_loader
+if [[ -x $loader_bench ]]; then
+  echo "| universe | bars | texts | raw float32 series | generate (s) | build (s) | build peak memory | peak / raw |" \
+       "dataset file | reopen (s) | loader (samples/s) | model (samples/s) | loader / model |"
+  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+else
+  echo "| universe | bars | texts | raw float32 series | generate (s) | build (s) | build peak memory | peak / raw |"
+  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+fi
 for scale in "${scales[@]}"; do
   shape=${scale%%:*}
   stocks=${shape%%x*}
@@ -40,16 +49,27 @@ for scale in "${scales[@]}"; do
   summary=$out/summary.json
   measured=$( { /usr/bin/time -f "%e %M" "$finfuse" data -c "$out/run.json" --format json -q > "$summary"; } 2>&1 | tail -1)
   read -r seconds peak_kb <<< "$measured"
-  python3 - "$summary" "$scale" "$generate" "$seconds" "$peak_kb" <<'PY'
+  loader=$out/loader.txt
+  : > "$loader"
+  if [[ -x $loader_bench ]]; then
+    "$loader_bench" "$out/run.json" --cache "$out/cache" > "$loader"
+  fi
+  python3 - "$summary" "$loader" "$scale" "$generate" "$seconds" "$peak_kb" <<'PY'
 import json, sys
-summary, scale, generate, seconds, peak_kb = sys.argv[1:]
+summary, loader, scale, generate, seconds, peak_kb = sys.argv[1:]
 s = json.load(open(summary))
 bars = s["sources"]["prices"]["rows"]
 texts = s["sources"].get("texts", {}).get("texts", 0)
 raw = bars * 6 * 4
 peak = int(peak_kb) * 1024
-print(f"| {scale} | {bars:,} | {texts:,} | {raw / 1e6:,.0f} MB | {float(generate):.1f} | {float(seconds):.1f} | "
-      f"{peak / 1e6:,.0f} MB | {peak / raw:.1f}x |")
+row = (f"| {scale} | {bars:,} | {texts:,} | {raw / 1e6:,.0f} MB | {float(generate):.1f} | {float(seconds):.1f} | "
+       f"{peak / 1e6:,.0f} MB | {peak / raw:.1f}x |")
+values = dict(line.split() for line in open(loader) if line.strip())
+if values:
+    row += (f" {int(values['cache_bytes']) / 1e6:,.0f} MB | {float(values['reopen_seconds']):.2f} | "
+            f"{float(values['loader_samples_per_second']):,.0f} | {float(values['model_samples_per_second']):,.0f} | "
+            f"{float(values['loader_over_model']):.0f}x |")
+print(row)
 PY
   [[ ${FINFUSE_GROWTH_KEEP:-0} == 1 ]] || rm -rf "$out"
 done

@@ -12,6 +12,8 @@
 #include <fstream>
 
 #include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace finfuse {
@@ -43,6 +45,65 @@ std::string read_file(const std::filesystem::path& path, std::string_view what, 
     throw IoError(path.string(), "read error");
   }
   return text;
+}
+
+MappedFile::MappedFile(const std::filesystem::path& path, std::string_view what) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    throw IoError(path.string(), "no such file");
+  }
+  if (std::filesystem::is_directory(path, ec)) {
+    throw IoError(path.string(), fmt::format("is a directory, expected {}", what));
+  }
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    throw IoError(path.string(), fmt::format("cannot open for reading: {}", std::strerror(errno)));
+  }
+  struct stat info {};
+  if (::fstat(fd, &info) != 0) {
+    const int error = errno;
+    ::close(fd);
+    throw IoError(path.string(), fmt::format("cannot determine the file size: {}", std::strerror(error)));
+  }
+  size_ = static_cast<std::size_t>(info.st_size);
+  if (size_ > 0) {
+    void* mapped = ::mmap(nullptr, size_, PROT_READ, MAP_SHARED, fd, 0);
+    if (mapped == MAP_FAILED) {
+      const int error = errno;
+      ::close(fd);
+      size_ = 0;
+      throw IoError(path.string(), fmt::format("cannot map the file into memory: {}", std::strerror(error)));
+    }
+    ::madvise(mapped, size_, MADV_SEQUENTIAL);
+    data_ = static_cast<const char*>(mapped);
+  }
+  ::close(fd);  // the mapping keeps the file
+}
+
+MappedFile::~MappedFile() { release(); }
+
+MappedFile::MappedFile(MappedFile&& other) noexcept : data_(other.data_), size_(other.size_) {
+  other.data_ = nullptr;
+  other.size_ = 0;
+}
+
+MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
+  if (this != &other) {
+    release();
+    data_ = other.data_;
+    size_ = other.size_;
+    other.data_ = nullptr;
+    other.size_ = 0;
+  }
+  return *this;
+}
+
+void MappedFile::release() noexcept {
+  if (data_ != nullptr) {
+    ::munmap(const_cast<char*>(data_), size_);
+  }
+  data_ = nullptr;
+  size_ = 0;
 }
 
 namespace {

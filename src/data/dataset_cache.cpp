@@ -12,12 +12,17 @@
 
 namespace finfuse::data {
 
-std::string MultimodalDataset::serialize() const {
+std::string MultimodalDataset::serialize(bool with_samples) const {
   static_assert(std::is_trivially_copyable_v<Sample>);
   BinaryWriter w;
   w.str(options_.to_json().dump());
   w.strings(entities_);
-  w.vec(samples_);
+  w.pod<std::uint8_t>(with_samples ? 1 : 0);
+  if (with_samples) {
+    w.vec(*samples_);
+  } else {
+    w.pod<std::uint64_t>(samples_->size());
+  }
   for (const auto& modality : modalities_) {
     w.str(modality->name());
     modality->save(w);
@@ -32,13 +37,26 @@ std::string MultimodalDataset::serialize() const {
   return w.take();
 }
 
-MultimodalDataset MultimodalDataset::deserialize(std::string_view bytes, const std::string& source) {
+MultimodalDataset MultimodalDataset::deserialize(std::string_view bytes, const std::string& source,
+                                                 std::shared_ptr<const std::vector<Sample>> samples) {
   BinaryReader r(bytes, source);
   MultimodalDataset ds;
   ds.options_ = DatasetOptions::from_config(Config::parse(r.str(), source));
   ds.entities_ = r.strings();
-  ds.samples_ = r.vec<Sample>();
-  for (const auto& s : ds.samples_) {
+  const bool with_samples = r.pod<std::uint8_t>() != 0;
+  if (with_samples) {
+    ds.samples_ = std::make_shared<const std::vector<Sample>>(r.vec<Sample>());
+  } else {
+    const auto count = r.pod<std::uint64_t>();
+    if (samples == nullptr) {
+      r.inconsistent("the bytes hold no samples and none were given");
+    }
+    if (samples->size() != count) {
+      r.inconsistent(fmt::format("the dataset was built on {} samples, not the {} given", count, samples->size()));
+    }
+    ds.samples_ = std::move(samples);
+  }
+  for (const auto& s : *ds.samples_) {
     if (s.entity < 0 || static_cast<std::size_t>(s.entity) >= ds.entities_.size()) {
       r.inconsistent("a sample's entity index");
     }
@@ -48,7 +66,7 @@ MultimodalDataset MultimodalDataset::deserialize(std::string_view bytes, const s
       r.inconsistent(fmt::format("the inputs of modality '{}' are not where the options put them", name));
     }
     std::shared_ptr<Modality> modality = modality_registry().create(name, ds.options_);
-    modality->load(r, ds.samples_.size());
+    modality->load(r, ds.samples_->size());
     ds.modalities_.push_back(std::move(modality));
   }
   ds.find_unusable();

@@ -161,7 +161,7 @@ constexpr char kCacheMagic[8] = {'F', 'F', 'C', 'A', 'C', 'H', 'E', '1'};
 
 std::string DataPipeline::cache_key(const DataConfig& config) {
   Sha256 hash;
-  hash.update(fmt::format("finfuse data cache {} format 9\n", version()));
+  hash.update(fmt::format("finfuse data cache {} format 10\n", version()));
   hash.update(config.to_json().dump());
   const auto inputs = config.input_files();
   for (const auto& path : inputs) {
@@ -238,16 +238,16 @@ DataPipeline DataPipeline::build_for_inference(const DataConfig& config, const F
   const DataSources sources = p.load_sources(sample_table, label_table);
   if (!config.samples_from_table.empty()) {
     FINFUSE_CHECK(sample_table != nullptr, "no table '", config.samples_from_table, "' to take the samples from");
-    p.samples_ = static_samples(*sample_table, SampleMode::inference);
+    p.samples_ = std::make_shared<SampleSet>(static_samples(*sample_table, SampleMode::inference));
   } else {
     FINFUSE_CHECK(p.prices_ != nullptr, "the data configuration names no prices to assemble samples from");
-    p.samples_ = assemble_samples(*p.prices_, config.assembly, label_table, SampleMode::inference);
-    p.samples_.report.off_calendar = p.off_calendar_;
+    p.samples_ = std::make_shared<SampleSet>(assemble_samples(*p.prices_, config.assembly, label_table, SampleMode::inference));
+    p.samples_->report.off_calendar = p.off_calendar_;
   }
-  FINFUSE_CHECK(!p.samples_.samples.empty(), "the data yield no samples to predict");
+  FINFUSE_CHECK(!p.samples_->samples.empty(), "the data yield no samples to predict");
   p.dataset_ = std::make_shared<const MultimodalDataset>(
       MultimodalDataset::build(p.samples_, sources, config.dataset, fitted));
-  std::vector<std::size_t> all(p.samples_.samples.size());
+  std::vector<std::size_t> all(p.samples_->samples.size());
   std::iota(all.begin(), all.end(), 0);
   p.split_.test = p.dataset_->usable_only(all);
   return p;
@@ -262,7 +262,10 @@ DataPipeline DataPipeline::build(const DataConfig& config, const std::filesystem
     std::error_code ec;
     if (std::filesystem::exists(cache_file, ec)) {
       try {
-        const std::string bytes = read_file(cache_file, "a dataset cache file");
+        // Mapped rather than read: the arrays are copied out of the page cache once, with no second copy of the
+        // whole file in this process's memory.
+        const MappedFile mapped(cache_file, "a dataset cache file");
+        const std::string_view bytes = mapped.bytes();
         const std::string source = cache_file.string();
         if (bytes.size() < sizeof(kCacheMagic) + 8 || bytes.compare(0, sizeof(kCacheMagic), kCacheMagic, sizeof(kCacheMagic)) != 0) {
           throw DataError(source, 0, "", "not a finfuse dataset cache");
@@ -278,20 +281,22 @@ DataPipeline DataPipeline::build(const DataConfig& config, const std::filesystem
         BinaryReader r(payload, source);
         DataPipeline p;
         p.config_ = config;
-        p.samples_.entities = r.strings();
-        p.samples_.price_window = r.pod<std::int64_t>();
-        p.samples_.samples = r.vec<Sample>();
-        p.samples_.report = r.pod<AssemblyReport>();
-        p.samples_.timed = r.pod<bool>();
-        p.samples_.market = config.assembly.market;
+        p.samples_->entities = r.strings();
+        p.samples_->price_window = r.pod<std::int64_t>();
+        p.samples_->samples = r.vec<Sample>();
+        p.samples_->report = r.pod<AssemblyReport>();
+        p.samples_->timed = r.pod<bool>();
+        p.samples_->market = config.assembly.market;
         p.split_.train = r.vec<std::size_t>();
         p.split_.valid = r.vec<std::size_t>();
         p.split_.test = r.vec<std::size_t>();
         p.sources_report_ = Json::parse(r.str());
-        p.dataset_ = std::make_shared<const MultimodalDataset>(MultimodalDataset::deserialize(r.str(), source));
+        // The dataset's bytes hold no samples: it shares the pipeline's.
+        p.dataset_ = std::make_shared<const MultimodalDataset>(MultimodalDataset::deserialize(
+            r.view(), source, std::shared_ptr<const std::vector<Sample>>(p.samples_, &p.samples_->samples)));
         for (const auto* part : {&p.split_.train, &p.split_.valid, &p.split_.test}) {
           for (auto i : *part) {
-            if (i >= p.samples_.samples.size()) {
+            if (i >= p.samples_->samples.size()) {
               throw DataError(source, 0, "", "a split index is outside the samples");
             }
           }
@@ -310,25 +315,26 @@ DataPipeline DataPipeline::build(const DataConfig& config, const std::filesystem
   const NumericTable* sample_table = nullptr;
   const NumericTable* label_table = nullptr;
   const DataSources sources = p.load_sources(sample_table, label_table);
-  p.samples_ = sample_table != nullptr ? static_samples(*sample_table)
-                                       : assemble_samples(*p.prices_, config.assembly, label_table);
-  p.samples_.report.off_calendar = p.off_calendar_;
-  FINFUSE_CHECK(!p.samples_.samples.empty(), "the data configuration yields no samples");
+  p.samples_ = std::make_shared<SampleSet>(sample_table != nullptr
+                                               ? static_samples(*sample_table)
+                                               : assemble_samples(*p.prices_, config.assembly, label_table));
+  p.samples_->report.off_calendar = p.off_calendar_;
+  FINFUSE_CHECK(!p.samples_->samples.empty(), "the data configuration yields no samples");
 
   const SplitOptions& s = config.split;
   if (s.kind == "chronological") {
-    p.split_ = chronological_split(p.samples_.samples, *parse_date(s.valid_start), *parse_date(s.test_start),
+    p.split_ = chronological_split(p.samples_->samples, *parse_date(s.valid_start), *parse_date(s.test_start),
                                    s.test_end.empty() ? std::nullopt : parse_date(s.test_end));
   } else if (s.kind == "walk_forward" || s.kind == "purged_kfold") {
-    const auto folds = s.kind == "walk_forward" ? walk_forward(p.samples_.samples, s.walk_forward)
-                                                : purged_kfold(p.samples_.samples, s.folds, s.embargo_days * 86400);
+    const auto folds = s.kind == "walk_forward" ? walk_forward(p.samples_->samples, s.walk_forward)
+                                                : purged_kfold(p.samples_->samples, s.folds, s.embargo_days * 86400);
     FINFUSE_CHECK(s.fold < static_cast<std::int64_t>(folds.size()), "split fold ", s.fold, " does not exist: the ",
                   s.kind, " split has ", folds.size(), " fold(s)");
     p.split_ = folds[static_cast<std::size_t>(s.fold)];
   } else if (s.kind == "random") {
-    p.split_ = random_split(p.samples_, s.valid_fraction, s.test_fraction, s.seed);
+    p.split_ = random_split(*p.samples_, s.valid_fraction, s.test_fraction, s.seed);
   } else {
-    p.split_ = stratified_split(p.samples_, s.valid_fraction, s.test_fraction, s.seed);
+    p.split_ = stratified_split(*p.samples_, s.valid_fraction, s.test_fraction, s.seed);
   }
   FINFUSE_CHECK(!p.split_.train.empty(), "the split leaves no training samples");
   p.dataset_ = std::make_shared<const MultimodalDataset>(
@@ -350,22 +356,28 @@ DataPipeline DataPipeline::build(const DataConfig& config, const std::filesystem
 
   if (!cache_file.empty()) {
     BinaryWriter w;
-    w.strings(p.samples_.entities);
-    w.pod(p.samples_.price_window);
-    w.vec(p.samples_.samples);
-    w.pod(p.samples_.report);
-    w.pod(p.samples_.timed);
+    w.strings(p.samples_->entities);
+    w.pod(p.samples_->price_window);
+    w.vec(p.samples_->samples);
+    w.pod(p.samples_->report);
+    w.pod(p.samples_->timed);
     w.vec(p.split_.train);
     w.vec(p.split_.valid);
     w.vec(p.split_.test);
     w.str(p.sources_report_.dump());
-    w.str(p.dataset_->serialize());
-    const std::string payload = w.take();
+    // The payload ends with the dataset's bytes (a string: its length, then the bytes), written after the rest
+    // rather than appended to it, so that the largest part is never held twice.
+    const std::string dataset_bytes = p.dataset_->serialize(/*with_samples=*/false);
+    w.pod<std::uint64_t>(dataset_bytes.size());
+    const std::string head_part = w.take();
+    const std::size_t payload_size = head_part.size() + dataset_bytes.size();
+    Sha256 payload_hash;
+    payload_hash.update(head_part).update(dataset_bytes);
     const Json header = {{"format", 1},
                          {"finfuse", version()},
                          {"key", key},
-                         {"payload_bytes", payload.size()},
-                         {"payload_sha256", sha256_hex(payload)}};
+                         {"payload_bytes", payload_size},
+                         {"payload_sha256", payload_hash.hex_digest()}};
     BinaryWriter head;
     head.str(header.dump());
     const std::string head_bytes = head.take();
@@ -376,7 +388,8 @@ DataPipeline DataPipeline::build(const DataConfig& config, const std::filesystem
       std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
       out.write(kCacheMagic, sizeof(kCacheMagic));
       out.write(head_bytes.data(), static_cast<std::streamsize>(head_bytes.size()));
-      out.write(payload.data(), static_cast<std::streamsize>(payload.size()));
+      out.write(head_part.data(), static_cast<std::streamsize>(head_part.size()));
+      out.write(dataset_bytes.data(), static_cast<std::streamsize>(dataset_bytes.size()));
       out.flush();
       if (!out) {
         logger()->warn("cannot write the dataset cache {}; continuing without it", tmp.string());
@@ -388,7 +401,7 @@ DataPipeline DataPipeline::build(const DataConfig& config, const std::filesystem
     if (ec) {
       logger()->warn("cannot move the dataset cache into place ({}); continuing without it", ec.message());
     } else {
-      logger()->info("data cached in {} ({:.1f} MB)", cache_file.string(), static_cast<double>(payload.size()) / 1e6);
+      logger()->info("data cached in {} ({:.1f} MB)", cache_file.string(), static_cast<double>(payload_size) / 1e6);
     }
   }
   return p;
@@ -396,15 +409,15 @@ DataPipeline DataPipeline::build(const DataConfig& config, const std::filesystem
 
 Json DataPipeline::summary() const {
   Json out;
-  out["samples"] = samples_.samples.size();
-  out["entities"] = samples_.entities.size();
-  out["assembly"] = {{"candidates", samples_.report.candidates},
-                     {"short_history", samples_.report.short_history},
-                     {"no_future", samples_.report.no_future},
-                     {"dead_zone", samples_.report.dead_zone},
-                     {"no_label", samples_.report.no_label},
-                     {"off_calendar", samples_.report.off_calendar},
-                     {"missing_target", samples_.report.missing_target}};
+  out["samples"] = samples_->samples.size();
+  out["entities"] = samples_->entities.size();
+  out["assembly"] = {{"candidates", samples_->report.candidates},
+                     {"short_history", samples_->report.short_history},
+                     {"no_future", samples_->report.no_future},
+                     {"dead_zone", samples_->report.dead_zone},
+                     {"no_label", samples_->report.no_label},
+                     {"off_calendar", samples_->report.off_calendar},
+                     {"missing_target", samples_->report.missing_target}};
   const bool classes = config_.samples_from_table.empty() ? config_.assembly.label.is_classification() : true;
   const auto describe = [&](const std::vector<std::size_t>& part) {
     Json j;
@@ -412,12 +425,12 @@ Json DataPipeline::summary() const {
     if (part.empty()) {
       return j;
     }
-    if (samples_.timed) {
-      Date first = samples_.samples[part.front()].day;
+    if (samples_->timed) {
+      Date first = samples_->samples[part.front()].day;
       Date last = first;
       for (auto i : part) {
-        first = std::min(first, samples_.samples[i].day);
-        last = std::max(last, samples_.samples[i].day);
+        first = std::min(first, samples_->samples[i].day);
+        last = std::max(last, samples_->samples[i].day);
       }
       j["first_day"] = first.to_string();
       j["last_day"] = last.to_string();
@@ -425,13 +438,13 @@ Json DataPipeline::summary() const {
     if (classes) {
       std::map<std::string, std::int64_t> counts;
       for (auto i : part) {
-        ++counts[fmt::format("{}", samples_.samples[i].target)];
+        ++counts[fmt::format("{}", samples_->samples[i].target)];
       }
       j["classes"] = counts;
     } else {
       double mean = 0;
       for (auto i : part) {
-        mean += samples_.samples[i].target;
+        mean += samples_->samples[i].target;
       }
       j["target_mean"] = mean / static_cast<double>(part.size());
     }

@@ -350,6 +350,38 @@ TEST_F(PipelineCacheTest, SecondBuildLoadsTheSameData) {
   EXPECT_TRUE(torch::equal(a.modalities.at("price").values, b.modalities.at("price").values));
   EXPECT_TRUE(torch::equal(a.modalities.at("chart").values, b.modalities.at("chart").values));
   EXPECT_TRUE(torch::equal(a.target, b.target));
+  // One copy of the sample records, shared by the pipeline and its dataset, built or reopened.
+  for (const DataPipeline* p : {&first, &second}) {
+    EXPECT_EQ(&p->samples().samples, &p->dataset()->samples());
+    ASSERT_EQ(p->samples().samples.size(), first.samples().samples.size());
+  }
+  for (std::size_t i = 0; i < first.samples().samples.size(); ++i) {
+    EXPECT_EQ(first.samples().samples[i].day, second.samples().samples[i].day);
+    EXPECT_EQ(first.samples().samples[i].target, second.samples().samples[i].target);
+  }
+}
+
+TEST_F(PipelineCacheTest, DatasetBytesWithoutSamplesNeedTheirCount) {
+  const DataPipeline built = DataPipeline::build(config_);
+  const auto& records = built.samples().samples;
+  const std::string bytes = built.dataset()->serialize(/*with_samples=*/false);
+  EXPECT_EQ(built.dataset()->serialize().size() - bytes.size(), records.size() * sizeof(Sample));
+  const auto shared = std::make_shared<const std::vector<Sample>>(records);
+  const auto restored = MultimodalDataset::deserialize(bytes, "x.ffcache", shared);
+  EXPECT_EQ(&restored.samples(), shared.get());
+  EXPECT_TRUE(torch::equal(restored.collate({0, 5}).modalities.at("price").values,
+                           built.dataset()->collate({0, 5}).modalities.at("price").values));
+  // Without the samples, or with another number of them: a DataError naming the source.
+  EXPECT_THROW(MultimodalDataset::deserialize(bytes, "x.ffcache"), DataError);
+  const auto fewer = std::make_shared<const std::vector<Sample>>(records.begin(), records.end() - 1);
+  try {
+    MultimodalDataset::deserialize(bytes, "x.ffcache", fewer);
+    ADD_FAILURE() << "expected a DataError";
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("x.ffcache"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(fmt::format("built on {} samples", records.size())), std::string::npos)
+        << e.what();
+  }
 }
 
 TEST_F(PipelineCacheTest, ChangedInputsOrDamageMeanARebuild) {

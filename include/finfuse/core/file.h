@@ -14,6 +14,29 @@ namespace finfuse {
 std::string read_file(const std::filesystem::path& path, std::string_view what = "a file", std::int64_t max_bytes = -1,
                       std::string_view limit_name = {});
 
+/// A file's contents mapped read-only into memory instead of read into a string: the pages come from the page cache
+/// as they are touched, are shared by every process that maps the same file, and count as the file's rather than as
+/// the process's own memory. IoError as read_file() (and when the mapping fails); an empty file maps to no bytes.
+/// Movable, not copyable; unmapped when destroyed. The file must not be truncated while mapped.
+class MappedFile {
+ public:
+  MappedFile() = default;
+  MappedFile(const std::filesystem::path& path, std::string_view what = "a file");
+  ~MappedFile();
+  MappedFile(MappedFile&& other) noexcept;
+  MappedFile& operator=(MappedFile&& other) noexcept;
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+
+  std::string_view bytes() const { return {data_, size_}; }
+  std::size_t size() const { return size_; }
+
+ private:
+  void release() noexcept;
+  const char* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
 /// Writes `bytes` to `path` so that a reader (or a crash at any instant) sees either the old file or the whole new
 /// one: a temporary file in the same folder is written, flushed to disk, then renamed over `path`, and the folder
 /// entry is flushed. IoError naming the path on any failure (the temporary file is removed).

@@ -37,12 +37,18 @@ class MultimodalDataset {
   /// finfuse::Error when a used modality's fitted state is missing or does not match the data's columns.
   static MultimodalDataset build(const SampleSet& samples, const DataSources& sources, const DatasetOptions& options,
                                  const FittedPreprocessing& fitted);
+  /// The two builds above with the samples shared instead of copied: the dataset keeps `samples` alive and reads its
+  /// records in place (a universe's sample records are a large part of its memory). The set must not change afterwards.
+  static MultimodalDataset build(std::shared_ptr<const SampleSet> samples, const DataSources& sources,
+                                 const DatasetOptions& options, const std::vector<std::size_t>& train);
+  static MultimodalDataset build(std::shared_ptr<const SampleSet> samples, const DataSources& sources,
+                                 const DatasetOptions& options, const FittedPreprocessing& fitted);
   /// Every modality's fitted state.
   FittedPreprocessing fitted() const;
 
-  std::size_t size() const { return samples_.size(); }
-  const Sample& sample(std::size_t i) const { return samples_[i]; }
-  const std::vector<Sample>& samples() const { return samples_; }
+  std::size_t size() const { return samples_->size(); }
+  const Sample& sample(std::size_t i) const { return (*samples_)[i]; }
+  const std::vector<Sample>& samples() const { return *samples_; }
   const std::vector<std::string>& entities() const { return entities_; }
   const DatasetOptions& options() const { return options_; }
 
@@ -78,20 +84,24 @@ class MultimodalDataset {
   double coverage(const std::string& modality) const;
 
   /// Every built input and fitted state as bytes, and back (for the on-disk cache). deserialize() throws a
-  /// DataError naming `source` for truncated or inconsistent bytes.
-  std::string serialize() const;
-  static MultimodalDataset deserialize(std::string_view bytes, const std::string& source);
+  /// DataError naming `source` for truncated or inconsistent bytes. Bytes written without the samples (a cache that
+  /// stores them itself) are read back with those samples given to deserialize(), which the dataset then shares.
+  std::string serialize(bool with_samples = true) const;
+  static MultimodalDataset deserialize(std::string_view bytes, const std::string& source,
+                                       std::shared_ptr<const std::vector<Sample>> samples = nullptr);
 
  private:
-  static MultimodalDataset build_impl(const SampleSet& samples, const DataSources& sources,
-                                      const DatasetOptions& options, const std::vector<std::size_t>& train,
-                                      const FittedPreprocessing* fitted);
+  /// `records` are the records of `samples`, shared or a copy.
+  static MultimodalDataset build_impl(const SampleSet& samples, std::shared_ptr<const std::vector<Sample>> records,
+                                      const DataSources& sources, const DatasetOptions& options,
+                                      const std::vector<std::size_t>& train, const FittedPreprocessing* fitted);
   [[noreturn]] void throw_no_modality(const std::string& name, const std::type_info& wanted) const;
   void find_unusable();
 
   DatasetOptions options_;
   std::vector<std::string> entities_;
-  std::vector<Sample> samples_;
+  /// Never null; shared with the SampleSet it was built from when that was given as a shared pointer.
+  std::shared_ptr<const std::vector<Sample>> samples_ = std::make_shared<const std::vector<Sample>>();
   std::vector<std::shared_ptr<const Modality>> modalities_;
   std::vector<std::uint8_t> dropped_;
   /// Per decision day (days since the epoch), the graph among all entities as of that day.

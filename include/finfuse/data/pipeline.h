@@ -133,7 +133,7 @@ class DataPipeline {
   const RelationGraph* graph() const { return graph_.get(); }
 
   const DataConfig& config() const { return config_; }
-  const SampleSet& samples() const { return samples_; }
+  const SampleSet& samples() const { return *samples_; }
   const Split& split() const { return split_; }
   std::shared_ptr<const MultimodalDataset> dataset() const { return dataset_; }
   const PricePanel* prices() const { return prices_.get(); }
@@ -155,7 +155,8 @@ class DataPipeline {
   std::shared_ptr<TextCorpus> texts_;
   std::vector<std::shared_ptr<NumericTable>> tables_;
   std::shared_ptr<RelationGraph> graph_;
-  SampleSet samples_;
+  /// Shared with the dataset, which holds no copy of the samples.
+  std::shared_ptr<SampleSet> samples_ = std::make_shared<SampleSet>();
   Split split_;
   std::shared_ptr<const MultimodalDataset> dataset_;
   Json sources_report_ = Json::object();
