@@ -13,8 +13,13 @@
 namespace finfuse::data {
 
 std::string MultimodalDataset::serialize(bool with_samples) const {
-  static_assert(std::is_trivially_copyable_v<Sample>);
   BinaryWriter w;
+  serialize(w, with_samples);
+  return w.take();
+}
+
+void MultimodalDataset::serialize(BinaryWriter& w, bool with_samples) const {
+  static_assert(std::is_trivially_copyable_v<Sample>);
   w.str(options_.to_json().dump());
   w.strings(entities_);
   w.pod<std::uint8_t>(with_samples ? 1 : 0);
@@ -34,7 +39,6 @@ std::string MultimodalDataset::serialize(bool with_samples) const {
     w.vec(graph.target);
     w.vec(graph.weight);
   }
-  return w.take();
 }
 
 MultimodalDataset MultimodalDataset::deserialize(std::string_view bytes, const std::string& source,

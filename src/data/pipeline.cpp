@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <numeric>
 #include <type_traits>
@@ -155,7 +156,33 @@ void DataConfig::validate(const Config& config) const {
 
 namespace {
 
-constexpr char kCacheMagic[8] = {'F', 'F', 'C', 'A', 'C', 'H', 'E', '1'};
+// A dataset cache file: this magic, the payload, then a trailer: the header (JSON: the key, the payload's size and
+// SHA-256) and its length as 8 bytes. The trailer comes last so that the payload can be streamed to the file.
+constexpr char kCacheMagic[8] = {'F', 'F', 'C', 'A', 'C', 'H', 'E', '2'};
+
+// The payload of a cache file's bytes after checking the magic, the trailer, the key and the checksum; DataError
+// naming the file otherwise.
+std::string_view cache_payload(std::string_view bytes, const std::string& source, const std::string& key) {
+  constexpr std::size_t kLength = sizeof(std::uint64_t);
+  if (bytes.size() < sizeof(kCacheMagic) + kLength ||
+      bytes.compare(0, sizeof(kCacheMagic), std::string_view(kCacheMagic, sizeof(kCacheMagic))) != 0) {
+    throw DataError(source, 0, "", "not a finfuse dataset cache");
+  }
+  std::uint64_t header_size = 0;
+  std::memcpy(&header_size, bytes.data() + bytes.size() - kLength, kLength);
+  if (header_size > bytes.size() - sizeof(kCacheMagic) - kLength) {
+    throw DataError(source, 0, "", "the trailer is damaged: the file is damaged or incomplete");
+  }
+  const std::size_t header_start = bytes.size() - kLength - static_cast<std::size_t>(header_size);
+  const Json header = Json::parse(bytes.substr(header_start, static_cast<std::size_t>(header_size)), nullptr, false);
+  const std::string_view payload = bytes.substr(sizeof(kCacheMagic), header_start - sizeof(kCacheMagic));
+  if (!header.is_object() || header.value("key", "") != key ||
+      header.value("payload_bytes", std::uint64_t{0}) != payload.size() ||
+      header.value("payload_sha256", "") != sha256_hex(payload)) {
+    throw DataError(source, 0, "", "the checksum does not match: the file is damaged or incomplete");
+  }
+  return payload;
+}
 
 }  // namespace
 
@@ -253,6 +280,54 @@ DataPipeline DataPipeline::build_for_inference(const DataConfig& config, const F
   return p;
 }
 
+void DataPipeline::write_cache(const std::filesystem::path& cache_file, const std::string& key) const {
+  std::error_code ec;
+  std::filesystem::create_directories(cache_file.parent_path(), ec);
+  const std::filesystem::path tmp = temporary_path_for(cache_file);
+  try {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) {
+      throw IoError(tmp.string(), "cannot open for writing");
+    }
+    out.write(kCacheMagic, sizeof(kCacheMagic));
+    // The payload goes to the file as it is written, hashed on the way: the dataset's bytes are never held whole.
+    Sha256 payload_hash;
+    BinaryWriter w([&](std::string_view piece) {
+      out.write(piece.data(), static_cast<std::streamsize>(piece.size()));
+      payload_hash.update(piece);
+    });
+    w.strings(samples_->entities);
+    w.pod(samples_->price_window);
+    w.vec(samples_->samples);
+    w.pod(samples_->report);
+    w.pod(samples_->timed);
+    w.vec(split_.train);
+    w.vec(split_.valid);
+    w.vec(split_.test);
+    w.str(sources_report_.dump());
+    dataset_->serialize(w, /*with_samples=*/false);
+    w.flush();
+    const std::string header = Json{{"format", 2},
+                                    {"finfuse", version()},
+                                    {"key", key},
+                                    {"payload_bytes", w.written()},
+                                    {"payload_sha256", payload_hash.hex_digest()}}
+                                   .dump();
+    const std::uint64_t header_size = header.size();
+    out.write(header.data(), static_cast<std::streamsize>(header.size()));
+    out.write(reinterpret_cast<const char*>(&header_size), sizeof(header_size));
+    out.close();
+    if (!out) {
+      throw IoError(tmp.string(), "write error");
+    }
+    commit_file(tmp, cache_file);
+    logger()->info("data cached in {} ({:.1f} MB)", cache_file.string(), static_cast<double>(w.written()) / 1e6);
+  } catch (const std::exception& e) {
+    std::filesystem::remove(tmp, ec);
+    logger()->warn("cannot write the dataset cache {} ({}); continuing without it", cache_file.string(), e.what());
+  }
+}
+
 DataPipeline DataPipeline::build(const DataConfig& config, const std::filesystem::path& cache_dir) {
   std::filesystem::path cache_file;
   std::string key;
@@ -267,17 +342,7 @@ DataPipeline DataPipeline::build(const DataConfig& config, const std::filesystem
         const MappedFile mapped(cache_file, "a dataset cache file");
         const std::string_view bytes = mapped.bytes();
         const std::string source = cache_file.string();
-        if (bytes.size() < sizeof(kCacheMagic) + 8 || bytes.compare(0, sizeof(kCacheMagic), kCacheMagic, sizeof(kCacheMagic)) != 0) {
-          throw DataError(source, 0, "", "not a finfuse dataset cache");
-        }
-        BinaryReader head(std::string_view(bytes).substr(sizeof(kCacheMagic)), source);
-        const Json header = Json::parse(head.str());
-        const std::size_t header_end = sizeof(kCacheMagic) + head.position();
-        const std::string_view payload = std::string_view(bytes).substr(header_end);
-        if (header.value("key", "") != key || header.value("payload_bytes", std::uint64_t{0}) != payload.size() ||
-            header.value("payload_sha256", "") != sha256_hex(payload)) {
-          throw DataError(source, 0, "", "the checksum does not match: the file is damaged or incomplete");
-        }
+        const std::string_view payload = cache_payload(bytes, source, key);
         BinaryReader r(payload, source);
         DataPipeline p;
         p.config_ = config;
@@ -291,9 +356,10 @@ DataPipeline DataPipeline::build(const DataConfig& config, const std::filesystem
         p.split_.valid = r.vec<std::size_t>();
         p.split_.test = r.vec<std::size_t>();
         p.sources_report_ = Json::parse(r.str());
-        // The dataset's bytes hold no samples: it shares the pipeline's.
+        // The rest is the dataset's bytes, which hold no samples: it shares the pipeline's.
         p.dataset_ = std::make_shared<const MultimodalDataset>(MultimodalDataset::deserialize(
-            r.view(), source, std::shared_ptr<const std::vector<Sample>>(p.samples_, &p.samples_->samples)));
+            payload.substr(r.position()), source,
+            std::shared_ptr<const std::vector<Sample>>(p.samples_, &p.samples_->samples)));
         for (const auto* part : {&p.split_.train, &p.split_.valid, &p.split_.test}) {
           for (auto i : *part) {
             if (i >= p.samples_->samples.size()) {
@@ -355,54 +421,7 @@ DataPipeline DataPipeline::build(const DataConfig& config, const std::filesystem
   }
 
   if (!cache_file.empty()) {
-    BinaryWriter w;
-    w.strings(p.samples_->entities);
-    w.pod(p.samples_->price_window);
-    w.vec(p.samples_->samples);
-    w.pod(p.samples_->report);
-    w.pod(p.samples_->timed);
-    w.vec(p.split_.train);
-    w.vec(p.split_.valid);
-    w.vec(p.split_.test);
-    w.str(p.sources_report_.dump());
-    // The payload ends with the dataset's bytes (a string: its length, then the bytes), written after the rest
-    // rather than appended to it, so that the largest part is never held twice.
-    const std::string dataset_bytes = p.dataset_->serialize(/*with_samples=*/false);
-    w.pod<std::uint64_t>(dataset_bytes.size());
-    const std::string head_part = w.take();
-    const std::size_t payload_size = head_part.size() + dataset_bytes.size();
-    Sha256 payload_hash;
-    payload_hash.update(head_part).update(dataset_bytes);
-    const Json header = {{"format", 1},
-                         {"finfuse", version()},
-                         {"key", key},
-                         {"payload_bytes", payload_size},
-                         {"payload_sha256", payload_hash.hex_digest()}};
-    BinaryWriter head;
-    head.str(header.dump());
-    const std::string head_bytes = head.take();
-    std::error_code ec;
-    std::filesystem::create_directories(cache_dir, ec);
-    const std::filesystem::path tmp = cache_file.string() + ".tmp";
-    {
-      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-      out.write(kCacheMagic, sizeof(kCacheMagic));
-      out.write(head_bytes.data(), static_cast<std::streamsize>(head_bytes.size()));
-      out.write(head_part.data(), static_cast<std::streamsize>(head_part.size()));
-      out.write(dataset_bytes.data(), static_cast<std::streamsize>(dataset_bytes.size()));
-      out.flush();
-      if (!out) {
-        logger()->warn("cannot write the dataset cache {}; continuing without it", tmp.string());
-        std::filesystem::remove(tmp, ec);
-        return p;
-      }
-    }
-    std::filesystem::rename(tmp, cache_file, ec);
-    if (ec) {
-      logger()->warn("cannot move the dataset cache into place ({}); continuing without it", ec.message());
-    } else {
-      logger()->info("data cached in {} ({:.1f} MB)", cache_file.string(), static_cast<double>(payload_size) / 1e6);
-    }
+    p.write_cache(cache_file, key);
   }
   return p;
 }

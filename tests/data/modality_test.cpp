@@ -290,6 +290,29 @@ TEST_F(ModalityTest, CacheRoundTripKeepsEveryModalitysInputs) {
                DataError);
 }
 
+TEST_F(ModalityTest, StreamedBytesEqualTheCollectedOnes) {
+  const auto ds = MultimodalDataset::build(set_, sources(), options(5), split_.train);
+  const std::string whole = ds.serialize();
+  // Handed on in pieces of at most 64 bytes, except arrays as large as that, which go on whole.
+  std::string streamed;
+  std::size_t pieces = 0, largest = 0;
+  BinaryWriter w(
+      [&](std::string_view piece) {
+        streamed.append(piece);
+        ++pieces;
+        largest = std::max(largest, piece.size());
+      },
+      64);
+  ds.serialize(w);
+  EXPECT_LT(streamed.size(), whole.size());  // the tail is still buffered
+  w.flush();
+  EXPECT_EQ(streamed, whole);
+  EXPECT_EQ(w.written(), whole.size());
+  EXPECT_GT(pieces, 10u);
+  EXPECT_GT(largest, 64u);
+  EXPECT_TRUE(w.take().empty());
+}
+
 TEST_F(ModalityTest, OptionsAreCheckedWithJsonPaths) {
   try {
     (void)options(1);

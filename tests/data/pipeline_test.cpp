@@ -387,14 +387,19 @@ TEST_F(PipelineCacheTest, DatasetBytesWithoutSamplesNeedTheirCount) {
 TEST_F(PipelineCacheTest, ChangedInputsOrDamageMeanARebuild) {
   DataPipeline::build(config_, dir_ / "cache");
   const std::string key = DataPipeline::cache_key(config_);
-  // A flipped byte in the payload: detected by the checksum, reported, rebuilt.
-  {
-    std::fstream file(cache_file(), std::ios::in | std::ios::out | std::ios::binary);
-    file.seekp(-10, std::ios::end);
-    file.put('\x7f');
+  // A flipped byte in the payload (the middle of the file) or in the trailer (the header and its length, at the
+  // end): detected by the checksum or the trailer's checks, reported, rebuilt.
+  for (const char* where : {"middle", "end - 10", "end - 40"}) {
+    {
+      const auto size = static_cast<std::streamoff>(std::filesystem::file_size(cache_file()));
+      const std::streamoff position = where[0] == 'm' ? size / 2 : size - std::atoi(where + 6);
+      std::fstream file(cache_file(), std::ios::in | std::ios::out | std::ios::binary);
+      file.seekp(position);
+      file.put('\x7f');
+    }
+    EXPECT_FALSE(DataPipeline::build(config_, dir_ / "cache").from_cache()) << where;
+    EXPECT_TRUE(DataPipeline::build(config_, dir_ / "cache").from_cache()) << where;
   }
-  EXPECT_FALSE(DataPipeline::build(config_, dir_ / "cache").from_cache());
-  EXPECT_TRUE(DataPipeline::build(config_, dir_ / "cache").from_cache());
   // A truncated file: the same.
   std::filesystem::resize_file(cache_file(), 100);
   EXPECT_FALSE(DataPipeline::build(config_, dir_ / "cache").from_cache());

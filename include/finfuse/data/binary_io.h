@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -15,22 +16,30 @@
 
 namespace finfuse::data {
 
+/// Collects the bytes in a string (take()), or, given a sink, hands them on in pieces of about `chunk` bytes as they
+/// are written (a large array goes to the sink directly), so that writing a large dataset to a file never holds it
+/// whole in memory; flush() hands on the rest.
 class BinaryWriter {
  public:
+  using Sink = std::function<void(std::string_view)>;
+
+  BinaryWriter() = default;
+  explicit BinaryWriter(Sink sink, std::size_t chunk = std::size_t{1} << 20) : sink_(std::move(sink)), chunk_(chunk) {}
+
   template <typename T>
   void pod(const T& value) {
     static_assert(std::is_trivially_copyable_v<T>);
-    bytes_.append(reinterpret_cast<const char*>(&value), sizeof(T));
+    append(reinterpret_cast<const char*>(&value), sizeof(T));
   }
   template <typename T, typename Allocator>
   void vec(const std::vector<T, Allocator>& values) {
     static_assert(std::is_trivially_copyable_v<T>);
     pod<std::uint64_t>(values.size());
-    bytes_.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T));
+    append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T));
   }
   void str(std::string_view text) {
     pod<std::uint64_t>(text.size());
-    bytes_.append(text.data(), text.size());
+    append(text.data(), text.size());
   }
   void strings(const std::vector<std::string>& values) {
     pod<std::uint64_t>(values.size());
@@ -38,10 +47,36 @@ class BinaryWriter {
       str(v);
     }
   }
+  /// The bytes written (without a sink).
   std::string take() { return std::move(bytes_); }
+  /// Hands what is buffered to the sink.
+  void flush() {
+    if (sink_ && !bytes_.empty()) {
+      sink_(bytes_);
+      bytes_.clear();
+    }
+  }
+  /// Every byte written so far, handed on or not.
+  std::uint64_t written() const { return written_; }
 
  private:
+  void append(const char* data, std::size_t size) {
+    written_ += size;
+    if (sink_ && size >= chunk_) {
+      flush();
+      sink_(std::string_view(data, size));
+      return;
+    }
+    bytes_.append(data, size);
+    if (sink_ && bytes_.size() >= chunk_) {
+      flush();
+    }
+  }
+
   std::string bytes_;
+  Sink sink_;
+  std::size_t chunk_ = 0;
+  std::uint64_t written_ = 0;
 };
 
 /// Reads what BinaryWriter wrote; every length is checked against the bytes left, so a truncated or corrupted

@@ -87,6 +87,8 @@ class MultimodalDataset {
   /// DataError naming `source` for truncated or inconsistent bytes. Bytes written without the samples (a cache that
   /// stores them itself) are read back with those samples given to deserialize(), which the dataset then shares.
   std::string serialize(bool with_samples = true) const;
+  /// The same bytes into `out` (which may hand them on to a file as they come).
+  void serialize(BinaryWriter& out, bool with_samples = true) const;
   static MultimodalDataset deserialize(std::string_view bytes, const std::string& source,
                                        std::shared_ptr<const std::vector<Sample>> samples = nullptr);
 

@@ -148,6 +148,8 @@ class DataPipeline {
 
  private:
   DataSources load_sources(const NumericTable*& sample_table, const NumericTable*& label_table);
+  /// Writes the built pipeline to `cache_file` (atomically; a failure is a warning, the run goes on).
+  void write_cache(const std::filesystem::path& cache_file, const std::string& key) const;
 
   DataConfig config_;
   std::shared_ptr<PricePanel> prices_;
