@@ -10,8 +10,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <limits>
-#include <unordered_map>
 
 namespace finfuse::data {
 
@@ -26,15 +26,32 @@ void TextModality::build(const ModalityContext& context) {
   const std::size_t n = context.size();
   const auto max_texts = static_cast<std::size_t>(max_texts_);
   const auto started = std::chrono::steady_clock::now();
-  // Sample i's texts are slots[offset[i] .. offset[i + 1]), newest first: one flat array rather than a vector per
-  // sample (which costs an allocation and 24 bytes a sample more).
-  std::vector<std::size_t> offset(n + 1, 0);
+  // Sample i's texts are rows_[offset_[i] .. offset_[i + 1]), newest first: one flat array of rows into `distinct`,
+  // each text once (a tweet sits in the windows of several days' samples). concat also keeps the texts themselves
+  // (`slots`, in the same places) to join them.
+  offset_.assign(n + 1, 0);
+  rows_.clear();
+  std::vector<const TextRecord*> distinct;
   std::vector<const TextRecord*> slots;
   std::vector<TextRecord> table_texts;
   if (table_.table.empty()) {
     FINFUSE_CHECK(context.sources.texts != nullptr, "the 'text' modality needs a text corpus (or dataset.text_table)");
     context.require_timed("text");
-    // Windows are looked up on every intra-op thread a block of samples at a time, then appended in sample order.
+    const TextCorpus& corpus = *context.sources.texts;
+    // A text is numbered by its place in the corpus (each entity's texts are one array, numbered one entity after
+    // another), so a dense array rather than a hash map finds the row of a text seen before.
+    const auto& entities = context.samples.entities;
+    std::vector<const TextRecord*> base(entities.size());
+    std::vector<std::size_t> first_number(entities.size() + 1, 0);
+    for (std::size_t e = 0; e < entities.size(); ++e) {
+      const auto& all = corpus.texts(entities[e]);
+      base[e] = all.data();
+      first_number[e + 1] = first_number[e] + all.size();
+    }
+    FINFUSE_CHECK(first_number.back() <= static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()),
+                  "more texts than 32-bit row indices hold: ", first_number.back());
+    std::vector<std::int32_t> row_of_text(first_number.back(), -1);
+    // Windows are looked up on every intra-op thread a block of samples at a time, then numbered in sample order.
     constexpr std::size_t kBlock = std::size_t{1} << 16;
     std::vector<std::vector<const TextRecord*>> block(std::min(kBlock, n));
     for (std::size_t first = 0; first < n; first += kBlock) {
@@ -43,13 +60,28 @@ void TextModality::build(const ModalityContext& context) {
         for (auto k = begin; k < end; ++k) {
           const auto i = first + static_cast<std::size_t>(k);
           const Sample& s = context.sample(i);
-          block[static_cast<std::size_t>(k)] =
-              context.sources.texts->window(context.entity(i), s.text_start, s.text_cutoff, max_texts);
+          block[static_cast<std::size_t>(k)] = corpus.window(context.entity(i), s.text_start, s.text_cutoff, max_texts);
         }
       });
       for (std::size_t k = 0; k < count; ++k) {
-        slots.insert(slots.end(), block[k].begin(), block[k].end());
-        offset[first + k + 1] = slots.size();
+        const auto e = static_cast<std::size_t>(context.sample(first + k).entity);
+        const auto start = reinterpret_cast<std::uintptr_t>(base[e]);
+        for (const TextRecord* text : block[k]) {
+          const auto address = reinterpret_cast<std::uintptr_t>(text);
+          const std::size_t place = (address - start) / sizeof(TextRecord);
+          FINFUSE_CHECK(address >= start && place < first_number[e + 1] - first_number[e], "a text in the window of sample ",
+                        first + k, " is not one of its entity's texts");
+          std::int32_t& row = row_of_text[first_number[e] + place];
+          if (row < 0) {
+            row = static_cast<std::int32_t>(distinct.size());
+            distinct.push_back(text);
+          }
+          rows_.push_back(row);
+          if (!per_text_) {
+            slots.push_back(text);
+          }
+        }
+        offset_[first + k + 1] = static_cast<std::int64_t>(rows_.size());
       }
     }
   } else {
@@ -58,48 +90,40 @@ void TextModality::build(const ModalityContext& context) {
     const auto column = table.text_column_index(table_.column);
     FINFUSE_CHECK(column.has_value(), "column '", table_.column, "' of table '", table_.table,
                   "' is not one of its text_columns ", quoted_list(table.text_columns()));
+    FINFUSE_CHECK(n <= static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()),
+                  "more texts than 32-bit row indices hold: ", n);
     table_texts.resize(n);
     for (std::size_t i = 0; i < n; ++i) {
       const auto row = context.joined_row(table, i);
       if (row && !table.text(*row, *column).empty()) {
         table_texts[i].text = table.text(*row, *column);
-        slots.push_back(&table_texts[i]);
+        rows_.push_back(static_cast<std::int32_t>(distinct.size()));
+        distinct.push_back(&table_texts[i]);
+        if (!per_text_) {
+          slots.push_back(&table_texts[i]);
+        }
       }
-      offset[i + 1] = slots.size();
+      offset_[i + 1] = static_cast<std::int64_t>(rows_.size());
     }
   }
-  slots.shrink_to_fit();
-  const auto window_size = [&](std::size_t i) { return offset[i + 1] - offset[i]; };
-  // Each distinct text once (a tweet sits in the windows of several days' samples): slot j holds
-  // distinct[slot_text[j]].
-  FINFUSE_CHECK(slots.size() <= static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()),
-                "more texts in the samples' windows than 32-bit row indices hold: ", slots.size());
-  std::unordered_map<const TextRecord*, std::int32_t> index;
-  index.reserve(slots.size());
-  std::vector<const TextRecord*> distinct;
-  // For per_text these are the rows kept (rows_); concat replaces them with one row per sample below.
-  UninitializedVector<std::int32_t>& slot_text = rows_;
-  slot_text.resize(slots.size());
-  for (std::size_t j = 0; j < slots.size(); ++j) {
-    const auto [it, inserted] = index.emplace(slots[j], static_cast<std::int32_t>(distinct.size()));
-    if (inserted) {
-      distinct.push_back(slots[j]);
-    }
-    slot_text[j] = it->second;
-  }
-  index = {};
+  rows_.shrink_to_fit();
+  distinct.shrink_to_fit();
+  const auto window_size = [](const std::vector<std::int64_t>& offsets, std::size_t i) {
+    return static_cast<std::size_t>(offsets[i + 1] - offsets[i]);
+  };
   // The vocabulary sees each text once, and only texts that training samples could see.
   std::vector<char> in_training(distinct.size(), 0);
   std::vector<std::string_view> training_texts;
   for (auto i : context.train) {
-    for (auto slot = offset[i]; slot < offset[i + 1]; ++slot) {
-      const auto d = static_cast<std::size_t>(slot_text[slot]);
+    for (auto slot = offset_[i]; slot < offset_[i + 1]; ++slot) {
+      const auto d = static_cast<std::size_t>(rows_[static_cast<std::size_t>(slot)]);
       if (in_training[d] == 0) {
         in_training[d] = 1;
         training_texts.emplace_back(distinct[d]->text);
       }
     }
   }
+  in_training = {};
   if (context.fitted != nullptr) {
     tokenizer_ = context.fitted->tokenizer();
     FINFUSE_CHECK(tokenizer_.has_value(), "the 'text' modality needs the model's fitted tokenizer");
@@ -112,7 +136,6 @@ void TextModality::build(const ModalityContext& context) {
   FINFUSE_CHECK(tokenizer_->vocab_size() <= std::numeric_limits<std::int32_t>::max(), "a vocabulary of ",
                 tokenizer_->vocab_size(), " tokens does not fit 32-bit token ids");
   present_.resize(n);
-  offset_.assign(n + 1, 0);
   if (per_text_) {
     // Each distinct text encoded once, on every intra-op thread; a sample keeps the rows of its window's texts.
     encoded_.resize(distinct.size() * length);
@@ -125,15 +148,17 @@ void TextModality::build(const ModalityContext& context) {
       }
     });
     for (std::size_t i = 0; i < n; ++i) {
-      present_[i] = window_size(i) == 0 ? 0 : 1;
-      offset_[i + 1] = static_cast<std::int64_t>(offset[i + 1]);
+      present_[i] = window_size(offset_, i) == 0 ? 0 : 1;
     }
   } else {
-    // One row per sample with texts: its window joined, newest first.
+    // One row per sample with texts: its window joined, newest first. The texts' places move to `slot_offset`;
+    // offset_ and rows_ become the samples' rows.
+    const std::vector<std::int64_t> slot_offset = std::move(offset_);
+    offset_.assign(n + 1, 0);
     std::vector<std::size_t> row_of(n, 0);
     std::size_t rows = 0;
     for (std::size_t i = 0; i < n; ++i) {
-      present_[i] = window_size(i) == 0 ? 0 : 1;
+      present_[i] = window_size(slot_offset, i) == 0 ? 0 : 1;
       row_of[i] = rows;
       rows += present_[i];
       offset_[i + 1] = static_cast<std::int64_t>(rows);
@@ -147,12 +172,12 @@ void TextModality::build(const ModalityContext& context) {
       std::string joined;
       for (auto s = begin; s < end; ++s) {
         const auto i = static_cast<std::size_t>(s);
-        if (window_size(i) == 0) {
+        if (window_size(slot_offset, i) == 0) {
           continue;
         }
         joined.clear();
-        for (auto j = offset[i]; j < offset[i + 1]; ++j) {
-          joined += slots[j]->text;
+        for (auto j = slot_offset[i]; j < slot_offset[i + 1]; ++j) {
+          joined += slots[static_cast<std::size_t>(j)]->text;
           joined += '\n';
         }
         const std::size_t row = row_of[i];
