@@ -143,8 +143,7 @@ void TextModality::build(const ModalityContext& context) {
     at::parallel_for(0, static_cast<std::int64_t>(distinct.size()), 512, [&](std::int64_t begin, std::int64_t end) {
       for (auto t = begin; t < end; ++t) {
         const auto d = static_cast<std::size_t>(t);
-        encoded_length_[d] =
-            static_cast<std::int32_t>(tokenizer_->encode_into(distinct[d]->text, encoded_.data() + d * length));
+        encoded_length_[d] = encode_row(distinct[d]->text, encoded_.data() + d * length, length);
       }
     });
     for (std::size_t i = 0; i < n; ++i) {
@@ -182,12 +181,19 @@ void TextModality::build(const ModalityContext& context) {
         }
         const std::size_t row = row_of[i];
         rows_[row] = static_cast<std::int32_t>(row);
-        encoded_length_[row] = static_cast<std::int32_t>(tokenizer_->encode_into(joined, encoded_.data() + row * length));
+        encoded_length_[row] = encode_row(joined, encoded_.data() + row * length, length);
       }
     });
   }
   logger()->debug("dataset: {} distinct texts tokenized in {:.3f} s", distinct.size(),
                   std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+}
+
+std::int32_t TextModality::encode_row(std::string_view text, std::int32_t* row, std::size_t length) const {
+  const auto used = static_cast<std::size_t>(tokenizer_->encode_into(text, row));
+  // The rest of the row is never read (collate() pads by the length), but zeroed: the cache file holds no stale memory.
+  std::fill(row + used, row + length, 0);
+  return static_cast<std::int32_t>(used);
 }
 
 std::vector<std::int64_t> TextModality::sample_shape() const {

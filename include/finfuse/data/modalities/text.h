@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace finfuse::data {
@@ -33,6 +34,8 @@ class TextModality : public Modality {
 
  private:
   std::vector<std::int64_t> sample_shape() const;
+  /// Encodes `text` into `row` (`length` ids, the unused ones zeroed) and returns the number of ids used.
+  std::int32_t encode_row(std::string_view text, std::int32_t* row, std::size_t length) const;
 
   TextTableOptions table_;
   TokenizerOptions tokenizer_options_;
