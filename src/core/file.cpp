@@ -18,8 +18,10 @@
 
 namespace finfuse {
 
-std::string read_file(const std::filesystem::path& path, std::string_view what, std::int64_t max_bytes,
-                      std::string_view limit_name) {
+namespace {
+
+// IoError unless `path` exists and is not a folder: the messages read_file() and MappedFile share.
+void require_file(const std::filesystem::path& path, std::string_view what) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
     throw IoError(path.string(), "no such file");
@@ -27,6 +29,14 @@ std::string read_file(const std::filesystem::path& path, std::string_view what, 
   if (std::filesystem::is_directory(path, ec)) {
     throw IoError(path.string(), fmt::format("is a directory, expected {}", what));
   }
+}
+
+}  // namespace
+
+std::string read_file(const std::filesystem::path& path, std::string_view what, std::int64_t max_bytes,
+                      std::string_view limit_name) {
+  require_file(path, what);
+  std::error_code ec;
   const auto size = std::filesystem::file_size(path, ec);
   if (ec) {
     throw IoError(path.string(), "cannot determine the file size: " + ec.message());
@@ -48,13 +58,7 @@ std::string read_file(const std::filesystem::path& path, std::string_view what, 
 }
 
 MappedFile::MappedFile(const std::filesystem::path& path, std::string_view what) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) {
-    throw IoError(path.string(), "no such file");
-  }
-  if (std::filesystem::is_directory(path, ec)) {
-    throw IoError(path.string(), fmt::format("is a directory, expected {}", what));
-  }
+  require_file(path, what);
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     throw IoError(path.string(), fmt::format("cannot open for reading: {}", std::strerror(errno)));

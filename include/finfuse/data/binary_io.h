@@ -115,14 +115,6 @@ class BinaryReader {
     position_ += static_cast<std::size_t>(size);
     return text;
   }
-  /// What str() reads, without copying it: a view into the reader's bytes.
-  std::string_view view() {
-    const auto size = pod<std::uint64_t>();
-    need(size);
-    const std::string_view text = bytes_.substr(position_, static_cast<std::size_t>(size));
-    position_ += static_cast<std::size_t>(size);
-    return text;
-  }
   std::vector<std::string> strings() {
     const auto count = pod<std::uint64_t>();
     if (count > bytes_.size() - position_) {

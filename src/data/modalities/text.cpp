@@ -27,12 +27,10 @@ void TextModality::build(const ModalityContext& context) {
   const auto max_texts = static_cast<std::size_t>(max_texts_);
   const auto started = std::chrono::steady_clock::now();
   // Sample i's texts are rows_[offset_[i] .. offset_[i + 1]), newest first: one flat array of rows into `distinct`,
-  // each text once (a tweet sits in the windows of several days' samples). concat also keeps the texts themselves
-  // (`slots`, in the same places) to join them.
+  // each text once (a tweet sits in the windows of several days' samples).
   offset_.assign(n + 1, 0);
   rows_.clear();
   std::vector<const TextRecord*> distinct;
-  std::vector<const TextRecord*> slots;
   std::vector<TextRecord> table_texts;
   if (table_.table.empty()) {
     FINFUSE_CHECK(context.sources.texts != nullptr, "the 'text' modality needs a text corpus (or dataset.text_table)");
@@ -77,9 +75,6 @@ void TextModality::build(const ModalityContext& context) {
             distinct.push_back(text);
           }
           rows_.push_back(row);
-          if (!per_text_) {
-            slots.push_back(text);
-          }
         }
         offset_[first + k + 1] = static_cast<std::int64_t>(rows_.size());
       }
@@ -99,9 +94,6 @@ void TextModality::build(const ModalityContext& context) {
         table_texts[i].text = table.text(*row, *column);
         rows_.push_back(static_cast<std::int32_t>(distinct.size()));
         distinct.push_back(&table_texts[i]);
-        if (!per_text_) {
-          slots.push_back(&table_texts[i]);
-        }
       }
       offset_[i + 1] = static_cast<std::int64_t>(rows_.size());
     }
@@ -150,9 +142,10 @@ void TextModality::build(const ModalityContext& context) {
       present_[i] = window_size(offset_, i) == 0 ? 0 : 1;
     }
   } else {
-    // One row per sample with texts: its window joined, newest first. The texts' places move to `slot_offset`;
-    // offset_ and rows_ become the samples' rows.
+    // One row per sample with texts: its window joined, newest first. The windows' texts move to `slot_offset` and
+    // `slot_rows`; offset_ and rows_ become the samples' rows.
     const std::vector<std::int64_t> slot_offset = std::move(offset_);
+    const UninitializedVector<std::int32_t> slot_rows = std::move(rows_);
     offset_.assign(n + 1, 0);
     std::vector<std::size_t> row_of(n, 0);
     std::size_t rows = 0;
@@ -166,6 +159,7 @@ void TextModality::build(const ModalityContext& context) {
                   "more samples with texts than 32-bit row indices hold: ", rows);
     encoded_.resize(rows * length);
     encoded_length_.resize(rows);
+    rows_.clear();  // moved from above
     rows_.resize(rows);
     at::parallel_for(0, static_cast<std::int64_t>(n), 256, [&](std::int64_t begin, std::int64_t end) {
       std::string joined;
@@ -176,7 +170,7 @@ void TextModality::build(const ModalityContext& context) {
         }
         joined.clear();
         for (auto j = slot_offset[i]; j < slot_offset[i + 1]; ++j) {
-          joined += slots[static_cast<std::size_t>(j)]->text;
+          joined += distinct[static_cast<std::size_t>(slot_rows[static_cast<std::size_t>(j)])]->text;
           joined += '\n';
         }
         const std::size_t row = row_of[i];
