@@ -5,9 +5,11 @@
 //
 // 1. builds the dataset from the configuration's data section (writing the cache file to DIR, a temporary folder by
 //    default, emptied first) and reports the build's seconds and the file's size;
-// 2. builds it again, which reopens the cache file, and reports the seconds;
+// 2. builds it again, which reopens the cache file, and reports the seconds and the process's own memory it added
+//    (reopen_private_mb: the arrays are read in place from the mapped file, whose pages are the page cache's);
 // 3. collates N training batches (default 200) with the trainer's sampler (cross-sectional days, or shuffled batches
-//    of training.batch_size) in this thread, as the loader's background thread does: samples a second;
+//    of training.batch_size) in this thread, as the loader's background thread does: samples a second, and the pages
+//    of the mapped file read by then (mapped_file_mb, shared with every process that maps the file);
 // 4. trains the configuration's model on those batches for a few warm-up steps and then --steps steps (default 50):
 //    forward, loss, backward, AdamW step, samples a second.
 // Prints "name value" lines; loader_over_model is the loader's throughput over the model's (the goal: at least 5).
@@ -28,6 +30,7 @@
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -40,6 +43,19 @@ namespace ff = finfuse;
 using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+// A field of /proc/self/status in kB ("RssAnon": this process's own pages; "RssFile": pages of mapped files, which
+// the page cache shares with every process that maps them), or -1 where there is none.
+long status_kb(const std::string& field) {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind(field + ":", 0) == 0) {
+      return std::atol(line.c_str() + field.size() + 1);
+    }
+  }
+  return -1;
+}
 
 std::uintmax_t cache_bytes(const std::filesystem::path& dir) {
   std::uintmax_t total = 0;
@@ -91,9 +107,12 @@ int run(int argc, char** argv) {
     fmt::print("samples {}\n", built.samples().samples.size());
   }
   fmt::print("cache_bytes {}\n", cache_bytes(cache_dir));
+  const long private_before = status_kb("RssAnon");
+  const long file_before = status_kb("RssFile");
   start = Clock::now();
   const auto pipeline = ff::data::DataPipeline::build(config.data, cache_dir);
   fmt::print("reopen_seconds {:.3f}\n", seconds_since(start));
+  fmt::print("reopen_private_mb {:.1f}\n", static_cast<double>(status_kb("RssAnon") - private_before) / 1024.0);
   if (!pipeline.from_cache()) {
     std::fprintf(stderr, "the second build did not reopen the cache file\n");
     return 1;
@@ -125,6 +144,7 @@ int run(int argc, char** argv) {
   }
   const double loader_rate = static_cast<double>(collated) / seconds_since(start);
   fmt::print("loader_batches {}\nloader_samples_per_second {:.0f}\n", batches.size(), loader_rate);
+  fmt::print("mapped_file_mb {:.1f}\n", static_cast<double>(status_kb("RssFile") - file_before) / 1024.0);
 
   ff::models::MultimodalModel model(config.model, ff::models::modality_specs(*dataset));
   model->train();

@@ -17,6 +17,7 @@
 #include "finfuse/core/registry.h"
 #include "finfuse/core/runtime.h"
 #include "finfuse/core/shape.h"
+#include "finfuse/core/shared_array.h"
 #include "finfuse/core/suggest.h"
 #include "finfuse/core/thread_budget.h"
 

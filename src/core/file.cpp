@@ -78,7 +78,6 @@ MappedFile::MappedFile(const std::filesystem::path& path, std::string_view what)
       size_ = 0;
       throw IoError(path.string(), fmt::format("cannot map the file into memory: {}", std::strerror(error)));
     }
-    ::madvise(mapped, size_, MADV_SEQUENTIAL);
     data_ = static_cast<const char*>(mapped);
   }
   ::close(fd);  // the mapping keeps the file

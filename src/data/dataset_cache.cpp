@@ -24,9 +24,9 @@ void MultimodalDataset::serialize(BinaryWriter& w, bool with_samples) const {
   w.strings(entities_);
   w.pod<std::uint8_t>(with_samples ? 1 : 0);
   if (with_samples) {
-    w.vec(*samples_);
+    w.vec(samples_);
   } else {
-    w.pod<std::uint64_t>(samples_->size());
+    w.pod<std::uint64_t>(samples_.size());
   }
   for (const auto& modality : modalities_) {
     w.str(modality->name());
@@ -42,25 +42,26 @@ void MultimodalDataset::serialize(BinaryWriter& w, bool with_samples) const {
 }
 
 MultimodalDataset MultimodalDataset::deserialize(std::string_view bytes, const std::string& source,
-                                                 std::shared_ptr<const std::vector<Sample>> samples) {
-  BinaryReader r(bytes, source);
+                                                 std::optional<SharedArray<Sample>> samples,
+                                                 std::shared_ptr<const void> owner) {
+  BinaryReader r(bytes, source, std::move(owner));
   MultimodalDataset ds;
   ds.options_ = DatasetOptions::from_config(Config::parse(r.str(), source));
   ds.entities_ = r.strings();
   const bool with_samples = r.pod<std::uint8_t>() != 0;
   if (with_samples) {
-    ds.samples_ = std::make_shared<const std::vector<Sample>>(r.vec<Sample>());
+    ds.samples_ = r.array<Sample>();
   } else {
     const auto count = r.pod<std::uint64_t>();
-    if (samples == nullptr) {
+    if (!samples) {
       r.inconsistent("the bytes hold no samples and none were given");
     }
     if (samples->size() != count) {
       r.inconsistent(fmt::format("the dataset was built on {} samples, not the {} given", count, samples->size()));
     }
-    ds.samples_ = std::move(samples);
+    ds.samples_ = std::move(*samples);
   }
-  for (const auto& s : *ds.samples_) {
+  for (const auto& s : ds.samples_) {
     if (s.entity < 0 || static_cast<std::size_t>(s.entity) >= ds.entities_.size()) {
       r.inconsistent("a sample's entity index");
     }
@@ -70,7 +71,7 @@ MultimodalDataset MultimodalDataset::deserialize(std::string_view bytes, const s
       r.inconsistent(fmt::format("the inputs of modality '{}' are not where the options put them", name));
     }
     std::shared_ptr<Modality> modality = modality_registry().create(name, ds.options_);
-    modality->load(r, ds.samples_->size());
+    modality->load(r, ds.samples_.size());
     ds.modalities_.push_back(std::move(modality));
   }
   ds.find_unusable();

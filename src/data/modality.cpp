@@ -105,18 +105,23 @@ torch::Tensor gather_pixels(const std::uint8_t* values, std::int64_t width, cons
   return out;
 }
 
-torch::Tensor gather_presence(const std::vector<std::uint8_t>* present, const std::vector<std::size_t>& indices) {
+torch::Tensor gather_presence(c10::ArrayRef<std::uint8_t> present, const std::vector<std::size_t>& indices) {
   torch::Tensor out = torch::ones({static_cast<std::int64_t>(indices.size())}, torch::kBool);
-  if (present != nullptr) {
+  if (!present.empty()) {
     bool* dst = out.data_ptr<bool>();
     for (std::size_t k = 0; k < indices.size(); ++k) {
-      dst[k] = (*present)[indices[k]] != 0;
+      dst[k] = present[indices[k]] != 0;
     }
   }
   return out;
 }
 
-double fraction_present(const std::vector<std::uint8_t>& present) {
+torch::Tensor gather_presence(const std::vector<std::uint8_t>* present, const std::vector<std::size_t>& indices) {
+  return gather_presence(present == nullptr ? c10::ArrayRef<std::uint8_t>() : c10::ArrayRef<std::uint8_t>(*present),
+                         indices);
+}
+
+double fraction_present(c10::ArrayRef<std::uint8_t> present) {
   if (present.empty()) {
     return 0.0;
   }

@@ -21,30 +21,12 @@ namespace finfuse::data {
 
 MultimodalDataset MultimodalDataset::build(const SampleSet& samples, const DataSources& sources,
                                            const DatasetOptions& options, const std::vector<std::size_t>& train) {
-  return build_impl(samples, std::make_shared<const std::vector<Sample>>(samples.samples), sources, options, train,
-                    nullptr);
+  return build_impl(samples, sources, options, train, nullptr);
 }
 
 MultimodalDataset MultimodalDataset::build(const SampleSet& samples, const DataSources& sources,
                                            const DatasetOptions& options, const FittedPreprocessing& fitted) {
-  return build_impl(samples, std::make_shared<const std::vector<Sample>>(samples.samples), sources, options, {},
-                    &fitted);
-}
-
-MultimodalDataset MultimodalDataset::build(std::shared_ptr<const SampleSet> samples, const DataSources& sources,
-                                           const DatasetOptions& options, const std::vector<std::size_t>& train) {
-  FINFUSE_CHECK(samples != nullptr, "MultimodalDataset::build: no samples");
-  const SampleSet& set = *samples;
-  return build_impl(set, std::shared_ptr<const std::vector<Sample>>(std::move(samples), &set.samples), sources,
-                    options, train, nullptr);
-}
-
-MultimodalDataset MultimodalDataset::build(std::shared_ptr<const SampleSet> samples, const DataSources& sources,
-                                           const DatasetOptions& options, const FittedPreprocessing& fitted) {
-  FINFUSE_CHECK(samples != nullptr, "MultimodalDataset::build: no samples");
-  const SampleSet& set = *samples;
-  return build_impl(set, std::shared_ptr<const std::vector<Sample>>(std::move(samples), &set.samples), sources,
-                    options, {}, &fitted);
+  return build_impl(samples, sources, options, {}, &fitted);
 }
 
 FittedPreprocessing MultimodalDataset::fitted() const {
@@ -55,16 +37,14 @@ FittedPreprocessing MultimodalDataset::fitted() const {
   return out;
 }
 
-MultimodalDataset MultimodalDataset::build_impl(const SampleSet& samples,
-                                                std::shared_ptr<const std::vector<Sample>> records,
-                                                const DataSources& sources, const DatasetOptions& options,
-                                                const std::vector<std::size_t>& train,
+MultimodalDataset MultimodalDataset::build_impl(const SampleSet& samples, const DataSources& sources,
+                                                const DatasetOptions& options, const std::vector<std::size_t>& train,
                                                 const FittedPreprocessing* fitted) {
   MultimodalDataset ds;
   ds.options_ = options;
   ds.entities_ = samples.entities;
-  ds.samples_ = std::move(records);
-  const std::size_t n = ds.samples_->size();
+  ds.samples_ = samples.samples;
+  const std::size_t n = ds.samples_.size();
   for (auto i : train) {
     FINFUSE_CHECK(i < n, "MultimodalDataset::build: training index ", i, " is outside the ", n, " samples");
   }
@@ -92,7 +72,7 @@ MultimodalDataset MultimodalDataset::build_impl(const SampleSet& samples,
     FINFUSE_CHECK(correlation || sources.graph != nullptr, "graph kind 'edges' needs a relation graph source");
     const MarketClock clock(samples.market);
     const std::vector<Date> calendar = correlation ? sources.prices->calendar() : std::vector<Date>();
-    for (const auto& s : *ds.samples_) {
+    for (const auto& s : ds.samples_) {
       if (ds.graphs_.count(s.day.days()) != 0) {
         continue;
       }
@@ -112,9 +92,9 @@ MultimodalDataset MultimodalDataset::build_impl(const SampleSet& samples,
 void MultimodalDataset::find_unusable() {
   dropped_.clear();
   for (const auto& modality : modalities_) {
-    for (std::size_t i = 0; i < samples_->size(); ++i) {
+    for (std::size_t i = 0; i < samples_.size(); ++i) {
       if (!modality->usable(i)) {
-        dropped_.resize(samples_->size(), 0);
+        dropped_.resize(samples_.size(), 0);
         dropped_[i] = 1;
       }
     }
@@ -172,7 +152,7 @@ const std::optional<CategoryEncoder>& MultimodalDataset::category_encoder() cons
 }
 
 double MultimodalDataset::coverage(const std::string& modality) const {
-  if (samples_->empty()) {
+  if (samples_.empty()) {
     return 0.0;
   }
   if (const auto* found = find_modality(modality)) {
@@ -202,7 +182,7 @@ std::vector<std::size_t> MultimodalDataset::usable_only(const std::vector<std::s
 Batch MultimodalDataset::collate(const std::vector<std::size_t>& indices) const {
   const auto b = static_cast<std::int64_t>(indices.size());
   for (auto i : indices) {
-    FINFUSE_CHECK(i < samples_->size(), "MultimodalDataset::collate: index ", i, " is outside the ", samples_->size(),
+    FINFUSE_CHECK(i < samples_.size(), "MultimodalDataset::collate: index ", i, " is outside the ", samples_.size(),
                   " samples");
     FINFUSE_CHECK(usable(i), "MultimodalDataset::collate: sample ", i,
                   " was left out for a missing numeric value (impute: drop)");
@@ -212,13 +192,13 @@ Batch MultimodalDataset::collate(const std::vector<std::size_t>& indices) const 
     modality->collate(indices, batch);
   }
   if (!graphs_.empty() && b > 0) {
-    const std::int32_t day = (*samples_)[indices[0]].day.days();
+    const std::int32_t day = samples_[indices[0]].day.days();
     const bool one_day = std::all_of(indices.begin(), indices.end(),
-                                     [&](std::size_t i) { return (*samples_)[i].day.days() == day; });
+                                     [&](std::size_t i) { return samples_[i].day.days() == day; });
     if (one_day) {
       std::vector<std::int64_t> position(entities_.size(), -1);
       for (std::int64_t k = 0; k < b; ++k) {
-        position[static_cast<std::size_t>((*samples_)[indices[static_cast<std::size_t>(k)]].entity)] = k;
+        position[static_cast<std::size_t>(samples_[indices[static_cast<std::size_t>(k)]].entity)] = k;
       }
       const GraphSnapshot& graph = graphs_.at(day);
       std::vector<std::int64_t> source;
@@ -245,7 +225,7 @@ Batch MultimodalDataset::collate(const std::vector<std::size_t>& indices) const 
   batch.entity = torch::empty({b}, torch::kInt64);
   batch.day = torch::empty({b}, torch::kInt32);
   for (std::int64_t k = 0; k < b; ++k) {
-    const Sample& s = (*samples_)[indices[static_cast<std::size_t>(k)]];
+    const Sample& s = samples_[indices[static_cast<std::size_t>(k)]];
     batch.target.data_ptr<float>()[k] = s.target;
     batch.forward_return.data_ptr<float>()[k] = static_cast<float>(s.forward_return);
     batch.entity.data_ptr<std::int64_t>()[k] = s.entity;

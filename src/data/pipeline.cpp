@@ -18,6 +18,9 @@
 #include <type_traits>
 #include <map>
 
+#include <sys/stat.h>
+#include <time.h>
+
 namespace finfuse {
 
 std::vector<data::TableSource> FieldCodec<std::vector<data::TableSource>>::read(const Config& parent,
@@ -156,17 +159,92 @@ void DataConfig::validate(const Config& config) const {
 
 namespace {
 
-// A dataset cache file: this magic, the payload, then a trailer: the header (JSON: the key, the payload's size and
-// SHA-256) and its length as 8 bytes. The trailer comes last so that the payload can be streamed to the file.
-constexpr char kCacheMagic[8] = {'F', 'F', 'C', 'A', 'C', 'H', 'E', '2'};
+// A dataset cache file: this magic, the payload, then a trailer: the header (JSON: the key, the input files' hashes
+// and fingerprints, the payload's size and SHA-256) and its length as 8 bytes. The trailer comes last so that the
+// payload can be streamed to the file.
+constexpr char kCacheMagic[8] = {'F', 'F', 'C', 'A', 'C', 'H', 'E', '3'};
+constexpr const char* kCacheFormat = "finfuse data cache {} format 11\n";
 
-// The payload of a cache file's bytes after checking the magic, the trailer, the key and the checksum; DataError
-// naming the file otherwise.
-std::string_view cache_payload(std::string_view bytes, const std::string& source, const std::string& key) {
+// An input file's SHA-256 with the size and modification time it had when hashed (and when that was), so that a
+// later open can tell an unchanged file without reading it again.
+struct InputHash {
+  std::filesystem::path path;
+  std::uint64_t bytes = 0;
+  std::int64_t modified_ns = 0;
+  std::int64_t hashed_ns = 0;
+  std::string sha256;
+};
+
+std::int64_t nanoseconds(const timespec& t) { return static_cast<std::int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec; }
+
+// Stats `path` (before hashing it, so that a change while it is read shows as a newer time next time).
+InputHash stat_input(const std::filesystem::path& path) {
+  InputHash input;
+  input.path = path;
+  struct stat status {};
+  if (::stat(path.c_str(), &status) != 0) {
+    throw IoError(path.string(), "no such file (an input of the data configuration)");
+  }
+  input.bytes = static_cast<std::uint64_t>(status.st_size);
+  input.modified_ns = nanoseconds(status.st_mtim);
+  timespec now{};
+  ::clock_gettime(CLOCK_REALTIME, &now);
+  input.hashed_ns = nanoseconds(now);
+  return input;
+}
+
+// Every input file's hash, taken from `known` (a cache header's "inputs") for a file whose size and modification time
+// are those recorded there, and read again otherwise. A file modified less than two seconds before it was hashed is
+// always read again: a second change within the timestamp's resolution would leave its time as it was.
+std::vector<InputHash> input_hashes(const DataConfig& config, const Json& known = Json::array()) {
+  std::vector<InputHash> out;
+  for (const auto& path : config.input_files()) {
+    InputHash input = stat_input(path);
+    for (const auto& k : known) {
+      if (k.is_object() && k.value("path", "") == path.string() && k.value("bytes", std::uint64_t{0}) == input.bytes &&
+          k.value("modified_ns", std::int64_t{0}) == input.modified_ns &&
+          input.modified_ns + 2000000000 <= k.value("hashed_ns", std::int64_t{0})) {
+        input.hashed_ns = k.value("hashed_ns", std::int64_t{0});
+        input.sha256 = k.value("sha256", "");
+      }
+    }
+    if (input.sha256.empty()) {
+      input.sha256 = sha256_file(path);
+    }
+    out.push_back(std::move(input));
+  }
+  return out;
+}
+
+std::string key_of(const DataConfig& config, const std::vector<InputHash>& inputs) {
+  Sha256 hash;
+  hash.update(fmt::format(kCacheFormat, version()));
+  hash.update(config.to_json().dump());
+  for (const auto& input : inputs) {
+    hash.update(input.path.string() + "\n" + input.sha256 + "\n");
+  }
+  return hash.hex_digest();
+}
+
+Json inputs_json(const std::vector<InputHash>& inputs) {
+  Json out = Json::array();
+  for (const auto& input : inputs) {
+    out.push_back({{"path", input.path.string()},
+                   {"bytes", input.bytes},
+                   {"modified_ns", input.modified_ns},
+                   {"hashed_ns", input.hashed_ns},
+                   {"sha256", input.sha256}});
+  }
+  return out;
+}
+
+// The header of a cache file's bytes after checking the magic and the trailer; `payload` receives the bytes between
+// them. DataError naming the file otherwise.
+Json cache_header(std::string_view bytes, const std::string& source, std::string_view& payload) {
   constexpr std::size_t kLength = sizeof(std::uint64_t);
   if (bytes.size() < sizeof(kCacheMagic) + kLength ||
       bytes.compare(0, sizeof(kCacheMagic), std::string_view(kCacheMagic, sizeof(kCacheMagic))) != 0) {
-    throw DataError(source, 0, "", "not a finfuse dataset cache");
+    throw DataError(source, 0, "", "not a finfuse dataset cache of this version");
   }
   std::uint64_t header_size = 0;
   std::memcpy(&header_size, bytes.data() + bytes.size() - kLength, kLength);
@@ -174,28 +252,18 @@ std::string_view cache_payload(std::string_view bytes, const std::string& source
     throw DataError(source, 0, "", "the trailer is damaged: the file is damaged or incomplete");
   }
   const std::size_t header_start = bytes.size() - kLength - static_cast<std::size_t>(header_size);
-  const Json header = Json::parse(bytes.substr(header_start, static_cast<std::size_t>(header_size)), nullptr, false);
-  const std::string_view payload = bytes.substr(sizeof(kCacheMagic), header_start - sizeof(kCacheMagic));
-  if (!header.is_object() || header.value("key", "") != key ||
-      header.value("payload_bytes", std::uint64_t{0}) != payload.size() ||
-      header.value("payload_sha256", "") != sha256_hex(payload)) {
-    throw DataError(source, 0, "", "the checksum does not match: the file is damaged or incomplete");
+  Json header = Json::parse(bytes.substr(header_start, static_cast<std::size_t>(header_size)), nullptr, false);
+  payload = bytes.substr(sizeof(kCacheMagic), header_start - sizeof(kCacheMagic));
+  if (!header.is_object() || !header.value("inputs", Json()).is_array() ||
+      header.value("payload_bytes", std::uint64_t{0}) != payload.size()) {
+    throw DataError(source, 0, "", "the trailer is damaged: the file is damaged or incomplete");
   }
-  return payload;
+  return header;
 }
 
 }  // namespace
 
-std::string DataPipeline::cache_key(const DataConfig& config) {
-  Sha256 hash;
-  hash.update(fmt::format("finfuse data cache {} format 10\n", version()));
-  hash.update(config.to_json().dump());
-  const auto inputs = config.input_files();
-  for (const auto& path : inputs) {
-    hash.update(path.string() + "\n" + sha256_file(path) + "\n");
-  }
-  return hash.hex_digest();
-}
+std::string DataPipeline::cache_key(const DataConfig& config) { return key_of(config, input_hashes(config)); }
 
 std::vector<std::filesystem::path> DataConfig::input_files() const {
   std::vector<std::filesystem::path> files;
@@ -273,14 +341,15 @@ DataPipeline DataPipeline::build_for_inference(const DataConfig& config, const F
   }
   FINFUSE_CHECK(!p.samples_->samples.empty(), "the data yield no samples to predict");
   p.dataset_ = std::make_shared<const MultimodalDataset>(
-      MultimodalDataset::build(p.samples_, sources, config.dataset, fitted));
+      MultimodalDataset::build(*p.samples_, sources, config.dataset, fitted));
   std::vector<std::size_t> all(p.samples_->samples.size());
   std::iota(all.begin(), all.end(), 0);
   p.split_.test = p.dataset_->usable_only(all);
   return p;
 }
 
-void DataPipeline::write_cache(const std::filesystem::path& cache_file, const std::string& key) const {
+void DataPipeline::write_cache(const std::filesystem::path& cache_file, const std::string& key,
+                               const Json& inputs) const {
   std::error_code ec;
   std::filesystem::create_directories(cache_file.parent_path(), ec);
   const std::filesystem::path tmp = temporary_path_for(cache_file);
@@ -307,9 +376,10 @@ void DataPipeline::write_cache(const std::filesystem::path& cache_file, const st
     w.str(sources_report_.dump());
     dataset_->serialize(w, /*with_samples=*/false);
     w.flush();
-    const std::string header = Json{{"format", 2},
+    const std::string header = Json{{"format", 3},
                                     {"finfuse", version()},
                                     {"key", key},
+                                    {"inputs", inputs},
                                     {"payload_bytes", w.written()},
                                     {"payload_sha256", payload_hash.hex_digest()}}
                                    .dump();
@@ -328,27 +398,34 @@ void DataPipeline::write_cache(const std::filesystem::path& cache_file, const st
   }
 }
 
-DataPipeline DataPipeline::build(const DataConfig& config, const std::filesystem::path& cache_dir) {
+DataPipeline DataPipeline::build(const DataConfig& config, const std::filesystem::path& cache_dir, CacheCheck check) {
   std::filesystem::path cache_file;
-  std::string key;
   if (!cache_dir.empty()) {
-    key = cache_key(config);
-    cache_file = cache_dir / fmt::format("dataset-{}.ffcache", key.substr(0, 24));
+    // Named after the configuration; the header holds the key of the inputs' contents.
+    cache_file = cache_dir / fmt::format("dataset-{}.ffcache",
+                                         sha256_hex(fmt::format(kCacheFormat, version()) + config.to_json().dump()).substr(0, 24));
     std::error_code ec;
     if (std::filesystem::exists(cache_file, ec)) {
       try {
-        // Mapped rather than read: the arrays are copied out of the page cache once, with no second copy of the
-        // whole file in this process's memory.
-        const MappedFile mapped(cache_file, "a dataset cache file");
-        const std::string_view bytes = mapped.bytes();
+        // Mapped, and kept mapped: the samples and the modalities' arrays are read in place, so reopening costs no
+        // copy, and processes that open the same file (data-parallel ranks, concurrent runs) share its pages.
+        auto mapped = std::make_shared<const MappedFile>(cache_file, "a dataset cache file");
+        const std::string_view bytes = mapped->bytes();
         const std::string source = cache_file.string();
-        const std::string_view payload = cache_payload(bytes, source, key);
-        BinaryReader r(payload, source);
+        std::string_view payload;
+        const Json header = cache_header(bytes, source, payload);
+        if (header.value("key", "") != key_of(config, input_hashes(config, header["inputs"]))) {
+          throw DataError(source, 0, "", "built from other input files or another configuration");
+        }
+        if (check == CacheCheck::checksum && header.value("payload_sha256", "") != sha256_hex(payload)) {
+          throw DataError(source, 0, "", "the checksum does not match: the file is damaged or incomplete");
+        }
+        BinaryReader r(payload, source, mapped);
         DataPipeline p;
         p.config_ = config;
         p.samples_->entities = r.strings();
         p.samples_->price_window = r.pod<std::int64_t>();
-        p.samples_->samples = r.vec<Sample>();
+        p.samples_->samples = r.array<Sample>();
         p.samples_->report = r.pod<AssemblyReport>();
         p.samples_->timed = r.pod<bool>();
         p.samples_->market = config.assembly.market;
@@ -358,8 +435,7 @@ DataPipeline DataPipeline::build(const DataConfig& config, const std::filesystem
         p.sources_report_ = Json::parse(r.str());
         // The rest is the dataset's bytes, which hold no samples: it shares the pipeline's.
         p.dataset_ = std::make_shared<const MultimodalDataset>(MultimodalDataset::deserialize(
-            payload.substr(r.position()), source,
-            std::shared_ptr<const std::vector<Sample>>(p.samples_, &p.samples_->samples)));
+            payload.substr(r.position()), source, p.samples_->samples, std::move(mapped)));
         for (const auto* part : {&p.split_.train, &p.split_.valid, &p.split_.test}) {
           for (auto i : *part) {
             if (i >= p.samples_->samples.size()) {
@@ -376,6 +452,8 @@ DataPipeline DataPipeline::build(const DataConfig& config, const std::filesystem
     }
   }
 
+  // Hashed before the files are read: a file that changes during the build shows a newer time next time.
+  const std::vector<InputHash> inputs = cache_file.empty() ? std::vector<InputHash>{} : input_hashes(config);
   DataPipeline p;
   p.config_ = config;
   const NumericTable* sample_table = nullptr;
@@ -404,7 +482,7 @@ DataPipeline DataPipeline::build(const DataConfig& config, const std::filesystem
   }
   FINFUSE_CHECK(!p.split_.train.empty(), "the split leaves no training samples");
   p.dataset_ = std::make_shared<const MultimodalDataset>(
-      MultimodalDataset::build(p.samples_, sources, config.dataset, p.split_.train));
+      MultimodalDataset::build(*p.samples_, sources, config.dataset, p.split_.train));
   // Samples left out for missing values (impute: drop) leave every part of the split.
   for (auto* part : {&p.split_.train, &p.split_.valid, &p.split_.test}) {
     *part = p.dataset_->usable_only(*part);
@@ -421,7 +499,7 @@ DataPipeline DataPipeline::build(const DataConfig& config, const std::filesystem
   }
 
   if (!cache_file.empty()) {
-    p.write_cache(cache_file, key);
+    p.write_cache(cache_file, key_of(config, inputs), inputs_json(inputs));
   }
   return p;
 }

@@ -133,8 +133,8 @@ PriceBars::PriceBars(const PriceWindowOptions& options) : features_(options.feat
 }
 
 void PriceBars::reserve(std::int64_t rows) {
-  final_.reserve(static_cast<std::size_t>(rows * final_width_));
-  raw_.reserve(static_cast<std::size_t>(rows * raw_width_));
+  appended_final_.reserve(static_cast<std::size_t>(rows * final_width_));
+  appended_raw_.reserve(static_cast<std::size_t>(rows * raw_width_));
 }
 
 std::int64_t PriceBars::append(const PriceSeries& series) {
@@ -145,29 +145,45 @@ std::int64_t PriceBars::append(const PriceSeries& series) {
       double row[11];
       technical_features(series, i, row);
       for (const double v : row) {
-        final_.push_back(static_cast<float>(v));
+        appended_final_.push_back(static_cast<float>(v));
       }
     } else if (kind_ == Kind::returns) {
       // A window's first bar is referred to the bar before it, or to its own close when there is none (bar 0).
       const double reference = i > 0 ? series.adj_close[i - 1] : adjusted_price(series, i, 3);
       for (int f = 0; f < 4; ++f) {
-        final_.push_back(static_cast<float>(adjusted_price(series, i, f) / reference - 1.0));
+        appended_final_.push_back(static_cast<float>(adjusted_price(series, i, f) / reference - 1.0));
       }
-      raw_.push_back(std::log1p(series.volume[i]));
+      appended_raw_.push_back(std::log1p(series.volume[i]));
     } else {
       for (int f = 0; f < 4; ++f) {
-        raw_.push_back(adjusted_price(series, i, f));
+        appended_raw_.push_back(adjusted_price(series, i, f));
       }
-      raw_.push_back(series.volume[i]);
+      appended_raw_.push_back(series.volume[i]);
     }
   }
   rows_ += static_cast<std::int64_t>(n);
   return first_row;
 }
 
+void PriceBars::finish() {
+  if (appended_final_.empty() && appended_raw_.empty()) {
+    return;
+  }
+  // The first finish() moves the appended rows; later ones join them to a copy of the earlier rows.
+  if (!final_.empty() || !raw_.empty()) {
+    appended_final_.insert(appended_final_.begin(), final_.begin(), final_.end());
+    appended_raw_.insert(appended_raw_.begin(), raw_.begin(), raw_.end());
+  }
+  final_ = std::move(appended_final_);
+  raw_ = std::move(appended_raw_);
+  appended_final_.clear();
+  appended_raw_.clear();
+}
+
 void PriceBars::window(std::int64_t end, std::int64_t length, float* out) const {
   FINFUSE_CHECK(length >= 1 && end < rows_ && end - length + 1 >= 0, "price window of ", length,
                 " rows ending at row ", end, " does not fit the ", rows_, " rows of price bars");
+  FINFUSE_CHECK(appended_final_.empty() && appended_raw_.empty(), "PriceBars: rows appended since finish()");
   const std::int64_t first = end - length + 1;
   const std::int64_t width = features_;
   const auto raw = [&](std::int64_t row, std::int64_t column) {
@@ -224,6 +240,7 @@ void PriceBars::window(std::int64_t end, std::int64_t length, float* out) const 
 }
 
 void PriceBars::save(BinaryWriter& out) const {
+  FINFUSE_CHECK(appended_final_.empty() && appended_raw_.empty(), "PriceBars: rows appended since finish()");
   out.pod(rows_);
   out.vec(final_);
   out.vec(raw_);
@@ -231,8 +248,10 @@ void PriceBars::save(BinaryWriter& out) const {
 
 void PriceBars::load(BinaryReader& in) {
   rows_ = in.pod<std::int64_t>();
-  final_ = in.vec<float>();
-  raw_ = in.vec<double>();
+  final_ = in.array<float>();
+  raw_ = in.array<double>();
+  appended_final_ = {};
+  appended_raw_ = {};
   // Compared by division: a damaged row count must not wrap around in a product.
   const auto holds_rows = [&](std::size_t size, std::int64_t width) {
     return width == 0 ? size == 0 : size % static_cast<std::size_t>(width) == 0 &&

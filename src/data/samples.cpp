@@ -28,15 +28,17 @@ SampleSet static_samples(const NumericTable& table, SampleMode mode) {
   SampleSet set;
   set.timed = false;
   set.entities.reserve(table.rows());
-  set.samples.reserve(table.rows());
+  std::vector<Sample> records;
+  records.reserve(table.rows());
   for (std::size_t row = 0; row < table.rows(); ++row) {
     set.entities.push_back(table.entity(row));
     Sample sample;
     sample.entity = static_cast<std::int32_t>(row);
     sample.target = table.has_label() ? table.label(row) : std::numeric_limits<float>::quiet_NaN();
     sample.forward_return = std::numeric_limits<double>::quiet_NaN();
-    set.samples.push_back(sample);
+    records.push_back(sample);
   }
+  set.samples = std::move(records);
   return set;
 }
 
@@ -143,7 +145,8 @@ SampleSet assemble_samples(const PricePanel& prices, const AssemblyOptions& opti
   // At most one sample a bar (every n-th session with `every`): room for all at once, instead of growing by doubling
   // (which holds the old and the new array together, up to three times the samples' size, at the largest step).
   const auto every = static_cast<std::size_t>(std::max<std::int64_t>(1, options.every));
-  set.samples.reserve(static_cast<std::size_t>(prices.rows()) / every + set.entities.size());
+  std::vector<Sample> records;
+  records.reserve(static_cast<std::size_t>(prices.rows()) / every + set.entities.size());
   for (std::size_t e = 0; e < set.entities.size(); ++e) {
     const PriceSeries& series = prices.series(set.entities[e]);
     const auto& price = label.price == "close" ? series.close : series.adj_close;
@@ -217,7 +220,7 @@ SampleSet assemble_samples(const PricePanel& prices, const AssemblyOptions& opti
         sample.forward_return = std::numeric_limits<double>::quiet_NaN();
         sample.target = kUnknown;
         check_no_lookahead(sample, set.entities[e], series, options, clock);
-        set.samples.push_back(sample);
+        records.push_back(sample);
         continue;
       }
       Sample sample;
@@ -244,7 +247,7 @@ SampleSet assemble_samples(const PricePanel& prices, const AssemblyOptions& opti
         sample.target = value;
         sample.label_time = std::max(sample.label_time, label_table->available_at(*row));
         check_no_lookahead(sample, set.entities[e], series, options, clock);
-        set.samples.push_back(sample);
+        records.push_back(sample);
         continue;
       }
       check_no_lookahead(sample, set.entities[e], series, options, clock);
@@ -252,7 +255,7 @@ SampleSet assemble_samples(const PricePanel& prices, const AssemblyOptions& opti
         const auto direction = direction_label(sample.forward_return, label);
         if (!direction && inference) {
           sample.target = kUnknown;
-          set.samples.push_back(sample);
+          records.push_back(sample);
           continue;
         }
         if (!direction) {
@@ -263,49 +266,50 @@ SampleSet assemble_samples(const PricePanel& prices, const AssemblyOptions& opti
       } else {
         sample.target = static_cast<float>(sample.forward_return);
       }
-      set.samples.push_back(sample);
+      records.push_back(sample);
     }
   }
   if (set.report.missing_target > 0) {
     logger()->info("samples: {} label(s) left out because the entity has no bar on the target session",
                    set.report.missing_target);
   }
-  std::stable_sort(set.samples.begin(), set.samples.end(), [](const Sample& a, const Sample& b) {
+  std::stable_sort(records.begin(), records.end(), [](const Sample& a, const Sample& b) {
     return a.day < b.day || (a.day == b.day && a.entity < b.entity);
   });
 
   if (label.is_cross_sectional()) {
     std::size_t i = 0;
-    while (i < set.samples.size()) {
+    while (i < records.size()) {
       std::size_t j = i;
-      while (j < set.samples.size() && set.samples[j].day == set.samples[i].day) {
+      while (j < records.size() && records[j].day == records[i].day) {
         ++j;
       }
       // Only samples with a known forward return take part (all of them outside inference).
       std::vector<double> returns;
       std::vector<std::size_t> members;
       for (std::size_t k = i; k < j; ++k) {
-        if (std::isfinite(set.samples[k].forward_return)) {
-          returns.push_back(set.samples[k].forward_return);
+        if (std::isfinite(records[k].forward_return)) {
+          returns.push_back(records[k].forward_return);
           members.push_back(k);
         } else {
-          set.samples[k].target = kUnknown;
+          records[k].target = kUnknown;
         }
       }
       if (!members.empty() && label.kind == "rank") {
         const auto ranks = percentile_ranks(returns);
         for (std::size_t m = 0; m < members.size(); ++m) {
-          set.samples[members[m]].target = static_cast<float>(ranks[m]);
+          records[members[m]].target = static_cast<float>(ranks[m]);
         }
       } else if (!members.empty()) {
         const double mean = std::accumulate(returns.begin(), returns.end(), 0.0) / static_cast<double>(returns.size());
         for (const auto k : members) {
-          set.samples[k].target = static_cast<float>(set.samples[k].forward_return - mean);
+          records[k].target = static_cast<float>(records[k].forward_return - mean);
         }
       }
       i = j;
     }
   }
+  set.samples = std::move(records);
   logger()->info("assembled {} samples of {} entities ({} candidate days; dropped {} without enough history, {} "
                  "without a future price, {} in the dead zone)",
                  set.samples.size(), set.entities.size(), set.report.candidates, set.report.short_history,

@@ -313,6 +313,50 @@ TEST_F(ModalityTest, StreamedBytesEqualTheCollectedOnes) {
   EXPECT_TRUE(w.take().empty());
 }
 
+TEST(BinaryIo, ArraysStartAlignedAndAreReadInPlaceOrCopied) {
+  BinaryWriter w;
+  w.pod<std::uint8_t>(1);  // the array after it needs padding
+  const std::vector<double> values = {1.5, -2.0, 3.25};
+  w.vec(values);
+  w.vec(std::vector<std::int32_t>{});
+  const std::string bytes = w.take();
+  // u8, count (8 bytes), padding length (1 byte), padding to a multiple of 8, the values.
+  ASSERT_EQ(bytes.size(), 1 + 8 + 1 + 6 + 3 * sizeof(double) + 8 + 1 + 7);
+  // Without an owner the values are copied; with one that keeps aligned bytes alive, they are read in place.
+  const auto kept = std::make_shared<const std::string>(bytes);
+  for (const bool owned : {false, true}) {
+    BinaryReader r(*kept, "a.bin", owned ? kept : nullptr);
+    EXPECT_EQ(r.pod<std::uint8_t>(), 1);
+    const SharedArray<double> read = r.array<double>();
+    EXPECT_EQ(read.to_vector(), values);
+    EXPECT_EQ(read.is_view(), owned);
+    if (owned) {
+      EXPECT_EQ(reinterpret_cast<const char*>(read.data()), kept->data() + 16);
+    }
+    EXPECT_TRUE(r.array<std::int32_t>().empty());
+    EXPECT_TRUE(r.done());
+  }
+  // Bytes that lie misaligned in memory are copied.
+  const auto shifted = std::make_shared<const std::string>(std::string(" ") + bytes);
+  BinaryReader off(std::string_view(*shifted).substr(1), "a.bin", shifted);
+  off.pod<std::uint8_t>();
+  const SharedArray<double> copied = off.array<double>();
+  EXPECT_FALSE(copied.is_view());
+  EXPECT_EQ(copied.to_vector(), values);
+  // A damaged padding length is a DataError naming the source.
+  std::string damaged = bytes;
+  damaged[9] = 8;
+  BinaryReader bad(damaged, "a.bin");
+  bad.pod<std::uint8_t>();
+  try {
+    bad.array<double>();
+    FAIL() << "a padding of 8 bytes was accepted";
+  } catch (const DataError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("a.bin"));
+    EXPECT_THAT(e.what(), HasSubstr("padding"));
+  }
+}
+
 TEST_F(ModalityTest, OptionsAreCheckedWithJsonPaths) {
   try {
     (void)options(1);

@@ -1,5 +1,7 @@
 #include "finfuse/data/pipeline.h"
 
+#include "finfuse/data/modalities/price.h"
+
 #include "support/shared_data.h"
 
 #include "support/temp_dir.h"
@@ -350,11 +352,15 @@ TEST_F(PipelineCacheTest, SecondBuildLoadsTheSameData) {
   EXPECT_TRUE(torch::equal(a.modalities.at("price").values, b.modalities.at("price").values));
   EXPECT_TRUE(torch::equal(a.modalities.at("chart").values, b.modalities.at("chart").values));
   EXPECT_TRUE(torch::equal(a.target, b.target));
-  // One copy of the sample records, shared by the pipeline and its dataset, built or reopened.
+  // One copy of the sample records, shared by the pipeline and its dataset, built or reopened; reopened, they and
+  // the modalities' arrays are read in place from the mapped file.
   for (const DataPipeline* p : {&first, &second}) {
-    EXPECT_EQ(&p->samples().samples, &p->dataset()->samples());
+    EXPECT_EQ(p->samples().samples.data(), p->dataset()->samples().data());
     ASSERT_EQ(p->samples().samples.size(), first.samples().samples.size());
   }
+  EXPECT_FALSE(first.samples().samples.is_view());
+  EXPECT_TRUE(second.samples().samples.is_view());
+  EXPECT_TRUE(second.dataset()->modality<PriceModality>("price").bars().is_view());
   for (std::size_t i = 0; i < first.samples().samples.size(); ++i) {
     EXPECT_EQ(first.samples().samples[i].day, second.samples().samples[i].day);
     EXPECT_EQ(first.samples().samples[i].target, second.samples().samples[i].target);
@@ -366,14 +372,13 @@ TEST_F(PipelineCacheTest, DatasetBytesWithoutSamplesNeedTheirCount) {
   const auto& records = built.samples().samples;
   const std::string bytes = built.dataset()->serialize(/*with_samples=*/false);
   EXPECT_EQ(built.dataset()->serialize().size() - bytes.size(), records.size() * sizeof(Sample));
-  const auto shared = std::make_shared<const std::vector<Sample>>(records);
-  const auto restored = MultimodalDataset::deserialize(bytes, "x.ffcache", shared);
-  EXPECT_EQ(&restored.samples(), shared.get());
+  const auto restored = MultimodalDataset::deserialize(bytes, "x.ffcache", records);
+  EXPECT_EQ(restored.samples().data(), records.data());
   EXPECT_TRUE(torch::equal(restored.collate({0, 5}).modalities.at("price").values,
                            built.dataset()->collate({0, 5}).modalities.at("price").values));
   // Without the samples, or with another number of them: a DataError naming the source.
   EXPECT_THROW(MultimodalDataset::deserialize(bytes, "x.ffcache"), DataError);
-  const auto fewer = std::make_shared<const std::vector<Sample>>(records.begin(), records.end() - 1);
+  const SharedArray<Sample> fewer(std::vector<Sample>(records.begin(), records.end() - 1));
   try {
     MultimodalDataset::deserialize(bytes, "x.ffcache", fewer);
     ADD_FAILURE() << "expected a DataError";
@@ -388,7 +393,7 @@ TEST_F(PipelineCacheTest, ChangedInputsOrDamageMeanARebuild) {
   DataPipeline::build(config_, dir_ / "cache");
   const std::string key = DataPipeline::cache_key(config_);
   // A flipped byte in the payload (the middle of the file) or in the trailer (the header and its length, at the
-  // end): detected by the checksum or the trailer's checks, reported, rebuilt.
+  // end): detected by the checksum (CacheCheck::checksum) or the trailer's checks, reported, rebuilt.
   for (const char* where : {"middle", "end - 10", "end - 40"}) {
     {
       const auto size = static_cast<std::streamoff>(std::filesystem::file_size(cache_file()));
@@ -397,9 +402,12 @@ TEST_F(PipelineCacheTest, ChangedInputsOrDamageMeanARebuild) {
       file.seekp(position);
       file.put('\x7f');
     }
-    EXPECT_FALSE(DataPipeline::build(config_, dir_ / "cache").from_cache()) << where;
-    EXPECT_TRUE(DataPipeline::build(config_, dir_ / "cache").from_cache()) << where;
+    EXPECT_FALSE(DataPipeline::build(config_, dir_ / "cache", CacheCheck::checksum).from_cache()) << where;
+    EXPECT_TRUE(DataPipeline::build(config_, dir_ / "cache", CacheCheck::checksum).from_cache()) << where;
   }
+  // An input touched without a change is hashed again and the file reopened.
+  std::filesystem::last_write_time(dir_ / "prices.csv", std::filesystem::file_time_type::clock::now());
+  EXPECT_TRUE(DataPipeline::build(config_, dir_ / "cache").from_cache());
   // A truncated file: the same.
   std::filesystem::resize_file(cache_file(), 100);
   EXPECT_FALSE(DataPipeline::build(config_, dir_ / "cache").from_cache());

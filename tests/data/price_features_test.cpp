@@ -133,8 +133,11 @@ TEST(PriceBars, WindowsEqualPriceWindowBitForBit) {
     options.normalize = normalize;
     PriceBars bars(options);
     std::vector<std::int64_t> first;
+    // The second series is appended after the first finish(): its rows join the earlier ones.
     for (const auto& s : series) {
       first.push_back(bars.append(s));
+      EXPECT_THROW(bars.window(first.back(), 1, nullptr), Error);  // not readable before finish()
+      bars.finish();
     }
     ASSERT_EQ(bars.rows(), 115);
     for (std::size_t e = 0; e < series.size(); ++e) {
@@ -157,6 +160,7 @@ TEST(PriceBars, SavedBarsLoadAndDamagedOnesAreRefused) {
   PriceWindowOptions options;
   PriceBars bars(options);
   bars.append(random_series(30, 3));
+  bars.finish();
   EXPECT_EQ(bars.bytes(), 30 * (4 * sizeof(float) + sizeof(double)));
   BinaryWriter w;
   bars.save(w);
@@ -165,10 +169,20 @@ TEST(PriceBars, SavedBarsLoadAndDamagedOnesAreRefused) {
   BinaryReader r(bytes, "cache.bin");
   loaded.load(r);
   EXPECT_TRUE(r.done());
+  EXPECT_FALSE(loaded.is_view());
   std::vector<float> a(50), b(50);
   bars.window(29, 10, a.data());
   loaded.window(29, 10, b.data());
   EXPECT_EQ(a, b);
+  // Read from bytes that something keeps alive: in place, the same windows.
+  const auto kept = std::make_shared<const std::string>(bytes);
+  PriceBars in_place(options);
+  BinaryReader kept_reader(*kept, "cache.bin", kept);
+  in_place.load(kept_reader);
+  EXPECT_TRUE(in_place.is_view());
+  std::vector<float> c(50);
+  in_place.window(29, 10, c.data());
+  EXPECT_EQ(a, c);
   // Bars saved under "returns" (4 + 1 values a bar) do not load as "technical" (11).
   PriceWindowOptions technical;
   technical.normalize = "technical";

@@ -118,17 +118,20 @@ namespace {
 
 TEST(RandomSplits, SampleSetsWarnWhenTimed) {
   SampleSet set;
+  std::vector<Sample> records;
   for (int i = 0; i < 10; ++i) {
     Sample s;
     s.target = static_cast<float>(i % 2);
-    set.samples.push_back(s);
+    records.push_back(s);
   }
+  set.samples = std::vector<Sample>(records);
   set.timed = false;
   EXPECT_EQ(random_split(set, 0.2, 0.2, 1).test.size(), 2u);
   EXPECT_EQ(stratified_split(set, 0.0, 0.2, 1).test.size(), 2u);
   set.timed = true;  // still splits, with a warning in the log
   EXPECT_EQ(random_split(set, 0.2, 0.2, 1).train.size(), 6u);
-  set.samples[0].target = 0.5f;
+  records[0].target = 0.5f;
+  set.samples = std::move(records);
   EXPECT_THROW(stratified_split(set, 0.0, 0.2, 1), Error);
 }
 

@@ -1,14 +1,17 @@
 // Length-prefixed binary encoding of plain values, vectors and strings: the dataset cache, in which every modality
-// stores its built inputs (Modality::save / load).
+// stores its built inputs (Modality::save / load). Arrays start on an 8-byte boundary of the stream (a count, the
+// number of padding bytes, the padding, the values), so that a reader over a mapped file can hand them out in place.
 #pragma once
 
 #include "finfuse/core/error.h"
+#include "finfuse/core/shared_array.h"
 
 #include <fmt/format.h>
 
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -33,9 +36,23 @@ class BinaryWriter {
   }
   template <typename T, typename Allocator>
   void vec(const std::vector<T, Allocator>& values) {
+    array(values.data(), values.size());
+  }
+  template <typename T>
+  void vec(const SharedArray<T>& values) {
+    array(values.data(), values.size());
+  }
+  /// `count` values at `values`, aligned like vec().
+  template <typename T>
+  void array(const T* values, std::size_t count) {
     static_assert(std::is_trivially_copyable_v<T>);
-    pod<std::uint64_t>(values.size());
-    append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T));
+    static_assert(alignof(T) <= kAlignment);
+    pod<std::uint64_t>(count);
+    const auto padding = static_cast<std::uint8_t>((kAlignment - (written_ + 1) % kAlignment) % kAlignment);
+    pod(padding);
+    constexpr char kZeros[kAlignment] = {};
+    append(kZeros, padding);
+    append(reinterpret_cast<const char*>(values), count * sizeof(T));
   }
   void str(std::string_view text) {
     pod<std::uint64_t>(text.size());
@@ -59,6 +76,9 @@ class BinaryWriter {
   /// Every byte written so far, handed on or not.
   std::uint64_t written() const { return written_; }
 
+  /// Arrays start at a multiple of this many bytes from the start of the stream.
+  static constexpr std::size_t kAlignment = 8;
+
  private:
   void append(const char* data, std::size_t size) {
     written_ += size;
@@ -80,10 +100,12 @@ class BinaryWriter {
 };
 
 /// Reads what BinaryWriter wrote; every length is checked against the bytes left, so a truncated or corrupted
-/// input is a DataError, never an overrun or a huge allocation.
+/// input is a DataError, never an overrun or a huge allocation. Given an `owner` that keeps the bytes alive and
+/// unchanged (a mapped file), array() returns views of them instead of copies.
 class BinaryReader {
  public:
-  BinaryReader(std::string_view bytes, std::string source) : bytes_(bytes), source_(std::move(source)) {}
+  BinaryReader(std::string_view bytes, std::string source, std::shared_ptr<const void> owner = nullptr)
+      : bytes_(bytes), source_(std::move(source)), owner_(std::move(owner)) {}
 
   template <typename T>
   T pod() {
@@ -97,16 +119,29 @@ class BinaryReader {
   /// A vector of T; with finfuse::DefaultInitAllocator the elements are written once, by the copy.
   template <typename T, typename Allocator = std::allocator<T>>
   std::vector<T, Allocator> vec() {
-    const auto count = pod<std::uint64_t>();
-    if (count > (bytes_.size() - position_) / sizeof(T)) {
-      fail(fmt::format("a list of {} values does not fit in the {} bytes left", count, bytes_.size() - position_));
-    }
-    std::vector<T, Allocator> values(static_cast<std::size_t>(count));
+    const auto count = array_start<T>();
+    std::vector<T, Allocator> values(count);
     if (!values.empty()) {  // an empty vector's data() may be null, which memcpy must not get
       std::memcpy(values.data(), bytes_.data() + position_, values.size() * sizeof(T));
     }
     position_ += values.size() * sizeof(T);
     return values;
+  }
+  /// What vec() reads, in place when the reader has an owner and the values lie aligned; a copy otherwise.
+  template <typename T>
+  SharedArray<T> array() {
+    const auto count = array_start<T>();
+    const char* start = bytes_.data() + position_;
+    if (owner_ == nullptr || reinterpret_cast<std::uintptr_t>(start) % alignof(T) != 0) {
+      std::vector<T> values(count);
+      if (count != 0) {
+        std::memcpy(values.data(), start, count * sizeof(T));
+      }
+      position_ += count * sizeof(T);
+      return SharedArray<T>(std::move(values));
+    }
+    position_ += count * sizeof(T);
+    return SharedArray<T>::view(reinterpret_cast<const T*>(start), count, owner_);
   }
   std::string str() {
     const auto size = pod<std::uint64_t>();
@@ -142,12 +177,29 @@ class BinaryReader {
       fail(fmt::format("needs {} more bytes at offset {}, {} left", size, position_, bytes_.size() - position_));
     }
   }
+  // Reads an array's count and padding; returns the count once its values are known to fit.
+  template <typename T>
+  std::size_t array_start() {
+    static_assert(std::is_trivially_copyable_v<T>);
+    const auto count = pod<std::uint64_t>();
+    const auto padding = pod<std::uint8_t>();
+    if (padding >= BinaryWriter::kAlignment) {
+      fail(fmt::format("an array's padding of {} bytes at offset {}", padding, position_ - 1));
+    }
+    need(padding);
+    position_ += padding;
+    if (count > (bytes_.size() - position_) / sizeof(T)) {
+      fail(fmt::format("a list of {} values does not fit in the {} bytes left", count, bytes_.size() - position_));
+    }
+    return static_cast<std::size_t>(count);
+  }
   [[noreturn]] void fail(const std::string& reason) {
     throw DataError(source_, 0, "", "truncated or corrupted data: " + reason);
   }
 
   std::string_view bytes_;
   std::string source_;
+  std::shared_ptr<const void> owner_;
   std::size_t position_ = 0;
 };
 

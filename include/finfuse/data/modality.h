@@ -97,9 +97,11 @@ torch::Tensor gather_rows(const float* values, std::int64_t width, const std::ve
 /// The rows of `width` bytes at `indices` as floats in [0, 1] (pixels / 255), shaped `shape`.
 torch::Tensor gather_pixels(const std::uint8_t* values, std::int64_t width, const std::vector<std::size_t>& indices,
                             std::vector<std::int64_t> shape);
-/// [B] bool: present[i] != 0 for each index, or all true for a null `present`.
+/// [B] bool: present[i] != 0 for each index, or all true for empty flags.
+torch::Tensor gather_presence(c10::ArrayRef<std::uint8_t> present, const std::vector<std::size_t>& indices);
+/// The same, all true for a null `present`.
 torch::Tensor gather_presence(const std::vector<std::uint8_t>* present, const std::vector<std::size_t>& indices);
-/// The fraction of nonzero flags.
-double fraction_present(const std::vector<std::uint8_t>& present);
+/// The fraction of nonzero flags (0 for none).
+double fraction_present(c10::ArrayRef<std::uint8_t> present);
 
 }  // namespace finfuse::data

@@ -30,25 +30,19 @@ class MultimodalDataset {
  public:
   /// Computes the inputs of every sample, modality by modality (as options.modalities lists them, each created
   /// through the modality registry), fitting their preprocessing on the samples listed in `train` only. Throws
-  /// finfuse::Error when a requested modality's source is missing.
+  /// finfuse::Error when a requested modality's source is missing. The dataset shares the set's sample records.
   static MultimodalDataset build(const SampleSet& samples, const DataSources& sources, const DatasetOptions& options,
                                  const std::vector<std::size_t>& train);
   /// The same for new data with preprocessing fitted elsewhere (a trained model's): nothing is fitted here. Throws
   /// finfuse::Error when a used modality's fitted state is missing or does not match the data's columns.
   static MultimodalDataset build(const SampleSet& samples, const DataSources& sources, const DatasetOptions& options,
                                  const FittedPreprocessing& fitted);
-  /// The two builds above with the samples shared instead of copied: the dataset keeps `samples` alive and reads its
-  /// records in place (a universe's sample records are a large part of its memory). The set must not change afterwards.
-  static MultimodalDataset build(std::shared_ptr<const SampleSet> samples, const DataSources& sources,
-                                 const DatasetOptions& options, const std::vector<std::size_t>& train);
-  static MultimodalDataset build(std::shared_ptr<const SampleSet> samples, const DataSources& sources,
-                                 const DatasetOptions& options, const FittedPreprocessing& fitted);
   /// Every modality's fitted state.
   FittedPreprocessing fitted() const;
 
-  std::size_t size() const { return samples_->size(); }
-  const Sample& sample(std::size_t i) const { return (*samples_)[i]; }
-  const std::vector<Sample>& samples() const { return *samples_; }
+  std::size_t size() const { return samples_.size(); }
+  const Sample& sample(std::size_t i) const { return samples_[i]; }
+  const SharedArray<Sample>& samples() const { return samples_; }
   const std::vector<std::string>& entities() const { return entities_; }
   const DatasetOptions& options() const { return options_; }
 
@@ -86,24 +80,26 @@ class MultimodalDataset {
   /// Every built input and fitted state as bytes, and back (for the on-disk cache). deserialize() throws a
   /// DataError naming `source` for truncated or inconsistent bytes. Bytes written without the samples (a cache that
   /// stores them itself) are read back with those samples given to deserialize(), which the dataset then shares.
+  /// Given an `owner` that keeps `bytes` alive and unchanged (the mapped cache file), the dataset's arrays are read
+  /// in place instead of copied.
   std::string serialize(bool with_samples = true) const;
   /// The same bytes into `out` (which may hand them on to a file as they come).
   void serialize(BinaryWriter& out, bool with_samples = true) const;
   static MultimodalDataset deserialize(std::string_view bytes, const std::string& source,
-                                       std::shared_ptr<const std::vector<Sample>> samples = nullptr);
+                                       std::optional<SharedArray<Sample>> samples = std::nullopt,
+                                       std::shared_ptr<const void> owner = nullptr);
 
  private:
-  /// `records` are the records of `samples`, shared or a copy.
-  static MultimodalDataset build_impl(const SampleSet& samples, std::shared_ptr<const std::vector<Sample>> records,
-                                      const DataSources& sources, const DatasetOptions& options,
-                                      const std::vector<std::size_t>& train, const FittedPreprocessing* fitted);
+  static MultimodalDataset build_impl(const SampleSet& samples, const DataSources& sources,
+                                      const DatasetOptions& options, const std::vector<std::size_t>& train,
+                                      const FittedPreprocessing* fitted);
   [[noreturn]] void throw_no_modality(const std::string& name, const std::type_info& wanted) const;
   void find_unusable();
 
   DatasetOptions options_;
   std::vector<std::string> entities_;
-  /// Never null; shared with the SampleSet it was built from when that was given as a shared pointer.
-  std::shared_ptr<const std::vector<Sample>> samples_ = std::make_shared<const std::vector<Sample>>();
+  /// Shared with the SampleSet it was built from.
+  SharedArray<Sample> samples_;
   std::vector<std::shared_ptr<const Modality>> modalities_;
   std::vector<std::uint8_t> dropped_;
   /// Per decision day (days since the epoch), the graph among all entities as of that day.

@@ -118,13 +118,26 @@ struct DataConfig {
   std::vector<std::filesystem::path> input_files() const;
 };
 
+/// How much of a dataset cache file is checked when it is reopened.
+enum class CacheCheck {
+  /// Its trailer, its key, and every size and index in it, so that no damage can make a read go out of bounds: the
+  /// values are trusted, as the file is written whole under a temporary name and renamed, never in place. The arrays
+  /// are read in place from the mapped file; only the pages the checks and the batches touch are read.
+  structure,
+  /// Also the SHA-256 of the whole payload, written with it (reads the whole file: about a second a gigabyte).
+  checksum,
+};
+
 class DataPipeline {
  public:
   /// Loads the sources, assembles the samples, splits them and builds the dataset (fitted on the training part).
-  /// With a `cache_dir`, the result is stored there under a key made of the resolved configuration and the SHA-256
-  /// of every input file, with a checksum; a later build with the same key loads it instead. A damaged cache file is
-  /// reported and rebuilt, never trusted.
-  static DataPipeline build(const DataConfig& config, const std::filesystem::path& cache_dir = {});
+  /// With a `cache_dir`, the result is stored there in a file named after the resolved configuration, with a key
+  /// made of the configuration and the SHA-256 of every input file, and a checksum; a later build whose key matches
+  /// reopens it instead (an input whose size and modification time are unchanged is not hashed again). The file is
+  /// mapped and its arrays read in place, shared by every process that opens it. A cache file that is damaged (as far
+  /// as `check` looks), of another version, or built from other inputs is reported and rebuilt, never trusted.
+  static DataPipeline build(const DataConfig& config, const std::filesystem::path& cache_dir = {},
+                            CacheCheck check = CacheCheck::structure);
   /// New data for a trained model: the sources are loaded and assembled the same way, keeping the samples whose
   /// label is not known yet (SampleMode::inference), and the model's fitted preprocessing is applied (nothing is
   /// fitted). Every usable sample is in split().test.
@@ -148,8 +161,9 @@ class DataPipeline {
 
  private:
   DataSources load_sources(const NumericTable*& sample_table, const NumericTable*& label_table);
-  /// Writes the built pipeline to `cache_file` (atomically; a failure is a warning, the run goes on).
-  void write_cache(const std::filesystem::path& cache_file, const std::string& key) const;
+  /// Writes the built pipeline to `cache_file` with its key and its input files' fingerprints (atomically; a failure
+  /// is a warning, the run goes on).
+  void write_cache(const std::filesystem::path& cache_file, const std::string& key, const Json& inputs) const;
 
   DataConfig config_;
   std::shared_ptr<PricePanel> prices_;

@@ -5,6 +5,7 @@
 
 #include "finfuse/core/config.h"
 #include "finfuse/core/options.h"
+#include "finfuse/core/shared_array.h"
 #include "finfuse/data/binary_io.h"
 #include "finfuse/data/price_panel.h"
 
@@ -53,8 +54,11 @@ class PriceBars {
 
   /// Room for `rows` bars in all, so that appending many series does not reallocate.
   void reserve(std::int64_t rows);
-  /// Appends a row for every bar of `series`; returns the row of its first bar (bar b is row first + b).
+  /// Appends a row for every bar of `series`; returns the row of its first bar (bar b is row first + b). The rows
+  /// can be read once finish() is called.
   std::int64_t append(const PriceSeries& series);
+  /// Makes the appended rows readable (and the bars immutable: copies share them).
+  void finish();
   std::int64_t rows() const { return rows_; }
   /// Features per window day (options.features()).
   std::int64_t features() const { return features_; }
@@ -63,9 +67,12 @@ class PriceBars {
   void window(std::int64_t end, std::int64_t length, float* out) const;
   /// Bytes held.
   std::size_t bytes() const { return final_.size() * sizeof(float) + raw_.size() * sizeof(double); }
+  /// Whether the rows are read in place from a mapped file.
+  bool is_view() const { return final_.is_view() || raw_.is_view(); }
 
   void save(BinaryWriter& out) const;
-  /// Reads what save() wrote; in.inconsistent() when the sizes disagree with the options.
+  /// Reads what save() wrote (in place when `in` reads a mapped file); in.inconsistent() when the sizes disagree with
+  /// the options.
   void load(BinaryReader& in);
 
  private:
@@ -75,8 +82,11 @@ class PriceBars {
   std::int64_t final_width_ = 0;  // per-bar features that are final (float)
   std::int64_t raw_width_ = 0;    // per-bar values normalised over the window (double)
   std::int64_t rows_ = 0;
-  std::vector<float> final_;  // [rows, final_width]
-  std::vector<double> raw_;   // [rows, raw_width]
+  SharedArray<float> final_;  // [rows, final_width]
+  SharedArray<double> raw_;   // [rows, raw_width]
+  // Appended rows until finish().
+  std::vector<float> appended_final_;
+  std::vector<double> appended_raw_;
 };
 
 }  // namespace finfuse::data

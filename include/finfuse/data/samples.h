@@ -5,6 +5,7 @@
 
 #include "finfuse/core/config.h"
 #include "finfuse/core/options.h"
+#include "finfuse/core/shared_array.h"
 #include "finfuse/data/labels.h"
 #include "finfuse/data/market_clock.h"
 #include "finfuse/data/numeric_table.h"
@@ -99,8 +100,9 @@ struct SampleSet {
   std::vector<std::string> entities;
   /// Trading days of prices per sample window.
   std::int64_t price_window = 0;
-  /// Sorted by decision day, then entity.
-  std::vector<Sample> samples;
+  /// Sorted by decision day, then entity. Shared, not copied, by the datasets built on the set; a view of the file
+  /// when reopened from the dataset cache.
+  SharedArray<Sample> samples;
   AssemblyReport report;
   /// Whether samples carry decision times (false for rows of a static table).
   bool timed = true;

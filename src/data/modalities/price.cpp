@@ -22,8 +22,8 @@ void PriceModality::build(const ModalityContext& context) {
   window_ = context.samples.price_window;
   FINFUSE_CHECK(window_ > 0, "the sample set has no price window length");
   bars_ = PriceBars(options_);
-  end_row_.assign(context.size(), -1);
-  present_.clear();
+  std::vector<std::int64_t> end_row(context.size(), -1);
+  present_ = {};
   // Each entity's series once, in the order its first sample comes; the room for all of them taken at once.
   std::vector<std::int64_t> first_row(context.samples.entities.size(), -1);
   std::int64_t rows = 0;
@@ -46,8 +46,10 @@ void PriceModality::build(const ModalityContext& context) {
     if (first_row[entity] < 0) {
       first_row[entity] = bars_.append(series);
     }
-    end_row_[i] = first_row[entity] + last;
+    end_row[i] = first_row[entity] + last;
   }
+  bars_.finish();
+  end_row_ = std::move(end_row);
 }
 
 std::vector<ModalitySpec> PriceModality::specs() const { return {ModalitySpec(name(), {window_, options_.features()})}; }
@@ -66,8 +68,7 @@ void PriceModality::collate(const std::vector<std::size_t>& indices, Batch& batc
       bars_.window(end, window_, window);
     }
   }
-  batch.modalities[name()] =
-      ModalityBatch{values, torch::Tensor(), gather_presence(present_.empty() ? nullptr : &present_, indices)};
+  batch.modalities[name()] = ModalityBatch{values, torch::Tensor(), gather_presence(present_, indices)};
 }
 
 void PriceModality::save(BinaryWriter& out) const {
@@ -81,8 +82,8 @@ void PriceModality::load(BinaryReader& in, std::size_t samples) {
   window_ = in.pod<std::int64_t>();
   bars_ = PriceBars(options_);
   bars_.load(in);
-  end_row_ = in.vec<std::int64_t>();
-  present_ = in.vec<std::uint8_t>();
+  end_row_ = in.array<std::int64_t>();
+  present_ = in.array<std::uint8_t>();
   if (window_ <= 0 || end_row_.size() != samples || (!present_.empty() && present_.size() != samples)) {
     in.inconsistent(name() + " windows");
   }
@@ -109,8 +110,9 @@ void MarketModality::build(const ModalityContext& context) {
   const PriceSeries& market = *context.sources.market;
   bars_ = PriceBars(options_);
   const std::int64_t first = bars_.append(market);
-  end_row_.assign(context.size(), -1);
-  present_.assign(context.size(), 0);
+  bars_.finish();
+  std::vector<std::int64_t> end_row(context.size(), -1);
+  std::vector<std::uint8_t> present(context.size(), 0);
   for (std::size_t i = 0; i < context.size(); ++i) {
     const auto& own = context.sources.prices->series(context.entity(i));
     // The sample's own last bar passed the lookahead guard; an index bar of that day or earlier closed no later.
@@ -120,9 +122,11 @@ void MarketModality::build(const ModalityContext& context) {
       continue;
     }
     FINFUSE_CHECK(market.dates[*last] <= last_day, "market window of sample ", i, " ends after its own last bar");
-    end_row_[i] = first + static_cast<std::int64_t>(*last);
-    present_[i] = 1;
+    end_row[i] = first + static_cast<std::int64_t>(*last);
+    present[i] = 1;
   }
+  end_row_ = std::move(end_row);
+  present_ = std::move(present);
 }
 
 }  // namespace finfuse::data

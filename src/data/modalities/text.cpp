@@ -26,10 +26,10 @@ void TextModality::build(const ModalityContext& context) {
   const std::size_t n = context.size();
   const auto max_texts = static_cast<std::size_t>(max_texts_);
   const auto started = std::chrono::steady_clock::now();
-  // Sample i's texts are rows_[offset_[i] .. offset_[i + 1]), newest first: one flat array of rows into `distinct`,
+  // Sample i's texts are text_rows[offset[i] .. offset[i + 1]), newest first: one flat array of rows into `distinct`,
   // each text once (a tweet sits in the windows of several days' samples).
-  offset_.assign(n + 1, 0);
-  rows_.clear();
+  std::vector<std::int64_t> offset(n + 1, 0);
+  UninitializedVector<std::int32_t> text_rows;
   std::vector<const TextRecord*> distinct;
   std::vector<TextRecord> table_texts;
   if (table_.table.empty()) {
@@ -74,9 +74,9 @@ void TextModality::build(const ModalityContext& context) {
             row = static_cast<std::int32_t>(distinct.size());
             distinct.push_back(text);
           }
-          rows_.push_back(row);
+          text_rows.push_back(row);
         }
-        offset_[first + k + 1] = static_cast<std::int64_t>(rows_.size());
+        offset[first + k + 1] = static_cast<std::int64_t>(text_rows.size());
       }
     }
   } else {
@@ -92,13 +92,13 @@ void TextModality::build(const ModalityContext& context) {
       const auto row = context.joined_row(table, i);
       if (row && !table.text(*row, *column).empty()) {
         table_texts[i].text = table.text(*row, *column);
-        rows_.push_back(static_cast<std::int32_t>(distinct.size()));
+        text_rows.push_back(static_cast<std::int32_t>(distinct.size()));
         distinct.push_back(&table_texts[i]);
       }
-      offset_[i + 1] = static_cast<std::int64_t>(rows_.size());
+      offset[i + 1] = static_cast<std::int64_t>(text_rows.size());
     }
   }
-  rows_.shrink_to_fit();
+  text_rows.shrink_to_fit();
   distinct.shrink_to_fit();
   const auto window_size = [](const std::vector<std::int64_t>& offsets, std::size_t i) {
     return static_cast<std::size_t>(offsets[i + 1] - offsets[i]);
@@ -107,8 +107,8 @@ void TextModality::build(const ModalityContext& context) {
   std::vector<char> in_training(distinct.size(), 0);
   std::vector<std::string_view> training_texts;
   for (auto i : context.train) {
-    for (auto slot = offset_[i]; slot < offset_[i + 1]; ++slot) {
-      const auto d = static_cast<std::size_t>(rows_[static_cast<std::size_t>(slot)]);
+    for (auto slot = offset[i]; slot < offset[i + 1]; ++slot) {
+      const auto d = static_cast<std::size_t>(text_rows[static_cast<std::size_t>(slot)]);
       if (in_training[d] == 0) {
         in_training[d] = 1;
         training_texts.emplace_back(distinct[d]->text);
@@ -127,40 +127,42 @@ void TextModality::build(const ModalityContext& context) {
   length_ = static_cast<std::int64_t>(length);
   FINFUSE_CHECK(tokenizer_->vocab_size() <= std::numeric_limits<std::int32_t>::max(), "a vocabulary of ",
                 tokenizer_->vocab_size(), " tokens does not fit 32-bit token ids");
-  present_.resize(n);
+  std::vector<std::uint8_t> present(n);
+  UninitializedVector<std::int32_t> encoded;
+  UninitializedVector<std::int32_t> encoded_length;
   if (per_text_) {
     // Each distinct text encoded once, on every intra-op thread; a sample keeps the rows of its window's texts.
-    encoded_.resize(distinct.size() * length);
-    encoded_length_.resize(distinct.size());
+    encoded.resize(distinct.size() * length);
+    encoded_length.resize(distinct.size());
     at::parallel_for(0, static_cast<std::int64_t>(distinct.size()), 512, [&](std::int64_t begin, std::int64_t end) {
       for (auto t = begin; t < end; ++t) {
         const auto d = static_cast<std::size_t>(t);
-        encoded_length_[d] = encode_row(distinct[d]->text, encoded_.data() + d * length, length);
+        encoded_length[d] = encode_row(distinct[d]->text, encoded.data() + d * length, length);
       }
     });
     for (std::size_t i = 0; i < n; ++i) {
-      present_[i] = window_size(offset_, i) == 0 ? 0 : 1;
+      present[i] = window_size(offset, i) == 0 ? 0 : 1;
     }
   } else {
     // One row per sample with texts: its window joined, newest first. The windows' texts move to `slot_offset` and
-    // `slot_rows`; offset_ and rows_ become the samples' rows.
-    const std::vector<std::int64_t> slot_offset = std::move(offset_);
-    const UninitializedVector<std::int32_t> slot_rows = std::move(rows_);
-    offset_.assign(n + 1, 0);
+    // `slot_rows`; offset and text_rows become the samples' rows.
+    const std::vector<std::int64_t> slot_offset = std::move(offset);
+    const UninitializedVector<std::int32_t> slot_rows = std::move(text_rows);
+    offset.assign(n + 1, 0);
     std::vector<std::size_t> row_of(n, 0);
     std::size_t rows = 0;
     for (std::size_t i = 0; i < n; ++i) {
-      present_[i] = window_size(slot_offset, i) == 0 ? 0 : 1;
+      present[i] = window_size(slot_offset, i) == 0 ? 0 : 1;
       row_of[i] = rows;
-      rows += present_[i];
-      offset_[i + 1] = static_cast<std::int64_t>(rows);
+      rows += present[i];
+      offset[i + 1] = static_cast<std::int64_t>(rows);
     }
     FINFUSE_CHECK(rows <= static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()),
                   "more samples with texts than 32-bit row indices hold: ", rows);
-    encoded_.resize(rows * length);
-    encoded_length_.resize(rows);
-    rows_.clear();  // moved from above
-    rows_.resize(rows);
+    encoded.resize(rows * length);
+    encoded_length.resize(rows);
+    text_rows.clear();  // moved from above
+    text_rows.resize(rows);
     at::parallel_for(0, static_cast<std::int64_t>(n), 256, [&](std::int64_t begin, std::int64_t end) {
       std::string joined;
       for (auto s = begin; s < end; ++s) {
@@ -174,11 +176,16 @@ void TextModality::build(const ModalityContext& context) {
           joined += '\n';
         }
         const std::size_t row = row_of[i];
-        rows_[row] = static_cast<std::int32_t>(row);
-        encoded_length_[row] = encode_row(joined, encoded_.data() + row * length, length);
+        text_rows[row] = static_cast<std::int32_t>(row);
+        encoded_length[row] = encode_row(joined, encoded.data() + row * length, length);
       }
     });
   }
+  encoded_ = std::move(encoded);
+  encoded_length_ = std::move(encoded_length);
+  offset_ = std::move(offset);
+  rows_ = std::move(text_rows);
+  present_ = std::move(present);
   logger()->debug("dataset: {} distinct texts tokenized in {:.3f} s", distinct.size(),
                   std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
 }
@@ -234,7 +241,7 @@ void TextModality::collate(const std::vector<std::size_t>& indices, Batch& batch
       std::fill_n(mask_row + slot * length + used, length - used, false);
     }
   }
-  batch.modalities[name()] = ModalityBatch{ids, mask, gather_presence(&present_, indices)};
+  batch.modalities[name()] = ModalityBatch{ids, mask, gather_presence(present_, indices)};
 }
 
 Json TextModality::fitted_state() const {
@@ -259,11 +266,11 @@ void TextModality::save(BinaryWriter& out) const {
 void TextModality::load(BinaryReader& in, std::size_t samples) {
   shape_ = in.pod<std::int64_t>();
   length_ = in.pod<std::int64_t>();
-  encoded_ = in.vec<std::int32_t, DefaultInitAllocator<std::int32_t>>();
-  encoded_length_ = in.vec<std::int32_t, DefaultInitAllocator<std::int32_t>>();
-  offset_ = in.vec<std::int64_t>();
-  rows_ = in.vec<std::int32_t, DefaultInitAllocator<std::int32_t>>();
-  present_ = in.vec<std::uint8_t>();
+  encoded_ = in.array<std::int32_t>();
+  encoded_length_ = in.array<std::int32_t>();
+  offset_ = in.array<std::int64_t>();
+  rows_ = in.array<std::int32_t>();
+  present_ = in.array<std::uint8_t>();
   const std::string state = in.str();
   const auto rows = length_ > 0 ? encoded_.size() / static_cast<std::size_t>(length_) : 0;
   bool consistent = !state.empty() && length_ > 0 && shape_ >= length_ && shape_ % length_ == 0 &&

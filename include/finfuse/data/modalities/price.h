@@ -23,6 +23,8 @@ class PriceModality : public Modality {
   double coverage() const override { return present_.empty() ? 1.0 : fraction_present(present_); }
   void save(BinaryWriter& out) const override;
   void load(BinaryReader& in, std::size_t samples) override;
+  /// The bars of every series the windows come from.
+  const PriceBars& bars() const { return bars_; }
   /// Bytes its built inputs hold: the bars once, plus a row index (and presence flag) per sample.
   std::size_t bytes() const {
     return bars_.bytes() + end_row_.size() * sizeof(std::int64_t) + present_.size() * sizeof(std::uint8_t);
@@ -37,9 +39,9 @@ class PriceModality : public Modality {
   /// The bars of every series that a sample's window comes from.
   PriceBars bars_;
   /// [N]: the row of bars_ of each sample's last bar; -1 where a sample has no window.
-  std::vector<std::int64_t> end_row_;
+  SharedArray<std::int64_t> end_row_;
   /// Which samples have a window (empty: every one).
-  std::vector<std::uint8_t> present_;
+  SharedArray<std::uint8_t> present_;
 };
 
 }  // namespace finfuse::data

@@ -45,11 +45,12 @@ class TextModality : public Modality {
   // Token ids kept once per distinct text (per_text: a tweet sits in the windows of several days' samples) or per
   // sample (concat: its texts joined), and a list of rows per sample; collate() pads and masks them into [B, ...].
   std::int64_t length_ = 0;                       // ids per row (the tokenizer's max_length)
-  UninitializedVector<std::int32_t> encoded_;     // [rows, length_], widened to int64 in collate()
-  UninitializedVector<std::int32_t> encoded_length_;  // ids in use per row
-  std::vector<std::int64_t> offset_;              // sample i's rows: rows_[offset_[i] .. offset_[i + 1])
-  UninitializedVector<std::int32_t> rows_;        // row indices into encoded_, newest text first
-  std::vector<std::uint8_t> present_;
+  // Views of the file when reopened from the dataset cache.
+  SharedArray<std::int32_t> encoded_;         // [rows, length_], widened to int64 in collate()
+  SharedArray<std::int32_t> encoded_length_;  // ids in use per row
+  SharedArray<std::int64_t> offset_;          // sample i's rows: rows_[offset_[i] .. offset_[i + 1])
+  SharedArray<std::int32_t> rows_;            // row indices into encoded_, newest text first
+  SharedArray<std::uint8_t> present_;
   std::optional<Tokenizer> tokenizer_;
 };
 
