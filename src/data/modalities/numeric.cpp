@@ -46,7 +46,7 @@ void NumericModality::build(const ModalityContext& context) {
   FINFUSE_CHECK(width + category_width > 0, "the numeric tables have no columns");
   std::vector<float> raw(n * width, std::numeric_limits<float>::quiet_NaN());
   std::vector<std::string> raw_categories(n * category_width);
-  present_.assign(n, 0);
+  std::vector<std::uint8_t> present(n, 0);
   for (std::size_t i = 0; i < n; ++i) {
     const Sample& s = context.sample(i);
     std::size_t offset = 0;
@@ -55,7 +55,7 @@ void NumericModality::build(const ModalityContext& context) {
       const bool is_static = table->kind() == "static";
       const auto row = context.joined_row(*table, i);
       if (row) {
-        present_[i] = 1;
+        present[i] = 1;
         const std::string& key = table->kind() == "global" ? std::string() : context.entity(i);
         for (std::size_t c = 0; c < table->columns().size(); ++c) {
           float v = table->value(*row, c);
@@ -72,6 +72,7 @@ void NumericModality::build(const ModalityContext& context) {
       category_offset += table->categorical_columns().size();
     }
   }
+  present_ = std::move(present);
   dropped_.clear();
   if (options_.impute == "drop") {
     dropped_.assign(n, 0);
@@ -105,7 +106,7 @@ void NumericModality::build(const ModalityContext& context) {
     }
   }
   width_ = 0;
-  values_.clear();
+  values_ = {};
   preprocessor_.reset();
   if (width > 0) {
     if (context.fitted != nullptr) {
@@ -134,7 +135,7 @@ void NumericModality::build(const ModalityContext& context) {
     values_ = preprocessor_->transform(raw);
   }
   category_width_ = 0;
-  category_ids_.clear();
+  category_ids_ = {};
   categories_.reset();
   if (category_width > 0) {
     if (context.fitted != nullptr) {
@@ -177,7 +178,7 @@ void NumericModality::collate(const std::vector<std::size_t>& indices, Batch& ba
   const auto b = static_cast<std::int64_t>(indices.size());
   if (width_ > 0) {
     batch.modalities[name()] = ModalityBatch{gather_rows(values_.data(), width_, indices, {b, width_}), torch::Tensor(),
-                                             gather_presence(&present_, indices)};
+                                             gather_presence(present_, indices)};
   }
   if (category_width_ > 0) {
     torch::Tensor ids = torch::empty({b, category_width_}, torch::kInt64);
@@ -186,7 +187,7 @@ void NumericModality::collate(const std::vector<std::size_t>& indices, Batch& ba
       std::copy_n(category_ids_.data() + indices[static_cast<std::size_t>(k)] * static_cast<std::size_t>(category_width_),
                   category_width_, dst + k * category_width_);
     }
-    batch.modalities["categorical"] = ModalityBatch{ids, torch::Tensor(), gather_presence(&present_, indices)};
+    batch.modalities["categorical"] = ModalityBatch{ids, torch::Tensor(), gather_presence(present_, indices)};
   }
 }
 
@@ -214,12 +215,12 @@ void NumericModality::save(BinaryWriter& out) const {
 
 void NumericModality::load(BinaryReader& in, std::size_t samples) {
   width_ = in.pod<std::int64_t>();
-  values_ = in.vec<float>();
-  present_ = in.vec<std::uint8_t>();
+  values_ = in.array<float>();
+  present_ = in.array<std::uint8_t>();
   dropped_ = in.vec<std::uint8_t>();
   const std::string preprocessor = in.str();
   category_width_ = in.pod<std::int64_t>();
-  category_ids_ = in.vec<std::int64_t>();
+  category_ids_ = in.array<std::int64_t>();
   const std::string categories = in.str();
   if (width_ < 0 || category_width_ < 0 || values_.size() != samples * static_cast<std::size_t>(width_) ||
       present_.size() != samples || category_ids_.size() != samples * static_cast<std::size_t>(category_width_) ||

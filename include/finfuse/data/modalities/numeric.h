@@ -40,12 +40,13 @@ class NumericModality : public Modality {
   bool forward_fill_ = true;
   std::int64_t category_min_frequency_ = 1;
   std::int64_t width_ = 0;
-  std::vector<float> values_;  // [N, F] after preprocessing
-  std::vector<std::uint8_t> present_;
+  // Views of the file when reopened from the dataset cache.
+  SharedArray<float> values_;  // [N, F] after preprocessing
+  SharedArray<std::uint8_t> present_;
   std::vector<std::uint8_t> dropped_;
   std::optional<NumericPreprocessor> preprocessor_;
   std::int64_t category_width_ = 0;
-  std::vector<std::int64_t> category_ids_;  // [N, C]
+  SharedArray<std::int64_t> category_ids_;  // [N, C]
   std::optional<CategoryEncoder> categories_;
 };
 
