@@ -66,7 +66,7 @@ row = (f"| {scale} | {bars:,} | {texts:,} | {raw / 1e6:,.0f} MB | {float(generat
        f"{peak / 1e6:,.0f} MB | {peak / raw:.1f}x |")
 values = dict(line.split() for line in open(loader) if line.strip())
 if values:
-    row += (f" {int(values['cache_bytes']) / 1e6:,.0f} MB | {float(values['reopen_seconds']):.2f} | "
+    row += (f" {int(values['cache_bytes']) / 1e6:,.0f} MB | {float(values['reopen_seconds']):.3f} | "
             f"{float(values['loader_samples_per_second']):,.0f} | {float(values['model_samples_per_second']):,.0f} | "
             f"{float(values['loader_over_model']):.0f}x |")
 print(row)

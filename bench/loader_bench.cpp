@@ -1,7 +1,7 @@
 // Whether the data path keeps up with training, for any run configuration (a `finfuse universe` folder's run.json, or
 // a user's): the dataset's build and its cache file, reopening the cache, the loader's throughput and the model's.
 //
-//   finfuse_bench_loader RUN_JSON [--cache DIR] [--batches N] [--steps N]
+//   finfuse_bench_loader RUN_JSON [--cache DIR [--reopen-only]] [--batches N] [--steps N]
 //
 // 1. builds the dataset from the configuration's data section (writing the cache file to DIR, a temporary folder by
 //    default, emptied first) and reports the build's seconds and the file's size;
@@ -13,6 +13,8 @@
 // 4. trains the configuration's model on those batches for a few warm-up steps and then --steps steps (default 50):
 //    forward, loss, backward, AdamW step, samples a second.
 // Prints "name value" lines; loader_over_model is the loader's throughput over the model's (the goal: at least 5).
+// With --reopen-only, step 1 is left out and DIR keeps the cache file an earlier run wrote there: several processes
+// started so show what opening one file costs each of them.
 #include "finfuse/core/logging.h"
 #include "finfuse/core/runtime.h"
 #include "finfuse/data/loader.h"
@@ -70,10 +72,14 @@ std::uintmax_t cache_bytes(const std::filesystem::path& dir) {
 int run(int argc, char** argv) {
   std::filesystem::path run_json, cache_dir;
   long batches_wanted = 200, steps = 50;
+  bool reopen_only = false;
+  const char* usage = "usage: finfuse_bench_loader RUN_JSON [--cache DIR [--reopen-only]] [--batches N] [--steps N]\n";
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--cache" && i + 1 < argc) {
       cache_dir = argv[++i];
+    } else if (arg == "--reopen-only") {
+      reopen_only = true;
     } else if (arg == "--batches" && i + 1 < argc) {
       batches_wanted = std::max(1L, std::atol(argv[++i]));
     } else if (arg == "--steps" && i + 1 < argc) {
@@ -81,12 +87,12 @@ int run(int argc, char** argv) {
     } else if (run_json.empty() && arg.rfind("--", 0) != 0) {
       run_json = arg;
     } else {
-      std::fprintf(stderr, "usage: finfuse_bench_loader RUN_JSON [--cache DIR] [--batches N] [--steps N]\n");
+      std::fputs(usage, stderr);
       return 2;
     }
   }
-  if (run_json.empty()) {
-    std::fprintf(stderr, "usage: finfuse_bench_loader RUN_JSON [--cache DIR] [--batches N] [--steps N]\n");
+  if (run_json.empty() || (reopen_only && cache_dir.empty())) {
+    std::fputs(usage, stderr);
     return 2;
   }
   const auto config = ff::training::RunConfig::load(run_json);
@@ -97,11 +103,10 @@ int run(int argc, char** argv) {
   if (own_cache) {
     cache_dir = std::filesystem::temp_directory_path() / fmt::format("finfuse-loader-bench-{}", ::getpid());
   }
-  std::filesystem::remove_all(cache_dir);
-  std::filesystem::create_directories(cache_dir);
-
   auto start = Clock::now();
-  {
+  if (!reopen_only) {
+    std::filesystem::remove_all(cache_dir);
+    std::filesystem::create_directories(cache_dir);
     const auto built = ff::data::DataPipeline::build(config.data, cache_dir);
     fmt::print("build_seconds {:.3f}\n", seconds_since(start));
     fmt::print("samples {}\n", built.samples().samples.size());

@@ -50,7 +50,7 @@ class SharedArray {
   const T& back() const { return data_[size_ - 1]; }
   const T* begin() const { return data_; }
   const T* end() const { return data_ + size_; }
-  /// Whether the values are a view of memory the array does not own (a mapped file).
+  /// Whether the values are memory the array does not own (a mapped file, a buffer its owner fills in).
   bool is_view() const { return owner_ != nullptr && !owns_vector_; }
 
   operator c10::ArrayRef<T>() const { return c10::ArrayRef<T>(data_, size_); }  // NOLINT(google-explicit-constructor)

@@ -12,8 +12,23 @@ void PixelSamples::reset(std::size_t samples, std::int64_t channels, std::int64_
   channels_ = channels;
   height_ = height;
   width_ = width;
-  pixels_.assign(samples * values_per_sample(), 0);
-  present_.assign(samples, 0);
+  filling_pixels_ = std::make_shared<std::vector<std::uint8_t>>(samples * values_per_sample(), 0);
+  filling_present_ = std::make_shared<std::vector<std::uint8_t>>(samples, 0);
+  // The vectors keep their size from here on, so the views stay valid while build() writes through sample().
+  pixels_ = SharedArray<std::uint8_t>::view(filling_pixels_->data(), filling_pixels_->size(), filling_pixels_);
+  present_ = SharedArray<std::uint8_t>::view(filling_present_->data(), filling_present_->size(), filling_present_);
+}
+
+std::uint8_t* PixelSamples::sample(std::size_t i) {
+  FINFUSE_CHECK(filling_pixels_ != nullptr && i < filling_present_->size(), "PixelSamples::sample(", i,
+                "): not an image of the ", present_.size(), " being built");
+  return filling_pixels_->data() + i * values_per_sample();
+}
+
+void PixelSamples::set_present(std::size_t i) {
+  FINFUSE_CHECK(filling_present_ != nullptr && i < filling_present_->size(), "PixelSamples::set_present(", i,
+                "): not an image of the ", present_.size(), " being built");
+  (*filling_present_)[i] = 1;
 }
 
 double PixelSamples::coverage() const { return fraction_present(present_); }
@@ -22,7 +37,7 @@ ModalityBatch PixelSamples::collate(const std::vector<std::size_t>& indices) con
   const auto b = static_cast<std::int64_t>(indices.size());
   return ModalityBatch{gather_pixels(pixels_.data(), channels_ * height_ * width_, indices,
                                      {b, channels_, height_, width_}),
-                       torch::Tensor(), gather_presence(&present_, indices)};
+                       torch::Tensor(), gather_presence(present_, indices)};
 }
 
 void PixelSamples::save(BinaryWriter& out) const {
@@ -40,8 +55,10 @@ void PixelSamples::load(BinaryReader& in, std::size_t samples, const std::string
   if (channels_ <= 0 || height_ <= 0 || width_ <= 0 || channels_ * height_ > (std::int64_t{1} << 40) / width_) {
     in.inconsistent(what);
   }
-  pixels_ = in.vec<std::uint8_t>();
-  present_ = in.vec<std::uint8_t>();
+  pixels_ = in.array<std::uint8_t>();
+  present_ = in.array<std::uint8_t>();
+  filling_pixels_.reset();
+  filling_present_.reset();
   if (pixels_.size() != samples * values_per_sample() || present_.size() != samples) {
     in.inconsistent(what);
   }

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -17,9 +18,9 @@ class PixelSamples {
   /// `samples` blank images of [channels, height, width], every one absent.
   void reset(std::size_t samples, std::int64_t channels, std::int64_t height, std::int64_t width);
 
-  /// Sample i's channels * height * width bytes, channel-first, to fill in; then set_present(i).
-  std::uint8_t* sample(std::size_t i) { return pixels_.data() + i * values_per_sample(); }
-  void set_present(std::size_t i) { present_.at(i) = 1; }
+  /// Sample i's channels * height * width bytes, channel-first, to fill in after reset(); then set_present(i).
+  std::uint8_t* sample(std::size_t i);
+  void set_present(std::size_t i);
 
   /// [C, H, W].
   std::vector<std::int64_t> shape() const { return {channels_, height_, width_}; }
@@ -32,7 +33,8 @@ class PixelSamples {
 
   /// The shape, the pixels and the flags.
   void save(BinaryWriter& out) const;
-  /// Reads what save() wrote for `samples` samples; BinaryReader::inconsistent(what) when the sizes disagree.
+  /// Reads what save() wrote for `samples` samples (in place when `in` reads a mapped file; such images cannot be
+  /// filled in); BinaryReader::inconsistent(what) when the sizes disagree.
   void load(BinaryReader& in, std::size_t samples, const std::string& what);
 
  private:
@@ -41,8 +43,11 @@ class PixelSamples {
   std::int64_t channels_ = 0;
   std::int64_t height_ = 0;
   std::int64_t width_ = 0;
-  std::vector<std::uint8_t> pixels_;
-  std::vector<std::uint8_t> present_;
+  // Read through these; after reset() they view the vectors below, which build() fills in.
+  SharedArray<std::uint8_t> pixels_;
+  SharedArray<std::uint8_t> present_;
+  std::shared_ptr<std::vector<std::uint8_t>> filling_pixels_;
+  std::shared_ptr<std::vector<std::uint8_t>> filling_present_;
 };
 
 }  // namespace finfuse::data
