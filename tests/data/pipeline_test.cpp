@@ -10,10 +10,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 namespace finfuse::data {
 namespace {
@@ -414,6 +416,38 @@ TEST_F(PipelineCacheTest, ChangedInputsOrDamageMeanARebuild) {
   // A changed input file changes the key.
   std::ofstream(dir_ / "prices.csv", std::ios::app) << "C,2015-01-05,1,1,1,1,1,1\n";
   EXPECT_NE(DataPipeline::cache_key(config_), key);
+  EXPECT_FALSE(DataPipeline::build(config_, dir_ / "cache").from_cache());
+}
+
+// Reopening hashes an input again only when its size or modification time changed, or when it was modified less than
+// two seconds before it was hashed (a second change within the time's resolution would not show).
+TEST_F(PipelineCacheTest, InputsAreHashedAgainOnlyWhenTheirSizeOrTimeChanged) {
+  const auto prices = dir_ / "prices.csv";
+  std::string text;
+  {
+    std::ifstream in(prices);
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  // An edit of the same size that restores the time: taken for the unchanged file (an input edited so is not seen).
+  const auto edit_keeping_size = [&](const std::filesystem::file_time_type when) {
+    std::string edited = text;
+    edited[edited.find("1000")] = '2';
+    std::ofstream(prices, std::ios::trunc) << edited;
+    std::filesystem::last_write_time(prices, when);
+  };
+  // Written just now: hashed again at every open, so even an edit that restores the time is seen.
+  DataPipeline::build(config_, dir_ / "cache");
+  edit_keeping_size(std::filesystem::last_write_time(prices));
+  EXPECT_FALSE(DataPipeline::build(config_, dir_ / "cache").from_cache());
+  // An hour old when hashed: trusted while its size and time are unchanged; an edit that moves the time is seen.
+  std::ofstream(prices, std::ios::trunc) << text;
+  const auto old = std::filesystem::file_time_type::clock::now() - std::chrono::hours(1);
+  std::filesystem::last_write_time(prices, old);
+  EXPECT_FALSE(DataPipeline::build(config_, dir_ / "cache").from_cache());
+  EXPECT_TRUE(DataPipeline::build(config_, dir_ / "cache").from_cache());
+  edit_keeping_size(old);
+  EXPECT_TRUE(DataPipeline::build(config_, dir_ / "cache").from_cache());
+  edit_keeping_size(old + std::chrono::seconds(1));
   EXPECT_FALSE(DataPipeline::build(config_, dir_ / "cache").from_cache());
 }
 
