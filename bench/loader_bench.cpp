@@ -4,7 +4,8 @@
 //   finfuse_bench_loader RUN_JSON [--cache DIR [--reopen-only]] [--batches N] [--steps N]
 //
 // 1. builds the dataset from the configuration's data section (writing the cache file to DIR, a temporary folder by
-//    default, emptied first) and reports the build's seconds and the file's size;
+//    default, emptied first) and reports the build's seconds, the process's own memory once it is built (what a
+//    training run that built its data goes on holding) and the file's size;
 // 2. builds it again, which reopens the cache file, and reports the seconds and the process's own memory it added
 //    (reopen_private_mb: the arrays are read in place from the mapped file, whose pages are the page cache's);
 // 3. collates N training batches (default 200) with the trainer's sampler (cross-sectional days, or shuffled batches
@@ -110,6 +111,7 @@ int run(int argc, char** argv) {
     const auto built = ff::data::DataPipeline::build(config.data, cache_dir);
     fmt::print("build_seconds {:.3f}\n", seconds_since(start));
     fmt::print("samples {}\n", built.samples().samples.size());
+    fmt::print("built_private_mb {:.1f}\n", static_cast<double>(status_kb("RssAnon")) / 1024.0);
   }
   fmt::print("cache_bytes {}\n", cache_bytes(cache_dir));
   const long private_before = status_kb("RssAnon");

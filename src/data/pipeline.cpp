@@ -20,6 +20,9 @@
 
 #include <sys/stat.h>
 #include <time.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 namespace finfuse {
 
@@ -226,6 +229,14 @@ std::string key_of(const DataConfig& config, const std::vector<InputHash>& input
   return hash.hex_digest();
 }
 
+// Hands the memory freed by the build (sources, built arrays) back to the system. glibc keeps freed blocks below its
+// mmap threshold (which rises to 32 MB as large blocks are freed) in the heap, so the process would go on counting them.
+void return_freed_memory() {
+#if defined(__GLIBC__)
+  ::malloc_trim(0);
+#endif
+}
+
 Json inputs_json(const std::vector<InputHash>& inputs) {
   Json out = Json::array();
   for (const auto& input : inputs) {
@@ -345,10 +356,18 @@ DataPipeline DataPipeline::build_for_inference(const DataConfig& config, const F
   std::vector<std::size_t> all(p.samples_->samples.size());
   std::iota(all.begin(), all.end(), 0);
   p.split_.test = p.dataset_->usable_only(all);
+  p.release_sources();
+  return_freed_memory();
   return p;
 }
 
-void DataPipeline::write_cache(const std::filesystem::path& cache_file, const std::string& key,
+void DataPipeline::release_sources() {
+  texts_.reset();
+  market_.reset();
+  tables_.clear();
+}
+
+bool DataPipeline::write_cache(const std::filesystem::path& cache_file, const std::string& key,
                                const Json& inputs) const {
   std::error_code ec;
   std::filesystem::create_directories(cache_file.parent_path(), ec);
@@ -392,10 +411,58 @@ void DataPipeline::write_cache(const std::filesystem::path& cache_file, const st
     }
     commit_file(tmp, cache_file);
     logger()->info("data cached in {} ({:.1f} MB)", cache_file.string(), static_cast<double>(w.written()) / 1e6);
+    return true;
   } catch (const std::exception& e) {
     std::filesystem::remove(tmp, ec);
     logger()->warn("cannot write the dataset cache {} ({}); continuing without it", cache_file.string(), e.what());
+    return false;
   }
+}
+
+DataPipeline DataPipeline::open_cache(const DataConfig& config, const std::filesystem::path& cache_file,
+                                      CacheCheck check) {
+  // Mapped, and kept mapped: the samples and the modalities' arrays are read in place, so reopening costs no
+  // copy, and processes that open the same file (data-parallel ranks, concurrent runs) share its pages.
+  auto mapped = std::make_shared<const MappedFile>(cache_file, "a dataset cache file");
+  const std::string_view bytes = mapped->bytes();
+  const std::string source = cache_file.string();
+  std::string_view payload;
+  const Json header = cache_header(bytes, source, payload);
+  if (header.value("key", "") != key_of(config, input_hashes(config, header["inputs"]))) {
+    throw DataError(source, 0, "", "built from other input files or another configuration");
+  }
+  if (check == CacheCheck::checksum && header.value("payload_sha256", "") != sha256_hex(payload)) {
+    throw DataError(source, 0, "", "the checksum does not match: the file is damaged or incomplete");
+  }
+  BinaryReader r(payload, source, mapped);
+  DataPipeline p;
+  p.config_ = config;
+  p.samples_->entities = r.strings();
+  p.samples_->price_window = r.pod<std::int64_t>();
+  p.samples_->samples = r.array<Sample>();
+  p.samples_->report = r.pod<AssemblyReport>();
+  p.samples_->timed = r.pod<bool>();
+  p.samples_->market = config.assembly.market;
+  p.split_.train = r.vec<std::size_t>();
+  p.split_.valid = r.vec<std::size_t>();
+  p.split_.test = r.vec<std::size_t>();
+  p.sources_report_ = Json::parse(r.str());
+  // The rest is the dataset's bytes, which hold no samples: it shares the pipeline's.
+  p.dataset_ = std::make_shared<const MultimodalDataset>(MultimodalDataset::deserialize(
+      payload.substr(r.position()), source, p.samples_->samples, std::move(mapped)));
+  for (const auto* part : {&p.split_.train, &p.split_.valid, &p.split_.test}) {
+    for (auto i : *part) {
+      if (i >= p.samples_->samples.size()) {
+        throw DataError(source, 0, "", "a split index is outside the samples");
+      }
+    }
+  }
+  // The relation graph is small and a bundle stores it (bundle_source): read again, as when built.
+  if (config.graph) {
+    p.graph_ = std::make_shared<RelationGraph>(RelationGraph::load(config.graph->path, config.graph->options));
+  }
+  p.from_cache_ = true;
+  return p;
 }
 
 DataPipeline DataPipeline::build(const DataConfig& config, const std::filesystem::path& cache_dir, CacheCheck check) {
@@ -407,44 +474,8 @@ DataPipeline DataPipeline::build(const DataConfig& config, const std::filesystem
     std::error_code ec;
     if (std::filesystem::exists(cache_file, ec)) {
       try {
-        // Mapped, and kept mapped: the samples and the modalities' arrays are read in place, so reopening costs no
-        // copy, and processes that open the same file (data-parallel ranks, concurrent runs) share its pages.
-        auto mapped = std::make_shared<const MappedFile>(cache_file, "a dataset cache file");
-        const std::string_view bytes = mapped->bytes();
-        const std::string source = cache_file.string();
-        std::string_view payload;
-        const Json header = cache_header(bytes, source, payload);
-        if (header.value("key", "") != key_of(config, input_hashes(config, header["inputs"]))) {
-          throw DataError(source, 0, "", "built from other input files or another configuration");
-        }
-        if (check == CacheCheck::checksum && header.value("payload_sha256", "") != sha256_hex(payload)) {
-          throw DataError(source, 0, "", "the checksum does not match: the file is damaged or incomplete");
-        }
-        BinaryReader r(payload, source, mapped);
-        DataPipeline p;
-        p.config_ = config;
-        p.samples_->entities = r.strings();
-        p.samples_->price_window = r.pod<std::int64_t>();
-        p.samples_->samples = r.array<Sample>();
-        p.samples_->report = r.pod<AssemblyReport>();
-        p.samples_->timed = r.pod<bool>();
-        p.samples_->market = config.assembly.market;
-        p.split_.train = r.vec<std::size_t>();
-        p.split_.valid = r.vec<std::size_t>();
-        p.split_.test = r.vec<std::size_t>();
-        p.sources_report_ = Json::parse(r.str());
-        // The rest is the dataset's bytes, which hold no samples: it shares the pipeline's.
-        p.dataset_ = std::make_shared<const MultimodalDataset>(MultimodalDataset::deserialize(
-            payload.substr(r.position()), source, p.samples_->samples, std::move(mapped)));
-        for (const auto* part : {&p.split_.train, &p.split_.valid, &p.split_.test}) {
-          for (auto i : *part) {
-            if (i >= p.samples_->samples.size()) {
-              throw DataError(source, 0, "", "a split index is outside the samples");
-            }
-          }
-        }
-        p.from_cache_ = true;
-        logger()->info("data loaded from cache {}", source);
+        DataPipeline p = open_cache(config, cache_file, check);
+        logger()->info("data loaded from cache {}", cache_file.string());
         return p;
       } catch (const std::exception& e) {
         logger()->warn("ignoring the dataset cache {}: {}; rebuilding it", cache_file.string(), e.what());
@@ -498,9 +529,21 @@ DataPipeline DataPipeline::build(const DataConfig& config, const std::filesystem
                                   {"bad_records", p.texts_->report().bad_records}};
   }
 
-  if (!cache_file.empty()) {
-    p.write_cache(cache_file, key_of(config, inputs), inputs_json(inputs));
+  p.release_sources();
+  if (!cache_file.empty() && p.write_cache(cache_file, key_of(config, inputs), inputs_json(inputs))) {
+    // The built arrays give way to the file's: the run goes on reading them in place from the page cache (shared
+    // with any other process that opens the file) instead of holding its own copy.
+    try {
+      DataPipeline reopened = open_cache(config, cache_file, CacheCheck::structure);
+      p.samples_ = std::move(reopened.samples_);
+      p.dataset_ = std::move(reopened.dataset_);
+      p.prices_.reset();  // as in a pipeline reopened from the file: the run is the same either way
+    } catch (const std::exception& e) {
+      logger()->warn("cannot reopen the dataset cache {} just written ({}); keeping the built dataset",
+                     cache_file.string(), e.what());
+    }
   }
+  return_freed_memory();
   return p;
 }
 

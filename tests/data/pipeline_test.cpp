@@ -360,12 +360,34 @@ TEST_F(PipelineCacheTest, SecondBuildLoadsTheSameData) {
     EXPECT_EQ(p->samples().samples.data(), p->dataset()->samples().data());
     ASSERT_EQ(p->samples().samples.size(), first.samples().samples.size());
   }
-  EXPECT_FALSE(first.samples().samples.is_view());
-  EXPECT_TRUE(second.samples().samples.is_view());
-  EXPECT_TRUE(second.dataset()->modality<PriceModality>("price").bars().is_view());
+  // The build that wrote the file goes on with the file's arrays too; without a cache, with its own.
+  for (const DataPipeline* p : {&first, &second}) {
+    EXPECT_TRUE(p->samples().samples.is_view());
+    EXPECT_TRUE(p->dataset()->modality<PriceModality>("price").bars().is_view());
+  }
+  EXPECT_EQ(first.prices(), nullptr);
+  EXPECT_EQ(second.prices(), nullptr);
+  const DataPipeline uncached = DataPipeline::build(config_);
+  EXPECT_NE(uncached.prices(), nullptr);
+  EXPECT_FALSE(uncached.samples().samples.is_view());
+  EXPECT_FALSE(uncached.dataset()->modality<PriceModality>("price").bars().is_view());
   for (std::size_t i = 0; i < first.samples().samples.size(); ++i) {
     EXPECT_EQ(first.samples().samples[i].day, second.samples().samples[i].day);
     EXPECT_EQ(first.samples().samples[i].target, second.samples().samples[i].target);
+  }
+}
+
+// A bundle stores the relation graph (bundle_source), so a pipeline reopened from the cache has it as a built one does.
+TEST_F(PipelineCacheTest, TheRelationGraphIsThereWhenReopened) {
+  std::ofstream(dir_ / "graph.csv") << "source,target\nA,B\n";
+  config_.graph = GraphSource{};
+  config_.graph->path = dir_ / "graph.csv";
+  const DataPipeline first = DataPipeline::build(config_, dir_ / "cache");
+  const DataPipeline second = DataPipeline::build(config_, dir_ / "cache");
+  ASSERT_TRUE(second.from_cache());
+  for (const DataPipeline* p : {&first, &second}) {
+    ASSERT_NE(p->graph(), nullptr);
+    EXPECT_EQ(p->graph()->edges().size(), 2u);  // undirected: both directions
   }
 }
 

@@ -134,21 +134,24 @@ class DataPipeline {
   /// With a `cache_dir`, the result is stored there in a file named after the resolved configuration, with a key
   /// made of the configuration and the SHA-256 of every input file, and a checksum; a later build whose key matches
   /// reopens it instead (an input whose size and modification time are unchanged is not hashed again). The file is
-  /// mapped and its arrays read in place, shared by every process that opens it. A cache file that is damaged (as far
-  /// as `check` looks), of another version, or built from other inputs is reported and rebuilt, never trusted.
+  /// mapped and its arrays read in place, shared by every process that opens it; the build that writes it goes on with
+  /// the file's arrays too, letting go of its own and of the sources. A cache file that is damaged (as far as `check`
+  /// looks), of another version, or built from other inputs is reported and rebuilt, never trusted.
   static DataPipeline build(const DataConfig& config, const std::filesystem::path& cache_dir = {},
                             CacheCheck check = CacheCheck::structure);
   /// New data for a trained model: the sources are loaded and assembled the same way, keeping the samples whose
   /// label is not known yet (SampleMode::inference), and the model's fitted preprocessing is applied (nothing is
   /// fitted). Every usable sample is in split().test.
   static DataPipeline build_for_inference(const DataConfig& config, const FittedPreprocessing& fitted);
-  /// The relation graph of the sources, if any.
+  /// The relation graph of the sources, if any (also when reopened from the cache).
   const RelationGraph* graph() const { return graph_.get(); }
 
   const DataConfig& config() const { return config_; }
   const SampleSet& samples() const { return *samples_; }
   const Split& split() const { return split_; }
   std::shared_ptr<const MultimodalDataset> dataset() const { return dataset_; }
+  /// The price panel the samples were assembled from; null when the pipeline reads a cache file (reopened, or built and
+  /// written to one).
   const PricePanel* prices() const { return prices_.get(); }
 
   /// Samples per split, label balance, date ranges, modality coverage and what the loads skipped.
@@ -162,8 +165,14 @@ class DataPipeline {
  private:
   DataSources load_sources(const NumericTable*& sample_table, const NumericTable*& label_table);
   /// Writes the built pipeline to `cache_file` with its key and its input files' fingerprints (atomically; a failure
-  /// is a warning, the run goes on).
-  void write_cache(const std::filesystem::path& cache_file, const std::string& key, const Json& inputs) const;
+  /// is a warning, the run goes on, and false is returned).
+  bool write_cache(const std::filesystem::path& cache_file, const std::string& key, const Json& inputs) const;
+  /// The pipeline stored in `cache_file`, read in place; DataError or IoError when the file is damaged (as far as
+  /// `check` looks), of another version or built from other inputs.
+  static DataPipeline open_cache(const DataConfig& config, const std::filesystem::path& cache_file, CacheCheck check);
+  /// Lets go of the sources that only the build reads (the texts, the market index, the numeric tables); the price
+  /// panel and the relation graph stay, for prices() and graph(), unless the pipeline goes on with a cache file.
+  void release_sources();
 
   DataConfig config_;
   std::shared_ptr<PricePanel> prices_;
