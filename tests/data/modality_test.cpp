@@ -337,7 +337,9 @@ TEST(BinaryIo, ArraysStartAlignedAndAreReadInPlaceOrCopied) {
     EXPECT_TRUE(r.done());
   }
   // Bytes that lie misaligned in memory are copied.
-  const auto shifted = std::make_shared<const std::string>(std::string(" ") + bytes);
+  auto shifted_bytes = std::make_shared<std::string>(1, ' ');
+  *shifted_bytes += bytes;
+  const std::shared_ptr<const std::string> shifted = shifted_bytes;
   BinaryReader off(std::string_view(*shifted).substr(1), "a.bin", shifted);
   off.pod<std::uint8_t>();
   const SharedArray<double> copied = off.array<double>();
