@@ -79,7 +79,7 @@ void apply_common(const Common& common, const ff::RuntimeOptions& runtime) {
 // ------------------------------------------------------------------------------------------------------ commands
 
 int train(const Common& common, const std::string& config_path, const std::string& out, bool resume,
-          const std::string& tensorboard) {
+          const std::string& tensorboard, const std::string& cache_dir) {
   auto run = load_run_config(config_path);
   if (!tensorboard.empty()) {
     run.training.tensorboard(tensorboard);
@@ -102,6 +102,7 @@ int train(const Common& common, const std::string& config_path, const std::strin
   // Every seed trains under DIR/runs/seed-<n>; the bundle holds the seed with the best validation value.
   const auto options = ff::training::ExperimentOptions(out)
                            .resume(resume)
+                           .cache_dir(cache_dir)
                            .title(fmt::format("finfuse training run: {}", config_path))
                            .distributed(distributed);
   const auto result = ff::training::Experiment(std::move(run), options).run(device);
@@ -441,6 +442,10 @@ int main(int argc, char** argv) {
   train_cmd->add_option("--tensorboard", tensorboard,
                         "write TensorBoard event files under this folder (a sub-folder per seed; overrides "
                         "tracking.tensorboard)");
+  std::string cache_dir;
+  train_cmd->add_option("--cache-dir", cache_dir,
+                        "the dataset cache's folder (default: OUT/cache); runs on the same data that name one folder "
+                        "build the dataset once and read the same file");
   add_common(train_cmd);
 
   auto* pretrain_cmd = app.add_subcommand("pretrain", "pre-train a BERT-style text encoder on a corpus (masked tokens)");
@@ -569,7 +574,7 @@ int main(int argc, char** argv) {
       stop_on_signal.emplace();
     }
     if (train_cmd->parsed()) {
-      return train(common, config, out, resume, tensorboard);
+      return train(common, config, out, resume, tensorboard, cache_dir);
     }
     if (pretrain_cmd->parsed()) {
       return pretrain(common, config, out);
