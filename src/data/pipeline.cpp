@@ -421,19 +421,29 @@ bool DataPipeline::write_cache(const std::filesystem::path& cache_file, const st
 
 DataPipeline DataPipeline::open_cache(const DataConfig& config, const std::filesystem::path& cache_file,
                                       CacheCheck check) {
-  // Mapped, and kept mapped: the samples and the modalities' arrays are read in place, so reopening costs no
-  // copy, and processes that open the same file (data-parallel ranks, concurrent runs) share its pages.
   auto mapped = std::make_shared<const MappedFile>(cache_file, "a dataset cache file");
-  const std::string_view bytes = mapped->bytes();
   const std::string source = cache_file.string();
   std::string_view payload;
-  const Json header = cache_header(bytes, source, payload);
+  const Json header = cache_header(mapped->bytes(), source, payload);
   if (header.value("key", "") != key_of(config, input_hashes(config, header["inputs"]))) {
     throw DataError(source, 0, "", "built from other input files or another configuration");
   }
   if (check == CacheCheck::checksum && header.value("payload_sha256", "") != sha256_hex(payload)) {
     throw DataError(source, 0, "", "the checksum does not match: the file is damaged or incomplete");
   }
+  DataPipeline p = read_cache(config, std::move(mapped), payload, source);
+  // The relation graph is small and a bundle stores it (bundle_source): read again, as when built.
+  if (config.graph) {
+    p.graph_ = std::make_shared<RelationGraph>(RelationGraph::load(config.graph->path, config.graph->options));
+  }
+  p.from_cache_ = true;
+  return p;
+}
+
+DataPipeline DataPipeline::read_cache(const DataConfig& config, std::shared_ptr<const MappedFile> mapped,
+                                      std::string_view payload, const std::string& source) {
+  // Kept mapped: the samples and the modalities' arrays are read in place, so reading costs no copy, and processes
+  // that open the same file (data-parallel ranks, concurrent runs) share its pages.
   BinaryReader r(payload, source, mapped);
   DataPipeline p;
   p.config_ = config;
@@ -457,11 +467,6 @@ DataPipeline DataPipeline::open_cache(const DataConfig& config, const std::files
       }
     }
   }
-  // The relation graph is small and a bundle stores it (bundle_source): read again, as when built.
-  if (config.graph) {
-    p.graph_ = std::make_shared<RelationGraph>(RelationGraph::load(config.graph->path, config.graph->options));
-  }
-  p.from_cache_ = true;
   return p;
 }
 
@@ -532,9 +537,13 @@ DataPipeline DataPipeline::build(const DataConfig& config, const std::filesystem
   p.release_sources();
   if (!cache_file.empty() && p.write_cache(cache_file, key_of(config, inputs), inputs_json(inputs))) {
     // The built arrays give way to the file's: the run goes on reading them in place from the page cache (shared
-    // with any other process that opens the file) instead of holding its own copy.
+    // with any other process that opens the file) instead of holding its own copy. The file was just written from
+    // these inputs, so its key and inputs are not checked again.
     try {
-      DataPipeline reopened = open_cache(config, cache_file, CacheCheck::structure);
+      auto mapped = std::make_shared<const MappedFile>(cache_file, "a dataset cache file");
+      std::string_view payload;
+      (void)cache_header(mapped->bytes(), cache_file.string(), payload);
+      DataPipeline reopened = read_cache(config, std::move(mapped), payload, cache_file.string());
       p.samples_ = std::move(reopened.samples_);
       p.dataset_ = std::move(reopened.dataset_);
       p.prices_.reset();  // as in a pipeline reopened from the file: the run is the same either way

@@ -138,7 +138,7 @@ void PriceBars::reserve(std::int64_t rows) {
 }
 
 std::int64_t PriceBars::append(const PriceSeries& series) {
-  const std::int64_t first_row = rows_;
+  const std::int64_t first_row = rows_ + appended_rows_;
   const std::size_t n = series.size();
   for (std::size_t i = 0; i < n; ++i) {
     if (kind_ == Kind::technical) {
@@ -161,12 +161,12 @@ std::int64_t PriceBars::append(const PriceSeries& series) {
       appended_raw_.push_back(series.volume[i]);
     }
   }
-  rows_ += static_cast<std::int64_t>(n);
+  appended_rows_ += static_cast<std::int64_t>(n);
   return first_row;
 }
 
 void PriceBars::finish() {
-  if (appended_final_.empty() && appended_raw_.empty()) {
+  if (appended_rows_ == 0) {
     return;
   }
   // The first finish() moves the appended rows; later ones join them to a copy of the earlier rows.
@@ -178,12 +178,13 @@ void PriceBars::finish() {
   raw_ = std::move(appended_raw_);
   appended_final_.clear();
   appended_raw_.clear();
+  rows_ += appended_rows_;
+  appended_rows_ = 0;
 }
 
 void PriceBars::window(std::int64_t end, std::int64_t length, float* out) const {
   FINFUSE_CHECK(length >= 1 && end < rows_ && end - length + 1 >= 0, "price window of ", length,
                 " rows ending at row ", end, " does not fit the ", rows_, " rows of price bars");
-  FINFUSE_CHECK(appended_final_.empty() && appended_raw_.empty(), "PriceBars: rows appended since finish()");
   const std::int64_t first = end - length + 1;
   const std::int64_t width = features_;
   const auto raw = [&](std::int64_t row, std::int64_t column) {
@@ -240,7 +241,7 @@ void PriceBars::window(std::int64_t end, std::int64_t length, float* out) const 
 }
 
 void PriceBars::save(BinaryWriter& out) const {
-  FINFUSE_CHECK(appended_final_.empty() && appended_raw_.empty(), "PriceBars: rows appended since finish()");
+  FINFUSE_CHECK(appended_rows_ == 0, "PriceBars: rows appended since finish()");
   out.pod(rows_);
   out.vec(final_);
   out.vec(raw_);
@@ -252,6 +253,7 @@ void PriceBars::load(BinaryReader& in) {
   raw_ = in.array<double>();
   appended_final_ = {};
   appended_raw_ = {};
+  appended_rows_ = 0;
   // Compared by division: a damaged row count must not wrap around in a product.
   const auto holds_rows = [&](std::size_t size, std::int64_t width) {
     return width == 0 ? size == 0 : size % static_cast<std::size_t>(width) == 0 &&

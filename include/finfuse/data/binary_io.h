@@ -119,13 +119,7 @@ class BinaryReader {
   /// A vector of T; with finfuse::DefaultInitAllocator the elements are written once, by the copy.
   template <typename T, typename Allocator = std::allocator<T>>
   std::vector<T, Allocator> vec() {
-    const auto count = array_start<T>();
-    std::vector<T, Allocator> values(count);
-    if (!values.empty()) {  // an empty vector's data() may be null, which memcpy must not get
-      std::memcpy(values.data(), bytes_.data() + position_, values.size() * sizeof(T));
-    }
-    position_ += values.size() * sizeof(T);
-    return values;
+    return copy_values<T, Allocator>(array_start<T>());
   }
   /// What vec() reads, in place when the reader has an owner and the values lie aligned; a copy otherwise.
   template <typename T>
@@ -133,12 +127,7 @@ class BinaryReader {
     const auto count = array_start<T>();
     const char* start = bytes_.data() + position_;
     if (owner_ == nullptr || reinterpret_cast<std::uintptr_t>(start) % alignof(T) != 0) {
-      std::vector<T> values(count);
-      if (count != 0) {
-        std::memcpy(values.data(), start, count * sizeof(T));
-      }
-      position_ += count * sizeof(T);
-      return SharedArray<T>(std::move(values));
+      return SharedArray<T>(copy_values<T, std::allocator<T>>(count));
     }
     position_ += count * sizeof(T);
     return SharedArray<T>::view(reinterpret_cast<const T*>(start), count, owner_);
@@ -192,6 +181,16 @@ class BinaryReader {
       fail(fmt::format("a list of {} values does not fit in the {} bytes left", count, bytes_.size() - position_));
     }
     return static_cast<std::size_t>(count);
+  }
+  // The `count` values at the current position, copied, and the position moved past them.
+  template <typename T, typename Allocator>
+  std::vector<T, Allocator> copy_values(std::size_t count) {
+    std::vector<T, Allocator> values(count);
+    if (!values.empty()) {  // an empty vector's data() may be null, which memcpy must not get
+      std::memcpy(values.data(), bytes_.data() + position_, values.size() * sizeof(T));
+    }
+    position_ += values.size() * sizeof(T);
+    return values;
   }
   [[noreturn]] void fail(const std::string& reason) {
     throw DataError(source_, 0, "", "truncated or corrupted data: " + reason);

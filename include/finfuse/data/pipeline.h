@@ -16,7 +16,12 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
+
+namespace finfuse {
+class MappedFile;  // core/file.h
+}  // namespace finfuse
 
 namespace finfuse::data {
 
@@ -170,6 +175,10 @@ class DataPipeline {
   /// The pipeline stored in `cache_file`, read in place; DataError or IoError when the file is damaged (as far as
   /// `check` looks), of another version or built from other inputs.
   static DataPipeline open_cache(const DataConfig& config, const std::filesystem::path& cache_file, CacheCheck check);
+  /// The samples, split, report and dataset in `payload` (a cache file's bytes between magic and trailer), read in
+  /// place from `mapped`, which they keep alive; DataError naming `source` for inconsistent bytes.
+  static DataPipeline read_cache(const DataConfig& config, std::shared_ptr<const MappedFile> mapped,
+                                 std::string_view payload, const std::string& source);
   /// Lets go of the sources that only the build reads (the texts, the market index, the numeric tables); the price
   /// panel and the relation graph stay, for prices() and graph(), unless the pipeline goes on with a cache file.
   void release_sources();

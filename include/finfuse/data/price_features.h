@@ -55,7 +55,7 @@ class PriceBars {
   /// Room for `rows` bars in all, so that appending many series does not reallocate.
   void reserve(std::int64_t rows);
   /// Appends a row for every bar of `series`; returns the row of its first bar (bar b is row first + b). The rows
-  /// can be read once finish() is called.
+  /// count in rows() and can be read once finish() is called.
   std::int64_t append(const PriceSeries& series);
   /// Makes the appended rows readable (and the bars immutable: copies share them).
   void finish();
@@ -84,7 +84,8 @@ class PriceBars {
   std::int64_t rows_ = 0;
   SharedArray<float> final_;  // [rows, final_width]
   SharedArray<double> raw_;   // [rows, raw_width]
-  // Appended rows until finish().
+  // Rows appended since finish(), which are not in rows_ yet (so window()'s bounds check refuses them).
+  std::int64_t appended_rows_ = 0;
   std::vector<float> appended_final_;
   std::vector<double> appended_raw_;
 };
