@@ -31,6 +31,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <sstream>
 #include <typeinfo>
@@ -52,8 +53,11 @@ const std::filesystem::path& scratch() {
   return dir;
 }
 
+// Writes an input where its parser reads it, `name` relative to the scratch folder. Streams, not
+// std::filesystem::copy_file: its sendfile gives up on EINTR, and libFuzzer's timers interrupt system calls.
 std::filesystem::path write(const std::string& name, const std::uint8_t* data, std::size_t size) {
   const auto path = scratch() / name;
+  std::filesystem::create_directories(path.parent_path());
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
   return path;
@@ -169,11 +173,9 @@ std::filesystem::path pickle_archive(const std::filesystem::path& input) {
   return path;
 }
 
-// A Hugging Face folder around the input as its config.json (weights and vocabulary present, not read here).
+// A Hugging Face folder around the input, its config.json (weights and vocabulary present, not read here).
 void read_huggingface_config(const std::filesystem::path& input) {
-  const auto folder = scratch() / "huggingface";
-  std::filesystem::create_directories(folder);
-  std::filesystem::copy_file(input, folder / "config.json", std::filesystem::copy_options::overwrite_existing);
+  const auto folder = input.parent_path();
   if (!std::filesystem::exists(folder / "model.safetensors")) {
     formats::write_safetensors(folder / "model.safetensors", {{"embeddings.word_embeddings.weight", torch::zeros({2, 2})}});
     std::ofstream(folder / "vocab.txt") << "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nthe\nmarket\n";
@@ -195,7 +197,7 @@ void read_calendar(const std::filesystem::path& path) {
 }
 
 struct Entry {
-  /// The scratch file name an input is written to.
+  /// Where an input is written, relative to the scratch folder; in a subfolder for parsers that read a folder.
   std::string file;
   std::function<void(const std::filesystem::path&)> parse;
 };
@@ -229,18 +231,20 @@ const std::map<std::string, Entry>& entries() {
        {"program.pkl", [](const std::filesystem::path& p) { encoders::read_weights(pickle_archive(p)); }}},
       {"safetensors", {"weights.safetensors", [](const std::filesystem::path& p) { encoders::read_weights(p); }}},
       {"word_vectors", {"vectors.txt", read_word_vectors}},
-      {"huggingface_config", {"config.json", read_huggingface_config}},
+      {"huggingface_config", {"huggingface/config.json", read_huggingface_config}},
       {"exchange_calendar", {"calendar.csv", read_calendar}},
       {"bundle_archive", {"model.ffbundle", [](const std::filesystem::path& p) { io::read_bundle(p); }}},
       {"checkpoint",
-       {"checkpoint.pt",
+       {"checkpoints/checkpoint-e000-s00000001.pt",
         [](const std::filesystem::path& p) {
-          // The trainer looks for checkpoints in a folder: the input becomes the only one there.
+          // The trainer looks for checkpoints in a folder: the input is the only file there.
           static const CheckpointFixture fixture;
-          const auto dir = scratch() / "checkpoints";
-          std::filesystem::remove_all(dir);
-          std::filesystem::create_directories(dir);
-          std::filesystem::copy_file(p, dir / "checkpoint-e000-s00000001.pt");
+          const auto dir = p.parent_path();
+          for (const auto& file : std::filesystem::directory_iterator(dir)) {
+            if (file.path() != p) {
+              std::filesystem::remove_all(file.path());
+            }
+          }
           auto trainer = fixture.trainer(dir);
           trainer.resume(dir);
         }}},
@@ -270,7 +274,17 @@ const Entry& entry(const std::string& target) {
   return it->second;
 }
 
-void parse_file(const std::string& target, const std::filesystem::path& path) { entry(target).parse(path); }
+void parse_file(const std::string& target, const std::filesystem::path& path) {
+  const auto& e = entry(target);
+  if (!std::filesystem::path(e.file).has_parent_path()) {
+    e.parse(path);  // read where it is, so that messages name the file
+    return;
+  }
+  // The parser reads a folder around its input: the bytes go where it looks.
+  std::ifstream in(path, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  e.parse(write(e.file, reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
+}
 
 bool run(const std::string& target, const std::uint8_t* data, std::size_t size) {
   const auto& e = entry(target);
