@@ -8,8 +8,10 @@
 #
 #   bench/growth.sh BUILD_DIR [SCALE...]
 #
-# SCALE is STOCKSxYEARS or STOCKSxYEARS:TEXTS_PER_DAY (the generator's texts_per_day); default 500x10 2000x10 8000x10
-# (1x, 4x, 16x of 500 stocks x 10 years). FINFUSE_GROWTH_DIR keeps the universes there instead of a temporary folder
+# SCALE is STOCKSxYEARS, optionally followed by mDAYS (minute bars for the last DAYS sessions, which run.json then
+# reads as the intraday modality) and :TEXTS_PER_DAY (the generator's texts_per_day); default 500x10 2000x10 8000x10
+# (1x, 4x, 16x of 500 stocks x 10 years). The minute-bar case is 500x1m252. "raw" counts 6 float32 values a daily bar
+# and 5 a minute bar. FINFUSE_GROWTH_DIR keeps the universes there instead of a temporary folder
 # (each is removed after its row unless FINFUSE_GROWTH_KEEP=1).
 set -euo pipefail
 build=${1:?usage: growth.sh BUILD_DIR [SCALE...]}
@@ -35,14 +37,19 @@ else
 fi
 for scale in "${scales[@]}"; do
   shape=${scale%%:*}
+  minute_days=0
+  if [[ $shape == *m* ]]; then
+    minute_days=${shape##*m}
+    shape=${shape%%m*}
+  fi
   stocks=${shape%%x*}
   years=${shape##*x}
   out=$work/u$scale
   rm -rf "$out"
-  options=()
+  options=(--minute-days "$minute_days")
   if [[ $scale == *:* ]]; then
     echo "{\"texts_per_day\": ${scale##*:}}" > "$work/options-$scale.json"
-    options=(-c "$work/options-$scale.json")
+    options+=(-c "$work/options-$scale.json")
   fi
   generate=$( { /usr/bin/time -f "%e" "$finfuse" universe -o "$out" --stocks "$stocks" --years "$years" \
                 ${options[@]+"${options[@]}"} -q > /dev/null; } 2>&1 | tail -1)
@@ -59,10 +66,12 @@ import json, sys
 summary, loader, scale, generate, seconds, peak_kb = sys.argv[1:]
 s = json.load(open(summary))
 bars = s["sources"]["prices"]["rows"]
+minutes = s["sources"].get("intraday", {}).get("rows", 0)
 texts = s["sources"].get("texts", {}).get("texts", 0)
-raw = bars * 6 * 4
+raw = (bars * 6 + minutes * 5) * 4
 peak = int(peak_kb) * 1024
-row = (f"| {scale} | {bars:,} | {texts:,} | {raw / 1e6:,.0f} MB | {float(generate):.1f} | {float(seconds):.1f} | "
+shown = f"{bars:,} + {minutes:,} minute" if minutes else f"{bars:,}"
+row = (f"| {scale} | {shown} | {texts:,} | {raw / 1e6:,.0f} MB | {float(generate):.1f} | {float(seconds):.1f} | "
        f"{peak / 1e6:,.0f} MB | {peak / raw:.1f}x |")
 values = dict(line.split() for line in open(loader) if line.strip())
 if values:

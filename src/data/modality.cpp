@@ -5,6 +5,7 @@
 #include "finfuse/core/check.h"
 #include "finfuse/data/modalities/chart.h"
 #include "finfuse/data/modalities/image.h"
+#include "finfuse/data/modalities/intraday.h"
 #include "finfuse/data/modalities/market.h"
 #include "finfuse/data/modalities/numeric.h"
 #include "finfuse/data/modalities/price.h"
@@ -31,6 +32,7 @@ ModalityRegistry& modality_registry() {
   static ModalityRegistry registry("modality", [](ModalityRegistry& r) {
     add_builtin<PriceModality>(r, "price");
     add_builtin<MarketModality>(r, "market");
+    add_builtin<IntradayModality>(r, "intraday");
     add_builtin<TextModality>(r, "text");
     add_builtin<NumericModality>(r, "numeric");
     add_builtin<ChartModality>(r, "chart");
@@ -40,7 +42,7 @@ ModalityRegistry& modality_registry() {
 }
 
 bool is_builtin_modality(const std::string& name) {
-  return name == "price" || name == "market" || name == "text" || name == "numeric" || name == "chart" || name == "image";
+  return name == "price" || name == "market" || name == "intraday" || name == "text" || name == "numeric" || name == "chart" || name == "image";
 }
 
 const std::string& ModalityContext::entity(std::size_t i) const {

@@ -106,6 +106,9 @@ void for_each_path(Data& data, F&& f) {
   if (data.market) {
     f(data.market->path);
   }
+  if (data.intraday) {
+    f(data.intraday->path);
+  }
   if (data.texts) {
     f(data.texts->path);
   }
@@ -310,6 +313,9 @@ DataSources DataPipeline::load_sources(const NumericTable*& sample_table, const 
       market_ = std::make_shared<PricePanel>(sessions_only(std::move(*market_), config_.assembly.market));
     }
   }
+  if (config_.intraday) {
+    intraday_ = std::make_shared<IntradayPanel>(IntradayPanel::load_csv(config_.intraday->path, config_.intraday->options));
+  }
   if (config_.texts) {
     texts_ = std::make_shared<TextCorpus>(TextCorpus::load(config_.texts->path, config_.texts->options));
   }
@@ -321,6 +327,7 @@ DataSources DataPipeline::load_sources(const NumericTable*& sample_table, const 
   sources.market = market_ ? &market_->series(market_->symbols().front()) : nullptr;
   sources.graph = graph_.get();
   sources.texts = texts_.get();
+  sources.intraday = intraday_.get();
   for (const auto& table : config_.tables) {
     tables_.push_back(std::make_shared<NumericTable>(NumericTable::load(table.path, table.options)));
     sources.tables.emplace_back(table.name, tables_.back().get());
@@ -363,6 +370,7 @@ DataPipeline DataPipeline::build_for_inference(const DataConfig& config, const F
 
 void DataPipeline::release_sources() {
   texts_.reset();
+  intraday_.reset();  // the intraday modality shares the bars it needs
   market_.reset();
   tables_.clear();
 }
@@ -528,6 +536,11 @@ DataPipeline DataPipeline::build(const DataConfig& config, const std::filesystem
     p.sources_report_["prices"] = {{"rows", p.prices_->report().rows},
                                    {"missing_rows", p.prices_->report().missing_rows},
                                    {"bad_rows", p.prices_->report().bad_rows}};
+  }
+  if (p.intraday_) {
+    p.sources_report_["intraday"] = {{"rows", p.intraday_->report().rows},
+                                     {"missing_rows", p.intraday_->report().missing_rows},
+                                     {"bad_rows", p.intraday_->report().bad_rows}};
   }
   if (p.texts_) {
     p.sources_report_["texts"] = {{"texts", p.texts_->report().texts},

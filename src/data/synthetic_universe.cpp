@@ -362,7 +362,7 @@ UniverseReport generate_universe(const UniverseOptions& options, const std::file
   // one batch per session, a chronological split (the first 70% of sessions train, the next 15% validate).
   const Date valid_start = sessions[sessions.size() * 70 / 100];
   const Date test_start = sessions[sessions.size() * 85 / 100];
-  const Json run = {
+  Json run = {
       {"runtime", {{"seed", 1}}},
       {"data",
        {{"prices", {{"path", "prices.csv"}}},
@@ -386,6 +386,12 @@ UniverseReport generate_universe(const UniverseOptions& options, const std::file
         {"optimizer", {{"type", "adamw"}, {"lr", 0.003}}},
         {"metrics", {"ic", "rank_ic"}},
         {"monitor", "valid.rank_ic"}}}};
+  if (options.minute_days() > 0) {
+    // With minute bars, the model also reads the last session's minutes known at each decision.
+    run["data"]["intraday"] = {{"path", "minute.csv"}};
+    run["data"]["dataset"]["modalities"].push_back("intraday");
+    run["model"]["encoders"]["intraday"] = {{"type", "rnn"}, {"cell", "gru"}, {"hidden", 16}};
+  }
   {
     UniverseFile file(out_dir / "run.json");
     fmt::format_to(std::back_inserter(file.buffer()), "{}\n", run.dump(2));

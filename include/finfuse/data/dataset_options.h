@@ -5,6 +5,7 @@
 #include "finfuse/core/config.h"
 #include "finfuse/core/options.h"
 #include "finfuse/data/chart_image.h"
+#include "finfuse/data/intraday_panel.h"
 #include "finfuse/data/numeric_preprocessor.h"
 #include "finfuse/data/numeric_table.h"
 #include "finfuse/data/price_features.h"
@@ -31,6 +32,8 @@ struct DataSources {
   const RelationGraph* graph = nullptr;
   /// The market index's bars, for the "market" modality.
   const PriceSeries* market = nullptr;
+  /// Intraday bars, for the "intraday" modality.
+  const IntradayPanel* intraday = nullptr;
 };
 
 /// The relation graph attached to cross-sectional batches.
@@ -79,9 +82,10 @@ struct TextTableOptions {
 struct DatasetOptions {
 #define FINFUSE_DATASET_FIELDS(F)                                                                                 \
   F(std::vector<std::string>, modalities, (std::vector<std::string>{"price"}), {},                                \
-    "modalities to build: price, market (the data.market index's window), text, numeric, chart, image, or one registered with modality_registry() (the "   \
+    "modalities to build: price, market (the data.market index's window), intraday (the data.intraday bars' window), text, numeric, chart, image, or one registered with modality_registry() (the "   \
     "numeric tables' categorical columns form a further batch entry, categorical)")                               \
   F(PriceWindowOptions, price, {}, {}, "price windows")                                                           \
+  F(IntradayWindowOptions, intraday, {}, {}, "intraday windows")                                                  \
   F(ChartOptions, chart, {}, {}, "chart images")                                                                  \
   F(ImageOptions, image, {}, {}, "images from a table's path column")                                             \
   F(GraphOptions, graph, {}, {}, "the relation graph attached to cross-sectional batches")                        \

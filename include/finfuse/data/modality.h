@@ -84,7 +84,7 @@ class Modality {
 
 /// Factories get the dataset's options (a user modality reads its own section with options.section(name)).
 using ModalityRegistry = Registry<std::shared_ptr<Modality>(const DatasetOptions&)>;
-/// The modality registry. Built-ins: "price", "market", "text", "numeric", "chart", "image".
+/// The modality registry. Built-ins: "price", "market", "intraday", "text", "numeric", "chart", "image".
 ModalityRegistry& modality_registry();
 /// Whether `name` is one of the modalities the library itself provides.
 bool is_builtin_modality(const std::string& name);

@@ -4,6 +4,7 @@
 
 #include "finfuse/core/config.h"
 #include "finfuse/core/options.h"
+#include "finfuse/data/intraday_panel.h"
 #include "finfuse/data/multimodal_dataset.h"
 #include "finfuse/data/numeric_table.h"
 #include "finfuse/data/price_panel.h"
@@ -70,6 +71,7 @@ struct Source {
 
 using PriceSource = Source<PriceCsvOptions>;
 using TextSource = Source<TextJsonlOptions>;
+using IntradaySource = Source<IntradayCsvOptions>;
 using GraphSource = Source<EdgeListOptions>;
 
 /// A numeric table: its name (the key under "tables"), its file and its reader's options.
@@ -102,6 +104,8 @@ struct DataConfig {
   F(std::optional<PriceSource>, market, std::nullopt, {},                                                         \
     "a market index's daily bars (one instrument; a file without a symbol column is read as one), for the "        \
     "'market' modality (see data.prices for the reader's keys)")                                                   \
+  F(std::optional<IntradaySource>, intraday, std::nullopt, {},                                                    \
+    "intraday bars (symbol,time,open,high,low,close,volume), for the 'intraday' modality (see data.intraday)")     \
   F(std::optional<TextSource>, texts, std::nullopt, {}, "the text corpus (see data.texts)")                        \
   F(std::vector<TableSource>, tables, {}, {}, "numeric tables by name: {\"<name>\": {\"path\", ...}} (see data.tables)") \
   F(std::optional<GraphSource>, graph, std::nullopt, {}, "the relation graph (see data.graph)")                    \
@@ -179,14 +183,16 @@ class DataPipeline {
   /// place from `mapped`, which they keep alive; DataError naming `source` for inconsistent bytes.
   static DataPipeline read_cache(const DataConfig& config, std::shared_ptr<const MappedFile> mapped,
                                  std::string_view payload, const std::string& source);
-  /// Lets go of the sources that only the build reads (the texts, the market index, the numeric tables); the price
-  /// panel and the relation graph stay, for prices() and graph(), unless the pipeline goes on with a cache file.
+  /// Lets go of the sources that only the build reads (the texts, the intraday panel, the market index, the numeric
+  /// tables; the intraday modality shares the bars it needs); the price panel and the relation graph stay, for prices()
+  /// and graph(), unless the pipeline goes on with a cache file.
   void release_sources();
 
   DataConfig config_;
   std::shared_ptr<PricePanel> prices_;
   std::shared_ptr<PricePanel> market_;
   std::shared_ptr<TextCorpus> texts_;
+  std::shared_ptr<IntradayPanel> intraday_;
   std::vector<std::shared_ptr<NumericTable>> tables_;
   std::shared_ptr<RelationGraph> graph_;
   /// Shared with the dataset, which holds no copy of the samples.
