@@ -303,6 +303,10 @@ IntradayPanel IntradayPanel::load_csv(const std::filesystem::path& path, const I
           if (v == 4 && *value < 0.0) {
             throw DataError(file, line_number, column, fmt::format("expected a volume >= 0, got {}", quoted_value(text)));
           }
+          if (*value > static_cast<double>(std::numeric_limits<float>::max())) {
+            throw DataError(file, line_number, column,
+                            fmt::format("expected a value within float32's range (up to 3.4e38), got {}", quoted_value(text)));
+          }
           bar[v] = *value;
         }
         if (is_missing) {
@@ -316,6 +320,9 @@ IntradayPanel IntradayPanel::load_csv(const std::filesystem::path& path, const I
                           fmt::format("inconsistent bar: open {} high {} low {} close {} (high must be the largest, "
                                       "low the smallest)",
                                       open, high, low, close));
+        }
+        if (time->seconds() > std::numeric_limits<std::int64_t>::max() - delay) {
+          throw DataError(file, line_number, names.time, fmt::format("the instant {} is out of range", quoted_value(time_text)));
         }
         const std::int64_t known = time->seconds() + delay;
         std::int64_t& row = next_row[s];

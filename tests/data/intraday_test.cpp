@@ -107,6 +107,8 @@ TEST_F(IntradayTest, BadRowsNameTheFileLineAndColumn) {
             std::string::npos);
   EXPECT_NE(error_of(h + "A,2024-01-02T14:32:00Z,1,1,1,x1,1\n").find("minute.csv:2: field 'close': expected a number, got 'x1'"),
             std::string::npos);
+  EXPECT_NE(error_of(h + "A,2024-01-02T14:32:00Z,1,1,1,1,1e39\n").find("field 'volume': expected a value within float32's range"),
+            std::string::npos);
   EXPECT_NE(error_of(h + "A,2024-01-02T14:32:00Z,1,0.5,1,1,1\n").find("minute.csv:2: inconsistent bar"), std::string::npos);
   EXPECT_NE(error_of(h + "A,14:32,1,1,1,1,1\n").find("minute.csv:2: field 'time': expected an instant (ISO 8601"), std::string::npos);
   EXPECT_NE(error_of(h + "A,2024-01-02T14:32:00Z,1,1,1,1\n").find("minute.csv:2: expected 7 fields (as in the header), got 6"),

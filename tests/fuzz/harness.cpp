@@ -9,6 +9,7 @@
 #include "finfuse/data/price_panel.h"
 #include "finfuse/data/relation_graph.h"
 #include "finfuse/data/exchange_calendar.h"
+#include "finfuse/data/intraday_panel.h"
 #include "finfuse/data/text_corpus.h"
 #include "finfuse/data/tokenizer.h"
 #include "finfuse/encoders/pretrained.h"
@@ -205,6 +206,7 @@ struct Entry {
 const std::map<std::string, Entry>& entries() {
   static const std::map<std::string, Entry> all = {
       {"price_csv", {"prices.csv", [](const std::filesystem::path& p) { data::PricePanel::load_csv(p); }}},
+      {"intraday_csv", {"minute.csv", [](const std::filesystem::path& p) { data::IntradayPanel::load_csv(p); }}},
       {"numeric_csv",
        {"table.csv",
         [](const std::filesystem::path& p) {
