@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # How the data path grows with the universe. For each scale, `finfuse universe` writes a synthetic universe (daily bars,
-# texts, a relation graph) and `finfuse data` builds its dataset from run.json (prices and texts, 5-day windows);
+# texts, a relation graph, minute bars if asked) and `finfuse data` builds its dataset from run.json (prices and texts,
+# 5-day windows; with minute bars, also the intraday modality's windows of the last 390 minute bars);
 # prints a Markdown table: bars, texts, the raw float32 size of the series (bars x 6 values x 4 bytes), the build's
 # seconds and peak memory (/usr/bin/time), and the peak as a multiple of the raw series. When the build has the
 # benchmarks, bench/finfuse_bench_loader then adds the dataset file's size (the cache `finfuse train` reopens), the
