@@ -263,14 +263,14 @@ IntradayPanel IntradayPanel::load_csv(const std::filesystem::path& path, const I
             throw DataError(file, line_number, names.symbol,
                             fmt::format("the symbol is not valid UTF-8 (byte {})", *invalid + 1));
           }
-          current_symbol.assign(symbol);
-          const auto it = index.find(current_symbol);
+          const auto it = index.find(std::string(symbol));
           if (it == index.end()) {
             throw DataError(file, line_number, names.symbol,
                             fmt::format("symbol {} was not there when the file was first read: the file changed while "
                                         "it was read",
                                         quoted_value(symbol)));
           }
+          current_symbol.assign(symbol);
           s = it->second;
           have_symbol = true;
         }
