@@ -33,7 +33,9 @@ class LineStream {
     if (!in_) {
       throw IoError(source_, std::filesystem::exists(path, ec) ? "cannot open for reading" : "no such file");
     }
-    buffer_.resize(kBlock);
+    // A block at a time, or the whole of a smaller file (grown when a line does not fit).
+    const auto size = std::filesystem::file_size(path, ec);
+    buffer_.resize(ec ? kBlock : static_cast<std::size_t>(std::clamp<std::uintmax_t>(size + 1, 4096, kBlock)));
   }
 
   /// The next line without its line end; false at the end of the file.
