@@ -9,6 +9,8 @@
 #include "finfuse/core/suggest.h"
 #include "finfuse/data/encoding.h"
 
+#include "bar_checks.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -17,6 +19,7 @@
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <optional>
 #include <unordered_map>
 
 namespace finfuse::data {
@@ -117,6 +120,32 @@ void split_fields(std::string_view line, char delimiter, std::vector<std::string
   }
 }
 
+// Field `index` of `line` as split_fields() gives it, when the line has `width` fields; nothing otherwise. Reads the
+// line once without splitting it.
+std::optional<std::string_view> field_of_row(std::string_view line, char delimiter, std::size_t index, std::size_t width) {
+  std::size_t start = 0;
+  for (std::size_t f = 0; f < index; ++f) {
+    start = line.find(delimiter, start);
+    if (start == std::string_view::npos) {
+      return std::nullopt;
+    }
+    ++start;
+  }
+  const std::size_t stop = line.find(delimiter, start);
+  const std::size_t rest = stop == std::string_view::npos
+                               ? 0
+                               : 1 + static_cast<std::size_t>(std::count(line.begin() + static_cast<std::ptrdiff_t>(stop) + 1,
+                                                                         line.end(), delimiter));
+  if (index + 1 + rest != width) {
+    return std::nullopt;
+  }
+  std::string_view field = trim(line.substr(start, stop == std::string_view::npos ? std::string_view::npos : stop - start));
+  if (field.size() >= 2 && field.front() == '"' && field.back() == '"') {
+    field = field.substr(1, field.size() - 2);
+  }
+  return field;
+}
+
 // The header's columns: the file's names, and where each of ours is.
 struct Layout {
   std::size_t width = 0;
@@ -199,11 +228,11 @@ IntradayPanel IntradayPanel::load_csv(const std::filesystem::path& path, const I
       if (trim(line).empty()) {
         continue;
       }
-      split_fields(line, options.delimiter, fields);
-      if (fields.size() != layout.width || fields[layout.symbol].empty()) {
+      const auto field = field_of_row(line, options.delimiter, layout.symbol, layout.width);
+      if (!field || field->empty()) {
         continue;  // reported by the second pass
       }
-      const std::string_view symbol = fields[layout.symbol];
+      const std::string_view symbol = *field;
       if (current == nullptr || symbol != current_symbol) {
         current_symbol.assign(symbol);
         current = &counts[current_symbol];
@@ -233,10 +262,6 @@ IntradayPanel IntradayPanel::load_csv(const std::filesystem::path& path, const I
   std::vector<std::int64_t> next_row(panel.offsets_.begin(), panel.offsets_.end() - 1);
   std::vector<std::int64_t> last_line(panel.symbols_.size(), 0);
   BadRecordLog bad(options.errors);
-  const auto is_missing_value = [&](std::string_view text) {
-    return std::any_of(options.missing_values.begin(), options.missing_values.end(),
-                       [&](const std::string& m) { return m.size() == text.size() && m == text; });
-  };
   const std::int64_t delay = options.stamp == "start" ? options.bar_seconds : 0;
   {
     LineStream lines(path);
@@ -287,42 +312,25 @@ IntradayPanel IntradayPanel::load_csv(const std::filesystem::path& path, const I
         bool is_missing = false;
         for (std::size_t v = 0; v < 5; ++v) {
           const std::string_view text = fields[layout.values[v]];
-          if (is_missing_value(text)) {
+          if (internal::is_missing_marker(options.missing_values, text)) {
             is_missing = true;
             break;
           }
-          const auto value = parse_number(text);
           const std::string& column = *value_names[v];
-          if (!value) {
-            throw DataError(file, line_number, column, fmt::format("expected a number, got {}", quoted_value(text)));
-          }
-          if (!std::isfinite(*value)) {
-            throw DataError(file, line_number, column, fmt::format("expected a finite number, got {}", quoted_value(text)));
-          }
-          if (v < 4 && *value <= 0.0) {
-            throw DataError(file, line_number, column, fmt::format("expected a positive price, got {}", quoted_value(text)));
-          }
-          if (v == 4 && *value < 0.0) {
-            throw DataError(file, line_number, column, fmt::format("expected a volume >= 0, got {}", quoted_value(text)));
-          }
-          if (*value > static_cast<double>(std::numeric_limits<float>::max())) {
+          const double value = internal::bar_value(text, v < 4 ? internal::BarValue::price : internal::BarValue::volume,
+                                                   file, line_number, column);
+          if (value > static_cast<double>(std::numeric_limits<float>::max())) {
             throw DataError(file, line_number, column,
                             fmt::format("expected a value within float32's range (up to 3.4e38), got {}", quoted_value(text)));
           }
-          bar[v] = *value;
+          bar[v] = value;
         }
         if (is_missing) {
           ++panel.report_.missing_rows;
           continue;
         }
         const auto [open, high, low, close, volume] = bar;
-        const double tolerance = 1e-6 * high;
-        if (high + tolerance < std::max({open, close, low}) || low - tolerance > std::min({open, close, high})) {
-          throw DataError(file, line_number, "",
-                          fmt::format("inconsistent bar: open {} high {} low {} close {} (high must be the largest, "
-                                      "low the smallest)",
-                                      open, high, low, close));
-        }
+        internal::check_bar_consistent(open, high, low, close, file, line_number);
         if (time->seconds() > std::numeric_limits<std::int64_t>::max() - delay) {
           throw DataError(file, line_number, names.time, fmt::format("the instant {} is out of range", quoted_value(time_text)));
         }

@@ -6,6 +6,8 @@
 #include "finfuse/core/suggest.h"
 #include "finfuse/data/parquet.h"
 
+#include "bar_checks.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -81,11 +83,6 @@ PricePanel PricePanel::read(Reader& reader, const PriceCsvOptions& options) {
   for (std::size_t i = 0; i < field_names.size(); ++i) {
     columns[i] = reader.require_column(field_names[i]);
   }
-  // A few short strings: a length check and a compare beat a tree lookup for every field.
-  const auto is_missing_value = [&](std::string_view text) {
-    return std::any_of(options.missing_values.begin(), options.missing_values.end(),
-                       [&](const std::string& m) { return m.size() == text.size() && m == text; });
-  };
 
   PricePanel panel;
   BadRecordLog bad(options.errors);
@@ -113,38 +110,19 @@ PricePanel PricePanel::read(Reader& reader, const PriceCsvOptions& options) {
       std::array<double, 6> values{};
       for (std::size_t i = 0; i < columns.size() && !is_missing; ++i) {
         const std::string_view text = trim(record[columns[i]]);
-        if (is_missing_value(text)) {
+        if (internal::is_missing_marker(options.missing_values, text)) {
           is_missing = true;
           break;
         }
-        const auto value = parse_number(text);
-        if (!value) {
-          throw DataError(file, record.line, field_names[i], fmt::format("expected a number, got {}", quoted_value(text)));
-        }
-        if (!std::isfinite(*value)) {
-          throw DataError(file, record.line, field_names[i], fmt::format("expected a finite number, got {}", quoted_value(text)));
-        }
-        if (i < 5 && *value <= 0.0) {
-          throw DataError(file, record.line, field_names[i], fmt::format("expected a positive price, got {}", quoted_value(text)));
-        }
-        if (i == 5 && *value < 0.0) {
-          throw DataError(file, record.line, field_names[i], fmt::format("expected a volume >= 0, got {}", quoted_value(text)));
-        }
-        values[i] = *value;
+        values[i] = internal::bar_value(text, i < 5 ? internal::BarValue::price : internal::BarValue::volume, file,
+                                        record.line, field_names[i]);
       }
       if (is_missing) {
         ++panel.report_.missing_rows;
         continue;
       }
       const auto [open, high, low, close, adj_close, volume] = values;
-      // A small tolerance for vendors' rounding; anything more is a broken row or a column mix-up.
-      const double tolerance = 1e-6 * high;
-      if (high + tolerance < std::max({open, close, low}) || low - tolerance > std::min({open, close, high})) {
-        throw DataError(file, record.line, "",
-                        fmt::format("inconsistent bar: open {} high {} low {} close {} (high must be the largest, low "
-                                    "the smallest)",
-                                    open, high, low, close));
-      }
+      internal::check_bar_consistent(open, high, low, close, file, record.line);
       if (current == nullptr || current->series.symbol != symbol) {
         auto it = building.find(symbol);
         if (it == building.end()) {

@@ -73,13 +73,13 @@ void IntradayModality::features(const float* values, std::int64_t end, std::int6
       row[f] = static_cast<float>(static_cast<double>(bar[f]) / reference - 1.0);
     }
     const double volume = std::log1p(static_cast<double>(bar[4]));
-    row[4] = static_cast<float>(volume);
+    row[4] = static_cast<float>(volume);  // demeaned below, once the mean is known
     mean_volume += volume;
   }
   mean_volume /= static_cast<double>(window);
   for (std::int64_t d = 0; d < window; ++d) {
     float* row = out + d * kFeatures;
-    row[4] = static_cast<float>(std::log1p(static_cast<double>(values[(first + d) * v + 4])) - mean_volume);
+    row[4] = static_cast<float>(static_cast<double>(row[4]) - mean_volume);
   }
 }
 
