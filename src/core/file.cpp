@@ -18,9 +18,6 @@
 
 namespace finfuse {
 
-namespace {
-
-// IoError unless `path` exists and is not a folder: the messages read_file() and MappedFile share.
 void require_file(const std::filesystem::path& path, std::string_view what) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
@@ -30,8 +27,6 @@ void require_file(const std::filesystem::path& path, std::string_view what) {
     throw IoError(path.string(), fmt::format("is a directory, expected {}", what));
   }
 }
-
-}  // namespace
 
 std::string read_file(const std::filesystem::path& path, std::string_view what, std::int64_t max_bytes,
                       std::string_view limit_name) {

@@ -3,10 +3,14 @@
 #include "finfuse/core/error.h"
 #include "finfuse/core/file.h"
 #include "finfuse/core/suggest.h"
+#include "finfuse/data/encoding.h"
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <array>
 #include <charconv>
+#include <cstring>
 #include <cmath>
 #include <limits>
 
@@ -22,17 +26,76 @@ std::string describe_char(char c) {
 
 }  // namespace
 
-CsvReader CsvReader::open(const std::filesystem::path& path, const CsvOptions& options) {
-  return CsvReader(read_file(path, "a CSV file", options.max_file_bytes, "max_file_bytes"), path.string(), options);
+CsvReader CsvReader::open(const std::filesystem::path& path, const CsvOptions& options, std::size_t block_bytes) {
+  require_file(path, "a CSV file");
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec) {
+    throw IoError(path.string(), "cannot determine the file size: " + ec.message());
+  }
+  if (static_cast<std::int64_t>(size) > options.max_file_bytes) {
+    throw DataError(path.string(), 0, "",
+                    fmt::format("the file has {} bytes, more than the limit of {} (max_file_bytes)", size,
+                                options.max_file_bytes));
+  }
+  CsvReader reader(path.string(), options);
+  reader.in_.open(path, std::ios::binary);
+  if (!reader.in_) {
+    throw IoError(reader.source_, "cannot open for reading");
+  }
+  // The byte order mark, if any: UTF-16 and UTF-32 are refused, UTF-8's is skipped.
+  std::array<char, 4> head{};
+  reader.in_.read(head.data(), head.size());
+  const std::string_view start(head.data(), static_cast<std::size_t>(reader.in_.gcount()));
+  if (start.substr(0, 4) == std::string_view("\xFF\xFE\0\0", 4) || start.substr(0, 4) == std::string_view("\0\0\xFE\xFF", 4)) {
+    throw DataError(reader.source_, 0, "", "the file is UTF-32 encoded (byte order mark); convert it to UTF-8");
+  }
+  if (start.substr(0, 2) == "\xFF\xFE" || start.substr(0, 2) == "\xFE\xFF") {
+    throw DataError(reader.source_, 0, "", "the file is UTF-16 encoded (byte order mark); convert it to UTF-8");
+  }
+  const std::size_t skip = has_utf8_bom(start) ? 3 : 0;
+  reader.in_.clear();
+  reader.in_.seekg(static_cast<std::streamoff>(skip));
+  // A block at a time, or the whole of a smaller file.
+  reader.block_ = std::clamp<std::size_t>(block_bytes, 1, static_cast<std::size_t>(size) + 1);
+  reader.eof_ = false;
+  if (options.encoding == EncodingPolicy::latin1_fallback) {
+    // Either all of the file is UTF-8 or all of it is read as Latin-1: one pass decides.
+    std::ifstream scan(path, std::ios::binary);
+    scan.seekg(static_cast<std::streamoff>(skip));
+    std::string block;
+    std::string carry;
+    while (scan) {
+      block.assign(carry);
+      block.resize(carry.size() + reader.block_);
+      scan.read(block.data() + carry.size(), static_cast<std::streamsize>(reader.block_));
+      block.resize(carry.size() + static_cast<std::size_t>(scan.gcount()));
+      const std::size_t complete = !scan ? block.size() : utf8_complete_prefix(block);
+      if (find_invalid_utf8(std::string_view(block).substr(0, complete))) {
+        reader.latin1_ = true;
+        reader.converted_ = true;
+        break;
+      }
+      carry.assign(block, complete, std::string::npos);
+    }
+    if (scan.bad()) {
+      throw IoError(reader.source_, "read error");
+    }
+  }
+  reader.read_header();
+  return reader;
 }
 
 CsvReader CsvReader::from_string(std::string text, std::string source, const CsvOptions& options) {
-  return CsvReader(std::move(text), std::move(source), options);
+  CsvReader reader(std::move(source), options);
+  reader.text_ = decode_text(std::move(text), options.encoding, reader.source_, &reader.converted_);
+  reader.read_header();
+  return reader;
 }
 
-CsvReader::CsvReader(std::string text, std::string source, const CsvOptions& options)
-    : source_(std::move(source)), options_(options) {
-  text_ = decode_text(std::move(text), options_.encoding, source_, &converted_);
+CsvReader::CsvReader(std::string source, const CsvOptions& options) : source_(std::move(source)), options_(options) {}
+
+void CsvReader::read_header() {
   if (options_.header) {
     CsvRecord record;
     if (!next(record)) {
@@ -81,37 +144,133 @@ void CsvReader::expect_width(const CsvRecord& record) const {
   }
 }
 
-void CsvReader::fail_and_skip_line(std::int64_t line, const std::string& reason) {
-  while (pos_ < text_.size() && text_[pos_] != '\n') {
-    ++pos_;
+bool CsvReader::read_block() {
+  if (eof_) {
+    return false;
   }
-  if (pos_ < text_.size()) {
-    ++pos_;
-    ++line_;
+  // What was read goes; the line it ends in is remembered for the columns of later errors.
+  const std::string_view done(text_.data(), pos_);
+  const std::size_t newline = done.rfind('\n');
+  line_offset_ = newline == std::string_view::npos ? line_offset_ + pos_ : pos_ - newline - 1;
+  text_.erase(0, pos_);
+  pos_ = 0;
+
+  const std::size_t kept = text_.size();
+  std::string latin1;
+  std::string& target = latin1_ ? latin1 : text_;
+  const std::size_t start = latin1_ ? 0 : kept;
+  target.resize(start + pending_.size() + block_);
+  std::copy(pending_.begin(), pending_.end(), target.begin() + static_cast<std::ptrdiff_t>(start));
+  in_.read(target.data() + start + pending_.size(), static_cast<std::streamsize>(block_));
+  const auto got = static_cast<std::size_t>(in_.gcount());
+  if (in_.bad()) {
+    failed_ = std::make_exception_ptr(IoError(source_, "read error"));
+    std::rethrow_exception(failed_);
+  }
+  eof_ = got < block_;
+  target.resize(start + pending_.size() + got);
+  pending_.clear();
+  if (latin1_) {
+    text_ += latin1_to_utf8(latin1);
+    return true;
+  }
+  // Checked as it arrives, up to a character cut off at the block's end (checked with the next block).
+  const std::size_t complete = eof_ ? text_.size() : kept + utf8_complete_prefix(std::string_view(text_).substr(kept));
+  if (const auto invalid = find_invalid_utf8(std::string_view(text_).substr(kept, complete - kept))) {
+    fail_encoding(kept + *invalid);
+  }
+  pending_.assign(text_, complete, std::string::npos);
+  text_.resize(complete);
+  return true;
+}
+
+void CsvReader::fail_encoding(std::size_t offset) {
+  const std::string_view before(text_.data(), offset);
+  const auto line = line_ + static_cast<std::int64_t>(std::count(before.begin() + static_cast<std::ptrdiff_t>(pos_),
+                                                                 before.end(), '\n'));
+  const std::size_t newline = before.rfind('\n');
+  const std::size_t column = newline == std::string_view::npos ? line_offset_ + offset + 1 : offset - newline;
+  failed_ = std::make_exception_ptr(
+      DataError(source_, line, "", invalid_utf8_message(static_cast<unsigned char>(text_[offset]), column)));
+  std::rethrow_exception(failed_);
+}
+
+void CsvReader::fail_and_skip_line(std::int64_t line, const std::string& reason) {
+  // The record is given up: the rest of its line goes, read on as far as it runs.
+  for (;;) {
+    const auto* newline = static_cast<const char*>(std::memchr(text_.data() + pos_, '\n', text_.size() - pos_));
+    if (newline != nullptr) {
+      pos_ = static_cast<std::size_t>(newline - text_.data()) + 1;
+      ++line_;
+      break;
+    }
+    pos_ = text_.size();
+    if (!read_block()) {
+      break;
+    }
   }
   throw DataError(source_, line, "", reason);
 }
 
 bool CsvReader::next(CsvRecord& record) {
-  record.fields.clear();
-  record.unescaped_.clear();
+  if (failed_) {
+    std::rethrow_exception(failed_);
+  }
+  for (;;) {
+    record.fields.clear();
+    record.unescaped_.clear();
+    const std::size_t start = pos_;
+    const std::int64_t start_line = line_;
+    switch (parse(record)) {
+      case Step::record:
+        return true;
+      case Step::end:
+        return false;
+      case Step::more:
+        // The record runs past the buffer: read it again with the next block.
+        pos_ = start;
+        line_ = start_line;
+        read_block();
+        break;
+    }
+  }
+}
+
+CsvReader::Step CsvReader::parse(CsvRecord& record) {
   const std::size_t n = text_.size();
   const char delimiter = options_.delimiter;
   const char quote = options_.quote;
+  // Whether the buffer ends where the input does; otherwise a decision that needs the byte after the buffer's last
+  // one waits for the next block.
+  const bool last = eof_;
 
   // Skip blank lines.
-  while (pos_ < n && (text_[pos_] == '\n' || (text_[pos_] == '\r' && pos_ + 1 < n && text_[pos_ + 1] == '\n'))) {
-    pos_ += text_[pos_] == '\r' ? 2 : 1;
-    ++line_;
+  while (pos_ < n) {
+    if (text_[pos_] == '\n') {
+      ++pos_;
+      ++line_;
+      continue;
+    }
+    if (text_[pos_] == '\r') {
+      if (pos_ + 1 == n && !last) {
+        return Step::more;
+      }
+      if (pos_ + 1 < n && text_[pos_ + 1] == '\n') {
+        pos_ += 2;
+        ++line_;
+        continue;
+      }
+    }
+    break;
   }
   if (pos_ >= n) {
-    return false;
+    return last ? Step::end : Step::more;
   }
   record.line = line_;
   const auto limit = static_cast<std::size_t>(options_.max_field_bytes);
 
   while (true) {
-    if (quote != '\0' && pos_ < n && text_[pos_] == quote) {
+    if (quote != '\0' && text_[pos_] == quote) {
       // Quoted field: runs to the matching quote; doubled quotes stand for one.
       const std::int64_t start_line = line_;
       ++pos_;
@@ -121,6 +280,9 @@ bool CsvReader::next(CsvRecord& record) {
       while (pos_ < n) {
         const char c = text_[pos_];
         if (c == quote) {
+          if (pos_ + 1 == n && !last) {
+            return Step::more;
+          }
           if (pos_ + 1 < n && text_[pos_ + 1] == quote) {
             escaped = true;
             pos_ += 2;
@@ -141,6 +303,9 @@ bool CsvReader::next(CsvRecord& record) {
         }
       }
       if (end == std::string::npos) {
+        if (!last) {
+          return Step::more;
+        }
         throw DataError(source_, start_line, "", "a quoted field is not closed before the end of the file");
       }
       std::string_view content(text_.data() + start, end - start);
@@ -157,21 +322,31 @@ bool CsvReader::next(CsvRecord& record) {
         content = record.unescaped_.back();
       }
       record.fields.push_back(content);
-      if (pos_ < n && text_[pos_] != delimiter && text_[pos_] != '\n' &&
-          !(text_[pos_] == '\r' && pos_ + 1 < n && text_[pos_ + 1] == '\n') && !(text_[pos_] == '\r' && pos_ + 1 == n)) {
-        fail_and_skip_line(line_, fmt::format("unexpected character '{}' after a closing quote in field {}",
-                                              text_[pos_], record.fields.size()));
+      // After the closing quote: a delimiter, a line end or the end of the input.
+      if (pos_ < n) {
+        const char c = text_[pos_];
+        if (c == '\r' && pos_ + 1 == n && !last) {
+          return Step::more;
+        }
+        const bool line_end = c == '\n' || (c == '\r' && (pos_ + 1 == n || text_[pos_ + 1] == '\n'));
+        if (c != delimiter && !line_end) {
+          fail_and_skip_line(line_, fmt::format("unexpected character '{}' after a closing quote in field {}", c,
+                                                record.fields.size()));
+        }
       }
     } else {
       const std::size_t start = pos_;
       while (pos_ < n && text_[pos_] != delimiter && text_[pos_] != '\n') {
         ++pos_;
       }
+      if (pos_ == n && !last && pos_ - start <= limit) {
+        return Step::more;  // (a field already over the limit is an error whatever follows)
+      }
       std::size_t end = pos_;
       if (end > start && text_[end - 1] == '\r' && (pos_ == n || text_[pos_] == '\n')) {
         --end;
       }
-      if (end - start > limit) {
+      if ((pos_ == n && !last ? pos_ : end) - start > limit) {
         fail_and_skip_line(line_, fmt::format("field {} is longer than {} bytes (max_field_bytes)",
                                               record.fields.size() + 1, limit));
       }
@@ -179,13 +354,16 @@ bool CsvReader::next(CsvRecord& record) {
     }
     // After a field: a delimiter continues the record, a line end or the end of input finishes it.
     if (pos_ >= n) {
-      return true;
+      return last ? Step::record : Step::more;
     }
     if (text_[pos_] == delimiter) {
       ++pos_;
       if (pos_ >= n) {
+        if (!last) {
+          return Step::more;
+        }
         record.fields.emplace_back();
-        return true;
+        return Step::record;
       }
       continue;
     }
@@ -195,8 +373,10 @@ bool CsvReader::next(CsvRecord& record) {
     if (pos_ < n && text_[pos_] == '\n') {
       ++pos_;
       ++line_;
+    } else if (pos_ >= n && !last) {
+      return Step::more;
     }
-    return true;
+    return Step::record;
   }
 }
 
@@ -205,6 +385,9 @@ bool CsvReader::next(CsvRecord& record, BadRecordLog& bad) {
     try {
       return next(record);
     } catch (const DataError& e) {
+      if (failed_) {
+        throw;  // the reading cannot go on
+      }
       bad.add(e);
     }
   }

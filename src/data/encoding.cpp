@@ -67,6 +67,26 @@ std::optional<std::size_t> find_invalid_utf8(std::string_view text) {
   return std::nullopt;
 }
 
+std::size_t utf8_complete_prefix(std::string_view text) {
+  const std::size_t n = text.size();
+  // A lead byte among the last three whose sequence needs more bytes than are left.
+  for (std::size_t back = 1; back <= 3 && back <= n; ++back) {
+    const auto c = static_cast<unsigned char>(text[n - back]);
+    if ((c & 0xC0) == 0x80) {
+      continue;  // a continuation byte: its lead is further back
+    }
+    const std::size_t length = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+    return length > back ? n - back : n;
+  }
+  return n;
+}
+
+std::string invalid_utf8_message(unsigned char byte, std::size_t column) {
+  return fmt::format("byte 0x{:02X} at column {} is not valid UTF-8 (is the file Latin-1? set the encoding policy to "
+                     "'latin1_fallback' to convert it)",
+                     byte, column);
+}
+
 std::string latin1_to_utf8(std::string_view text) {
   std::string out;
   out.reserve(text.size() + text.size() / 8);
@@ -111,10 +131,7 @@ std::string decode_text(std::string text, EncodingPolicy policy, const std::stri
   const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(*invalid), '\n');
   const auto line_start = text.rfind('\n', *invalid == 0 ? 0 : *invalid - 1);
   const std::size_t column = line_start == std::string::npos || *invalid == 0 ? *invalid + 1 : *invalid - line_start;
-  throw DataError(source, line, "",
-                  fmt::format("byte 0x{:02X} at column {} is not valid UTF-8 (is the file Latin-1? set the encoding "
-                              "policy to 'latin1_fallback' to convert it)",
-                              static_cast<unsigned char>(text[*invalid]), column));
+  throw DataError(source, line, "", invalid_utf8_message(static_cast<unsigned char>(text[*invalid]), column));
 }
 
 }  // namespace finfuse::data

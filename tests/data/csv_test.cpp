@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 namespace finfuse::data {
 namespace {
@@ -178,6 +179,149 @@ TEST(Csv, FilesAndLimits) {
   EXPECT_THROW(CsvReader::open(dir / "absent.csv"), IoError);
   EXPECT_THROW(CsvReader::open(dir), IoError);
   std::filesystem::remove_all(dir);
+}
+
+// Everything a reader gives: the header, each record with its line, and each error's message, in order.
+std::vector<std::string> transcript(CsvReader& reader) {
+  std::vector<std::string> out;
+  std::string header;
+  for (const auto& name : reader.header()) {
+    header += name + "|";
+  }
+  out.push_back(header);
+  CsvRecord record;
+  for (;;) {
+    try {
+      if (!reader.next(record)) {
+        break;
+      }
+      std::string row = std::to_string(record.line) + ":";
+      for (const auto field : record.fields) {
+        row += std::string(field) + "|";
+      }
+      out.push_back(row);
+    } catch (const DataError& e) {
+      out.push_back(std::string("error ") + e.what());
+    }
+  }
+  return out;
+}
+
+std::filesystem::path write_temporary(const std::string& name, const std::string& bytes) {
+  const auto dir = std::filesystem::temp_directory_path() / "finfuse_csv_blocks";
+  std::filesystem::create_directories(dir);
+  const auto path = dir / name;
+  std::ofstream(path, std::ios::binary) << bytes;
+  return path;
+}
+
+TEST(Csv, AFileReadInBlocksOfAnySizeGivesWhatTheWholeTextGives) {
+  // Records across block ends at every byte: quotes, doubled quotes, line ends in quotes, CRLF, blank lines,
+  // multi-byte characters (2, 3 and 4 bytes), errors that skip the rest of a line, a field over the limit, a line
+  // end left for the last byte, and a last record without one.
+  const std::string text =
+      "\xEF\xBB\xBFid,name,note\r\n"
+      "1,caf\xC3\xA9,\"a, b\"\r\n"
+      "\r\n"
+      "\n"
+      "2,\xE6\x97\xA5\xE6\x9C\xAC,\"say \"\"hi\"\"\"\n"
+      "3,\"two\r\nlines\",\xF0\x9F\x93\x88\n"
+      "4,\"x\"y,skipped\n"
+      "5,0123456789012345678901234567890123456789,long\n"
+      "6,\"01234567890123456789012345678901234567890\",long quoted\n"
+      "7,,\n"
+      "8,\"quoted at the end\"\r\n"
+      "9,last,";
+  CsvOptions options;
+  options.max_field_bytes = 32;
+  const auto path = write_temporary("blocks.csv", text);
+  auto whole = CsvReader::from_string(text, path.string(), options);
+  const auto expected = transcript(whole);
+  ASSERT_EQ(expected.size(), 10u);  // the header, 6 records and 3 errors
+  EXPECT_EQ(expected[0], "id|name|note|");
+  EXPECT_EQ(expected[3], "6:3|two\r\nlines|\xF0\x9F\x93\x88|");
+  EXPECT_EQ(expected[4], "error " + path.string() + ":8: unexpected character 'y' after a closing quote in field 2");
+  EXPECT_EQ(expected.back(), "13:9|last||");
+  for (std::size_t block = 1; block <= 48; ++block) {
+    auto reader = CsvReader::open(path, options, block);
+    EXPECT_EQ(transcript(reader), expected) << "block of " << block << " bytes";
+  }
+  auto reader = CsvReader::open(path, options);
+  EXPECT_EQ(transcript(reader), expected);
+}
+
+TEST(Csv, AnInvalidByteFarIntoAFileIsFoundAsReadAndEndsTheReading) {
+  std::string text = "name,value\n";
+  for (int i = 0; i < 200; ++i) {
+    text += "caf\xC3\xA9," + std::to_string(i) + "\n";
+  }
+  text += "ok,1\nbad \xE9 byte,2\nafter,3\n";
+  std::string whole_error;
+  try {
+    (void)CsvReader::from_string(text, "late.csv");
+  } catch (const DataError& e) {
+    whole_error = e.what();
+  }
+  ASSERT_NE(whole_error.find("late.csv:203"), std::string::npos) << whole_error;
+  EXPECT_NE(whole_error.find("byte 0xE9 at column 5"), std::string::npos) << whole_error;
+  const auto path = write_temporary("late.csv", text);
+  for (const std::size_t block : {std::size_t{1}, std::size_t{7}, std::size_t{64}, CsvReader::kBlockBytes}) {
+    std::int64_t records = 0;
+    std::string error;
+    BadRecordLog lenient(ErrorMode::lenient);
+    std::optional<CsvReader> reader;
+    try {
+      reader.emplace(CsvReader::open(path, {}, block));  // a file in one block is checked whole when opened
+      CsvRecord record;
+      while (reader->next(record, lenient)) {
+        ++records;
+      }
+    } catch (const DataError& e) {
+      error = e.what();
+    }
+    // The same message (line, column) as when the text is checked whole; never a bad record to skip.
+    ASSERT_NE(error.find("late.csv"), std::string::npos) << block;
+    EXPECT_EQ(error.substr(error.find("late.csv")), whole_error.substr(whole_error.find("late.csv"))) << block;
+    EXPECT_EQ(lenient.count(), 0) << block;
+    EXPECT_LE(records, 201) << block;
+    if (reader) {
+      CsvRecord record;
+      EXPECT_THROW(reader->next(record), DataError) << "the reading stays ended";
+    }
+  }
+}
+
+TEST(Csv, Latin1FallbackDecidesOnTheWholeFileWhateverTheBlock) {
+  // Valid UTF-8 up to the last line: a Latin-1 file after all, so the early bytes are Latin-1 too.
+  const std::string text = "name\ncaf\xC3\xA9\nna\xEFve\n";
+  CsvOptions latin1;
+  latin1.encoding = EncodingPolicy::latin1_fallback;
+  auto whole = CsvReader::from_string(text, "l.csv", latin1);
+  const auto expected = transcript(whole);
+  EXPECT_EQ(expected[1], "2:caf\xC3\x83\xC2\xA9|");
+  const auto path = write_temporary("latin1.csv", text);
+  for (std::size_t block = 1; block <= 20; ++block) {
+    auto reader = CsvReader::open(path, latin1, block);
+    EXPECT_TRUE(reader.converted_from_latin1());
+    EXPECT_EQ(transcript(reader), expected) << block;
+  }
+  const auto utf8_path = write_temporary("utf8.csv", "name\ncaf\xC3\xA9\n");
+  auto utf8 = CsvReader::open(utf8_path, latin1, 4);
+  EXPECT_FALSE(utf8.converted_from_latin1());
+  EXPECT_EQ(transcript(utf8)[1], "2:caf\xC3\xA9|");
+}
+
+TEST(Csv, ByteOrderMarksOfOtherEncodingsAreRefusedInFiles) {
+  for (const std::string& head : {std::string("\xFF\xFE", 2), std::string("\xFE\xFF", 2),
+                                  std::string("\xFF\xFE\0\0", 4)}) {
+    const auto path = write_temporary("utf16.csv", head + std::string("a\0,\0b\0", 6));
+    try {
+      (void)CsvReader::open(path, {}, 3);
+      ADD_FAILURE() << "accepted";
+    } catch (const DataError& e) {
+      EXPECT_NE(std::string(e.what()).find(head.size() == 4 ? "UTF-32" : "UTF-16"), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST(ParseNumber, Forms) {

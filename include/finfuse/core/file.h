@@ -8,6 +8,10 @@
 
 namespace finfuse {
 
+/// IoError unless `path` exists ("no such file") and is not a directory ("is a directory, expected <what>"): the
+/// messages of read_file(), MappedFile and the readers that read a file a block at a time.
+void require_file(const std::filesystem::path& path, std::string_view what);
+
 /// The contents of `path`. IoError when it is missing ("no such file"), a directory ("is a directory, expected
 /// <what>") or unreadable; DataError when it has more than `max_bytes` bytes (negative: no limit), naming the limit
 /// `limit_name`, before anything is read.

@@ -9,7 +9,9 @@
 
 #include <cstdint>
 #include <deque>
+#include <exception>
 #include <filesystem>
+#include <fstream>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -68,9 +70,17 @@ struct CsvRecord {
 
 class CsvReader {
  public:
-  /// Reads `path` whole (refusing files over max_file_bytes) and its header. IoError when it cannot be read,
-  /// DataError for an encoding problem or an empty file when a header is expected.
-  static CsvReader open(const std::filesystem::path& path, const CsvOptions& options = {});
+  /// How much of a file is read at a time by default.
+  static constexpr std::size_t kBlockBytes = std::size_t{8} << 20;
+
+  /// Opens `path` (refusing files over max_file_bytes) and reads its header. The file is read `block_bytes` at a
+  /// time as records are asked for, so that memory holds a block and the record being read (a record longer than a
+  /// block gets room for it), not the file. IoError when it cannot be read, DataError for an empty file when a header
+  /// is expected, a UTF-16 or UTF-32 file, or (with require_utf8) a byte that is not valid UTF-8: thrown by the call
+  /// that reaches it, naming its line and column, and by every call after. latin1_fallback reads the file once first
+  /// to tell whether it is all valid UTF-8.
+  static CsvReader open(const std::filesystem::path& path, const CsvOptions& options = {},
+                        std::size_t block_bytes = kBlockBytes);
   /// Parses text already in memory; `source` names it in errors.
   static CsvReader from_string(std::string text, std::string source, const CsvOptions& options = {});
 
@@ -89,16 +99,25 @@ class CsvReader {
   bool next(CsvRecord& record);
 
   /// As next(), but a record with malformed quoting goes to `bad` (which throws it in strict mode) and reading goes
-  /// on with the next one.
+  /// on with the next one. An error that ends the reading (an invalid byte, a read error) is thrown.
   bool next(CsvRecord& record, BadRecordLog& bad);
 
   /// Throws a DataError when `record` does not have one field per header column.
   void expect_width(const CsvRecord& record) const;
 
  private:
-  CsvReader(std::string text, std::string source, const CsvOptions& options);
-  [[noreturn]] void fail_and_skip_line(std::int64_t line, const std::string& reason);
+  /// What parsing the buffered text gave: a record, the end of the input, or the need for more of the file.
+  enum class Step { record, end, more };
 
+  CsvReader(std::string source, const CsvOptions& options);
+  void read_header();
+  Step parse(CsvRecord& record);
+  /// Appends the file's next block to the buffer after dropping what was read; false at the end of the file.
+  bool read_block();
+  [[noreturn]] void fail_and_skip_line(std::int64_t line, const std::string& reason);
+  [[noreturn]] void fail_encoding(std::size_t offset);
+
+  /// The text not yet read (and the last record's): the whole input for from_string(), a window of the file otherwise.
   std::string text_;
   std::string source_;
   CsvOptions options_;
@@ -106,6 +125,20 @@ class CsvReader {
   std::size_t pos_ = 0;
   std::int64_t line_ = 1;
   std::vector<std::string> header_;
+
+  // Reading a file a block at a time.
+  std::ifstream in_;
+  std::size_t block_ = 0;
+  /// Whether the buffer holds the rest of the input.
+  bool eof_ = true;
+  /// The file is read as Latin-1 (not all of it is valid UTF-8, with latin1_fallback).
+  bool latin1_ = false;
+  /// The first bytes of a character cut off at the end of the last block, checked with the next one.
+  std::string pending_;
+  /// Bytes from the start of the current line to the buffer's first byte (for error columns).
+  std::size_t line_offset_ = 0;
+  /// The error that ended the reading, thrown again by every later call.
+  std::exception_ptr failed_;
 };
 
 /// A field value for an error message: quoted, and cut after 40 characters.

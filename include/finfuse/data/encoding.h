@@ -29,6 +29,13 @@ std::string to_string(EncodingPolicy policy);
 /// surrogates and code points above U+10FFFF are ill-formed), or nothing when `text` is valid UTF-8.
 std::optional<std::size_t> find_invalid_utf8(std::string_view text);
 
+/// The length of `text` without a multi-byte sequence cut off at its end (the first bytes of a character whose other
+/// bytes come later): where a block of a file read a block at a time can be checked up to.
+std::size_t utf8_complete_prefix(std::string_view text);
+
+/// The message of a DataError for an invalid byte at 1-based `column` of its line under require_utf8.
+std::string invalid_utf8_message(unsigned char byte, std::size_t column);
+
 /// Converts Latin-1 bytes to UTF-8.
 std::string latin1_to_utf8(std::string_view text);
 
