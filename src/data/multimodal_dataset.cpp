@@ -21,12 +21,20 @@ namespace finfuse::data {
 
 MultimodalDataset MultimodalDataset::build(const SampleSet& samples, const DataSources& sources,
                                            const DatasetOptions& options, const std::vector<std::size_t>& train) {
-  return build_impl(samples, sources, options, train, nullptr);
+  Builder builder(samples, options, train);
+  for (const auto& name : options.modalities) {
+    builder.add(name, sources);
+  }
+  return builder.finish(sources);
 }
 
 MultimodalDataset MultimodalDataset::build(const SampleSet& samples, const DataSources& sources,
                                            const DatasetOptions& options, const FittedPreprocessing& fitted) {
-  return build_impl(samples, sources, options, {}, &fitted);
+  Builder builder(samples, options, {}, &fitted);
+  for (const auto& name : options.modalities) {
+    builder.add(name, sources);
+  }
+  return builder.finish(sources);
 }
 
 FittedPreprocessing MultimodalDataset::fitted() const {
@@ -37,40 +45,65 @@ FittedPreprocessing MultimodalDataset::fitted() const {
   return out;
 }
 
-MultimodalDataset MultimodalDataset::build_impl(const SampleSet& samples, const DataSources& sources,
-                                                const DatasetOptions& options, const std::vector<std::size_t>& train,
-                                                const FittedPreprocessing* fitted) {
-  MultimodalDataset ds;
+MultimodalDataset::Builder::Builder(const SampleSet& samples, const DatasetOptions& options,
+                                    std::vector<std::size_t> train, const FittedPreprocessing* fitted)
+    : samples_(samples), train_(std::move(train)), fitted_(fitted) {
+  MultimodalDataset& ds = dataset_;
   ds.options_ = options;
   ds.entities_ = samples.entities;
   ds.samples_ = samples.samples;
   const std::size_t n = ds.samples_.size();
-  for (auto i : train) {
+  for (auto i : train_) {
     FINFUSE_CHECK(i < n, "MultimodalDataset::build: training index ", i, " is outside the ", n, " samples");
   }
-  FINFUSE_CHECK(fitted != nullptr || !train.empty() || n == 0,
+  FINFUSE_CHECK(fitted != nullptr || !train_.empty() || n == 0,
                 "MultimodalDataset::build: no training samples to fit preprocessing on");
+  ds.modalities_.resize(options.modalities.size());
+}
 
-  const ModalityContext context{samples, sources, options, train, fitted};
-  for (const auto& name : options.modalities) {
-    const auto started = std::chrono::steady_clock::now();
-    std::shared_ptr<Modality> modality = modality_registry().create(name, options);
-    FINFUSE_CHECK(modality != nullptr, "the factory of modality '", name, "' returned nothing");
-    FINFUSE_CHECK(modality->name() == name, "the factory of modality '", name, "' made a modality named '",
-                  modality->name(), "'");
-    modality->build(context);
-    ds.modalities_.push_back(std::move(modality));
-    logger()->debug("dataset: modality {} in {:.3f} s", name,
-                    std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+bool MultimodalDataset::Builder::has(const std::string& name) const {
+  const auto& names = dataset_.options_.modalities;
+  const auto it = std::find(names.begin(), names.end(), name);
+  return it != names.end() && dataset_.modalities_[static_cast<std::size_t>(it - names.begin())] != nullptr;
+}
+
+void MultimodalDataset::Builder::add(const std::string& name, const DataSources& sources) {
+  FINFUSE_CHECK(!finished_, "MultimodalDataset::Builder::add after finish");
+  const DatasetOptions& options = dataset_.options_;
+  const auto it = std::find(options.modalities.begin(), options.modalities.end(), name);
+  FINFUSE_CHECK(it != options.modalities.end(), "MultimodalDataset::Builder: modality '", name,
+                "' is not among the dataset's modalities ", quoted_list(options.modalities));
+  auto& slot = dataset_.modalities_[static_cast<std::size_t>(it - options.modalities.begin())];
+  FINFUSE_CHECK(slot == nullptr, "MultimodalDataset::Builder: modality '", name, "' is built already");
+  const auto started = std::chrono::steady_clock::now();
+  std::shared_ptr<Modality> modality = modality_registry().create(name, options);
+  FINFUSE_CHECK(modality != nullptr, "the factory of modality '", name, "' returned nothing");
+  FINFUSE_CHECK(modality->name() == name, "the factory of modality '", name, "' made a modality named '",
+                modality->name(), "'");
+  const ModalityContext context{samples_, sources, options, train_, fitted_};
+  modality->build(context);
+  slot = std::move(modality);
+  logger()->debug("dataset: modality {} in {:.3f} s", name,
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+}
+
+MultimodalDataset MultimodalDataset::Builder::finish(const DataSources& sources) {
+  FINFUSE_CHECK(!finished_, "MultimodalDataset::Builder::finish called twice");
+  MultimodalDataset& ds = dataset_;
+  const DatasetOptions& options = ds.options_;
+  for (std::size_t m = 0; m < options.modalities.size(); ++m) {
+    FINFUSE_CHECK(ds.modalities_[m] != nullptr, "MultimodalDataset::Builder::finish: modality '",
+                  options.modalities[m], "' is not built");
   }
+  finished_ = true;
   ds.find_unusable();
 
   if (options.graph.kind != "none") {
-    FINFUSE_CHECK(samples.timed, "a relation graph needs samples with decision days");
+    FINFUSE_CHECK(samples_.timed, "a relation graph needs samples with decision days");
     const bool correlation = options.graph.kind == "correlation";
     FINFUSE_CHECK(!correlation || sources.prices != nullptr, "a correlation graph needs a price panel");
     FINFUSE_CHECK(correlation || sources.graph != nullptr, "graph kind 'edges' needs a relation graph source");
-    const MarketClock clock(samples.market);
+    const MarketClock clock(samples_.market);
     const std::vector<Date> calendar = correlation ? sources.prices->calendar() : std::vector<Date>();
     for (const auto& s : ds.samples_) {
       if (ds.graphs_.count(s.day.days()) != 0) {
@@ -85,8 +118,8 @@ MultimodalDataset MultimodalDataset::build_impl(const SampleSet& samples, const 
     }
   }
 
-  logger()->info("dataset: {} samples; modalities {}", n, fmt::join(options.modalities, ", "));
-  return ds;
+  logger()->info("dataset: {} samples; modalities {}", ds.samples_.size(), fmt::join(options.modalities, ", "));
+  return std::move(ds);
 }
 
 void MultimodalDataset::find_unusable() {

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -316,7 +317,7 @@ DataSources DataPipeline::load_sources(const NumericTable*& sample_table, const 
   if (config_.intraday) {
     intraday_ = std::make_shared<IntradayPanel>(IntradayPanel::load_csv(config_.intraday->path, config_.intraday->options));
   }
-  if (config_.texts) {
+  if (config_.texts && !texts_later()) {
     texts_ = std::make_shared<TextCorpus>(TextCorpus::load(config_.texts->path, config_.texts->options));
   }
   if (config_.graph) {
@@ -343,6 +344,44 @@ DataSources DataPipeline::load_sources(const NumericTable*& sample_table, const 
   return sources;
 }
 
+bool DataPipeline::texts_later() const {
+  const auto& names = config_.dataset.modalities;
+  return config_.texts && std::find(names.begin(), names.end(), "text") != names.end() &&
+         std::all_of(names.begin(), names.end(), [](const std::string& name) { return is_builtin_modality(name); });
+}
+
+std::shared_ptr<const MultimodalDataset> DataPipeline::build_dataset(DataSources sources,
+                                                                     const std::vector<std::size_t>& train,
+                                                                     const FittedPreprocessing* fitted) {
+  const DatasetOptions& options = config_.dataset;
+  const bool later = texts_later();
+  MultimodalDataset::Builder builder(*samples_, options, train, fitted);
+  for (const auto& name : options.modalities) {
+    if (!(later && name == "text")) {
+      builder.add(name, sources);
+    }
+  }
+  if (later) {
+    // Every modality that reads bars is built: the bars go before the texts come.
+    if (options.graph.kind != "correlation") {
+      prices_.reset();
+      sources.prices = nullptr;
+    }
+    market_.reset();
+    sources.market = nullptr;
+    intraday_.reset();  // the intraday modality shares the bars it needs
+    sources.intraday = nullptr;
+    return_freed_memory();
+    texts_ = std::make_shared<TextCorpus>(TextCorpus::load(config_.texts->path, config_.texts->options));
+    sources.texts = texts_.get();
+    builder.add("text", sources);
+  }
+  if (texts_) {
+    sources_report_["texts"] = {{"texts", texts_->report().texts}, {"bad_records", texts_->report().bad_records}};
+  }
+  return std::make_shared<const MultimodalDataset>(builder.finish(sources));
+}
+
 DataPipeline DataPipeline::build_for_inference(const DataConfig& config, const FittedPreprocessing& fitted) {
   DataPipeline p;
   p.config_ = config;
@@ -358,8 +397,7 @@ DataPipeline DataPipeline::build_for_inference(const DataConfig& config, const F
     p.samples_->report.off_calendar = p.off_calendar_;
   }
   FINFUSE_CHECK(!p.samples_->samples.empty(), "the data yield no samples to predict");
-  p.dataset_ = std::make_shared<const MultimodalDataset>(
-      MultimodalDataset::build(*p.samples_, sources, config.dataset, fitted));
+  p.dataset_ = p.build_dataset(sources, {}, &fitted);
   std::vector<std::size_t> all(p.samples_->samples.size());
   std::iota(all.begin(), all.end(), 0);
   p.split_.test = p.dataset_->usable_only(all);
@@ -503,6 +541,16 @@ DataPipeline DataPipeline::build(const DataConfig& config, const std::filesystem
   const NumericTable* sample_table = nullptr;
   const NumericTable* label_table = nullptr;
   const DataSources sources = p.load_sources(sample_table, label_table);
+  if (p.prices_) {
+    p.sources_report_["prices"] = {{"rows", p.prices_->report().rows},
+                                   {"missing_rows", p.prices_->report().missing_rows},
+                                   {"bad_rows", p.prices_->report().bad_rows}};
+  }
+  if (p.intraday_) {
+    p.sources_report_["intraday"] = {{"rows", p.intraday_->report().rows},
+                                     {"missing_rows", p.intraday_->report().missing_rows},
+                                     {"bad_rows", p.intraday_->report().bad_rows}};
+  }
   p.samples_ = std::make_shared<SampleSet>(sample_table != nullptr
                                                ? static_samples(*sample_table)
                                                : assemble_samples(*p.prices_, config.assembly, label_table));
@@ -525,27 +573,12 @@ DataPipeline DataPipeline::build(const DataConfig& config, const std::filesystem
     p.split_ = stratified_split(*p.samples_, s.valid_fraction, s.test_fraction, s.seed);
   }
   FINFUSE_CHECK(!p.split_.train.empty(), "the split leaves no training samples");
-  p.dataset_ = std::make_shared<const MultimodalDataset>(
-      MultimodalDataset::build(*p.samples_, sources, config.dataset, p.split_.train));
+  p.dataset_ = p.build_dataset(sources, p.split_.train, nullptr);
   // Samples left out for missing values (impute: drop) leave every part of the split.
   for (auto* part : {&p.split_.train, &p.split_.valid, &p.split_.test}) {
     *part = p.dataset_->usable_only(*part);
   }
   FINFUSE_CHECK(!p.split_.train.empty(), "no training sample is left after dropping missing values");
-  if (p.prices_) {
-    p.sources_report_["prices"] = {{"rows", p.prices_->report().rows},
-                                   {"missing_rows", p.prices_->report().missing_rows},
-                                   {"bad_rows", p.prices_->report().bad_rows}};
-  }
-  if (p.intraday_) {
-    p.sources_report_["intraday"] = {{"rows", p.intraday_->report().rows},
-                                     {"missing_rows", p.intraday_->report().missing_rows},
-                                     {"bad_rows", p.intraday_->report().bad_rows}};
-  }
-  if (p.texts_) {
-    p.sources_report_["texts"] = {{"texts", p.texts_->report().texts},
-                                  {"bad_records", p.texts_->report().bad_records}};
-  }
 
   p.release_sources();
   if (!cache_file.empty() && p.write_cache(cache_file, key_of(config, inputs), inputs_json(inputs))) {

@@ -1,6 +1,8 @@
 #include "finfuse/data/pipeline.h"
 
 #include "finfuse/data/modalities/price.h"
+#include "finfuse/data/synthetic_universe.h"
+#include "finfuse/training/run_config.h"
 
 #include "support/shared_data.h"
 
@@ -16,6 +18,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <numeric>
+#include <optional>
 
 namespace finfuse::data {
 namespace {
@@ -109,6 +113,77 @@ TEST(DataConfig, TablesAndGraph) {
   EXPECT_EQ(fields[0].name, "path");
   EXPECT_EQ(fields[0].type, "path");
   EXPECT_EQ(fields.size(), 1 + PriceCsvOptions::fields().size());
+}
+
+// A build with texts reads them only once the modalities that read bars are built and the panel is gone, so that it
+// never holds both; its dataset is the one built with every source held at once (here with the modalities built in
+// the reverse order).
+TEST(DataPipelineStages, TextsAreReadAfterThePanelGoesAndTheDatasetIsTheSame) {
+  const auto dir = ::finfuse::testing::unique_temp_dir("finfuse_pipeline_stages");
+  generate_universe(UniverseOptions().stocks(8).years(0.3).sectors(2).peers(1).seed(5), dir);
+  const DataConfig config = training::RunConfig::load(dir / "run.json").data;
+  ASSERT_TRUE(config.texts.has_value());
+  ASSERT_TRUE(config.dataset.uses("text"));
+  ASSERT_TRUE(config.dataset.uses("price"));
+  const DataPipeline pipeline = DataPipeline::build(config);
+  EXPECT_EQ(pipeline.prices(), nullptr);
+  const Json summary = pipeline.summary();
+  EXPECT_GT(summary["sources"]["texts"]["texts"].get<std::int64_t>(), 0);
+  EXPECT_GT(summary["sources"]["prices"]["rows"].get<std::int64_t>(), 0);
+
+  const PricePanel prices =
+      sessions_only(PricePanel::load(config.prices->path, config.prices->options), config.assembly.market);
+  const TextCorpus texts = TextCorpus::load(config.texts->path, config.texts->options);
+  std::optional<RelationGraph> graph;
+  if (config.graph) {
+    graph.emplace(RelationGraph::load(config.graph->path, config.graph->options));
+  }
+  DataSources sources;
+  sources.prices = &prices;
+  sources.texts = &texts;
+  sources.graph = graph ? &*graph : nullptr;
+  MultimodalDataset::Builder builder(pipeline.samples(), config.dataset, pipeline.split().train);
+  const auto& names = config.dataset.modalities;
+  for (auto it = names.rbegin(); it != names.rend(); ++it) {
+    EXPECT_FALSE(builder.has(*it));
+    builder.add(*it, sources);
+    EXPECT_TRUE(builder.has(*it));
+  }
+  EXPECT_THROW(builder.add(names.front(), sources), Error);
+  EXPECT_THROW(builder.add("no_such_modality", sources), Error);
+  const MultimodalDataset at_once = builder.finish(sources);
+  EXPECT_THROW((void)builder.finish(sources), Error);
+
+  const MultimodalDataset& staged = *pipeline.dataset();
+  ASSERT_EQ(staged.size(), at_once.size());
+  std::vector<std::size_t> all(staged.size());
+  std::iota(all.begin(), all.end(), std::size_t{0});
+  const Batch a = staged.collate(all);
+  const Batch b = at_once.collate(all);
+  ASSERT_EQ(a.modalities.size(), b.modalities.size());
+  for (const auto& [name, entry] : a.modalities) {
+    SCOPED_TRACE(name);
+    const ModalityBatch& other = b.modalities.at(name);
+    EXPECT_TRUE(torch::equal(entry.values, other.values));
+    EXPECT_TRUE(torch::equal(entry.present, other.present));
+    EXPECT_EQ(entry.mask.defined(), other.mask.defined());
+    if (entry.mask.defined()) {
+      EXPECT_TRUE(torch::equal(entry.mask, other.mask));
+    }
+  }
+  EXPECT_TRUE(torch::equal(a.target, b.target));
+  EXPECT_GT(staged.coverage("text"), 0.0);
+
+  // An unfinished builder refuses to give its dataset.
+  MultimodalDataset::Builder partial(pipeline.samples(), config.dataset, pipeline.split().train);
+  partial.add("price", sources);
+  EXPECT_THROW((void)partial.finish(sources), Error);
+
+  // Without a text modality the panel stays for prices().
+  DataConfig prices_only = config;
+  prices_only.dataset.modalities = {"price"};
+  EXPECT_NE(DataPipeline::build(prices_only).prices(), nullptr);
+  std::filesystem::remove_all(dir);
 }
 
 TEST(DataPipelineRealData, StockNetPriceAndTweets) {

@@ -37,6 +37,8 @@ class MultimodalDataset {
   /// finfuse::Error when a used modality's fitted state is missing or does not match the data's columns.
   static MultimodalDataset build(const SampleSet& samples, const DataSources& sources, const DatasetOptions& options,
                                  const FittedPreprocessing& fitted);
+  /// Builds a dataset one modality at a time (below).
+  class Builder;
   /// Every modality's fitted state.
   FittedPreprocessing fitted() const;
 
@@ -90,9 +92,6 @@ class MultimodalDataset {
                                        std::shared_ptr<const void> owner = nullptr);
 
  private:
-  static MultimodalDataset build_impl(const SampleSet& samples, const DataSources& sources,
-                                      const DatasetOptions& options, const std::vector<std::size_t>& train,
-                                      const FittedPreprocessing* fitted);
   [[noreturn]] void throw_no_modality(const std::string& name, const std::type_info& wanted) const;
   void find_unusable();
 
@@ -104,6 +103,32 @@ class MultimodalDataset {
   std::vector<std::uint8_t> dropped_;
   /// Per decision day (days since the epoch), the graph among all entities as of that day.
   std::map<std::int32_t, GraphSnapshot> graphs_;
+};
+
+/// Builds a MultimodalDataset one modality at a time and in any order, so that a source can be read just before the
+/// modalities that need it and let go after the last of them: DataPipeline lets the price panel go before it reads
+/// the texts, so that it never holds both. MultimodalDataset::build() is add() of each modality in turn, then
+/// finish().
+class MultimodalDataset::Builder {
+ public:
+  /// For `samples` (shared, not copied, by the dataset; the set must outlive the builder), fitting preprocessing on
+  /// the samples listed in `train` only, or applying `fitted` (which must outlive the builder) unchanged when given.
+  Builder(const SampleSet& samples, const DatasetOptions& options, std::vector<std::size_t> train,
+          const FittedPreprocessing* fitted = nullptr);
+  /// Builds the modality `name`, which options.modalities lists and which is not built yet, from `sources`.
+  void add(const std::string& name, const DataSources& sources);
+  /// Whether the modality `name` is built.
+  bool has(const std::string& name) const;
+  /// The dataset, once every modality of options.modalities is built, with the relation graph of each decision day
+  /// taken from `sources`. The builder is spent afterwards.
+  MultimodalDataset finish(const DataSources& sources);
+
+ private:
+  const SampleSet& samples_;
+  std::vector<std::size_t> train_;
+  const FittedPreprocessing* fitted_;
+  MultimodalDataset dataset_;
+  bool finished_ = false;
 };
 
 }  // namespace finfuse::data

@@ -160,7 +160,8 @@ class DataPipeline {
   const Split& split() const { return split_; }
   std::shared_ptr<const MultimodalDataset> dataset() const { return dataset_; }
   /// The price panel the samples were assembled from; null when the pipeline reads a cache file (reopened, or built and
-  /// written to one).
+  /// written to one), and when the build let it go before reading the texts (its dataset has a "text" modality and
+  /// no modality of a user's, and no correlation graph: the panel and the texts are never held at once).
   const PricePanel* prices() const { return prices_.get(); }
 
   /// Samples per split, label balance, date ranges, modality coverage and what the loads skipped.
@@ -172,7 +173,17 @@ class DataPipeline {
   static std::string cache_key(const DataConfig& config);
 
  private:
+  /// Reads the sources, the texts only unless texts_later() (build_dataset() reads them then).
   DataSources load_sources(const NumericTable*& sample_table, const NumericTable*& label_table);
+  /// Whether the texts are read after the modalities that need the price panel are built and the panel is let go, so
+  /// that the two are never held at once: when the dataset has a "text" modality and otherwise only built-in ones
+  /// (a user's modality may read anything).
+  bool texts_later() const;
+  /// The dataset of samples_, fitting preprocessing on `train` or applying `fitted`; reads the texts when
+  /// texts_later(), after letting go of the price panel (unless a correlation graph needs it), the market index and
+  /// the intraday bars.
+  std::shared_ptr<const MultimodalDataset> build_dataset(DataSources sources, const std::vector<std::size_t>& train,
+                                                         const FittedPreprocessing* fitted);
   /// Writes the built pipeline to `cache_file` with its key and its input files' fingerprints (atomically; a failure
   /// is a warning, the run goes on, and false is returned).
   bool write_cache(const std::filesystem::path& cache_file, const std::string& key, const Json& inputs) const;
@@ -185,7 +196,7 @@ class DataPipeline {
                                  std::string_view payload, const std::string& source);
   /// Lets go of the sources that only the build reads (the texts, the intraday panel, the market index, the numeric
   /// tables; the intraday modality shares the bars it needs); the price panel and the relation graph stay, for prices()
-  /// and graph(), unless the pipeline goes on with a cache file.
+  /// and graph(), unless the pipeline goes on with a cache file or let the panel go before reading the texts.
   void release_sources();
 
   DataConfig config_;
