@@ -339,14 +339,14 @@ CsvReader::Step CsvReader::parse(CsvRecord& record) {
       while (pos_ < n && text_[pos_] != delimiter && text_[pos_] != '\n') {
         ++pos_;
       }
-      if (pos_ == n && !last && pos_ - start <= limit) {
-        return Step::more;  // (a field already over the limit is an error whatever follows)
-      }
       std::size_t end = pos_;
       if (end > start && text_[end - 1] == '\r' && (pos_ == n || text_[pos_] == '\n')) {
-        --end;
+        --end;  // (at the buffer's end, a '\r' that a '\n' may follow: the field is at least this long)
       }
-      if ((pos_ == n && !last ? pos_ : end) - start > limit) {
+      if (pos_ == n && !last && end - start <= limit) {
+        return Step::more;  // (a field already over the limit is an error whatever follows)
+      }
+      if (end - start > limit) {
         fail_and_skip_line(line_, fmt::format("field {} is longer than {} bytes (max_field_bytes)",
                                               record.fields.size() + 1, limit));
       }

@@ -217,8 +217,8 @@ std::filesystem::path write_temporary(const std::string& name, const std::string
 
 TEST(Csv, AFileReadInBlocksOfAnySizeGivesWhatTheWholeTextGives) {
   // Records across block ends at every byte: quotes, doubled quotes, line ends in quotes, CRLF, blank lines,
-  // multi-byte characters (2, 3 and 4 bytes), errors that skip the rest of a line, a field over the limit, a line
-  // end left for the last byte, and a last record without one.
+  // multi-byte characters (2, 3 and 4 bytes), errors that skip the rest of a line, a field over the limit and one
+  // of exactly the limit before a CRLF, a line end left for the last byte, and a last record without one.
   const std::string text =
       "\xEF\xBB\xBFid,name,note\r\n"
       "1,caf\xC3\xA9,\"a, b\"\r\n"
@@ -231,17 +231,19 @@ TEST(Csv, AFileReadInBlocksOfAnySizeGivesWhatTheWholeTextGives) {
       "6,\"01234567890123456789012345678901234567890\",long quoted\n"
       "7,,\n"
       "8,\"quoted at the end\"\r\n"
+      "10,0123456789abcdef0123456789abcdef\r\n"  // exactly the limit, then CRLF
       "9,last,";
   CsvOptions options;
   options.max_field_bytes = 32;
   const auto path = write_temporary("blocks.csv", text);
   auto whole = CsvReader::from_string(text, path.string(), options);
   const auto expected = transcript(whole);
-  ASSERT_EQ(expected.size(), 10u);  // the header, 6 records and 3 errors
+  ASSERT_EQ(expected.size(), 11u);  // the header, 7 records and 3 errors
   EXPECT_EQ(expected[0], "id|name|note|");
   EXPECT_EQ(expected[3], "6:3|two\r\nlines|\xF0\x9F\x93\x88|");
   EXPECT_EQ(expected[4], "error " + path.string() + ":8: unexpected character 'y' after a closing quote in field 2");
-  EXPECT_EQ(expected.back(), "13:9|last||");
+  EXPECT_EQ(expected[9], "13:10|0123456789abcdef0123456789abcdef|");
+  EXPECT_EQ(expected.back(), "14:9|last||");
   for (std::size_t block = 1; block <= 48; ++block) {
     auto reader = CsvReader::open(path, options, block);
     EXPECT_EQ(transcript(reader), expected) << "block of " << block << " bytes";

@@ -3,6 +3,7 @@
 #include "finfuse/core/config.h"
 #include "finfuse/core/error.h"
 #include "finfuse/core/random.h"
+#include "finfuse/data/csv.h"
 #include "finfuse/data/multimodal_dataset.h"
 #include "finfuse/data/samples.h"
 #include "finfuse/data/numeric_table.h"
@@ -21,6 +22,7 @@
 #include "data/text_line.h"
 
 #include <caffe2/serialize/inline_container.h>
+#include <fmt/format.h>
 #include <torch/types.h>
 
 #include <algorithm>
@@ -34,7 +36,9 @@
 #include <functional>
 #include <iterator>
 #include <map>
+#include <optional>
 #include <sstream>
+#include <stdexcept>
 #include <typeinfo>
 #include <unistd.h>
 
@@ -197,6 +201,85 @@ void read_calendar(const std::filesystem::path& path) {
   calendar.sessions(data::Date::from_ymd(1999, 1, 1), data::Date::from_ymd(2031, 12, 31));
 }
 
+// What a CSV reader gives, in order: the header, then each record with its line or each error; or the one error that
+// ended the reading ("fatal"), which a reader reading a file a block at a time may reach only after some records.
+std::vector<std::string> csv_transcript(const std::function<data::CsvReader()>& open) {
+  std::vector<std::string> out;
+  std::optional<data::CsvReader> reader;
+  try {
+    reader.emplace(open());
+  } catch (const Error& e) {
+    return {std::string("fatal ") + e.what()};
+  }
+  std::string header;
+  for (const auto& name : reader->header()) {
+    header += name + "\x1F";
+  }
+  out.push_back(header);
+  data::CsvRecord record;
+  for (;;) {
+    try {
+      if (!reader->next(record)) {
+        return out;
+      }
+      std::string row = std::to_string(record.line) + ":";
+      for (const auto field : record.fields) {
+        row.append(field.data(), field.size()).push_back('\x1F');
+      }
+      out.push_back(row);
+    } catch (const Error& e) {
+      const std::string error = std::string("error ") + e.what();
+      if (!out.empty() && out.back() == error) {
+        out.back() = std::string("fatal ") + e.what();  // thrown again: the reading has ended
+        return out;
+      }
+      out.push_back(error);
+    }
+  }
+}
+
+// The CSV reader reading a file a few bytes at a time gives what it gives reading the text whole: the same header,
+// records, lines and errors. The input's first byte picks the block (1 to 64 bytes), the encoding policy and quoting;
+// the rest is the file. A difference is a bug, reported as an exception that is not a finfuse::Error.
+void read_csv_in_blocks(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (bytes.empty()) {
+    return;
+  }
+  const auto control = static_cast<unsigned char>(bytes[0]);
+  data::CsvOptions options;
+  options.encoding = (control & 0x40) != 0 ? data::EncodingPolicy::latin1_fallback : data::EncodingPolicy::require_utf8;
+  options.quote = (control & 0x80) != 0 ? '\0' : '"';
+  options.max_field_bytes = 48;
+  const std::size_t block = 1 + (control & 0x3F);
+  const auto file = scratch() / "blocks-body.csv";
+  std::ofstream(file, std::ios::binary).write(bytes.data() + 1, static_cast<std::streamsize>(bytes.size() - 1));
+  const auto whole = csv_transcript([&] { return data::CsvReader::from_string(bytes.substr(1), file.string(), options); });
+  const auto streamed = csv_transcript([&] { return data::CsvReader::open(file, options, block); });
+  // Text checked whole refuses an invalid byte before any record; read a block at a time, the records before it come
+  // first, and the reading ends with the same error, unless the header (read when the file is opened) has an error
+  // of its own on an earlier line.
+  const auto line_of = [&](const std::string& entry) {
+    const std::string prefix = "fatal " + file.string() + ":";
+    return entry.rfind(prefix, 0) == 0 ? std::atoll(entry.c_str() + prefix.size()) : 0;
+  };
+  const bool whole_refused = whole.size() == 1 && whole.front().rfind("fatal ", 0) == 0;
+  const bool same = whole == streamed || (whole_refused && streamed.back() == whole.front()) ||
+                    (whole_refused && whole.front().find("is not valid UTF-8") != std::string::npos &&
+                     streamed.size() == 1 && line_of(streamed.front()) < line_of(whole.front()));
+  if (!same) {
+    std::string report = fmt::format("blocks of {} bytes differ from the whole text:\n", block);
+    for (std::size_t i = 0; i < std::max(whole.size(), streamed.size()); ++i) {
+      report += fmt::format("  {} | {}\n", i < whole.size() ? whole[i] : "-", i < streamed.size() ? streamed[i] : "-");
+    }
+    throw std::logic_error(report);
+  }
+  if (whole.front().rfind("fatal ", 0) == 0) {
+    throw DataError(file.string(), 0, "", whole.front().substr(6));  // refused, cleanly, by both
+  }
+}
+
 struct Entry {
   /// Where an input is written, relative to the scratch folder; in a subfolder for parsers that read a folder.
   std::string file;
@@ -207,6 +290,7 @@ const std::map<std::string, Entry>& entries() {
   static const std::map<std::string, Entry> all = {
       {"price_csv", {"prices.csv", [](const std::filesystem::path& p) { data::PricePanel::load_csv(p); }}},
       {"intraday_csv", {"minute.csv", [](const std::filesystem::path& p) { data::IntradayPanel::load_csv(p); }}},
+      {"csv_blocks", {"blocks.csv", read_csv_in_blocks}},
       {"numeric_csv",
        {"table.csv",
         [](const std::filesystem::path& p) {

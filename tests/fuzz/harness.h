@@ -14,7 +14,7 @@
 
 namespace finfuse::fuzz {
 
-/// The targets: price_csv, intraday_csv, numeric_csv, text_jsonl, stocknet_jsonl, edge_list, config_json, vocabulary,
+/// The targets: price_csv, intraday_csv, csv_blocks, numeric_csv, text_jsonl, stocknet_jsonl, edge_list, config_json, vocabulary,
 /// bundle_archive, checkpoint, torch_save, torch_save_pickle, safetensors, word_vectors, huggingface_config,
 /// exchange_calendar.
 const std::vector<std::string>& targets();

@@ -45,7 +45,7 @@ TEST(FuzzReplay, StoredInputsAreAcceptedOrRefusedCleanly) {
 
 TEST(FuzzReplay, SeedCorporaOfTheTextFormatsParse) {
   for (const auto& [target, file] : std::vector<std::pair<std::string, std::string>>{
-           {"price_csv", "panel.csv"}, {"intraday_csv", "minutes.csv"}, {"numeric_csv", "quarterly.csv"},
+           {"price_csv", "panel.csv"}, {"intraday_csv", "minutes.csv"}, {"csv_blocks", "quoted.csv"}, {"numeric_csv", "quarterly.csv"},
            {"text_jsonl", "flat.jsonl"},     {"stocknet_jsonl", "nested.jsonl"}, {"edge_list", "edges.csv"},
            {"config_json", "credit.json"},   {"config_json", "prices.json"}, {"vocabulary", "vocab.txt"},
            {"word_vectors", "glove.txt"},    {"word_vectors", "word2vec.txt"}, {"exchange_calendar", "closures.csv"},
