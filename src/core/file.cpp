@@ -28,18 +28,24 @@ void require_file(const std::filesystem::path& path, std::string_view what) {
   }
 }
 
-std::string read_file(const std::filesystem::path& path, std::string_view what, std::int64_t max_bytes,
-                      std::string_view limit_name) {
+std::uintmax_t checked_file_size(const std::filesystem::path& path, std::string_view what, std::int64_t max_bytes,
+                                 std::string_view limit_name) {
   require_file(path, what);
   std::error_code ec;
   const auto size = std::filesystem::file_size(path, ec);
   if (ec) {
     throw IoError(path.string(), "cannot determine the file size: " + ec.message());
   }
-  if (max_bytes >= 0 && static_cast<std::int64_t>(size) > max_bytes) {
+  if (max_bytes >= 0 && size > static_cast<std::uintmax_t>(max_bytes)) {
     throw DataError(path.string(), 0, "",
                     fmt::format("the file has {} bytes, more than the limit of {} ({})", size, max_bytes, limit_name));
   }
+  return size;
+}
+
+std::string read_file(const std::filesystem::path& path, std::string_view what, std::int64_t max_bytes,
+                      std::string_view limit_name) {
+  const auto size = checked_file_size(path, what, max_bytes, limit_name);
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     throw IoError(path.string(), "cannot open for reading");

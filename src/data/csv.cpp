@@ -27,17 +27,7 @@ std::string describe_char(char c) {
 }  // namespace
 
 CsvReader CsvReader::open(const std::filesystem::path& path, const CsvOptions& options, std::size_t block_bytes) {
-  require_file(path, "a CSV file");
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(path, ec);
-  if (ec) {
-    throw IoError(path.string(), "cannot determine the file size: " + ec.message());
-  }
-  if (static_cast<std::int64_t>(size) > options.max_file_bytes) {
-    throw DataError(path.string(), 0, "",
-                    fmt::format("the file has {} bytes, more than the limit of {} (max_file_bytes)", size,
-                                options.max_file_bytes));
-  }
+  const auto size = checked_file_size(path, "a CSV file", options.max_file_bytes, "max_file_bytes");
   CsvReader reader(path.string(), options);
   reader.in_.open(path, std::ios::binary);
   if (!reader.in_) {
@@ -46,14 +36,8 @@ CsvReader CsvReader::open(const std::filesystem::path& path, const CsvOptions& o
   // The byte order mark, if any: UTF-16 and UTF-32 are refused, UTF-8's is skipped.
   std::array<char, 4> head{};
   reader.in_.read(head.data(), head.size());
-  const std::string_view start(head.data(), static_cast<std::size_t>(reader.in_.gcount()));
-  if (start.substr(0, 4) == std::string_view("\xFF\xFE\0\0", 4) || start.substr(0, 4) == std::string_view("\0\0\xFE\xFF", 4)) {
-    throw DataError(reader.source_, 0, "", "the file is UTF-32 encoded (byte order mark); convert it to UTF-8");
-  }
-  if (start.substr(0, 2) == "\xFF\xFE" || start.substr(0, 2) == "\xFE\xFF") {
-    throw DataError(reader.source_, 0, "", "the file is UTF-16 encoded (byte order mark); convert it to UTF-8");
-  }
-  const std::size_t skip = has_utf8_bom(start) ? 3 : 0;
+  const std::size_t skip = byte_order_mark_length(
+      std::string_view(head.data(), static_cast<std::size_t>(reader.in_.gcount())), reader.source_);
   reader.in_.clear();
   reader.in_.seekg(static_cast<std::streamoff>(skip));
   // A block at a time, or the whole of a smaller file.

@@ -104,20 +104,21 @@ std::string latin1_to_utf8(std::string_view text) {
 
 bool has_utf8_bom(std::string_view text) { return text.size() >= 3 && text.substr(0, 3) == "\xEF\xBB\xBF"; }
 
+std::size_t byte_order_mark_length(std::string_view head, const std::string& source) {
+  if (head.substr(0, 4) == std::string_view("\xFF\xFE\0\0", 4) || head.substr(0, 4) == std::string_view("\0\0\xFE\xFF", 4)) {
+    throw DataError(source, 0, "", "the file is UTF-32 encoded (byte order mark); convert it to UTF-8");
+  }
+  if (head.substr(0, 2) == "\xFF\xFE" || head.substr(0, 2) == "\xFE\xFF") {
+    throw DataError(source, 0, "", "the file is UTF-16 encoded (byte order mark); convert it to UTF-8");
+  }
+  return has_utf8_bom(head) ? 3 : 0;
+}
+
 std::string decode_text(std::string text, EncodingPolicy policy, const std::string& source, bool* converted) {
   if (converted != nullptr) {
     *converted = false;
   }
-  const std::string_view view(text);
-  if (view.substr(0, 4) == std::string_view("\xFF\xFE\0\0", 4) || view.substr(0, 4) == std::string_view("\0\0\xFE\xFF", 4)) {
-    throw DataError(source, 0, "", "the file is UTF-32 encoded (byte order mark); convert it to UTF-8");
-  }
-  if (view.substr(0, 2) == "\xFF\xFE" || view.substr(0, 2) == "\xFE\xFF") {
-    throw DataError(source, 0, "", "the file is UTF-16 encoded (byte order mark); convert it to UTF-8");
-  }
-  if (has_utf8_bom(view)) {
-    text.erase(0, 3);
-  }
+  text.erase(0, byte_order_mark_length(text, source));
   const auto invalid = find_invalid_utf8(text);
   if (!invalid) {
     return text;

@@ -5,6 +5,7 @@
 
 #include "finfuse/core/default_init_allocator.h"
 #include "finfuse/core/error.h"
+#include "finfuse/core/file.h"
 #include "finfuse/core/logging.h"
 #include "finfuse/core/suggest.h"
 #include "finfuse/data/encoding.h"
@@ -28,15 +29,14 @@ namespace {
 // The lines of a file, read a block at a time. A line is a view valid until the next call.
 class LineStream {
  public:
-  explicit LineStream(const std::filesystem::path& path) : in_(path, std::ios::binary), source_(path.string()) {
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec)) {
-      throw IoError(source_, "is a directory, expected an intraday bar file");
-    }
+  explicit LineStream(const std::filesystem::path& path) : source_(path.string()) {
+    require_file(path, "an intraday bar file");
+    in_.open(path, std::ios::binary);
     if (!in_) {
-      throw IoError(source_, std::filesystem::exists(path, ec) ? "cannot open for reading" : "no such file");
+      throw IoError(source_, "cannot open for reading");
     }
     // A block at a time, or the whole of a smaller file (grown when a line does not fit).
+    std::error_code ec;
     const auto size = std::filesystem::file_size(path, ec);
     buffer_.resize(ec ? kBlock : static_cast<std::size_t>(std::clamp<std::uintmax_t>(size + 1, 4096, kBlock)));
   }
@@ -159,9 +159,7 @@ Layout read_header(LineStream& lines, const std::string& file, const IntradayCsv
   if (!lines.next(line)) {
     throw DataError(file, 0, "", "empty file: expected a header line");
   }
-  if (has_utf8_bom(line)) {
-    line.remove_prefix(3);
-  }
+  line.remove_prefix(byte_order_mark_length(line, file));
   std::vector<std::string_view> fields;
   split_fields(line, options.delimiter, fields);
   const std::vector<std::string> header(fields.begin(), fields.end());

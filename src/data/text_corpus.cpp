@@ -451,8 +451,8 @@ TextCorpus TextCorpus::load_jsonl(const std::filesystem::path& path, const TextJ
     if (!raw.empty() && raw.back() == '\r') {
       raw.pop_back();
     }
-    if (line == 1 && has_utf8_bom(raw)) {
-      raw.erase(0, 3);
+    if (line == 1) {
+      raw.erase(0, byte_order_mark_length(raw, file));
     }
     if (overlong == 0 && blank(raw)) {
       continue;

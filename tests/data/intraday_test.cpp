@@ -123,8 +123,19 @@ TEST_F(IntradayTest, BadRowsNameTheFileLineAndColumn) {
   EXPECT_NE(error_of("").find("empty file: expected a header line"), std::string::npos);
   EXPECT_NE(error_of(h + "A,2024-01-02T14:32:00Z,1,1,1,NA,1\n").find("no intraday bars (1 row(s) marked missing, 0 bad"),
             std::string::npos);
-  EXPECT_THROW(IntradayPanel::load_csv(dir_ / "absent.csv"), IoError);
-  EXPECT_THROW(IntradayPanel::load_csv(dir_), IoError);
+  EXPECT_NE(error_of(std::string("\xFF\xFEs\0y\0", 6)).find("minute.csv: the file is UTF-16 encoded (byte order mark)"),
+            std::string::npos);
+  EXPECT_EQ(error_of("\xEF\xBB\xBF" + h + "A,2024-01-02T14:32:00Z,1,1,1,1,1\n"), "no error");
+  const auto io_error_of = [](const std::filesystem::path& path) -> std::string {
+    try {
+      IntradayPanel::load_csv(path);
+    } catch (const IoError& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  EXPECT_NE(io_error_of(dir_ / "absent.csv").find("absent.csv: no such file"), std::string::npos);
+  EXPECT_NE(io_error_of(dir_).find("is a directory, expected an intraday bar file"), std::string::npos);
 }
 
 TEST_F(IntradayTest, LenientModeSkipsBadAndMissingRowsAndKeepsTheRest) {

@@ -168,6 +168,24 @@ TEST_F(TextCorpusTest, EncodingPolicy) {
   EXPECT_THROW(TextJsonlOptions::from_config(Config::parse(R"({"layout": "nestd"})")), ConfigError);
 }
 
+TEST_F(TextCorpusTest, AUtf8ByteOrderMarkIsSkippedAndOthersAreRefusedInEveryMode) {
+  const std::string line = R"({"symbol": "A", "created_at": "2014-01-02", "text": "up"})";
+  EXPECT_EQ(TextCorpus::load_jsonl(write("\xEF\xBB\xBF" + line + "\n")).texts("A")[0].text, "up");
+  TextJsonlOptions lenient;
+  lenient.errors = ErrorMode::lenient;
+  for (const std::string& head : {std::string("\xFF\xFE", 2), std::string("\xFE\xFF", 2), std::string("\xFF\xFE\0\0", 4)}) {
+    try {
+      TextCorpus::load_jsonl(write(head + line + "\n"), lenient);
+      ADD_FAILURE() << "accepted a byte order mark of " << head.size() << " bytes";
+    } catch (const DataError& e) {
+      EXPECT_NE(std::string(e.what()).find(head.size() == 4 ? "is UTF-32 encoded (byte order mark); convert it to UTF-8"
+                                                             : "is UTF-16 encoded (byte order mark); convert it to UTF-8"),
+                std::string::npos)
+          << e.what();
+    }
+  }
+}
+
 TEST(TextCorpusRealData, StockNetTweets) {
   FINFUSE_REQUIRE_SHARED_DATA(path, "stocknet/tweets.jsonl");
   const TextCorpus corpus = TextCorpus::load_jsonl(path, TextJsonlOptions::stocknet());

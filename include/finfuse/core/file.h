@@ -12,6 +12,12 @@ namespace finfuse {
 /// messages of read_file(), MappedFile and the readers that read a file a block at a time.
 void require_file(const std::filesystem::path& path, std::string_view what);
 
+/// The size of `path` in bytes after require_file(). IoError when it cannot be determined; DataError when it has more
+/// than `max_bytes` bytes (negative: no limit), naming the limit `limit_name`: the checks read_file() and the readers
+/// that read a file a block at a time make before reading anything.
+std::uintmax_t checked_file_size(const std::filesystem::path& path, std::string_view what, std::int64_t max_bytes = -1,
+                                 std::string_view limit_name = {});
+
 /// The contents of `path`. IoError when it is missing ("no such file"), a directory ("is a directory, expected
 /// <what>") or unreadable; DataError when it has more than `max_bytes` bytes (negative: no limit), naming the limit
 /// `limit_name`, before anything is read.

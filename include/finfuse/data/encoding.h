@@ -42,6 +42,10 @@ std::string latin1_to_utf8(std::string_view text);
 /// Whether `text` starts with a UTF-8 byte order mark.
 bool has_utf8_bom(std::string_view text);
 
+/// The length of the UTF-8 byte order mark `head` (a file's first bytes, at least 4 when the file has them) starts
+/// with: 3, or 0 without one. A UTF-16 or UTF-32 byte order mark is a DataError naming `source`.
+std::size_t byte_order_mark_length(std::string_view head, const std::string& source);
+
 /// Returns `text` as UTF-8 without a byte order mark: as is when valid, converted from Latin-1 under
 /// latin1_fallback (`converted`, when given, is set), otherwise a DataError naming `source`, the line and the byte.
 /// UTF-16 and UTF-32 byte order marks are always errors.
