@@ -246,7 +246,7 @@ std::optional<Timestamp> fast_time(simdjson::dom::object object, const std::stri
   return std::nullopt;
 }
 
-bool fast_take(simdjson::dom::element item, const TextJsonlOptions& options, std::vector<TextRecord>& texts) {
+bool fast_take(simdjson::dom::element item, const TextJsonlOptions& options, std::vector<internal::ParsedText>& texts) {
   simdjson::dom::object object;
   if (item.get_object().get(object) != simdjson::SUCCESS) {
     return false;
@@ -256,7 +256,7 @@ bool fast_take(simdjson::dom::element item, const TextJsonlOptions& options, std
   if (!time || !text || blank(*text)) {
     return false;
   }
-  texts.push_back(TextRecord{*time, std::string(*text)});
+  texts.push_back(internal::ParsedText{*time, std::string(*text)});
   return true;
 }
 
@@ -346,7 +346,7 @@ ParsedTextLine parse_text_line_reference(std::string raw, std::uint64_t overlong
       throw DataError(file, line, options.entity_field, "the entity is empty");
     }
     const auto take = [&](const Json& item, const std::string& where) {
-      TextRecord text{require_time(item, options.time_field, file, line, where),
+      ParsedText text{require_time(item, options.time_field, file, line, where),
                       require_string(item, options.text_field, file, line, where)};
       if (blank(text.text)) {
         throw DataError(file, line, where + options.text_field, "the text is empty");
@@ -437,7 +437,9 @@ TextCorpus TextCorpus::load_jsonl(const std::filesystem::path& path, const TextJ
       corpus.report_.converted_from_latin1 = corpus.report_.converted_from_latin1 || p.converted;
       corpus.report_.texts += static_cast<std::int64_t>(p.texts.size());
       auto& texts = corpus.texts_[p.entity];
-      std::move(p.texts.begin(), p.texts.end(), std::back_inserter(texts));
+      for (const auto& parsed_text : p.texts) {
+        texts.push_back(TextRecord{parsed_text.time, corpus.keep(parsed_text.text)});
+      }
     }
     block.clear();
     text.clear();
@@ -530,7 +532,7 @@ TextCorpus TextCorpus::load_parquet(const std::filesystem::path& path, const Tex
       if (it == corpus.texts_.end()) {
         it = corpus.texts_.emplace(std::string(entity), std::vector<TextRecord>()).first;
       }
-      it->second.push_back(TextRecord{*time, std::string(text)});
+      it->second.push_back(TextRecord{*time, corpus.keep(text)});
     } catch (const DataError& e) {
       ++corpus.report_.bad_records;
       bad.add(e);
@@ -540,8 +542,46 @@ TextCorpus TextCorpus::load_parquet(const std::filesystem::path& path, const Tex
   return corpus;
 }
 
+TextCorpus::TextCorpus(const TextCorpus& other) : finalized_(other.finalized_), report_(other.report_) {
+  for (const auto& [entity, texts] : other.texts_) {
+    auto& mine = texts_[entity];
+    mine.reserve(texts.size());
+    for (const auto& record : texts) {
+      mine.push_back(TextRecord{record.time, keep(record.text)});
+    }
+  }
+}
+
+TextCorpus& TextCorpus::operator=(const TextCorpus& other) {
+  if (this != &other) {
+    *this = TextCorpus(other);
+  }
+  return *this;
+}
+
+std::string_view TextCorpus::keep(std::string_view text) {
+  // Blocks of 1 MiB: a text costs its bytes, and the records 24 bytes each, where a std::string per text would cost an
+  // allocation of its own and 32 bytes more.
+  constexpr std::size_t kTextBlockBytes = std::size_t{1} << 20;
+  if (text.empty()) {
+    return {};
+  }
+  if (blocks_.empty() || block_size_ - block_used_ < text.size()) {
+    block_size_ = std::max(kTextBlockBytes, text.size());
+    blocks_.push_back(std::unique_ptr<char[]>(new char[block_size_]));
+    block_used_ = 0;
+  }
+  char* at = blocks_.back().get() + block_used_;
+  std::memcpy(at, text.data(), text.size());
+  block_used_ += text.size();
+  return {at, text.size()};
+}
+
 void TextCorpus::finish(const std::string& file, const char* unit, const BadRecordLog& bad) {
   finalize();
+  for (auto& entry : texts_) {
+    entry.second.shrink_to_fit();
+  }
   logger()->info("{}: {} text(s) of {} entit{} from {} {}(s){}", file, report_.texts, texts_.size(),
                  texts_.size() == 1 ? "y" : "ies", report_.lines, unit,
                  report_.converted_from_latin1 ? " (converted from Latin-1)" : "");
@@ -549,7 +589,8 @@ void TextCorpus::finish(const std::string& file, const char* unit, const BadReco
 }
 
 void TextCorpus::add(const std::string& entity, TextRecord record) {
-  texts_[entity].push_back(std::move(record));
+  record.text = keep(record.text);
+  texts_[entity].push_back(record);
   finalized_ = false;
 }
 

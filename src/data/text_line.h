@@ -14,10 +14,16 @@
 
 namespace finfuse::data::internal {
 
+/// A text as parsed, holding its bytes.
+struct ParsedText {
+  Timestamp time;
+  std::string text;
+};
+
 /// One line of a JSON Lines text file, parsed on its own.
 struct ParsedTextLine {
   std::string entity;
-  std::vector<TextRecord> texts;
+  std::vector<ParsedText> texts;
   /// The line was read as Latin-1 and converted.
   bool converted = false;
   /// The DataError that makes the line unusable, if any.

@@ -137,7 +137,7 @@ Corpus read_corpus(const PretrainOptions& options, PretrainResult& result) {
   const auto corpus = data::TextCorpus::load(options.texts().path, options.texts().options);
   const auto until = until_instant(options);
   std::vector<std::string> texts;
-  std::unordered_set<std::string> seen;
+  std::unordered_set<std::string_view> seen;
   for (const auto& entity : corpus.entities()) {
     for (const auto& record : corpus.texts(entity)) {
       ++result.texts_read;
@@ -149,7 +149,7 @@ Corpus read_corpus(const PretrainOptions& options, PretrainResult& result) {
         ++result.duplicates;
         continue;
       }
-      texts.push_back(record.text);
+      texts.emplace_back(record.text);
     }
   }
   FINFUSE_CHECK(!texts.empty(), options.texts().path.string(), ": no text to pre-train on",

@@ -604,7 +604,7 @@ TEST_F(DatasetTest, EveryInputPublishedOneSecondAfterTheDecisionIsLeftOut) {
   texts.finalize();
   std::set<std::string> seen;
   for (const auto* text : texts.window("A", sample.text_start, sample.text_cutoff, 10)) {
-    seen.insert(text->text);
+    seen.emplace(text->text);
   }
   EXPECT_EQ(seen, (std::set<std::string>{"before"}));
 

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 namespace finfuse::data {
@@ -152,7 +153,7 @@ TEST_F(TextCorpusTest, ManyLinesKeepFileOrderAndTheFirstErrorWins) {
   EXPECT_EQ(a.front().text, "t2");
   EXPECT_EQ(a.back().text, "t10000");
   for (std::size_t k = 1; k < a.size(); ++k) {
-    ASSERT_LT(std::stoi(a[k - 1].text.substr(1)), std::stoi(a[k].text.substr(1)));
+    ASSERT_LT(std::stoi(std::string(a[k - 1].text.substr(1))), std::stoi(std::string(a[k].text.substr(1))));
   }
 }
 
@@ -166,6 +167,39 @@ TEST_F(TextCorpusTest, EncodingPolicy) {
   EXPECT_TRUE(corpus.report().converted_from_latin1);
   EXPECT_EQ(TextJsonlOptions::from_config(Config(options.to_json())).to_json(), options.to_json());
   EXPECT_THROW(TextJsonlOptions::from_config(Config::parse(R"({"layout": "nestd"})")), ConfigError);
+}
+
+TEST(TextCorpusStorage, TextsOutliveTheirSourcesAndCopiesHoldTheirOwn) {
+  // Enough texts to fill several of the corpus's blocks, one longer than a block, and texts added out of time order.
+  std::vector<std::string> expected;
+  std::optional<TextCorpus> original(std::in_place);
+  const Date day = Date::from_ymd(2014, 1, 2);
+  for (int i = 0; i < 30000; ++i) {
+    std::string text = fmt::format("text {} {}", i, std::string(static_cast<std::size_t>(i % 97), 'x'));
+    if (i == 12345) {
+      text.assign(std::size_t{3} << 20, 'L');
+    }
+    original->add(i % 2 == 0 ? "A" : "B", TextRecord{Timestamp::at(day, 30000 - i), text});
+    expected.push_back(std::move(text));
+  }
+  original->finalize();
+  TextCorpus copy = *original;
+  original.reset();
+  ASSERT_EQ(copy.size(), 30000);
+  for (const std::string entity : {"A", "B"}) {
+    const auto& texts = copy.texts(entity);
+    ASSERT_EQ(texts.size(), 15000u);
+    for (std::size_t k = 0; k < texts.size(); ++k) {
+      const int i = 30000 - static_cast<int>(texts[k].time.seconds() - Timestamp::at(day).seconds());
+      EXPECT_EQ(texts[k].text, expected[static_cast<std::size_t>(i)]) << entity << " " << k;
+      EXPECT_EQ(i % 2 == 0 ? "A" : "B", entity);
+    }
+  }
+  TextCorpus assigned;
+  assigned = copy;
+  copy = TextCorpus();
+  EXPECT_EQ(assigned.window("A", Timestamp::at(day), Timestamp::at(day, 3)).at(0)->text, expected[29998]);
+  EXPECT_EQ(assigned.texts("B")[15000 - 1 - 12345 / 2].text.size(), std::size_t{3} << 20);
 }
 
 TEST_F(TextCorpusTest, AUtf8ByteOrderMarkIsSkippedAndOthersAreRefusedInEveryMode) {

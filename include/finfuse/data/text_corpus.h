@@ -11,14 +11,18 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace finfuse::data {
 
+/// A text and its publication time. The corpus keeps the bytes of all its texts in a few large blocks; the records it
+/// returns view them, and stay valid while the corpus lives. add() copies the text it is given.
 struct TextRecord {
   Timestamp time;
-  std::string text;
+  std::string_view text;
 };
 
 /// How a JSON Lines text file is laid out.
@@ -52,6 +56,14 @@ struct TextLoadReport {
 
 class TextCorpus {
  public:
+  TextCorpus() = default;
+  /// A copy holds its own copies of the texts.
+  TextCorpus(const TextCorpus& other);
+  TextCorpus& operator=(const TextCorpus& other);
+  TextCorpus(TextCorpus&&) = default;
+  TextCorpus& operator=(TextCorpus&&) = default;
+  ~TextCorpus() = default;
+
   /// Reads a JSON Lines file. A line that is not valid JSON, lacks a field, has an unparseable time, or a text that
   /// is not a string or is empty is a DataError (file, line, field); lenient mode skips such lines whole.
   static TextCorpus load_jsonl(const std::filesystem::path& path, const TextJsonlOptions& options = {});
@@ -62,7 +74,7 @@ class TextCorpus {
   /// load_parquet() for a .parquet or .pq file, load_jsonl() for anything else.
   static TextCorpus load(const std::filesystem::path& path, const TextJsonlOptions& options = {});
 
-  /// Adds a text; call finalize() before querying.
+  /// Adds a copy of a text; call finalize() before querying.
   void add(const std::string& entity, TextRecord record);
   /// Sorts every entity's texts by time (stable, so equal times keep file order).
   void finalize();
@@ -81,8 +93,14 @@ class TextCorpus {
  private:
   /// The end of a load: sorts, logs what was read (`unit`: "line" or "row") and the bad records skipped.
   void finish(const std::string& file, const char* unit, const BadRecordLog& bad);
+  /// A copy of `text` in the corpus's blocks.
+  std::string_view keep(std::string_view text);
 
   std::map<std::string, std::vector<TextRecord>, std::less<>> texts_;
+  /// The texts' bytes, one after another in blocks that never move (a text longer than a block gets its own).
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  std::size_t block_size_ = 0;
+  std::size_t block_used_ = 0;
   bool finalized_ = true;
   TextLoadReport report_;
 };

@@ -148,12 +148,11 @@ void TextModality::build(const ModalityContext& context) {
     // `slot_rows`; offset and text_rows become the samples' rows.
     const std::vector<std::int64_t> slot_offset = std::move(offset);
     const UninitializedVector<std::int32_t> slot_rows = std::move(text_rows);
+    // Sample i's row, when it has texts, is offset[i]: the number of samples with texts before it.
     offset.assign(n + 1, 0);
-    std::vector<std::size_t> row_of(n, 0);
     std::size_t rows = 0;
     for (std::size_t i = 0; i < n; ++i) {
       present[i] = window_size(slot_offset, i) == 0 ? 0 : 1;
-      row_of[i] = rows;
       rows += present[i];
       offset[i + 1] = static_cast<std::int64_t>(rows);
     }
@@ -175,7 +174,7 @@ void TextModality::build(const ModalityContext& context) {
           joined += distinct[static_cast<std::size_t>(slot_rows[static_cast<std::size_t>(j)])]->text;
           joined += '\n';
         }
-        const std::size_t row = row_of[i];
+        const auto row = static_cast<std::size_t>(offset[i]);
         text_rows[row] = static_cast<std::int32_t>(row);
         encoded_length[row] = encode_row(joined, encoded.data() + row * length, length);
       }
