@@ -71,13 +71,13 @@ std::optional<std::size_t> ModalityContext::joined_row(const NumericTable& table
   if (table.kind() == "static") {
     return table.row_of(entity(i));
   }
-  const auto row = table.row_as_of(table.kind() == "global" ? std::string() : entity(i), sample(i).time);
+  const auto row = table.row_as_of(table.kind() == "global" ? std::string() : entity(i), sample(i).time());
   // The lookahead guard of tables: a row is seen only from the instant it became available.
-  if (row && sample(i).time < table.available_at(*row)) {
+  if (row && sample(i).time() < table.available_at(*row)) {
     throw LookaheadError(fmt::format("table {}: the row of {} dated {} (line {}) became available at {}, after the "
                                      "decision at {} of sample {} that reads it",
                                      table.source(), entity(i), table.date(*row).to_string(), table.line(*row),
-                                     table.available_at(*row).to_string(), sample(i).time.to_string(), i));
+                                     table.available_at(*row).to_string(), sample(i).time().to_string(), i));
   }
   return row;
 }

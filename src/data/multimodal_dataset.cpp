@@ -112,9 +112,9 @@ MultimodalDataset MultimodalDataset::Builder::finish(const DataSources& sources)
       // The graph as of the decision instant (the same for every sample of the day): relations valid that day and
       // public by then, or correlations of closes known by then.
       ds.graphs_[s.day.days()] =
-          correlation ? correlation_graph(*sources.prices, calendar, ds.entities_, s.time, clock,
+          correlation ? correlation_graph(*sources.prices, calendar, ds.entities_, s.time(), clock,
                                           options.graph.lookback, options.graph.threshold)
-                      : sources.graph->snapshot(ds.entities_, s.day, s.time);
+                      : sources.graph->snapshot(ds.entities_, s.day, s.time());
     }
   }
 

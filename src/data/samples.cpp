@@ -12,6 +12,33 @@
 #include <numeric>
 
 namespace finfuse::data {
+
+void Sample::set_instants(Timestamp time, Timestamp label_time, Timestamp text_start, Timestamp text_cutoff) {
+  const auto offset = [time](Timestamp instant, const char* what) {
+    if (instant.seconds() == std::numeric_limits<std::int64_t>::max()) {
+      return kUnboundedAfter;
+    }
+    if (instant.seconds() == std::numeric_limits<std::int64_t>::min()) {
+      return kUnboundedBefore;
+    }
+    std::int64_t seconds = 0;
+    if (__builtin_sub_overflow(instant.seconds(), time.seconds(), &seconds) || seconds <= kUnboundedBefore ||
+        seconds >= kUnboundedAfter) {
+      throw Error(fmt::format("a sample's {} ({} seconds since 1970) lies 68 years or more from its decision ({}): a "
+                              "sample keeps its instants as 32-bit seconds from the decision",
+                              what, instant.seconds(), time.to_string()));
+    }
+    return static_cast<std::int32_t>(seconds);
+  };
+  const std::int32_t label = offset(label_time, "label time");
+  const std::int32_t start = offset(text_start, "text window start");
+  const std::int32_t cutoff = offset(text_cutoff, "text cutoff");
+  time_ = time;
+  label_offset_ = label;
+  text_start_offset_ = start;
+  text_cutoff_offset_ = cutoff;
+}
+
 void AssemblyOptions::validate(const Config& config) {
   const auto first = field_date(config, "start", start);
   const auto last = field_date(config, "end", end);
@@ -46,23 +73,23 @@ void check_no_lookahead(const Sample& sample, const std::string& entity, const P
                         const AssemblyOptions& options, const MarketClock& clock) {
   const auto fail = [&](const std::string& what) {
     throw LookaheadError(fmt::format("lookahead in sample {} {} (decision at {}): {}; refusing this configuration",
-                                     entity, sample.day.to_string(), sample.time.to_string(), what));
+                                     entity, sample.day.to_string(), sample.time().to_string(), what));
   };
   const Timestamp last_input = clock.close(series.dates[static_cast<std::size_t>(sample.last_bar)]);
-  if (last_input > sample.time) {
+  if (last_input > sample.time()) {
     fail(fmt::format("its price window ends with the bar of {}, which closes at {}",
                      series.dates[static_cast<std::size_t>(sample.last_bar)].to_string(), last_input.to_string()));
   }
-  if (sample.text_cutoff > sample.time) {
-    fail(fmt::format("its text window reaches {}", sample.text_cutoff.to_string()));
+  if (sample.text_cutoff() > sample.time()) {
+    fail(fmt::format("its text window reaches {}", sample.text_cutoff().to_string()));
   }
   if (sample.target_bar < 0) {
     return;  // unlabeled (inference): there is no label to check
   }
-  if (sample.target_bar <= sample.last_bar || !(sample.label_time > sample.time)) {
+  if (sample.target_bar <= sample.last_bar || !(sample.label_time() > sample.time())) {
     fail(fmt::format("its label is the close of {} at {}, not after the decision",
                      series.dates[static_cast<std::size_t>(sample.target_bar)].to_string(),
-                     sample.label_time.to_string()));
+                     sample.label_time().to_string()));
   }
   (void)options;
 }
@@ -209,14 +236,14 @@ SampleSet assemble_samples(const PricePanel& prices, const AssemblyOptions& opti
         Sample sample;
         sample.entity = static_cast<std::int32_t>(e);
         sample.day = day;
-        sample.time = at_open ? clock.open(day) : clock.close(day);
+        const Timestamp time = at_open ? clock.open(day) : clock.close(day);
         sample.last_bar = static_cast<std::int32_t>(last_bar);
         sample.target_bar = -1;
-        sample.label_time = Timestamp(std::numeric_limits<std::int64_t>::max());
         const std::int64_t from_bar = last_bar - options.text.lookback_days;
-        sample.text_start = from_bar >= 0 ? clock.close(series.dates[static_cast<std::size_t>(from_bar)])
-                                          : Timestamp(std::numeric_limits<std::int64_t>::min());
-        sample.text_cutoff = sample.time + options.text.cutoff_offset_seconds;
+        sample.set_instants(time, Timestamp(std::numeric_limits<std::int64_t>::max()),
+                            from_bar >= 0 ? clock.close(series.dates[static_cast<std::size_t>(from_bar)])
+                                          : Timestamp(std::numeric_limits<std::int64_t>::min()),
+                            time + options.text.cutoff_offset_seconds);
         sample.forward_return = std::numeric_limits<double>::quiet_NaN();
         sample.target = kUnknown;
         check_no_lookahead(sample, set.entities[e], series, options, clock);
@@ -226,14 +253,14 @@ SampleSet assemble_samples(const PricePanel& prices, const AssemblyOptions& opti
       Sample sample;
       sample.entity = static_cast<std::int32_t>(e);
       sample.day = day;
-      sample.time = at_open ? clock.open(day) : clock.close(day);
+      const Timestamp time = at_open ? clock.open(day) : clock.close(day);
       sample.last_bar = static_cast<std::int32_t>(last_bar);
       sample.target_bar = static_cast<std::int32_t>(target_bar);
-      sample.label_time = clock.close(series.dates[static_cast<std::size_t>(target_bar)]);
       const std::int64_t text_from_bar = last_bar - options.text.lookback_days;
-      sample.text_start = text_from_bar >= 0 ? clock.close(series.dates[static_cast<std::size_t>(text_from_bar)])
-                                             : Timestamp(std::numeric_limits<std::int64_t>::min());
-      sample.text_cutoff = sample.time + options.text.cutoff_offset_seconds;
+      sample.set_instants(time, clock.close(series.dates[static_cast<std::size_t>(target_bar)]),
+                          text_from_bar >= 0 ? clock.close(series.dates[static_cast<std::size_t>(text_from_bar)])
+                                             : Timestamp(std::numeric_limits<std::int64_t>::min()),
+                          time + options.text.cutoff_offset_seconds);
       sample.forward_return = forward_return(price[static_cast<std::size_t>(base_bar)],
                                              price[static_cast<std::size_t>(target_bar)], label.return_type);
       if (label.kind == "column") {
@@ -245,7 +272,10 @@ SampleSet assemble_samples(const PricePanel& prices, const AssemblyOptions& opti
           continue;
         }
         sample.target = value;
-        sample.label_time = std::max(sample.label_time, label_table->available_at(*row));
+        if (row) {
+          sample.set_instants(sample.time(), std::max(sample.label_time(), label_table->available_at(*row)),
+                              sample.text_start(), sample.text_cutoff());
+        }
         check_no_lookahead(sample, set.entities[e], series, options, clock);
         records.push_back(sample);
         continue;

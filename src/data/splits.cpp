@@ -96,11 +96,11 @@ std::vector<Split> walk_forward(c10::ArrayRef<Sample> samples, const WalkForward
       const std::int64_t d = day_of[i];
       // Purge: a sample whose label is observed on or after the next block's first day would leak into it.
       if (d >= train_begin && d < train_end) {
-        if (samples[i].label_time < valid_first) {
+        if (samples[i].label_time() < valid_first) {
           fold.train.push_back(i);
         }
       } else if (d >= valid_begin && d < valid_end) {
-        if (samples[i].label_time < test_first) {
+        if (samples[i].label_time() < test_first) {
           fold.valid.push_back(i);
         }
       } else if (d >= test_begin && d < test_end) {
@@ -131,16 +131,16 @@ std::vector<Split> purged_kfold(c10::ArrayRef<Sample> samples, std::int64_t k, s
     for (std::size_t i = 0; i < samples.size(); ++i) {
       if (samples[i].day >= first && samples[i].day <= last) {
         fold.test.push_back(i);
-        span_begin = std::min(span_begin, samples[i].time);
-        span_end = std::max(span_end, samples[i].label_time);
+        span_begin = std::min(span_begin, samples[i].time());
+        span_end = std::max(span_end, samples[i].label_time());
       }
     }
     for (std::size_t i = 0; i < samples.size(); ++i) {
       if (samples[i].day >= first && samples[i].day <= last) {
         continue;
       }
-      const bool overlaps = samples[i].time <= span_end && samples[i].label_time >= span_begin;
-      const bool embargoed = samples[i].time > span_end && samples[i].time <= span_end + embargo_seconds;
+      const bool overlaps = samples[i].time() <= span_end && samples[i].label_time() >= span_begin;
+      const bool embargoed = samples[i].time() > span_end && samples[i].time() <= span_end + embargo_seconds;
       if (!overlaps && !embargoed) {
         fold.train.push_back(i);
       }

@@ -178,9 +178,9 @@ TEST_F(DatasetTest, TextWindowsStopAtTheDecision) {
   const auto ds = MultimodalDataset::build(set_, sources(), options, split_.train);
   for (std::size_t i = 0; i < ds.size(); ++i) {
     const Sample& s = ds.sample(i);
-    for (const auto* text : texts_.window(ds.entities()[static_cast<std::size_t>(s.entity)], s.text_start,
-                                          s.text_cutoff, 2)) {
-      EXPECT_LT(text->time, s.time);
+    for (const auto* text : texts_.window(ds.entities()[static_cast<std::size_t>(s.entity)], s.text_start(),
+                                          s.text_cutoff(), 2)) {
+      EXPECT_LT(text->time, s.time());
     }
   }
   options.text_layout = "concat";
@@ -592,8 +592,8 @@ TEST_F(DatasetTest, EveryInputPublishedOneSecondAfterTheDecisionIsLeftOut) {
   }
   ASSERT_LT(index, set_.samples.size());
   const Sample& sample = set_.samples[index];
-  const Timestamp t = sample.time;  // day 15's open
-  ASSERT_EQ(sample.text_cutoff, t);
+  const Timestamp t = sample.time();  // day 15's open
+  ASSERT_EQ(sample.text_cutoff(), t);
 
   // Text: one second after the decision is out of the window, at the decision (exclusive cut-off) too, one second
   // before is in.
@@ -603,7 +603,7 @@ TEST_F(DatasetTest, EveryInputPublishedOneSecondAfterTheDecisionIsLeftOut) {
   texts.add("A", TextRecord{Timestamp(t.seconds() - 1), "before"});
   texts.finalize();
   std::set<std::string> seen;
-  for (const auto* text : texts.window("A", sample.text_start, sample.text_cutoff, 10)) {
+  for (const auto* text : texts.window("A", sample.text_start(), sample.text_cutoff(), 10)) {
     seen.emplace(text->text);
   }
   EXPECT_EQ(seen, (std::set<std::string>{"before"}));

@@ -274,11 +274,11 @@ TEST_F(IntradayTest, WindowsAreTheLastBarsKnownAtTheDecision) {
       const auto& bars = minutes.at(dataset.entities()[static_cast<std::size_t>(sample.entity)]);
       // By hand: the bars known at the decision, the last 30 of them, if the newest is at most 4 days old.
       std::size_t known = 0;
-      while (known < bars.size() && bars[known].time <= sample.time.seconds()) {
+      while (known < bars.size() && bars[known].time <= sample.time().seconds()) {
         ++known;
       }
-      const bool expect = known >= 30 && sample.time.seconds() - bars[known - 1].time <= 4 * 86400;
-      ASSERT_EQ(present[static_cast<std::int64_t>(i)], expect) << i << " " << sample.time.to_string();
+      const bool expect = known >= 30 && sample.time().seconds() - bars[known - 1].time <= 4 * 86400;
+      ASSERT_EQ(present[static_cast<std::int64_t>(i)], expect) << i << " " << sample.time().to_string();
       if (!expect) {
         continue;
       }

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 namespace finfuse::data {
 namespace {
@@ -47,6 +48,41 @@ PricePanel ten_days(const std::string& symbol = "A", double step = 1.0) {
   return series_on(weekdays(Date::from_ymd(2015, 1, 5), Date::from_ymd(2015, 1, 16)), symbol, step);
 }
 
+TEST(SampleRecord, KeepsItsInstantsToTheSecondAndItsUnboundedEnds) {
+  const Timestamp decision = *parse_timestamp("1927-03-01T14:30:00Z");
+  const Timestamp min(std::numeric_limits<std::int64_t>::min());
+  const Timestamp max(std::numeric_limits<std::int64_t>::max());
+  Sample sample;
+  EXPECT_EQ(sample.time(), Timestamp());
+  EXPECT_EQ(sample.label_time(), Timestamp());
+  // 67 years either side of the decision, to the second.
+  const std::int64_t far = std::int64_t{67} * 365 * 86400 + 1;
+  sample.set_instants(decision, decision + far, decision + (-far), decision + (-7));
+  EXPECT_EQ(sample.time(), decision);
+  EXPECT_EQ(sample.label_time(), decision + far);
+  EXPECT_EQ(sample.text_start(), decision + (-far));
+  EXPECT_EQ(sample.text_cutoff(), decision + (-7));
+  sample.set_instants(decision, max, min, decision);
+  EXPECT_EQ(sample.label_time(), max);
+  EXPECT_EQ(sample.text_start(), min);
+  EXPECT_EQ(sample.text_cutoff(), decision);
+  // 68 years away is refused, and the record keeps what it had.
+  const std::int64_t too_far = std::int64_t{1} << 31;
+  for (const Timestamp bad : {decision + too_far, decision + (-too_far), Timestamp(std::numeric_limits<std::int64_t>::max() - 1)}) {
+    try {
+      sample.set_instants(decision + 1, bad, decision, decision);
+      ADD_FAILURE() << "accepted " << bad.seconds();
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("a sample's label time"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("68 years or more from its decision (1927-03-01T14:30:01Z)"), std::string::npos)
+          << e.what();
+    }
+  }
+  EXPECT_EQ(sample.time(), decision);
+  EXPECT_EQ(sample.label_time(), max);
+  EXPECT_THROW(sample.set_instants(Timestamp(std::numeric_limits<std::int64_t>::min() + 5), decision, decision, decision), Error);
+}
+
 TEST(Assembly, OpenDecisionUsesBarsBeforeTheDayAndLabelsTheDaysClose) {
   AssemblyOptions options;
   options.price_window = 3;
@@ -59,13 +95,13 @@ TEST(Assembly, OpenDecisionUsesBarsBeforeTheDayAndLabelsTheDaysClose) {
   EXPECT_EQ(first.day, Date::from_ymd(2015, 1, 8));
   EXPECT_EQ(first.last_bar, 2);
   EXPECT_EQ(first.target_bar, 3);
-  EXPECT_EQ(first.time, *parse_timestamp("2015-01-08T14:30:00Z"));
-  EXPECT_EQ(first.label_time, *parse_timestamp("2015-01-08T21:00:00Z"));
+  EXPECT_EQ(first.time(), *parse_timestamp("2015-01-08T14:30:00Z"));
+  EXPECT_EQ(first.label_time(), *parse_timestamp("2015-01-08T21:00:00Z"));
   EXPECT_NEAR(first.forward_return, 103.0 / 102.0 - 1.0, 1e-12);
   EXPECT_FLOAT_EQ(first.target, static_cast<float>(103.0 / 102.0 - 1.0));
   // Texts: after the close of the bar five days before the window's last bar, if there is one, up to the open.
-  EXPECT_EQ(first.text_cutoff, first.time);
-  EXPECT_LT(first.text_start.seconds(), 0);
+  EXPECT_EQ(first.text_cutoff(), first.time());
+  EXPECT_LT(first.text_start().seconds(), 0);
 }
 
 TEST(Assembly, CloseDecisionIncludesTheDayAndHorizonCounts) {
@@ -249,14 +285,14 @@ TEST(Assembly, EarlyClosesMoveDecisionsCutOffsAndLabels) {
   const SampleSet set = assemble_samples(series_on(days), options);
   const Sample* friday = on(set, Date::from_ymd(2024, 11, 29));
   ASSERT_NE(friday, nullptr);
-  EXPECT_EQ(friday->time, *parse_timestamp("2024-11-29T18:00:00Z"));
-  EXPECT_EQ(friday->text_cutoff, friday->time);
-  EXPECT_LT(friday->text_cutoff, *parse_timestamp("2024-11-29T18:30:00Z"));
+  EXPECT_EQ(friday->time(), *parse_timestamp("2024-11-29T18:00:00Z"));
+  EXPECT_EQ(friday->text_cutoff(), friday->time());
+  EXPECT_LT(friday->text_cutoff(), *parse_timestamp("2024-11-29T18:30:00Z"));
   const Sample* wednesday = on(set, Date::from_ymd(2024, 11, 27));
   ASSERT_NE(wednesday, nullptr);
-  EXPECT_EQ(wednesday->label_time, *parse_timestamp("2024-11-29T18:00:00Z")) << "the label closes at the early close";
+  EXPECT_EQ(wednesday->label_time(), *parse_timestamp("2024-11-29T18:00:00Z")) << "the label closes at the early close";
   options.market.calendar.exchange("none");
-  EXPECT_EQ(on(assemble_samples(series_on(days), options), Date::from_ymd(2024, 11, 29))->time,
+  EXPECT_EQ(on(assemble_samples(series_on(days), options), Date::from_ymd(2024, 11, 29))->time(),
             *parse_timestamp("2024-11-29T21:00:00Z"));
 }
 
@@ -335,8 +371,19 @@ TEST(Assembly, LabelsFromAGivenColumn) {
   ASSERT_EQ(set.samples.size(), 2u);
   EXPECT_EQ(set.report.no_label, 5);
   EXPECT_FLOAT_EQ(set.samples[0].target, 0.25f);
-  EXPECT_EQ(set.samples[0].label_time, *parse_timestamp("2015-01-08T22:00:00Z"));
-  EXPECT_EQ(set.samples[1].label_time, *parse_timestamp("2015-01-17T00:00:00Z"));
+  EXPECT_EQ(set.samples[0].label_time(), *parse_timestamp("2015-01-08T22:00:00Z"));
+  EXPECT_EQ(set.samples[1].label_time(), *parse_timestamp("2015-01-17T00:00:00Z"));
+  // Inference keeps the days without a label row: unknown target, the label's instant that of the target's close.
+  const SampleSet all = assemble_samples(panel, options, &outcomes, SampleMode::inference);
+  ASSERT_EQ(all.samples.size(), set.samples.size() + static_cast<std::size_t>(set.report.no_label));
+  std::size_t unlabeled = 0;
+  for (const Sample& sample : all.samples) {
+    if (std::isnan(sample.target)) {
+      ++unlabeled;
+      EXPECT_GT(sample.label_time(), sample.time());
+    }
+  }
+  EXPECT_EQ(unlabeled, static_cast<std::size_t>(set.report.no_label));
   EXPECT_THROW(assemble_samples(panel, options, nullptr), Error);
   options.label.column = "absent";
   EXPECT_THROW(assemble_samples(panel, options, &outcomes), Error);

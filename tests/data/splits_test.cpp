@@ -15,8 +15,8 @@ std::vector<Sample> daily_samples(int n, int horizon) {
   for (int k = 0; k < n; ++k) {
     Sample s;
     s.day = first + k;
-    s.time = Timestamp::at(s.day, 14 * 3600 + 1800);
-    s.label_time = Timestamp::at(s.day + horizon, 21 * 3600);
+    const Timestamp time = Timestamp::at(s.day, 14 * 3600 + 1800);
+    s.set_instants(time, Timestamp::at(s.day + horizon, 21 * 3600), time, time);
     samples.push_back(s);
   }
   return samples;

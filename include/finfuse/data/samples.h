@@ -13,6 +13,7 @@
 #include "finfuse/data/time.h"
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -63,24 +64,60 @@ struct AssemblyOptions {
 };
 
 
+/// One (entity, decision) pair: 48 bytes, the instants other than the decision's kept as 32-bit seconds from it.
 struct Sample {
   /// Index into SampleSet::entities.
   std::int32_t entity = 0;
-  /// Decision day and instant.
+  /// Decision day.
   Date day;
-  Timestamp time;
+
+ private:
+  Timestamp time_;
+
+ public:
   /// Index of the window's last bar in the entity's price series; the window is [last_bar - L + 1, last_bar].
   std::int32_t last_bar = 0;
-  /// Index of the target bar (the label's future close) and its instant.
+  /// Index of the target bar (the label's future close); -1 while the label is not known yet.
   std::int32_t target_bar = 0;
-  Timestamp label_time;
-  /// Start of the text window (texts with text_start <= time < text_cutoff).
-  Timestamp text_start;
-  Timestamp text_cutoff;
-  /// The raw forward return and the label (class index for direction, value otherwise).
-  double forward_return = 0.0;
+
+ private:
+  std::int32_t label_offset_ = 0;
+  std::int32_t text_start_offset_ = 0;
+  std::int32_t text_cutoff_offset_ = 0;
+
+ public:
+  /// The label (class index for direction, value otherwise).
   float target = 0.0f;
+  /// The raw forward return.
+  double forward_return = 0.0;
+
+  /// The decision instant.
+  Timestamp time() const { return time_; }
+  /// When the label is observed (the target bar's close, or later); Timestamp's largest value while it is not known.
+  Timestamp label_time() const { return at_offset(label_offset_); }
+  /// The text window: texts with text_start() <= time < text_cutoff() belong to the sample; text_start() is
+  /// Timestamp's smallest value for a window without a start.
+  Timestamp text_start() const { return at_offset(text_start_offset_); }
+  Timestamp text_cutoff() const { return at_offset(text_cutoff_offset_); }
+
+  /// Sets the four instants at once. finfuse::Error when one of the others lies 68 years or more from `time`, other
+  /// than the unbounded ends (Timestamp's largest and smallest values).
+  void set_instants(Timestamp time, Timestamp label_time, Timestamp text_start, Timestamp text_cutoff);
+
+ private:
+  Timestamp at_offset(std::int32_t offset) const {
+    if (offset == kUnboundedAfter) {
+      return Timestamp(std::numeric_limits<std::int64_t>::max());
+    }
+    if (offset == kUnboundedBefore) {
+      return Timestamp(std::numeric_limits<std::int64_t>::min());
+    }
+    return time_ + offset;
+  }
+  static constexpr std::int32_t kUnboundedAfter = std::numeric_limits<std::int32_t>::max();
+  static constexpr std::int32_t kUnboundedBefore = std::numeric_limits<std::int32_t>::min();
 };
+static_assert(sizeof(Sample) == 48, "a sample record is 48 bytes (the dataset cache file holds them as they are)");
 
 struct AssemblyReport {
   std::int64_t candidates = 0;

@@ -39,17 +39,17 @@ void IntradayModality::build(const ModalityContext& context) {
     if (s < 0) {
       continue;
     }
-    const auto last = panel.last_known(static_cast<std::size_t>(s), sample.time);
+    const auto last = panel.last_known(static_cast<std::size_t>(s), sample.time());
     if (!last || *last - window_ + 1 < panel.begin(static_cast<std::size_t>(s))) {
       continue;
     }
     const std::int64_t at = known[*last];
-    if (at > sample.time.seconds()) {
+    if (at > sample.time().seconds()) {
       throw LookaheadError(fmt::format("intraday window of sample {} ({}) ends with a bar known at {}, after its decision "
                                        "at {}",
-                                       i, context.entity(i), Timestamp(at).to_string(), sample.time.to_string()));
+                                       i, context.entity(i), Timestamp(at).to_string(), sample.time().to_string()));
     }
-    if (max_age > 0 && sample.time.seconds() - at > max_age) {
+    if (max_age > 0 && sample.time().seconds() - at > max_age) {
       continue;
     }
     end_row[i] = *last;

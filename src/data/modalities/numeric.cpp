@@ -60,7 +60,7 @@ void NumericModality::build(const ModalityContext& context) {
         for (std::size_t c = 0; c < table->columns().size(); ++c) {
           float v = table->value(*row, c);
           if (std::isnan(v) && forward_fill_ && !is_static) {
-            v = table->last_observed(key, s.time, c);
+            v = table->last_observed(key, s.time(), c);
           }
           raw[i * width + offset + c] = v;
         }

@@ -58,7 +58,7 @@ void TextModality::build(const ModalityContext& context) {
         for (auto k = begin; k < end; ++k) {
           const auto i = first + static_cast<std::size_t>(k);
           const Sample& s = context.sample(i);
-          block[static_cast<std::size_t>(k)] = corpus.window(context.entity(i), s.text_start, s.text_cutoff, max_texts);
+          block[static_cast<std::size_t>(k)] = corpus.window(context.entity(i), s.text_start(), s.text_cutoff(), max_texts);
         }
       });
       for (std::size_t k = 0; k < count; ++k) {
