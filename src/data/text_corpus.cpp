@@ -627,16 +627,26 @@ std::int64_t TextCorpus::size() const {
 std::vector<const TextRecord*> TextCorpus::window(const std::string& entity, Timestamp start, Timestamp cutoff,
                                                   std::size_t max_count) const {
   FINFUSE_CHECK(finalized_, "TextCorpus::window: call finalize() after add()");
-  std::vector<const TextRecord*> out;
   const auto& all = texts(entity);
-  const auto by_time = [](const TextRecord& r, Timestamp t) { return r.time < t; };
-  const auto first = std::lower_bound(all.begin(), all.end(), start, by_time);
-  auto last = std::lower_bound(first, all.end(), cutoff, by_time);  // first text at or after the cutoff
-  while (last != first && (max_count == 0 || out.size() < max_count)) {
-    --last;
-    out.push_back(&*last);
+  const Span span = window_span(all, start, cutoff, max_count);
+  std::vector<const TextRecord*> out;
+  out.reserve(span.size());
+  for (std::size_t k = span.last; k > span.first; --k) {
+    out.push_back(&all[k - 1]);
   }
   return out;
+}
+
+TextCorpus::Span TextCorpus::window_span(const std::vector<TextRecord>& texts, Timestamp start, Timestamp cutoff,
+                                         std::size_t max_count) {
+  const auto by_time = [](const TextRecord& r, Timestamp t) { return r.time < t; };
+  const auto first = std::lower_bound(texts.begin(), texts.end(), start, by_time);
+  const auto last = std::lower_bound(first, texts.end(), cutoff, by_time);  // first text at or after the cutoff
+  Span span{static_cast<std::size_t>(first - texts.begin()), static_cast<std::size_t>(last - texts.begin())};
+  if (max_count != 0 && span.size() > max_count) {
+    span.first = span.last - max_count;
+  }
+  return span;
 }
 
 }  // namespace finfuse::data

@@ -71,6 +71,18 @@ TEST_F(TextCorpusTest, WindowIsHalfOpenNewestFirstAndCapped) {
   ASSERT_EQ(capped.size(), 2u);
   EXPECT_EQ(capped[0]->text, "h5");
   EXPECT_TRUE(corpus.window("Y", Timestamp::at(day), Timestamp::at(day + 1)).empty());
+  // The same windows as places among the entity's texts.
+  const auto& all = corpus.texts("X");
+  const auto span = TextCorpus::window_span(all, Timestamp::at(day, 3600), Timestamp::at(day, 4 * 3600));
+  EXPECT_EQ(span.first, 1u);
+  EXPECT_EQ(span.last, 4u);
+  const auto capped_span = TextCorpus::window_span(all, Timestamp::at(day), Timestamp::at(day, 24 * 3600), 2);
+  EXPECT_EQ(capped_span.first, 4u);
+  EXPECT_EQ(capped_span.last, 6u);
+  EXPECT_EQ(TextCorpus::window_span(all, Timestamp::at(day, 3600), Timestamp::at(day, 4 * 3600), 5).size(), 3u);
+  EXPECT_EQ(TextCorpus::window_span(all, Timestamp::at(day, 4 * 3600), Timestamp::at(day, 3600)).size(), 0u);
+  EXPECT_EQ(TextCorpus::window_span(all, Timestamp::at(day, 2 * 3600), Timestamp::at(day, 2 * 3600)).size(), 0u);
+  EXPECT_EQ(TextCorpus::window_span({}, Timestamp::at(day), Timestamp::at(day + 1)).size(), 0u);
   corpus.add("X", TextRecord{Timestamp::at(day), "late"});
   EXPECT_THROW(corpus.window("X", Timestamp::at(day), Timestamp::at(day + 1)), Error);
 }

@@ -88,6 +88,17 @@ class TextCorpus {
   std::vector<const TextRecord*> window(const std::string& entity, Timestamp start, Timestamp cutoff,
                                         std::size_t max_count = 0) const;
 
+  /// Where a window lies among one entity's texts: [first, last) in texts(entity), the newest at last - 1.
+  struct Span {
+    std::size_t first = 0;
+    std::size_t last = 0;
+    std::size_t size() const { return last - first; }
+  };
+  /// The window of window() as places in `texts` (one entity's texts, in time order), without allocating: the texts
+  /// with start <= time < cutoff, the newest `max_count` of them (0 = no cap).
+  static Span window_span(const std::vector<TextRecord>& texts, Timestamp start, Timestamp cutoff,
+                          std::size_t max_count = 0);
+
   const TextLoadReport& report() const { return report_; }
 
  private:

@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <limits>
 
 namespace finfuse::data {
 
@@ -22,7 +24,7 @@ void PriceModality::build(const ModalityContext& context) {
   window_ = context.samples.price_window;
   FINFUSE_CHECK(window_ > 0, "the sample set has no price window length");
   bars_ = PriceBars(options_);
-  std::vector<std::int64_t> end_row(context.size(), -1);
+  std::vector<std::int32_t> end_row(context.size(), -1);
   present_ = {};
   // Each entity's series once, in the order its first sample comes; the room for all of them taken at once.
   std::vector<std::int64_t> first_row(context.samples.entities.size(), -1);
@@ -34,6 +36,8 @@ void PriceModality::build(const ModalityContext& context) {
       rows += static_cast<std::int64_t>(context.sources.prices->series(context.entity(i)).size());
     }
   }
+  FINFUSE_CHECK(rows <= std::numeric_limits<std::int32_t>::max(), "the 'price' modality holds at most ",
+                std::numeric_limits<std::int32_t>::max(), " bars (32-bit rows); its series have ", rows);
   bars_.reserve(rows);
   std::fill(first_row.begin(), first_row.end(), -1);
   for (std::size_t i = 0; i < context.size(); ++i) {
@@ -46,7 +50,7 @@ void PriceModality::build(const ModalityContext& context) {
     if (first_row[entity] < 0) {
       first_row[entity] = bars_.append(series);
     }
-    end_row[i] = first_row[entity] + last;
+    end_row[i] = static_cast<std::int32_t>(first_row[entity] + last);
   }
   bars_.finish();
   end_row_ = std::move(end_row);
@@ -82,7 +86,7 @@ void PriceModality::load(BinaryReader& in, std::size_t samples) {
   window_ = in.pod<std::int64_t>();
   bars_ = PriceBars(options_);
   bars_.load(in);
-  end_row_ = in.array<std::int64_t>();
+  end_row_ = in.array<std::int32_t>();
   present_ = in.array<std::uint8_t>();
   if (window_ <= 0 || end_row_.size() != samples || (!present_.empty() && present_.size() != samples)) {
     in.inconsistent(name() + " windows");
@@ -108,10 +112,13 @@ void MarketModality::build(const ModalityContext& context) {
   window_ = context.samples.price_window;
   FINFUSE_CHECK(window_ > 0, "the sample set has no price window length");
   const PriceSeries& market = *context.sources.market;
+  FINFUSE_CHECK(market.size() <= static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()),
+                "the 'market' modality holds at most ", std::numeric_limits<std::int32_t>::max(),
+                " bars (32-bit rows); the index has ", market.size());
   bars_ = PriceBars(options_);
   const std::int64_t first = bars_.append(market);
   bars_.finish();
-  std::vector<std::int64_t> end_row(context.size(), -1);
+  std::vector<std::int32_t> end_row(context.size(), -1);
   std::vector<std::uint8_t> present(context.size(), 0);
   for (std::size_t i = 0; i < context.size(); ++i) {
     const auto& own = context.sources.prices->series(context.entity(i));
@@ -122,7 +129,7 @@ void MarketModality::build(const ModalityContext& context) {
       continue;
     }
     FINFUSE_CHECK(market.dates[*last] <= last_day, "market window of sample ", i, " ends after its own last bar");
-    end_row[i] = first + static_cast<std::int64_t>(*last);
+    end_row[i] = static_cast<std::int32_t>(first + static_cast<std::int64_t>(*last));
     present[i] = 1;
   }
   end_row_ = std::move(end_row);

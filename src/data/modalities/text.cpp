@@ -12,6 +12,8 @@
 #include <chrono>
 #include <cstdint>
 #include <limits>
+#include <numeric>
+#include <string_view>
 
 namespace finfuse::data {
 
@@ -27,57 +29,64 @@ void TextModality::build(const ModalityContext& context) {
   const auto max_texts = static_cast<std::size_t>(max_texts_);
   const auto started = std::chrono::steady_clock::now();
   // Sample i's texts are text_rows[offset[i] .. offset[i + 1]), newest first: one flat array of rows into `distinct`,
-  // each text once (a tweet sits in the windows of several days' samples).
+  // the texts to encode, each once (a tweet sits in the windows of several days' samples). A text of the corpus is
+  // known by its number: its place among its entity's texts, counted on from first_number[entity]; a table's text
+  // by the sample it belongs to.
   std::vector<std::int64_t> offset(n + 1, 0);
   UninitializedVector<std::int32_t> text_rows;
-  std::vector<const TextRecord*> distinct;
-  std::vector<TextRecord> table_texts;
+  std::vector<std::int32_t> distinct;
+  std::vector<const std::vector<TextRecord>*> entity_texts;
+  std::vector<std::size_t> first_number;
+  std::vector<std::string_view> table_texts;
   if (table_.table.empty()) {
     FINFUSE_CHECK(context.sources.texts != nullptr, "the 'text' modality needs a text corpus (or dataset.text_table)");
     context.require_timed("text");
     const TextCorpus& corpus = *context.sources.texts;
-    // A text is numbered by its place in the corpus (each entity's texts are one array, numbered one entity after
-    // another), so a dense array rather than a hash map finds the row of a text seen before.
     const auto& entities = context.samples.entities;
-    std::vector<const TextRecord*> base(entities.size());
-    std::vector<std::size_t> first_number(entities.size() + 1, 0);
+    entity_texts.resize(entities.size());
+    first_number.assign(entities.size() + 1, 0);
     for (std::size_t e = 0; e < entities.size(); ++e) {
-      const auto& all = corpus.texts(entities[e]);
-      base[e] = all.data();
-      first_number[e + 1] = first_number[e] + all.size();
+      entity_texts[e] = &corpus.texts(entities[e]);
+      first_number[e + 1] = first_number[e] + entity_texts[e]->size();
     }
     FINFUSE_CHECK(first_number.back() <= static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()),
                   "more texts than 32-bit row indices hold: ", first_number.back());
-    std::vector<std::int32_t> row_of_text(first_number.back(), -1);
-    // Windows are looked up on every intra-op thread a block of samples at a time, then numbered in sample order.
-    constexpr std::size_t kBlock = std::size_t{1} << 16;
-    std::vector<std::vector<const TextRecord*>> block(std::min(kBlock, n));
-    for (std::size_t first = 0; first < n; first += kBlock) {
-      const std::size_t count = std::min(kBlock, n - first);
-      at::parallel_for(0, static_cast<std::int64_t>(count), 1024, [&](std::int64_t begin, std::int64_t end) {
-        for (auto k = begin; k < end; ++k) {
-          const auto i = first + static_cast<std::size_t>(k);
-          const Sample& s = context.sample(i);
-          block[static_cast<std::size_t>(k)] = corpus.window(context.entity(i), s.text_start(), s.text_cutoff(), max_texts);
-        }
-      });
-      for (std::size_t k = 0; k < count; ++k) {
-        const auto e = static_cast<std::size_t>(context.sample(first + k).entity);
-        const auto start = reinterpret_cast<std::uintptr_t>(base[e]);
-        for (const TextRecord* text : block[k]) {
-          const auto address = reinterpret_cast<std::uintptr_t>(text);
-          const std::size_t place = (address - start) / sizeof(TextRecord);
-          FINFUSE_CHECK(address >= start && place < first_number[e + 1] - first_number[e], "a text in the window of sample ",
-                        first + k, " is not one of its entity's texts");
-          std::int32_t& row = row_of_text[first_number[e] + place];
-          if (row < 0) {
-            row = static_cast<std::int32_t>(distinct.size());
-            distinct.push_back(text);
-          }
-          text_rows.push_back(row);
-        }
-        offset[first + k + 1] = static_cast<std::int64_t>(text_rows.size());
+    // Each sample's window is found twice on every intra-op thread: first its size, so that the flat array takes its
+    // room once, then the numbers of its texts, newest first, in that room.
+    const auto span_of = [&](std::size_t i) {
+      const Sample& s = context.sample(i);
+      return TextCorpus::window_span(*entity_texts[static_cast<std::size_t>(s.entity)], s.text_start(),
+                                     s.text_cutoff(), max_texts);
+    };
+    at::parallel_for(0, static_cast<std::int64_t>(n), 4096, [&](std::int64_t begin, std::int64_t end) {
+      for (auto k = begin; k < end; ++k) {
+        const auto i = static_cast<std::size_t>(k);
+        offset[i + 1] = static_cast<std::int64_t>(span_of(i).size());
       }
+    });
+    std::partial_sum(offset.begin(), offset.end(), offset.begin());
+    text_rows.resize(static_cast<std::size_t>(offset[n]));
+    at::parallel_for(0, static_cast<std::int64_t>(n), 4096, [&](std::int64_t begin, std::int64_t end) {
+      for (auto k = begin; k < end; ++k) {
+        const auto i = static_cast<std::size_t>(k);
+        const auto span = span_of(i);
+        const std::size_t base = first_number[static_cast<std::size_t>(context.sample(i).entity)];
+        auto slot = static_cast<std::size_t>(offset[i]);
+        for (std::size_t place = span.last; place > span.first; --place) {
+          text_rows[slot++] = static_cast<std::int32_t>(base + place - 1);
+        }
+      }
+    });
+    // Rows numbered in sample order: a text's row is the order in which the samples first see it.
+    std::vector<std::int32_t> row_of_text(first_number.back(), -1);
+    distinct.reserve(first_number.back());
+    for (auto& slot : text_rows) {
+      std::int32_t& row = row_of_text[static_cast<std::size_t>(slot)];
+      if (row < 0) {
+        row = static_cast<std::int32_t>(distinct.size());
+        distinct.push_back(slot);
+      }
+      slot = row;
     }
   } else {
     // One text per sample from a table's text column, the row joined like the numeric modality's.
@@ -91,15 +100,25 @@ void TextModality::build(const ModalityContext& context) {
     for (std::size_t i = 0; i < n; ++i) {
       const auto row = context.joined_row(table, i);
       if (row && !table.text(*row, *column).empty()) {
-        table_texts[i].text = table.text(*row, *column);
+        table_texts[i] = table.text(*row, *column);
         text_rows.push_back(static_cast<std::int32_t>(distinct.size()));
-        distinct.push_back(&table_texts[i]);
+        distinct.push_back(static_cast<std::int32_t>(i));
       }
       offset[i + 1] = static_cast<std::int64_t>(text_rows.size());
     }
+    text_rows.shrink_to_fit();
   }
-  text_rows.shrink_to_fit();
   distinct.shrink_to_fit();
+  // The text of distinct[d].
+  const auto text_of = [&](std::size_t d) -> std::string_view {
+    const auto number = static_cast<std::size_t>(distinct[d]);
+    if (!table_.table.empty()) {
+      return table_texts[number];
+    }
+    const auto e = static_cast<std::size_t>(std::upper_bound(first_number.begin(), first_number.end(), number) -
+                                            first_number.begin() - 1);
+    return (*entity_texts[e])[number - first_number[e]].text;
+  };
   const auto window_size = [](const std::vector<std::int64_t>& offsets, std::size_t i) {
     return static_cast<std::size_t>(offsets[i + 1] - offsets[i]);
   };
@@ -111,7 +130,7 @@ void TextModality::build(const ModalityContext& context) {
       const auto d = static_cast<std::size_t>(text_rows[static_cast<std::size_t>(slot)]);
       if (in_training[d] == 0) {
         in_training[d] = 1;
-        training_texts.emplace_back(distinct[d]->text);
+        training_texts.emplace_back(text_of(d));
       }
     }
   }
@@ -128,18 +147,49 @@ void TextModality::build(const ModalityContext& context) {
   FINFUSE_CHECK(tokenizer_->vocab_size() <= std::numeric_limits<std::int32_t>::max(), "a vocabulary of ",
                 tokenizer_->vocab_size(), " tokens does not fit 32-bit token ids");
   std::vector<std::uint8_t> present(n);
+  // The rows' ids one after another: row r's are encoded[token_offset[r] .. token_offset[r + 1]), so that a row takes
+  // the room of its ids rather than of max_length. Each row is encoded twice on every intra-op thread, first for its
+  // length, so that the ids take their room once. `text_for(item, joined)` gives item's text (assembled in `joined`
+  // where it must be), `row_of(item)` its row (negative: none).
+  std::vector<std::int64_t> token_offset;
   UninitializedVector<std::int32_t> encoded;
-  UninitializedVector<std::int32_t> encoded_length;
-  if (per_text_) {
-    // Each distinct text encoded once, on every intra-op thread; a sample keeps the rows of its window's texts.
-    encoded.resize(distinct.size() * length);
-    encoded_length.resize(distinct.size());
-    at::parallel_for(0, static_cast<std::int64_t>(distinct.size()), 512, [&](std::int64_t begin, std::int64_t end) {
-      for (auto t = begin; t < end; ++t) {
-        const auto d = static_cast<std::size_t>(t);
-        encoded_length[d] = encode_row(distinct[d]->text, encoded.data() + d * length, length);
+  const auto encode_rows = [&](std::size_t items, std::size_t rows, std::int64_t grain, const auto& row_of,
+                               const auto& text_for) {
+    token_offset.assign(rows + 1, 0);
+    at::parallel_for(0, static_cast<std::int64_t>(items), grain, [&](std::int64_t begin, std::int64_t end) {
+      std::vector<std::int32_t> ids(length);
+      std::string joined;
+      for (auto item = begin; item < end; ++item) {
+        const std::int64_t row = row_of(static_cast<std::size_t>(item));
+        if (row >= 0) {
+          token_offset[static_cast<std::size_t>(row) + 1] =
+              tokenizer_->encode_into(text_for(static_cast<std::size_t>(item), joined), ids.data());
+        }
       }
     });
+    std::partial_sum(token_offset.begin(), token_offset.end(), token_offset.begin());
+    encoded.resize(static_cast<std::size_t>(token_offset.back()));
+    at::parallel_for(0, static_cast<std::int64_t>(items), grain, [&](std::int64_t begin, std::int64_t end) {
+      std::vector<std::int32_t> ids(length);
+      std::string joined;
+      for (auto item = begin; item < end; ++item) {
+        const std::int64_t row = row_of(static_cast<std::size_t>(item));
+        if (row < 0) {
+          continue;
+        }
+        const auto r = static_cast<std::size_t>(row);
+        const std::int64_t used = tokenizer_->encode_into(text_for(static_cast<std::size_t>(item), joined), ids.data());
+        FINFUSE_CHECK(used == token_offset[r + 1] - token_offset[r], "the tokenizer gave ", used,
+                      " ids for text row ", r, " where it gave ", token_offset[r + 1] - token_offset[r], " before");
+        std::copy_n(ids.data(), used, encoded.data() + token_offset[r]);
+      }
+    });
+  };
+  if (per_text_) {
+    // Each distinct text encoded once; a sample keeps the rows of its window's texts.
+    encode_rows(
+        distinct.size(), distinct.size(), 512, [](std::size_t d) { return static_cast<std::int64_t>(d); },
+        [&](std::size_t d, std::string&) { return text_of(d); });
     for (std::size_t i = 0; i < n; ++i) {
       present[i] = window_size(offset, i) == 0 ? 0 : 1;
     }
@@ -158,42 +208,31 @@ void TextModality::build(const ModalityContext& context) {
     }
     FINFUSE_CHECK(rows <= static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()),
                   "more samples with texts than 32-bit row indices hold: ", rows);
-    encoded.resize(rows * length);
-    encoded_length.resize(rows);
     text_rows.clear();  // moved from above
     text_rows.resize(rows);
-    at::parallel_for(0, static_cast<std::int64_t>(n), 256, [&](std::int64_t begin, std::int64_t end) {
-      std::string joined;
-      for (auto s = begin; s < end; ++s) {
-        const auto i = static_cast<std::size_t>(s);
-        if (window_size(slot_offset, i) == 0) {
-          continue;
-        }
-        joined.clear();
-        for (auto j = slot_offset[i]; j < slot_offset[i + 1]; ++j) {
-          joined += distinct[static_cast<std::size_t>(slot_rows[static_cast<std::size_t>(j)])]->text;
-          joined += '\n';
-        }
-        const auto row = static_cast<std::size_t>(offset[i]);
-        text_rows[row] = static_cast<std::int32_t>(row);
-        encoded_length[row] = encode_row(joined, encoded.data() + row * length, length);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (present[i] != 0) {
+        text_rows[static_cast<std::size_t>(offset[i])] = static_cast<std::int32_t>(offset[i]);
       }
-    });
+    }
+    encode_rows(
+        n, rows, 256, [&](std::size_t i) { return present[i] != 0 ? offset[i] : std::int64_t{-1}; },
+        [&](std::size_t i, std::string& joined) -> std::string_view {
+          joined.clear();
+          for (auto j = slot_offset[i]; j < slot_offset[i + 1]; ++j) {
+            joined += text_of(static_cast<std::size_t>(slot_rows[static_cast<std::size_t>(j)]));
+            joined += '\n';
+          }
+          return joined;
+        });
   }
   encoded_ = std::move(encoded);
-  encoded_length_ = std::move(encoded_length);
+  token_offset_ = std::move(token_offset);
   offset_ = std::move(offset);
   rows_ = std::move(text_rows);
   present_ = std::move(present);
   logger()->debug("dataset: {} distinct texts tokenized in {:.3f} s", distinct.size(),
                   std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-}
-
-std::int32_t TextModality::encode_row(std::string_view text, std::int32_t* row, std::size_t length) const {
-  const auto used = static_cast<std::size_t>(tokenizer_->encode_into(text, row));
-  // The rest of the row is never read (collate() pads by the length), but zeroed: the cache file holds no stale memory.
-  std::fill(row + used, row + length, 0);
-  return static_cast<std::int32_t>(used);
 }
 
 std::vector<std::int64_t> TextModality::sample_shape() const {
@@ -232,8 +271,9 @@ void TextModality::collate(const std::vector<std::size_t>& indices, Batch& batch
       std::size_t used = 0;
       if (slot < count) {
         const auto row = static_cast<std::size_t>(rows_[first + slot]);
-        used = static_cast<std::size_t>(encoded_length_[row]);
-        std::copy_n(encoded_.data() + row * length, used, id_row + slot * length);
+        const auto begin = static_cast<std::size_t>(token_offset_[row]);
+        used = static_cast<std::size_t>(token_offset_[row + 1]) - begin;
+        std::copy_n(encoded_.data() + begin, used, id_row + slot * length);
       }
       std::fill_n(id_row + slot * length + used, length - used, pad);
       std::fill_n(mask_row + slot * length, used, true);
@@ -255,7 +295,7 @@ void TextModality::save(BinaryWriter& out) const {
   out.pod(shape_);
   out.pod(length_);
   out.vec(encoded_);
-  out.vec(encoded_length_);
+  out.vec(token_offset_);
   out.vec(offset_);
   out.vec(rows_);
   out.vec(present_);
@@ -266,14 +306,15 @@ void TextModality::load(BinaryReader& in, std::size_t samples) {
   shape_ = in.pod<std::int64_t>();
   length_ = in.pod<std::int64_t>();
   encoded_ = in.array<std::int32_t>();
-  encoded_length_ = in.array<std::int32_t>();
+  token_offset_ = in.array<std::int64_t>();
   offset_ = in.array<std::int64_t>();
   rows_ = in.array<std::int32_t>();
   present_ = in.array<std::uint8_t>();
   const std::string state = in.str();
-  const auto rows = length_ > 0 ? encoded_.size() / static_cast<std::size_t>(length_) : 0;
+  const std::size_t rows = token_offset_.empty() ? 0 : token_offset_.size() - 1;
   bool consistent = !state.empty() && length_ > 0 && shape_ >= length_ && shape_ % length_ == 0 &&
-                    encoded_.size() == rows * static_cast<std::size_t>(length_) && encoded_length_.size() == rows &&
+                    !token_offset_.empty() && token_offset_.front() == 0 &&
+                    token_offset_.back() == static_cast<std::int64_t>(encoded_.size()) &&
                     offset_.size() == samples + 1 && present_.size() == samples && offset_.front() == 0 &&
                     offset_.back() == static_cast<std::int64_t>(rows_.size());
   const auto slots = consistent ? shape_ / length_ : 0;
@@ -285,7 +326,8 @@ void TextModality::load(BinaryReader& in, std::size_t samples) {
     consistent = rows_[k] >= 0 && static_cast<std::size_t>(rows_[k]) < rows;
   }
   for (std::size_t r = 0; consistent && r < rows; ++r) {
-    consistent = encoded_length_[r] >= 0 && encoded_length_[r] <= length_;
+    const auto used = token_offset_[r + 1] - token_offset_[r];
+    consistent = used >= 0 && used <= length_;
   }
   if (!consistent) {
     in.inconsistent("text tokens");

@@ -27,7 +27,7 @@ class PriceModality : public Modality {
   const PriceBars& bars() const { return bars_; }
   /// Bytes its built inputs hold: the bars once, plus a row index (and presence flag) per sample.
   std::size_t bytes() const {
-    return bars_.bytes() + end_row_.size() * sizeof(std::int64_t) + present_.size() * sizeof(std::uint8_t);
+    return bars_.bytes() + end_row_.size() * sizeof(std::int32_t) + present_.size() * sizeof(std::uint8_t);
   }
 
  protected:
@@ -39,7 +39,7 @@ class PriceModality : public Modality {
   /// The bars of every series that a sample's window comes from.
   PriceBars bars_;
   /// [N]: the row of bars_ of each sample's last bar; -1 where a sample has no window.
-  SharedArray<std::int64_t> end_row_;
+  SharedArray<std::int32_t> end_row_;
   /// Which samples have a window (empty: every one).
   SharedArray<std::uint8_t> present_;
 };

@@ -10,7 +10,6 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 namespace finfuse::data {
@@ -34,8 +33,6 @@ class TextModality : public Modality {
 
  private:
   std::vector<std::int64_t> sample_shape() const;
-  /// Encodes `text` into `row` (`length` ids, the unused ones zeroed) and returns the number of ids used.
-  std::int32_t encode_row(std::string_view text, std::int32_t* row, std::size_t length) const;
 
   TextTableOptions table_;
   TokenizerOptions tokenizer_options_;
@@ -44,10 +41,10 @@ class TextModality : public Modality {
   std::int64_t shape_ = 0;  // ids per sample
   // Token ids kept once per distinct text (per_text: a tweet sits in the windows of several days' samples) or per
   // sample (concat: its texts joined), and a list of rows per sample; collate() pads and masks them into [B, ...].
-  std::int64_t length_ = 0;                       // ids per row (the tokenizer's max_length)
+  std::int64_t length_ = 0;  // at most this many ids a row (the tokenizer's max_length)
   // Views of the file when reopened from the dataset cache.
-  SharedArray<std::int32_t> encoded_;         // [rows, length_], widened to int64 in collate()
-  SharedArray<std::int32_t> encoded_length_;  // ids in use per row
+  SharedArray<std::int32_t> encoded_;       // every row's ids one after another, widened to int64 in collate()
+  SharedArray<std::int64_t> token_offset_;  // row r's ids: encoded_[token_offset_[r] .. token_offset_[r + 1])
   SharedArray<std::int64_t> offset_;          // sample i's rows: rows_[offset_[i] .. offset_[i + 1])
   SharedArray<std::int32_t> rows_;            // row indices into encoded_, newest text first
   SharedArray<std::uint8_t> present_;
