@@ -10,8 +10,10 @@
 #include "support/cuda.h"
 #include "support/temp_dir.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -191,71 +193,88 @@ TEST_F(DatasetTest, TextWindowsStopAtTheDecision) {
 }
 
 // Every sample's collated ids are the tokenizer's encoding of its window's texts, newest first (per_text) or joined
-// by line ends (concat), padded with the pad id and masked; and so are they after the modality is saved and loaded.
+// by line ends (concat), padded with the pad id and masked; and so are they after the modality is saved and loaded,
+// with a vocabulary of 16-bit ids and with one larger than that.
 TEST_F(DatasetTest, TextIdsAreTheWindowsTextsEncodedAndSurviveSaving) {
   texts_.add("A", TextRecord{Timestamp::at(days_[6], 12 * 3600), "gains"});
   texts_.add("B", TextRecord{Timestamp::at(days_[6], 13 * 3600), "news news news news news for b"});
   texts_.finalize();
-  for (const std::string layout : {"per_text", "concat"}) {
-    DatasetOptions options = all_modalities();
-    options.modalities = {"text"};
-    options.text_layout = layout;
-    options.tokenizer.max_length = 5;
-    const auto ds = MultimodalDataset::build(set_, sources(), options, split_.train);
-    const TextModality& built = ds.modality<TextModality>("text");
-    BinaryWriter writer;
-    built.save(writer);
-    const std::string bytes = writer.take();
-    BinaryReader reader(bytes, "text.bin");
-    TextModality loaded(options);
-    loaded.load(reader, ds.size());
-    const Tokenizer& tokenizer = *ds.tokenizer();
-    const auto pad = static_cast<std::int64_t>(tokenizer.pad_id());
-    std::int64_t texts_seen = 0;
-    for (std::size_t i = 0; i < ds.size(); ++i) {
-      const Sample& s = ds.sample(i);
-      const auto window = texts_.window(ds.entities()[static_cast<std::size_t>(s.entity)], s.text_start(),
-                                        s.text_cutoff(), 2);
-      texts_seen += static_cast<std::int64_t>(window.size());
-      std::vector<std::vector<std::int64_t>> rows;
-      if (layout == "per_text") {
-        for (const auto* text : window) {
-          rows.push_back(tokenizer.encode(text->text));
-        }
-        rows.resize(2);
-      } else {
-        std::string joined;
-        for (const auto* text : window) {
-          joined += std::string(text->text) + "\n";
-        }
-        rows.push_back(window.empty() ? std::vector<std::int64_t>{} : tokenizer.encode(joined));
+  for (const bool wide : {false, true}) {
+    if (wide) {
+      // 66,001 words seen once: "zz", the last of them in the vocabulary's order, gets an id over 65,535.
+      std::string many = "zz";
+      for (int w = 0; w < 66000; ++w) {
+        many += fmt::format(" a{}", w);
       }
-      std::vector<std::int64_t> ids;
-      std::vector<std::int64_t> mask;
-      for (const auto& row : rows) {
-        ASSERT_LE(row.size(), 5u);
-        for (std::size_t k = 0; k < 5; ++k) {
-          ids.push_back(k < row.size() ? row[k] : pad);
-          mask.push_back(k < row.size() ? 1 : 0);
-        }
-      }
-      for (const Modality* modality : {static_cast<const Modality*>(&built), static_cast<const Modality*>(&loaded)}) {
-        Batch batch;
-        modality->collate({i}, batch);
-        const auto& text = batch.modalities.at("text");
-        const auto got = text.values.flatten();
-        const auto got_mask = text.mask.flatten().to(torch::kInt64);
-        EXPECT_EQ(std::vector<std::int64_t>(got.data_ptr<std::int64_t>(), got.data_ptr<std::int64_t>() + got.numel()),
-                  ids)
-            << layout << " sample " << i;
-        EXPECT_EQ(std::vector<std::int64_t>(got_mask.data_ptr<std::int64_t>(),
-                                            got_mask.data_ptr<std::int64_t>() + got_mask.numel()),
-                  mask)
-            << layout << " sample " << i;
-        EXPECT_EQ(text.present.item<bool>(), !window.empty());
-      }
+      texts_.add("C", TextRecord{Timestamp::at(days_[2], 12 * 3600), many});
+      texts_.finalize();
     }
-    EXPECT_GT(texts_seen, 10);
+    for (const std::string layout : {"per_text", "concat"}) {
+      DatasetOptions options = all_modalities();
+      options.modalities = {"text"};
+      options.text_layout = layout;
+      options.tokenizer.max_length = 5;
+      options.tokenizer.max_vocab = 70000;
+      const auto ds = MultimodalDataset::build(set_, sources(), options, split_.train);
+      const TextModality& built = ds.modality<TextModality>("text");
+      BinaryWriter writer;
+      built.save(writer);
+      const std::string bytes = writer.take();
+      BinaryReader reader(bytes, "text.bin");
+      TextModality loaded(options);
+      loaded.load(reader, ds.size());
+      const Tokenizer& tokenizer = *ds.tokenizer();
+      ASSERT_EQ(tokenizer.vocab_size() > 65536, wide);
+      const auto pad = static_cast<std::int64_t>(tokenizer.pad_id());
+      std::int64_t texts_seen = 0;
+      std::int64_t largest_id = 0;
+      for (std::size_t i = 0; i < ds.size(); ++i) {
+        const Sample& s = ds.sample(i);
+        const auto window = texts_.window(ds.entities()[static_cast<std::size_t>(s.entity)], s.text_start(),
+                                          s.text_cutoff(), 2);
+        texts_seen += static_cast<std::int64_t>(window.size());
+        std::vector<std::vector<std::int64_t>> rows;
+        if (layout == "per_text") {
+          for (const auto* text : window) {
+            rows.push_back(tokenizer.encode(text->text));
+          }
+          rows.resize(2);
+        } else {
+          std::string joined;
+          for (const auto* text : window) {
+            joined += std::string(text->text) + "\n";
+          }
+          rows.push_back(window.empty() ? std::vector<std::int64_t>{} : tokenizer.encode(joined));
+        }
+        std::vector<std::int64_t> ids;
+        std::vector<std::int64_t> mask;
+        for (const auto& row : rows) {
+          ASSERT_LE(row.size(), 5u);
+          for (std::size_t k = 0; k < 5; ++k) {
+            ids.push_back(k < row.size() ? row[k] : pad);
+            mask.push_back(k < row.size() ? 1 : 0);
+          }
+        }
+        for (const Modality* modality : {static_cast<const Modality*>(&built), static_cast<const Modality*>(&loaded)}) {
+          Batch batch;
+          modality->collate({i}, batch);
+          const auto& text = batch.modalities.at("text");
+          const auto got = text.values.flatten();
+          const auto got_mask = text.mask.flatten().to(torch::kInt64);
+          largest_id = std::max(largest_id, got.max().item<std::int64_t>());
+          EXPECT_EQ(std::vector<std::int64_t>(got.data_ptr<std::int64_t>(), got.data_ptr<std::int64_t>() + got.numel()),
+                    ids)
+              << layout << " sample " << i;
+          EXPECT_EQ(std::vector<std::int64_t>(got_mask.data_ptr<std::int64_t>(),
+                                              got_mask.data_ptr<std::int64_t>() + got_mask.numel()),
+                    mask)
+              << layout << " sample " << i;
+          EXPECT_EQ(text.present.item<bool>(), !window.empty());
+        }
+      }
+      EXPECT_GT(texts_seen, 10);
+      EXPECT_EQ(largest_id > 65535, wide) << layout;
+    }
   }
 }
 

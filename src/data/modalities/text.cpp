@@ -7,6 +7,7 @@
 #include "finfuse/core/suggest.h"
 
 #include <ATen/Parallel.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <chrono>
@@ -147,12 +148,14 @@ void TextModality::build(const ModalityContext& context) {
   FINFUSE_CHECK(tokenizer_->vocab_size() <= std::numeric_limits<std::int32_t>::max(), "a vocabulary of ",
                 tokenizer_->vocab_size(), " tokens does not fit 32-bit token ids");
   std::vector<std::uint8_t> present(n);
-  // The rows' ids one after another: row r's are encoded[token_offset[r] .. token_offset[r + 1]), so that a row takes
-  // the room of its ids rather than of max_length. Each row is encoded twice on every intra-op thread, first for its
-  // length, so that the ids take their room once. `text_for(item, joined)` gives item's text (assembled in `joined`
-  // where it must be), `row_of(item)` its row (negative: none).
+  // The rows' ids one after another: row r's are ids[token_offset[r] .. token_offset[r + 1]), so that a row takes the
+  // room of its ids rather than of max_length, 16-bit ones while the vocabulary allows. Each row is encoded twice on
+  // every intra-op thread, first for its length, so that the ids take their room once. `text_for(item, joined)` gives
+  // item's text (assembled in `joined` where it must be), `row_of(item)` its row (negative: none).
+  narrow_ = tokenizer_->vocab_size() <= kNarrowIds;
   std::vector<std::int64_t> token_offset;
-  UninitializedVector<std::int32_t> encoded;
+  UninitializedVector<std::uint16_t> ids16;
+  UninitializedVector<std::int32_t> ids32;
   const auto encode_rows = [&](std::size_t items, std::size_t rows, std::int64_t grain, const auto& row_of,
                                const auto& text_for) {
     token_offset.assign(rows + 1, 0);
@@ -168,7 +171,11 @@ void TextModality::build(const ModalityContext& context) {
       }
     });
     std::partial_sum(token_offset.begin(), token_offset.end(), token_offset.begin());
-    encoded.resize(static_cast<std::size_t>(token_offset.back()));
+    if (narrow_) {
+      ids16.resize(static_cast<std::size_t>(token_offset.back()));
+    } else {
+      ids32.resize(static_cast<std::size_t>(token_offset.back()));
+    }
     at::parallel_for(0, static_cast<std::int64_t>(items), grain, [&](std::int64_t begin, std::int64_t end) {
       std::vector<std::int32_t> ids(length);
       std::string joined;
@@ -181,7 +188,12 @@ void TextModality::build(const ModalityContext& context) {
         const std::int64_t used = tokenizer_->encode_into(text_for(static_cast<std::size_t>(item), joined), ids.data());
         FINFUSE_CHECK(used == token_offset[r + 1] - token_offset[r], "the tokenizer gave ", used,
                       " ids for text row ", r, " where it gave ", token_offset[r + 1] - token_offset[r], " before");
-        std::copy_n(ids.data(), used, encoded.data() + token_offset[r]);
+        if (narrow_) {
+          std::transform(ids.data(), ids.data() + used, ids16.data() + token_offset[r],
+                         [](std::int32_t id) { return static_cast<std::uint16_t>(id); });
+        } else {
+          std::copy_n(ids.data(), used, ids32.data() + token_offset[r]);
+        }
       }
     });
   };
@@ -226,7 +238,8 @@ void TextModality::build(const ModalityContext& context) {
           return joined;
         });
   }
-  encoded_ = std::move(encoded);
+  ids16_ = std::move(ids16);
+  ids32_ = std::move(ids32);
   token_offset_ = std::move(token_offset);
   offset_ = std::move(offset);
   rows_ = std::move(text_rows);
@@ -273,7 +286,11 @@ void TextModality::collate(const std::vector<std::size_t>& indices, Batch& batch
         const auto row = static_cast<std::size_t>(rows_[first + slot]);
         const auto begin = static_cast<std::size_t>(token_offset_[row]);
         used = static_cast<std::size_t>(token_offset_[row + 1]) - begin;
-        std::copy_n(encoded_.data() + begin, used, id_row + slot * length);
+        if (narrow_) {
+          std::copy_n(ids16_.data() + begin, used, id_row + slot * length);
+        } else {
+          std::copy_n(ids32_.data() + begin, used, id_row + slot * length);
+        }
       }
       std::fill_n(id_row + slot * length + used, length - used, pad);
       std::fill_n(mask_row + slot * length, used, true);
@@ -294,7 +311,9 @@ Json TextModality::fitted_state() const {
 void TextModality::save(BinaryWriter& out) const {
   out.pod(shape_);
   out.pod(length_);
-  out.vec(encoded_);
+  out.pod<std::uint8_t>(narrow_ ? 16 : 32);
+  out.vec(ids16_);
+  out.vec(ids32_);
   out.vec(token_offset_);
   out.vec(offset_);
   out.vec(rows_);
@@ -305,16 +324,21 @@ void TextModality::save(BinaryWriter& out) const {
 void TextModality::load(BinaryReader& in, std::size_t samples) {
   shape_ = in.pod<std::int64_t>();
   length_ = in.pod<std::int64_t>();
-  encoded_ = in.array<std::int32_t>();
+  const auto id_bits = in.pod<std::uint8_t>();
+  narrow_ = id_bits == 16;
+  ids16_ = in.array<std::uint16_t>();
+  ids32_ = in.array<std::int32_t>();
   token_offset_ = in.array<std::int64_t>();
   offset_ = in.array<std::int64_t>();
   rows_ = in.array<std::int32_t>();
   present_ = in.array<std::uint8_t>();
   const std::string state = in.str();
   const std::size_t rows = token_offset_.empty() ? 0 : token_offset_.size() - 1;
+  const std::size_t ids = narrow_ ? ids16_.size() : ids32_.size();
   bool consistent = !state.empty() && length_ > 0 && shape_ >= length_ && shape_ % length_ == 0 &&
+                    (id_bits == 16 || id_bits == 32) && (narrow_ ? ids32_.empty() : ids16_.empty()) &&
                     !token_offset_.empty() && token_offset_.front() == 0 &&
-                    token_offset_.back() == static_cast<std::int64_t>(encoded_.size()) &&
+                    token_offset_.back() == static_cast<std::int64_t>(ids) &&
                     offset_.size() == samples + 1 && present_.size() == samples && offset_.front() == 0 &&
                     offset_.back() == static_cast<std::int64_t>(rows_.size());
   const auto slots = consistent ? shape_ / length_ : 0;
@@ -333,6 +357,9 @@ void TextModality::load(BinaryReader& in, std::size_t samples) {
     in.inconsistent("text tokens");
   }
   tokenizer_ = Tokenizer::from_json(Config::parse(state, in.source()));
+  if (narrow_ && tokenizer_->vocab_size() > kNarrowIds) {
+    in.inconsistent(fmt::format("text tokens (16-bit ids for a vocabulary of {})", tokenizer_->vocab_size()));
+  }
 }
 
 }  // namespace finfuse::data

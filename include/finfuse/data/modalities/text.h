@@ -43,10 +43,15 @@ class TextModality : public Modality {
   // sample (concat: its texts joined), and a list of rows per sample; collate() pads and masks them into [B, ...].
   std::int64_t length_ = 0;  // at most this many ids a row (the tokenizer's max_length)
   // Views of the file when reopened from the dataset cache.
-  SharedArray<std::int32_t> encoded_;       // every row's ids one after another, widened to int64 in collate()
-  SharedArray<std::int64_t> token_offset_;  // row r's ids: encoded_[token_offset_[r] .. token_offset_[r + 1])
+  // Every row's ids one after another, widened to int64 in collate(): 16-bit while the vocabulary has at most 65,536
+  // ids (narrow_), else 32-bit; the other array is empty.
+  static constexpr std::int64_t kNarrowIds = 65536;
+  bool narrow_ = true;
+  SharedArray<std::uint16_t> ids16_;
+  SharedArray<std::int32_t> ids32_;
+  SharedArray<std::int64_t> token_offset_;  // row r's ids: ids[token_offset_[r] .. token_offset_[r + 1])
   SharedArray<std::int64_t> offset_;          // sample i's rows: rows_[offset_[i] .. offset_[i + 1])
-  SharedArray<std::int32_t> rows_;            // row indices into encoded_, newest text first
+  SharedArray<std::int32_t> rows_;            // row indices into token_offset_, newest text first
   SharedArray<std::uint8_t> present_;
   std::optional<Tokenizer> tokenizer_;
 };
