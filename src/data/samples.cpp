@@ -231,51 +231,51 @@ SampleSet assemble_samples(const PricePanel& prices, const AssemblyOptions& opti
         ++set.report.no_future;
         continue;
       }
-      if (target_bar >= n) {
-        // Inference on the latest days: the inputs are complete, the label lies in the future.
+      // A sample's record but its label: the decision, the window's last bar, the target bar, the text window.
+      const auto record = [&](std::int64_t target, Timestamp label_time) {
         Sample sample;
         sample.entity = static_cast<std::int32_t>(e);
         sample.day = day;
-        const Timestamp time = at_open ? clock.open(day) : clock.close(day);
         sample.last_bar = static_cast<std::int32_t>(last_bar);
-        sample.target_bar = -1;
-        const std::int64_t from_bar = last_bar - options.text.lookback_days;
-        sample.set_instants(time, Timestamp(std::numeric_limits<std::int64_t>::max()),
-                            from_bar >= 0 ? clock.close(series.dates[static_cast<std::size_t>(from_bar)])
-                                          : Timestamp(std::numeric_limits<std::int64_t>::min()),
+        sample.target_bar = static_cast<std::int32_t>(target);
+        const Timestamp time = at_open ? clock.open(day) : clock.close(day);
+        const std::int64_t text_from_bar = last_bar - options.text.lookback_days;
+        sample.set_instants(time, label_time,
+                            text_from_bar >= 0 ? clock.close(series.dates[static_cast<std::size_t>(text_from_bar)])
+                                               : Timestamp(std::numeric_limits<std::int64_t>::min()),
                             time + options.text.cutoff_offset_seconds);
+        return sample;
+      };
+      if (target_bar >= n) {
+        // Inference on the latest days: the inputs are complete, the label lies in the future.
+        Sample sample = record(-1, Timestamp(std::numeric_limits<std::int64_t>::max()));
         sample.forward_return = std::numeric_limits<double>::quiet_NaN();
         sample.target = kUnknown;
         check_no_lookahead(sample, set.entities[e], series, options, clock);
         records.push_back(sample);
         continue;
       }
-      Sample sample;
-      sample.entity = static_cast<std::int32_t>(e);
-      sample.day = day;
-      const Timestamp time = at_open ? clock.open(day) : clock.close(day);
-      sample.last_bar = static_cast<std::int32_t>(last_bar);
-      sample.target_bar = static_cast<std::int32_t>(target_bar);
-      const std::int64_t text_from_bar = last_bar - options.text.lookback_days;
-      sample.set_instants(time, clock.close(series.dates[static_cast<std::size_t>(target_bar)]),
-                          text_from_bar >= 0 ? clock.close(series.dates[static_cast<std::size_t>(text_from_bar)])
-                                             : Timestamp(std::numeric_limits<std::int64_t>::min()),
-                          time + options.text.cutoff_offset_seconds);
+      // The label is observed at the target bar's close, or, for a column label, once its row is published too.
+      const Date target_day = series.dates[static_cast<std::size_t>(target_bar)];
+      Timestamp label_time = clock.close(target_day);
+      std::optional<std::size_t> label_row;
+      if (label.kind == "column") {
+        label_row = label_table->row_on(set.entities[e], target_day);
+        if (label_row) {
+          label_time = std::max(label_time, label_table->available_at(*label_row));
+        }
+      }
+      Sample sample = record(target_bar, label_time);
       sample.forward_return = forward_return(price[static_cast<std::size_t>(base_bar)],
                                              price[static_cast<std::size_t>(target_bar)], label.return_type);
       if (label.kind == "column") {
-        const Date target_day = series.dates[static_cast<std::size_t>(target_bar)];
-        const auto row = label_table->row_on(set.entities[e], target_day);
-        const float value = row ? label_table->value(*row, label_column) : std::numeric_limits<float>::quiet_NaN();
+        const float value =
+            label_row ? label_table->value(*label_row, label_column) : std::numeric_limits<float>::quiet_NaN();
         if (std::isnan(value) && !inference) {
           ++set.report.no_label;
           continue;
         }
         sample.target = value;
-        if (row) {
-          sample.set_instants(sample.time(), std::max(sample.label_time(), label_table->available_at(*row)),
-                              sample.text_start(), sample.text_cutoff());
-        }
         check_no_lookahead(sample, set.entities[e], series, options, clock);
         records.push_back(sample);
         continue;
