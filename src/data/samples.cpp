@@ -13,30 +13,47 @@
 
 namespace finfuse::data {
 
-void Sample::set_instants(Timestamp time, Timestamp label_time, Timestamp text_start, Timestamp text_cutoff) {
-  const auto offset = [time](Timestamp instant, const char* what) {
-    if (instant.seconds() == std::numeric_limits<std::int64_t>::max()) {
+void Sample::set_instants(Date day, Timestamp time, Timestamp label_time, Timestamp text_start,
+                          Timestamp text_cutoff) {
+  // Seconds from `from` to `instant`, when they fit 32 bits; the unbounded ends keep their own values.
+  const auto offset = [](Timestamp instant, Timestamp from, bool unbounded_ends) -> std::optional<std::int32_t> {
+    if (unbounded_ends && instant.seconds() == std::numeric_limits<std::int64_t>::max()) {
       return kUnboundedAfter;
     }
-    if (instant.seconds() == std::numeric_limits<std::int64_t>::min()) {
+    if (unbounded_ends && instant.seconds() == std::numeric_limits<std::int64_t>::min()) {
       return kUnboundedBefore;
     }
     std::int64_t seconds = 0;
-    if (__builtin_sub_overflow(instant.seconds(), time.seconds(), &seconds) || seconds <= kUnboundedBefore ||
+    if (__builtin_sub_overflow(instant.seconds(), from.seconds(), &seconds) || seconds <= kUnboundedBefore ||
         seconds >= kUnboundedAfter) {
-      throw Error(fmt::format("a sample's {} ({} seconds since 1970) lies 68 years or more from its decision ({}): a "
-                              "sample keeps its instants as 32-bit seconds from the decision",
-                              what, instant.seconds(), time.to_string()));
+      return std::nullopt;
     }
     return static_cast<std::int32_t>(seconds);
   };
-  const std::int32_t label = offset(label_time, "label time");
-  const std::int32_t start = offset(text_start, "text window start");
-  const std::int32_t cutoff = offset(text_cutoff, "text cutoff");
-  time_ = time;
-  label_offset_ = label;
-  text_start_offset_ = start;
-  text_cutoff_offset_ = cutoff;
+  const auto fail = [](const char* what, Timestamp instant, const std::string& from) {
+    throw Error(fmt::format("a sample's {} ({} seconds since 1970) lies 68 years or more from {}: a sample keeps its "
+                            "instants as 32-bit seconds",
+                            what, instant.seconds(), from));
+  };
+  const auto decision = offset(time, Timestamp::at(day), false);
+  if (!decision) {
+    fail("decision", time, "the start of its day " + day.to_string());
+  }
+  const std::pair<Timestamp, const char*> others[] = {
+      {label_time, "label time"}, {text_start, "text window start"}, {text_cutoff, "text cutoff"}};
+  std::int32_t kept[3] = {};
+  for (std::size_t k = 0; k < 3; ++k) {
+    const auto seconds = offset(others[k].first, time, true);
+    if (!seconds) {
+      fail(others[k].second, others[k].first, "its decision (" + time.to_string() + ")");
+    }
+    kept[k] = *seconds;
+  }
+  this->day = day;
+  time_offset_ = *decision;
+  label_offset_ = kept[0];
+  text_start_offset_ = kept[1];
+  text_cutoff_offset_ = kept[2];
 }
 
 void AssemblyOptions::validate(const Config& config) {
@@ -62,7 +79,7 @@ SampleSet static_samples(const NumericTable& table, SampleMode mode) {
     Sample sample;
     sample.entity = static_cast<std::int32_t>(row);
     sample.target = table.has_label() ? table.label(row) : std::numeric_limits<float>::quiet_NaN();
-    sample.forward_return = std::numeric_limits<double>::quiet_NaN();
+    sample.forward_return = std::numeric_limits<float>::quiet_NaN();
     records.push_back(sample);
   }
   set.samples = std::move(records);
@@ -235,12 +252,11 @@ SampleSet assemble_samples(const PricePanel& prices, const AssemblyOptions& opti
       const auto record = [&](std::int64_t target, Timestamp label_time) {
         Sample sample;
         sample.entity = static_cast<std::int32_t>(e);
-        sample.day = day;
         sample.last_bar = static_cast<std::int32_t>(last_bar);
         sample.target_bar = static_cast<std::int32_t>(target);
         const Timestamp time = at_open ? clock.open(day) : clock.close(day);
         const std::int64_t text_from_bar = last_bar - options.text.lookback_days;
-        sample.set_instants(time, label_time,
+        sample.set_instants(day, time, label_time,
                             text_from_bar >= 0 ? clock.close(series.dates[static_cast<std::size_t>(text_from_bar)])
                                                : Timestamp(std::numeric_limits<std::int64_t>::min()),
                             time + options.text.cutoff_offset_seconds);
@@ -249,7 +265,7 @@ SampleSet assemble_samples(const PricePanel& prices, const AssemblyOptions& opti
       if (target_bar >= n) {
         // Inference on the latest days: the inputs are complete, the label lies in the future.
         Sample sample = record(-1, Timestamp(std::numeric_limits<std::int64_t>::max()));
-        sample.forward_return = std::numeric_limits<double>::quiet_NaN();
+        sample.forward_return = kUnknown;
         sample.target = kUnknown;
         check_no_lookahead(sample, set.entities[e], series, options, clock);
         records.push_back(sample);
@@ -266,8 +282,10 @@ SampleSet assemble_samples(const PricePanel& prices, const AssemblyOptions& opti
         }
       }
       Sample sample = record(target_bar, label_time);
-      sample.forward_return = forward_return(price[static_cast<std::size_t>(base_bar)],
-                                             price[static_cast<std::size_t>(target_bar)], label.return_type);
+      // The label is made from the return in double precision; the record keeps it in single.
+      const double return_value = forward_return(price[static_cast<std::size_t>(base_bar)],
+                                                 price[static_cast<std::size_t>(target_bar)], label.return_type);
+      sample.forward_return = static_cast<float>(return_value);
       if (label.kind == "column") {
         const float value =
             label_row ? label_table->value(*label_row, label_column) : std::numeric_limits<float>::quiet_NaN();
@@ -282,7 +300,7 @@ SampleSet assemble_samples(const PricePanel& prices, const AssemblyOptions& opti
       }
       check_no_lookahead(sample, set.entities[e], series, options, clock);
       if (label.is_classification()) {
-        const auto direction = direction_label(sample.forward_return, label);
+        const auto direction = direction_label(return_value, label);
         if (!direction && inference) {
           sample.target = kUnknown;
           records.push_back(sample);
@@ -294,7 +312,7 @@ SampleSet assemble_samples(const PricePanel& prices, const AssemblyOptions& opti
         }
         sample.target = *direction;
       } else {
-        sample.target = static_cast<float>(sample.forward_return);
+        sample.target = static_cast<float>(return_value);
       }
       records.push_back(sample);
     }

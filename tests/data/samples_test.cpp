@@ -50,6 +50,7 @@ PricePanel ten_days(const std::string& symbol = "A", double step = 1.0) {
 
 TEST(SampleRecord, KeepsItsInstantsToTheSecondAndItsUnboundedEnds) {
   const Timestamp decision = *parse_timestamp("1927-03-01T14:30:00Z");
+  const Date day = Date::from_ymd(1927, 3, 1);
   const Timestamp min(std::numeric_limits<std::int64_t>::min());
   const Timestamp max(std::numeric_limits<std::int64_t>::max());
   Sample sample;
@@ -57,20 +58,29 @@ TEST(SampleRecord, KeepsItsInstantsToTheSecondAndItsUnboundedEnds) {
   EXPECT_EQ(sample.label_time(), Timestamp());
   // 67 years either side of the decision, to the second.
   const std::int64_t far = std::int64_t{67} * 365 * 86400 + 1;
-  sample.set_instants(decision, decision + far, decision + (-far), decision + (-7));
+  sample.set_instants(day, decision, decision + far, decision + (-far), decision + (-7));
+  EXPECT_EQ(sample.day, day);
   EXPECT_EQ(sample.time(), decision);
   EXPECT_EQ(sample.label_time(), decision + far);
   EXPECT_EQ(sample.text_start(), decision + (-far));
   EXPECT_EQ(sample.text_cutoff(), decision + (-7));
-  sample.set_instants(decision, max, min, decision);
+  sample.set_instants(day, decision, max, min, decision);
   EXPECT_EQ(sample.label_time(), max);
   EXPECT_EQ(sample.text_start(), min);
   EXPECT_EQ(sample.text_cutoff(), decision);
+  // A decision on another day than its own (an Asian session's open, the evening before in UTC) keeps its instant.
+  const Timestamp evening_before = decision + (-15 * 3600);
+  sample.set_instants(day, evening_before, decision, decision + (-86400), evening_before);
+  EXPECT_EQ(sample.day, day);
+  EXPECT_EQ(sample.time(), evening_before);
+  EXPECT_EQ(sample.label_time(), decision);
+  EXPECT_EQ(sample.text_start(), decision + (-86400));
+  sample.set_instants(day, decision, max, min, decision);
   // 68 years away is refused, and the record keeps what it had.
   const std::int64_t too_far = std::int64_t{1} << 31;
   for (const Timestamp bad : {decision + too_far, decision + (-too_far), Timestamp(std::numeric_limits<std::int64_t>::max() - 1)}) {
     try {
-      sample.set_instants(decision + 1, bad, decision, decision);
+      sample.set_instants(day + 1, decision + 1, bad, decision, decision);
       ADD_FAILURE() << "accepted " << bad.seconds();
     } catch (const Error& e) {
       EXPECT_NE(std::string(e.what()).find("a sample's label time"), std::string::npos) << e.what();
@@ -78,9 +88,20 @@ TEST(SampleRecord, KeepsItsInstantsToTheSecondAndItsUnboundedEnds) {
           << e.what();
     }
   }
+  EXPECT_EQ(sample.day, day);
   EXPECT_EQ(sample.time(), decision);
   EXPECT_EQ(sample.label_time(), max);
-  EXPECT_THROW(sample.set_instants(Timestamp(std::numeric_limits<std::int64_t>::min() + 5), decision, decision, decision), Error);
+  EXPECT_THROW(sample.set_instants(day, Timestamp(std::numeric_limits<std::int64_t>::min() + 5), decision, decision, decision),
+               Error);
+  // The decision is kept as seconds from the start of its day: 68 years from it is refused, naming the day.
+  try {
+    sample.set_instants(day, decision + too_far, max, min, decision + too_far);
+    ADD_FAILURE() << "accepted a decision 68 years after its day";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("a sample's decision"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("the start of its day 1927-03-01"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(sample.time(), decision);
 }
 
 TEST(Assembly, OpenDecisionUsesBarsBeforeTheDayAndLabelsTheDaysClose) {
@@ -97,7 +118,7 @@ TEST(Assembly, OpenDecisionUsesBarsBeforeTheDayAndLabelsTheDaysClose) {
   EXPECT_EQ(first.target_bar, 3);
   EXPECT_EQ(first.time(), *parse_timestamp("2015-01-08T14:30:00Z"));
   EXPECT_EQ(first.label_time(), *parse_timestamp("2015-01-08T21:00:00Z"));
-  EXPECT_NEAR(first.forward_return, 103.0 / 102.0 - 1.0, 1e-12);
+  EXPECT_FLOAT_EQ(first.forward_return, static_cast<float>(103.0 / 102.0 - 1.0));
   EXPECT_FLOAT_EQ(first.target, static_cast<float>(103.0 / 102.0 - 1.0));
   // Texts: after the close of the bar five days before the window's last bar, if there is one, up to the open.
   EXPECT_EQ(first.text_cutoff(), first.time());
@@ -117,7 +138,7 @@ TEST(Assembly, CloseDecisionIncludesTheDayAndHorizonCounts) {
   EXPECT_EQ(set.report.no_future, 3);
   EXPECT_EQ(set.samples[0].last_bar, 1);
   EXPECT_EQ(set.samples[0].target_bar, 4);
-  EXPECT_NEAR(set.samples[0].forward_return, std::log(104.0 / 101.0), 1e-12);
+  EXPECT_FLOAT_EQ(set.samples[0].forward_return, static_cast<float>(std::log(104.0 / 101.0)));
 }
 
 TEST(Assembly, DirectionThresholdsAndDeadZone) {
@@ -240,7 +261,7 @@ TEST(Assembly, ExchangeCalendarSessionsAndHorizons) {
   EXPECT_EQ(a.dates[static_cast<std::size_t>(monday->last_bar)], Date::from_ymd(2024, 3, 28));
   EXPECT_EQ(a.dates[static_cast<std::size_t>(monday->last_bar - 1)], Date::from_ymd(2024, 3, 27));
   EXPECT_EQ(a.dates[static_cast<std::size_t>(monday->target_bar)], Date::from_ymd(2024, 4, 1));
-  EXPECT_NEAR(monday->forward_return, 105.0 / 103.0 - 1.0, 1e-12);
+  EXPECT_FLOAT_EQ(monday->forward_return, static_cast<float>(105.0 / 103.0 - 1.0));
   // At Thursday 2024-04-04's open the last close is Tuesday's; one session later is Wednesday, which has no bar.
   EXPECT_EQ(nyse.report.missing_target, 1);
   EXPECT_EQ(on(nyse, Date::from_ymd(2024, 4, 4)), nullptr);
@@ -258,7 +279,7 @@ TEST(Assembly, ExchangeCalendarSessionsAndHorizons) {
   EXPECT_NE(on(plain, Date::from_ymd(2024, 3, 29)), nullptr);
   const Sample* thursday = on(plain, Date::from_ymd(2024, 4, 4));
   ASSERT_NE(thursday, nullptr);
-  EXPECT_NEAR(thursday->forward_return, 1.0 / (100.0 + 6.0), 1e-12);  // from Tuesday's close (bar 6) to Thursday's
+  EXPECT_FLOAT_EQ(thursday->forward_return, static_cast<float>(1.0 / (100.0 + 6.0)));  // from Tuesday's close (bar 6) to Thursday's
 
   // A horizon of two sessions over Good Friday, on the exchange's sessions only: Thursday 2024-03-28's open looks from
   // Wednesday's close to Monday's.

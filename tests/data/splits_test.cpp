@@ -14,9 +14,9 @@ std::vector<Sample> daily_samples(int n, int horizon) {
   const Date first = Date::from_ymd(2015, 3, 2);
   for (int k = 0; k < n; ++k) {
     Sample s;
-    s.day = first + k;
-    const Timestamp time = Timestamp::at(s.day, 14 * 3600 + 1800);
-    s.set_instants(time, Timestamp::at(s.day + horizon, 21 * 3600), time, time);
+    const Date day = first + k;
+    const Timestamp time = Timestamp::at(day, 14 * 3600 + 1800);
+    s.set_instants(day, time, Timestamp::at(day + horizon, 21 * 3600), time, time);
     samples.push_back(s);
   }
   return samples;
