@@ -17,6 +17,21 @@
 #include <string_view>
 
 namespace finfuse::data {
+namespace {
+
+// Window sizes in place of [1, n] turned into where each window starts (its running sum), refused past 32 bits.
+void text_window_offsets(std::vector<std::int32_t>& offset) {
+  std::int64_t total = 0;
+  for (auto& value : offset) {
+    total += value;
+    FINFUSE_CHECK(total <= std::numeric_limits<std::int32_t>::max(),
+                  "the samples' text windows hold more than 2^31 texts in all (32-bit offsets); lower max_texts or "
+                  "text.lookback_days");
+    value = static_cast<std::int32_t>(total);
+  }
+}
+
+}  // namespace
 
 TextModality::TextModality(const DatasetOptions& options)
     : Modality("text"),
@@ -33,7 +48,7 @@ void TextModality::build(const ModalityContext& context) {
   // the texts to encode, each once (a tweet sits in the windows of several days' samples). A text of the corpus is
   // known by its number: its place among its entity's texts, counted on from first_number[entity]; a table's text
   // by the sample it belongs to.
-  std::vector<std::int64_t> offset(n + 1, 0);
+  std::vector<std::int32_t> offset(n + 1, 0);
   UninitializedVector<std::int32_t> text_rows;
   std::vector<std::int32_t> distinct;
   std::vector<const std::vector<TextRecord>*> entity_texts;
@@ -62,10 +77,10 @@ void TextModality::build(const ModalityContext& context) {
     at::parallel_for(0, static_cast<std::int64_t>(n), 4096, [&](std::int64_t begin, std::int64_t end) {
       for (auto k = begin; k < end; ++k) {
         const auto i = static_cast<std::size_t>(k);
-        offset[i + 1] = static_cast<std::int64_t>(span_of(i).size());
+        offset[i + 1] = static_cast<std::int32_t>(span_of(i).size());  // at most the entity's texts, checked above
       }
     });
-    std::partial_sum(offset.begin(), offset.end(), offset.begin());
+    text_window_offsets(offset);
     text_rows.resize(static_cast<std::size_t>(offset[n]));
     at::parallel_for(0, static_cast<std::int64_t>(n), 4096, [&](std::int64_t begin, std::int64_t end) {
       for (auto k = begin; k < end; ++k) {
@@ -105,7 +120,7 @@ void TextModality::build(const ModalityContext& context) {
         text_rows.push_back(static_cast<std::int32_t>(distinct.size()));
         distinct.push_back(static_cast<std::int32_t>(i));
       }
-      offset[i + 1] = static_cast<std::int64_t>(text_rows.size());
+      offset[i + 1] = static_cast<std::int32_t>(text_rows.size());
     }
     text_rows.shrink_to_fit();
   }
@@ -120,7 +135,7 @@ void TextModality::build(const ModalityContext& context) {
                                             first_number.begin() - 1);
     return (*entity_texts[e])[number - first_number[e]].text;
   };
-  const auto window_size = [](const std::vector<std::int64_t>& offsets, std::size_t i) {
+  const auto window_size = [](const std::vector<std::int32_t>& offsets, std::size_t i) {
     return static_cast<std::size_t>(offsets[i + 1] - offsets[i]);
   };
   // The vocabulary sees each text once, and only texts that training samples could see.
@@ -147,7 +162,6 @@ void TextModality::build(const ModalityContext& context) {
   length_ = static_cast<std::int64_t>(length);
   FINFUSE_CHECK(tokenizer_->vocab_size() <= std::numeric_limits<std::int32_t>::max(), "a vocabulary of ",
                 tokenizer_->vocab_size(), " tokens does not fit 32-bit token ids");
-  std::vector<std::uint8_t> present(n);
   // The rows' ids one after another: row r's are ids[token_offset[r] .. token_offset[r + 1]), so that a row takes the
   // room of its ids rather than of max_length, 16-bit ones while the vocabulary allows. Each row is encoded twice on
   // every intra-op thread, first for its length, so that the ids take their room once. `text_for(item, joined)` gives
@@ -202,33 +216,29 @@ void TextModality::build(const ModalityContext& context) {
     encode_rows(
         distinct.size(), distinct.size(), 512, [](std::size_t d) { return static_cast<std::int64_t>(d); },
         [&](std::size_t d, std::string&) { return text_of(d); });
-    for (std::size_t i = 0; i < n; ++i) {
-      present[i] = window_size(offset, i) == 0 ? 0 : 1;
-    }
   } else {
     // One row per sample with texts: its window joined, newest first. The windows' texts move to `slot_offset` and
     // `slot_rows`; offset and text_rows become the samples' rows.
-    const std::vector<std::int64_t> slot_offset = std::move(offset);
+    const std::vector<std::int32_t> slot_offset = std::move(offset);
     const UninitializedVector<std::int32_t> slot_rows = std::move(text_rows);
-    // Sample i's row, when it has texts, is offset[i]: the number of samples with texts before it.
+    // Sample i's row, when it has texts, is offset[i]: the number of samples with texts before it (at most n, which
+    // fits 32 bits as the window offsets did).
     offset.assign(n + 1, 0);
-    std::size_t rows = 0;
+    std::int32_t rows = 0;
     for (std::size_t i = 0; i < n; ++i) {
-      present[i] = window_size(slot_offset, i) == 0 ? 0 : 1;
-      rows += present[i];
-      offset[i + 1] = static_cast<std::int64_t>(rows);
+      rows += window_size(slot_offset, i) == 0 ? 0 : 1;
+      offset[i + 1] = rows;
     }
-    FINFUSE_CHECK(rows <= static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()),
-                  "more samples with texts than 32-bit row indices hold: ", rows);
     text_rows.clear();  // moved from above
-    text_rows.resize(rows);
+    text_rows.resize(static_cast<std::size_t>(rows));
     for (std::size_t i = 0; i < n; ++i) {
-      if (present[i] != 0) {
-        text_rows[static_cast<std::size_t>(offset[i])] = static_cast<std::int32_t>(offset[i]);
+      if (window_size(offset, i) != 0) {
+        text_rows[static_cast<std::size_t>(offset[i])] = offset[i];
       }
     }
     encode_rows(
-        n, rows, 256, [&](std::size_t i) { return present[i] != 0 ? offset[i] : std::int64_t{-1}; },
+        n, static_cast<std::size_t>(rows), 256,
+        [&](std::size_t i) { return window_size(offset, i) != 0 ? std::int64_t{offset[i]} : std::int64_t{-1}; },
         [&](std::size_t i, std::string& joined) -> std::string_view {
           joined.clear();
           for (auto j = slot_offset[i]; j < slot_offset[i + 1]; ++j) {
@@ -243,7 +253,6 @@ void TextModality::build(const ModalityContext& context) {
   token_offset_ = std::move(token_offset);
   offset_ = std::move(offset);
   rows_ = std::move(text_rows);
-  present_ = std::move(present);
   logger()->debug("dataset: {} distinct texts tokenized in {:.3f} s", distinct.size(),
                   std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
 }
@@ -297,7 +306,24 @@ void TextModality::collate(const std::vector<std::size_t>& indices, Batch& batch
       std::fill_n(mask_row + slot * length + used, length - used, false);
     }
   }
-  batch.modalities[name()] = ModalityBatch{ids, mask, gather_presence(present_, indices)};
+  torch::Tensor present = torch::empty({b}, torch::kBool);
+  bool* present_dst = present.data_ptr<bool>();
+  for (std::int64_t k = 0; k < b; ++k) {
+    const std::size_t i = indices[static_cast<std::size_t>(k)];
+    present_dst[k] = offset_[i + 1] > offset_[i];
+  }
+  batch.modalities[name()] = ModalityBatch{ids, mask, present};
+}
+
+double TextModality::coverage() const {
+  if (offset_.size() < 2) {
+    return 0.0;
+  }
+  std::size_t with_texts = 0;
+  for (std::size_t i = 0; i + 1 < offset_.size(); ++i) {
+    with_texts += offset_[i + 1] > offset_[i] ? 1 : 0;
+  }
+  return static_cast<double>(with_texts) / static_cast<double>(offset_.size() - 1);
 }
 
 Json TextModality::fitted_state() const {
@@ -317,7 +343,6 @@ void TextModality::save(BinaryWriter& out) const {
   out.vec(token_offset_);
   out.vec(offset_);
   out.vec(rows_);
-  out.vec(present_);
   out.str(tokenizer_ ? tokenizer_->to_json().dump() : std::string());
 }
 
@@ -329,9 +354,8 @@ void TextModality::load(BinaryReader& in, std::size_t samples) {
   ids16_ = in.array<std::uint16_t>();
   ids32_ = in.array<std::int32_t>();
   token_offset_ = in.array<std::int64_t>();
-  offset_ = in.array<std::int64_t>();
+  offset_ = in.array<std::int32_t>();
   rows_ = in.array<std::int32_t>();
-  present_ = in.array<std::uint8_t>();
   const std::string state = in.str();
   const std::size_t rows = token_offset_.empty() ? 0 : token_offset_.size() - 1;
   const std::size_t ids = narrow_ ? ids16_.size() : ids32_.size();
@@ -339,8 +363,8 @@ void TextModality::load(BinaryReader& in, std::size_t samples) {
                     (id_bits == 16 || id_bits == 32) && (narrow_ ? ids32_.empty() : ids16_.empty()) &&
                     !token_offset_.empty() && token_offset_.front() == 0 &&
                     token_offset_.back() == static_cast<std::int64_t>(ids) &&
-                    offset_.size() == samples + 1 && present_.size() == samples && offset_.front() == 0 &&
-                    offset_.back() == static_cast<std::int64_t>(rows_.size());
+                    offset_.size() == samples + 1 && offset_.front() == 0 &&
+                    static_cast<std::size_t>(offset_.back()) == rows_.size();
   const auto slots = consistent ? shape_ / length_ : 0;
   for (std::size_t i = 0; consistent && i < samples; ++i) {
     const auto count = offset_[i + 1] - offset_[i];

@@ -22,7 +22,8 @@ class TextModality : public Modality {
   void build(const ModalityContext& context) override;
   std::vector<ModalitySpec> specs() const override;
   void collate(const std::vector<std::size_t>& indices, Batch& batch) const override;
-  double coverage() const override { return fraction_present(present_); }
+  /// The fraction of samples with at least one text.
+  double coverage() const override;
   /// {"tokenizer": ...}
   Json fitted_state() const override;
   void save(BinaryWriter& out) const override;
@@ -50,9 +51,8 @@ class TextModality : public Modality {
   SharedArray<std::uint16_t> ids16_;
   SharedArray<std::int32_t> ids32_;
   SharedArray<std::int64_t> token_offset_;  // row r's ids: ids[token_offset_[r] .. token_offset_[r + 1])
-  SharedArray<std::int64_t> offset_;          // sample i's rows: rows_[offset_[i] .. offset_[i + 1])
+  SharedArray<std::int32_t> offset_;          // sample i's rows: rows_[offset_[i] .. offset_[i + 1]); none: no texts
   SharedArray<std::int32_t> rows_;            // row indices into token_offset_, newest text first
-  SharedArray<std::uint8_t> present_;
   std::optional<Tokenizer> tokenizer_;
 };
 
