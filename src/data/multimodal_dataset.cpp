@@ -30,7 +30,7 @@ MultimodalDataset MultimodalDataset::build(const SampleSet& samples, const DataS
 
 MultimodalDataset MultimodalDataset::build(const SampleSet& samples, const DataSources& sources,
                                            const DatasetOptions& options, const FittedPreprocessing& fitted) {
-  Builder builder(samples, options, {}, &fitted);
+  Builder builder(samples, options, fitted);
   for (const auto& name : options.modalities) {
     builder.add(name, sources);
   }
@@ -45,9 +45,17 @@ FittedPreprocessing MultimodalDataset::fitted() const {
   return out;
 }
 
+namespace {
+const std::vector<std::size_t> kNoTrainingSamples;
+}  // namespace
+
 MultimodalDataset::Builder::Builder(const SampleSet& samples, const DatasetOptions& options,
-                                    std::vector<std::size_t> train, const FittedPreprocessing* fitted)
-    : samples_(samples), train_(std::move(train)), fitted_(fitted) {
+                                    const FittedPreprocessing& fitted)
+    : Builder(samples, options, kNoTrainingSamples, &fitted) {}
+
+MultimodalDataset::Builder::Builder(const SampleSet& samples, const DatasetOptions& options,
+                                    const std::vector<std::size_t>& train, const FittedPreprocessing* fitted)
+    : samples_(samples), train_(train), fitted_(fitted) {
   MultimodalDataset& ds = dataset_;
   ds.options_ = options;
   ds.entities_ = samples.entities;

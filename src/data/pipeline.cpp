@@ -379,6 +379,12 @@ std::shared_ptr<const MultimodalDataset> DataPipeline::build_dataset(DataSources
   if (texts_) {
     sources_report_["texts"] = {{"texts", texts_->report().texts}, {"bad_records", texts_->report().bad_records}};
   }
+  if (later) {
+    // The text modality holds the token ids it needs: the corpus goes before the dataset is finished.
+    texts_.reset();
+    sources.texts = nullptr;
+    return_freed_memory();
+  }
   return std::make_shared<const MultimodalDataset>(builder.finish(sources));
 }
 

@@ -111,10 +111,15 @@ class MultimodalDataset {
 /// finish().
 class MultimodalDataset::Builder {
  public:
-  /// For `samples` (shared, not copied, by the dataset; the set must outlive the builder), fitting preprocessing on
-  /// the samples listed in `train` only, or applying `fitted` (which must outlive the builder) unchanged when given.
-  Builder(const SampleSet& samples, const DatasetOptions& options, std::vector<std::size_t> train,
+  /// For `samples` (shared, not copied, by the dataset), fitting preprocessing on the samples listed in `train` only,
+  /// or applying `fitted` unchanged when given. The set, `train` and `fitted` are read, not copied: they must outlive
+  /// the builder (a temporary list of training samples is refused at compile time).
+  Builder(const SampleSet& samples, const DatasetOptions& options, const std::vector<std::size_t>& train,
           const FittedPreprocessing* fitted = nullptr);
+  Builder(const SampleSet& samples, const DatasetOptions& options, std::vector<std::size_t>&& train,
+          const FittedPreprocessing* fitted = nullptr) = delete;
+  /// Applying `fitted` (a trained model's preprocessing) unchanged: nothing is fitted.
+  Builder(const SampleSet& samples, const DatasetOptions& options, const FittedPreprocessing& fitted);
   /// Builds the modality `name`, which options.modalities lists and which is not built yet, from `sources`.
   void add(const std::string& name, const DataSources& sources);
   /// Whether the modality `name` is built.
@@ -125,7 +130,7 @@ class MultimodalDataset::Builder {
 
  private:
   const SampleSet& samples_;
-  std::vector<std::size_t> train_;
+  const std::vector<std::size_t>& train_;
   const FittedPreprocessing* fitted_;
   MultimodalDataset dataset_;
   bool finished_ = false;
