@@ -318,7 +318,7 @@ DataSources DataPipeline::load_sources(const NumericTable*& sample_table, const 
     intraday_ = std::make_shared<IntradayPanel>(IntradayPanel::load_csv(config_.intraday->path, config_.intraday->options));
   }
   if (config_.texts && !texts_later()) {
-    texts_ = std::make_shared<TextCorpus>(TextCorpus::load(config_.texts->path, config_.texts->options));
+    texts_ = std::make_shared<TextCorpus>(load_texts());
   }
   if (config_.graph) {
     graph_ = std::make_shared<RelationGraph>(RelationGraph::load(config_.graph->path, config_.graph->options));
@@ -342,6 +342,21 @@ DataSources DataPipeline::load_sources(const NumericTable*& sample_table, const 
     }
   }
   return sources;
+}
+
+TextCorpus DataPipeline::load_texts() const {
+  const TextJsonlOptions& options = config_.texts->options;
+  if (options.hold_texts) {
+    return TextCorpus::load(config_.texts->path, options);
+  }
+  // The corpus keeps the texts' times only; the text modality reads the texts again from the file to fit its
+  // vocabulary and encode them, so that the build never holds every text at once.
+  if (config_.dataset.text_layout != "per_text") {
+    throw Error(fmt::format("data.texts.hold_texts false needs dataset.text_layout \"per_text\" (\"{}\" joins each "
+                            "sample's texts, which must then be held)",
+                            config_.dataset.text_layout));
+  }
+  return TextCorpus::load_times(config_.texts->path, options);
 }
 
 bool DataPipeline::texts_later() const {
@@ -372,7 +387,7 @@ std::shared_ptr<const MultimodalDataset> DataPipeline::build_dataset(DataSources
     intraday_.reset();  // the intraday modality shares the bars it needs
     sources.intraday = nullptr;
     return_freed_memory();
-    texts_ = std::make_shared<TextCorpus>(TextCorpus::load(config_.texts->path, config_.texts->options));
+    texts_ = std::make_shared<TextCorpus>(load_texts());
     sources.texts = texts_.get();
     builder.add("text", sources);
   }

@@ -15,6 +15,9 @@
 #include <cctype>
 #include <cstring>
 #include <exception>
+#include <functional>
+#include <limits>
+#include <map>
 #include <fstream>
 #include <iterator>
 #include <optional>
@@ -388,7 +391,20 @@ ParsedTextLine parse_text_line(std::string_view raw, std::uint64_t overlong, std
 
 }  // namespace internal
 
-TextCorpus TextCorpus::load_jsonl(const std::filesystem::path& path, const TextJsonlOptions& options) {
+namespace {
+
+// A text as a reader hands it on: views valid while its block is handed on.
+struct ReadText {
+  std::string_view entity;
+  Timestamp time;
+  std::string_view text;
+};
+using TextBlockSink = std::function<void(const std::vector<ReadText>&)>;
+
+// Reads a JSON Lines file of texts, handing them on a block at a time in file order, counting lines, texts and bad
+// records into `report` and `bad`.
+void read_jsonl_texts(const std::filesystem::path& path, const TextJsonlOptions& options, TextLoadReport& report,
+                      BadRecordLog& bad, const TextBlockSink& sink) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
     throw IoError(path.string(), "no such file");
@@ -398,9 +414,6 @@ TextCorpus TextCorpus::load_jsonl(const std::filesystem::path& path, const TextJ
     throw IoError(path.string(), "cannot open for reading");
   }
   const std::string file = path.string();
-  TextCorpus corpus;
-  corpus.finalized_ = false;
-  BadRecordLog bad(options.errors);
   // Lines are read in blocks, parsed on every intra-op thread, and kept in file order: the result, and the first
   // error in strict mode, are those of reading line by line.
   // A block's lines lie one after another in one buffer, reused from block to block.
@@ -415,6 +428,7 @@ TextCorpus TextCorpus::load_jsonl(const std::filesystem::path& path, const TextJ
   std::vector<Line> block;
   block.reserve(kBlock);
   std::string text;
+  std::vector<ReadText> out;
   const auto flush = [&] {
     std::vector<internal::ParsedTextLine> parsed(block.size());
     at::parallel_for(0, static_cast<std::int64_t>(block.size()), 64, [&](std::int64_t begin, std::int64_t end) {
@@ -424,9 +438,10 @@ TextCorpus TextCorpus::load_jsonl(const std::filesystem::path& path, const TextJ
             std::string_view(text).substr(entry.offset, entry.size), entry.overlong, entry.number, file, options);
       }
     });
+    out.clear();
     for (auto& p : parsed) {
       if (p.error) {
-        ++corpus.report_.bad_records;
+        ++report.bad_records;
         try {
           std::rethrow_exception(p.error);
         } catch (const DataError& e) {
@@ -434,13 +449,13 @@ TextCorpus TextCorpus::load_jsonl(const std::filesystem::path& path, const TextJ
         }
         continue;
       }
-      corpus.report_.converted_from_latin1 = corpus.report_.converted_from_latin1 || p.converted;
-      corpus.report_.texts += static_cast<std::int64_t>(p.texts.size());
-      auto& texts = corpus.texts_[p.entity];
+      report.converted_from_latin1 = report.converted_from_latin1 || p.converted;
+      report.texts += static_cast<std::int64_t>(p.texts.size());
       for (const auto& parsed_text : p.texts) {
-        texts.push_back(TextRecord{parsed_text.time, corpus.keep(parsed_text.text)});
+        out.push_back(ReadText{p.entity, parsed_text.time, parsed_text.text});
       }
     }
+    sink(out);
     block.clear();
     text.clear();
   };
@@ -459,7 +474,7 @@ TextCorpus TextCorpus::load_jsonl(const std::filesystem::path& path, const TextJ
     if (overlong == 0 && blank(raw)) {
       continue;
     }
-    ++corpus.report_.lines;
+    ++report.lines;
     block.push_back(Line{line, text.size(), raw.size(), overlong});
     text += raw;
     if (block.size() == kBlock || text.size() >= kBlockBytes) {
@@ -470,15 +485,11 @@ TextCorpus TextCorpus::load_jsonl(const std::filesystem::path& path, const TextJ
     throw IoError(file, "read error");
   }
   flush();
-  corpus.finish(file, "line", bad);
-  return corpus;
 }
 
-TextCorpus TextCorpus::load(const std::filesystem::path& path, const TextJsonlOptions& options) {
-  return is_parquet_path(path) ? load_parquet(path, options) : load_jsonl(path, options);
-}
-
-TextCorpus TextCorpus::load_parquet(const std::filesystem::path& path, const TextJsonlOptions& options) {
+// The same for a Parquet file (layout "flat"), a row a text.
+void read_parquet_texts(const std::filesystem::path& path, const TextJsonlOptions& options, TextLoadReport& report,
+                        BadRecordLog& bad, const TextBlockSink& sink) {
   ParquetReader reader = ParquetReader::open(path);
   const std::string& file = reader.source();
   if (options.layout != "flat") {
@@ -489,13 +500,34 @@ TextCorpus TextCorpus::load_parquet(const std::filesystem::path& path, const Tex
   const std::size_t entity_column = reader.require_column(options.entity_field);
   const std::size_t time_column = reader.require_column(options.time_field);
   const std::size_t text_column = reader.require_column(options.text_field);
-  TextCorpus corpus;
-  corpus.finalized_ = false;
-  BadRecordLog bad(options.errors);
   CsvRecord record;
   std::string converted;
+  // A row's fields are views of the reader's current row: the block's entities and texts are copied one after
+  // another into `bytes` and handed on 4,096 at a time (or 8 MB).
+  struct Kept {
+    std::size_t entity;
+    std::size_t entity_size;
+    Timestamp time;
+    std::size_t text;
+    std::size_t text_size;
+  };
+  std::string bytes;
+  std::vector<Kept> kept;
+  std::vector<ReadText> out;
+  const auto flush = [&] {
+    out.clear();
+    for (const auto& k : kept) {
+      out.push_back(ReadText{std::string_view(bytes).substr(k.entity, k.entity_size), k.time,
+                             std::string_view(bytes).substr(k.text, k.text_size)});
+    }
+    if (!out.empty()) {
+      sink(out);
+    }
+    kept.clear();
+    bytes.clear();
+  };
   while (reader.next(record, bad)) {
-    ++corpus.report_.lines;
+    ++report.lines;
     try {
       const std::string_view entity = record[entity_column];
       if (entity.empty()) {
@@ -526,23 +558,159 @@ TextCorpus TextCorpus::load_parquet(const std::filesystem::path& path, const Tex
       if (blank(text)) {
         throw DataError(file, record.line, options.text_field, "the text is empty");
       }
-      corpus.report_.converted_from_latin1 = corpus.report_.converted_from_latin1 || from_latin1;
-      ++corpus.report_.texts;
-      auto it = corpus.texts_.find(entity);
-      if (it == corpus.texts_.end()) {
-        it = corpus.texts_.emplace(std::string(entity), std::vector<TextRecord>()).first;
+      report.converted_from_latin1 = report.converted_from_latin1 || from_latin1;
+      ++report.texts;
+      kept.push_back(Kept{bytes.size(), entity.size(), *time, bytes.size() + entity.size(), text.size()});
+      bytes.append(entity);
+      bytes.append(text);
+      if (kept.size() == 4096 || bytes.size() >= (std::size_t{8} << 20)) {
+        flush();
       }
-      it->second.push_back(TextRecord{*time, corpus.keep(text)});
     } catch (const DataError& e) {
-      ++corpus.report_.bad_records;
+      ++report.bad_records;
       bad.add(e);
     }
   }
-  corpus.finish(file, "row", bad);
+  flush();
+}
+
+void read_texts(const std::filesystem::path& path, const TextJsonlOptions& options, TextLoadReport& report,
+                BadRecordLog& bad, const TextBlockSink& sink) {
+  if (is_parquet_path(path)) {
+    read_parquet_texts(path, options, report, bad, sink);
+  } else {
+    read_jsonl_texts(path, options, report, bad, sink);
+  }
+}
+
+const char* record_unit(const std::filesystem::path& path) { return is_parquet_path(path) ? "row" : "line"; }
+
+}  // namespace
+
+TextCorpus TextCorpus::load_jsonl(const std::filesystem::path& path, const TextJsonlOptions& options) {
+  return load_whole(path, options, /*parquet=*/false);
+}
+
+TextCorpus TextCorpus::load(const std::filesystem::path& path, const TextJsonlOptions& options) {
+  return load_whole(path, options, is_parquet_path(path));
+}
+
+TextCorpus TextCorpus::load_parquet(const std::filesystem::path& path, const TextJsonlOptions& options) {
+  return load_whole(path, options, /*parquet=*/true);
+}
+
+TextCorpus TextCorpus::load_whole(const std::filesystem::path& path, const TextJsonlOptions& options, bool parquet) {
+  TextCorpus corpus;
+  corpus.finalized_ = false;
+  BadRecordLog bad(options.errors);
+  const auto keep_block = [&](const std::vector<ReadText>& block) {
+    for (const auto& t : block) {
+      corpus.records_of(t.entity).push_back(TextRecord{t.time, corpus.keep(t.text)});
+    }
+  };
+  if (parquet) {
+    read_parquet_texts(path, options, corpus.report_, bad, keep_block);
+  } else {
+    read_jsonl_texts(path, options, corpus.report_, bad, keep_block);
+  }
+  corpus.finish(path.string(), parquet ? "row" : "line", bad);
   return corpus;
 }
 
-TextCorpus::TextCorpus(const TextCorpus& other) : finalized_(other.finalized_), report_(other.report_) {
+std::vector<TextRecord>& TextCorpus::records_of(std::string_view entity) {
+  auto it = texts_.find(entity);
+  if (it == texts_.end()) {
+    it = texts_.emplace(std::string(entity), std::vector<TextRecord>()).first;
+  }
+  return it->second;
+}
+
+TextCorpus TextCorpus::load_times(const std::filesystem::path& path, const TextJsonlOptions& options) {
+  TextCorpus corpus;
+  corpus.finalized_ = false;
+  corpus.times_only_ = true;
+  corpus.source_ = path;
+  corpus.options_ = options;
+  BadRecordLog bad(options.errors);
+  // Each entity's texts as (time, number in file order) until they are sorted by time; then the place of each.
+  std::map<std::string, std::vector<std::pair<Timestamp, std::uint32_t>>, std::less<>> timed;
+  std::uint32_t number = 0;
+  read_texts(path, options, corpus.report_, bad, [&](const std::vector<ReadText>& block) {
+    for (const auto& t : block) {
+      if (number == std::numeric_limits<std::int32_t>::max()) {
+        throw DataError(path.string(), 0, "", "more than 2^31 texts: read them with load() instead");
+      }
+      auto it = timed.find(t.entity);
+      if (it == timed.end()) {
+        it = timed.emplace(std::string(t.entity), std::vector<std::pair<Timestamp, std::uint32_t>>()).first;
+      }
+      it->second.emplace_back(t.time, number++);
+    }
+  });
+  corpus.place_of_.resize(number);
+  while (!timed.empty()) {
+    auto node = timed.extract(timed.begin());
+    auto& list = node.mapped();
+    std::stable_sort(list.begin(), list.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<TextRecord> records(list.size());
+    for (std::size_t k = 0; k < list.size(); ++k) {
+      records[k].time = list[k].first;
+      corpus.place_of_[list[k].second] = static_cast<std::int32_t>(k);
+    }
+    corpus.texts_.emplace(std::move(node.key()), std::move(records));
+  }
+  std::error_code ec;
+  corpus.source_bytes_ = std::filesystem::file_size(path, ec);
+  corpus.source_time_ = std::filesystem::last_write_time(path, ec);
+  corpus.finish(path.string(), record_unit(path), bad);
+  return corpus;
+}
+
+void TextCorpus::for_each_text(const std::function<void(const std::vector<PlacedText>&)>& visit) const {
+  FINFUSE_CHECK(times_only_, "TextCorpus::for_each_text: the corpus holds its texts (it was not read by load_times)");
+  const std::string file = source_.string();
+  std::error_code ec;
+  if (std::filesystem::file_size(source_, ec) != source_bytes_ || std::filesystem::last_write_time(source_, ec) != source_time_) {
+    throw IoError(file, "the file changed since its texts' times were read; read it again");
+  }
+  TextLoadReport report;
+  BadRecordLog bad(options_.errors);
+  std::size_t number = 0;
+  std::vector<PlacedText> placed;
+  const auto changed = [&](const std::string& what) {
+    throw IoError(file, "the file changed since its texts' times were read (" + what + "); read it again");
+  };
+  read_texts(source_, options_, report, bad, [&](const std::vector<ReadText>& block) {
+    placed.clear();
+    for (const auto& t : block) {
+      if (number >= place_of_.size()) {
+        changed("it holds more texts");
+      }
+      const auto it = texts_.find(t.entity);
+      const auto place = static_cast<std::size_t>(place_of_[number]);
+      if (it == texts_.end() || place >= it->second.size() || it->second[place].time != t.time) {
+        changed(fmt::format("text {} of entity '{}' is not the one it was", number + 1, t.entity));
+      }
+      placed.push_back(PlacedText{it->first, &it->second, place, t.text});
+      ++number;
+    }
+    visit(placed);
+  });
+  if (number != place_of_.size() || report.bad_records != report_.bad_records) {
+    changed(fmt::format("{} texts and {} bad records where there were {} and {}", number, report.bad_records,
+                        place_of_.size(), report_.bad_records));
+  }
+}
+
+TextCorpus::TextCorpus(const TextCorpus& other)
+    : finalized_(other.finalized_),
+      report_(other.report_),
+      times_only_(other.times_only_),
+      source_(other.source_),
+      options_(other.options_),
+      place_of_(other.place_of_),
+      source_bytes_(other.source_bytes_),
+      source_time_(other.source_time_) {
   for (const auto& [entity, texts] : other.texts_) {
     auto& mine = texts_[entity];
     mine.reserve(texts.size());

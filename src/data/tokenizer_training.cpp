@@ -49,10 +49,11 @@ class WordCounter {
 
   std::size_t size() const { return size_; }
 
-  void merge(const WordCounter& other) {
+  /// Adds the counts of `other`: keeping views of its words when it outlives this counter's use, else copies.
+  void merge(const WordCounter& other, bool other_outlives = true) {
     for (const auto& slot : other.slots_) {
       if (slot.count > 0) {
-        add(slot.word, true, slot.count);  // `other` outlives this counter's use
+        add(slot.word, other_outlives, slot.count);
       }
     }
   }
@@ -96,12 +97,9 @@ class WordCounter {
   std::deque<std::string> owned_;  // element addresses are stable as it grows
 };
 
-// Word frequencies of the training texts, counted on every intra-op thread (a table per chunk, merged), as (word,
-// count) pairs in no particular order: the words seen at least `min_count` times, and in `distinct` how many words
-// there are in all.
-std::vector<std::pair<std::string, std::int64_t>> count_words(const TextViews& texts, const TokenizerOptions& options,
-                                                              std::int64_t min_count, std::size_t& distinct) {
-  // One counter per chunk of the texts, a chunk per intra-op thread.
+// Word frequencies of the training texts, counted on every intra-op thread: a table per chunk, a chunk per thread.
+// The tables view the texts.
+std::vector<WordCounter> count_chunks(const TextViews& texts, const TokenizerOptions& options) {
   const auto size = static_cast<std::int64_t>(texts.size());
   const auto chunks = std::max<std::int64_t>(1, std::min<std::int64_t>(at::get_num_threads(), (size + 1023) / 1024));
   std::vector<WordCounter> counters(static_cast<std::size_t>(chunks));
@@ -118,11 +116,25 @@ std::vector<std::pair<std::string, std::int64_t>> count_words(const TextViews& t
       }
     }
   });
+  return counters;
+}
+
+// The same merged, as (word, count) pairs in no particular order: the words seen at least `min_count` times, and in
+// `distinct` how many words there are in all.
+std::vector<std::pair<std::string, std::int64_t>> count_words(const TextViews& texts, const TokenizerOptions& options,
+                                                              std::int64_t min_count, std::size_t& distinct) {
+  auto counters = count_chunks(texts, options);
   for (std::size_t k = 1; k < counters.size(); ++k) {
     counters[0].merge(counters[k]);
   }
   distinct = counters[0].size();
   return counters[0].counts(min_count);
+}
+
+// Whether two options split texts into the same words.
+bool same_words(const TokenizerOptions& a, const TokenizerOptions& b) {
+  return a.normalization == b.normalization && a.lowercase == b.lowercase && a.strip_accents == b.strip_accents &&
+         a.split_punctuation == b.split_punctuation;
 }
 
 // Byte offsets of the UTF-8 code points of `word`, plus its size.
@@ -141,11 +153,18 @@ std::vector<std::size_t> code_point_offsets(const std::string& word) {
 }  // namespace
 
 Tokenizer Tokenizer::build_word(const TokenizerOptions& options, const TextViews& training_texts) {
+  std::size_t distinct = 0;
+  auto counts = count_words(training_texts, options, options.min_frequency, distinct);
+  return word_vocabulary(options, std::move(counts), distinct, static_cast<std::int64_t>(training_texts.size()));
+}
+
+Tokenizer Tokenizer::word_vocabulary(const TokenizerOptions& options,
+                                     std::vector<std::pair<std::string, std::int64_t>> counts, std::size_t distinct,
+                                     std::int64_t texts) {
   Tokenizer tokenizer;
   tokenizer.options_ = options;
   tokenizer.options_.kind = "word";
-  std::size_t distinct = 0;
-  auto ranked = count_words(training_texts, tokenizer.options_, options.min_frequency, distinct);
+  auto& ranked = counts;
   std::sort(ranked.begin(), ranked.end(),
             [](const auto& a, const auto& b) { return a.second > b.second || (a.second == b.second && a.first < b.first); });
   tokenizer.tokens_ = {kPad, kUnk, kCls, kSep};
@@ -159,7 +178,7 @@ Tokenizer Tokenizer::build_word(const TokenizerOptions& options, const TextViews
   }
   tokenizer.index_vocabulary("word vocabulary");
   logger()->info("word vocabulary: {} tokens from {} training text(s) ({} distinct words, min frequency {})",
-                 tokenizer.tokens_.size(), training_texts.size(), distinct, options.min_frequency);
+                 tokenizer.tokens_.size(), texts, distinct, options.min_frequency);
   return tokenizer;
 }
 
@@ -185,14 +204,19 @@ std::string merged(const SymbolPair& pair) { return pair.first + pair.second.sub
 }  // namespace
 
 Tokenizer Tokenizer::build_wordpiece(const TokenizerOptions& options, const TextViews& training_texts) {
+  // Word frequencies of the training texts, as this tokenizer splits them.
+  std::size_t distinct = 0;
+  auto counts = count_words(training_texts, options, 1, distinct);
+  return learnt_wordpiece(options, std::move(counts), static_cast<std::int64_t>(training_texts.size()));
+}
+
+Tokenizer Tokenizer::learnt_wordpiece(const TokenizerOptions& options,
+                                      std::vector<std::pair<std::string, std::int64_t>> counts, std::int64_t texts) {
   Tokenizer tokenizer;
   tokenizer.options_ = options;
   tokenizer.options_.kind = "wordpiece";
   tokenizer.options_.vocab_file.clear();
-
-  // Word frequencies of the training texts, as this tokenizer splits them.
-  std::size_t distinct = 0;
-  auto sorted_words = count_words(training_texts, tokenizer.options_, 1, distinct);
+  auto& sorted_words = counts;
   FINFUSE_CHECK(!sorted_words.empty(), "cannot learn a WordPiece vocabulary without training texts");
   std::sort(sorted_words.begin(), sorted_words.end());
 
@@ -281,7 +305,7 @@ Tokenizer Tokenizer::build_wordpiece(const TokenizerOptions& options, const Text
   }
   tokenizer.index_vocabulary("learnt WordPiece vocabulary");
   logger()->info("WordPiece vocabulary: {} pieces learnt from {} distinct words of {} training text(s)",
-                 tokenizer.tokens_.size(), sorted_words.size(), training_texts.size());
+                 tokenizer.tokens_.size(), sorted_words.size(), texts);
   return tokenizer;
 }
 
@@ -290,6 +314,41 @@ Tokenizer Tokenizer::create(const TokenizerOptions& options, const TextViews& tr
     return options.vocab_file.empty() ? build_wordpiece(options, training_texts) : load_wordpiece(options);
   }
   return build_word(options, training_texts);
+}
+
+struct WordCounts::Table {
+  WordCounter counter;
+};
+
+WordCounts::WordCounts(const TokenizerOptions& options) : options_(options), table_(std::make_unique<Table>()) {}
+WordCounts::WordCounts(WordCounts&&) noexcept = default;
+WordCounts& WordCounts::operator=(WordCounts&&) noexcept = default;
+WordCounts::~WordCounts() = default;
+
+void WordCounts::add(const TextViews& texts) {
+  FINFUSE_CHECK(table_ != nullptr, "WordCounts::add on a moved-from object");
+  const auto counters = count_chunks(texts, options_);
+  for (const auto& counter : counters) {
+    table_->counter.merge(counter, /*other_outlives=*/false);  // the texts go after the call
+  }
+  texts_ += static_cast<std::int64_t>(texts.size());
+}
+
+std::size_t WordCounts::distinct() const { return table_ != nullptr ? table_->counter.size() : 0; }
+
+Tokenizer Tokenizer::create(const TokenizerOptions& options, const WordCounts& counts) {
+  if (options.kind == "wordpiece" && !options.vocab_file.empty()) {
+    return load_wordpiece(options);
+  }
+  FINFUSE_CHECK(counts.table_ != nullptr, "Tokenizer::create: the word counts were moved from");
+  FINFUSE_CHECK(same_words(options, counts.options_),
+                "Tokenizer::create: the word counts split texts otherwise than these tokenizer options (normalization, "
+                "lowercase, strip_accents and split_punctuation must match)");
+  const WordCounter& counter = counts.table_->counter;
+  if (options.kind == "wordpiece") {
+    return learnt_wordpiece(options, counter.counts(1), counts.texts_);
+  }
+  return word_vocabulary(options, counter.counts(options.min_frequency), counter.size(), counts.texts_);
 }
 
 }  // namespace finfuse::data

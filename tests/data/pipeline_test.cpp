@@ -125,7 +125,9 @@ TEST(DataPipelineStages, TextsAreReadAfterThePanelGoesAndTheDatasetIsTheSame) {
   ASSERT_TRUE(config.texts.has_value());
   ASSERT_TRUE(config.dataset.uses("text"));
   ASSERT_TRUE(config.dataset.uses("price"));
-  const DataPipeline pipeline = DataPipeline::build(config);
+  DataConfig streamed = config;
+  streamed.texts->options.hold_texts = false;  // the texts read again from the file: the same dataset
+  const DataPipeline pipeline = DataPipeline::build(streamed);
   EXPECT_EQ(pipeline.prices(), nullptr);
   const Json summary = pipeline.summary();
   EXPECT_GT(summary["sources"]["texts"]["texts"].get<std::int64_t>(), 0);
@@ -173,6 +175,22 @@ TEST(DataPipelineStages, TextsAreReadAfterThePanelGoesAndTheDatasetIsTheSame) {
   }
   EXPECT_TRUE(torch::equal(a.target, b.target));
   EXPECT_GT(staged.coverage("text"), 0.0);
+  // The staged build kept the texts' times only and read the texts again from the file: the same vocabulary, token
+  // ids and rows, byte for byte, as a staged build that holds them.
+  ASSERT_TRUE(staged.tokenizer().has_value());
+  EXPECT_EQ(staged.tokenizer()->tokens(), at_once.tokenizer()->tokens());
+  EXPECT_EQ(staged.serialize(), at_once.serialize());
+  const DataPipeline held = DataPipeline::build(config);
+  EXPECT_EQ(held.dataset()->serialize(), staged.serialize());
+  // Texts joined per sample must be held.
+  DataConfig joined = streamed;
+  joined.dataset.text_layout = "concat";
+  try {
+    (void)DataPipeline::build(joined);
+    ADD_FAILURE() << "a joined layout was built without holding the texts";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("hold_texts false needs dataset.text_layout"), std::string::npos) << e.what();
+  }
 
   // An unfinished builder refuses to give its dataset.
   MultimodalDataset::Builder partial(pipeline.samples(), config.dataset, pipeline.split().train);

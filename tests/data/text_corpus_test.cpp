@@ -8,6 +8,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <algorithm>
 #include <optional>
 #include <sstream>
 
@@ -179,6 +181,76 @@ TEST_F(TextCorpusTest, EncodingPolicy) {
   EXPECT_TRUE(corpus.report().converted_from_latin1);
   EXPECT_EQ(TextJsonlOptions::from_config(Config(options.to_json())).to_json(), options.to_json());
   EXPECT_THROW(TextJsonlOptions::from_config(Config::parse(R"({"layout": "nestd"})")), ConfigError);
+}
+
+TEST_F(TextCorpusTest, TimesOnlyCorpusHasTheSameRecordsAndReadsItsTextsAgainInPlace) {
+  // 9,000 texts of three entities in several blocks, out of time order, equal times among them, a nested line, a bad
+  // line skipped in lenient mode: load_times() keeps load()'s times in the same order, and for_each_text() gives
+  // every text once with the place load() gives it.
+  std::string lines;
+  for (int i = 0; i < 3000; ++i) {
+    lines += fmt::format(R"({{"symbol": "S{}", "tweets": [{{"created_at": "@{}", "text": "text {}"}}, {{"created_at": "@{}", "text": "twin {}"}}]}})"
+                         "\n",
+                         i % 3, 1400000000 + (i * 7919) % 1000, i, 1400000000 + (i * 7919) % 1000, i);
+    if (i == 1500) {
+      lines += "{broken\n";
+    }
+    lines += fmt::format(R"({{"symbol": "S{}", "tweets": [{{"created_at": "@{}", "text": "more {}"}}]}})" "\n", i % 2,
+                         1400000000 + i % 17, i);
+  }
+  const auto path = write(lines);
+  TextJsonlOptions options = TextJsonlOptions::stocknet();
+  options.errors = ErrorMode::lenient;
+  const TextCorpus full = TextCorpus::load(path, options);
+  const TextCorpus times = TextCorpus::load_times(path, options);
+  EXPECT_TRUE(full.holds_texts());
+  EXPECT_FALSE(times.holds_texts());
+  EXPECT_EQ(times.size(), 9000);
+  EXPECT_EQ(times.report().texts, full.report().texts);
+  EXPECT_EQ(times.report().bad_records, 1);
+  ASSERT_EQ(times.entities(), full.entities());
+  std::map<std::string, std::vector<int>> seen;
+  for (const auto& entity : full.entities()) {
+    ASSERT_EQ(times.texts(entity).size(), full.texts(entity).size());
+    for (std::size_t k = 0; k < full.texts(entity).size(); ++k) {
+      EXPECT_EQ(times.texts(entity)[k].time, full.texts(entity)[k].time);
+      EXPECT_TRUE(times.texts(entity)[k].text.empty());
+    }
+    seen[entity].assign(full.texts(entity).size(), 0);
+  }
+  std::size_t blocks = 0;
+  times.for_each_text([&](const std::vector<TextCorpus::PlacedText>& block) {
+    ++blocks;
+    for (const auto& placed : block) {
+      const std::string entity(placed.entity);
+      ASSERT_EQ(placed.records, &times.texts(entity));
+      ASSERT_LT(placed.place, full.texts(entity).size());
+      EXPECT_EQ(full.texts(entity)[placed.place].text, placed.text) << entity << " " << placed.place;
+      ++seen[entity][placed.place];
+    }
+  });
+  EXPECT_GT(blocks, 1u);
+  for (const auto& [entity, counts] : seen) {
+    EXPECT_EQ(std::count(counts.begin(), counts.end(), 1), static_cast<std::ptrdiff_t>(counts.size())) << entity;
+  }
+  // The windows of both are the same places.
+  for (const auto& entity : full.entities()) {
+    const auto a = TextCorpus::window_span(full.texts(entity), Timestamp(1400000100), Timestamp(1400000500), 3);
+    const auto b = TextCorpus::window_span(times.texts(entity), Timestamp(1400000100), Timestamp(1400000500), 3);
+    EXPECT_EQ(a.first, b.first);
+    EXPECT_EQ(a.last, b.last);
+  }
+  // A corpus that holds its texts is not read again; a file that changed is refused by name.
+  EXPECT_THROW(full.for_each_text([](const std::vector<TextCorpus::PlacedText>&) {}), Error);
+  std::ofstream(path, std::ios::binary | std::ios::app)
+      << R"({"symbol": "S0", "tweets": [{"created_at": "@1400000001", "text": "late"}]})" "\n";
+  try {
+    times.for_each_text([](const std::vector<TextCorpus::PlacedText>&) {});
+    ADD_FAILURE() << "a changed file was read";
+  } catch (const IoError& e) {
+    EXPECT_NE(std::string(e.what()).find(path.string()), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("changed since its texts' times were read"), std::string::npos) << e.what();
+  }
 }
 
 TEST(TextCorpusStorage, TextsOutliveTheirSourcesAndCopiesHoldTheirOwn) {

@@ -226,5 +226,50 @@ TEST_F(WordPieceTest, VocabularyLearntFromTrainingTexts) {
   EXPECT_THROW(Tokenizer::build_wordpiece(options, {}), Error);
 }
 
+TEST(WordCounts, BatchesGiveTheTokenizerThatAllTheTextsGive) {
+  // Texts in batches that do not outlive their counting (upper case, accents and punctuation among them): the word
+  // and WordPiece vocabularies equal those built from all the texts at once.
+  std::vector<std::string> texts;
+  std::mt19937 random(7);
+  const std::vector<std::string> words = {"Rally", "rally", "rallied", "Stocks", "fell", "Café", "café", "$AAPL,",
+                                          "earnings", "beat", "miss", "guidance", "cut", "up", "down", "5%"};
+  for (int i = 0; i < 3000; ++i) {
+    std::string text;
+    for (int w = 0; w < 8; ++w) {
+      text += words[random() % words.size()] + (w == 7 ? "." : " ");
+    }
+    texts.push_back(text);
+  }
+  for (const std::string kind : {"word", "wordpiece"}) {
+    TokenizerOptions options;
+    options.kind = kind;
+    options.max_vocab = 60;
+    options.min_frequency = 3;
+    WordCounts counts(options);
+    for (std::size_t first = 0; first < texts.size(); first += 700) {
+      std::vector<std::string> batch(texts.begin() + static_cast<std::ptrdiff_t>(first),
+                                     texts.begin() + static_cast<std::ptrdiff_t>(std::min(first + 700, texts.size())));
+      counts.add(batch);
+    }  // each batch is gone before the next is counted
+    EXPECT_EQ(counts.texts(), 3000);
+    const Tokenizer whole = Tokenizer::create(options, texts);
+    const Tokenizer batched = Tokenizer::create(options, counts);
+    EXPECT_EQ(batched.tokens(), whole.tokens()) << kind;
+    EXPECT_EQ(batched.encode(texts[5]), whole.encode(texts[5])) << kind;
+  }
+  TokenizerOptions cased;
+  cased.lowercase = false;
+  WordCounts counts(cased);
+  counts.add(texts);
+  EXPECT_GT(counts.distinct(), 0u);
+  TokenizerOptions lowered;
+  try {
+    Tokenizer::create(lowered, counts);
+    ADD_FAILURE() << "counts of other words were taken";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("split texts otherwise"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace finfuse::data

@@ -179,6 +179,8 @@ class DataPipeline {
   /// that the two are never held at once: when the dataset has a "text" modality and otherwise only built-in ones
   /// (a user's modality may read anything).
   bool texts_later() const;
+  /// The corpus of config_.texts: whole, or its times only when data.texts.hold_texts is false.
+  TextCorpus load_texts() const;
   /// The dataset of samples_, fitting preprocessing on `train` or applying `fitted`; reads the texts when
   /// texts_later(), after letting go of the price panel (unless a correlation graph needs it), the market index and
   /// the intraday bars.

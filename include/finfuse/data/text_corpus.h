@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -38,7 +39,10 @@ struct TextJsonlOptions {
   F(EncodingPolicy, encoding, EncodingPolicy::require_utf8, {}, "input that is not valid UTF-8: rejected, or read as Latin-1") \
   F(ErrorMode, errors, ErrorMode::strict, {}, "malformed lines: stop at the first (strict) or skip and count them (lenient)") \
   F(std::int64_t, max_line_bytes, std::int64_t{64} << 20, ::finfuse::Range::positive(),                           \
-    "a longer line is refused before it is parsed")
+    "a longer line is refused before it is parsed")                                                               \
+  F(bool, hold_texts, true, {},                                                                                   \
+    "dataset builds: hold every text in memory; false holds their times only and reads the file again to fit the " \
+    "vocabulary and encode the texts (three more reads, for corpora too large to hold; text_layout per_text)")
   FINFUSE_FIELDS(TextJsonlOptions, FINFUSE_TEXT_JSONL_FIELDS)
 #undef FINFUSE_TEXT_JSONL_FIELDS
 
@@ -73,6 +77,24 @@ class TextCorpus {
   static TextCorpus load_parquet(const std::filesystem::path& path, const TextJsonlOptions& options = {});
   /// load_parquet() for a .parquet or .pq file, load_jsonl() for anything else.
   static TextCorpus load(const std::filesystem::path& path, const TextJsonlOptions& options = {});
+  /// Reads the texts' entities and publication times only, not their bytes, from either kind of file, with the same
+  /// checks, messages and report as load(): texts() gives records with an empty text, in time order, and
+  /// for_each_text() reads the texts again. For builds that should not hold every text at once.
+  static TextCorpus load_times(const std::filesystem::path& path, const TextJsonlOptions& options = {});
+  /// Whether the records hold their texts (false after load_times()).
+  bool holds_texts() const { return !times_only_; }
+
+  /// A text read again by for_each_text(): its entity, that entity's records (texts(entity)), its place among them.
+  struct PlacedText {
+    std::string_view entity;
+    const std::vector<TextRecord>* records = nullptr;
+    std::size_t place = 0;
+    std::string_view text;
+  };
+  /// Reads the file of load_times() again, in file order, calling `visit` with its texts a block at a time (the views
+  /// valid during the call). IoError when the file no longer holds the texts it held (its size, time, a text's
+  /// entity or time, the number of texts or of bad records); finfuse::Error for a corpus that holds its texts.
+  void for_each_text(const std::function<void(const std::vector<PlacedText>&)>& visit) const;
 
   /// Adds a copy of a text; call finalize() before querying.
   void add(const std::string& entity, TextRecord record);
@@ -106,6 +128,10 @@ class TextCorpus {
   void finish(const std::string& file, const char* unit, const BadRecordLog& bad);
   /// A copy of `text` in the corpus's blocks.
   std::string_view keep(std::string_view text);
+  /// load_parquet() or load_jsonl().
+  static TextCorpus load_whole(const std::filesystem::path& path, const TextJsonlOptions& options, bool parquet);
+  /// The records of `entity`, added when it has none.
+  std::vector<TextRecord>& records_of(std::string_view entity);
 
   std::map<std::string, std::vector<TextRecord>, std::less<>> texts_;
   /// The texts' bytes, one after another in blocks that never move (a text longer than a block gets its own).
@@ -114,6 +140,14 @@ class TextCorpus {
   std::size_t block_used_ = 0;
   bool finalized_ = true;
   TextLoadReport report_;
+  // load_times(): the file and options to read the texts again, and the place in texts(entity) of each text in file
+  // order; the file's size and time when it was read.
+  bool times_only_ = false;
+  std::filesystem::path source_;
+  TextJsonlOptions options_;
+  std::vector<std::int32_t> place_of_;
+  std::uintmax_t source_bytes_ = 0;
+  std::filesystem::file_time_type source_time_;
 };
 
 }  // namespace finfuse::data

@@ -12,9 +12,11 @@
 #include <cstdint>
 #include <filesystem>
 #include <initializer_list>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace finfuse::data {
@@ -78,6 +80,32 @@ class TextViews {
   std::vector<std::string_view> views_;
 };
 
+/// Word frequencies of training texts gathered a batch at a time (each batch counted on every intra-op thread), for
+/// fitting a vocabulary on more text than is held at once: Tokenizer::create(options, counts) builds the tokenizer that
+/// create(options, texts) builds on all the batches' texts together. Words are split as `options` says
+/// (normalization, lowercase, strip_accents, split_punctuation).
+class WordCounts {
+ public:
+  explicit WordCounts(const TokenizerOptions& options);
+  WordCounts(WordCounts&&) noexcept;
+  WordCounts& operator=(WordCounts&&) noexcept;
+  ~WordCounts();
+
+  /// Counts the words of `texts`, which need not outlive the call.
+  void add(const TextViews& texts);
+  /// Texts counted so far.
+  std::int64_t texts() const { return texts_; }
+  /// Distinct words counted so far.
+  std::size_t distinct() const;
+
+ private:
+  friend class Tokenizer;
+  struct Table;
+  TokenizerOptions options_;
+  std::int64_t texts_ = 0;
+  std::unique_ptr<Table> table_;
+};
+
 class Tokenizer {
  public:
   /// A word-level tokenizer with its vocabulary built from `training_texts` (the training split only).
@@ -89,6 +117,9 @@ class Tokenizer {
   static Tokenizer build_wordpiece(const TokenizerOptions& options, const TextViews& training_texts);
   /// One of the above, by options.kind and vocab_file (built tokenizers need the training texts).
   static Tokenizer create(const TokenizerOptions& options, const TextViews& training_texts);
+  /// The same from the word counts of the training texts. finfuse::Error when `counts` split words otherwise than
+  /// `options` would.
+  static Tokenizer create(const TokenizerOptions& options, const WordCounts& counts);
 
   /// Lower-casing and splitting on white space and punctuation, as both kinds do before looking tokens up.
   std::vector<std::string> pre_tokenize(std::string_view text) const;
@@ -123,6 +154,12 @@ class Tokenizer {
   static Tokenizer from_json(const Config& state);
 
  private:
+  /// The builders above, from (word, count) pairs in any order: `distinct` words seen in `texts` training texts.
+  static Tokenizer word_vocabulary(const TokenizerOptions& options,
+                                   std::vector<std::pair<std::string, std::int64_t>> counts, std::size_t distinct,
+                                   std::int64_t texts);
+  static Tokenizer learnt_wordpiece(const TokenizerOptions& options,
+                                    std::vector<std::pair<std::string, std::int64_t>> counts, std::int64_t texts);
   void index_vocabulary(const std::string& where);
   /// The id of `token`, or -1.
   std::int64_t find(std::string_view token) const;

@@ -15,6 +15,7 @@
 #include <limits>
 #include <numeric>
 #include <string_view>
+#include <unordered_map>
 
 namespace finfuse::data {
 namespace {
@@ -54,6 +55,12 @@ void TextModality::build(const ModalityContext& context) {
   std::vector<const std::vector<TextRecord>*> entity_texts;
   std::vector<std::size_t> first_number;
   std::vector<std::string_view> table_texts;
+  // The row of each text of the corpus, by its number (-1: in no window).
+  std::vector<std::int32_t> row_of_text;
+  // A corpus read by TextCorpus::load_times holds no texts: they are read again from its file, in file order, to fit
+  // the vocabulary and to encode them.
+  const bool streamed = table_.table.empty() && context.sources.texts != nullptr && !context.sources.texts->holds_texts();
+  FINFUSE_CHECK(!streamed || per_text_, "the text layout 'concat' needs a text corpus that holds its texts (TextCorpus::load)");
   if (table_.table.empty()) {
     FINFUSE_CHECK(context.sources.texts != nullptr, "the 'text' modality needs a text corpus (or dataset.text_table)");
     context.require_timed("text");
@@ -94,7 +101,7 @@ void TextModality::build(const ModalityContext& context) {
       }
     });
     // Rows numbered in sample order: a text's row is the order in which the samples first see it.
-    std::vector<std::int32_t> row_of_text(first_number.back(), -1);
+    row_of_text.assign(first_number.back(), -1);
     distinct.reserve(first_number.back());
     for (auto& slot : text_rows) {
       std::int32_t& row = row_of_text[static_cast<std::size_t>(slot)];
@@ -125,6 +132,43 @@ void TextModality::build(const ModalityContext& context) {
     text_rows.shrink_to_fit();
   }
   distinct.shrink_to_fit();
+  if (!streamed) {
+    row_of_text = {};
+  }
+  // A streamed corpus's texts are known by their entity's records: the number of the entity's first text.
+  std::unordered_map<const std::vector<TextRecord>*, std::size_t> base_of;
+  if (streamed) {
+    for (std::size_t e = 0; e < entity_texts.size(); ++e) {
+      if (!entity_texts[e]->empty()) {
+        base_of.emplace(entity_texts[e], first_number[e]);
+      }
+    }
+  }
+  // The rows of a block of streamed texts (-1: in no window, or an entity without samples).
+  const auto rows_of_block = [&](const std::vector<TextCorpus::PlacedText>& block, std::vector<std::int32_t>& rows) {
+    rows.resize(block.size());
+    for (std::size_t k = 0; k < block.size(); ++k) {
+      const auto base = base_of.find(block[k].records);
+      rows[k] = base == base_of.end() ? -1 : row_of_text[base->second + block[k].place];
+    }
+  };
+  // Calls visit(row, text, scratch) for every streamed text that has a row, a block of texts at a time on every
+  // intra-op thread (scratch: room for max_length ids, one per thread), reading the corpus's file again.
+  const auto for_each_streamed_row = [&](const auto& visit) {
+    std::vector<std::int32_t> rows;
+    context.sources.texts->for_each_text([&](const std::vector<TextCorpus::PlacedText>& block) {
+      rows_of_block(block, rows);
+      at::parallel_for(0, static_cast<std::int64_t>(block.size()), 64, [&](std::int64_t begin, std::int64_t end) {
+        std::vector<std::int32_t> scratch(static_cast<std::size_t>(tokenizer_options_.max_length));
+        for (auto k = begin; k < end; ++k) {
+          const auto row = rows[static_cast<std::size_t>(k)];
+          if (row >= 0) {
+            visit(static_cast<std::size_t>(row), block[static_cast<std::size_t>(k)].text, scratch.data());
+          }
+        }
+      });
+    });
+  };
   // The text of distinct[d].
   const auto text_of = [&](std::size_t d) -> std::string_view {
     const auto number = static_cast<std::size_t>(distinct[d]);
@@ -146,17 +190,39 @@ void TextModality::build(const ModalityContext& context) {
       const auto d = static_cast<std::size_t>(text_rows[static_cast<std::size_t>(slot)]);
       if (in_training[d] == 0) {
         in_training[d] = 1;
-        training_texts.emplace_back(text_of(d));
+        if (!streamed) {
+          training_texts.emplace_back(text_of(d));
+        }
       }
     }
   }
-  in_training = {};
   if (context.fitted != nullptr) {
     tokenizer_ = context.fitted->tokenizer();
     FINFUSE_CHECK(tokenizer_.has_value(), "the 'text' modality needs the model's fitted tokenizer");
+  } else if (streamed) {
+    // The training texts' words counted a block at a time as the file is read again.
+    WordCounts counts(tokenizer_options_);
+    const bool needs_counts = tokenizer_options_.kind != "wordpiece" || tokenizer_options_.vocab_file.empty();
+    if (needs_counts) {
+      std::vector<std::string_view> block_texts;
+      std::vector<std::int32_t> rows;
+      context.sources.texts->for_each_text([&](const std::vector<TextCorpus::PlacedText>& block) {
+        rows_of_block(block, rows);
+        block_texts.clear();
+        for (std::size_t k = 0; k < block.size(); ++k) {
+          if (rows[k] >= 0 && in_training[static_cast<std::size_t>(rows[k])] != 0) {
+            block_texts.push_back(block[k].text);
+          }
+        }
+        counts.add(std::move(block_texts));
+        block_texts.clear();
+      });
+    }
+    tokenizer_ = Tokenizer::create(tokenizer_options_, counts);
   } else {
     tokenizer_ = Tokenizer::create(tokenizer_options_, std::move(training_texts));
   }
+  in_training = {};
   const auto length = static_cast<std::size_t>(tokenizer_options_.max_length);
   shape_ = static_cast<std::int64_t>(per_text_ ? max_texts * length : length);
   length_ = static_cast<std::int64_t>(length);
@@ -170,48 +236,62 @@ void TextModality::build(const ModalityContext& context) {
   std::vector<std::int64_t> token_offset;
   UninitializedVector<std::uint16_t> ids16;
   UninitializedVector<std::int32_t> ids32;
-  const auto encode_rows = [&](std::size_t items, std::size_t rows, std::int64_t grain, const auto& row_of,
-                               const auto& text_for) {
-    token_offset.assign(rows + 1, 0);
-    at::parallel_for(0, static_cast<std::int64_t>(items), grain, [&](std::int64_t begin, std::int64_t end) {
-      std::vector<std::int32_t> ids(length);
-      std::string joined;
-      for (auto item = begin; item < end; ++item) {
-        const std::int64_t row = row_of(static_cast<std::size_t>(item));
-        if (row >= 0) {
-          token_offset[static_cast<std::size_t>(row) + 1] =
-              tokenizer_->encode_into(text_for(static_cast<std::size_t>(item), joined), ids.data());
-        }
-      }
-    });
+  // Row r's ids: on the first pass their count goes to token_offset[r + 1], on the second (place) into their room.
+  const auto encode_row = [&](bool place, std::size_t r, std::string_view text, std::int32_t* ids) {
+    const std::int64_t used = tokenizer_->encode_into(text, ids);
+    if (!place) {
+      token_offset[r + 1] = used;
+      return;
+    }
+    FINFUSE_CHECK(used == token_offset[r + 1] - token_offset[r], "the tokenizer gave ", used, " ids for text row ", r,
+                  " where it gave ", token_offset[r + 1] - token_offset[r], " before");
+    if (narrow_) {
+      std::transform(ids, ids + used, ids16.data() + token_offset[r],
+                     [](std::int32_t id) { return static_cast<std::uint16_t>(id); });
+    } else {
+      std::copy_n(ids, used, ids32.data() + token_offset[r]);
+    }
+  };
+  const auto make_room = [&] {
     std::partial_sum(token_offset.begin(), token_offset.end(), token_offset.begin());
     if (narrow_) {
       ids16.resize(static_cast<std::size_t>(token_offset.back()));
     } else {
       ids32.resize(static_cast<std::size_t>(token_offset.back()));
     }
-    at::parallel_for(0, static_cast<std::int64_t>(items), grain, [&](std::int64_t begin, std::int64_t end) {
-      std::vector<std::int32_t> ids(length);
-      std::string joined;
-      for (auto item = begin; item < end; ++item) {
-        const std::int64_t row = row_of(static_cast<std::size_t>(item));
-        if (row < 0) {
-          continue;
-        }
-        const auto r = static_cast<std::size_t>(row);
-        const std::int64_t used = tokenizer_->encode_into(text_for(static_cast<std::size_t>(item), joined), ids.data());
-        FINFUSE_CHECK(used == token_offset[r + 1] - token_offset[r], "the tokenizer gave ", used,
-                      " ids for text row ", r, " where it gave ", token_offset[r + 1] - token_offset[r], " before");
-        if (narrow_) {
-          std::transform(ids.data(), ids.data() + used, ids16.data() + token_offset[r],
-                         [](std::int32_t id) { return static_cast<std::uint16_t>(id); });
-        } else {
-          std::copy_n(ids.data(), used, ids32.data() + token_offset[r]);
-        }
-      }
-    });
   };
-  if (per_text_) {
+  const auto encode_rows = [&](std::size_t items, std::size_t rows, std::int64_t grain, const auto& row_of,
+                               const auto& text_for) {
+    token_offset.assign(rows + 1, 0);
+    for (const bool place : {false, true}) {
+      at::parallel_for(0, static_cast<std::int64_t>(items), grain, [&](std::int64_t begin, std::int64_t end) {
+        std::vector<std::int32_t> ids(length);
+        std::string joined;
+        for (auto item = begin; item < end; ++item) {
+          const std::int64_t row = row_of(static_cast<std::size_t>(item));
+          if (row >= 0) {
+            encode_row(place, static_cast<std::size_t>(row), text_for(static_cast<std::size_t>(item), joined),
+                       ids.data());
+          }
+        }
+      });
+      if (!place) {
+        make_room();
+      }
+    }
+  };
+  if (streamed) {
+    // Each distinct text encoded once, as the corpus's file is read again (twice: counts, then ids).
+    token_offset.assign(distinct.size() + 1, 0);
+    for (const bool place : {false, true}) {
+      for_each_streamed_row(
+          [&](std::size_t row, std::string_view text, std::int32_t* ids) { encode_row(place, row, text, ids); });
+      if (!place) {
+        make_room();
+      }
+    }
+    row_of_text = {};
+  } else if (per_text_) {
     // Each distinct text encoded once; a sample keeps the rows of its window's texts.
     encode_rows(
         distinct.size(), distinct.size(), 512, [](std::size_t d) { return static_cast<std::int64_t>(d); },
