@@ -583,7 +583,8 @@ void read_texts(const std::filesystem::path& path, const TextJsonlOptions& optio
   }
 }
 
-const char* record_unit(const std::filesystem::path& path) { return is_parquet_path(path) ? "row" : "line"; }
+// What a file's records are called in messages.
+const char* record_unit(bool parquet) { return parquet ? "row" : "line"; }
 
 }  // namespace
 
@@ -613,7 +614,7 @@ TextCorpus TextCorpus::load_whole(const std::filesystem::path& path, const TextJ
   } else {
     read_jsonl_texts(path, options, corpus.report_, bad, keep_block);
   }
-  corpus.finish(path.string(), parquet ? "row" : "line", bad);
+  corpus.finish(path.string(), record_unit(parquet), bad);
   return corpus;
 }
 
@@ -627,7 +628,6 @@ std::vector<TextRecord>& TextCorpus::records_of(std::string_view entity) {
 
 TextCorpus TextCorpus::load_times(const std::filesystem::path& path, const TextJsonlOptions& options) {
   TextCorpus corpus;
-  corpus.finalized_ = false;
   corpus.times_only_ = true;
   corpus.source_ = path;
   corpus.options_ = options;
@@ -659,10 +659,11 @@ TextCorpus TextCorpus::load_times(const std::filesystem::path& path, const TextJ
     }
     corpus.texts_.emplace(std::move(node.key()), std::move(records));
   }
+  corpus.finalized_ = true;  // each entity's records were made in time order, at their size
   std::error_code ec;
   corpus.source_bytes_ = std::filesystem::file_size(path, ec);
   corpus.source_time_ = std::filesystem::last_write_time(path, ec);
-  corpus.finish(path.string(), record_unit(path), bad);
+  corpus.finish(path.string(), record_unit(is_parquet_path(path)), bad);
   return corpus;
 }
 
@@ -746,9 +747,11 @@ std::string_view TextCorpus::keep(std::string_view text) {
 }
 
 void TextCorpus::finish(const std::string& file, const char* unit, const BadRecordLog& bad) {
-  finalize();
-  for (auto& entry : texts_) {
-    entry.second.shrink_to_fit();
+  if (!finalized_) {
+    finalize();
+    for (auto& entry : texts_) {
+      entry.second.shrink_to_fit();
+    }
   }
   logger()->info("{}: {} text(s) of {} entit{} from {} {}(s){}", file, report_.texts, texts_.size(),
                  texts_.size() == 1 ? "y" : "ies", report_.lines, unit,

@@ -124,7 +124,8 @@ class TextCorpus {
   const TextLoadReport& report() const { return report_; }
 
  private:
-  /// The end of a load: sorts, logs what was read (`unit`: "line" or "row") and the bad records skipped.
+  /// The end of a load: sorts (unless the records were made in order: finalized_), logs what was read (`unit`: "line"
+  /// or "row") and the bad records skipped.
   void finish(const std::string& file, const char* unit, const BadRecordLog& bad);
   /// A copy of `text` in the corpus's blocks.
   std::string_view keep(std::string_view text);
