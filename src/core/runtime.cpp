@@ -144,6 +144,12 @@ bool retain_freed_memory() {
 #endif
 }
 
+void return_freed_memory() {
+#if defined(__GLIBC__)
+  ::malloc_trim(0);
+#endif
+}
+
 namespace {
 
 int resolve_threads(std::int64_t requested) {

@@ -4,6 +4,7 @@
 #include "finfuse/core/digest.h"
 #include "finfuse/core/file.h"
 #include "finfuse/core/logging.h"
+#include "finfuse/core/runtime.h"
 #include "finfuse/core/suggest.h"
 #include "finfuse/version.h"
 
@@ -21,9 +22,6 @@
 
 #include <sys/stat.h>
 #include <time.h>
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
 
 namespace finfuse {
 
@@ -233,14 +231,6 @@ std::string key_of(const DataConfig& config, const std::vector<InputHash>& input
   return hash.hex_digest();
 }
 
-// Hands the memory freed by the build (sources, built arrays) back to the system. glibc keeps freed blocks below its
-// mmap threshold (which rises to 32 MB as large blocks are freed) in the heap, so the process would go on counting them.
-void return_freed_memory() {
-#if defined(__GLIBC__)
-  ::malloc_trim(0);
-#endif
-}
-
 Json inputs_json(const std::vector<InputHash>& inputs) {
   Json out = Json::array();
   for (const auto& input : inputs) {
@@ -365,16 +355,36 @@ bool DataPipeline::texts_later() const {
          std::all_of(names.begin(), names.end(), [](const std::string& name) { return is_builtin_modality(name); });
 }
 
+bool DataPipeline::price_modality_reads_prices_last() const {
+  const auto& names = config_.dataset.modalities;
+  const auto uses = [&](const char* name) { return std::find(names.begin(), names.end(), name) != names.end(); };
+  return prices_ != nullptr && uses("price") && !uses("market") && !uses("chart") &&
+         config_.dataset.graph.kind != "correlation" &&
+         std::all_of(names.begin(), names.end(), [](const std::string& name) { return is_builtin_modality(name); });
+}
+
 std::shared_ptr<const MultimodalDataset> DataPipeline::build_dataset(DataSources sources,
                                                                      const std::vector<std::size_t>& train,
-                                                                     const FittedPreprocessing* fitted) {
+                                                                     const FittedPreprocessing* fitted,
+                                                                     bool keep_prices) {
   const DatasetOptions& options = config_.dataset;
   const bool later = texts_later();
+  // The price modality takes each entity's series out of the panel as it makes the entity's bars, when nothing
+  // after it reads the panel and prices() is not to hold it: the panel and the bars are never held side by side.
+  const bool release_prices = (later || !keep_prices) && price_modality_reads_prices_last();
+  if (release_prices) {
+    sources.prices_to_release = prices_.get();
+  }
   MultimodalDataset::Builder builder(*samples_, options, train, fitted);
   for (const auto& name : options.modalities) {
     if (!(later && name == "text")) {
       builder.add(name, sources);
     }
+  }
+  if (release_prices) {
+    prices_.reset();  // what the price modality left of it: the series of entities without samples
+    sources.prices = nullptr;
+    sources.prices_to_release = nullptr;
   }
   if (later) {
     // Every modality that reads bars is built: the bars go before the texts come.
@@ -418,7 +428,7 @@ DataPipeline DataPipeline::build_for_inference(const DataConfig& config, const F
     p.samples_->report.off_calendar = p.off_calendar_;
   }
   FINFUSE_CHECK(!p.samples_->samples.empty(), "the data yield no samples to predict");
-  p.dataset_ = p.build_dataset(sources, {}, &fitted);
+  p.dataset_ = p.build_dataset(sources, {}, &fitted, /*keep_prices=*/true);
   std::vector<std::size_t> all(p.samples_->samples.size());
   std::iota(all.begin(), all.end(), 0);
   p.split_.test = p.dataset_->usable_only(all);
@@ -594,7 +604,7 @@ DataPipeline DataPipeline::build(const DataConfig& config, const std::filesystem
     p.split_ = stratified_split(*p.samples_, s.valid_fraction, s.test_fraction, s.seed);
   }
   FINFUSE_CHECK(!p.split_.train.empty(), "the split leaves no training samples");
-  p.dataset_ = p.build_dataset(sources, p.split_.train, nullptr);
+  p.dataset_ = p.build_dataset(sources, p.split_.train, nullptr, /*keep_prices=*/cache_file.empty());
   // Samples left out for missing values (impute: drop) leave every part of the split.
   for (auto* part : {&p.split_.train, &p.split_.valid, &p.split_.test}) {
     *part = p.dataset_->usable_only(*part);
@@ -613,11 +623,13 @@ DataPipeline DataPipeline::build(const DataConfig& config, const std::filesystem
       DataPipeline reopened = read_cache(config, std::move(mapped), payload, cache_file.string());
       p.samples_ = std::move(reopened.samples_);
       p.dataset_ = std::move(reopened.dataset_);
-      p.prices_.reset();  // as in a pipeline reopened from the file: the run is the same either way
     } catch (const std::exception& e) {
       logger()->warn("cannot reopen the dataset cache {} just written ({}); keeping the built dataset",
                      cache_file.string(), e.what());
     }
+  }
+  if (!cache_file.empty()) {
+    p.prices_.reset();  // as in a pipeline reopened from the file: the run is the same either way
   }
   return_freed_memory();
   return p;

@@ -244,6 +244,12 @@ const PriceSeries& PricePanel::series(const std::string& symbol) const {
   return it->second;
 }
 
+PriceSeries PricePanel::take(const std::string& symbol) {
+  (void)series(symbol);  // the message for an unknown symbol
+  auto node = series_.extract(symbol);
+  return std::move(node.mapped());
+}
+
 std::int64_t PricePanel::rows() const {
   std::int64_t total = 0;
   for (const auto& entry : series_) {

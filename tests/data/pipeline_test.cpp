@@ -192,6 +192,27 @@ TEST(DataPipelineStages, TextsAreReadAfterThePanelGoesAndTheDatasetIsTheSame) {
     EXPECT_NE(std::string(e.what()).find("hold_texts false needs dataset.text_layout"), std::string::npos) << e.what();
   }
 
+  // A price modality that may release the panel takes out the series of every entity with samples as it makes the
+  // same bars; a panel to release other than the sources' is refused.
+  PricePanel spent = prices;
+  DataSources releasing = sources;
+  releasing.prices = &spent;
+  releasing.prices_to_release = &spent;
+  MultimodalDataset::Builder released(pipeline.samples(), config.dataset, pipeline.split().train);
+  for (const auto& name : names) {
+    released.add(name, name == "price" ? releasing : sources);
+  }
+  for (const auto& entity : pipeline.samples().entities) {
+    EXPECT_FALSE(spent.contains(entity)) << entity;
+  }
+  EXPECT_TRUE(prices.contains(pipeline.samples().entities.front()));
+  EXPECT_EQ(released.finish(sources).serialize(), at_once.serialize());
+  PricePanel other = prices;
+  releasing.prices_to_release = &other;
+  MultimodalDataset::Builder mismatched(pipeline.samples(), config.dataset, pipeline.split().train);
+  EXPECT_THROW(mismatched.add("price", releasing), Error);
+  EXPECT_EQ(other.size(), prices.size());
+
   // An unfinished builder refuses to give its dataset.
   MultimodalDataset::Builder partial(pipeline.samples(), config.dataset, pipeline.split().train);
   partial.add("price", sources);

@@ -53,6 +53,23 @@ TEST_F(PricePanelTest, LoadsInterleavedSymbolsInDateOrder) {
   EXPECT_EQ(panel.date_range().second, Date::from_ymd(2014, 1, 6));
   EXPECT_EQ(panel.calendar().size(), 3u);
   EXPECT_THROW(panel.series("AAPLE"), Error);
+
+  // A series taken out leaves the panel with its bars; the load report stays as read.
+  PricePanel rest = panel;
+  const PriceSeries taken = rest.take("AAPL");
+  EXPECT_EQ(taken.symbol, "AAPL");
+  EXPECT_EQ(taken.dates, aapl.dates);
+  EXPECT_EQ(taken.adj_close, aapl.adj_close);
+  EXPECT_EQ(rest.symbols(), (std::vector<std::string>{"MSFT"}));
+  EXPECT_FALSE(rest.contains("AAPL"));
+  EXPECT_EQ(rest.rows(), 2);
+  EXPECT_EQ(rest.report().rows, panel.report().rows);
+  try {
+    (void)rest.take("AAPL");
+    ADD_FAILURE() << "a series was taken twice";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("unknown symbol 'AAPL'"), std::string::npos) << e.what();
+  }
 }
 
 TEST_F(PricePanelTest, MissingRowsAreSkippedAndCounted) {

@@ -68,6 +68,9 @@ struct Runtime {
 /// Makes the C library keep freed blocks of up to 256 MiB for reuse (glibc's mmap and trim thresholds); returns
 /// whether it could (not under AddressSanitizer, whose allocator replaces glibc's). Applied by apply_runtime() unless retain_memory is off.
 bool retain_freed_memory();
+/// Hands the heap's free pages back to the system (glibc's malloc_trim; nothing elsewhere): for a step that has just
+/// freed much memory that the process will not need again soon, which the thresholds above would otherwise keep.
+void return_freed_memory();
 
 /// Number of CPU cores this process may run on (its affinity mask), at least 1.
 int available_cores();

@@ -34,6 +34,11 @@ struct DataSources {
   const PriceSeries* market = nullptr;
   /// Intraday bars, for the "intraday" modality.
   const IntradayPanel* intraday = nullptr;
+  /// The panel `prices` points to, given when nothing built after the 'price' modality reads it (no other modality,
+  /// no correlation graph): that modality then takes each entity's series out of it as soon as it holds the entity's
+  /// bars (PricePanel::take), so that the panel and the bars are not held side by side. The data pipeline sets it
+  /// when its dataset allows.
+  PricePanel* prices_to_release = nullptr;
 };
 
 /// The relation graph attached to cross-sectional batches.

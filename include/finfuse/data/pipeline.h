@@ -159,9 +159,9 @@ class DataPipeline {
   const SampleSet& samples() const { return *samples_; }
   const Split& split() const { return split_; }
   std::shared_ptr<const MultimodalDataset> dataset() const { return dataset_; }
-  /// The price panel the samples were assembled from; null when the pipeline reads a cache file (reopened, or built and
-  /// written to one), and when the build let it go before reading the texts (its dataset has a "text" modality and
-  /// no modality of a user's, and no correlation graph: the panel and the texts are never held at once).
+  /// The price panel the samples were assembled from; null when the pipeline reads a cache file (reopened, or built
+  /// with a cache directory), and when the build let it go before reading the texts (its dataset has a "text"
+  /// modality and no modality of a user's, and no correlation graph: the panel and the texts are never held at once).
   const PricePanel* prices() const { return prices_.get(); }
 
   /// Samples per split, label balance, date ranges, modality coverage and what the loads skipped.
@@ -181,11 +181,15 @@ class DataPipeline {
   bool texts_later() const;
   /// The corpus of config_.texts: whole, or its times only when data.texts.hold_texts is false.
   TextCorpus load_texts() const;
+  /// Whether the "price" modality is the last reader of the price panel: no other modality of the dataset reads it
+  /// (the market index's and the chart's do; a user's may), nor does a correlation graph.
+  bool price_modality_reads_prices_last() const;
   /// The dataset of samples_, fitting preprocessing on `train` or applying `fitted`; reads the texts when
   /// texts_later(), after letting go of the price panel (unless a correlation graph needs it), the market index and
-  /// the intraday bars.
+  /// the intraday bars. When price_modality_reads_prices_last() and the panel is not kept for prices() (texts read
+  /// later, or `keep_prices` false), the price modality lets the panel go entity by entity as it makes the bars.
   std::shared_ptr<const MultimodalDataset> build_dataset(DataSources sources, const std::vector<std::size_t>& train,
-                                                         const FittedPreprocessing* fitted);
+                                                         const FittedPreprocessing* fitted, bool keep_prices);
   /// Writes the built pipeline to `cache_file` with its key and its input files' fingerprints (atomically; a failure
   /// is a warning, the run goes on, and false is returned).
   bool write_cache(const std::filesystem::path& cache_file, const std::string& key, const Json& inputs) const;

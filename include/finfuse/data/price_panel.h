@@ -97,6 +97,10 @@ class PricePanel {
   bool contains(const std::string& symbol) const { return series_.count(symbol) != 0; }
   /// Throws finfuse::Error for an unknown symbol, with a suggestion.
   const PriceSeries& series(const std::string& symbol) const;
+  /// Moves a symbol's series out of the panel, which then no longer lists it (the load report stays as read);
+  /// throws like series() for an unknown symbol. For a reader that is the panel's last: it lets each series go as it
+  /// is used instead of holding the whole panel to the end.
+  PriceSeries take(const std::string& symbol);
   std::size_t size() const { return series_.size(); }
   /// Total number of bars.
   std::int64_t rows() const;

@@ -3,6 +3,7 @@
 #include "finfuse/data/modalities/price.h"
 
 #include "finfuse/core/check.h"
+#include "finfuse/core/runtime.h"
 #include "finfuse/data/modalities/market.h"
 
 #include <fmt/format.h>
@@ -23,34 +24,54 @@ void PriceModality::build(const ModalityContext& context) {
   context.require_timed("price");
   window_ = context.samples.price_window;
   FINFUSE_CHECK(window_ > 0, "the sample set has no price window length");
+  PricePanel* release = context.sources.prices_to_release;
+  FINFUSE_CHECK(release == nullptr || release == context.sources.prices,
+                "the price panel to release is not the sources' price panel");
   bars_ = PriceBars(options_);
-  std::vector<std::int32_t> end_row(context.size(), -1);
   present_ = {};
-  // Each entity's series once, in the order its first sample comes; the room for all of them taken at once.
-  std::vector<std::int64_t> first_row(context.samples.entities.size(), -1);
+  // Each entity's series once, in the order its first sample comes, at the rows that follow the previous one's.
+  const std::size_t entities = context.samples.entities.size();
+  std::vector<std::int64_t> first_row(entities, -1);
+  std::vector<std::int64_t> bars(entities, 0);
+  std::vector<std::int32_t> order;
   std::int64_t rows = 0;
   for (std::size_t i = 0; i < context.size(); ++i) {
-    auto& row = first_row[static_cast<std::size_t>(context.sample(i).entity)];
-    if (row < 0) {
-      row = 0;
-      rows += static_cast<std::int64_t>(context.sources.prices->series(context.entity(i)).size());
+    const auto entity = static_cast<std::size_t>(context.sample(i).entity);
+    if (first_row[entity] < 0) {
+      first_row[entity] = rows;
+      bars[entity] = static_cast<std::int64_t>(context.sources.prices->series(context.entity(i)).size());
+      rows += bars[entity];
+      order.push_back(static_cast<std::int32_t>(entity));
     }
   }
   FINFUSE_CHECK(rows <= std::numeric_limits<std::int32_t>::max(), "the 'price' modality holds at most ",
                 std::numeric_limits<std::int32_t>::max(), " bars (32-bit rows); its series have ", rows);
-  bars_.reserve(rows);
-  std::fill(first_row.begin(), first_row.end(), -1);
+  std::vector<std::int32_t> end_row(context.size(), -1);
   for (std::size_t i = 0; i < context.size(); ++i) {
     const auto entity = static_cast<std::size_t>(context.sample(i).entity);
-    const PriceSeries& series = context.sources.prices->series(context.entity(i));
     const std::int64_t last = context.sample(i).last_bar;
-    FINFUSE_CHECK(last < static_cast<std::int64_t>(series.size()) && last - window_ + 1 >= 0, "price window of ",
-                  window_, " days ending at bar ", last, " does not fit the ", series.size(), " bars of ",
-                  series.symbol);
-    if (first_row[entity] < 0) {
-      first_row[entity] = bars_.append(series);
-    }
+    FINFUSE_CHECK(last < bars[entity] && last - window_ + 1 >= 0, "price window of ", window_, " days ending at bar ",
+                  last, " does not fit the ", bars[entity], " bars of ", context.entity(i));
     end_row[i] = static_cast<std::int32_t>(first_row[entity] + last);
+  }
+  bars_.reserve(rows);
+  // A released series' memory goes back to the system every so many bars, as the bars made from it take its place.
+  constexpr std::int64_t kReturnEvery = 1 << 18;
+  std::int64_t released = 0;
+  for (const std::int32_t entity : order) {
+    const std::string& symbol = context.samples.entities[static_cast<std::size_t>(entity)];
+    const std::int64_t first = release == nullptr ? bars_.append(context.sources.prices->series(symbol))
+                                                  : bars_.append(release->take(symbol));
+    FINFUSE_CHECK(first == first_row[static_cast<std::size_t>(entity)], "the bars of ", symbol, " start at row ",
+                  first, ", not ", first_row[static_cast<std::size_t>(entity)]);
+    if (release == nullptr) {
+      continue;
+    }
+    released += bars[static_cast<std::size_t>(entity)];
+    if (released >= kReturnEvery) {
+      return_freed_memory();
+      released = 0;
+    }
   }
   bars_.finish();
   end_row_ = std::move(end_row);
