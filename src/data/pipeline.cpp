@@ -16,7 +16,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <numeric>
 #include <type_traits>
 #include <map>
 
@@ -429,9 +428,13 @@ DataPipeline DataPipeline::build_for_inference(const DataConfig& config, const F
   }
   FINFUSE_CHECK(!p.samples_->samples.empty(), "the data yield no samples to predict");
   p.dataset_ = p.build_dataset(sources, {}, &fitted, /*keep_prices=*/true);
-  std::vector<std::size_t> all(p.samples_->samples.size());
-  std::iota(all.begin(), all.end(), 0);
-  p.split_.test = p.dataset_->usable_only(all);
+  const MultimodalDataset& dataset = *p.dataset_;
+  p.split_.test.reserve(dataset.size());
+  for (std::size_t i = 0; i < dataset.size(); ++i) {
+    if (dataset.usable(i)) {
+      p.split_.test.push_back(i);
+    }
+  }
   p.release_sources();
   return_freed_memory();
   return p;
@@ -605,9 +608,11 @@ DataPipeline DataPipeline::build(const DataConfig& config, const std::filesystem
   }
   FINFUSE_CHECK(!p.split_.train.empty(), "the split leaves no training samples");
   p.dataset_ = p.build_dataset(sources, p.split_.train, nullptr, /*keep_prices=*/cache_file.empty());
-  // Samples left out for missing values (impute: drop) leave every part of the split.
+  // Samples left out for missing values (impute: drop) leave every part of the split, in place.
+  const MultimodalDataset& dataset = *p.dataset_;
   for (auto* part : {&p.split_.train, &p.split_.valid, &p.split_.test}) {
-    *part = p.dataset_->usable_only(*part);
+    part->erase(std::remove_if(part->begin(), part->end(), [&](std::size_t i) { return !dataset.usable(i); }),
+                part->end());
   }
   FINFUSE_CHECK(!p.split_.train.empty(), "no training sample is left after dropping missing values");
 

@@ -46,13 +46,11 @@ void PriceModality::build(const ModalityContext& context) {
   }
   FINFUSE_CHECK(rows <= std::numeric_limits<std::int32_t>::max(), "the 'price' modality holds at most ",
                 std::numeric_limits<std::int32_t>::max(), " bars (32-bit rows); its series have ", rows);
-  std::vector<std::int32_t> end_row(context.size(), -1);
   for (std::size_t i = 0; i < context.size(); ++i) {
     const auto entity = static_cast<std::size_t>(context.sample(i).entity);
     const std::int64_t last = context.sample(i).last_bar;
     FINFUSE_CHECK(last < bars[entity] && last - window_ + 1 >= 0, "price window of ", window_, " days ending at bar ",
                   last, " does not fit the ", bars[entity], " bars of ", context.entity(i));
-    end_row[i] = static_cast<std::int32_t>(first_row[entity] + last);
   }
   bars_.reserve(rows);
   // A released series' memory goes back to the system every so many bars, as the bars made from it take its place.
@@ -74,6 +72,12 @@ void PriceModality::build(const ModalityContext& context) {
     }
   }
   bars_.finish();
+  // Each sample's row once the panel it may release is gone.
+  std::vector<std::int32_t> end_row(context.size());
+  for (std::size_t i = 0; i < context.size(); ++i) {
+    end_row[i] = static_cast<std::int32_t>(first_row[static_cast<std::size_t>(context.sample(i).entity)] +
+                                           context.sample(i).last_bar);
+  }
   end_row_ = std::move(end_row);
 }
 
