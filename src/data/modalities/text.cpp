@@ -4,6 +4,7 @@
 
 #include "finfuse/core/check.h"
 #include "finfuse/core/logging.h"
+#include "finfuse/core/runtime.h"
 #include "finfuse/core/suggest.h"
 
 #include <ATen/Parallel.h>
@@ -30,6 +31,12 @@ void text_window_offsets(std::vector<std::int32_t>& offset) {
                   "text.lookback_days");
     value = static_cast<std::int32_t>(total);
   }
+}
+
+// Gives a vector's memory back (`v = {}` would keep its room: it assigns an empty list).
+template <class Vector>
+void release_text_storage(Vector& v) {
+  Vector().swap(v);
 }
 
 }  // namespace
@@ -133,7 +140,7 @@ void TextModality::build(const ModalityContext& context) {
   }
   distinct.shrink_to_fit();
   if (!streamed) {
-    row_of_text = {};
+    release_text_storage(row_of_text);
   }
   // A streamed corpus's texts are known by their entity's records: the number of the entity's first text.
   std::unordered_map<const std::vector<TextRecord>*, std::size_t> base_of;
@@ -222,7 +229,7 @@ void TextModality::build(const ModalityContext& context) {
   } else {
     tokenizer_ = Tokenizer::create(tokenizer_options_, std::move(training_texts));
   }
-  in_training = {};
+  release_text_storage(in_training);
   const auto length = static_cast<std::size_t>(tokenizer_options_.max_length);
   shape_ = static_cast<std::int64_t>(per_text_ ? max_texts * length : length);
   length_ = static_cast<std::int64_t>(length);
@@ -280,9 +287,12 @@ void TextModality::build(const ModalityContext& context) {
       }
     }
   };
+  const std::size_t distinct_texts = distinct.size();
   if (streamed) {
     // Each distinct text encoded once, as the corpus's file is read again (twice: counts, then ids).
     token_offset.assign(distinct.size() + 1, 0);
+    release_text_storage(distinct);  // the streamed texts find their rows through row_of_text
+    return_freed_memory();
     for (const bool place : {false, true}) {
       for_each_streamed_row(
           [&](std::size_t row, std::string_view text, std::int32_t* ids) { encode_row(place, row, text, ids); });
@@ -290,7 +300,7 @@ void TextModality::build(const ModalityContext& context) {
         make_room();
       }
     }
-    row_of_text = {};
+    release_text_storage(row_of_text);
   } else if (per_text_) {
     // Each distinct text encoded once; a sample keeps the rows of its window's texts.
     encode_rows(
@@ -333,7 +343,7 @@ void TextModality::build(const ModalityContext& context) {
   token_offset_ = std::move(token_offset);
   offset_ = std::move(offset);
   rows_ = std::move(text_rows);
-  logger()->debug("dataset: {} distinct texts tokenized in {:.3f} s", distinct.size(),
+  logger()->debug("dataset: {} distinct texts tokenized in {:.3f} s", distinct_texts,
                   std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
 }
 
