@@ -348,18 +348,19 @@ TextCorpus DataPipeline::load_texts() const {
   return TextCorpus::load_times(config_.texts->path, options);
 }
 
-bool DataPipeline::texts_later() const {
+bool DataPipeline::builtin_modalities_only() const {
   const auto& names = config_.dataset.modalities;
-  return config_.texts && std::find(names.begin(), names.end(), "text") != names.end() &&
-         std::all_of(names.begin(), names.end(), [](const std::string& name) { return is_builtin_modality(name); });
+  return std::all_of(names.begin(), names.end(), [](const std::string& name) { return is_builtin_modality(name); });
+}
+
+bool DataPipeline::texts_later() const {
+  return config_.texts && config_.dataset.uses("text") && builtin_modalities_only();
 }
 
 bool DataPipeline::price_modality_reads_prices_last() const {
-  const auto& names = config_.dataset.modalities;
-  const auto uses = [&](const char* name) { return std::find(names.begin(), names.end(), name) != names.end(); };
-  return prices_ != nullptr && uses("price") && !uses("market") && !uses("chart") &&
-         config_.dataset.graph.kind != "correlation" &&
-         std::all_of(names.begin(), names.end(), [](const std::string& name) { return is_builtin_modality(name); });
+  const DatasetOptions& options = config_.dataset;
+  return prices_ != nullptr && options.uses("price") && !options.uses("market") && !options.uses("chart") &&
+         options.graph.kind != "correlation" && builtin_modalities_only();
 }
 
 std::shared_ptr<const MultimodalDataset> DataPipeline::build_dataset(DataSources sources,

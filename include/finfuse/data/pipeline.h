@@ -181,6 +181,8 @@ class DataPipeline {
   bool texts_later() const;
   /// The corpus of config_.texts: whole, or its times only when data.texts.hold_texts is false.
   TextCorpus load_texts() const;
+  /// Whether every modality of the dataset is a built-in one (a user's may read any source, at any time).
+  bool builtin_modalities_only() const;
   /// Whether the "price" modality is the last reader of the price panel: no other modality of the dataset reads it
   /// (the market index's and the chart's do; a user's may), nor does a correlation graph.
   bool price_modality_reads_prices_last() const;

@@ -33,12 +33,6 @@ void text_window_offsets(std::vector<std::int32_t>& offset) {
   }
 }
 
-// Gives a vector's memory back (`v = {}` would keep its room: it assigns an empty list).
-template <class Vector>
-void release_text_storage(Vector& v) {
-  Vector().swap(v);
-}
-
 }  // namespace
 
 TextModality::TextModality(const DatasetOptions& options)
@@ -140,7 +134,7 @@ void TextModality::build(const ModalityContext& context) {
   }
   distinct.shrink_to_fit();
   if (!streamed) {
-    release_text_storage(row_of_text);
+    row_of_text = std::vector<std::int32_t>();  // `= {}` would keep its room: it assigns an empty list
   }
   // A streamed corpus's texts are known by their entity's records: the number of the entity's first text.
   std::unordered_map<const std::vector<TextRecord>*, std::size_t> base_of;
@@ -229,7 +223,7 @@ void TextModality::build(const ModalityContext& context) {
   } else {
     tokenizer_ = Tokenizer::create(tokenizer_options_, std::move(training_texts));
   }
-  release_text_storage(in_training);
+  in_training = std::vector<char>();
   const auto length = static_cast<std::size_t>(tokenizer_options_.max_length);
   shape_ = static_cast<std::int64_t>(per_text_ ? max_texts * length : length);
   length_ = static_cast<std::int64_t>(length);
@@ -291,7 +285,7 @@ void TextModality::build(const ModalityContext& context) {
   if (streamed) {
     // Each distinct text encoded once, as the corpus's file is read again (twice: counts, then ids).
     token_offset.assign(distinct.size() + 1, 0);
-    release_text_storage(distinct);  // the streamed texts find their rows through row_of_text
+    distinct = std::vector<std::int32_t>();  // the streamed texts find their rows through row_of_text
     return_freed_memory();
     for (const bool place : {false, true}) {
       for_each_streamed_row(
@@ -300,7 +294,7 @@ void TextModality::build(const ModalityContext& context) {
         make_room();
       }
     }
-    release_text_storage(row_of_text);
+    row_of_text = std::vector<std::int32_t>();
   } else if (per_text_) {
     // Each distinct text encoded once; a sample keeps the rows of its window's texts.
     encode_rows(
