@@ -56,6 +56,8 @@
 #include "finfuse/data/price_panel.h"
 #include "finfuse/data/relation_graph.h"
 #include "finfuse/data/sampler.h"
+#include "finfuse/data/sample.h"
+#include "finfuse/data/sample_list.h"
 #include "finfuse/data/samples.h"
 #include "finfuse/data/splits.h"
 #include "finfuse/data/synthetic_universe.h"

@@ -19,12 +19,11 @@ std::string MultimodalDataset::serialize(bool with_samples) const {
 }
 
 void MultimodalDataset::serialize(BinaryWriter& w, bool with_samples) const {
-  static_assert(std::is_trivially_copyable_v<Sample>);
   w.str(options_.to_json().dump());
   w.strings(entities_);
   w.pod<std::uint8_t>(with_samples ? 1 : 0);
   if (with_samples) {
-    w.vec(samples_);
+    samples_.save(w);
   } else {
     w.pod<std::uint64_t>(samples_.size());
   }
@@ -42,7 +41,7 @@ void MultimodalDataset::serialize(BinaryWriter& w, bool with_samples) const {
 }
 
 MultimodalDataset MultimodalDataset::deserialize(std::string_view bytes, const std::string& source,
-                                                 std::optional<SharedArray<Sample>> samples,
+                                                 std::optional<SampleList> samples,
                                                  std::shared_ptr<const void> owner) {
   BinaryReader r(bytes, source, std::move(owner));
   MultimodalDataset ds;
@@ -50,7 +49,7 @@ MultimodalDataset MultimodalDataset::deserialize(std::string_view bytes, const s
   ds.entities_ = r.strings();
   const bool with_samples = r.pod<std::uint8_t>() != 0;
   if (with_samples) {
-    ds.samples_ = r.array<Sample>();
+    ds.samples_ = SampleList::load(r);
   } else {
     const auto count = r.pod<std::uint64_t>();
     if (!samples) {
@@ -61,8 +60,8 @@ MultimodalDataset MultimodalDataset::deserialize(std::string_view bytes, const s
     }
     ds.samples_ = std::move(*samples);
   }
-  for (const auto& s : ds.samples_) {
-    if (s.entity < 0 || static_cast<std::size_t>(s.entity) >= ds.entities_.size()) {
+  for (std::size_t i = 0; i < ds.samples_.size(); ++i) {
+    if (ds.samples_.entity(i) < 0 || static_cast<std::size_t>(ds.samples_.entity(i)) >= ds.entities_.size()) {
       r.inconsistent("a sample's entity index");
     }
   }

@@ -167,7 +167,7 @@ namespace {
 // and fingerprints, the payload's size and SHA-256) and its length as 8 bytes. The trailer comes last so that the
 // payload can be streamed to the file.
 constexpr char kCacheMagic[8] = {'F', 'F', 'C', 'A', 'C', 'H', 'E', '3'};
-constexpr const char* kCacheFormat = "finfuse data cache {} format 15\n";
+constexpr const char* kCacheFormat = "finfuse data cache {} format 16\n";
 
 // An input file's SHA-256 with the size and modification time it had when hashed (and when that was), so that a
 // later open can tell an unchanged file without reading it again.
@@ -467,7 +467,7 @@ bool DataPipeline::write_cache(const std::filesystem::path& cache_file, const st
     });
     w.strings(samples_->entities);
     w.pod(samples_->price_window);
-    w.vec(samples_->samples);
+    samples_->samples.save(w);
     w.pod(samples_->report);
     w.pod(samples_->timed);
     w.vec(split_.train);
@@ -530,7 +530,7 @@ DataPipeline DataPipeline::read_cache(const DataConfig& config, std::shared_ptr<
   p.config_ = config;
   p.samples_->entities = r.strings();
   p.samples_->price_window = r.pod<std::int64_t>();
-  p.samples_->samples = r.array<Sample>();
+  p.samples_->samples = SampleList::load(r);
   p.samples_->report = r.pod<AssemblyReport>();
   p.samples_->timed = r.pod<bool>();
   p.samples_->market = config.assembly.market;

@@ -272,13 +272,31 @@ std::pair<Date, Date> PricePanel::date_range() const {
 }
 
 std::vector<Date> PricePanel::calendar() const {
-  std::vector<Date> dates;
+  // A flag a day between the first and the last: no copy of every bar's date to sort.
+  std::optional<Date> first;
+  std::optional<Date> last;
   for (const auto& entry : series_) {
-    dates.insert(dates.end(), entry.second.dates.begin(), entry.second.dates.end());
+    for (const Date day : entry.second.dates) {
+      first = first ? std::min(*first, day) : day;
+      last = last ? std::max(*last, day) : day;
+    }
   }
-  std::sort(dates.begin(), dates.end());
-  dates.erase(std::unique(dates.begin(), dates.end()), dates.end());
-  return dates;
+  std::vector<Date> days;
+  if (!first) {
+    return days;
+  }
+  std::vector<char> traded(static_cast<std::size_t>(static_cast<std::int64_t>(*last - *first) + 1), 0);
+  for (const auto& entry : series_) {
+    for (const Date day : entry.second.dates) {
+      traded[static_cast<std::size_t>(day - *first)] = 1;
+    }
+  }
+  for (std::size_t k = 0; k < traded.size(); ++k) {
+    if (traded[k] != 0) {
+      days.push_back(*first + static_cast<std::int32_t>(k));
+    }
+  }
+  return days;
 }
 
 }  // namespace finfuse::data

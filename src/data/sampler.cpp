@@ -52,7 +52,7 @@ std::vector<std::vector<std::size_t>> ShuffledSampler::batches(std::int64_t epoc
   return chunk(order, batch_size_, drop_last_);
 }
 
-CrossSectionalSampler::CrossSectionalSampler(c10::ArrayRef<Sample> samples, const std::vector<std::size_t>& indices,
+CrossSectionalSampler::CrossSectionalSampler(const SampleList& samples, const std::vector<std::size_t>& indices,
                                              bool shuffle_days, std::uint64_t seed, std::int64_t min_batch)
     : shuffle_(shuffle_days), seed_(seed) {
   std::map<Date, std::vector<std::size_t>> by_day;
@@ -76,7 +76,7 @@ std::vector<std::vector<std::size_t>> CrossSectionalSampler::batches(std::int64_
   return out;
 }
 
-ClassBalancedSampler::ClassBalancedSampler(c10::ArrayRef<Sample> samples, const std::vector<std::size_t>& indices,
+ClassBalancedSampler::ClassBalancedSampler(const SampleList& samples, const std::vector<std::size_t>& indices,
                                            std::int64_t batch_size, std::uint64_t seed)
     : count_(indices.size()), batch_size_(batch_size), seed_(seed) {
   FINFUSE_CHECK(batch_size > 0, "batch size must be > 0, got ", batch_size);

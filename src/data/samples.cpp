@@ -72,7 +72,7 @@ SampleSet static_samples(const NumericTable& table, SampleMode mode) {
   SampleSet set;
   set.timed = false;
   set.entities.reserve(table.rows());
-  std::vector<Sample> records;
+  SampleList::Builder records;
   records.reserve(table.rows());
   for (std::size_t row = 0; row < table.rows(); ++row) {
     set.entities.push_back(table.entity(row));
@@ -80,9 +80,9 @@ SampleSet static_samples(const NumericTable& table, SampleMode mode) {
     sample.entity = static_cast<std::int32_t>(row);
     sample.target = table.has_label() ? table.label(row) : std::numeric_limits<float>::quiet_NaN();
     sample.forward_return = std::numeric_limits<float>::quiet_NaN();
-    records.push_back(sample);
+    records.add(sample);
   }
-  set.samples = std::move(records);
+  set.samples = records.finish();
   return set;
 }
 
@@ -172,10 +172,11 @@ SampleSet assemble_samples(const PricePanel& prices, const AssemblyOptions& opti
 
   // With `every` > 1, decisions fall on every n-th session of the panel's days (with an exchange calendar, its
   // sessions only), the same days for every entity.
+  const std::vector<Date> panel_days = prices.calendar();
   std::map<std::int32_t, std::int64_t> calendar_index;
   if (options.every > 1) {
     std::int64_t k = 0;
-    for (const Date day : prices.calendar()) {
+    for (const Date day : panel_days) {
       if (calendar == nullptr || calendar->is_session(day)) {
         calendar_index.emplace(day.days(), k++);
       }
@@ -189,181 +190,204 @@ SampleSet assemble_samples(const PricePanel& prices, const AssemblyOptions& opti
   // At most one sample a bar (every n-th session with `every`): room for all at once, instead of growing by doubling
   // (which holds the old and the new array together, up to three times the samples' size, at the largest step).
   const auto every = static_cast<std::size_t>(std::max<std::int64_t>(1, options.every));
-  std::vector<Sample> records;
+  SampleList::Builder records;
   records.reserve(static_cast<std::size_t>(prices.rows()) / every + set.entities.size());
-  for (std::size_t e = 0; e < set.entities.size(); ++e) {
-    const PriceSeries& series = prices.series(set.entities[e]);
-    const auto& price = label.price == "close" ? series.close : series.adj_close;
+  // Each entity's series and label prices, looked up once.
+  std::vector<const PriceSeries*> series_of;
+  series_of.reserve(set.entities.size());
+  for (const auto& symbol : set.entities) {
+    series_of.push_back(&prices.series(symbol));
+  }
+  const bool close_price = label.price == "close";
+  const bool column_label = label.kind == "column";
+  const bool classification = label.is_classification();
+  // The samples of a block of days, entity by entity: each entity's bars are read in order, and the block is put in
+  // decision order before it joins the list.
+  std::vector<Sample> block;
+  // The candidate decision on bar i of entity e: a sample (into the block), or a count in the report.
+  const auto decide = [&](std::size_t e, std::int64_t i) {
+    const PriceSeries& series = *series_of[e];
+    const auto& price = close_price ? series.close : series.adj_close;
     const auto n = static_cast<std::int64_t>(series.size());
-    for (std::int64_t i = 0; i < n; ++i) {
-      const Date day = series.dates[static_cast<std::size_t>(i)];
-      if ((start && day < *start) || (end && day > *end)) {
-        continue;
+    const Date day = series.dates[static_cast<std::size_t>(i)];
+    if ((start && day < *start) || (end && day > *end)) {
+      return;
+    }
+    if (calendar != nullptr && !calendar->is_session(day)) {
+      const auto closure = calendar->closure(day);
+      throw Error(fmt::format(
+          "the price series of '{}' has a bar on {} ({}), a day the exchange calendar has no session: windows and "
+          "labels would count it as one. Leave such bars out with sessions_only(prices, options.market) (as "
+          "DataPipeline does), or set market.calendar.exchange to \"none\" to take the data's dates as sessions",
+          set.entities[e], day.to_string(), closure ? *closure : std::string("a weekend")));
+    }
+    if (options.every > 1 && calendar_index.at(day.days()) % options.every != 0) {
+      return;
+    }
+    ++set.report.candidates;
+    const std::int64_t last_bar = i - lag;
+    if (last_bar - window + 1 < 0) {
+      ++set.report.short_history;
+      return;
+    }
+    // The label starts from the last close known at the decision: the window's last bar, or, when the
+    // window (wrongly) includes the decision day at the open, the bar before it.
+    const std::int64_t base_bar = at_open ? i - 1 : i;
+    std::int64_t target_bar = base_bar + label.horizon;
+    if (base_bar < 0) {
+      ++set.report.short_history;
+      return;
+    }
+    if (calendar != nullptr) {
+      // The close `horizon` sessions after the base bar's: the entity's bar on that session, if it has one.
+      Date target_day = series.dates[static_cast<std::size_t>(base_bar)];
+      for (std::int64_t k = 0; k < label.horizon; ++k) {
+        target_day = calendar->next_session(target_day);
       }
-      if (calendar != nullptr && !calendar->is_session(day)) {
-        const auto closure = calendar->closure(day);
-        throw Error(fmt::format(
-            "the price series of '{}' has a bar on {} ({}), a day the exchange calendar has no session: windows and "
-            "labels would count it as one. Leave such bars out with sessions_only(prices, options.market) (as "
-            "DataPipeline does), or set market.calendar.exchange to \"none\" to take the data's dates as sessions",
-            set.entities[e], day.to_string(), closure ? *closure : std::string("a weekend")));
-      }
-      if (options.every > 1 && calendar_index.at(day.days()) % options.every != 0) {
-        continue;
-      }
-      ++set.report.candidates;
-      const std::int64_t last_bar = i - lag;
-      if (last_bar - window + 1 < 0) {
-        ++set.report.short_history;
-        continue;
-      }
-      // The label starts from the last close known at the decision: the window's last bar, or, when the
-      // window (wrongly) includes the decision day at the open, the bar before it.
-      const std::int64_t base_bar = at_open ? i - 1 : i;
-      std::int64_t target_bar = base_bar + label.horizon;
-      if (base_bar < 0) {
-        ++set.report.short_history;
-        continue;
-      }
-      if (calendar != nullptr) {
-        // The close `horizon` sessions after the base bar's: the entity's bar on that session, if it has one.
-        Date target_day = series.dates[static_cast<std::size_t>(base_bar)];
-        for (std::int64_t k = 0; k < label.horizon; ++k) {
-          target_day = calendar->next_session(target_day);
-        }
-        const auto first = series.dates.begin() + base_bar + 1;
-        const auto found = std::lower_bound(first, series.dates.end(), target_day);
-        if (found == series.dates.end()) {
-          target_bar = n;  // beyond the data: the label lies in the future
-        } else if (*found == target_day) {
-          target_bar = found - series.dates.begin();
-        } else if (!inference) {
-          ++set.report.missing_target;
-          continue;
-        } else {
-          target_bar = n;  // inference: kept, its label unknown
-        }
-      }
-      if (target_bar >= n && !inference) {
-        ++set.report.no_future;
-        continue;
-      }
-      // A sample's record but its label: the decision, the window's last bar, the target bar, the text window.
-      const auto record = [&](std::int64_t target, Timestamp label_time) {
-        Sample sample;
-        sample.entity = static_cast<std::int32_t>(e);
-        sample.last_bar = static_cast<std::int32_t>(last_bar);
-        sample.target_bar = static_cast<std::int32_t>(target);
-        const Timestamp time = at_open ? clock.open(day) : clock.close(day);
-        const std::int64_t text_from_bar = last_bar - options.text.lookback_days;
-        sample.set_instants(day, time, label_time,
-                            text_from_bar >= 0 ? clock.close(series.dates[static_cast<std::size_t>(text_from_bar)])
-                                               : Timestamp(std::numeric_limits<std::int64_t>::min()),
-                            time + options.text.cutoff_offset_seconds);
-        return sample;
-      };
-      if (target_bar >= n) {
-        // Inference on the latest days: the inputs are complete, the label lies in the future.
-        Sample sample = record(-1, Timestamp(std::numeric_limits<std::int64_t>::max()));
-        sample.forward_return = kUnknown;
-        sample.target = kUnknown;
-        check_no_lookahead(sample, set.entities[e], series, options, clock);
-        records.push_back(sample);
-        continue;
-      }
-      // The label is observed at the target bar's close, or, for a column label, once its row is published too.
-      const Date target_day = series.dates[static_cast<std::size_t>(target_bar)];
-      Timestamp label_time = clock.close(target_day);
-      std::optional<std::size_t> label_row;
-      if (label.kind == "column") {
-        label_row = label_table->row_on(set.entities[e], target_day);
-        if (label_row) {
-          label_time = std::max(label_time, label_table->available_at(*label_row));
-        }
-      }
-      Sample sample = record(target_bar, label_time);
-      // The label is made from the return in double precision; the record keeps it in single.
-      const double return_value = forward_return(price[static_cast<std::size_t>(base_bar)],
-                                                 price[static_cast<std::size_t>(target_bar)], label.return_type);
-      sample.forward_return = static_cast<float>(return_value);
-      if (label.kind == "column") {
-        const float value =
-            label_row ? label_table->value(*label_row, label_column) : std::numeric_limits<float>::quiet_NaN();
-        if (std::isnan(value) && !inference) {
-          ++set.report.no_label;
-          continue;
-        }
-        sample.target = value;
-        check_no_lookahead(sample, set.entities[e], series, options, clock);
-        records.push_back(sample);
-        continue;
-      }
-      check_no_lookahead(sample, set.entities[e], series, options, clock);
-      if (label.is_classification()) {
-        const auto direction = direction_label(return_value, label);
-        if (!direction && inference) {
-          sample.target = kUnknown;
-          records.push_back(sample);
-          continue;
-        }
-        if (!direction) {
-          ++set.report.dead_zone;
-          continue;
-        }
-        sample.target = *direction;
+      const auto first = series.dates.begin() + base_bar + 1;
+      const auto found = std::lower_bound(first, series.dates.end(), target_day);
+      if (found == series.dates.end()) {
+        target_bar = n;  // beyond the data: the label lies in the future
+      } else if (*found == target_day) {
+        target_bar = found - series.dates.begin();
+      } else if (!inference) {
+        ++set.report.missing_target;
+        return;
       } else {
-        sample.target = static_cast<float>(return_value);
+        target_bar = n;  // inference: kept, its label unknown
       }
-      records.push_back(sample);
+    }
+    if (target_bar >= n && !inference) {
+      ++set.report.no_future;
+      return;
+    }
+    // A sample's record but its label: the decision, the window's last bar, the target bar, the text window.
+    const auto record = [&](std::int64_t target, Timestamp label_time) {
+      Sample sample;
+      sample.entity = static_cast<std::int32_t>(e);
+      sample.last_bar = static_cast<std::int32_t>(last_bar);
+      sample.target_bar = static_cast<std::int32_t>(target);
+      const Timestamp time = at_open ? clock.open(day) : clock.close(day);
+      const std::int64_t text_from_bar = last_bar - options.text.lookback_days;
+      sample.set_instants(day, time, label_time,
+                          text_from_bar >= 0 ? clock.close(series.dates[static_cast<std::size_t>(text_from_bar)])
+                                             : Timestamp(std::numeric_limits<std::int64_t>::min()),
+                          time + options.text.cutoff_offset_seconds);
+      return sample;
+    };
+    if (target_bar >= n) {
+      // Inference on the latest days: the inputs are complete, the label lies in the future.
+      Sample sample = record(-1, Timestamp(std::numeric_limits<std::int64_t>::max()));
+      sample.forward_return = kUnknown;
+      sample.target = kUnknown;
+      check_no_lookahead(sample, set.entities[e], series, options, clock);
+      block.push_back(sample);
+      return;
+    }
+    // The label is observed at the target bar's close, or, for a column label, once its row is published too.
+    const Date target_day = series.dates[static_cast<std::size_t>(target_bar)];
+    Timestamp label_time = clock.close(target_day);
+    std::optional<std::size_t> label_row;
+    if (column_label) {
+      label_row = label_table->row_on(set.entities[e], target_day);
+      if (label_row) {
+        label_time = std::max(label_time, label_table->available_at(*label_row));
+      }
+    }
+    Sample sample = record(target_bar, label_time);
+    // The label is made from the return in double precision; the record keeps it in single.
+    const double return_value = forward_return(price[static_cast<std::size_t>(base_bar)],
+                                               price[static_cast<std::size_t>(target_bar)], label.return_type);
+    sample.forward_return = static_cast<float>(return_value);
+    if (column_label) {
+      const float value =
+          label_row ? label_table->value(*label_row, label_column) : std::numeric_limits<float>::quiet_NaN();
+      if (std::isnan(value) && !inference) {
+        ++set.report.no_label;
+        return;
+      }
+      sample.target = value;
+      check_no_lookahead(sample, set.entities[e], series, options, clock);
+      block.push_back(sample);
+      return;
+    }
+    check_no_lookahead(sample, set.entities[e], series, options, clock);
+    if (classification) {
+      const auto direction = direction_label(return_value, label);
+      if (!direction && inference) {
+        sample.target = kUnknown;
+        block.push_back(sample);
+        return;
+      }
+      if (!direction) {
+        ++set.report.dead_zone;
+        return;
+      }
+      sample.target = *direction;
+    } else {
+      sample.target = static_cast<float>(return_value);
+    }
+    block.push_back(sample);
+  };
+  // Blocks of about 2^16 candidates: the list grows in decision order without sorting it whole, and each entity's
+  // bars are read in order, a block's days at a time.
+  const std::size_t entities = std::max<std::size_t>(1, set.entities.size());
+  const std::size_t block_days = std::max<std::size_t>(1, (std::size_t{1} << 16) / entities);
+  std::vector<std::size_t> next_bar(set.entities.size(), 0);
+  for (std::size_t first = 0; first < panel_days.size(); first += block_days) {
+    const std::size_t last = std::min(panel_days.size(), first + block_days) - 1;
+    block.clear();
+    for (std::size_t e = 0; e < set.entities.size(); ++e) {
+      const auto& dates = series_of[e]->dates;
+      for (std::size_t& i = next_bar[e]; i < dates.size() && dates[i] <= panel_days[last]; ++i) {
+        decide(e, static_cast<std::int64_t>(i));
+      }
+    }
+    // By day, and on a day by entity: the order the entities were visited in, which a stable sort keeps.
+    std::stable_sort(block.begin(), block.end(), [](const Sample& a, const Sample& b) { return a.day < b.day; });
+    for (const Sample& sample : block) {
+      records.add(sample);
     }
   }
+  block = std::vector<Sample>();
   if (set.report.missing_target > 0) {
     logger()->info("samples: {} label(s) left out because the entity has no bar on the target session",
                    set.report.missing_target);
   }
-  // In decision order. An entity has one sample a day, so no two records compare equal and a sort in place gives
-  // what a stable sort would, without the stable sort's buffer of half the records.
-  std::sort(records.begin(), records.end(), [](const Sample& a, const Sample& b) {
-    return a.day < b.day || (a.day == b.day && a.entity < b.entity);
-  });
-
   if (label.is_cross_sectional()) {
-    std::size_t i = 0;
-    while (i < records.size()) {
-      std::size_t j = i;
-      while (j < records.size() && records[j].day == records[i].day) {
-        ++j;
-      }
+    for (std::size_t r = 0; r < records.day_runs(); ++r) {
+      const std::size_t i = records.run_begin(r);
+      const std::size_t j = records.run_begin(r + 1);
       // Only samples with a known forward return take part (all of them outside inference).
       std::vector<double> returns;
       std::vector<std::size_t> members;
       for (std::size_t k = i; k < j; ++k) {
-        if (std::isfinite(records[k].forward_return)) {
-          returns.push_back(records[k].forward_return);
+        if (std::isfinite(records.forward_return(k))) {
+          returns.push_back(records.forward_return(k));
           members.push_back(k);
         } else {
-          records[k].target = kUnknown;
+          records.set_target(k, kUnknown);
         }
       }
       if (!members.empty() && label.kind == "rank") {
         const auto ranks = percentile_ranks(returns);
         for (std::size_t m = 0; m < members.size(); ++m) {
-          records[members[m]].target = static_cast<float>(ranks[m]);
+          records.set_target(members[m], static_cast<float>(ranks[m]));
         }
       } else if (!members.empty()) {
         const double mean = std::accumulate(returns.begin(), returns.end(), 0.0) / static_cast<double>(returns.size());
         for (const auto k : members) {
-          records[k].target = static_cast<float>(records[k].forward_return - mean);
+          records.set_target(k, static_cast<float>(records.forward_return(k) - mean));
         }
       }
-      i = j;
     }
   }
-  set.samples = std::move(records);
+  set.samples = records.finish();
   logger()->info("assembled {} samples of {} entities ({} candidate days; dropped {} without enough history, {} "
-                 "without a future price, {} in the dead zone)",
+                 "without a future price, {} in the dead zone); {:.1f} MB, {} shape(s)",
                  set.samples.size(), set.entities.size(), set.report.candidates, set.report.short_history,
-                 set.report.no_future, set.report.dead_zone);
+                 set.report.no_future, set.report.dead_zone, static_cast<double>(set.samples.bytes()) / 1e6,
+                 set.samples.shapes());
   return set;
 }
 

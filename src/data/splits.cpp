@@ -14,7 +14,7 @@
 namespace finfuse::data {
 namespace {
 
-std::vector<Date> distinct_days(c10::ArrayRef<Sample> samples) {
+std::vector<Date> distinct_days(const SampleList& samples) {
   std::vector<Date> days;
   days.reserve(samples.size());
   for (const auto& s : samples) {
@@ -33,7 +33,7 @@ void check_fractions(double valid_fraction, double test_fraction) {
 
 }  // namespace
 
-Split chronological_split(c10::ArrayRef<Sample> samples, Date valid_start, Date test_start,
+Split chronological_split(const SampleList& samples, Date valid_start, Date test_start,
                           std::optional<Date> test_end) {
   FINFUSE_CHECK(valid_start <= test_start, "chronological split: the validation start ", valid_start.to_string(),
                 " is after the test start ", test_start.to_string());
@@ -64,7 +64,7 @@ Split chronological_split(c10::ArrayRef<Sample> samples, Date valid_start, Date 
   return split;
 }
 
-std::vector<Split> walk_forward(c10::ArrayRef<Sample> samples, const WalkForwardOptions& options) {
+std::vector<Split> walk_forward(const SampleList& samples, const WalkForwardOptions& options) {
   FINFUSE_CHECK(options.train_days > 0 && options.test_days > 0 && options.valid_days >= 0 && options.embargo_days >= 0,
                 "walk-forward: invalid lengths");
   const auto days = distinct_days(samples);
@@ -114,7 +114,7 @@ std::vector<Split> walk_forward(c10::ArrayRef<Sample> samples, const WalkForward
   return folds;
 }
 
-std::vector<Split> purged_kfold(c10::ArrayRef<Sample> samples, std::int64_t k, std::int64_t embargo_seconds) {
+std::vector<Split> purged_kfold(const SampleList& samples, std::int64_t k, std::int64_t embargo_seconds) {
   const auto days = distinct_days(samples);
   FINFUSE_CHECK(k >= 2, "purged K-fold needs k >= 2, got ", k);
   FINFUSE_CHECK(static_cast<std::int64_t>(days.size()) >= k, "purged K-fold: ", days.size(),

@@ -3,6 +3,7 @@
 #include "finfuse/data/splits.h"
 #include "support/shared_data.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <optional>
 
 namespace finfuse::data {
 namespace {
@@ -215,13 +217,61 @@ TEST(LookaheadGuard, RejectsLeakyConfigurations) {
 }
 
 
-const Sample* on(const SampleSet& set, Date day) {
-  for (const auto& s : set.samples) {
+// Enough entities for the assembly to go a few days at a time: every entity starts, ends and misses days of its own, and
+// the samples still come by day and, on a day, by entity, each with its own bars and label.
+TEST(Assembly, ManyEntitiesComeInDecisionOrderWithTheirOwnBars) {
+  const std::vector<Date> days = weekdays(Date::from_ymd(2015, 1, 5), Date::from_ymd(2015, 6, 30));
+  PricePanel panel;
+  constexpr int kEntities = 3000;
+  for (int e = 0; e < kEntities; ++e) {
+    PriceSeries s;
+    s.symbol = fmt::format("S{:04d}", e);
+    for (std::size_t d = static_cast<std::size_t>(e % 7); d + static_cast<std::size_t>(e % 5) < days.size(); ++d) {
+      if ((d + static_cast<std::size_t>(e)) % 11 == 0) {
+        continue;  // a missing day
+      }
+      const double p = 50.0 + static_cast<double>(e % 13) + 0.25 * static_cast<double>(d % 17);
+      s.dates.push_back(days[d]);
+      for (auto* column : {&s.open, &s.high, &s.low, &s.close, &s.adj_close}) {
+        column->push_back(p);
+      }
+      s.volume.push_back(1000);
+    }
+    panel.add(s);
+  }
+  AssemblyOptions options;
+  options.price_window = 3;
+  options.label.kind = "return";
+  options.market.calendar.exchange("none");  // every weekday a session
+  const SampleSet set = assemble_samples(panel, options);
+  ASSERT_GT(set.samples.day_runs(), 30u) << "more days than one block holds";
+  std::size_t expected = 0;
+  for (int e = 0; e < kEntities; ++e) {
+    // Decisions at the open of every bar after the window's first three (the bar itself gives the label).
+    expected += panel.series(set.entities[static_cast<std::size_t>(e)]).size() - 3;
+  }
+  ASSERT_EQ(set.samples.size(), expected);
+  for (std::size_t i = 0; i < set.samples.size(); ++i) {
+    const Sample s = set.samples[i];
+    if (i > 0) {
+      const Sample before = set.samples[i - 1];
+      ASSERT_TRUE(before.day < s.day || (before.day == s.day && before.entity < s.entity)) << i;
+    }
+    const PriceSeries& series = panel.series(set.entities[static_cast<std::size_t>(s.entity)]);
+    const auto bar = static_cast<std::size_t>(s.last_bar);
+    ASSERT_EQ(series.dates[bar + 1], s.day) << i;
+    ASSERT_EQ(s.target_bar, s.last_bar + 1) << i;
+    ASSERT_FLOAT_EQ(s.target, static_cast<float>(series.close[bar + 1] / series.close[bar] - 1.0)) << i;
+  }
+}
+
+std::optional<Sample> on(const SampleSet& set, Date day) {
+  for (const Sample s : set.samples) {
     if (s.day == day) {
-      return &s;
+      return s;
     }
   }
-  return nullptr;
+  return std::nullopt;
 }
 
 // NYSE's calendar (the default in New York): a bar on Good Friday is left out of the panel, so it is no decision day,
@@ -253,20 +303,20 @@ TEST(Assembly, ExchangeCalendarSessionsAndHorizons) {
   EXPECT_EQ(a.dates[4], Date::from_ymd(2024, 4, 1));
   EXPECT_EQ(a.close[4], 105.0) << "the remaining bars keep their own prices";
   const SampleSet nyse = assemble_samples(sessions_panel, options);
-  EXPECT_EQ(on(nyse, Date::from_ymd(2024, 3, 29)), nullptr) << "Good Friday is not a session";
+  EXPECT_FALSE(on(nyse, Date::from_ymd(2024, 3, 29)).has_value()) << "Good Friday is not a session";
   // At Monday 2024-04-01's open the window is Wednesday's and Thursday's bars, and the label runs from Thursday's
   // close (103) to Monday's (105): Good Friday's row is in neither.
-  const Sample* monday = on(nyse, Date::from_ymd(2024, 4, 1));
-  ASSERT_NE(monday, nullptr);
+  const std::optional<Sample> monday = on(nyse, Date::from_ymd(2024, 4, 1));
+  ASSERT_TRUE(monday.has_value());
   EXPECT_EQ(a.dates[static_cast<std::size_t>(monday->last_bar)], Date::from_ymd(2024, 3, 28));
   EXPECT_EQ(a.dates[static_cast<std::size_t>(monday->last_bar - 1)], Date::from_ymd(2024, 3, 27));
   EXPECT_EQ(a.dates[static_cast<std::size_t>(monday->target_bar)], Date::from_ymd(2024, 4, 1));
   EXPECT_FLOAT_EQ(monday->forward_return, static_cast<float>(105.0 / 103.0 - 1.0));
   // At Thursday 2024-04-04's open the last close is Tuesday's; one session later is Wednesday, which has no bar.
   EXPECT_EQ(nyse.report.missing_target, 1);
-  EXPECT_EQ(on(nyse, Date::from_ymd(2024, 4, 4)), nullptr);
-  const Sample* tuesday = on(nyse, Date::from_ymd(2024, 4, 2));
-  ASSERT_NE(tuesday, nullptr);
+  EXPECT_FALSE(on(nyse, Date::from_ymd(2024, 4, 4)).has_value());
+  const std::optional<Sample> tuesday = on(nyse, Date::from_ymd(2024, 4, 2));
+  ASSERT_TRUE(tuesday.has_value());
   EXPECT_EQ(a.dates[static_cast<std::size_t>(tuesday->target_bar)], Date::from_ymd(2024, 4, 2));
 
   // Without a calendar the data's dates are the sessions: Good Friday's row is a decision day, and Thursday's label
@@ -276,9 +326,9 @@ TEST(Assembly, ExchangeCalendarSessionsAndHorizons) {
   EXPECT_EQ(removed, 0);
   const SampleSet plain = assemble_samples(panel, options);
   EXPECT_EQ(plain.report.missing_target, 0);
-  EXPECT_NE(on(plain, Date::from_ymd(2024, 3, 29)), nullptr);
-  const Sample* thursday = on(plain, Date::from_ymd(2024, 4, 4));
-  ASSERT_NE(thursday, nullptr);
+  EXPECT_TRUE(on(plain, Date::from_ymd(2024, 3, 29)).has_value());
+  const std::optional<Sample> thursday = on(plain, Date::from_ymd(2024, 4, 4));
+  ASSERT_TRUE(thursday.has_value());
   EXPECT_FLOAT_EQ(thursday->forward_return, static_cast<float>(1.0 / (100.0 + 6.0)));  // from Tuesday's close (bar 6) to Thursday's
 
   // A horizon of two sessions over Good Friday, on the exchange's sessions only: Thursday 2024-03-28's open looks from
@@ -288,8 +338,8 @@ TEST(Assembly, ExchangeCalendarSessionsAndHorizons) {
   options.market.calendar.exchange("NYSE");
   options.label.horizon = 2;
   const SampleSet two = assemble_samples(series_on(sessions), options);
-  const Sample* before_easter = on(two, Date::from_ymd(2024, 3, 28));
-  ASSERT_NE(before_easter, nullptr);
+  const std::optional<Sample> before_easter = on(two, Date::from_ymd(2024, 3, 28));
+  ASSERT_TRUE(before_easter.has_value());
   EXPECT_EQ(sessions[static_cast<std::size_t>(before_easter->target_bar)], Date::from_ymd(2024, 4, 1));
   EXPECT_EQ(two.report.missing_target, 0);
 }
@@ -304,13 +354,13 @@ TEST(Assembly, EarlyClosesMoveDecisionsCutOffsAndLabels) {
   auto days = weekdays(Date::from_ymd(2024, 11, 25), Date::from_ymd(2024, 12, 3));
   days.erase(std::find(days.begin(), days.end(), Date::from_ymd(2024, 11, 28)));  // Thanksgiving
   const SampleSet set = assemble_samples(series_on(days), options);
-  const Sample* friday = on(set, Date::from_ymd(2024, 11, 29));
-  ASSERT_NE(friday, nullptr);
+  const std::optional<Sample> friday = on(set, Date::from_ymd(2024, 11, 29));
+  ASSERT_TRUE(friday.has_value());
   EXPECT_EQ(friday->time(), *parse_timestamp("2024-11-29T18:00:00Z"));
   EXPECT_EQ(friday->text_cutoff(), friday->time());
   EXPECT_LT(friday->text_cutoff(), *parse_timestamp("2024-11-29T18:30:00Z"));
-  const Sample* wednesday = on(set, Date::from_ymd(2024, 11, 27));
-  ASSERT_NE(wednesday, nullptr);
+  const std::optional<Sample> wednesday = on(set, Date::from_ymd(2024, 11, 27));
+  ASSERT_TRUE(wednesday.has_value());
   EXPECT_EQ(wednesday->label_time(), *parse_timestamp("2024-11-29T18:00:00Z")) << "the label closes at the early close";
   options.market.calendar.exchange("none");
   EXPECT_EQ(on(assemble_samples(series_on(days), options), Date::from_ymd(2024, 11, 29))->time(),

@@ -37,7 +37,7 @@ struct ModalityContext {
   const FittedPreprocessing* fitted = nullptr;
 
   std::size_t size() const { return samples.samples.size(); }
-  const Sample& sample(std::size_t i) const { return samples.samples[i]; }
+  Sample sample(std::size_t i) const { return samples.samples[i]; }
   /// The entity name of sample `i`.
   const std::string& entity(std::size_t i) const;
   /// Throws finfuse::Error naming `modality` unless the samples carry decision times.

@@ -43,8 +43,8 @@ class MultimodalDataset {
   FittedPreprocessing fitted() const;
 
   std::size_t size() const { return samples_.size(); }
-  const Sample& sample(std::size_t i) const { return samples_[i]; }
-  const SharedArray<Sample>& samples() const { return samples_; }
+  Sample sample(std::size_t i) const { return samples_[i]; }
+  const SampleList& samples() const { return samples_; }
   const std::vector<std::string>& entities() const { return entities_; }
   const DatasetOptions& options() const { return options_; }
 
@@ -88,7 +88,7 @@ class MultimodalDataset {
   /// The same bytes into `out` (which may hand them on to a file as they come).
   void serialize(BinaryWriter& out, bool with_samples = true) const;
   static MultimodalDataset deserialize(std::string_view bytes, const std::string& source,
-                                       std::optional<SharedArray<Sample>> samples = std::nullopt,
+                                       std::optional<SampleList> samples = std::nullopt,
                                        std::shared_ptr<const void> owner = nullptr);
 
  private:
@@ -98,7 +98,7 @@ class MultimodalDataset {
   DatasetOptions options_;
   std::vector<std::string> entities_;
   /// Shared with the SampleSet it was built from.
-  SharedArray<Sample> samples_;
+  SampleList samples_;
   std::vector<std::shared_ptr<const Modality>> modalities_;
   std::vector<std::uint8_t> dropped_;
   /// Per decision day (days since the epoch), the graph among all entities as of that day.

@@ -47,7 +47,7 @@ class ShuffledSampler : public BatchSampler {
 /// One batch per decision day holding every listed sample of that day; days in time order, or shuffled per epoch.
 class CrossSectionalSampler : public BatchSampler {
  public:
-  CrossSectionalSampler(c10::ArrayRef<Sample> samples, const std::vector<std::size_t>& indices, bool shuffle_days,
+  CrossSectionalSampler(const SampleList& samples, const std::vector<std::size_t>& indices, bool shuffle_days,
                         std::uint64_t seed, std::int64_t min_batch = 2);
   std::vector<std::vector<std::size_t>> batches(std::int64_t epoch) const override;
 
@@ -60,7 +60,7 @@ class CrossSectionalSampler : public BatchSampler {
 /// Draws, with replacement, batches in which every class is equally likely: as many samples per epoch as indices.
 class ClassBalancedSampler : public BatchSampler {
  public:
-  ClassBalancedSampler(c10::ArrayRef<Sample> samples, const std::vector<std::size_t>& indices,
+  ClassBalancedSampler(const SampleList& samples, const std::vector<std::size_t>& indices,
                        std::int64_t batch_size, std::uint64_t seed);
   std::vector<std::vector<std::size_t>> batches(std::int64_t epoch) const override;
 

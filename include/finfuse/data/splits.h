@@ -23,7 +23,7 @@ struct Split {
 
 /// train: day < valid_start; valid: valid_start <= day < test_start; test: test_start <= day (< test_end when
 /// given). Throws finfuse::Error unless valid_start <= test_start (< test_end).
-Split chronological_split(c10::ArrayRef<Sample> samples, Date valid_start, Date test_start,
+Split chronological_split(const SampleList& samples, Date valid_start, Date test_start,
                           std::optional<Date> test_end = std::nullopt);
 
 struct WalkForwardOptions {
@@ -43,12 +43,12 @@ struct WalkForwardOptions {
 
 /// Walk-forward folds over the samples' distinct decision days, in time order. Samples in one block whose label
 /// is observed at or after the next block's first decision are purged.
-std::vector<Split> walk_forward(c10::ArrayRef<Sample> samples, const WalkForwardOptions& options);
+std::vector<Split> walk_forward(const SampleList& samples, const WalkForwardOptions& options);
 
 /// Purged K-fold cross-validation (López de Prado): the distinct decision days are cut into k contiguous test
 /// blocks; training samples whose [time, label_time] interval overlaps the test block's span are purged, and those
 /// that start within `embargo_seconds` after the span are embargoed. `valid` stays empty.
-std::vector<Split> purged_kfold(c10::ArrayRef<Sample> samples, std::int64_t k, std::int64_t embargo_seconds);
+std::vector<Split> purged_kfold(const SampleList& samples, std::int64_t k, std::int64_t embargo_seconds);
 
 /// A shuffled split of n items by fractions (valid, test); the rest trains.
 Split random_split(std::size_t n, double valid_fraction, double test_fraction, std::uint64_t seed);
