@@ -84,6 +84,9 @@ TEST(SampleListTest, GivesBackEverySampleAsItWasAndSharesOffsetsAndDays) {
   const auto back = list.to_vector();
   ASSERT_EQ(back.size(), records.size());
   expect_same(back.back(), records.back());
+  const std::vector<Sample> copied(list.begin(), list.end());
+  ASSERT_EQ(copied.size(), records.size());
+  expect_same(copied[7], records[7]);
 }
 
 TEST(SampleListTest, KeepsAnyOrderOfDays) {

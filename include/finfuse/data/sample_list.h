@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
+#include <limits>
 #include <unordered_map>
 #include <vector>
 
@@ -40,9 +41,10 @@ class SampleList {
  public:
   class Builder;
 
+  /// Yields the samples by value: an input iterator (a range-for over the list, or a copy into a vector).
   class const_iterator {
    public:
-    using iterator_category = std::forward_iterator_tag;
+    using iterator_category = std::input_iterator_tag;
     using value_type = Sample;
     using difference_type = std::ptrdiff_t;
     using pointer = void;
@@ -53,6 +55,11 @@ class SampleList {
     const_iterator& operator++() {
       ++i_;
       return *this;
+    }
+    const_iterator operator++(int) {
+      const_iterator before = *this;
+      ++i_;
+      return before;
     }
     bool operator==(const const_iterator& other) const { return i_ == other.i_; }
     bool operator!=(const const_iterator& other) const { return i_ != other.i_; }
