@@ -46,7 +46,7 @@ bool is_builtin_modality(const std::string& name) {
 }
 
 const std::string& ModalityContext::entity(std::size_t i) const {
-  return samples.entities[static_cast<std::size_t>(samples.samples[i].entity)];
+  return samples.entities[static_cast<std::size_t>(samples.samples.entity(i))];
 }
 
 void ModalityContext::require_timed(const std::string& modality) const {

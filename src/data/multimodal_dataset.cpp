@@ -233,13 +233,13 @@ Batch MultimodalDataset::collate(const std::vector<std::size_t>& indices) const 
     modality->collate(indices, batch);
   }
   if (!graphs_.empty() && b > 0) {
-    const std::int32_t day = samples_[indices[0]].day.days();
+    const std::int32_t day = samples_.day(indices[0]).days();
     const bool one_day = std::all_of(indices.begin(), indices.end(),
-                                     [&](std::size_t i) { return samples_[i].day.days() == day; });
+                                     [&](std::size_t i) { return samples_.day(i).days() == day; });
     if (one_day) {
       std::vector<std::int64_t> position(entities_.size(), -1);
       for (std::int64_t k = 0; k < b; ++k) {
-        position[static_cast<std::size_t>(samples_[indices[static_cast<std::size_t>(k)]].entity)] = k;
+        position[static_cast<std::size_t>(samples_.entity(indices[static_cast<std::size_t>(k)]))] = k;
       }
       const GraphSnapshot& graph = graphs_.at(day);
       std::vector<std::int64_t> source;
@@ -266,11 +266,11 @@ Batch MultimodalDataset::collate(const std::vector<std::size_t>& indices) const 
   batch.entity = torch::empty({b}, torch::kInt64);
   batch.day = torch::empty({b}, torch::kInt32);
   for (std::int64_t k = 0; k < b; ++k) {
-    const Sample& s = samples_[indices[static_cast<std::size_t>(k)]];
-    batch.target.data_ptr<float>()[k] = s.target;
-    batch.forward_return.data_ptr<float>()[k] = static_cast<float>(s.forward_return);
-    batch.entity.data_ptr<std::int64_t>()[k] = s.entity;
-    batch.day.data_ptr<std::int32_t>()[k] = s.day.days();
+    const std::size_t i = indices[static_cast<std::size_t>(k)];
+    batch.target.data_ptr<float>()[k] = samples_.target(i);
+    batch.forward_return.data_ptr<float>()[k] = samples_.forward_return(i);
+    batch.entity.data_ptr<std::int64_t>()[k] = samples_.entity(i);
+    batch.day.data_ptr<std::int32_t>()[k] = samples_.day(i).days();
   }
   return batch;
 }

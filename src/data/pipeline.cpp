@@ -660,11 +660,11 @@ Json DataPipeline::summary() const {
       return j;
     }
     if (samples_->timed) {
-      Date first = samples_->samples[part.front()].day;
+      Date first = samples_->samples.day(part.front());
       Date last = first;
       for (auto i : part) {
-        first = std::min(first, samples_->samples[i].day);
-        last = std::max(last, samples_->samples[i].day);
+        first = std::min(first, samples_->samples.day(i));
+        last = std::max(last, samples_->samples.day(i));
       }
       j["first_day"] = first.to_string();
       j["last_day"] = last.to_string();
@@ -672,13 +672,13 @@ Json DataPipeline::summary() const {
     if (classes) {
       std::map<std::string, std::int64_t> counts;
       for (auto i : part) {
-        ++counts[fmt::format("{}", samples_->samples[i].target)];
+        ++counts[fmt::format("{}", samples_->samples.target(i))];
       }
       j["classes"] = counts;
     } else {
       double mean = 0;
       for (auto i : part) {
-        mean += samples_->samples[i].target;
+        mean += samples_->samples.target(i);
       }
       j["target_mean"] = mean / static_cast<double>(part.size());
     }

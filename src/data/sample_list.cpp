@@ -3,6 +3,7 @@
 #include "finfuse/core/check.h"
 #include "finfuse/data/binary_io.h"
 
+#include <c10/util/hash.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -41,6 +42,17 @@ SampleList::SampleList(const std::vector<Sample>& samples) {
     builder.add(s);
   }
   *this = builder.finish();
+}
+
+std::vector<Date> SampleList::days() const {
+  std::vector<Date> days;
+  days.reserve(run_day_.size());
+  for (const std::int32_t day : run_day_) {
+    days.emplace_back(day);
+  }
+  std::sort(days.begin(), days.end());
+  days.erase(std::unique(days.begin(), days.end()), days.end());
+  return days;
 }
 
 std::vector<Sample> SampleList::to_vector() const {
@@ -103,13 +115,7 @@ SampleList SampleList::load(BinaryReader& in) {
 // ---------------------------------------------------------------------------------------------------------- builder
 
 std::size_t SampleList::Builder::ShapeHash::operator()(const SampleShape& s) const {
-  std::uint64_t h = 1469598103934665603ULL;
-  const std::int32_t fields[] = {s.time_offset, s.label_offset, s.text_start_offset, s.text_cutoff_offset,
-                                 s.target_delta};
-  for (const std::int32_t v : fields) {
-    h = (h ^ static_cast<std::uint32_t>(v)) * 1099511628211ULL;
-  }
-  return static_cast<std::size_t>(h ^ (h >> 29));
+  return c10::get_hash(s.time_offset, s.label_offset, s.text_start_offset, s.text_cutoff_offset, s.target_delta);
 }
 
 void SampleList::Builder::reserve(std::size_t samples) {

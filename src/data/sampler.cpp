@@ -58,7 +58,7 @@ CrossSectionalSampler::CrossSectionalSampler(const SampleList& samples, const st
   std::map<Date, std::vector<std::size_t>> by_day;
   for (auto i : indices) {
     FINFUSE_CHECK(i < samples.size(), "CrossSectionalSampler: index ", i, " is outside the ", samples.size(), " samples");
-    by_day[samples[i].day].push_back(i);
+    by_day[samples.day(i)].push_back(i);
   }
   for (auto& [day, members] : by_day) {
     if (static_cast<std::int64_t>(members.size()) >= min_batch) {
@@ -83,7 +83,7 @@ ClassBalancedSampler::ClassBalancedSampler(const SampleList& samples, const std:
   std::map<std::int64_t, std::vector<std::size_t>> classes;
   for (auto i : indices) {
     FINFUSE_CHECK(i < samples.size(), "ClassBalancedSampler: index ", i, " is outside the ", samples.size(), " samples");
-    const float target = samples[i].target;
+    const float target = samples.target(i);
     FINFUSE_CHECK(target >= 0 && target == static_cast<float>(static_cast<std::int64_t>(target)),
                   "ClassBalancedSampler needs class labels, got target ", target);
     classes[static_cast<std::int64_t>(target)].push_back(i);

@@ -14,17 +14,6 @@
 namespace finfuse::data {
 namespace {
 
-std::vector<Date> distinct_days(const SampleList& samples) {
-  std::vector<Date> days;
-  days.reserve(samples.size());
-  for (const auto& s : samples) {
-    days.push_back(s.day);
-  }
-  std::sort(days.begin(), days.end());
-  days.erase(std::unique(days.begin(), days.end()), days.end());
-  return days;
-}
-
 void check_fractions(double valid_fraction, double test_fraction) {
   FINFUSE_CHECK(valid_fraction >= 0 && test_fraction >= 0 && valid_fraction + test_fraction < 1.0,
                 "split fractions must be >= 0 and leave something to train on, got valid ", valid_fraction,
@@ -43,7 +32,7 @@ Split chronological_split(const SampleList& samples, Date valid_start, Date test
   // Which part sample i falls in (0 train, 1 valid, 2 test, 3 none); counted first, so that each part takes its room
   // once rather than growing by doubling.
   const auto part = [&](std::size_t i) {
-    const Date day = samples[i].day;
+    const Date day = samples.day(i);
     return day < valid_start ? 0 : day < test_start ? 1 : (!test_end || day < *test_end) ? 2 : 3;
   };
   std::array<std::size_t, 4> counts{};
@@ -67,7 +56,7 @@ Split chronological_split(const SampleList& samples, Date valid_start, Date test
 std::vector<Split> walk_forward(const SampleList& samples, const WalkForwardOptions& options) {
   FINFUSE_CHECK(options.train_days > 0 && options.test_days > 0 && options.valid_days >= 0 && options.embargo_days >= 0,
                 "walk-forward: invalid lengths");
-  const auto days = distinct_days(samples);
+  const auto days = samples.days();
   const auto day_count = static_cast<std::int64_t>(days.size());
   const std::int64_t step = options.step_days > 0 ? options.step_days : options.test_days;
   const std::int64_t gap = options.embargo_days;
@@ -75,7 +64,7 @@ std::vector<Split> walk_forward(const SampleList& samples, const WalkForwardOpti
   // Map each sample to the index of its decision day.
   std::vector<std::int64_t> day_of(samples.size());
   for (std::size_t i = 0; i < samples.size(); ++i) {
-    day_of[i] = std::lower_bound(days.begin(), days.end(), samples[i].day) - days.begin();
+    day_of[i] = std::lower_bound(days.begin(), days.end(), samples.day(i)) - days.begin();
   }
   std::vector<Split> folds;
   // Layout per fold: [train][gap][valid][gap][test]
@@ -115,7 +104,7 @@ std::vector<Split> walk_forward(const SampleList& samples, const WalkForwardOpti
 }
 
 std::vector<Split> purged_kfold(const SampleList& samples, std::int64_t k, std::int64_t embargo_seconds) {
-  const auto days = distinct_days(samples);
+  const auto days = samples.days();
   FINFUSE_CHECK(k >= 2, "purged K-fold needs k >= 2, got ", k);
   FINFUSE_CHECK(static_cast<std::int64_t>(days.size()) >= k, "purged K-fold: ", days.size(),
                 " decision days cannot make ", k, " folds");
@@ -129,18 +118,20 @@ std::vector<Split> purged_kfold(const SampleList& samples, std::int64_t k, std::
     Timestamp span_begin(std::numeric_limits<std::int64_t>::max());
     Timestamp span_end(std::numeric_limits<std::int64_t>::min());
     for (std::size_t i = 0; i < samples.size(); ++i) {
-      if (samples[i].day >= first && samples[i].day <= last) {
+      const Sample s = samples[i];
+      if (s.day >= first && s.day <= last) {
         fold.test.push_back(i);
-        span_begin = std::min(span_begin, samples[i].time());
-        span_end = std::max(span_end, samples[i].label_time());
+        span_begin = std::min(span_begin, s.time());
+        span_end = std::max(span_end, s.label_time());
       }
     }
     for (std::size_t i = 0; i < samples.size(); ++i) {
-      if (samples[i].day >= first && samples[i].day <= last) {
+      const Sample s = samples[i];
+      if (s.day >= first && s.day <= last) {
         continue;
       }
-      const bool overlaps = samples[i].time() <= span_end && samples[i].label_time() >= span_begin;
-      const bool embargoed = samples[i].time() > span_end && samples[i].time() <= span_end + embargo_seconds;
+      const bool overlaps = s.time() <= span_end && s.label_time() >= span_begin;
+      const bool embargoed = s.time() > span_end && s.time() <= span_end + embargo_seconds;
       if (!overlaps && !embargoed) {
         fold.train.push_back(i);
       }

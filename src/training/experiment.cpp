@@ -252,10 +252,10 @@ WalkForwardResult run_walk_forward(const Config& model_config, const TrainerOpti
       if (indices.empty()) {
         return;
       }
-      std::int32_t lo = samples[indices.front()].day.days(), hi = lo;
+      std::int32_t lo = samples.day(indices.front()).days(), hi = lo;
       for (const auto i : indices) {
-        lo = std::min(lo, samples[i].day.days());
-        hi = std::max(hi, samples[i].day.days());
+        lo = std::min(lo, samples.day(i).days());
+        hi = std::max(hi, samples.day(i).days());
       }
       first = day_string(lo);
       last = day_string(hi);

@@ -598,7 +598,7 @@ void Trainer::capture_weights() {
 nn::LossContext label_context(const data::MultimodalDataset& dataset, const std::vector<std::size_t>& train) {
   nn::LossContext context;
   for (const auto i : train) {
-    const float t = dataset.sample(i).target;
+    const float t = dataset.samples().target(i);
     const auto c = static_cast<std::int64_t>(t);
     if (static_cast<float>(c) != t || c < 0 || c > 1000) {
       return nn::LossContext{};

@@ -88,6 +88,8 @@ class SampleList {
   float target(std::size_t i) const { return target_[i]; }
   float forward_return(std::size_t i) const { return forward_return_[i]; }
 
+  /// The samples' distinct days, in order (from the runs of days: no pass over the samples).
+  std::vector<Date> days() const;
   std::vector<Sample> to_vector() const;
   /// Distinct shapes and runs of days: how far the samples share their offsets and days.
   std::size_t shapes() const { return shapes_.size(); }

@@ -91,7 +91,7 @@ void NumericModality::build(const ModalityContext& context) {
     FINFUSE_CHECK(context.samples.timed, "cross-sectional transforms need samples with decision days");
     std::vector<std::int64_t> days(n);
     for (std::size_t i = 0; i < n; ++i) {
-      days[i] = context.sample(i).day.days();
+      days[i] = context.samples.samples.day(i).days();
     }
     std::vector<float> column(n);
     for (std::size_t c = 0; c < width; ++c) {

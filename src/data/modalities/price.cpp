@@ -36,7 +36,7 @@ void PriceModality::build(const ModalityContext& context) {
   std::vector<std::int32_t> order;
   std::int64_t rows = 0;
   for (std::size_t i = 0; i < context.size(); ++i) {
-    const auto entity = static_cast<std::size_t>(context.sample(i).entity);
+    const auto entity = static_cast<std::size_t>(context.samples.samples.entity(i));
     if (first_row[entity] < 0) {
       first_row[entity] = rows;
       bars[entity] = static_cast<std::int64_t>(context.sources.prices->series(context.entity(i)).size());
@@ -47,8 +47,8 @@ void PriceModality::build(const ModalityContext& context) {
   FINFUSE_CHECK(rows <= std::numeric_limits<std::int32_t>::max(), "the 'price' modality holds at most ",
                 std::numeric_limits<std::int32_t>::max(), " bars (32-bit rows); its series have ", rows);
   for (std::size_t i = 0; i < context.size(); ++i) {
-    const auto entity = static_cast<std::size_t>(context.sample(i).entity);
-    const std::int64_t last = context.sample(i).last_bar;
+    const auto entity = static_cast<std::size_t>(context.samples.samples.entity(i));
+    const std::int64_t last = context.samples.samples.last_bar(i);
     FINFUSE_CHECK(last < bars[entity] && last - window_ + 1 >= 0, "price window of ", window_, " days ending at bar ",
                   last, " does not fit the ", bars[entity], " bars of ", context.entity(i));
   }
@@ -73,8 +73,8 @@ void PriceModality::build(const ModalityContext& context) {
   // Each sample's row once the panel it may release is gone.
   std::vector<std::int32_t> end_row(context.size());
   for (std::size_t i = 0; i < context.size(); ++i) {
-    end_row[i] = static_cast<std::int32_t>(first_row[static_cast<std::size_t>(context.sample(i).entity)] +
-                                           context.sample(i).last_bar);
+    end_row[i] = static_cast<std::int32_t>(first_row[static_cast<std::size_t>(context.samples.samples.entity(i))] +
+                                           context.samples.samples.last_bar(i));
   }
   end_row_ = std::move(end_row);
 }
@@ -146,7 +146,7 @@ void MarketModality::build(const ModalityContext& context) {
   for (std::size_t i = 0; i < context.size(); ++i) {
     const auto& own = context.sources.prices->series(context.entity(i));
     // The sample's own last bar passed the lookahead guard; an index bar of that day or earlier closed no later.
-    const Date last_day = own.dates[static_cast<std::size_t>(context.sample(i).last_bar)];
+    const Date last_day = own.dates[static_cast<std::size_t>(context.samples.samples.last_bar(i))];
     const auto last = market.index_at_or_before(last_day);
     if (!last || static_cast<std::int64_t>(*last) + 1 < window_) {
       continue;

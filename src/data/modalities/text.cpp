@@ -94,7 +94,7 @@ void TextModality::build(const ModalityContext& context) {
       for (auto k = begin; k < end; ++k) {
         const auto i = static_cast<std::size_t>(k);
         const auto span = span_of(i);
-        const std::size_t base = first_number[static_cast<std::size_t>(context.sample(i).entity)];
+        const std::size_t base = first_number[static_cast<std::size_t>(context.samples.samples.entity(i))];
         auto slot = static_cast<std::size_t>(offset[i]);
         for (std::size_t place = span.last; place > span.first; --place) {
           text_rows[slot++] = static_cast<std::int32_t>(base + place - 1);
