@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,7 +28,7 @@ inline bool is_missing_marker(const std::vector<std::string>& markers, std::stri
 /// What a bar value must be: a price is positive, a volume is not negative.
 enum class BarValue { price, volume };
 
-/// The value of `text`, a finite number of the kind `kind`; otherwise a DataError naming `file`, `line` and `column`.
+/// The value of `text`, a finite number of the kind `kind` that float32 holds; otherwise a DataError naming `file`, `line` and `column`.
 inline double bar_value(std::string_view text, BarValue kind, const std::string& file, std::int64_t line,
                         const std::string& column) {
   const auto value = parse_number(text);
@@ -42,6 +43,12 @@ inline double bar_value(std::string_view text, BarValue kind, const std::string&
   }
   if (kind == BarValue::volume && *value < 0.0) {
     throw DataError(file, line, column, fmt::format("expected a volume >= 0, got {}", quoted_value(text)));
+  }
+  // Bars are kept as float32: a value it cannot hold (a price that would round to 0) is refused, not rounded.
+  if (*value > static_cast<double>(std::numeric_limits<float>::max()) ||
+      (kind == BarValue::price && *value < static_cast<double>(std::numeric_limits<float>::min()))) {
+    throw DataError(file, line, column,
+                    fmt::format("expected a value within float32's range (1.2e-38 to 3.4e38), got {}", quoted_value(text)));
   }
   return *value;
 }

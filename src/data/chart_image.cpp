@@ -52,7 +52,7 @@ Image render_chart(const PriceSeries& series, std::int64_t last, const ChartOpti
   for (std::int64_t d = 0; d < days; ++d) {
     const auto i = static_cast<std::size_t>(first + d);
     const auto k = static_cast<std::size_t>(d);
-    const double factor = series.adj_close[i] / series.close[i];
+    const double factor = static_cast<double>(series.adj_close[i]) / series.close[i];
     open[k] = series.open[i] * factor;
     high[k] = series.high[i] * factor;
     low[k] = series.low[i] * factor;

@@ -317,10 +317,6 @@ IntradayPanel IntradayPanel::load_csv(const std::filesystem::path& path, const I
           const std::string& column = *value_names[v];
           const double value = internal::bar_value(text, v < 4 ? internal::BarValue::price : internal::BarValue::volume,
                                                    file, line_number, column);
-          if (value > static_cast<double>(std::numeric_limits<float>::max())) {
-            throw DataError(file, line_number, column,
-                            fmt::format("expected a value within float32's range (up to 3.4e38), got {}", quoted_value(text)));
-          }
           bar[v] = value;
         }
         if (is_missing) {

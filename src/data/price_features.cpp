@@ -10,7 +10,7 @@ namespace {
 
 // Adjusted OHLC: the raw price of `field` (0 open, 1 high, 2 low, 3 close) scaled by the day's adjustment factor.
 double adjusted_price(const PriceSeries& series, std::size_t k, int field) {
-  const double factor = series.adj_close[k] / series.close[k];
+  const double factor = static_cast<double>(series.adj_close[k]) / series.close[k];
   switch (field) {
     case 0:
       return series.open[k] * factor;
@@ -30,7 +30,7 @@ void technical_features(const PriceSeries& series, std::size_t i, double* row) {
   row[1] = series.high[i] / close - 1.0;
   row[2] = series.low[i] / close - 1.0;
   row[3] = i > 0 ? close / series.close[i - 1] - 1.0 : 0.0;
-  row[4] = i > 0 ? series.adj_close[i] / series.adj_close[i - 1] - 1.0 : 0.0;
+  row[4] = i > 0 ? static_cast<double>(series.adj_close[i]) / series.adj_close[i - 1] - 1.0 : 0.0;
   int feature = 5;
   for (const int period : {5, 10, 15, 20, 25, 30}) {
     const auto k = static_cast<std::size_t>(period);
@@ -70,7 +70,7 @@ std::vector<float> price_window(const PriceSeries& series, std::int64_t last, st
       for (int f = 0; f < 4; ++f) {
         at(d, f) = adjusted(i, f) / reference - 1.0;
       }
-      at(d, 4) = std::log1p(series.volume[static_cast<std::size_t>(i)]);
+      at(d, 4) = std::log1p(static_cast<double>(series.volume[static_cast<std::size_t>(i)]));
     }
     double mean = 0;
     for (std::int64_t d = 0; d < length; ++d) {
@@ -153,7 +153,7 @@ std::int64_t PriceBars::append(const PriceSeries& series) {
       for (int f = 0; f < 4; ++f) {
         appended_final_.push_back(static_cast<float>(adjusted_price(series, i, f) / reference - 1.0));
       }
-      appended_raw_.push_back(std::log1p(series.volume[i]));
+      appended_raw_.push_back(std::log1p(static_cast<double>(series.volume[i])));
     } else {
       for (int f = 0; f < 4; ++f) {
         appended_raw_.push_back(adjusted_price(series, i, f));

@@ -13,6 +13,10 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstring>
+#include <fstream>
+#include <string_view>
+#include <unordered_map>
 
 namespace finfuse::data {
 namespace {
@@ -20,6 +24,86 @@ namespace {
 // Where a missing column is reported: the header line of a CSV file, the file as a whole for Parquet.
 std::int64_t header_record(const CsvReader& /*reader*/) { return 1; }
 std::int64_t header_record(const ParquetReader& /*reader*/) { return 0; }
+
+// Each symbol's rows in a price CSV, counted by a quick pass over its lines that looks at the symbol field only: the
+// room each series takes. Empty when a line holds a quote (a quoted field can hide a delimiter or a line break, which
+// this pass does not follow) or the file cannot be read. The counts are hints: the parse checks every row.
+std::unordered_map<std::string, std::size_t> count_symbol_rows(const std::filesystem::path& path, const CsvOptions& csv,
+                                                               std::optional<std::size_t> symbol_column,
+                                                               const std::string& default_symbol) {
+  std::unordered_map<std::string, std::size_t> counts;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return counts;
+  }
+  bool header = csv.header;
+  std::string previous;
+  std::size_t* previous_count = nullptr;
+  // False when the file quotes a field.
+  const auto count_line = [&](std::string_view line) {
+    if (!line.empty() && line.back() == '\r') {
+      line.remove_suffix(1);
+    }
+    if (trim(line).empty()) {
+      return true;  // blank lines are no records
+    }
+    if (header) {
+      header = false;
+      return true;
+    }
+    if (csv.quote != '\0' && line.find(csv.quote) != std::string_view::npos) {
+      return false;
+    }
+    std::string_view symbol = default_symbol;
+    if (symbol_column) {
+      for (std::size_t k = 0; k < *symbol_column; ++k) {
+        const auto at = line.find(csv.delimiter);
+        if (at == std::string_view::npos) {
+          return true;  // a short row: the parse reports it
+        }
+        line.remove_prefix(at + 1);
+      }
+      symbol = trim(line.substr(0, line.find(csv.delimiter)));
+    }
+    if (previous_count == nullptr || symbol != previous) {
+      previous.assign(symbol);
+      previous_count = &counts[previous];  // an unordered_map's elements stay where they are
+    }
+    ++*previous_count;
+    return true;
+  };
+  std::vector<char> block(CsvReader::kBlockBytes);
+  std::string cut;  // a line cut at the end of a block
+  while (in) {
+    in.read(block.data(), static_cast<std::streamsize>(block.size()));
+    const auto got = static_cast<std::size_t>(in.gcount());
+    const char* at = block.data();
+    const char* const end = at + got;
+    while (at < end) {
+      const auto* newline = static_cast<const char*>(std::memchr(at, '\n', static_cast<std::size_t>(end - at)));
+      if (newline == nullptr) {
+        cut.append(at, end);
+        break;
+      }
+      bool counted = true;
+      if (cut.empty()) {
+        counted = count_line(std::string_view(at, static_cast<std::size_t>(newline - at)));
+      } else {
+        cut.append(at, newline);
+        counted = count_line(cut);
+        cut.clear();
+      }
+      if (!counted) {
+        return {};
+      }
+      at = newline + 1;
+    }
+  }
+  if (!cut.empty() && !count_line(cut)) {
+    return {};
+  }
+  return counts;
+}
 
 }  // namespace
 
@@ -53,16 +137,19 @@ PricePanel PricePanel::load(const std::filesystem::path& path, const PriceCsvOpt
 
 PricePanel PricePanel::load_csv(const std::filesystem::path& path, const PriceCsvOptions& options) {
   CsvReader reader = CsvReader::open(path, options.csv);
-  return read(reader, options);
+  const auto counts = count_symbol_rows(path, options.csv, reader.find_column(options.columns.symbol),
+                                        options.default_symbol);
+  return read(reader, options, &counts);
 }
 
 PricePanel PricePanel::load_parquet(const std::filesystem::path& path, const PriceCsvOptions& options) {
   ParquetReader reader = ParquetReader::open(path);
-  return read(reader, options);
+  return read(reader, options, nullptr);
 }
 
 template <class Reader>
-PricePanel PricePanel::read(Reader& reader, const PriceCsvOptions& options) {
+PricePanel PricePanel::read(Reader& reader, const PriceCsvOptions& options,
+                            const std::unordered_map<std::string, std::size_t>* counts) {
   const std::string& file = reader.source();
   const PriceColumns& names = options.columns;
 
@@ -127,7 +214,18 @@ PricePanel PricePanel::read(Reader& reader, const PriceCsvOptions& options) {
         auto it = building.find(symbol);
         if (it == building.end()) {
           it = building.emplace(std::string(symbol), Building{}).first;
-          it->second.series.symbol = std::string(symbol);
+          PriceSeries& added = it->second.series;
+          added.symbol = std::string(symbol);
+          if (counts != nullptr) {
+            const auto count = counts->find(added.symbol);
+            if (count != counts->end()) {
+              added.dates.reserve(count->second);
+              for (auto* column :
+                   {&added.open, &added.high, &added.low, &added.close, &added.adj_close, &added.volume}) {
+                column->reserve(count->second);
+              }
+            }
+          }
         }
         current = &it->second;
       }
@@ -144,12 +242,12 @@ PricePanel PricePanel::read(Reader& reader, const PriceCsvOptions& options) {
                                           record_unit(reader), previous_line));
       }
       series.dates.push_back(*date);
-      series.open.push_back(open);
-      series.high.push_back(high);
-      series.low.push_back(low);
-      series.close.push_back(close);
-      series.adj_close.push_back(adj_close);
-      series.volume.push_back(volume);
+      series.open.push_back(static_cast<float>(open));
+      series.high.push_back(static_cast<float>(high));
+      series.low.push_back(static_cast<float>(low));
+      series.close.push_back(static_cast<float>(close));
+      series.adj_close.push_back(static_cast<float>(adj_close));
+      series.volume.push_back(static_cast<float>(volume));
       current->last_line = record.line;
     } catch (const DataError& e) {
       bad.add(e);
@@ -157,7 +255,8 @@ PricePanel PricePanel::read(Reader& reader, const PriceCsvOptions& options) {
   }
   panel.report_.bad_rows = bad.count();
   for (auto& [symbol, entry] : building) {
-    // Grown by doubling while read: the columns give back their spare room (up to half of what they hold).
+    // Grown by doubling while read without counts (or with rows missing or bad): the columns give back their spare
+    // room (up to half of what they hold). Columns that took their counted room are left as they are.
     for (auto* column : {&entry.series.open, &entry.series.high, &entry.series.low, &entry.series.close,
                          &entry.series.adj_close, &entry.series.volume}) {
       column->shrink_to_fit();

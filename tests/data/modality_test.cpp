@@ -160,8 +160,8 @@ class ModalityTest : public ::testing::Test {
     double high = -1e300;
     double low = 1e300;
     for (auto bar = s.last_bar + 1 - days; bar <= s.last_bar; ++bar) {
-      high = std::max(high, series.high[static_cast<std::size_t>(bar)]);
-      low = std::min(low, series.low[static_cast<std::size_t>(bar)]);
+      high = std::max(high, static_cast<double>(series.high[static_cast<std::size_t>(bar)]));
+      low = std::min(low, static_cast<double>(series.low[static_cast<std::size_t>(bar)]));
     }
     return (high - low) / series.close[static_cast<std::size_t>(s.last_bar)];
   }

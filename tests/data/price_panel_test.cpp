@@ -41,8 +41,8 @@ TEST_F(PricePanelTest, LoadsInterleavedSymbolsInDateOrder) {
   EXPECT_EQ(panel.rows(), 4);
   const PriceSeries& aapl = panel.series("AAPL");
   ASSERT_EQ(aapl.size(), 2u);
-  EXPECT_DOUBLE_EQ(aapl.adj_close[1], 11.4);
-  EXPECT_DOUBLE_EQ(aapl.volume[0], 1000);
+  EXPECT_FLOAT_EQ(aapl.adj_close[1], 11.4);
+  EXPECT_FLOAT_EQ(aapl.volume[0], 1000);
   const PriceSeries& msft = panel.series("MSFT");
   EXPECT_EQ(msft.index_of(Date::from_ymd(2014, 1, 3)), std::nullopt);
   EXPECT_EQ(msft.index_at_or_before(Date::from_ymd(2014, 1, 3)), 0u);
@@ -72,6 +72,62 @@ TEST_F(PricePanelTest, LoadsInterleavedSymbolsInDateOrder) {
   }
 }
 
+TEST_F(PricePanelTest, CountedAndGrownColumnsHoldTheSameBarsWithoutSpareRoom) {
+  // Symbols interleaved by date, as most vendors' files: every series grows on every day. A first pass counts each
+  // symbol's rows, so that its columns take their room once instead of doubling (up to twice what they hold; the
+  // peak this saves is measured in bench/growth.sh). Either way the columns end without spare room.
+  std::string text = "date,symbol,open,high,low,close,adj_close,volume\r\n\r\n";
+  const std::vector<std::string> symbols = {"A", "BB", " C "};
+  Date day = Date::from_ymd(2014, 1, 2);
+  for (int d = 0; d < 300; ++d, day = day + 1) {
+    for (std::size_t k = 0; k < symbols.size(); ++k) {
+      if (k == 1 && d % 3 == 0) {
+        continue;  // BB trades two days in three
+      }
+      text += day.to_string();
+      text += ',';
+      text += symbols[k];
+      text += ",10,20,9,";
+      text += std::to_string(10 + d % 7);
+      text += ",10,100\r\n";
+    }
+  }
+  PricePanel panel = PricePanel::load_csv(write(text));
+  ASSERT_EQ(panel.symbols(), (std::vector<std::string>{"A", "BB", "C"}));
+  for (const auto& symbol : panel.symbols()) {
+    const PriceSeries& series = panel.series(symbol);
+    EXPECT_EQ(series.size(), symbol == "BB" ? 200U : 300U) << symbol;
+    EXPECT_EQ(series.dates.capacity(), series.size()) << symbol;
+    for (const auto* column : {&series.open, &series.high, &series.low, &series.close, &series.adj_close,
+                               &series.volume}) {
+      EXPECT_EQ(column->capacity(), series.size()) << symbol;
+    }
+    EXPECT_EQ(series.close.back(), 15.0F) << symbol;  // day 299
+  }
+  const PricePanel counted = panel;
+
+  // A quoted field stops the count (a quote can hide a delimiter or a line break): the columns grow as they fill and
+  // give back their spare room, and the bars are the same.
+  std::string quoted = text;
+  const auto at = quoted.find(",A,");
+  quoted.replace(at, 3, ",\"A\",");
+  panel = PricePanel::load_csv(write(quoted));
+  for (const auto& symbol : counted.symbols()) {
+    EXPECT_EQ(panel.series(symbol).dates, counted.series(symbol).dates) << symbol;
+    EXPECT_EQ(panel.series(symbol).close, counted.series(symbol).close) << symbol;
+    EXPECT_EQ(panel.series(symbol).close.capacity(), panel.series(symbol).size()) << symbol;
+  }
+
+  // Rows the count saw but the parse skips (marked missing) leave no spare room either.
+  std::string missing = text;
+  const auto row = missing.find("2014-01-05,A,");
+  missing.replace(missing.find(",10,20,9,", row), 9, ",null,20,9,");
+  panel = PricePanel::load_csv(write(missing));
+  EXPECT_EQ(panel.report().missing_rows, 1);
+  EXPECT_EQ(panel.series("A").size(), 299U);
+  EXPECT_EQ(panel.series("A").volume.capacity(), 299U);
+}
+
 TEST_F(PricePanelTest, MissingRowsAreSkippedAndCounted) {
   const auto path = write(std::string(kHeader) +
                           "PTR,2016-06-28,10,11,9,10.5,10.4,1000\n"
@@ -92,7 +148,7 @@ TEST_F(PricePanelTest, SingleInstrumentFileWithVendorColumnNames) {
   const PricePanel panel = PricePanel::load_csv(path, options);
   EXPECT_EQ(panel.symbols(), (std::vector<std::string>{"SPX"}));
   // No adjusted close column: the close stands in for it.
-  EXPECT_DOUBLE_EQ(panel.series("SPX").adj_close[0], 1455.22);
+  EXPECT_FLOAT_EQ(panel.series("SPX").adj_close[0], 1455.22);
   EXPECT_EQ(PriceCsvOptions::from_config(Config(options.to_json())).to_json(), options.to_json());
   options.default_symbol.clear();
   try {
@@ -125,6 +181,9 @@ TEST_F(PricePanelTest, BadRowsNameFileLineAndField) {
       {"field count", "A,2014-01-03,10,11,9,10,1", 3, "", "expected 8 fields"},
       {"empty symbol", ",2014-01-03,10,11,9,10,10,1", 3, "symbol", "the symbol is empty"},
       {"high below low", "A,2014-01-03,10,9,11,10,10,1", 3, "", "inconsistent bar"},
+      {"past float32", "A,2014-01-03,10,11,9,10,10,1e39", 3, "volume", "expected a value within float32's range"},
+      {"rounds to 0 in float32", "A,2014-01-03,10,11,1e-39,10,10,1", 3, "low",
+       "expected a value within float32's range (1.2e-38 to 3.4e38), got '1e-39'"},
   };
   for (const auto& c : cases) {
     std::string text = kHeader;  // appended in place: a temporary string + a literal trips GCC 12's -Warray-bounds
@@ -187,7 +246,7 @@ TEST(PricePanelRealData, StockNetPrices) {
   EXPECT_EQ(panel.size(), 88u);
   EXPECT_EQ(panel.date_range().first, Date::from_ymd(2012, 9, 4));
   const PriceSeries& aapl = panel.series("AAPL");
-  EXPECT_DOUBLE_EQ(aapl.adj_close[0], 87.121140);
+  EXPECT_FLOAT_EQ(aapl.adj_close[0], 87.121140);
 }
 
 TEST(PricePanelRealData, SP500Index) {

@@ -261,7 +261,7 @@ TEST(Assembly, ManyEntitiesComeInDecisionOrderWithTheirOwnBars) {
     const auto bar = static_cast<std::size_t>(s.last_bar);
     ASSERT_EQ(series.dates[bar + 1], s.day) << i;
     ASSERT_EQ(s.target_bar, s.last_bar + 1) << i;
-    ASSERT_FLOAT_EQ(s.target, static_cast<float>(series.close[bar + 1] / series.close[bar] - 1.0)) << i;
+    ASSERT_FLOAT_EQ(s.target, static_cast<float>(static_cast<double>(series.close[bar + 1]) / series.close[bar] - 1.0)) << i;
   }
 }
 

@@ -103,10 +103,10 @@ TEST_F(SyntheticUniverseTest, FilesReadBackAndMinuteBarsAddUpToTheDay) {
     const auto i = s.index_of(*parse_date(key.second));
     ASSERT_TRUE(i.has_value()) << key.second;
     EXPECT_GE(*i, s.size() - 3);
-    EXPECT_DOUBLE_EQ(s.open[*i], d.open) << key.first << " " << key.second;
-    EXPECT_DOUBLE_EQ(s.close[*i], d.close);
-    EXPECT_DOUBLE_EQ(s.high[*i], d.high);
-    EXPECT_DOUBLE_EQ(s.low[*i], d.low);
+    EXPECT_EQ(s.open[*i], static_cast<float>(d.open)) << key.first << " " << key.second;
+    EXPECT_EQ(s.close[*i], static_cast<float>(d.close));
+    EXPECT_EQ(s.high[*i], static_cast<float>(d.high));
+    EXPECT_EQ(s.low[*i], static_cast<float>(d.low));
   }
 
   // The same seed gives the same bytes; another seed other draws.

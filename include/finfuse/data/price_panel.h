@@ -14,6 +14,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace finfuse::data {
@@ -48,16 +49,18 @@ struct PriceCsvOptions {
 };
 
 
-/// One symbol's daily bars, dates strictly increasing.
+/// One symbol's daily bars, dates strictly increasing. The values are float32, 28 bytes a bar with its date: about 7
+/// significant digits (a price of 1234.5678 is held to 0.0001, a volume to 1 part in 16.7 million), as columnar
+/// market-data stores keep them; what is computed from them (returns, labels, features) is computed in double.
 struct PriceSeries {
   std::string symbol;
   std::vector<Date> dates;
-  std::vector<double> open;
-  std::vector<double> high;
-  std::vector<double> low;
-  std::vector<double> close;
-  std::vector<double> adj_close;
-  std::vector<double> volume;
+  std::vector<float> open;
+  std::vector<float> high;
+  std::vector<float> low;
+  std::vector<float> close;
+  std::vector<float> adj_close;
+  std::vector<float> volume;
 
   std::size_t size() const { return dates.size(); }
   /// Index of `date`, or nothing when it is not a trading day of this series.
@@ -80,7 +83,9 @@ class PricePanel {
   PricePanel() = default;
 
   /// Reads a long-format price CSV. Strict mode throws the first DataError (file, line, field); lenient mode
-  /// skips bad rows and logs them. Rows marked missing are skipped and counted in both modes.
+  /// skips bad rows and logs them. Rows marked missing are skipped and counted in both modes. The file is read twice:
+  /// a quick pass counts each symbol's rows, so that its columns take their room once (an unquoted symbol column; a
+  /// file with quotes is read once, its columns grown as they fill and trimmed at the end).
   static PricePanel load_csv(const std::filesystem::path& path, const PriceCsvOptions& options = {});
   /// Reads the same long-format table from a Parquet file (data/parquet.h: the same checks and messages; the CSV
   /// dialect options do not apply, a null is a missing value).
@@ -115,8 +120,10 @@ class PricePanel {
   const PriceLoadReport& report() const { return report_; }
 
  private:
+  /// `counts`: each symbol's rows when a first pass counted them (the room its columns take), or null.
   template <class Reader>
-  static PricePanel read(Reader& reader, const PriceCsvOptions& options);
+  static PricePanel read(Reader& reader, const PriceCsvOptions& options,
+                         const std::unordered_map<std::string, std::size_t>* counts);
 
   std::map<std::string, PriceSeries> series_;
   PriceLoadReport report_;
