@@ -70,7 +70,8 @@ std::vector<float> price_window(const PriceSeries& series, std::int64_t last, st
       for (int f = 0; f < 4; ++f) {
         at(d, f) = adjusted(i, f) / reference - 1.0;
       }
-      at(d, 4) = std::log1p(static_cast<double>(series.volume[static_cast<std::size_t>(i)]));
+      // Rounded to float32, as PriceBars keeps it.
+      at(d, 4) = static_cast<float>(std::log1p(static_cast<double>(series.volume[static_cast<std::size_t>(i)])));
     }
     double mean = 0;
     for (std::int64_t d = 0; d < length; ++d) {
@@ -89,7 +90,7 @@ std::vector<float> price_window(const PriceSeries& series, std::int64_t last, st
     mean_volume /= static_cast<double>(length);
     for (std::int64_t d = 0; d < length; ++d) {
       for (int f = 0; f < 4; ++f) {
-        at(d, f) = adjusted(first + d, f) / last_close - 1.0;
+        at(d, f) = static_cast<float>(adjusted(first + d, f)) / last_close - 1.0;  // float32, as PriceBars keeps it
       }
       at(d, 4) = mean_volume > 0 ? series.volume[static_cast<std::size_t>(first + d)] / mean_volume - 1.0 : 0.0;
     }
@@ -97,7 +98,8 @@ std::vector<float> price_window(const PriceSeries& series, std::int64_t last, st
     for (int f = 0; f < 5; ++f) {
       double mean = 0;
       for (std::int64_t d = 0; d < length; ++d) {
-        at(d, f) = f < 4 ? adjusted(first + d, f) : series.volume[static_cast<std::size_t>(first + d)];
+        // float32, as PriceBars keeps it.
+        at(d, f) = f < 4 ? static_cast<float>(adjusted(first + d, f)) : series.volume[static_cast<std::size_t>(first + d)];
         mean += at(d, f);
       }
       mean /= static_cast<double>(length);
@@ -153,10 +155,10 @@ std::int64_t PriceBars::append(const PriceSeries& series) {
       for (int f = 0; f < 4; ++f) {
         appended_final_.push_back(static_cast<float>(adjusted_price(series, i, f) / reference - 1.0));
       }
-      appended_raw_.push_back(std::log1p(static_cast<double>(series.volume[i])));
+      appended_raw_.push_back(static_cast<float>(std::log1p(static_cast<double>(series.volume[i]))));
     } else {
       for (int f = 0; f < 4; ++f) {
-        appended_raw_.push_back(adjusted_price(series, i, f));
+        appended_raw_.push_back(static_cast<float>(adjusted_price(series, i, f)));
       }
       appended_raw_.push_back(series.volume[i]);
     }
@@ -250,7 +252,7 @@ void PriceBars::save(BinaryWriter& out) const {
 void PriceBars::load(BinaryReader& in) {
   rows_ = in.pod<std::int64_t>();
   final_ = in.array<float>();
-  raw_ = in.array<double>();
+  raw_ = in.array<float>();
   appended_final_ = {};
   appended_raw_ = {};
   appended_rows_ = 0;

@@ -400,7 +400,7 @@ TEST_F(ModalityTest, PriceWindowsAreViewsOfBarsKeptOnce) {
     const auto ds = MultimodalDataset::build(
         set, sources(), DatasetOptions::from_config(Config(Json{{"modalities", {"price"}}})), all);
     const auto& price = ds.modality<PriceModality>("price");
-    EXPECT_EQ(price.bytes(), 2 * 40 * (4 * sizeof(float) + sizeof(double)) + ds.size() * sizeof(std::int32_t))
+    EXPECT_EQ(price.bytes(), 2 * 40 * 5 * sizeof(float) + ds.size() * sizeof(std::int32_t))
         << "window " << window;
     std::vector<std::size_t> rows(ds.size());
     for (std::size_t i = 0; i < rows.size(); ++i) {

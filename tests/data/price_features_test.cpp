@@ -161,7 +161,7 @@ TEST(PriceBars, SavedBarsLoadAndDamagedOnesAreRefused) {
   PriceBars bars(options);
   bars.append(random_series(30, 3));
   bars.finish();
-  EXPECT_EQ(bars.bytes(), 30 * (4 * sizeof(float) + sizeof(double)));
+  EXPECT_EQ(bars.bytes(), 30 * 5 * sizeof(float));
   BinaryWriter w;
   bars.save(w);
   const std::string bytes = w.take();

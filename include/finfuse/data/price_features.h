@@ -44,9 +44,10 @@ std::vector<float> price_window(const PriceSeries& series, std::int64_t last, st
 /// Price windows kept as views into their series: what each bar contributes to any window that holds it is computed
 /// once per bar, and a window is finished from its rows only when it is needed (a batch is collated). Memory grows
 /// with the bars, not with bars x window length as copied windows do. For "returns" a bar keeps its four price
-/// returns (float) and log1p(volume) (double, demeaned over the window when finished); for "technical" its 11
-/// features; for "relative" and "zscore" its adjusted open, high, low, close and volume (double), normalised over the
-/// window when finished. Every window equals price_window() of the same bars bit for bit.
+/// returns and log1p(volume) (demeaned over the window when finished); for "technical" its 11 features; for
+/// "relative" and "zscore" its adjusted open, high, low, close and volume, normalised over the window when finished:
+/// float32 values (20 bytes a bar for "returns" and the others), the window's arithmetic in double. Every window
+/// equals price_window() of the same bars bit for bit.
 class PriceBars {
  public:
   PriceBars() : PriceBars(PriceWindowOptions{}) {}
@@ -66,7 +67,7 @@ class PriceBars {
   /// belong to one series (the caller's window fits in it).
   void window(std::int64_t end, std::int64_t length, float* out) const;
   /// Bytes held.
-  std::size_t bytes() const { return final_.size() * sizeof(float) + raw_.size() * sizeof(double); }
+  std::size_t bytes() const { return (final_.size() + raw_.size()) * sizeof(float); }
   /// Whether the rows are read in place from a mapped file.
   bool is_view() const { return final_.is_view() || raw_.is_view(); }
 
@@ -80,14 +81,14 @@ class PriceBars {
   Kind kind_ = Kind::returns;  // the options' normalize, compared once
   std::int64_t features_ = 5;
   std::int64_t final_width_ = 0;  // per-bar features that are final (float)
-  std::int64_t raw_width_ = 0;    // per-bar values normalised over the window (double)
+  std::int64_t raw_width_ = 0;    // per-bar values normalised over the window
   std::int64_t rows_ = 0;
   SharedArray<float> final_;  // [rows, final_width]
-  SharedArray<double> raw_;   // [rows, raw_width]
+  SharedArray<float> raw_;    // [rows, raw_width]
   // Rows appended since finish(), which are not in rows_ yet (so window()'s bounds check refuses them).
   std::int64_t appended_rows_ = 0;
   std::vector<float> appended_final_;
-  std::vector<double> appended_raw_;
+  std::vector<float> appended_raw_;
 };
 
 }  // namespace finfuse::data
