@@ -399,7 +399,12 @@ std::shared_ptr<const MultimodalDataset> DataPipeline::build_dataset(DataSources
     return_freed_memory();
     texts_ = std::make_shared<TextCorpus>(load_texts());
     sources.texts = texts_.get();
+    // The text modality is the corpus's last reader: a corpus of times lets them go once the windows are found.
+    if (!texts_->holds_texts()) {
+      sources.texts_to_release = texts_.get();
+    }
     builder.add("text", sources);
+    sources.texts_to_release = nullptr;
   }
   if (texts_) {
     sources_report_["texts"] = {{"texts", texts_->report().texts}, {"bad_records", texts_->report().bad_records}};

@@ -8,6 +8,7 @@
 #include "finfuse/data/parquet.h"
 
 #include <ATen/Parallel.h>
+#include <c10/util/hash.h>
 #include <fmt/format.h>
 #include <simdjson.h>
 
@@ -399,6 +400,12 @@ struct ReadText {
   Timestamp time;
   std::string_view text;
 };
+
+// The digest of load_times() after `text`, from the digest before it.
+std::uint64_t digest_after(std::uint64_t digest, const ReadText& text) {
+  digest = c10::hash_combine(digest, std::hash<std::string_view>{}(text.entity));
+  return c10::hash_combine(digest, std::hash<std::int64_t>{}(text.time.seconds()));
+}
 using TextBlockSink = std::function<void(const std::vector<ReadText>&)>;
 
 // Reads a JSON Lines file of texts, handing them on a block at a time in file order, counting lines, texts and bad
@@ -645,6 +652,7 @@ TextCorpus TextCorpus::load_times(const std::filesystem::path& path, const TextJ
         it = timed.emplace(std::string(t.entity), std::vector<std::pair<Timestamp, std::uint32_t>>()).first;
       }
       it->second.emplace_back(t.time, number++);
+      corpus.digest_ = digest_after(corpus.digest_, t);
     }
   });
   corpus.place_of_.resize(number);
@@ -677,6 +685,7 @@ void TextCorpus::for_each_text(const std::function<void(const std::vector<Placed
   TextLoadReport report;
   BadRecordLog bad(options_.errors);
   std::size_t number = 0;
+  std::uint64_t digest = 0;
   std::vector<PlacedText> placed;
   const auto changed = [&](const std::string& what) {
     throw IoError(file, "the file changed since its texts' times were read (" + what + "); read it again");
@@ -689,9 +698,17 @@ void TextCorpus::for_each_text(const std::function<void(const std::vector<Placed
       }
       const auto it = texts_.find(t.entity);
       const auto place = static_cast<std::size_t>(place_of_[number]);
-      if (it == texts_.end() || place >= it->second.size() || it->second[place].time != t.time) {
+      bool same = it != texts_.end();
+      if (same && times_released_) {
+        const auto size = released_sizes_.find(t.entity);
+        same = size != released_sizes_.end() && place < size->second;
+      } else if (same) {
+        same = place < it->second.size() && it->second[place].time == t.time;
+      }
+      if (!same) {
         changed(fmt::format("text {} of entity '{}' is not the one it was", number + 1, t.entity));
       }
+      digest = digest_after(digest, t);
       placed.push_back(PlacedText{it->first, &it->second, place, t.text});
       ++number;
     }
@@ -701,6 +718,21 @@ void TextCorpus::for_each_text(const std::function<void(const std::vector<Placed
     changed(fmt::format("{} texts and {} bad records where there were {} and {}", number, report.bad_records,
                         place_of_.size(), report_.bad_records));
   }
+  if (digest != digest_) {
+    changed("the texts' entities or times are not the ones they were");
+  }
+}
+
+void TextCorpus::release_times() {
+  FINFUSE_CHECK(times_only_, "TextCorpus::release_times: the corpus holds its texts (it was not read by load_times)");
+  if (times_released_) {
+    return;
+  }
+  for (auto& [entity, records] : texts_) {
+    released_sizes_.emplace(entity, records.size());
+    records = std::vector<TextRecord>();  // `= {}` or clear() would keep the room
+  }
+  times_released_ = true;
 }
 
 TextCorpus::TextCorpus(const TextCorpus& other)
@@ -710,6 +742,9 @@ TextCorpus::TextCorpus(const TextCorpus& other)
       source_(other.source_),
       options_(other.options_),
       place_of_(other.place_of_),
+      digest_(other.digest_),
+      times_released_(other.times_released_),
+      released_sizes_(other.released_sizes_),
       source_bytes_(other.source_bytes_),
       source_time_(other.source_time_) {
   for (const auto& [entity, texts] : other.texts_) {
@@ -791,6 +826,9 @@ std::int64_t TextCorpus::size() const {
   std::int64_t total = 0;
   for (const auto& entry : texts_) {
     total += static_cast<std::int64_t>(entry.second.size());
+  }
+  for (const auto& entry : released_sizes_) {
+    total += static_cast<std::int64_t>(entry.second);
   }
   return total;
 }

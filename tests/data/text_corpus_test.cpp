@@ -240,6 +240,34 @@ TEST_F(TextCorpusTest, TimesOnlyCorpusHasTheSameRecordsAndReadsItsTextsAgainInPl
     EXPECT_EQ(a.first, b.first);
     EXPECT_EQ(a.last, b.last);
   }
+  // Once the times are let go, the texts are placed as before, by their entity's (emptied) records.
+  TextCorpus released = times;
+  EXPECT_FALSE(released.times_released());
+  released.release_times();
+  EXPECT_TRUE(released.times_released());
+  EXPECT_EQ(released.size(), 9000);
+  std::map<std::string, std::vector<std::size_t>> places;
+  times.for_each_text([&](const std::vector<TextCorpus::PlacedText>& block) {
+    for (const auto& placed : block) {
+      places[std::string(placed.entity)].push_back(placed.place);
+    }
+  });
+  std::map<std::string, std::vector<std::size_t>> places_released;
+  released.for_each_text([&](const std::vector<TextCorpus::PlacedText>& block) {
+    for (const auto& placed : block) {
+      const std::string entity(placed.entity);
+      ASSERT_EQ(placed.records, &released.texts(entity));
+      EXPECT_EQ(full.texts(entity)[placed.place].text, placed.text) << entity << " " << placed.place;
+      places_released[entity].push_back(placed.place);
+    }
+  });
+  EXPECT_EQ(places_released, places);
+  for (const auto& entity : full.entities()) {
+    EXPECT_TRUE(released.texts(entity).empty()) << entity;
+  }
+  TextCorpus holding = full;
+  EXPECT_THROW(holding.release_times(), Error);
+
   // A corpus that holds its texts is not read again; a file that changed is refused by name.
   EXPECT_THROW(full.for_each_text([](const std::vector<TextCorpus::PlacedText>&) {}), Error);
   std::ofstream(path, std::ios::binary | std::ios::app)
@@ -250,6 +278,38 @@ TEST_F(TextCorpusTest, TimesOnlyCorpusHasTheSameRecordsAndReadsItsTextsAgainInPl
   } catch (const IoError& e) {
     EXPECT_NE(std::string(e.what()).find(path.string()), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("changed since its texts' times were read"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(TextCorpusTest, AChangedTimeIsToldWithTheTimesLetGo) {
+  // The same size and modification time, one time changed: each text's time tells it while the times are held, the
+  // digest of the entities and times in file order once they are let go.
+  std::string lines;
+  for (int i = 0; i < 50; ++i) {
+    lines += fmt::format(R"({{"symbol": "S{}", "created_at": "@{}", "text": "text {}"}})" "\n", i % 4, 1400000000 + i, i);
+  }
+  const auto path = write(lines);
+  const TextCorpus held = TextCorpus::load_times(path);
+  TextCorpus released = TextCorpus::load_times(path);
+  released.release_times();
+  std::size_t read = 0;
+  released.for_each_text([&](const std::vector<TextCorpus::PlacedText>& block) { read += block.size(); });
+  EXPECT_EQ(read, 50U);
+  const auto written = std::filesystem::last_write_time(path);
+  std::string changed = lines;
+  changed.replace(changed.find("@1400000030"), 11, "@1400000031");
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << changed;
+  std::filesystem::last_write_time(path, written);
+  for (const TextCorpus* corpus : {&held, static_cast<const TextCorpus*>(&released)}) {
+    try {
+      corpus->for_each_text([](const std::vector<TextCorpus::PlacedText>&) {});
+      ADD_FAILURE() << "a changed file was read, times released: " << corpus->times_released();
+    } catch (const IoError& e) {
+      EXPECT_NE(std::string(e.what()).find(corpus->times_released() ? "entities or times are not the ones they were"
+                                                                    : "text 31 of entity 'S2' is not the one it was"),
+                std::string::npos)
+          << e.what();
+    }
   }
 }
 

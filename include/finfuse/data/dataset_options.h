@@ -39,6 +39,11 @@ struct DataSources {
   /// bars (PricePanel::take), so that the panel and the bars are not held side by side. The data pipeline sets it
   /// when its dataset allows.
   PricePanel* prices_to_release = nullptr;
+  /// The corpus `texts` points to, read by TextCorpus::load_times(), given when nothing after the 'text' modality
+  /// reads its times: that modality then lets them go (TextCorpus::release_times) once it has found the text
+  /// windows, before it reads the texts again to fit its vocabulary and encode them. The data pipeline sets it when
+  /// its dataset allows.
+  TextCorpus* texts_to_release = nullptr;
 };
 
 /// The relation graph attached to cross-sectional batches.

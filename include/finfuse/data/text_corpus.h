@@ -95,6 +95,16 @@ class TextCorpus {
   /// valid during the call). IoError when the file no longer holds the texts it held (its size, time, a text's
   /// entity or time, the number of texts or of bad records); finfuse::Error for a corpus that holds its texts.
   void for_each_text(const std::function<void(const std::vector<PlacedText>&)>& visit) const;
+  /// For a corpus read by load_times(), once its reader has what it needs from the times (the text windows): lets
+  /// them go (24 bytes a text). texts() is then empty for every entity, and the windows are empty too (size() still
+  /// counts the texts); for_each_text()
+  /// still places every text as before (PlacedText::records names its entity's emptied records, PlacedText::place is
+  /// its place among them as it was), and tells a changed file by a digest of the texts' entities and times in file
+  /// order, taken when they were first read, instead of each text's time (the IoError then comes at the end of the
+  /// reading). finfuse::Error for a corpus that holds its texts.
+  void release_times();
+  /// Whether release_times() was called.
+  bool times_released() const { return times_released_; }
 
   /// Adds a copy of a text; call finalize() before querying.
   void add(const std::string& entity, TextRecord record);
@@ -147,6 +157,11 @@ class TextCorpus {
   std::filesystem::path source_;
   TextJsonlOptions options_;
   std::vector<std::int32_t> place_of_;
+  /// A digest of the texts' entities and times in file order, and each entity's number of texts once its records
+  /// are let go (release_times()).
+  std::uint64_t digest_ = 0;
+  bool times_released_ = false;
+  std::map<std::string, std::size_t, std::less<>> released_sizes_;
   std::uintmax_t source_bytes_ = 0;
   std::filesystem::file_time_type source_time_;
 };

@@ -144,6 +144,13 @@ void TextModality::build(const ModalityContext& context) {
         base_of.emplace(entity_texts[e], first_number[e]);
       }
     }
+    // The windows are found: the texts' times can go (24 bytes a text), when nothing after this modality reads them.
+    if (context.sources.texts_to_release != nullptr) {
+      FINFUSE_CHECK(context.sources.texts_to_release == context.sources.texts,
+                    "the text corpus to release is not the sources' text corpus");
+      context.sources.texts_to_release->release_times();
+      return_freed_memory();
+    }
   }
   // The rows of a block of streamed texts (-1: in no window, or an entity without samples).
   const auto rows_of_block = [&](const std::vector<TextCorpus::PlacedText>& block, std::vector<std::int32_t>& rows) {
