@@ -29,7 +29,7 @@ std::int64_t header_record(const ParquetReader& /*reader*/) { return 0; }
 // room each series takes. Empty when a line holds a quote (a quoted field can hide a delimiter or a line break, which
 // this pass does not follow) or the file cannot be read. The counts are hints: the parse checks every row.
 std::unordered_map<std::string, std::size_t> count_symbol_rows(const std::filesystem::path& path, const CsvOptions& csv,
-                                                               std::optional<std::size_t> symbol_column,
+                                                               std::size_t width, std::optional<std::size_t> symbol_column,
                                                                const std::string& default_symbol) {
   std::unordered_map<std::string, std::size_t> counts;
   std::ifstream in(path, std::ios::binary);
@@ -54,14 +54,13 @@ std::unordered_map<std::string, std::size_t> count_symbol_rows(const std::filesy
     if (csv.quote != '\0' && line.find(csv.quote) != std::string_view::npos) {
       return false;
     }
+    if (static_cast<std::size_t>(std::count(line.begin(), line.end(), csv.delimiter)) + 1 != width) {
+      return true;  // a row of another width is no bar (the parse reports it): no room for it
+    }
     std::string_view symbol = default_symbol;
     if (symbol_column) {
       for (std::size_t k = 0; k < *symbol_column; ++k) {
-        const auto at = line.find(csv.delimiter);
-        if (at == std::string_view::npos) {
-          return true;  // a short row: the parse reports it
-        }
-        line.remove_prefix(at + 1);
+        line.remove_prefix(line.find(csv.delimiter) + 1);  // the row has its width
       }
       symbol = trim(line.substr(0, line.find(csv.delimiter)));
     }
@@ -137,8 +136,8 @@ PricePanel PricePanel::load(const std::filesystem::path& path, const PriceCsvOpt
 
 PricePanel PricePanel::load_csv(const std::filesystem::path& path, const PriceCsvOptions& options) {
   CsvReader reader = CsvReader::open(path, options.csv);
-  const auto counts = count_symbol_rows(path, options.csv, reader.find_column(options.columns.symbol),
-                                        options.default_symbol);
+  const auto counts = count_symbol_rows(path, options.csv, reader.header().size(),
+                                        reader.find_column(options.columns.symbol), options.default_symbol);
   return read(reader, options, &counts);
 }
 
