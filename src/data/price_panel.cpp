@@ -7,14 +7,13 @@
 #include "finfuse/data/parquet.h"
 
 #include "bar_checks.h"
+#include "line_stream.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <cstring>
-#include <fstream>
 #include <string_view>
 #include <unordered_map>
 
@@ -27,79 +26,46 @@ std::int64_t header_record(const ParquetReader& /*reader*/) { return 0; }
 
 // Each symbol's rows in a price CSV, counted by a quick pass over its lines that looks at the symbol field only: the
 // room each series takes. Empty when a line holds a quote (a quoted field can hide a delimiter or a line break, which
-// this pass does not follow) or the file cannot be read. The counts are hints: the parse checks every row.
+// this pass does not follow) or the file cannot be read as lines. The counts are hints: the parse checks every row.
 std::unordered_map<std::string, std::size_t> count_symbol_rows(const std::filesystem::path& path, const CsvOptions& csv,
                                                                std::size_t width, std::optional<std::size_t> symbol_column,
                                                                const std::string& default_symbol) {
   std::unordered_map<std::string, std::size_t> counts;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return counts;
-  }
   bool header = csv.header;
   std::string previous;
   std::size_t* previous_count = nullptr;
-  // False when the file quotes a field.
-  const auto count_line = [&](std::string_view line) {
-    if (!line.empty() && line.back() == '\r') {
-      line.remove_suffix(1);
-    }
-    if (trim(line).empty()) {
-      return true;  // blank lines are no records
-    }
-    if (header) {
-      header = false;
-      return true;
-    }
-    if (csv.quote != '\0' && line.find(csv.quote) != std::string_view::npos) {
-      return false;
-    }
-    if (static_cast<std::size_t>(std::count(line.begin(), line.end(), csv.delimiter)) + 1 != width) {
-      return true;  // a row of another width is no bar (the parse reports it): no room for it
-    }
-    std::string_view symbol = default_symbol;
-    if (symbol_column) {
-      for (std::size_t k = 0; k < *symbol_column; ++k) {
-        line.remove_prefix(line.find(csv.delimiter) + 1);  // the row has its width
+  try {
+    internal::LineStream lines(path, "a price file");
+    std::string_view line;
+    while (lines.next(line)) {
+      if (trim(line).empty()) {
+        continue;  // blank lines are no records
       }
-      symbol = trim(line.substr(0, line.find(csv.delimiter)));
-    }
-    if (previous_count == nullptr || symbol != previous) {
-      previous.assign(symbol);
-      previous_count = &counts[previous];  // an unordered_map's elements stay where they are
-    }
-    ++*previous_count;
-    return true;
-  };
-  std::vector<char> block(CsvReader::kBlockBytes);
-  std::string cut;  // a line cut at the end of a block
-  while (in) {
-    in.read(block.data(), static_cast<std::streamsize>(block.size()));
-    const auto got = static_cast<std::size_t>(in.gcount());
-    const char* at = block.data();
-    const char* const end = at + got;
-    while (at < end) {
-      const auto* newline = static_cast<const char*>(std::memchr(at, '\n', static_cast<std::size_t>(end - at)));
-      if (newline == nullptr) {
-        cut.append(at, end);
-        break;
+      if (header) {
+        header = false;
+        continue;
       }
-      bool counted = true;
-      if (cut.empty()) {
-        counted = count_line(std::string_view(at, static_cast<std::size_t>(newline - at)));
-      } else {
-        cut.append(at, newline);
-        counted = count_line(cut);
-        cut.clear();
-      }
-      if (!counted) {
+      if (csv.quote != '\0' && line.find(csv.quote) != std::string_view::npos) {
         return {};
       }
-      at = newline + 1;
+      if (static_cast<std::size_t>(std::count(line.begin(), line.end(), csv.delimiter)) + 1 != width) {
+        continue;  // a row of another width is no bar (the parse reports it): no room for it
+      }
+      std::string_view symbol = default_symbol;
+      if (symbol_column) {
+        for (std::size_t k = 0; k < *symbol_column; ++k) {
+          line.remove_prefix(line.find(csv.delimiter) + 1);  // the row has its width
+        }
+        symbol = trim(line.substr(0, line.find(csv.delimiter)));
+      }
+      if (previous_count == nullptr || symbol != previous) {
+        previous.assign(symbol);
+        previous_count = &counts[previous];  // an unordered_map's elements stay where they are
+      }
+      ++*previous_count;
     }
-  }
-  if (!cut.empty() && !count_line(cut)) {
-    return {};
+  } catch (const Error&) {
+    return {};  // the parse reports what is wrong with the file
   }
   return counts;
 }
