@@ -70,7 +70,7 @@ MultimodalDataset MultimodalDataset::deserialize(std::string_view bytes, const s
       r.inconsistent(fmt::format("the inputs of modality '{}' are not where the options put them", name));
     }
     std::shared_ptr<Modality> modality = modality_registry().create(name, ds.options_);
-    modality->load(r, ds.samples_.size());
+    modality->load(r, ds.samples_);
     ds.modalities_.push_back(std::move(modality));
   }
   ds.find_unusable();

@@ -8,16 +8,50 @@
 
 #include <algorithm>
 #include <limits>
+#include <numeric>
 
 namespace finfuse::data {
 
+namespace {
+
+constexpr std::uint32_t kNoStretch = std::numeric_limits<std::uint32_t>::max();
+
+// The last of the sorted `starts` at or before `i`, as an index (starts[0] is at or before every i).
+template <typename T>
+std::size_t last_start(const SharedArray<T>& starts, std::size_t i) {
+  const auto* at = std::upper_bound(starts.begin(), starts.end(), static_cast<T>(i));
+  return static_cast<std::size_t>(at - starts.begin()) - 1;
+}
+
+}  // namespace
+
+std::size_t SampleList::run_of(std::size_t i) const { return last_start(run_first_, i); }
+
+std::uint32_t SampleList::shape_of(std::size_t i) const {
+  return shape_.size() == size() ? shape_[i] : shape_run_[last_start(shape_first_, i)];
+}
+
+std::int32_t SampleList::last_bar_on(std::size_t i, std::size_t run) const {
+  if (last_bar_.size() == size()) {
+    return last_bar_[i];
+  }
+  const auto entity = static_cast<std::size_t>(entity_[i]);
+  const Stretch* first = stretches_.begin() + stretch_begin_[entity];
+  const Stretch* last = stretches_.begin() + stretch_begin_[entity + 1];
+  if (last - first > 1) {
+    first = std::upper_bound(first, last, run, [](std::size_t r, const Stretch& s) { return r < s.from; }) - 1;
+  }
+  return static_cast<std::int32_t>(static_cast<std::int64_t>(run) + first->delta);
+}
+
 Sample SampleList::operator[](std::size_t i) const {
-  const SampleShape& shape = shapes_[shape_[i]];
+  const std::size_t run = run_of(i);
+  const SampleShape& shape = shapes_[shape_of(i)];
   Sample s;
   s.entity = entity_[i];
-  s.day = day(i);
+  s.day = Date(run_day_[run]);
   s.time_offset_ = shape.time_offset;
-  s.last_bar = last_bar_[i];
+  s.last_bar = last_bar_on(i, run);
   s.target_bar = shape.target_delta == SampleShape::kNoTarget
                      ? -1
                      : static_cast<std::int32_t>(static_cast<std::int64_t>(s.last_bar) + shape.target_delta);
@@ -29,10 +63,31 @@ Sample SampleList::operator[](std::size_t i) const {
   return s;
 }
 
-Date SampleList::day(std::size_t i) const {
-  // The last run that starts at or before i.
-  const auto* run = std::upper_bound(run_first_.begin(), run_first_.end(), static_cast<std::uint64_t>(i));
-  return Date(run_day_[static_cast<std::size_t>(run - run_first_.begin()) - 1]);
+Date SampleList::day(std::size_t i) const { return Date(run_day_[run_of(i)]); }
+
+std::int32_t SampleList::last_bar(std::size_t i) const {
+  return last_bar_.size() == size() ? last_bar_[i] : last_bar_on(i, run_of(i));
+}
+
+void SampleList::last_bars(std::size_t first, std::size_t count, std::int32_t* out) const {
+  FINFUSE_CHECK(first <= size() && count <= size() - first, "samples [", first, ", ", first + count,
+                ") lie outside the ", size(), " samples");
+  if (last_bar_.size() == size()) {
+    std::copy_n(last_bar_.begin() + first, count, out);
+    return;
+  }
+  if (count == 0) {
+    return;
+  }
+  std::size_t run = run_of(first);
+  std::size_t next = run + 1 < run_first_.size() ? run_first_[run + 1] : size();
+  for (std::size_t i = first; i < first + count; ++i) {
+    while (i >= next) {
+      ++run;
+      next = run + 1 < run_first_.size() ? run_first_[run + 1] : size();
+    }
+    out[i - first] = last_bar_on(i, run);
+  }
 }
 
 SampleList::SampleList(const std::vector<Sample>& samples) {
@@ -65,49 +120,113 @@ std::vector<Sample> SampleList::to_vector() const {
 }
 
 std::size_t SampleList::bytes() const {
-  return size() * (2 * sizeof(std::int32_t) + sizeof(std::uint32_t) + 2 * sizeof(float)) +
-         shapes_.size() * sizeof(SampleShape) + run_first_.size() * (sizeof(std::uint64_t) + sizeof(std::int32_t));
+  return size() * (sizeof(std::int32_t) + 2 * sizeof(float)) + shapes_.size() * sizeof(SampleShape) +
+         run_first_.size() * (sizeof(std::uint64_t) + sizeof(std::int32_t)) + shape_.size() * sizeof(std::uint32_t) +
+         shape_first_.size() * (sizeof(std::uint64_t) + sizeof(std::uint32_t)) +
+         last_bar_.size() * sizeof(std::int32_t) + stretch_begin_.size() * sizeof(std::uint64_t) +
+         stretches_.size() * sizeof(Stretch);
 }
 
 void SampleList::save(BinaryWriter& out) const {
   out.vec(entity_);
-  out.vec(last_bar_);
-  out.vec(shape_);
   out.vec(target_);
   out.vec(forward_return_);
   out.vec(shapes_);
   out.vec(run_first_);
   out.vec(run_day_);
+  out.vec(shape_);
+  out.vec(shape_first_);
+  out.vec(shape_run_);
+  out.vec(last_bar_);
+  out.vec(stretch_begin_);
+  out.vec(stretches_);
 }
+
+namespace {
+
+// Whether `starts` begin at 0 and rise, below n (none for n = 0).
+bool runs_fit(const SharedArray<std::uint64_t>& starts, std::size_t n) {
+  if (n == 0 || starts.empty()) {
+    return n == 0 && starts.empty();
+  }
+  return starts[0] == 0 && starts.back() < n &&
+         std::adjacent_find(starts.begin(), starts.end(), [](auto a, auto b) { return b <= a; }) == starts.end();
+}
+
+}  // namespace
 
 SampleList SampleList::load(BinaryReader& in) {
   SampleList list;
   list.entity_ = in.array<std::int32_t>();
-  list.last_bar_ = in.array<std::int32_t>();
-  list.shape_ = in.array<std::uint32_t>();
   list.target_ = in.array<float>();
   list.forward_return_ = in.array<float>();
   list.shapes_ = in.array<SampleShape>();
   list.run_first_ = in.array<std::uint64_t>();
   list.run_day_ = in.array<std::int32_t>();
+  list.shape_ = in.array<std::uint32_t>();
+  list.shape_first_ = in.array<std::uint64_t>();
+  list.shape_run_ = in.array<std::uint32_t>();
+  list.last_bar_ = in.array<std::int32_t>();
+  list.stretch_begin_ = in.array<std::uint64_t>();
+  list.stretches_ = in.array<Stretch>();
   const std::size_t n = list.entity_.size();
-  if (list.last_bar_.size() != n || list.shape_.size() != n || list.target_.size() != n ||
-      list.forward_return_.size() != n || list.run_day_.size() != list.run_first_.size()) {
+  if (list.target_.size() != n || list.forward_return_.size() != n || list.run_day_.size() != list.run_first_.size() ||
+      list.shape_first_.size() != list.shape_run_.size()) {
     in.inconsistent("the samples' columns have different lengths");
+  }
+  if (!runs_fit(list.run_first_, n)) {
+    in.inconsistent("the samples' runs of days");
   }
   const auto shapes = static_cast<std::uint32_t>(std::min<std::size_t>(list.shapes_.size(),
                                                                        std::numeric_limits<std::uint32_t>::max()));
-  if (std::any_of(list.shape_.begin(), list.shape_.end(), [&](std::uint32_t s) { return s >= shapes; })) {
+  const auto outside = [&](const SharedArray<std::uint32_t>& index) {
+    return std::any_of(index.begin(), index.end(), [&](std::uint32_t s) { return s >= shapes; });
+  };
+  const bool shape_column = list.shape_.size() == n && list.shape_first_.empty();
+  if (!shape_column && (!list.shape_.empty() || !runs_fit(list.shape_first_, n))) {
+    in.inconsistent("the samples' runs of shapes");
+  }
+  if (outside(list.shape_) || outside(list.shape_run_)) {
     in.inconsistent("a sample's shape lies outside the shapes");
   }
-  const auto& first = list.run_first_;
-  const bool runs_fit = n == 0 ? first.empty()
-                               : !first.empty() && first[0] == 0 && first.back() < n &&
-                                     std::adjacent_find(first.begin(), first.end(), [](auto a, auto b) {
-                                       return b <= a;
-                                     }) == first.end();
-  if (!runs_fit) {
-    in.inconsistent("the samples' runs of days");
+  if (list.last_bar_.size() == n && list.stretch_begin_.empty() && list.stretches_.empty()) {
+    return list;
+  }
+  // The stretches: each entity's rise through the runs, and every sample lies in one of its entity's.
+  const auto& begin = list.stretch_begin_;
+  const auto& stretches = list.stretches_;
+  const std::size_t runs = list.run_first_.size();
+  bool fit = list.last_bar_.empty() && n > 0 && !begin.empty() && begin[0] == 0 && begin.back() == stretches.size() &&
+             std::is_sorted(begin.begin(), begin.end());
+  for (std::size_t e = 0; fit && e + 1 < begin.size(); ++e) {
+    for (std::uint64_t k = begin[e]; fit && k < begin[e + 1]; ++k) {
+      const Stretch& s = stretches[k];
+      fit = s.from <= s.to && s.to < runs && (k == begin[e] || stretches[k - 1].to < s.from) &&
+            static_cast<std::int64_t>(s.from) + s.delta >= std::numeric_limits<std::int32_t>::min() &&
+            static_cast<std::int64_t>(s.to) + s.delta <= std::numeric_limits<std::int32_t>::max();
+    }
+  }
+  if (fit) {
+    const std::size_t entities = begin.size() - 1;
+    std::vector<std::uint64_t> at(begin.begin(), begin.end() - 1);  // each entity's stretch so far
+    std::size_t run = 0;
+    for (std::size_t i = 0; fit && i < n; ++i) {
+      while (run + 1 < runs && list.run_first_[run + 1] <= i) {
+        ++run;
+      }
+      const auto entity = static_cast<std::size_t>(list.entity_[i]);
+      fit = list.entity_[i] >= 0 && entity < entities;
+      if (fit) {
+        std::uint64_t& k = at[entity];
+        while (k < begin[entity + 1] && stretches[k].to < run) {
+          ++k;
+        }
+        fit = k < begin[entity + 1] && stretches[k].from <= run;
+      }
+    }
+  }
+  if (!fit) {
+    in.inconsistent("the samples' stretches of last bars");
   }
   return list;
 }
@@ -129,6 +248,7 @@ void SampleList::Builder::reserve(std::size_t samples) {
 void SampleList::Builder::add(const Sample& sample) {
   FINFUSE_CHECK(entity_.size() < std::numeric_limits<std::uint32_t>::max(),
                 "a sample list holds fewer than 2^32 samples");
+  FINFUSE_CHECK(sample.entity >= 0, "a sample's entity is an index (not ", sample.entity, ")");
   SampleShape shape;
   shape.time_offset = sample.time_offset_;
   shape.label_offset = sample.label_offset_;
@@ -158,6 +278,8 @@ void SampleList::Builder::add(const Sample& sample) {
     run_first_.push_back(entity_.size());
     run_day_.push_back(sample.day.days());
   }
+  track_shape(index);
+  track_last_bar(sample.entity, sample.last_bar);
   entity_.push_back(sample.entity);
   last_bar_.push_back(sample.last_bar);
   shape_.push_back(index);
@@ -165,16 +287,105 @@ void SampleList::Builder::add(const Sample& sample) {
   forward_return_.push_back(sample.forward_return);
 }
 
+// Runs past a quarter of the samples (beyond a few) take more room than the column: they are no longer followed.
+void SampleList::Builder::track_shape(std::uint32_t index) {
+  if (!shape_runs_few_ || (!shape_run_.empty() && shape_run_.back() == index)) {
+    return;
+  }
+  shape_first_.push_back(entity_.size());
+  shape_run_.push_back(index);
+  if (shape_run_.size() > 1024 + entity_.size() / 4) {
+    shape_runs_few_ = false;
+    shape_first_ = std::vector<std::uint64_t>();
+    shape_run_ = std::vector<std::uint32_t>();
+  }
+}
+
+// An entity's last bar that keeps its distance from the run of days continues its stretch; one that does not starts
+// the next. Two samples of an entity on one run with different last bars (intraday decisions), entities far beyond
+// the samples, or more breaks than a quarter of the samples: the last bars stay a column.
+void SampleList::Builder::track_last_bar(std::int32_t entity, std::int32_t last_bar) {
+  if (!stretches_few_) {
+    return;
+  }
+  const auto give_up = [this] {
+    stretches_few_ = false;
+    open_stretch_ = std::vector<std::uint32_t>();
+    stretch_entity_ = std::vector<std::int32_t>();
+    stretches_ = std::vector<Stretch>();
+  };
+  const auto e = static_cast<std::size_t>(entity);
+  if (e >= open_stretch_.size()) {
+    if (e >= std::max<std::size_t>(std::size_t{1} << 20, 2 * entity_.size())) {
+      give_up();
+      return;
+    }
+    open_stretch_.resize(e + 1, kNoStretch);
+  }
+  const auto run = static_cast<std::uint32_t>(run_first_.size() - 1);
+  const std::int64_t delta = static_cast<std::int64_t>(last_bar) - run;
+  if (delta < std::numeric_limits<std::int32_t>::min()) {
+    give_up();
+    return;
+  }
+  std::uint32_t& open = open_stretch_[e];
+  if (open == kNoStretch) {
+    ++entities_seen_;
+  } else {
+    Stretch& s = stretches_[open];
+    if (s.delta == delta) {
+      s.to = run;
+      return;
+    }
+    if (s.to == run) {
+      give_up();
+      return;
+    }
+  }
+  open = static_cast<std::uint32_t>(stretches_.size());
+  stretches_.push_back(Stretch{run, run, static_cast<std::int32_t>(delta)});
+  stretch_entity_.push_back(entity);
+  if (stretches_.size() - entities_seen_ > 1024 + entity_.size() / 4) {
+    give_up();
+  }
+}
+
 SampleList SampleList::Builder::finish() {
+  const std::size_t n = entity_.size();
   SampleList list;
   list.entity_ = std::move(entity_);
-  list.last_bar_ = std::move(last_bar_);
-  list.shape_ = std::move(shape_);
   list.target_ = std::move(target_);
   list.forward_return_ = std::move(forward_return_);
   list.shapes_ = std::move(shapes_);
   list.run_first_ = std::move(run_first_);
   list.run_day_ = std::move(run_day_);
+  // Runs and stretches where they take less than half the room of a column.
+  if (n > 0 && shape_runs_few_ && shape_run_.size() * (sizeof(std::uint64_t) + sizeof(std::uint32_t)) * 2 <
+                                      n * sizeof(std::uint32_t)) {
+    list.shape_first_ = std::move(shape_first_);
+    list.shape_run_ = std::move(shape_run_);
+  } else {
+    list.shape_ = std::move(shape_);
+  }
+  const std::size_t entities = open_stretch_.size();
+  if (n > 0 && stretches_few_ &&
+      (stretches_.size() * sizeof(Stretch) + (entities + 1) * sizeof(std::uint64_t)) * 2 < n * sizeof(std::int32_t)) {
+    // Each entity's stretches together, in the order they came (the order of their runs).
+    std::vector<std::uint64_t> begin(entities + 1, 0);
+    for (const std::int32_t e : stretch_entity_) {
+      ++begin[static_cast<std::size_t>(e) + 1];
+    }
+    std::partial_sum(begin.begin(), begin.end(), begin.begin());
+    std::vector<std::uint64_t> at(begin.begin(), begin.end() - 1);
+    std::vector<Stretch> ordered(stretches_.size());
+    for (std::size_t k = 0; k < stretches_.size(); ++k) {
+      ordered[at[static_cast<std::size_t>(stretch_entity_[k])]++] = stretches_[k];
+    }
+    list.stretch_begin_ = std::move(begin);
+    list.stretches_ = std::move(ordered);
+  } else {
+    list.last_bar_ = std::move(last_bar_);
+  }
   *this = Builder();
   return list;
 }

@@ -222,7 +222,7 @@ TEST_F(DatasetTest, TextIdsAreTheWindowsTextsEncodedAndSurviveSaving) {
       const std::string bytes = writer.take();
       BinaryReader reader(bytes, "text.bin");
       TextModality loaded(options);
-      loaded.load(reader, ds.size());
+      loaded.load(reader, ds.samples());
       const Tokenizer& tokenizer = *ds.tokenizer();
       ASSERT_EQ(tokenizer.vocab_size() > 65536, wide);
       const auto pad = static_cast<std::int64_t>(tokenizer.pad_id());

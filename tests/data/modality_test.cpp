@@ -82,11 +82,11 @@ class TrueRangeModality : public Modality {
     out.vec(present_);
     out.pod(mean_);
   }
-  void load(BinaryReader& in, std::size_t samples) override {
+  void load(BinaryReader& in, const SampleList& samples) override {
     values_ = in.vec<float>();
     present_ = in.vec<std::uint8_t>();
     mean_ = in.pod<double>();
-    if (values_.size() != samples || present_.size() != samples) {
+    if (values_.size() != samples.size() || present_.size() != samples.size()) {
       in.inconsistent("true ranges");
     }
   }
@@ -382,8 +382,8 @@ TEST_F(ModalityTest, OptionsAreCheckedWithJsonPaths) {
   EXPECT_EQ(o.to_json()["true_range"]["days"], 7);
 }
 
-// A price window is a view: the modality keeps each bar once (two series of 40 bars, 5 values of 8 or 4 bytes each
-// under "returns") and a row per sample, whatever the window's length, and a collated window is price_window()'s.
+// A price window is a view: the modality keeps each bar once (two series of 40 bars, 5 values of 4 bytes each under
+// "returns") and a row per entity, whatever the window's length, and a collated window is price_window()'s.
 TEST_F(ModalityTest, PriceWindowsAreViewsOfBarsKeptOnce) {
   for (const std::int64_t window : {2, 10}) {
     AssemblyOptions assembly;
@@ -400,7 +400,7 @@ TEST_F(ModalityTest, PriceWindowsAreViewsOfBarsKeptOnce) {
     const auto ds = MultimodalDataset::build(
         set, sources(), DatasetOptions::from_config(Config(Json{{"modalities", {"price"}}})), all);
     const auto& price = ds.modality<PriceModality>("price");
-    EXPECT_EQ(price.bytes(), 2 * 40 * 5 * sizeof(float) + ds.size() * sizeof(std::int32_t))
+    EXPECT_EQ(price.bytes(), 2 * 40 * 5 * sizeof(float) + 2 * sizeof(std::int32_t))
         << "window " << window;
     std::vector<std::size_t> rows(ds.size());
     for (std::size_t i = 0; i < rows.size(); ++i) {

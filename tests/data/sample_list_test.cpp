@@ -124,17 +124,32 @@ TEST(SampleListTest, SavedAndLoadedInPlaceOrRefusedWhenInconsistent) {
     expect_same(loaded[i], list[i]);
   }
 
-  // Columns written by hand: a shape index outside the shapes, columns of different lengths, runs that do not rise.
-  const auto write = [](std::vector<std::uint32_t> shape, std::vector<std::uint64_t> run_first, std::size_t n) {
+  // Arrays written by hand: a shape index outside the shapes, columns of different lengths, runs that do not rise, and
+  // stretches of last bars that miss a sample, overlap or end past the runs.
+  struct Arrays {
+    std::vector<std::int32_t> entity = {0, 0, 0};
+    std::vector<std::uint64_t> run_first = {0, 2};
+    std::vector<std::uint32_t> shape = {0, 0, 0};
+    std::vector<std::uint64_t> shape_first;
+    std::vector<std::uint32_t> shape_run;
+    std::vector<std::int32_t> last_bar = {0, 0, 0};
+    std::vector<std::uint64_t> stretch_begin;
+    std::vector<SampleList::Stretch> stretches;
+  };
+  const auto write = [](const Arrays& a) {
     BinaryWriter out;
-    out.vec(std::vector<std::int32_t>(n, 0));
-    out.vec(std::vector<std::int32_t>(n, 0));
-    out.vec(shape);
-    out.vec(std::vector<float>(n, 0.0f));
-    out.vec(std::vector<float>(n, 0.0f));
+    out.vec(a.entity);
+    out.vec(std::vector<float>(a.entity.size(), 0.0f));
+    out.vec(std::vector<float>(a.entity.size(), 0.0f));
     out.vec(std::vector<SampleShape>(1));
-    out.vec(run_first);
-    out.vec(std::vector<std::int32_t>(run_first.size(), 0));
+    out.vec(a.run_first);
+    out.vec(std::vector<std::int32_t>(a.run_first.size(), 0));
+    out.vec(a.shape);
+    out.vec(a.shape_first);
+    out.vec(a.shape_run);
+    out.vec(a.last_bar);
+    out.vec(a.stretch_begin);
+    out.vec(a.stretches);
     return out.take();
   };
   const auto refused = [](const std::string& bytes, const std::string& what) {
@@ -147,15 +162,147 @@ TEST(SampleListTest, SavedAndLoadedInPlaceOrRefusedWhenInconsistent) {
       EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
     }
   };
-  const std::string good = write({0, 0, 0}, {0, 2}, 3);
-  BinaryReader in(good, "good.ffcache");
-  EXPECT_EQ(SampleList::load(in).size(), 3u);
-  refused(write({0, 1, 0}, {0}, 3), "shape");
-  refused(write({0, 0}, {0}, 3), "different lengths");
-  refused(write({0, 0, 0}, {1}, 3), "runs of days");
-  refused(write({0, 0, 0}, {0, 2, 2}, 3), "runs of days");
-  refused(write({0, 0, 0}, {0, 3}, 3), "runs of days");
-  refused(write({0, 0, 0}, {}, 3), "runs of days");
+  const auto loads = [&](const Arrays& a) {
+    const std::string bytes = write(a);
+    BinaryReader in(bytes, "good.ffcache");
+    return SampleList::load(in);
+  };
+  EXPECT_EQ(loads(Arrays{}).size(), 3u);
+  const auto with = [](auto change) {
+    Arrays a;
+    change(a);
+    return a;
+  };
+  refused(write(with([](Arrays& a) { a.shape = {0, 1, 0}; })), "shape");
+  refused(write(with([](Arrays& a) { a.shape = {0, 0}; })), "runs of shapes");
+  refused(write(with([](Arrays& a) { a.last_bar = {0, 0}; })), "stretches of last bars");
+  refused(write(with([](Arrays& a) { a.run_first = {1}; })), "runs of days");
+  refused(write(with([](Arrays& a) { a.run_first = {0, 2, 2}; })), "runs of days");
+  refused(write(with([](Arrays& a) { a.run_first = {0, 3}; })), "runs of days");
+  refused(write(with([](Arrays& a) { a.run_first = {}; })), "runs of days");
+
+  // Shapes in runs and last bars in stretches: samples 0, 1 on run 0 and sample 2 on run 1.
+  const Arrays compact = with([](Arrays& a) {
+    a.entity = {0, 1, 1};
+    a.shape = {};
+    a.shape_first = {0};
+    a.shape_run = {0};
+    a.last_bar = {};
+    a.stretch_begin = {0, 1, 2};
+    a.stretches = {{0, 0, 4}, {0, 1, 7}};
+  });
+  const SampleList good = loads(compact);
+  EXPECT_TRUE(good.shapes_in_runs());
+  EXPECT_TRUE(good.last_bars_in_stretches());
+  EXPECT_EQ(good.last_bar(0), 4);
+  EXPECT_EQ(good.last_bar(1), 7);
+  EXPECT_EQ(good.last_bar(2), 8);
+  const auto changed = [&](auto change) {
+    Arrays a = compact;
+    change(a);
+    return write(a);
+  };
+  refused(changed([](Arrays& a) { a.shape_run = {1}; }), "shape");
+  refused(changed([](Arrays& a) { a.shape_first = {1}; }), "runs of shapes");
+  refused(changed([](Arrays& a) { a.shape_first = {0, 3}; a.shape_run = {0, 0}; }), "runs of shapes");
+  refused(changed([](Arrays& a) { a.stretches[1].from = 1; }), "stretches of last bars");          // misses sample 1
+  refused(changed([](Arrays& a) { a.stretches[1].to = 2; }), "stretches of last bars");            // past the runs
+  refused(changed([](Arrays& a) { a.stretches[0].to = 1; a.stretches[0].from = 1; }), "stretches");  // misses sample 0
+  refused(changed([](Arrays& a) { a.entity[2] = 2; }), "stretches of last bars");                  // no entity 2
+  refused(changed([](Arrays& a) {  // entity 1 has none
+    a.stretch_begin = {0, 1, 1};
+    a.stretches = {{0, 0, 4}};
+  }),
+          "stretches of last bars");
+  refused(changed([](Arrays& a) { a.stretch_begin = {0, 1, 3}; }), "stretches of last bars");      // past the stretches
+  refused(changed([](Arrays& a) {  // entity 1's two stretches overlap
+    a.stretch_begin = {0, 1, 3};
+    a.stretches = {{0, 0, 4}, {0, 1, 7}, {1, 1, 6}};
+  }),
+          "stretches of last bars");
+  refused(changed([](Arrays& a) { a.stretches[1].delta = std::numeric_limits<std::int32_t>::max(); }),
+          "stretches of last bars");  // run 1's last bar past 2^31
+  refused(changed([](Arrays& a) { a.last_bar = {0, 0, 0}; }), "stretches of last bars");  // both kept
+}
+
+// A daily panel of many entities over many days: the shapes in a few runs and the last bars in a stretch per entity
+// and gap, so a sample takes 12 bytes (entity, target, return) beside the runs; every field comes back as it went in.
+TEST(SampleListTest, KeepsADailyPanelInTwelveBytesASample) {
+  std::vector<Sample> records;
+  const Date first = Date::from_ymd(2020, 1, 1);
+  constexpr std::int32_t kEntities = 40;
+  constexpr std::int32_t kDays = 300;
+  for (std::int32_t d = 0; d < kDays; ++d) {
+    for (std::int32_t e = 0; e < kEntities; ++e) {
+      if (e == 3 && d > 100 && d < 110) {
+        continue;  // no samples for ten days, its bars still there: the same stretch
+      }
+      if (e == 5 && d >= 200) {
+        continue;  // delisted
+      }
+      std::int32_t last = d + 4 + e % 7;  // entities' series start on different days
+      if (e == 7 && d >= 150) {
+        last -= 2;  // two days missing from its bars: a second stretch
+      }
+      if (e >= 30 && d < 50) {
+        continue;  // listed later
+      }
+      records.push_back(sample_at(e, first + d, last, d >= kDays - 2 ? -1 : last + 2, 14 * 3600 + 1800));
+    }
+  }
+  const SampleList list(records);
+  EXPECT_TRUE(list.shapes_in_runs());
+  EXPECT_TRUE(list.last_bars_in_stretches());
+  ASSERT_EQ(list.size(), records.size());
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    expect_same(list[i], records[i]);
+    ASSERT_EQ(list.last_bar(i), records[i].last_bar) << i;
+  }
+  std::vector<std::int32_t> last(records.size() - 11);
+  list.last_bars(11, last.size(), last.data());
+  for (std::size_t k = 0; k < last.size(); ++k) {
+    ASSERT_EQ(last[k], records[11 + k].last_bar) << k;
+  }
+  EXPECT_THROW(list.last_bars(11, records.size(), last.data()), Error);
+  // 12 bytes a sample, the days' runs, the shapes and their runs, and 41 stretches with the entities' starts.
+  const std::size_t per_sample = 12 * records.size();
+  EXPECT_GE(list.bytes(), per_sample);
+  EXPECT_LE(list.bytes(), per_sample + kDays * 12 + 4 * sizeof(SampleShape) + 16 * 12 + (kEntities + 1) * 8 + 41 * 12);
+
+  BinaryWriter w;
+  list.save(w);
+  const auto bytes = std::make_shared<const std::string>(w.take());
+  BinaryReader r(*bytes, "samples.bin", bytes);
+  const SampleList loaded = SampleList::load(r);
+  EXPECT_TRUE(loaded.last_bars_in_stretches());
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    expect_same(loaded[i], records[i]);
+  }
+}
+
+// Several decisions of an entity on one day with different last bars (intraday), and shapes that change every sample:
+// the columns are kept, and every sample comes back as it went in.
+TEST(SampleListTest, KeepsColumnsWhereRunsAndStretchesWouldTakeMoreRoom) {
+  std::vector<Sample> records;
+  const Date first = Date::from_ymd(2020, 1, 1);
+  for (std::int32_t d = 0; d < 50; ++d) {
+    for (std::int32_t e = 0; e < 4; ++e) {
+      for (std::int32_t minute = 0; minute < 30; ++minute) {
+        const std::int32_t last = 390 * d + 13 * minute + 20;
+        records.push_back(sample_at(e, first + d, last, last + 1 + minute % 2, 14 * 3600 + 1800 + 780 * minute));
+      }
+    }
+  }
+  const SampleList list(records);
+  EXPECT_FALSE(list.shapes_in_runs());
+  EXPECT_FALSE(list.last_bars_in_stretches());
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    expect_same(list[i], records[i]);
+  }
+  std::vector<std::int32_t> last(records.size());
+  list.last_bars(0, last.size(), last.data());
+  EXPECT_EQ(last.back(), records.back().last_bar);
+  EXPECT_EQ(list.bytes(), 20 * records.size() + list.shapes() * sizeof(SampleShape) + 50 * 12);
 }
 
 }  // namespace finfuse::data

@@ -75,8 +75,9 @@ class Modality {
   virtual Json fitted_state() const { return Json::object(); }
   /// The built inputs and fitted state, for the dataset cache.
   virtual void save(BinaryWriter& out) const = 0;
-  /// Reads what save() wrote for a dataset of `samples` samples; in.inconsistent() when the sizes disagree.
-  virtual void load(BinaryReader& in, std::size_t samples) = 0;
+  /// Reads what save() wrote for a dataset of these samples (shared with the dataset, as in build()); in.inconsistent()
+  /// when the sizes disagree.
+  virtual void load(BinaryReader& in, const SampleList& samples) = 0;
 
  private:
   std::string name_;

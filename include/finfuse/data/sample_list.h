@@ -1,6 +1,7 @@
-// The samples of a data set, kept by column: 20 bytes a sample instead of a Sample's 40. A sample's instants and
-// target bar, as offsets from its day, decision and last bar, take few distinct values in a daily panel (a shape), kept
-// once; its day is kept once per run of samples on the same day.
+// The samples of a data set, kept by column: 12 bytes a sample in a daily panel instead of a Sample's 40. A sample's
+// instants and target bar, as offsets from its day, decision and last bar, take few distinct values in a daily panel (a
+// shape), kept once per run of samples of the same shape; its day is kept once per run of samples on the same day; its
+// last bar moves with the days, kept once per stretch of an entity's days without a gap.
 #pragma once
 
 #include "finfuse/core/shared_array.h"
@@ -70,7 +71,8 @@ class SampleList {
   };
 
   SampleList() = default;
-  /// The samples of `samples`, in their order. finfuse::Error for a target bar 2^31 bars or more from its last bar.
+  /// The samples of `samples`, in their order. finfuse::Error for a target bar 2^31 bars or more from its last bar or
+  /// a negative entity.
   SampleList(const std::vector<Sample>& samples);  // NOLINT(google-explicit-constructor): a list of samples is one
 
   std::size_t size() const { return entity_.size(); }
@@ -84,7 +86,9 @@ class SampleList {
   /// Single fields, without making the whole sample.
   std::int32_t entity(std::size_t i) const { return entity_[i]; }
   Date day(std::size_t i) const;
-  std::int32_t last_bar(std::size_t i) const { return last_bar_[i]; }
+  std::int32_t last_bar(std::size_t i) const;
+  /// The last bars of samples [first, first + count), into `out`: what last_bar() gives, in one pass.
+  void last_bars(std::size_t first, std::size_t count, std::int32_t* out) const;
   float target(std::size_t i) const { return target_[i]; }
   float forward_return(std::size_t i) const { return forward_return_[i]; }
 
@@ -94,6 +98,11 @@ class SampleList {
   /// Distinct shapes and runs of days: how far the samples share their offsets and days.
   std::size_t shapes() const { return shapes_.size(); }
   std::size_t day_runs() const { return run_first_.size(); }
+  /// Whether the shapes are kept once per run of samples of the same shape (else one index a sample), and the last
+  /// bars once per stretch of an entity's samples on consecutive runs of days (else one a sample): each is kept so
+  /// when that takes less than half the room of a column.
+  bool shapes_in_runs() const { return shape_.size() != size() || empty(); }
+  bool last_bars_in_stretches() const { return last_bar_.size() != size() || empty(); }
   /// Bytes the columns hold.
   std::size_t bytes() const;
   /// Whether the columns are views of bytes kept elsewhere (a mapped dataset cache file).
@@ -105,26 +114,46 @@ class SampleList {
 
   void save(BinaryWriter& out) const;
   /// Reads what save() wrote, in place where the reader's bytes are kept (a mapped file); in.inconsistent() for
-  /// columns of different lengths, a shape index outside the shapes, or day runs that do not start at 0 and rise.
+  /// columns of different lengths, a shape index outside the shapes, runs that do not start at 0 and rise, or an
+  /// entity's stretches of last bars that do not hold each of its samples once.
   static SampleList load(BinaryReader& in);
 
+  /// An entity's samples on runs of days [from, to] have last bar run + delta.
+  struct Stretch {
+    std::uint32_t from = 0;
+    std::uint32_t to = 0;
+    std::int32_t delta = 0;
+  };
+
  private:
+  /// The run of days sample i lies in.
+  std::size_t run_of(std::size_t i) const;
+  std::uint32_t shape_of(std::size_t i) const;
+  std::int32_t last_bar_on(std::size_t i, std::size_t run) const;
+
   SharedArray<std::int32_t> entity_;
-  SharedArray<std::int32_t> last_bar_;
-  SharedArray<std::uint32_t> shape_;
   SharedArray<float> target_;
   SharedArray<float> forward_return_;
   SharedArray<SampleShape> shapes_;
   /// Run r holds samples [run_first_[r], run_first_[r + 1]), all on day run_day_[r].
   SharedArray<std::uint64_t> run_first_;
   SharedArray<std::int32_t> run_day_;
+  /// Each sample's index into shapes_, or (shape_ empty) runs: samples from shape_first_[k] on have shape_run_[k].
+  SharedArray<std::uint32_t> shape_;
+  SharedArray<std::uint64_t> shape_first_;
+  SharedArray<std::uint32_t> shape_run_;
+  /// Each sample's last bar, or (last_bar_ empty) entity e's stretches [stretch_begin_[e], stretch_begin_[e + 1]) of
+  /// stretches_, in the order of their runs.
+  SharedArray<std::int32_t> last_bar_;
+  SharedArray<std::uint64_t> stretch_begin_;
+  SharedArray<Stretch> stretches_;
 };
 
 /// Collects samples one at a time, in the list's order, in the room the list takes, and makes the list.
 class SampleList::Builder {
  public:
   void reserve(std::size_t samples);
-  /// finfuse::Error for a target bar 2^31 bars or more from its last bar, or past 2^32 samples.
+  /// finfuse::Error for a target bar 2^31 bars or more from its last bar, a negative entity, or past 2^32 samples.
   void add(const Sample& sample);
 
   std::size_t size() const { return entity_.size(); }
@@ -143,6 +172,9 @@ class SampleList::Builder {
   struct ShapeHash {
     std::size_t operator()(const SampleShape& s) const;
   };
+  void track_shape(std::uint32_t index);
+  void track_last_bar(std::int32_t entity, std::int32_t last_bar);
+
   std::vector<std::int32_t> entity_;
   std::vector<std::int32_t> last_bar_;
   std::vector<std::uint32_t> shape_;
@@ -152,6 +184,15 @@ class SampleList::Builder {
   std::unordered_map<SampleShape, std::uint32_t, ShapeHash> shape_index_;
   std::vector<std::uint64_t> run_first_;
   std::vector<std::int32_t> run_day_;
+  // The runs of shapes and the stretches of last bars, followed as samples come while they stay few.
+  bool shape_runs_few_ = true;
+  std::vector<std::uint64_t> shape_first_;
+  std::vector<std::uint32_t> shape_run_;
+  bool stretches_few_ = true;
+  std::vector<std::uint32_t> open_stretch_;  // per entity: its last stretch in stretches_, kNone for none
+  std::vector<std::int32_t> stretch_entity_;
+  std::vector<Stretch> stretches_;
+  std::size_t entities_seen_ = 0;
 };
 
 }  // namespace finfuse::data

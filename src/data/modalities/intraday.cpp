@@ -107,7 +107,8 @@ void IntradayModality::save(BinaryWriter& out) const {
   out.vec(present_);
 }
 
-void IntradayModality::load(BinaryReader& in, std::size_t samples) {
+void IntradayModality::load(BinaryReader& in, const SampleList& list) {
+  const std::size_t samples = list.size();
   window_ = in.pod<std::int64_t>();
   offsets_ = in.vec<std::int64_t>();
   values_ = in.array<float>();

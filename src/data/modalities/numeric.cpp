@@ -213,7 +213,8 @@ void NumericModality::save(BinaryWriter& out) const {
   out.str(categories_ ? categories_->to_json().dump() : std::string());
 }
 
-void NumericModality::load(BinaryReader& in, std::size_t samples) {
+void NumericModality::load(BinaryReader& in, const SampleList& list) {
+  const std::size_t samples = list.size();
   width_ = in.pod<std::int64_t>();
   values_ = in.array<float>();
   present_ = in.array<std::uint8_t>();

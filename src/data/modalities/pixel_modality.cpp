@@ -24,7 +24,8 @@ void PixelModality::collate(const std::vector<std::size_t>& indices, Batch& batc
 
 void PixelModality::save(BinaryWriter& out) const { images_.save(out); }
 
-void PixelModality::load(BinaryReader& in, std::size_t samples) {
+void PixelModality::load(BinaryReader& in, const SampleList& list) {
+  const std::size_t samples = list.size();
   images_.load(in, samples, what_);
   if (images_.shape() != shape_) {
     in.inconsistent(what_ + " of another shape than the " + name() + " options give");

@@ -13,6 +13,23 @@
 #include <limits>
 
 namespace finfuse::data {
+namespace {
+
+// fn(i, last_bar(i)) for every sample, in order, a block of last bars at a time.
+template <typename Fn>
+void for_each_last_bar(const SampleList& samples, Fn&& fn) {
+  constexpr std::size_t kBlock = 1 << 14;
+  std::vector<std::int32_t> last(std::min(kBlock, samples.size()));
+  for (std::size_t first = 0; first < samples.size(); first += kBlock) {
+    const std::size_t count = std::min(kBlock, samples.size() - first);
+    samples.last_bars(first, count, last.data());
+    for (std::size_t k = 0; k < count; ++k) {
+      fn(first + k, last[k]);
+    }
+  }
+}
+
+}  // namespace
 
 PriceModality::PriceModality(const DatasetOptions& options) : PriceModality("price", options) {}
 
@@ -46,12 +63,11 @@ void PriceModality::build(const ModalityContext& context) {
   }
   FINFUSE_CHECK(rows <= std::numeric_limits<std::int32_t>::max(), "the 'price' modality holds at most ",
                 std::numeric_limits<std::int32_t>::max(), " bars (32-bit rows); its series have ", rows);
-  for (std::size_t i = 0; i < context.size(); ++i) {
+  for_each_last_bar(context.samples.samples, [&](std::size_t i, std::int32_t last) {
     const auto entity = static_cast<std::size_t>(context.samples.samples.entity(i));
-    const std::int64_t last = context.samples.samples.last_bar(i);
     FINFUSE_CHECK(last < bars[entity] && last - window_ + 1 >= 0, "price window of ", window_, " days ending at bar ",
                   last, " does not fit the ", bars[entity], " bars of ", context.entity(i));
-  }
+  });
   bars_.reserve(rows);
   // A released series' memory goes back to the system every so many bars, as the bars made from it take its place.
   constexpr std::int64_t kReturnEvery = 1 << 18;
@@ -70,13 +86,20 @@ void PriceModality::build(const ModalityContext& context) {
     }
   }
   bars_.finish();
-  // Each sample's row once the panel it may release is gone.
-  std::vector<std::int32_t> end_row(context.size());
-  for (std::size_t i = 0; i < context.size(); ++i) {
-    end_row[i] = static_cast<std::int32_t>(first_row[static_cast<std::size_t>(context.samples.samples.entity(i))] +
-                                           context.samples.samples.last_bar(i));
+  std::vector<std::int32_t> first(entities, 0);
+  for (std::size_t e = 0; e < entities; ++e) {
+    first[e] = static_cast<std::int32_t>(std::max<std::int64_t>(first_row[e], 0));
   }
-  end_row_ = std::move(end_row);
+  first_row_ = std::move(first);
+  samples_ = context.samples.samples;
+  end_row_ = {};
+}
+
+std::int64_t PriceModality::end_row(std::size_t i) const {
+  if (!end_row_.empty()) {
+    return end_row_[i];
+  }
+  return static_cast<std::int64_t>(first_row_[static_cast<std::size_t>(samples_.entity(i))]) + samples_.last_bar(i);
 }
 
 std::vector<ModalitySpec> PriceModality::specs() const { return {ModalitySpec(name(), {window_, options_.features()})}; }
@@ -88,7 +111,7 @@ void PriceModality::collate(const std::vector<std::size_t>& indices, Batch& batc
   float* out = values.data_ptr<float>();
   for (std::size_t k = 0; k < indices.size(); ++k) {
     float* window = out + static_cast<std::int64_t>(k) * window_ * features;
-    const std::int64_t end = end_row_[indices[k]];
+    const std::int64_t end = end_row(indices[k]);
     if (end < 0) {
       std::fill_n(window, window_ * features, 0.0f);
     } else {
@@ -101,26 +124,46 @@ void PriceModality::collate(const std::vector<std::size_t>& indices, Batch& batc
 void PriceModality::save(BinaryWriter& out) const {
   out.pod(window_);
   bars_.save(out);
+  out.vec(first_row_);
   out.vec(end_row_);
   out.vec(present_);
 }
 
-void PriceModality::load(BinaryReader& in, std::size_t samples) {
+void PriceModality::load(BinaryReader& in, const SampleList& samples) {
+  const std::size_t n = samples.size();
   window_ = in.pod<std::int64_t>();
   bars_ = PriceBars(options_);
   bars_.load(in);
+  first_row_ = in.array<std::int32_t>();
   end_row_ = in.array<std::int32_t>();
   present_ = in.array<std::uint8_t>();
-  if (window_ <= 0 || end_row_.size() != samples || (!present_.empty() && present_.size() != samples)) {
+  const bool rows_per_sample = end_row_.size() == n && first_row_.empty();
+  if (window_ <= 0 || (!rows_per_sample && (!end_row_.empty() || !present_.empty())) ||
+      (!present_.empty() && present_.size() != n)) {
     in.inconsistent(name() + " windows");
   }
-  for (std::size_t i = 0; i < samples; ++i) {
-    const std::int64_t end = end_row_[i];
-    const bool absent = !present_.empty() && present_[i] == 0;
-    if (absent ? end != -1 : end - window_ + 1 < 0 || end >= bars_.rows()) {
-      in.inconsistent(fmt::format("{} window of sample {} (row {} of {})", name(), i, end, bars_.rows()));
+  const auto refuse = [&](std::size_t i, std::int64_t end) {
+    in.inconsistent(fmt::format("{} window of sample {} (row {} of {})", name(), i, end, bars_.rows()));
+  };
+  if (rows_per_sample) {
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::int64_t end = end_row_[i];
+      const bool absent = !present_.empty() && present_[i] == 0;
+      if (absent ? end != -1 : end - window_ + 1 < 0 || end >= bars_.rows()) {
+        refuse(i, end);
+      }
     }
+    return;
   }
+  samples_ = samples;
+  for_each_last_bar(samples_, [&](std::size_t i, std::int32_t last) {
+    const auto entity = static_cast<std::size_t>(samples_.entity(i));
+    const std::int64_t first = entity < first_row_.size() ? first_row_[entity] : -1;
+    const std::int64_t end = first + last;
+    if (first < 0 || last - window_ + 1 < 0 || end >= bars_.rows()) {
+      refuse(i, end);
+    }
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------- market
@@ -143,18 +186,20 @@ void MarketModality::build(const ModalityContext& context) {
   bars_.finish();
   std::vector<std::int32_t> end_row(context.size(), -1);
   std::vector<std::uint8_t> present(context.size(), 0);
-  for (std::size_t i = 0; i < context.size(); ++i) {
+  for_each_last_bar(context.samples.samples, [&](std::size_t i, std::int32_t own_last) {
     const auto& own = context.sources.prices->series(context.entity(i));
     // The sample's own last bar passed the lookahead guard; an index bar of that day or earlier closed no later.
-    const Date last_day = own.dates[static_cast<std::size_t>(context.samples.samples.last_bar(i))];
+    const Date last_day = own.dates[static_cast<std::size_t>(own_last)];
     const auto last = market.index_at_or_before(last_day);
     if (!last || static_cast<std::int64_t>(*last) + 1 < window_) {
-      continue;
+      return;
     }
     FINFUSE_CHECK(market.dates[*last] <= last_day, "market window of sample ", i, " ends after its own last bar");
     end_row[i] = static_cast<std::int32_t>(first + static_cast<std::int64_t>(*last));
     present[i] = 1;
-  }
+  });
+  first_row_ = {};
+  samples_ = {};
   end_row_ = std::move(end_row);
   present_ = std::move(present);
 }

@@ -437,7 +437,8 @@ void TextModality::save(BinaryWriter& out) const {
   out.str(tokenizer_ ? tokenizer_->to_json().dump() : std::string());
 }
 
-void TextModality::load(BinaryReader& in, std::size_t samples) {
+void TextModality::load(BinaryReader& in, const SampleList& list) {
+  const std::size_t samples = list.size();
   shape_ = in.pod<std::int64_t>();
   length_ = in.pod<std::int64_t>();
   const auto id_bits = in.pod<std::uint8_t>();

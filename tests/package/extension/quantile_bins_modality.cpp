@@ -105,12 +105,12 @@ void QuantileBinsModality::save(finfuse::data::BinaryWriter& out) const {
   out.vec(present_);
 }
 
-void QuantileBinsModality::load(finfuse::data::BinaryReader& in, std::size_t samples) {
+void QuantileBinsModality::load(finfuse::data::BinaryReader& in, const finfuse::data::SampleList& samples) {
   const auto state = finfuse::Config::parse(in.str(), in.source()).child("quantile_bins");
   edges_ = state.get<std::vector<std::vector<double>>>("edges");
   codes_ = in.vec<float>();
   present_ = in.vec<std::uint8_t>();
-  if (codes_.size() != samples * static_cast<std::size_t>(width()) || present_.size() != samples ||
+  if (codes_.size() != samples.size() * static_cast<std::size_t>(width()) || present_.size() != samples.size() ||
       edges_.size() != options_.columns().size()) {
     in.inconsistent("quantile bins");
   }

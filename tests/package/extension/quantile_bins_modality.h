@@ -35,7 +35,7 @@ class QuantileBinsModality : public finfuse::data::Modality {
   /// {"quantile_bins": {"columns": [...], "edges": [[...], ...]}}
   finfuse::Json fitted_state() const override;
   void save(finfuse::data::BinaryWriter& out) const override;
-  void load(finfuse::data::BinaryReader& in, std::size_t samples) override;
+  void load(finfuse::data::BinaryReader& in, const finfuse::data::SampleList& samples) override;
 
   /// Per column, the bins - 1 inner edges, ascending.
   const std::vector<std::vector<double>>& edges() const { return edges_; }

@@ -29,7 +29,7 @@ class IntradayModality : public Modality {
   void collate(const std::vector<std::size_t>& indices, Batch& batch) const override;
   double coverage() const override { return fraction_present(present_); }
   void save(BinaryWriter& out) const override;
-  void load(BinaryReader& in, std::size_t samples) override;
+  void load(BinaryReader& in, const SampleList& samples) override;
 
   /// Writes the window of `window` rows ending at row `end` of `values` ([rows, 5] open, high, low, close, volume)
   /// as [window, kFeatures] features to `out`.

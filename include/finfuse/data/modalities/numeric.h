@@ -29,7 +29,7 @@ class NumericModality : public Modality {
   /// {"numeric": ..., "categories": ...}, each where fitted.
   Json fitted_state() const override;
   void save(BinaryWriter& out) const override;
-  void load(BinaryReader& in, std::size_t samples) override;
+  void load(BinaryReader& in, const SampleList& samples) override;
 
   const std::optional<NumericPreprocessor>& preprocessor() const { return preprocessor_; }
   const std::optional<CategoryEncoder>& categories() const { return categories_; }

@@ -18,7 +18,7 @@ class PixelModality : public Modality {
   double coverage() const override { return images_.coverage(); }
   void save(BinaryWriter& out) const override;
   /// Reads what save() wrote; images of another shape than `shape` (the options') are an inconsistent cache.
-  void load(BinaryReader& in, std::size_t samples) override;
+  void load(BinaryReader& in, const SampleList& samples) override;
 
  protected:
   /// `shape` is the [C, H, W] the modality's options give; `what` names its images in errors ("charts").

@@ -27,7 +27,7 @@ class TextModality : public Modality {
   /// {"tokenizer": ...}
   Json fitted_state() const override;
   void save(BinaryWriter& out) const override;
-  void load(BinaryReader& in, std::size_t samples) override;
+  void load(BinaryReader& in, const SampleList& samples) override;
 
   /// The fitted tokenizer (set once built).
   const std::optional<Tokenizer>& tokenizer() const { return tokenizer_; }
