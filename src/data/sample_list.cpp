@@ -239,8 +239,6 @@ std::size_t SampleList::Builder::ShapeHash::operator()(const SampleShape& s) con
 
 void SampleList::Builder::reserve(std::size_t samples) {
   entity_.reserve(samples);
-  last_bar_.reserve(samples);
-  shape_.reserve(samples);
   target_.reserve(samples);
   forward_return_.reserve(samples);
 }
@@ -265,8 +263,8 @@ void SampleList::Builder::add(const Sample& sample) {
   }
   // Neighbours mostly share their shape: the last one is tried before the index.
   std::uint32_t index = 0;
-  if (!shape_.empty() && shapes_[shape_.back()] == shape) {
-    index = shape_.back();
+  if (!entity_.empty() && shapes_[last_shape_] == shape) {
+    index = last_shape_;
   } else {
     const auto [at, added] = shape_index_.emplace(shape, static_cast<std::uint32_t>(shapes_.size()));
     if (added) {
@@ -278,11 +276,16 @@ void SampleList::Builder::add(const Sample& sample) {
     run_first_.push_back(entity_.size());
     run_day_.push_back(sample.day.days());
   }
+  last_shape_ = index;
   track_shape(index);
   track_last_bar(sample.entity, sample.last_bar);
+  if (!shape_runs_few_) {
+    shape_.push_back(index);
+  }
+  if (!stretches_few_) {
+    last_bar_.push_back(sample.last_bar);
+  }
   entity_.push_back(sample.entity);
-  last_bar_.push_back(sample.last_bar);
-  shape_.push_back(index);
   target_.push_back(sample.target);
   forward_return_.push_back(sample.forward_return);
 }
@@ -295,10 +298,20 @@ void SampleList::Builder::track_shape(std::uint32_t index) {
   shape_first_.push_back(entity_.size());
   shape_run_.push_back(index);
   if (shape_run_.size() > 1024 + entity_.size() / 4) {
-    shape_runs_few_ = false;
-    shape_first_ = std::vector<std::uint64_t>();
-    shape_run_ = std::vector<std::uint32_t>();
+    shapes_to_column();
   }
+}
+
+void SampleList::Builder::shapes_to_column() {
+  std::vector<std::uint32_t> column;
+  column.reserve(entity_.capacity());
+  for (std::size_t k = 0; k < shape_run_.size(); ++k) {
+    column.resize(k + 1 < shape_first_.size() ? shape_first_[k + 1] : entity_.size(), shape_run_[k]);
+  }
+  shape_ = std::move(column);
+  shape_runs_few_ = false;
+  shape_first_ = std::vector<std::uint64_t>();
+  shape_run_ = std::vector<std::uint32_t>();
 }
 
 // An entity's last bar that keeps its distance from the run of days continues its stretch; one that does not starts
@@ -308,16 +321,10 @@ void SampleList::Builder::track_last_bar(std::int32_t entity, std::int32_t last_
   if (!stretches_few_) {
     return;
   }
-  const auto give_up = [this] {
-    stretches_few_ = false;
-    open_stretch_ = std::vector<std::uint32_t>();
-    stretch_entity_ = std::vector<std::int32_t>();
-    stretches_ = std::vector<Stretch>();
-  };
   const auto e = static_cast<std::size_t>(entity);
   if (e >= open_stretch_.size()) {
     if (e >= std::max<std::size_t>(std::size_t{1} << 20, 2 * entity_.size())) {
-      give_up();
+      last_bars_to_column();
       return;
     }
     open_stretch_.resize(e + 1, kNoStretch);
@@ -325,7 +332,7 @@ void SampleList::Builder::track_last_bar(std::int32_t entity, std::int32_t last_
   const auto run = static_cast<std::uint32_t>(run_first_.size() - 1);
   const std::int64_t delta = static_cast<std::int64_t>(last_bar) - run;
   if (delta < std::numeric_limits<std::int32_t>::min()) {
-    give_up();
+    last_bars_to_column();
     return;
   }
   std::uint32_t& open = open_stretch_[e];
@@ -338,7 +345,7 @@ void SampleList::Builder::track_last_bar(std::int32_t entity, std::int32_t last_
       return;
     }
     if (s.to == run) {
-      give_up();
+      last_bars_to_column();
       return;
     }
   }
@@ -346,46 +353,81 @@ void SampleList::Builder::track_last_bar(std::int32_t entity, std::int32_t last_
   stretches_.push_back(Stretch{run, run, static_cast<std::int32_t>(delta)});
   stretch_entity_.push_back(entity);
   if (stretches_.size() - entities_seen_ > 1024 + entity_.size() / 4) {
-    give_up();
+    last_bars_to_column();
   }
+}
+
+void SampleList::Builder::group_stretches(std::vector<std::uint64_t>& begin, std::vector<Stretch>& grouped) const {
+  begin.assign(open_stretch_.size() + 1, 0);
+  for (const std::int32_t e : stretch_entity_) {
+    ++begin[static_cast<std::size_t>(e) + 1];
+  }
+  std::partial_sum(begin.begin(), begin.end(), begin.begin());
+  std::vector<std::uint64_t> at(begin.begin(), begin.end() - 1);
+  grouped.resize(stretches_.size());
+  for (std::size_t k = 0; k < stretches_.size(); ++k) {
+    grouped[at[static_cast<std::size_t>(stretch_entity_[k])]++] = stretches_[k];
+  }
+}
+
+void SampleList::Builder::last_bars_to_column() {
+  std::vector<std::uint64_t> begin;
+  std::vector<Stretch> grouped;
+  group_stretches(begin, grouped);
+  std::vector<std::int32_t> column;
+  column.reserve(entity_.capacity());
+  std::vector<std::uint64_t> at(begin.begin(), begin.end() - 1);  // each entity's stretch so far
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < entity_.size(); ++i) {
+    while (run + 1 < run_first_.size() && run_first_[run + 1] <= i) {
+      ++run;
+    }
+    std::uint64_t& k = at[static_cast<std::size_t>(entity_[i])];
+    while (grouped[k].to < run) {
+      ++k;
+    }
+    column.push_back(static_cast<std::int32_t>(static_cast<std::int64_t>(run) + grouped[k].delta));
+  }
+  last_bar_ = std::move(column);
+  stretches_few_ = false;
+  open_stretch_ = std::vector<std::uint32_t>();
+  stretch_entity_ = std::vector<std::int32_t>();
+  stretches_ = std::vector<Stretch>();
 }
 
 SampleList SampleList::Builder::finish() {
   const std::size_t n = entity_.size();
   SampleList list;
+  // Runs and stretches where they take less than half the room of a column.
+  if (shape_runs_few_ && (n == 0 || shape_run_.size() * (sizeof(std::uint64_t) + sizeof(std::uint32_t)) * 2 >=
+                                        n * sizeof(std::uint32_t))) {
+    shapes_to_column();
+  }
+  if (shape_runs_few_) {
+    list.shape_first_ = std::move(shape_first_);
+    list.shape_run_ = std::move(shape_run_);
+  } else {
+    list.shape_ = std::move(shape_);
+  }
+  if (stretches_few_ && (n == 0 || (stretches_.size() * sizeof(Stretch) + (open_stretch_.size() + 1) *
+                                        sizeof(std::uint64_t)) * 2 >= n * sizeof(std::int32_t))) {
+    last_bars_to_column();
+  }
+  if (stretches_few_) {
+    std::vector<std::uint64_t> begin;
+    std::vector<Stretch> grouped;
+    group_stretches(begin, grouped);
+    list.stretch_begin_ = std::move(begin);
+    list.stretches_ = std::move(grouped);
+  } else {
+    list.last_bar_ = std::move(last_bar_);
+  }
   list.entity_ = std::move(entity_);
   list.target_ = std::move(target_);
   list.forward_return_ = std::move(forward_return_);
   list.shapes_ = std::move(shapes_);
   list.run_first_ = std::move(run_first_);
   list.run_day_ = std::move(run_day_);
-  // Runs and stretches where they take less than half the room of a column.
-  if (n > 0 && shape_runs_few_ && shape_run_.size() * (sizeof(std::uint64_t) + sizeof(std::uint32_t)) * 2 <
-                                      n * sizeof(std::uint32_t)) {
-    list.shape_first_ = std::move(shape_first_);
-    list.shape_run_ = std::move(shape_run_);
-  } else {
-    list.shape_ = std::move(shape_);
-  }
-  const std::size_t entities = open_stretch_.size();
-  if (n > 0 && stretches_few_ &&
-      (stretches_.size() * sizeof(Stretch) + (entities + 1) * sizeof(std::uint64_t)) * 2 < n * sizeof(std::int32_t)) {
-    // Each entity's stretches together, in the order they came (the order of their runs).
-    std::vector<std::uint64_t> begin(entities + 1, 0);
-    for (const std::int32_t e : stretch_entity_) {
-      ++begin[static_cast<std::size_t>(e) + 1];
-    }
-    std::partial_sum(begin.begin(), begin.end(), begin.begin());
-    std::vector<std::uint64_t> at(begin.begin(), begin.end() - 1);
-    std::vector<Stretch> ordered(stretches_.size());
-    for (std::size_t k = 0; k < stretches_.size(); ++k) {
-      ordered[at[static_cast<std::size_t>(stretch_entity_[k])]++] = stretches_[k];
-    }
-    list.stretch_begin_ = std::move(begin);
-    list.stretches_ = std::move(ordered);
-  } else {
-    list.last_bar_ = std::move(last_bar_);
-  }
   *this = Builder();
   return list;
 }

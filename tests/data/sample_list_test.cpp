@@ -305,4 +305,28 @@ TEST(SampleListTest, KeepsColumnsWhereRunsAndStretchesWouldTakeMoreRoom) {
   EXPECT_EQ(list.bytes(), 20 * records.size() + list.shapes() * sizeof(SampleShape) + 50 * 12);
 }
 
+// Daily decisions for a while, then several a day: the runs and stretches followed so far become the columns, which
+// hold the earlier samples' shapes and last bars as they were.
+TEST(SampleListTest, ColumnsMadeAfterManySamplesHoldTheEarlierOnes) {
+  std::vector<Sample> records;
+  const Date first = Date::from_ymd(2020, 1, 1);
+  for (std::int32_t d = 0; d < 400; ++d) {
+    for (std::int32_t e = 0; e < 12; ++e) {
+      const std::int32_t decisions = d < 300 ? 1 : 8;
+      for (std::int32_t k = 0; k < decisions; ++k) {
+        const std::int32_t last = (d < 300 ? d : 300 + 8 * (d - 300) + k) + 3 + e % 4 - (e == 2 && d > 150 ? 1 : 0);
+        records.push_back(sample_at(e, first + d, last, last + 1 + k % 2, 14 * 3600 + 1800 + 600 * k));
+      }
+    }
+  }
+  const SampleList list(records);
+  EXPECT_FALSE(list.shapes_in_runs());
+  EXPECT_FALSE(list.last_bars_in_stretches());
+  ASSERT_EQ(list.size(), records.size());
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    expect_same(list[i], records[i]);
+  }
+  EXPECT_EQ(list.bytes(), 20 * records.size() + list.shapes() * sizeof(SampleShape) + 400 * 12);
+}
+
 }  // namespace finfuse::data

@@ -174,18 +174,25 @@ class SampleList::Builder {
   };
   void track_shape(std::uint32_t index);
   void track_last_bar(std::int32_t entity, std::int32_t last_bar);
+  // Each entity's stretches together, in the order of their runs: entity e's are [begin[e], begin[e + 1]).
+  void group_stretches(std::vector<std::uint64_t>& begin, std::vector<Stretch>& grouped) const;
+  // The samples so far as columns (while runs or stretches would take more room).
+  void shapes_to_column();
+  void last_bars_to_column();
 
   std::vector<std::int32_t> entity_;
-  std::vector<std::int32_t> last_bar_;
-  std::vector<std::uint32_t> shape_;
   std::vector<float> target_;
   std::vector<float> forward_return_;
   std::vector<SampleShape> shapes_;
   std::unordered_map<SampleShape, std::uint32_t, ShapeHash> shape_index_;
   std::vector<std::uint64_t> run_first_;
   std::vector<std::int32_t> run_day_;
-  // The runs of shapes and the stretches of last bars, followed as samples come while they stay few.
+  // The runs of shapes and the stretches of last bars, followed as samples come while they stay few; the columns
+  // once they do not.
+  std::uint32_t last_shape_ = 0;
   bool shape_runs_few_ = true;
+  std::vector<std::uint32_t> shape_;
+  std::vector<std::int32_t> last_bar_;
   std::vector<std::uint64_t> shape_first_;
   std::vector<std::uint32_t> shape_run_;
   bool stretches_few_ = true;
