@@ -110,6 +110,14 @@ std::vector<Date> SampleList::days() const {
   return days;
 }
 
+std::string SampleList::layout() const {
+  const std::string shapes = shapes_in_runs() ? fmt::format("{} shape(s) in {} run(s)", shapes_.size(), shape_runs())
+                                              : fmt::format("{} shape(s), one a sample", shapes_.size());
+  const std::string bars = last_bars_in_stretches() ? fmt::format("last bars in {} stretch(es)", stretches())
+                                                    : std::string("a last bar a sample");
+  return fmt::format("{}, {}", shapes, bars);
+}
+
 std::vector<Sample> SampleList::to_vector() const {
   std::vector<Sample> out;
   out.reserve(size());

@@ -384,10 +384,10 @@ SampleSet assemble_samples(const PricePanel& prices, const AssemblyOptions& opti
   }
   set.samples = records.finish();
   logger()->info("assembled {} samples of {} entities ({} candidate days; dropped {} without enough history, {} "
-                 "without a future price, {} in the dead zone); {:.1f} MB, {} shape(s)",
+                 "without a future price, {} in the dead zone); {:.1f} MB, {}",
                  set.samples.size(), set.entities.size(), set.report.candidates, set.report.short_history,
                  set.report.no_future, set.report.dead_zone, static_cast<double>(set.samples.bytes()) / 1e6,
-                 set.samples.shapes());
+                 set.samples.layout());
   return set;
 }
 

@@ -3,6 +3,7 @@
 #include "finfuse/core/error.h"
 #include "finfuse/data/binary_io.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -253,6 +254,9 @@ TEST(SampleListTest, KeepsADailyPanelInTwelveBytesASample) {
   const SampleList list(records);
   EXPECT_TRUE(list.shapes_in_runs());
   EXPECT_TRUE(list.last_bars_in_stretches());
+  EXPECT_EQ(list.stretches(), 41u);  // one an entity, and entity 7's second
+  EXPECT_EQ(list.layout(), fmt::format("{} shape(s) in {} run(s), last bars in 41 stretch(es)", list.shapes(),
+                                       list.shape_runs()));
   ASSERT_EQ(list.size(), records.size());
   for (std::size_t i = 0; i < records.size(); ++i) {
     expect_same(list[i], records[i]);
@@ -296,6 +300,8 @@ TEST(SampleListTest, KeepsColumnsWhereRunsAndStretchesWouldTakeMoreRoom) {
   const SampleList list(records);
   EXPECT_FALSE(list.shapes_in_runs());
   EXPECT_FALSE(list.last_bars_in_stretches());
+  EXPECT_EQ(list.shape_runs() + list.stretches(), 0u);
+  EXPECT_EQ(list.layout(), fmt::format("{} shape(s), one a sample, a last bar a sample", list.shapes()));
   for (std::size_t i = 0; i < records.size(); ++i) {
     expect_same(list[i], records[i]);
   }

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <iterator>
 #include <limits>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -103,6 +104,11 @@ class SampleList {
   /// when that takes less than half the room of a column.
   bool shapes_in_runs() const { return shape_.size() != size() || empty(); }
   bool last_bars_in_stretches() const { return last_bar_.size() != size() || empty(); }
+  /// How many runs of shapes and stretches of last bars there are (0 where a column is kept).
+  std::size_t shape_runs() const { return shape_run_.size(); }
+  std::size_t stretches() const { return stretches_.size(); }
+  /// "22 shape(s) in 2520 run(s), last bars in 8000 stretch(es)" (or "a column each"): for logs.
+  std::string layout() const;
   /// Bytes the columns hold.
   std::size_t bytes() const;
   /// Whether the columns are views of bytes kept elsewhere (a mapped dataset cache file).
