@@ -415,7 +415,12 @@ std::shared_ptr<const MultimodalDataset> DataPipeline::build_dataset(DataSources
     sources.texts = nullptr;
     return_freed_memory();
   }
-  return std::make_shared<const MultimodalDataset>(builder.finish(sources));
+  auto dataset = std::make_shared<const MultimodalDataset>(builder.finish(sources));
+  if (!keep_prices && prices_ != nullptr) {
+    prices_.reset();  // every reader of the panel is built
+    return_freed_memory();
+  }
+  return dataset;
 }
 
 DataPipeline DataPipeline::build_for_inference(const DataConfig& config, const FittedPreprocessing& fitted) {
@@ -433,7 +438,7 @@ DataPipeline DataPipeline::build_for_inference(const DataConfig& config, const F
     p.samples_->report.off_calendar = p.off_calendar_;
   }
   FINFUSE_CHECK(!p.samples_->samples.empty(), "the data yield no samples to predict");
-  p.dataset_ = p.build_dataset(sources, {}, &fitted, /*keep_prices=*/true);
+  p.dataset_ = p.build_dataset(sources, {}, &fitted, config.keep_prices);
   const MultimodalDataset& dataset = *p.dataset_;
   p.split_.test.reserve(dataset.size());
   for (std::size_t i = 0; i < dataset.size(); ++i) {
@@ -613,7 +618,7 @@ DataPipeline DataPipeline::build(const DataConfig& config, const std::filesystem
     p.split_ = stratified_split(*p.samples_, s.valid_fraction, s.test_fraction, s.seed);
   }
   FINFUSE_CHECK(!p.split_.train.empty(), "the split leaves no training samples");
-  p.dataset_ = p.build_dataset(sources, p.split_.train, nullptr, /*keep_prices=*/cache_file.empty());
+  p.dataset_ = p.build_dataset(sources, p.split_.train, nullptr, config.keep_prices && cache_file.empty());
   // Samples left out for missing values (impute: drop) leave every part of the split, in place.
   const MultimodalDataset& dataset = *p.dataset_;
   for (auto* part : {&p.split_.train, &p.split_.valid, &p.split_.test}) {

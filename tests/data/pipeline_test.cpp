@@ -218,10 +218,17 @@ TEST(DataPipelineStages, TextsAreReadAfterThePanelGoesAndTheDatasetIsTheSame) {
   partial.add("price", sources);
   EXPECT_THROW((void)partial.finish(sources), Error);
 
-  // Without a text modality the panel stays for prices().
+  // Without a text modality the panel stays for prices() where data.keep_prices asks, and only there; the dataset is
+  // the same either way.
   DataConfig prices_only = config;
   prices_only.dataset.modalities = {"price"};
-  EXPECT_NE(DataPipeline::build(prices_only).prices(), nullptr);
+  const DataPipeline let_go = DataPipeline::build(prices_only);
+  EXPECT_EQ(let_go.prices(), nullptr);
+  prices_only.keep_prices = true;
+  const DataPipeline kept = DataPipeline::build(prices_only);
+  ASSERT_NE(kept.prices(), nullptr);
+  EXPECT_EQ(kept.prices()->rows(), summary["sources"]["prices"]["rows"].get<std::int64_t>());
+  EXPECT_EQ(let_go.dataset()->serialize(), kept.dataset()->serialize());
   std::filesystem::remove_all(dir);
 }
 
@@ -391,7 +398,8 @@ TEST(DataPipeline, BarsOnDaysWithoutASessionAreLeftOut) {
     "prices": {"path": "prices.csv"},
     "assembly": {"price_window": 3, "label": {"kind": "return"}},
     "split": {"valid_start": "2024-04-08", "test_start": "2024-04-16"},
-    "dataset": {"modalities": ["price"]}
+    "dataset": {"modalities": ["price"]},
+    "keep_prices": true
   })"), dir);
   const DataPipeline pipeline = DataPipeline::build(config);
   EXPECT_EQ(pipeline.summary()["assembly"]["off_calendar"], 1);
@@ -481,7 +489,10 @@ TEST_F(PipelineCacheTest, SecondBuildLoadsTheSameData) {
   }
   EXPECT_EQ(first.prices(), nullptr);
   EXPECT_EQ(second.prices(), nullptr);
-  const DataPipeline uncached = DataPipeline::build(config_);
+  DataConfig keeping = config_;
+  keeping.keep_prices = true;  // not with a cache file
+  EXPECT_EQ(DataPipeline::build(keeping, dir_ / "cache").prices(), nullptr);
+  const DataPipeline uncached = DataPipeline::build(keeping);
   EXPECT_NE(uncached.prices(), nullptr);
   EXPECT_FALSE(uncached.samples().samples.is_view());
   EXPECT_FALSE(uncached.dataset()->modality<PriceModality>("price").bars().is_view());

@@ -113,7 +113,10 @@ struct DataConfig {
     "the static table whose rows are the samples (empty: point-in-time samples from the price panel)")            \
   F(AssemblyOptions, assembly, {}, {}, "point-in-time assembly of the samples")                                    \
   F(SplitOptions, split, {}, {}, "the split into training, validation and test")                                  \
-  F(DatasetOptions, dataset, {}, {}, "modalities and preprocessing")
+  F(DatasetOptions, dataset, {}, {}, "modalities and preprocessing")                                              \
+  F(bool, keep_prices, false, {},                                                                                 \
+    "keep the price panel after the build, for DataPipeline::prices() (nothing in finfuse reads it there); "       \
+    "without it the panel goes once the modalities that read it are built")
   FINFUSE_FIELDS(DataConfig, FINFUSE_DATA_FIELDS)
 #undef FINFUSE_DATA_FIELDS
 
@@ -159,9 +162,10 @@ class DataPipeline {
   const SampleSet& samples() const { return *samples_; }
   const Split& split() const { return split_; }
   std::shared_ptr<const MultimodalDataset> dataset() const { return dataset_; }
-  /// The price panel the samples were assembled from; null when the pipeline reads a cache file (reopened, or built
-  /// with a cache directory), and when the build let it go before reading the texts (its dataset has a "text"
-  /// modality and no modality of a user's, and no correlation graph: the panel and the texts are never held at once).
+  /// The price panel the samples were assembled from, when data.keep_prices asks for it; null otherwise (the build lets
+  /// it go once the modalities that read it are built), when the pipeline reads a cache file (reopened, or built with
+  /// a cache directory), and when the build let it go before reading the texts (its dataset has a "text" modality and
+  /// no modality of a user's, and no correlation graph: the panel and the texts are never held at once).
   const PricePanel* prices() const { return prices_.get(); }
 
   /// Samples per split, label balance, date ranges, modality coverage and what the loads skipped.
@@ -189,7 +193,8 @@ class DataPipeline {
   /// The dataset of samples_, fitting preprocessing on `train` or applying `fitted`; reads the texts when
   /// texts_later(), after letting go of the price panel (unless a correlation graph needs it), the market index and
   /// the intraday bars. When price_modality_reads_prices_last() and the panel is not kept for prices() (texts read
-  /// later, or `keep_prices` false), the price modality lets the panel go entity by entity as it makes the bars.
+  /// later, or `keep_prices` false), the price modality lets the panel go entity by entity as it makes the bars; the
+  /// panel is let go once the dataset is built unless `keep_prices`.
   std::shared_ptr<const MultimodalDataset> build_dataset(DataSources sources, const std::vector<std::size_t>& train,
                                                          const FittedPreprocessing* fitted, bool keep_prices);
   /// Writes the built pipeline to `cache_file` with its key and its input files' fingerprints (atomically; a failure
@@ -203,8 +208,8 @@ class DataPipeline {
   static DataPipeline read_cache(const DataConfig& config, std::shared_ptr<const MappedFile> mapped,
                                  std::string_view payload, const std::string& source);
   /// Lets go of the sources that only the build reads (the texts, the intraday panel, the market index, the numeric
-  /// tables; the intraday modality shares the bars it needs); the price panel and the relation graph stay, for prices()
-  /// and graph(), unless the pipeline goes on with a cache file or let the panel go before reading the texts.
+  /// tables; the intraday modality shares the bars it needs); the relation graph stays, for graph(), and so does the
+  /// price panel where data.keep_prices keeps it for prices().
   void release_sources();
 
   DataConfig config_;
