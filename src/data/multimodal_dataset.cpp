@@ -232,10 +232,11 @@ Batch MultimodalDataset::collate(const std::vector<std::size_t>& indices) const 
   for (const auto& modality : modalities_) {
     modality->collate(indices, batch);
   }
+  std::vector<Date> days(indices.size());
+  samples_.days_of(indices, days.data());
   if (!graphs_.empty() && b > 0) {
-    const std::int32_t day = samples_.day(indices[0]).days();
-    const bool one_day = std::all_of(indices.begin(), indices.end(),
-                                     [&](std::size_t i) { return samples_.day(i).days() == day; });
+    const std::int32_t day = days[0].days();
+    const bool one_day = std::all_of(days.begin(), days.end(), [&](Date d) { return d.days() == day; });
     if (one_day) {
       std::vector<std::int64_t> position(entities_.size(), -1);
       for (std::int64_t k = 0; k < b; ++k) {
@@ -270,7 +271,7 @@ Batch MultimodalDataset::collate(const std::vector<std::size_t>& indices) const 
     batch.target.data_ptr<float>()[k] = samples_.target(i);
     batch.forward_return.data_ptr<float>()[k] = samples_.forward_return(i);
     batch.entity.data_ptr<std::int64_t>()[k] = samples_.entity(i);
-    batch.day.data_ptr<std::int32_t>()[k] = samples_.day(i).days();
+    batch.day.data_ptr<std::int32_t>()[k] = days[static_cast<std::size_t>(k)].days();
   }
   return batch;
 }

@@ -27,6 +27,16 @@ std::size_t last_start(const SharedArray<T>& starts, std::size_t i) {
 
 std::size_t SampleList::run_of(std::size_t i) const { return last_start(run_first_, i); }
 
+std::size_t SampleList::run_near(std::size_t i, std::size_t hint) const {
+  const std::size_t runs = run_first_.size();
+  for (std::size_t r = hint; r < runs && r <= hint + 1; ++r) {
+    if (run_first_[r] <= i && (r + 1 == runs || i < run_first_[r + 1])) {
+      return r;
+    }
+  }
+  return run_of(i);
+}
+
 std::uint32_t SampleList::shape_of(std::size_t i) const {
   return shape_.size() == size() ? shape_[i] : shape_run_[last_start(shape_first_, i)];
 }
@@ -42,6 +52,30 @@ std::int32_t SampleList::last_bar_on(std::size_t i, std::size_t run) const {
     first = std::upper_bound(first, last, run, [](std::size_t r, const Stretch& s) { return r < s.from; }) - 1;
   }
   return static_cast<std::int32_t>(static_cast<std::int64_t>(run) + first->delta);
+}
+
+void SampleList::days_of(const std::vector<std::size_t>& indices, Date* out) const {
+  std::size_t run = 0;
+  for (std::size_t k = 0; k < indices.size(); ++k) {
+    FINFUSE_CHECK(indices[k] < size(), "sample ", indices[k], " lies outside the ", size(), " samples");
+    run = run_near(indices[k], run);
+    out[k] = Date(run_day_[run]);
+  }
+}
+
+void SampleList::last_bars_of(const std::vector<std::size_t>& indices, std::int32_t* out) const {
+  const bool column = last_bar_.size() == size();
+  std::size_t run = 0;
+  for (std::size_t k = 0; k < indices.size(); ++k) {
+    const std::size_t i = indices[k];
+    FINFUSE_CHECK(i < size(), "sample ", i, " lies outside the ", size(), " samples");
+    if (column) {
+      out[k] = last_bar_[i];
+    } else {
+      run = run_near(i, run);
+      out[k] = last_bar_on(i, run);
+    }
+  }
 }
 
 Sample SampleList::operator[](std::size_t i) const {

@@ -268,6 +268,27 @@ TEST(SampleListTest, KeepsADailyPanelInTwelveBytesASample) {
     ASSERT_EQ(last[k], records[11 + k].last_bar) << k;
   }
   EXPECT_THROW(list.last_bars(11, records.size(), last.data()), Error);
+  // A batch's days and last bars: a day's samples in order, then indices back and forth.
+  std::vector<std::size_t> batch;
+  for (std::size_t i = 500; i < 540; ++i) {
+    batch.push_back(i);
+  }
+  for (const std::size_t i : {std::size_t{7}, records.size() - 1, std::size_t{3000}, std::size_t{2999}, std::size_t{0}}) {
+    batch.push_back(i);
+  }
+  std::vector<Date> days(batch.size());
+  std::vector<std::int32_t> bars(batch.size());
+  list.days_of(batch, days.data());
+  list.last_bars_of(batch, bars.data());
+  for (std::size_t k = 0; k < batch.size(); ++k) {
+    EXPECT_EQ(days[k], records[batch[k]].day) << batch[k];
+    EXPECT_EQ(bars[k], records[batch[k]].last_bar) << batch[k];
+  }
+  batch.push_back(records.size());
+  days.resize(batch.size());
+  bars.resize(batch.size());
+  EXPECT_THROW(list.days_of(batch, days.data()), Error);
+  EXPECT_THROW(list.last_bars_of(batch, bars.data()), Error);
   // 12 bytes a sample, the days' runs, the shapes and their runs, and 41 stretches with the entities' starts.
   const std::size_t per_sample = 12 * records.size();
   EXPECT_GE(list.bytes(), per_sample);
@@ -308,6 +329,12 @@ TEST(SampleListTest, KeepsColumnsWhereRunsAndStretchesWouldTakeMoreRoom) {
   std::vector<std::int32_t> last(records.size());
   list.last_bars(0, last.size(), last.data());
   EXPECT_EQ(last.back(), records.back().last_bar);
+  const std::vector<std::size_t> batch = {3, 2, records.size() - 1, 40};
+  std::vector<std::int32_t> bars(batch.size());
+  list.last_bars_of(batch, bars.data());
+  for (std::size_t k = 0; k < batch.size(); ++k) {
+    EXPECT_EQ(bars[k], records[batch[k]].last_bar);
+  }
   EXPECT_EQ(list.bytes(), 20 * records.size() + list.shapes() * sizeof(SampleShape) + 50 * 12);
 }
 

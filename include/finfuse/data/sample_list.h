@@ -90,6 +90,10 @@ class SampleList {
   std::int32_t last_bar(std::size_t i) const;
   /// The last bars of samples [first, first + count), into `out`: what last_bar() gives, in one pass.
   void last_bars(std::size_t first, std::size_t count, std::int32_t* out) const;
+  /// The days and the last bars of the samples at `indices` (a batch), into `out`: what day() and last_bar() give,
+  /// without a search for an index on the same run of days as the one before (a day's samples, in order).
+  void days_of(const std::vector<std::size_t>& indices, Date* out) const;
+  void last_bars_of(const std::vector<std::size_t>& indices, std::int32_t* out) const;
   float target(std::size_t i) const { return target_[i]; }
   float forward_return(std::size_t i) const { return forward_return_[i]; }
 
@@ -134,6 +138,8 @@ class SampleList {
  private:
   /// The run of days sample i lies in.
   std::size_t run_of(std::size_t i) const;
+  /// The same, trying `hint` (the run of a sample before) and the run after it first.
+  std::size_t run_near(std::size_t i, std::size_t hint) const;
   std::uint32_t shape_of(std::size_t i) const;
   std::int32_t last_bar_on(std::size_t i, std::size_t run) const;
 

@@ -95,13 +95,6 @@ void PriceModality::build(const ModalityContext& context) {
   end_row_ = {};
 }
 
-std::int64_t PriceModality::end_row(std::size_t i) const {
-  if (!end_row_.empty()) {
-    return end_row_[i];
-  }
-  return static_cast<std::int64_t>(first_row_[static_cast<std::size_t>(samples_.entity(i))]) + samples_.last_bar(i);
-}
-
 std::vector<ModalitySpec> PriceModality::specs() const { return {ModalitySpec(name(), {window_, options_.features()})}; }
 
 void PriceModality::collate(const std::vector<std::size_t>& indices, Batch& batch) const {
@@ -109,9 +102,18 @@ void PriceModality::collate(const std::vector<std::size_t>& indices, Batch& batc
   const std::int64_t features = options_.features();
   torch::Tensor values = torch::empty({b, window_, features}, torch::kFloat32);
   float* out = values.data_ptr<float>();
+  // The rows of the batch's last bars: one a sample (the market's), or from each sample's entity and last bar.
+  std::vector<std::int32_t> last;
+  if (end_row_.empty()) {
+    last.resize(indices.size());
+    samples_.last_bars_of(indices, last.data());
+  }
   for (std::size_t k = 0; k < indices.size(); ++k) {
     float* window = out + static_cast<std::int64_t>(k) * window_ * features;
-    const std::int64_t end = end_row(indices[k]);
+    const std::int64_t end =
+        end_row_.empty()
+            ? std::int64_t{first_row_[static_cast<std::size_t>(samples_.entity(indices[k]))]} + last[k]
+            : std::int64_t{end_row_[indices[k]]};
     if (end < 0) {
       std::fill_n(window, window_ * features, 0.0f);
     } else {

@@ -40,8 +40,6 @@ class PriceModality : public Modality {
   std::int64_t window_ = 0;
   /// The bars of every series that a sample's window comes from.
   PriceBars bars_;
-  /// The row of bars_ of sample i's last bar.
-  std::int64_t end_row(std::size_t i) const;
   /// The samples (shared with the dataset) and, per entity, the row of bars_ where its series starts: sample i's last
   /// bar lies at row first_row_[entity] + last_bar.
   SampleList samples_;
