@@ -57,6 +57,7 @@
 #include "finfuse/data/relation_graph.h"
 #include "finfuse/data/sampler.h"
 #include "finfuse/data/sample.h"
+#include "finfuse/data/sample_indices.h"
 #include "finfuse/data/sample_list.h"
 #include "finfuse/data/samples.h"
 #include "finfuse/data/splits.h"

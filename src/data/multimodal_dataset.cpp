@@ -20,7 +20,7 @@
 namespace finfuse::data {
 
 MultimodalDataset MultimodalDataset::build(const SampleSet& samples, const DataSources& sources,
-                                           const DatasetOptions& options, const std::vector<std::size_t>& train) {
+                                           const DatasetOptions& options, const SampleIndices& train) {
   Builder builder(samples, options, train);
   for (const auto& name : options.modalities) {
     builder.add(name, sources);
@@ -46,7 +46,7 @@ FittedPreprocessing MultimodalDataset::fitted() const {
 }
 
 namespace {
-const std::vector<std::size_t> kNoTrainingSamples;
+const SampleIndices kNoTrainingSamples;
 }  // namespace
 
 MultimodalDataset::Builder::Builder(const SampleSet& samples, const DatasetOptions& options,
@@ -54,16 +54,15 @@ MultimodalDataset::Builder::Builder(const SampleSet& samples, const DatasetOptio
     : Builder(samples, options, kNoTrainingSamples, &fitted) {}
 
 MultimodalDataset::Builder::Builder(const SampleSet& samples, const DatasetOptions& options,
-                                    const std::vector<std::size_t>& train, const FittedPreprocessing* fitted)
+                                    const SampleIndices& train, const FittedPreprocessing* fitted)
     : samples_(samples), train_(train), fitted_(fitted) {
   MultimodalDataset& ds = dataset_;
   ds.options_ = options;
   ds.entities_ = samples.entities;
   ds.samples_ = samples.samples;
   const std::size_t n = ds.samples_.size();
-  for (auto i : train_) {
-    FINFUSE_CHECK(i < n, "MultimodalDataset::build: training index ", i, " is outside the ", n, " samples");
-  }
+  FINFUSE_CHECK(train_.empty() || train_.back() < n, "MultimodalDataset::build: training index ", train_.back(),
+                " is outside the ", n, " samples");
   FINFUSE_CHECK(fitted != nullptr || !train_.empty() || n == 0,
                 "MultimodalDataset::build: no training samples to fit preprocessing on");
   ds.modalities_.resize(options.modalities.size());

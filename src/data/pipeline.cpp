@@ -167,7 +167,7 @@ namespace {
 // and fingerprints, the payload's size and SHA-256) and its length as 8 bytes. The trailer comes last so that the
 // payload can be streamed to the file.
 constexpr char kCacheMagic[8] = {'F', 'F', 'C', 'A', 'C', 'H', 'E', '3'};
-constexpr const char* kCacheFormat = "finfuse data cache {} format 18\n";
+constexpr const char* kCacheFormat = "finfuse data cache {} format 19\n";
 
 // An input file's SHA-256 with the size and modification time it had when hashed (and when that was), so that a
 // later open can tell an unchanged file without reading it again.
@@ -364,7 +364,7 @@ bool DataPipeline::price_modality_reads_prices_last() const {
 }
 
 std::shared_ptr<const MultimodalDataset> DataPipeline::build_dataset(DataSources sources,
-                                                                     const std::vector<std::size_t>& train,
+                                                                     const SampleIndices& train,
                                                                      const FittedPreprocessing* fitted,
                                                                      bool keep_prices) {
   const DatasetOptions& options = config_.dataset;
@@ -440,7 +440,6 @@ DataPipeline DataPipeline::build_for_inference(const DataConfig& config, const F
   FINFUSE_CHECK(!p.samples_->samples.empty(), "the data yield no samples to predict");
   p.dataset_ = p.build_dataset(sources, {}, &fitted, config.keep_prices);
   const MultimodalDataset& dataset = *p.dataset_;
-  p.split_.test.reserve(dataset.size());
   for (std::size_t i = 0; i < dataset.size(); ++i) {
     if (dataset.usable(i)) {
       p.split_.test.push_back(i);
@@ -480,9 +479,9 @@ bool DataPipeline::write_cache(const std::filesystem::path& cache_file, const st
     samples_->samples.save(w);
     w.pod(samples_->report);
     w.pod(samples_->timed);
-    w.vec(split_.train);
-    w.vec(split_.valid);
-    w.vec(split_.test);
+    split_.train.save(w);
+    split_.valid.save(w);
+    split_.test.save(w);
     w.str(sources_report_.dump());
     dataset_->serialize(w, /*with_samples=*/false);
     w.flush();
@@ -544,20 +543,14 @@ DataPipeline DataPipeline::read_cache(const DataConfig& config, std::shared_ptr<
   p.samples_->report = r.pod<AssemblyReport>();
   p.samples_->timed = r.pod<bool>();
   p.samples_->market = config.assembly.market;
-  p.split_.train = r.vec<std::size_t>();
-  p.split_.valid = r.vec<std::size_t>();
-  p.split_.test = r.vec<std::size_t>();
+  const std::size_t samples = p.samples_->samples.size();
+  p.split_.train = SampleIndices::load(r, samples);
+  p.split_.valid = SampleIndices::load(r, samples);
+  p.split_.test = SampleIndices::load(r, samples);
   p.sources_report_ = Json::parse(r.str());
   // The rest is the dataset's bytes, which hold no samples: it shares the pipeline's.
   p.dataset_ = std::make_shared<const MultimodalDataset>(MultimodalDataset::deserialize(
       payload.substr(r.position()), source, p.samples_->samples, std::move(mapped)));
-  for (const auto* part : {&p.split_.train, &p.split_.valid, &p.split_.test}) {
-    for (auto i : *part) {
-      if (i >= p.samples_->samples.size()) {
-        throw DataError(source, 0, "", "a split index is outside the samples");
-      }
-    }
-  }
   return p;
 }
 
@@ -622,8 +615,7 @@ DataPipeline DataPipeline::build(const DataConfig& config, const std::filesystem
   // Samples left out for missing values (impute: drop) leave every part of the split, in place.
   const MultimodalDataset& dataset = *p.dataset_;
   for (auto* part : {&p.split_.train, &p.split_.valid, &p.split_.test}) {
-    part->erase(std::remove_if(part->begin(), part->end(), [&](std::size_t i) { return !dataset.usable(i); }),
-                part->end());
+    part->erase_if([&](std::size_t i) { return !dataset.usable(i); });
   }
   FINFUSE_CHECK(!p.split_.train.empty(), "no training sample is left after dropping missing values");
 
@@ -663,7 +655,7 @@ Json DataPipeline::summary() const {
                      {"off_calendar", samples_->report.off_calendar},
                      {"missing_target", samples_->report.missing_target}};
   const bool classes = config_.samples_from_table.empty() ? config_.assembly.label.is_classification() : true;
-  const auto describe = [&](const std::vector<std::size_t>& part) {
+  const auto describe = [&](const SampleIndices& part) {
     Json j;
     j["samples"] = part.size();
     if (part.empty()) {

@@ -29,23 +29,12 @@ Split chronological_split(const SampleList& samples, Date valid_start, Date test
   FINFUSE_CHECK(!test_end || test_start < *test_end, "chronological split: the test end ",
                 test_end ? test_end->to_string() : std::string(), " is not after the test start ",
                 test_start.to_string());
-  // Which part sample i falls in (0 train, 1 valid, 2 test, 3 none); counted first, so that each part takes its room
-  // once rather than growing by doubling.
-  const auto part = [&](std::size_t i) {
-    const Date day = samples.day(i);
-    return day < valid_start ? 0 : day < test_start ? 1 : (!test_end || day < *test_end) ? 2 : 3;
-  };
-  std::array<std::size_t, 4> counts{};
-  for (std::size_t i = 0; i < samples.size(); ++i) {
-    ++counts[static_cast<std::size_t>(part(i))];
-  }
+  // Samples in day order make each part one run of indices.
   Split split;
-  const std::array<std::vector<std::size_t>*, 3> parts = {&split.train, &split.valid, &split.test};
-  for (std::size_t p = 0; p < parts.size(); ++p) {
-    parts[p]->reserve(counts[p]);
-  }
+  const std::array<SampleIndices*, 3> parts = {&split.train, &split.valid, &split.test};
   for (std::size_t i = 0; i < samples.size(); ++i) {
-    const auto p = static_cast<std::size_t>(part(i));
+    const Date day = samples.day(i);
+    const std::size_t p = day < valid_start ? 0 : day < test_start ? 1 : (!test_end || day < *test_end) ? 2 : 3;
     if (p < parts.size()) {
       parts[p]->push_back(i);
     }
@@ -61,11 +50,14 @@ std::vector<Split> walk_forward(const SampleList& samples, const WalkForwardOpti
   const std::int64_t step = options.step_days > 0 ? options.step_days : options.test_days;
   const std::int64_t gap = options.embargo_days;
 
-  // Map each sample to the index of its decision day.
-  std::vector<std::int64_t> day_of(samples.size());
-  for (std::size_t i = 0; i < samples.size(); ++i) {
-    day_of[i] = std::lower_bound(days.begin(), days.end(), samples.day(i)) - days.begin();
-  }
+  // The index of a sample's decision day among `days`, searched for only where the day changes.
+  auto day_index = [&days, last_day = Date(), last_index = std::int64_t{-1}](Date day) mutable {
+    if (last_index < 0 || day != last_day) {
+      last_day = day;
+      last_index = std::lower_bound(days.begin(), days.end(), day) - days.begin();
+    }
+    return last_index;
+  };
   std::vector<Split> folds;
   // Layout per fold: [train][gap][valid][gap][test]
   for (std::int64_t train_end = options.train_days;; train_end += step) {
@@ -82,7 +74,7 @@ std::vector<Split> walk_forward(const SampleList& samples, const WalkForwardOpti
     const Timestamp test_first = Timestamp::at(days[static_cast<std::size_t>(test_begin)]);
     Split fold;
     for (std::size_t i = 0; i < samples.size(); ++i) {
-      const std::int64_t d = day_of[i];
+      const std::int64_t d = day_index(samples.day(i));
       // Purge: a sample whose label is observed on or after the next block's first day would leak into it.
       if (d >= train_begin && d < train_end) {
         if (samples[i].label_time() < valid_first) {
@@ -149,14 +141,16 @@ Split random_split(std::size_t n, double valid_fraction, double test_fraction, s
   std::shuffle(order.begin(), order.end(), rng);
   const auto n_test = static_cast<std::size_t>(std::llround(test_fraction * static_cast<double>(n)));
   const auto n_valid = static_cast<std::size_t>(std::llround(valid_fraction * static_cast<double>(n)));
+  const auto part = [&order](std::size_t from, std::size_t to) {
+    std::vector<std::size_t> indices(order.begin() + static_cast<std::ptrdiff_t>(from),
+                                     order.begin() + static_cast<std::ptrdiff_t>(to));
+    std::sort(indices.begin(), indices.end());
+    return SampleIndices(std::move(indices));
+  };
   Split split;
-  split.test.assign(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n_test));
-  split.valid.assign(order.begin() + static_cast<std::ptrdiff_t>(n_test),
-                     order.begin() + static_cast<std::ptrdiff_t>(n_test + n_valid));
-  split.train.assign(order.begin() + static_cast<std::ptrdiff_t>(n_test + n_valid), order.end());
-  for (auto* part : {&split.train, &split.valid, &split.test}) {
-    std::sort(part->begin(), part->end());
-  }
+  split.test = part(0, n_test);
+  split.valid = part(n_test, n_test + n_valid);
+  split.train = part(n_test + n_valid, n);
   return split;
 }
 
@@ -167,24 +161,23 @@ Split stratified_split(const std::vector<std::int64_t>& labels, double valid_fra
   for (std::size_t i = 0; i < labels.size(); ++i) {
     by_class[labels[i]].push_back(i);
   }
-  Split split;
+  std::array<std::vector<std::size_t>, 3> parts;
   std::uint64_t stream = 0;
   for (auto& [label, members] : by_class) {
-    const Split part = random_split(members.size(), valid_fraction, test_fraction, derive_seed(seed, stream++));
-    for (auto index : part.train) {
-      split.train.push_back(members[index]);
-    }
-    for (auto index : part.valid) {
-      split.valid.push_back(members[index]);
-    }
-    for (auto index : part.test) {
-      split.test.push_back(members[index]);
+    const Split split = random_split(members.size(), valid_fraction, test_fraction, derive_seed(seed, stream++));
+    std::size_t p = 0;
+    for (const auto* part : {&split.train, &split.valid, &split.test}) {
+      for (const std::size_t index : *part) {
+        parts[p].push_back(members[index]);
+      }
+      ++p;
     }
   }
-  for (auto* part : {&split.train, &split.valid, &split.test}) {
-    std::sort(part->begin(), part->end());
+  for (auto& part : parts) {
+    std::sort(part.begin(), part.end());
   }
-  return split;
+  return Split{SampleIndices(std::move(parts[0])), SampleIndices(std::move(parts[1])),
+               SampleIndices(std::move(parts[2]))};
 }
 
 namespace {

@@ -248,7 +248,7 @@ WalkForwardResult run_walk_forward(const Config& model_config, const TrainerOpti
     const auto& samples = pipeline.samples().samples;
     WalkForwardWindow window;
     window.fold = k;
-    const auto span = [&](const std::vector<std::size_t>& indices, std::string& first, std::string& last) {
+    const auto span = [&](const data::SampleIndices& indices, std::string& first, std::string& last) {
       if (indices.empty()) {
         return;
       }

@@ -1,7 +1,10 @@
 #include "finfuse/data/splits.h"
 
+#include "finfuse/data/binary_io.h"
+
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <set>
 
 namespace finfuse::data {
@@ -24,6 +27,125 @@ std::vector<Sample> daily_samples(int n, int horizon) {
 
 using Indices = std::vector<std::size_t>;
 
+TEST(SampleIndices, KeptInRunsOrAsAListWhicheverTakesLessRoom) {
+  // Half a million consecutive indices and a few more after a gap: two runs, a few bytes.
+  SampleIndices part = SampleIndices::range(3, 500003);
+  for (std::size_t i = 600000; i < 600010; ++i) {
+    part.push_back(i);
+  }
+  EXPECT_EQ(part.size(), 500010u);
+  EXPECT_EQ(part.runs(), 2u);
+  EXPECT_LE(part.bytes(), 256u);
+  EXPECT_EQ(part.front(), 3u);
+  EXPECT_EQ(part[499999], 500002u);
+  EXPECT_EQ(part[500000], 600000u);
+  EXPECT_EQ(part.back(), 600009u);
+  EXPECT_THROW((void)part[500010], Error);
+  EXPECT_THROW(part.push_back(600009), Error);  // must rise
+  std::vector<std::size_t> listed = part;
+  ASSERT_EQ(listed.size(), part.size());
+  EXPECT_EQ(listed[500005], 600005u);
+  EXPECT_TRUE(std::equal(part.begin(), part.end(), listed.begin()));
+  EXPECT_EQ(SampleIndices(listed), part);
+
+  // Every other index: runs would take twice the room of the list, so it is a list.
+  Indices odd;
+  for (std::size_t i = 1; i < 2000; i += 2) {
+    odd.push_back(i);
+  }
+  const SampleIndices scattered(odd);
+  EXPECT_EQ(scattered.runs(), 0u);
+  EXPECT_EQ(scattered.size(), 1000u);
+  EXPECT_EQ(scattered[10], 21u);
+  EXPECT_EQ(scattered.to_vector(), odd);
+  EXPECT_THROW(SampleIndices(Indices{4, 2}), Error);
+  EXPECT_THROW(SampleIndices(Indices{4, 4}), Error);
+
+  // Grown one index at a time: runs while they pay, then a list holding every index so far.
+  SampleIndices grown;
+  Indices expected;
+  for (std::size_t i = 0; i < 100; ++i) {
+    grown.push_back(i);
+    expected.push_back(i);
+  }
+  EXPECT_EQ(grown.runs(), 1u);
+  for (std::size_t i = 200; i < 800; i += 2) {
+    grown.push_back(i);
+    expected.push_back(i);
+  }
+  EXPECT_EQ(grown.runs(), 0u);
+  EXPECT_EQ(grown, SampleIndices(expected));
+  EXPECT_EQ(grown.to_vector(), expected);
+
+  // Removing indices keeps the rest in order; a long run with a few holes stays runs.
+  SampleIndices holes = SampleIndices::range(0, 1000);
+  holes.erase_if([](std::size_t i) { return i % 100 == 7; });
+  EXPECT_EQ(holes.size(), 990u);
+  EXPECT_EQ(holes.runs(), 11u);
+  EXPECT_EQ(holes[7], 8u);
+  EXPECT_TRUE(SampleIndices().empty());
+  EXPECT_EQ(SampleIndices::range(5, 5).size(), 0u);
+  EXPECT_THROW(SampleIndices::range(6, 5), Error);
+}
+
+TEST(SampleIndices, SavedAndLoadedOrRefusedWhenDamaged) {
+  const auto round_trip = [](const SampleIndices& indices, std::size_t bound) {
+    BinaryWriter out;
+    indices.save(out);
+    const std::string bytes = out.take();
+    BinaryReader in(bytes, "split.bin");
+    const SampleIndices back = SampleIndices::load(in, bound);
+    EXPECT_TRUE(in.done());
+    return back;
+  };
+  SampleIndices runs = SampleIndices::range(10, 20);
+  runs.push_back(30);
+  const SampleIndices list(Indices{1, 3, 5, 9});
+  EXPECT_EQ(round_trip(runs, 31), runs);
+  EXPECT_EQ(round_trip(runs, 31).runs(), 2u);
+  EXPECT_EQ(round_trip(list, 10), list);
+  EXPECT_EQ(round_trip(SampleIndices(), 0), SampleIndices());
+  // Beyond the samples.
+  EXPECT_THROW(round_trip(runs, 30), DataError);
+  EXPECT_THROW(round_trip(list, 9), DataError);
+
+  // Hand-written damage: the layout is a flag, the count, then the list or the runs' starts and offsets.
+  const auto damaged = [](const std::function<void(BinaryWriter&)>& write, std::size_t bound) {
+    BinaryWriter out;
+    write(out);
+    const std::string bytes = out.take();
+    BinaryReader in(bytes, "split.bin");
+    EXPECT_THROW(SampleIndices::load(in, bound), DataError);
+  };
+  const auto listed = [](std::uint64_t count, Indices values) {
+    return [count, values](BinaryWriter& out) {
+      out.pod<std::uint8_t>(1);
+      out.pod<std::uint64_t>(count);
+      out.vec(values);
+    };
+  };
+  const auto in_runs = [](std::uint64_t count, Indices starts, Indices offsets) {
+    return [count, starts, offsets](BinaryWriter& out) {
+      out.pod<std::uint8_t>(0);
+      out.pod<std::uint64_t>(count);
+      out.vec(starts);
+      out.vec(offsets);
+    };
+  };
+  damaged([](BinaryWriter& out) { out.pod<std::uint8_t>(2); out.pod<std::uint64_t>(0); }, 10);  // unknown layout
+  damaged(listed(3, {1, 2}), 10);                         // count and list disagree
+  damaged(listed(3, {1, 3, 2}), 10);                      // does not rise
+  damaged(listed(2, {1, 1}), 10);                         // repeats
+  damaged(in_runs(5, {0, 4}, {0}), 10);                   // starts and offsets disagree
+  damaged(in_runs(5, {0, 4}, {1, 3}), 10);                // the first run does not start at the first index
+  damaged(in_runs(5, {0, 4}, {0, 0}), 10);                // an empty run
+  damaged(in_runs(5, {0, 2}, {0, 3}), 10);                // runs overlap: 0..2 and 2..3
+  damaged(in_runs(5, {0, 8}, {0, 3}), 9);                 // the last run (8, 9) passes the 9 samples
+  damaged(in_runs(0, {0}, {0}), 10);                      // a run without indices
+  damaged(in_runs(5, {}, {}), 10);                        // indices without runs
+  damaged(in_runs(3, {std::size_t(-2)}, {0}), 10);        // a start that wraps around
+}
+
 TEST(ChronologicalSplit, ByDateBoundaries) {
   const auto samples = daily_samples(10, 1);
   const Date first = samples[0].day;
@@ -31,6 +153,9 @@ TEST(ChronologicalSplit, ByDateBoundaries) {
   EXPECT_EQ(split.train, (Indices{0, 1, 2, 3, 4, 5}));
   EXPECT_EQ(split.valid, (Indices{6, 7}));
   EXPECT_EQ(split.test, (Indices{8}));
+  // Day-ordered samples: each part is one run of indices.
+  EXPECT_EQ(split.train.runs(), 1u);
+  EXPECT_EQ(split.valid.runs(), 1u);
   EXPECT_THROW(chronological_split(samples, first + 8, first + 6), Error);
 }
 

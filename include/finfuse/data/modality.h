@@ -13,6 +13,7 @@
 #include "finfuse/data/dataset_options.h"
 #include "finfuse/data/fitted_preprocessing.h"
 #include "finfuse/data/modality_spec.h"
+#include "finfuse/data/sample_indices.h"
 #include "finfuse/data/samples.h"
 
 #include <torch/types.h>
@@ -32,7 +33,7 @@ struct ModalityContext {
   const DataSources& sources;
   const DatasetOptions& options;
   /// Indices of the training samples that preprocessing is fitted on (empty when `fitted` is set).
-  const std::vector<std::size_t>& train;
+  const SampleIndices& train;
   /// A trained model's fitted state, to apply unchanged; nullptr when the modality fits its own on `train`.
   const FittedPreprocessing* fitted = nullptr;
 

@@ -32,7 +32,7 @@ class MultimodalDataset {
   /// through the modality registry), fitting their preprocessing on the samples listed in `train` only. Throws
   /// finfuse::Error when a requested modality's source is missing. The dataset shares the set's sample records.
   static MultimodalDataset build(const SampleSet& samples, const DataSources& sources, const DatasetOptions& options,
-                                 const std::vector<std::size_t>& train);
+                                 const SampleIndices& train);
   /// The same for new data with preprocessing fitted elsewhere (a trained model's): nothing is fitted here. Throws
   /// finfuse::Error when a used modality's fitted state is missing or does not match the data's columns.
   static MultimodalDataset build(const SampleSet& samples, const DataSources& sources, const DatasetOptions& options,
@@ -114,9 +114,9 @@ class MultimodalDataset::Builder {
   /// For `samples` (shared, not copied, by the dataset), fitting preprocessing on the samples listed in `train` only,
   /// or applying `fitted` unchanged when given. The set, `train` and `fitted` are read, not copied: they must outlive
   /// the builder (a temporary list of training samples is refused at compile time).
-  Builder(const SampleSet& samples, const DatasetOptions& options, const std::vector<std::size_t>& train,
+  Builder(const SampleSet& samples, const DatasetOptions& options, const SampleIndices& train,
           const FittedPreprocessing* fitted = nullptr);
-  Builder(const SampleSet& samples, const DatasetOptions& options, std::vector<std::size_t>&& train,
+  Builder(const SampleSet& samples, const DatasetOptions& options, SampleIndices&& train,
           const FittedPreprocessing* fitted = nullptr) = delete;
   /// Applying `fitted` (a trained model's preprocessing) unchanged: nothing is fitted.
   Builder(const SampleSet& samples, const DatasetOptions& options, const FittedPreprocessing& fitted);
@@ -130,7 +130,7 @@ class MultimodalDataset::Builder {
 
  private:
   const SampleSet& samples_;
-  const std::vector<std::size_t>& train_;
+  const SampleIndices& train_;
   const FittedPreprocessing* fitted_;
   MultimodalDataset dataset_;
   bool finished_ = false;

@@ -195,7 +195,7 @@ class DataPipeline {
   /// the intraday bars. When price_modality_reads_prices_last() and the panel is not kept for prices() (texts read
   /// later, or `keep_prices` false), the price modality lets the panel go entity by entity as it makes the bars; the
   /// panel is let go once the dataset is built unless `keep_prices`.
-  std::shared_ptr<const MultimodalDataset> build_dataset(DataSources sources, const std::vector<std::size_t>& train,
+  std::shared_ptr<const MultimodalDataset> build_dataset(DataSources sources, const SampleIndices& train,
                                                          const FittedPreprocessing* fitted, bool keep_prices);
   /// Writes the built pipeline to `cache_file` with its key and its input files' fingerprints (atomically; a failure
   /// is a warning, the run goes on, and false is returned).

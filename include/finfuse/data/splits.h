@@ -4,6 +4,7 @@
 
 #include "finfuse/core/config.h"
 #include "finfuse/core/options.h"
+#include "finfuse/data/sample_indices.h"
 #include "finfuse/data/samples.h"
 #include "finfuse/data/time.h"
 
@@ -14,11 +15,11 @@
 
 namespace finfuse::data {
 
-/// Indices into a sample list.
+/// Rising indices into a sample list; a part of a chronological split of day-ordered samples is a run or a few.
 struct Split {
-  std::vector<std::size_t> train;
-  std::vector<std::size_t> valid;
-  std::vector<std::size_t> test;
+  SampleIndices train;
+  SampleIndices valid;
+  SampleIndices test;
 };
 
 /// train: day < valid_start; valid: valid_start <= day < test_start; test: test_start <= day (< test_end when
