@@ -23,6 +23,23 @@ std::size_t last_start(const SharedArray<T>& starts, std::size_t i) {
   return static_cast<std::size_t>(at - starts.begin()) - 1;
 }
 
+// The run of days of rising sample indices, given the first sample of each of `runs` runs: moves on as they rise.
+class RunCursor {
+ public:
+  RunCursor(const std::uint64_t* first, std::size_t runs, std::size_t run = 0) : first_(first), runs_(runs), run_(run) {}
+  std::size_t operator()(std::size_t i) {
+    while (run_ + 1 < runs_ && first_[run_ + 1] <= i) {
+      ++run_;
+    }
+    return run_;
+  }
+
+ private:
+  const std::uint64_t* first_;
+  std::size_t runs_;
+  std::size_t run_;
+};
+
 }  // namespace
 
 std::size_t SampleList::run_of(std::size_t i) const { return last_start(run_first_, i); }
@@ -113,15 +130,41 @@ void SampleList::last_bars(std::size_t first, std::size_t count, std::int32_t* o
   if (count == 0) {
     return;
   }
-  std::size_t run = run_of(first);
-  std::size_t next = run + 1 < run_first_.size() ? run_first_[run + 1] : size();
+  RunCursor run(run_first_.data(), run_first_.size(), run_of(first));
   for (std::size_t i = first; i < first + count; ++i) {
-    while (i >= next) {
-      ++run;
-      next = run + 1 < run_first_.size() ? run_first_[run + 1] : size();
-    }
-    out[i - first] = last_bar_on(i, run);
+    out[i - first] = last_bar_on(i, run(i));
   }
+}
+
+std::vector<std::pair<std::int32_t, std::int32_t>> SampleList::last_bar_bounds() const {
+  constexpr std::pair<std::int32_t, std::int32_t> kNone{std::numeric_limits<std::int32_t>::max(),
+                                                        std::numeric_limits<std::int32_t>::min()};
+  std::vector<std::pair<std::int32_t, std::int32_t>> bounds;
+  const auto widen = [&](std::size_t entity, std::int32_t low, std::int32_t high) {
+    bounds[entity].first = std::min(bounds[entity].first, low);
+    bounds[entity].second = std::max(bounds[entity].second, high);
+  };
+  if (last_bar_.size() == size()) {
+    for (std::size_t i = 0; i < size(); ++i) {
+      FINFUSE_CHECK(entity_[i] >= 0, "sample ", i, " has a negative entity ", entity_[i]);
+      const auto entity = static_cast<std::size_t>(entity_[i]);
+      if (entity >= bounds.size()) {
+        bounds.resize(entity + 1, kNone);
+      }
+      widen(entity, last_bar_[i], last_bar_[i]);
+    }
+    return bounds;
+  }
+  // A stretch's last bars rise with its runs: its first and last run bound them.
+  bounds.assign(stretch_begin_.size() - 1, kNone);
+  for (std::size_t e = 0; e < bounds.size(); ++e) {
+    for (std::uint64_t k = stretch_begin_[e]; k < stretch_begin_[e + 1]; ++k) {
+      const Stretch& s = stretches_[k];
+      widen(e, static_cast<std::int32_t>(static_cast<std::int64_t>(s.from) + s.delta),
+            static_cast<std::int32_t>(static_cast<std::int64_t>(s.to) + s.delta));
+    }
+  }
+  return bounds;
 }
 
 SampleList::SampleList(const std::vector<Sample>& samples) {
@@ -232,6 +275,9 @@ SampleList SampleList::load(BinaryReader& in) {
     in.inconsistent("a sample's shape lies outside the shapes");
   }
   if (list.last_bar_.size() == n && list.stretch_begin_.empty() && list.stretches_.empty()) {
+    if (std::any_of(list.entity_.begin(), list.entity_.end(), [](std::int32_t e) { return e < 0; })) {
+      in.inconsistent("a sample's entity is negative");
+    }
     return list;
   }
   // The stretches: each entity's rise through the runs, and every sample lies in one of its entity's.
@@ -251,11 +297,9 @@ SampleList SampleList::load(BinaryReader& in) {
   if (fit) {
     const std::size_t entities = begin.size() - 1;
     std::vector<std::uint64_t> at(begin.begin(), begin.end() - 1);  // each entity's stretch so far
-    std::size_t run = 0;
+    RunCursor run_of(list.run_first_.data(), runs);
     for (std::size_t i = 0; fit && i < n; ++i) {
-      while (run + 1 < runs && list.run_first_[run + 1] <= i) {
-        ++run;
-      }
+      const std::size_t run = run_of(i);
       const auto entity = static_cast<std::size_t>(list.entity_[i]);
       fit = list.entity_[i] >= 0 && entity < entities;
       if (fit) {
@@ -419,11 +463,9 @@ void SampleList::Builder::last_bars_to_column() {
   std::vector<std::int32_t> column;
   column.reserve(entity_.capacity());
   std::vector<std::uint64_t> at(begin.begin(), begin.end() - 1);  // each entity's stretch so far
-  std::size_t run = 0;
+  RunCursor run_of(run_first_.data(), run_first_.size());
   for (std::size_t i = 0; i < entity_.size(); ++i) {
-    while (run + 1 < run_first_.size() && run_first_[run + 1] <= i) {
-      ++run;
-    }
+    const std::size_t run = run_of(i);
     std::uint64_t& k = at[static_cast<std::size_t>(entity_[i])];
     while (grouped[k].to < run) {
       ++k;

@@ -417,6 +417,29 @@ TEST_F(ModalityTest, PriceWindowsAreViewsOfBarsKeptOnce) {
       ASSERT_EQ(std::memcmp(row.data_ptr<float>(), expected.data(), expected.size() * sizeof(float)), 0)
           << "sample " << i << ", window " << window;
     }
+    // Loaded for samples whose windows leave an entity's bars (the last bar beyond them, or too close to the first
+    // for the window): refused, naming the entity, though each entity's bounds are checked rather than each sample.
+    BinaryWriter out;
+    price.save(out);
+    const std::string bytes = out.take();
+    const auto load = [&](const SampleList& samples) {
+      BinaryReader in(bytes, "cache.bin");
+      PriceModality back(ds.options());
+      back.load(in, samples);
+    };
+    EXPECT_NO_THROW(load(set.samples));
+    for (const std::int32_t last : {40, static_cast<std::int32_t>(window) - 2}) {
+      auto records = set.samples.to_vector();
+      records[records.size() / 2].last_bar = last;
+      const SampleList moved(records);
+      ASSERT_TRUE(moved.last_bars_in_stretches());
+      try {
+        load(moved);
+        ADD_FAILURE() << "a window ending at bar " << last << " was loaded";
+      } catch (const DataError& e) {
+        EXPECT_THAT(e.what(), HasSubstr(fmt::format("price windows of entity {}", records[records.size() / 2].entity)));
+      }
+    }
   }
 }
 

@@ -228,6 +228,19 @@ TEST(SampleListTest, SavedAndLoadedInPlaceOrRefusedWhenInconsistent) {
 
 // A daily panel of many entities over many days: the shapes in a few runs and the last bars in a stretch per entity
 // and gap, so a sample takes 12 bytes (entity, target, return) beside the runs; every field comes back as it went in.
+// Each entity's lowest and highest last bar among `records`, as SampleList::last_bar_bounds() gives them.
+std::vector<std::pair<std::int32_t, std::int32_t>> bounds_of(const std::vector<Sample>& records) {
+  std::vector<std::pair<std::int32_t, std::int32_t>> bounds;
+  for (const Sample& s : records) {
+    const auto e = static_cast<std::size_t>(s.entity);
+    if (e >= bounds.size()) {
+      bounds.resize(e + 1, {std::numeric_limits<std::int32_t>::max(), std::numeric_limits<std::int32_t>::min()});
+    }
+    bounds[e] = {std::min(bounds[e].first, s.last_bar), std::max(bounds[e].second, s.last_bar)};
+  }
+  return bounds;
+}
+
 TEST(SampleListTest, KeepsADailyPanelInTwelveBytesASample) {
   std::vector<Sample> records;
   const Date first = Date::from_ymd(2020, 1, 1);
@@ -268,6 +281,8 @@ TEST(SampleListTest, KeepsADailyPanelInTwelveBytesASample) {
     ASSERT_EQ(last[k], records[11 + k].last_bar) << k;
   }
   EXPECT_THROW(list.last_bars(11, records.size(), last.data()), Error);
+  // Each entity's bounds from its stretches (entity 7 has two, entity 5 stops early).
+  EXPECT_EQ(list.last_bar_bounds(), bounds_of(records));
   // A batch's days and last bars: a day's samples in order, then indices back and forth.
   std::vector<std::size_t> batch;
   for (std::size_t i = 500; i < 540; ++i) {
@@ -323,6 +338,7 @@ TEST(SampleListTest, KeepsColumnsWhereRunsAndStretchesWouldTakeMoreRoom) {
   EXPECT_FALSE(list.last_bars_in_stretches());
   EXPECT_EQ(list.shape_runs() + list.stretches(), 0u);
   EXPECT_EQ(list.layout(), fmt::format("{} shape(s), one a sample, a last bar a sample", list.shapes()));
+  EXPECT_EQ(list.last_bar_bounds(), bounds_of(records));
   for (std::size_t i = 0; i < records.size(); ++i) {
     expect_same(list[i], records[i]);
   }

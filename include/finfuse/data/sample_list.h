@@ -13,6 +13,7 @@
 #include <limits>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace finfuse::data {
@@ -111,6 +112,10 @@ class SampleList {
   /// How many runs of shapes and stretches of last bars there are (0 where a column is kept).
   std::size_t shape_runs() const { return shape_run_.size(); }
   std::size_t stretches() const { return stretches_.size(); }
+  /// Each entity's lowest and highest last bar, for entities 0 up to the highest the samples name (lowest above
+  /// highest for an entity without samples): from the stretches where the last bars are kept in them, without a
+  /// pass over the samples.
+  std::vector<std::pair<std::int32_t, std::int32_t>> last_bar_bounds() const;
   /// "22 shape(s) in 2520 run(s), last bars in 8000 stretch(es)" (or "a column each"): for logs.
   std::string layout() const;
   /// Bytes the columns hold.

@@ -157,15 +157,27 @@ void PriceModality::load(BinaryReader& in, const SampleList& samples) {
     }
     return;
   }
+  // Each entity's windows lie within its bars when its first and last do: a bound per entity, not a pass over the
+  // samples where their last bars are kept in stretches.
+  // An entity's bars end where the next entity's (by first row) begin.
   samples_ = samples;
-  for_each_last_bar(samples_, [&](std::size_t i, std::int32_t last) {
-    const auto entity = static_cast<std::size_t>(samples_.entity(i));
-    const std::int64_t first = entity < first_row_.size() ? first_row_[entity] : -1;
-    const std::int64_t end = first + last;
-    if (first < 0 || last - window_ + 1 < 0 || end >= bars_.rows()) {
-      refuse(i, end);
+  const auto bounds = samples_.last_bar_bounds();
+  std::vector<std::pair<std::int64_t, std::size_t>> starts;
+  for (std::size_t entity = 0; entity < bounds.size(); ++entity) {
+    if (bounds[entity].first <= bounds[entity].second) {
+      starts.emplace_back(entity < first_row_.size() ? first_row_[entity] : -1, entity);
     }
-  });
+  }
+  std::sort(starts.begin(), starts.end());
+  for (std::size_t k = 0; k < starts.size(); ++k) {
+    const auto [first, entity] = starts[k];
+    const std::int64_t end = k + 1 < starts.size() ? starts[k + 1].first : bars_.rows();
+    const auto [low, high] = bounds[entity];
+    if (first < 0 || low - window_ + 1 < 0 || first + high >= end) {
+      in.inconsistent(fmt::format("{} windows of entity {} (last bars {} to {}, its bars in rows [{}, {}) of {})",
+                                  name(), entity, low, high, first, end, bars_.rows()));
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------- market
