@@ -49,6 +49,7 @@
 #include "finfuse/data/multimodal_dataset.h"
 #include "finfuse/data/numeric_preprocessor.h"
 #include "finfuse/data/numeric_table.h"
+#include "finfuse/data/packed_offsets.h"
 #include "finfuse/data/parquet.h"
 #include "finfuse/data/pipeline.h"
 #include "finfuse/data/price_features.h"

@@ -101,6 +101,18 @@ void TextModality::build(const ModalityContext& context) {
         }
       }
     });
+    // The windows are found: a streamed corpus's times can go (24 bytes a text) when nothing after this modality
+    // reads them, and the windows' starts give way to their counts (a byte a sample), before the rows are numbered.
+    if (streamed && context.sources.texts_to_release != nullptr) {
+      FINFUSE_CHECK(context.sources.texts_to_release == context.sources.texts,
+                    "the text corpus to release is not the sources' text corpus");
+      context.sources.texts_to_release->release_times();
+    }
+    if (per_text_) {
+      windows_ = PackedOffsets::from_starts(offset);
+      offset = std::vector<std::int32_t>();
+    }
+    return_freed_memory();
     // Rows numbered in sample order: a text's row is the order in which the samples first see it.
     row_of_text.assign(first_number.back(), -1);
     distinct.reserve(first_number.back());
@@ -140,16 +152,9 @@ void TextModality::build(const ModalityContext& context) {
   std::unordered_map<const std::vector<TextRecord>*, std::size_t> base_of;
   if (streamed) {
     for (std::size_t e = 0; e < entity_texts.size(); ++e) {
-      if (!entity_texts[e]->empty()) {
+      if (first_number[e + 1] > first_number[e]) {  // its records are empty once the times are let go
         base_of.emplace(entity_texts[e], first_number[e]);
       }
-    }
-    // The windows are found: the texts' times can go (24 bytes a text), when nothing after this modality reads them.
-    if (context.sources.texts_to_release != nullptr) {
-      FINFUSE_CHECK(context.sources.texts_to_release == context.sources.texts,
-                    "the text corpus to release is not the sources' text corpus");
-      context.sources.texts_to_release->release_times();
-      return_freed_memory();
     }
   }
   // The rows of a block of streamed texts (-1: in no window, or an entity without samples).
@@ -194,8 +199,10 @@ void TextModality::build(const ModalityContext& context) {
   std::vector<char> in_training(distinct.size(), 0);
   std::vector<std::string_view> training_texts;
   for (auto i : context.train) {
-    for (auto slot = offset[i]; slot < offset[i + 1]; ++slot) {
-      const auto d = static_cast<std::size_t>(text_rows[static_cast<std::size_t>(slot)]);
+    const std::size_t first = offset.empty() ? windows_.begin(i) : static_cast<std::size_t>(offset[i]);
+    const std::size_t count = offset.empty() ? windows_.count(i) : static_cast<std::size_t>(offset[i + 1] - offset[i]);
+    for (std::size_t slot = first; slot < first + count; ++slot) {
+      const auto d = static_cast<std::size_t>(text_rows[slot]);
       if (in_training[d] == 0) {
         in_training[d] = 1;
         if (!streamed) {
@@ -203,6 +210,11 @@ void TextModality::build(const ModalityContext& context) {
         }
       }
     }
+  }
+  if (per_text_ && !offset.empty()) {
+    // A table's texts: the windows' starts give way to their counts before the ids take their room.
+    windows_ = PackedOffsets::from_starts(offset);
+    offset = std::vector<std::int32_t>();
   }
   if (context.fitted != nullptr) {
     tokenizer_ = context.fitted->tokenizer();
@@ -236,41 +248,44 @@ void TextModality::build(const ModalityContext& context) {
   length_ = static_cast<std::int64_t>(length);
   FINFUSE_CHECK(tokenizer_->vocab_size() <= std::numeric_limits<std::int32_t>::max(), "a vocabulary of ",
                 tokenizer_->vocab_size(), " tokens does not fit 32-bit token ids");
-  // The rows' ids one after another: row r's are ids[token_offset[r] .. token_offset[r + 1]), so that a row takes the
-  // room of its ids rather than of max_length, 16-bit ones while the vocabulary allows. Each row is encoded twice on
-  // every intra-op thread, first for its length, so that the ids take their room once. `text_for(item, joined)` gives
-  // item's text (assembled in `joined` where it must be), `row_of(item)` its row (negative: none).
+  // The rows' ids one after another: row r's are tokens_.count(r) ids from ids[tokens_.begin(r)], so that a row takes
+  // the room of its ids rather than of max_length, 16-bit ones while the vocabulary allows. Each row is encoded twice
+  // on every intra-op thread, first for its length, so that the ids take their room once. `text_for(item, joined)`
+  // gives item's text (assembled in `joined` where it must be), `row_of(item)` its row (negative: none).
   narrow_ = tokenizer_->vocab_size() <= kNarrowIds;
-  std::vector<std::int64_t> token_offset;
+  std::vector<std::int32_t> token_count;
   UninitializedVector<std::uint16_t> ids16;
   UninitializedVector<std::int32_t> ids32;
-  // Row r's ids: on the first pass their count goes to token_offset[r + 1], on the second (place) into their room.
+  // Row r's ids: on the first pass their count goes to token_count[r], on the second (place) into their room.
   const auto encode_row = [&](bool place, std::size_t r, std::string_view text, std::int32_t* ids) {
     const std::int64_t used = tokenizer_->encode_into(text, ids);
     if (!place) {
-      token_offset[r + 1] = used;
+      token_count[r] = static_cast<std::int32_t>(used);  // at most max_length
       return;
     }
-    FINFUSE_CHECK(used == token_offset[r + 1] - token_offset[r], "the tokenizer gave ", used, " ids for text row ", r,
-                  " where it gave ", token_offset[r + 1] - token_offset[r], " before");
+    FINFUSE_CHECK(used == tokens_.count(r), "the tokenizer gave ", used, " ids for text row ", r, " where it gave ",
+                  tokens_.count(r), " before");
+    const std::uint64_t begin = tokens_.begin(r);
     if (narrow_) {
-      std::transform(ids, ids + used, ids16.data() + token_offset[r],
+      std::transform(ids, ids + used, ids16.data() + begin,
                      [](std::int32_t id) { return static_cast<std::uint16_t>(id); });
     } else {
-      std::copy_n(ids, used, ids32.data() + token_offset[r]);
+      std::copy_n(ids, used, ids32.data() + begin);
     }
   };
+  // The counts packed (a byte a row) before the ids take their room.
   const auto make_room = [&] {
-    std::partial_sum(token_offset.begin(), token_offset.end(), token_offset.begin());
+    tokens_ = PackedOffsets::from_counts(token_count);
+    token_count = std::vector<std::int32_t>();
     if (narrow_) {
-      ids16.resize(static_cast<std::size_t>(token_offset.back()));
+      ids16.resize(static_cast<std::size_t>(tokens_.total()));
     } else {
-      ids32.resize(static_cast<std::size_t>(token_offset.back()));
+      ids32.resize(static_cast<std::size_t>(tokens_.total()));
     }
   };
   const auto encode_rows = [&](std::size_t items, std::size_t rows, std::int64_t grain, const auto& row_of,
                                const auto& text_for) {
-    token_offset.assign(rows + 1, 0);
+    token_count.assign(rows, 0);
     for (const bool place : {false, true}) {
       at::parallel_for(0, static_cast<std::int64_t>(items), grain, [&](std::int64_t begin, std::int64_t end) {
         std::vector<std::int32_t> ids(length);
@@ -291,7 +306,7 @@ void TextModality::build(const ModalityContext& context) {
   const std::size_t distinct_texts = distinct.size();
   if (streamed) {
     // Each distinct text encoded once, as the corpus's file is read again (twice: counts, then ids).
-    token_offset.assign(distinct.size() + 1, 0);
+    token_count.assign(distinct.size(), 0);
     distinct = std::vector<std::int32_t>();  // the streamed texts find their rows through row_of_text
     return_freed_memory();
     for (const bool place : {false, true}) {
@@ -339,13 +354,18 @@ void TextModality::build(const ModalityContext& context) {
           return joined;
         });
   }
+  if (!per_text_) {
+    windows_ = PackedOffsets::from_starts(offset);
+  }
   ids16_ = std::move(ids16);
   ids32_ = std::move(ids32);
-  token_offset_ = std::move(token_offset);
-  offset_ = std::move(offset);
   rows_ = std::move(text_rows);
-  logger()->debug("dataset: {} distinct texts tokenized in {:.3f} s", distinct_texts,
-                  std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  const std::size_t bytes =
+      ids16_.size() * 2 + ids32_.size() * 4 + tokens_.bytes() + windows_.bytes() + rows_.size() * 4;
+  logger()->info("text: {} distinct text(s) of {} token id(s) ({}-bit), {} text(s) in the samples' windows; {:.1f} MB in "
+                 "{:.1f} s",
+                 distinct_texts, tokens_.total(), narrow_ ? 16 : 32, rows_.size(), static_cast<double>(bytes) / 1e6,
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
 }
 
 std::vector<std::int64_t> TextModality::sample_shape() const {
@@ -376,16 +396,16 @@ void TextModality::collate(const std::vector<std::size_t>& indices, Batch& batch
   const std::size_t slots = static_cast<std::size_t>(shape_) / length;
   for (std::int64_t k = 0; k < b; ++k) {
     const std::size_t i = indices[static_cast<std::size_t>(k)];
-    const auto first = static_cast<std::size_t>(offset_[i]);
-    const auto count = static_cast<std::size_t>(offset_[i + 1]) - first;
+    const auto first = static_cast<std::size_t>(windows_.begin(i));
+    const std::size_t count = windows_.count(i);
     std::int64_t* id_row = id_dst + k * shape_;
     bool* mask_row = mask_dst + k * shape_;
     for (std::size_t slot = 0; slot < slots; ++slot) {
       std::size_t used = 0;
       if (slot < count) {
         const auto row = static_cast<std::size_t>(rows_[first + slot]);
-        const auto begin = static_cast<std::size_t>(token_offset_[row]);
-        used = static_cast<std::size_t>(token_offset_[row + 1]) - begin;
+        const auto begin = static_cast<std::size_t>(tokens_.begin(row));
+        used = tokens_.count(row);
         if (narrow_) {
           std::copy_n(ids16_.data() + begin, used, id_row + slot * length);
         } else {
@@ -401,20 +421,20 @@ void TextModality::collate(const std::vector<std::size_t>& indices, Batch& batch
   bool* present_dst = present.data_ptr<bool>();
   for (std::int64_t k = 0; k < b; ++k) {
     const std::size_t i = indices[static_cast<std::size_t>(k)];
-    present_dst[k] = offset_[i + 1] > offset_[i];
+    present_dst[k] = windows_.count(i) > 0;
   }
   batch.modalities[name()] = ModalityBatch{ids, mask, present};
 }
 
 double TextModality::coverage() const {
-  if (offset_.size() < 2) {
+  if (windows_.items() == 0) {
     return 0.0;
   }
   std::size_t with_texts = 0;
-  for (std::size_t i = 0; i + 1 < offset_.size(); ++i) {
-    with_texts += offset_[i + 1] > offset_[i] ? 1 : 0;
+  for (std::size_t i = 0; i < windows_.items(); ++i) {
+    with_texts += windows_.count(i) > 0 ? 1 : 0;
   }
-  return static_cast<double>(with_texts) / static_cast<double>(offset_.size() - 1);
+  return static_cast<double>(with_texts) / static_cast<double>(windows_.items());
 }
 
 Json TextModality::fitted_state() const {
@@ -431,8 +451,8 @@ void TextModality::save(BinaryWriter& out) const {
   out.pod<std::uint8_t>(narrow_ ? 16 : 32);
   out.vec(ids16_);
   out.vec(ids32_);
-  out.vec(token_offset_);
-  out.vec(offset_);
+  tokens_.save(out);
+  windows_.save(out);
   out.vec(rows_);
   out.str(tokenizer_ ? tokenizer_->to_json().dump() : std::string());
 }
@@ -445,29 +465,19 @@ void TextModality::load(BinaryReader& in, const SampleList& list) {
   narrow_ = id_bits == 16;
   ids16_ = in.array<std::uint16_t>();
   ids32_ = in.array<std::int32_t>();
-  token_offset_ = in.array<std::int64_t>();
-  offset_ = in.array<std::int32_t>();
+  if (length_ <= 0 || shape_ < length_ || shape_ % length_ != 0) {
+    in.inconsistent("text tokens (their shape)");
+  }
+  tokens_ = PackedOffsets::load(in, static_cast<std::uint64_t>(length_), "text tokens");
+  windows_ = PackedOffsets::load(in, static_cast<std::uint64_t>(shape_ / length_), "text windows");
   rows_ = in.array<std::int32_t>();
   const std::string state = in.str();
-  const std::size_t rows = token_offset_.empty() ? 0 : token_offset_.size() - 1;
+  const std::size_t rows = tokens_.items();
   const std::size_t ids = narrow_ ? ids16_.size() : ids32_.size();
-  bool consistent = !state.empty() && length_ > 0 && shape_ >= length_ && shape_ % length_ == 0 &&
-                    (id_bits == 16 || id_bits == 32) && (narrow_ ? ids32_.empty() : ids16_.empty()) &&
-                    !token_offset_.empty() && token_offset_.front() == 0 &&
-                    token_offset_.back() == static_cast<std::int64_t>(ids) &&
-                    offset_.size() == samples + 1 && offset_.front() == 0 &&
-                    static_cast<std::size_t>(offset_.back()) == rows_.size();
-  const auto slots = consistent ? shape_ / length_ : 0;
-  for (std::size_t i = 0; consistent && i < samples; ++i) {
-    const auto count = offset_[i + 1] - offset_[i];
-    consistent = count >= 0 && count <= slots;
-  }
+  bool consistent = !state.empty() && (id_bits == 16 || id_bits == 32) && (narrow_ ? ids32_.empty() : ids16_.empty()) &&
+                    tokens_.total() == ids && windows_.items() == samples && windows_.total() == rows_.size();
   for (std::size_t k = 0; consistent && k < rows_.size(); ++k) {
     consistent = rows_[k] >= 0 && static_cast<std::size_t>(rows_[k]) < rows;
-  }
-  for (std::size_t r = 0; consistent && r < rows; ++r) {
-    const auto used = token_offset_[r + 1] - token_offset_[r];
-    consistent = used >= 0 && used <= length_;
   }
   if (!consistent) {
     in.inconsistent("text tokens");

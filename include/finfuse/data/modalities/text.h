@@ -5,6 +5,7 @@
 
 #include "finfuse/core/default_init_allocator.h"
 #include "finfuse/data/modality.h"
+#include "finfuse/data/packed_offsets.h"
 #include "finfuse/data/tokenizer.h"
 
 #include <cstdint>
@@ -50,9 +51,9 @@ class TextModality : public Modality {
   bool narrow_ = true;
   SharedArray<std::uint16_t> ids16_;
   SharedArray<std::int32_t> ids32_;
-  SharedArray<std::int64_t> token_offset_;  // row r's ids: ids[token_offset_[r] .. token_offset_[r + 1])
-  SharedArray<std::int32_t> offset_;          // sample i's rows: rows_[offset_[i] .. offset_[i + 1]); none: no texts
-  SharedArray<std::int32_t> rows_;            // row indices into token_offset_, newest text first
+  PackedOffsets tokens_;           // row r's ids: tokens_.count(r) of them from ids[tokens_.begin(r)]
+  PackedOffsets windows_;          // sample i's rows: windows_.count(i) of them from rows_[windows_.begin(i)]
+  SharedArray<std::int32_t> rows_;  // row indices into tokens_, newest text first
   std::optional<Tokenizer> tokenizer_;
 };
 
