@@ -58,6 +58,11 @@ TEST(SampleIndices, KeptInRunsOrAsAListWhicheverTakesLessRoom) {
   EXPECT_EQ(scattered.size(), 1000u);
   EXPECT_EQ(scattered[10], 21u);
   EXPECT_EQ(scattered.to_vector(), odd);
+  SampleIndices thinned = scattered;
+  thinned.erase_if([](std::size_t i) { return i % 3 == 0; });
+  EXPECT_EQ(thinned.runs(), 0u);
+  EXPECT_EQ(thinned.size(), 667u);
+  EXPECT_EQ(thinned[1], 5u);
   EXPECT_THROW(SampleIndices(Indices{4, 2}), Error);
   EXPECT_THROW(SampleIndices(Indices{4, 4}), Error);
 

@@ -63,10 +63,11 @@ class SampleIndices {
   void push_back(std::size_t index);
   /// Reserves room for `count` indices should they have to be listed.
   void reserve(std::size_t count) { reserve_ = count; }
-  /// Removes the indices for which `drop(index)` is true.
+  /// Removes the indices for which `drop(index)` is true (a list takes its room once).
   template <typename Predicate>
   void erase_if(Predicate drop) {
     SampleIndices kept;
+    kept.reserve(size_);
     for (const std::size_t i : *this) {
       if (!drop(i)) {
         kept.push_back(i);
