@@ -265,9 +265,9 @@ Batch MultimodalDataset::collate(const std::vector<std::size_t>& indices) const 
   batch.forward_return = torch::empty({b}, torch::kFloat32);
   batch.entity = torch::empty({b}, torch::kInt64);
   batch.day = torch::empty({b}, torch::kInt32);
+  samples_.targets_of(indices, batch.target.data_ptr<float>());
   for (std::int64_t k = 0; k < b; ++k) {
     const std::size_t i = indices[static_cast<std::size_t>(k)];
-    batch.target.data_ptr<float>()[k] = samples_.target(i);
     batch.forward_return.data_ptr<float>()[k] = samples_.forward_return(i);
     batch.entity.data_ptr<std::int64_t>()[k] = samples_.entity(i);
     batch.day.data_ptr<std::int32_t>()[k] = days[static_cast<std::size_t>(k)].days();

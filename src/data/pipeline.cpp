@@ -167,7 +167,7 @@ namespace {
 // and fingerprints, the payload's size and SHA-256) and its length as 8 bytes. The trailer comes last so that the
 // payload can be streamed to the file.
 constexpr char kCacheMagic[8] = {'F', 'F', 'C', 'A', 'C', 'H', 'E', '3'};
-constexpr const char* kCacheFormat = "finfuse data cache {} format 20\n";
+constexpr const char* kCacheFormat = "finfuse data cache {} format 21\n";
 
 // An input file's SHA-256 with the size and modification time it had when hashed (and when that was), so that a
 // later open can tell an unchanged file without reading it again.

@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstring>
 #include <limits>
 #include <numeric>
 
@@ -15,6 +17,12 @@ namespace finfuse::data {
 namespace {
 
 constexpr std::uint32_t kNoStretch = std::numeric_limits<std::uint32_t>::max();
+
+// A sample's excess return: its forward return minus its run's mean, unknown where the return is not finite.
+float excess_return(float forward_return, double run_mean) {
+  return std::isfinite(forward_return) ? static_cast<float>(static_cast<double>(forward_return) - run_mean)
+                                       : std::numeric_limits<float>::quiet_NaN();
+}
 
 // The last of the sorted `starts` at or before `i`, as an index (starts[0] is at or before every i).
 template <typename T>
@@ -62,7 +70,7 @@ std::int32_t SampleList::last_bar_on(std::size_t i, std::size_t run) const {
   if (last_bar_.size() == size()) {
     return last_bar_[i];
   }
-  const auto entity = static_cast<std::size_t>(entity_[i]);
+  const auto entity = static_cast<std::size_t>(this->entity(i));
   const Stretch* first = stretches_.begin() + stretch_begin_[entity];
   const Stretch* last = stretches_.begin() + stretch_begin_[entity + 1];
   if (last - first > 1) {
@@ -95,11 +103,25 @@ void SampleList::last_bars_of(const std::vector<std::size_t>& indices, std::int3
   }
 }
 
+void SampleList::targets_of(const std::vector<std::size_t>& indices, float* out) const {
+  std::size_t run = 0;
+  for (std::size_t k = 0; k < indices.size(); ++k) {
+    const std::size_t i = indices[k];
+    FINFUSE_CHECK(i < size(), "sample ", i, " lies outside the ", size(), " samples");
+    if (target_kind_ == TargetKind::excess_return) {
+      run = run_near(i, run);
+      out[k] = excess_return(forward_return_[i], run_mean_[run]);
+    } else {
+      out[k] = target(i);
+    }
+  }
+}
+
 Sample SampleList::operator[](std::size_t i) const {
   const std::size_t run = run_of(i);
   const SampleShape& shape = shapes_[shape_of(i)];
   Sample s;
-  s.entity = entity_[i];
+  s.entity = entity(i);
   s.day = Date(run_day_[run]);
   s.time_offset_ = shape.time_offset;
   s.last_bar = last_bar_on(i, run);
@@ -109,7 +131,7 @@ Sample SampleList::operator[](std::size_t i) const {
   s.label_offset_ = shape.label_offset;
   s.text_start_offset_ = shape.text_start_offset;
   s.text_cutoff_offset_ = shape.text_cutoff_offset;
-  s.target = target_[i];
+  s.target = target(i);
   s.forward_return = forward_return_[i];
   return s;
 }
@@ -146,8 +168,8 @@ std::vector<std::pair<std::int32_t, std::int32_t>> SampleList::last_bar_bounds()
   };
   if (last_bar_.size() == size()) {
     for (std::size_t i = 0; i < size(); ++i) {
-      FINFUSE_CHECK(entity_[i] >= 0, "sample ", i, " has a negative entity ", entity_[i]);
-      const auto entity = static_cast<std::size_t>(entity_[i]);
+      FINFUSE_CHECK(this->entity(i) >= 0, "sample ", i, " has a negative entity ", this->entity(i));
+      const auto entity = static_cast<std::size_t>(this->entity(i));
       if (entity >= bounds.size()) {
         bounds.resize(entity + 1, kNone);
       }
@@ -205,7 +227,9 @@ std::vector<Sample> SampleList::to_vector() const {
 }
 
 std::size_t SampleList::bytes() const {
-  return size() * (sizeof(std::int32_t) + 2 * sizeof(float)) + shapes_.size() * sizeof(SampleShape) +
+  return entity16_.size() * sizeof(std::uint16_t) + entity32_.size() * sizeof(std::int32_t) + target_code_.size() +
+         run_mean_.size() * sizeof(double) +
+         (target_.size() + forward_return_.size()) * sizeof(float) + shapes_.size() * sizeof(SampleShape) +
          run_first_.size() * (sizeof(std::uint64_t) + sizeof(std::int32_t)) + shape_.size() * sizeof(std::uint32_t) +
          shape_first_.size() * (sizeof(std::uint64_t) + sizeof(std::uint32_t)) +
          last_bar_.size() * sizeof(std::int32_t) + stretch_begin_.size() * sizeof(std::uint64_t) +
@@ -213,8 +237,13 @@ std::size_t SampleList::bytes() const {
 }
 
 void SampleList::save(BinaryWriter& out) const {
-  out.vec(entity_);
+  out.pod<std::uint8_t>(wide_entities_ ? 1 : 0);
+  out.vec(entity16_);
+  out.vec(entity32_);
+  out.pod(static_cast<std::uint8_t>(target_kind_));
+  out.vec(target_code_);
   out.vec(target_);
+  out.vec(run_mean_);
   out.vec(forward_return_);
   out.vec(shapes_);
   out.vec(run_first_);
@@ -242,8 +271,13 @@ bool runs_fit(const SharedArray<std::uint64_t>& starts, std::size_t n) {
 
 SampleList SampleList::load(BinaryReader& in) {
   SampleList list;
-  list.entity_ = in.array<std::int32_t>();
+  const auto wide = in.pod<std::uint8_t>();
+  list.entity16_ = in.array<std::uint16_t>();
+  list.entity32_ = in.array<std::int32_t>();
+  const auto kind = in.pod<std::uint8_t>();
+  list.target_code_ = in.array<std::uint8_t>();
   list.target_ = in.array<float>();
+  list.run_mean_ = in.array<double>();
   list.forward_return_ = in.array<float>();
   list.shapes_ = in.array<SampleShape>();
   list.run_first_ = in.array<std::uint64_t>();
@@ -254,10 +288,22 @@ SampleList SampleList::load(BinaryReader& in) {
   list.last_bar_ = in.array<std::int32_t>();
   list.stretch_begin_ = in.array<std::uint64_t>();
   list.stretches_ = in.array<Stretch>();
-  const std::size_t n = list.entity_.size();
-  if (list.target_.size() != n || list.forward_return_.size() != n || list.run_day_.size() != list.run_first_.size() ||
-      list.shape_first_.size() != list.shape_run_.size()) {
+  const std::size_t n = list.forward_return_.size();
+  if (wide > 1 || kind > static_cast<std::uint8_t>(TargetKind::excess_return)) {
+    in.inconsistent("the samples' entity width or target kind");
+  }
+  list.wide_entities_ = wide == 1;
+  list.target_kind_ = static_cast<TargetKind>(kind);
+  const auto length = [n](bool kept) { return kept ? n : 0; };
+  if (list.entity16_.size() != length(!list.wide_entities_) || list.entity32_.size() != length(list.wide_entities_) ||
+      list.target_code_.size() != length(list.target_kind_ == TargetKind::code) ||
+      list.target_.size() != length(list.target_kind_ == TargetKind::value) ||
+      list.run_mean_.size() != (list.target_kind_ == TargetKind::excess_return ? list.run_first_.size() : 0) ||
+      list.run_day_.size() != list.run_first_.size() || list.shape_first_.size() != list.shape_run_.size()) {
     in.inconsistent("the samples' columns have different lengths");
+  }
+  if (!std::all_of(list.run_mean_.begin(), list.run_mean_.end(), [](double m) { return std::isfinite(m); })) {
+    in.inconsistent("a day's mean forward return is not finite");
   }
   if (!runs_fit(list.run_first_, n)) {
     in.inconsistent("the samples' runs of days");
@@ -275,7 +321,7 @@ SampleList SampleList::load(BinaryReader& in) {
     in.inconsistent("a sample's shape lies outside the shapes");
   }
   if (list.last_bar_.size() == n && list.stretch_begin_.empty() && list.stretches_.empty()) {
-    if (std::any_of(list.entity_.begin(), list.entity_.end(), [](std::int32_t e) { return e < 0; })) {
+    if (std::any_of(list.entity32_.begin(), list.entity32_.end(), [](std::int32_t e) { return e < 0; })) {
       in.inconsistent("a sample's entity is negative");
     }
     return list;
@@ -300,8 +346,9 @@ SampleList SampleList::load(BinaryReader& in) {
     RunCursor run_of(list.run_first_.data(), runs);
     for (std::size_t i = 0; fit && i < n; ++i) {
       const std::size_t run = run_of(i);
-      const auto entity = static_cast<std::size_t>(list.entity_[i]);
-      fit = list.entity_[i] >= 0 && entity < entities;
+      const std::int32_t e = list.entity(i);
+      const auto entity = static_cast<std::size_t>(e);
+      fit = e >= 0 && entity < entities;
       if (fit) {
         std::uint64_t& k = at[entity];
         while (k < begin[entity + 1] && stretches[k].to < run) {
@@ -324,13 +371,171 @@ std::size_t SampleList::Builder::ShapeHash::operator()(const SampleShape& s) con
 }
 
 void SampleList::Builder::reserve(std::size_t samples) {
-  entity_.reserve(samples);
-  target_.reserve(samples);
+  reserved_ = samples;
+  if (wide_entities_) {
+    entity32_.reserve(samples);
+  } else {
+    entity16_.reserve(samples);
+  }
+  if (target_kind_ == TargetKind::code) {
+    target_code_.reserve(samples);
+  } else if (target_kind_ == TargetKind::value) {
+    target_.reserve(samples);
+  }
   forward_return_.reserve(samples);
 }
 
+void SampleList::Builder::add_entity(std::int32_t entity) {
+  if (!wide_entities_ && entity > std::numeric_limits<std::uint16_t>::max()) {
+    entity32_.reserve(std::max(reserved_, size() + 1));
+    entity32_.assign(entity16_.begin(), entity16_.end());
+    entity16_ = std::vector<std::uint16_t>();
+    wide_entities_ = true;
+  }
+  if (wide_entities_) {
+    entity32_.push_back(entity);
+  } else {
+    entity16_.push_back(static_cast<std::uint16_t>(entity));
+  }
+}
+
+namespace {
+
+bool same_bits(float a, float b) { return std::memcmp(&a, &b, sizeof(float)) == 0; }
+
+}  // namespace
+
+float SampleList::target(std::size_t i) const {
+  switch (target_kind_) {
+    case TargetKind::forward_return:
+      return forward_return_[i];
+    case TargetKind::code:
+      return target_of_code(target_code_[i]);
+    case TargetKind::excess_return:
+      return excess_return(forward_return_[i], run_mean_[run_of(i)]);
+    default:
+      return target_[i];
+  }
+}
+
+std::optional<std::uint8_t> SampleList::code_of_target(float target) {
+  if (same_bits(target, std::numeric_limits<float>::quiet_NaN())) {
+    return kUnknownCode;
+  }
+  if (target >= 0.0F && target < static_cast<float>(kUnknownCode)) {
+    const auto code = static_cast<std::uint8_t>(target);
+    if (same_bits(target, static_cast<float>(code))) {
+      return code;
+    }
+  }
+  return std::nullopt;
+}
+
+float SampleList::Builder::target(std::size_t i) const {
+  switch (target_kind_) {
+    case TargetKind::forward_return:
+      return forward_return_[i];
+    case TargetKind::code:
+      return target_of_code(target_code_[i]);
+    case TargetKind::excess_return: {
+      const auto run = std::upper_bound(run_first_.begin(), run_first_.end(), i) - run_first_.begin() - 1;
+      return excess_return(forward_return_[i], run_mean_[static_cast<std::size_t>(run)]);
+    }
+    default:
+      return target_[i];
+  }
+}
+
+void SampleList::Builder::demean_targets_by_day() {
+  std::vector<double> means(run_first_.size(), 0.0);
+  std::vector<double> returns;
+  for (std::size_t r = 0; r < run_first_.size(); ++r) {
+    returns.clear();
+    for (std::size_t k = run_first_[r]; k < run_begin(r + 1); ++k) {
+      if (std::isfinite(forward_return_[k])) {
+        returns.push_back(forward_return_[k]);
+      }
+    }
+    if (!returns.empty()) {
+      means[r] = std::accumulate(returns.begin(), returns.end(), 0.0) / static_cast<double>(returns.size());
+    }
+  }
+  run_mean_ = std::move(means);
+  target_code_ = std::vector<std::uint8_t>();
+  target_ = std::vector<float>();
+  target_kind_ = TargetKind::excess_return;
+}
+
+void SampleList::Builder::keep_targets_as(TargetKind kind) {
+  if (kind == target_kind_) {
+    return;
+  }
+  const std::size_t n = size();
+  const std::size_t room = std::max(reserved_, n + 1);
+  if (kind == TargetKind::code) {
+    std::vector<std::uint8_t> codes;
+    codes.reserve(room);
+    for (std::size_t i = 0; i < n; ++i) {
+      codes.push_back(*code_of_target(target(i)));
+    }
+    target_code_ = std::move(codes);
+  } else {
+    std::vector<float> values;
+    values.reserve(room);
+    for (std::size_t i = 0; i < n; ++i) {
+      values.push_back(target(i));
+    }
+    target_ = std::move(values);
+    target_code_ = std::vector<std::uint8_t>();
+    run_mean_ = std::vector<double>();
+  }
+  target_kind_ = kind;
+}
+
+void SampleList::Builder::add_target(float target, float forward_return) {
+  if (target_kind_ == TargetKind::excess_return) {
+    keep_targets_as(TargetKind::value);  // a sample after the means: each target its own
+  }
+  if (target_kind_ == TargetKind::forward_return && !same_bits(target, forward_return)) {
+    // A class while every target so far (each its forward return) is one too; a float otherwise.
+    bool codes = code_of_target(target).has_value();
+    for (std::size_t i = 0; codes && i < size(); ++i) {
+      codes = code_of_target(forward_return_[i]).has_value();
+    }
+    keep_targets_as(codes ? TargetKind::code : TargetKind::value);
+  }
+  if (target_kind_ == TargetKind::code) {
+    const auto code = code_of_target(target);
+    if (code) {
+      target_code_.push_back(*code);
+    } else {
+      keep_targets_as(TargetKind::value);
+    }
+  }
+  if (target_kind_ == TargetKind::value) {
+    target_.push_back(target);
+  }
+  forward_return_.push_back(forward_return);
+}
+
+void SampleList::Builder::set_target(std::size_t i, float value) {
+  FINFUSE_CHECK(i < size(), "sample ", i, " lies outside the ", size(), " samples");
+  if (target_kind_ == TargetKind::forward_return && same_bits(value, forward_return_[i])) {
+    return;
+  }
+  if (target_kind_ == TargetKind::code) {
+    const auto code = code_of_target(value);
+    if (code) {
+      target_code_[i] = *code;
+      return;
+    }
+  }
+  keep_targets_as(TargetKind::value);
+  target_[i] = value;
+}
+
 void SampleList::Builder::add(const Sample& sample) {
-  FINFUSE_CHECK(entity_.size() < std::numeric_limits<std::uint32_t>::max(),
+  FINFUSE_CHECK(size() < std::numeric_limits<std::uint32_t>::max(),
                 "a sample list holds fewer than 2^32 samples");
   FINFUSE_CHECK(sample.entity >= 0, "a sample's entity is an index (not ", sample.entity, ")");
   SampleShape shape;
@@ -349,7 +554,7 @@ void SampleList::Builder::add(const Sample& sample) {
   }
   // Neighbours mostly share their shape: the last one is tried before the index.
   std::uint32_t index = 0;
-  if (!entity_.empty() && shapes_[last_shape_] == shape) {
+  if (!forward_return_.empty() && shapes_[last_shape_] == shape) {
     index = last_shape_;
   } else {
     const auto [at, added] = shape_index_.emplace(shape, static_cast<std::uint32_t>(shapes_.size()));
@@ -359,7 +564,7 @@ void SampleList::Builder::add(const Sample& sample) {
     index = at->second;
   }
   if (run_day_.empty() || run_day_.back() != sample.day.days()) {
-    run_first_.push_back(entity_.size());
+    run_first_.push_back(size());
     run_day_.push_back(sample.day.days());
   }
   last_shape_ = index;
@@ -371,9 +576,8 @@ void SampleList::Builder::add(const Sample& sample) {
   if (!stretches_few_) {
     last_bar_.push_back(sample.last_bar);
   }
-  entity_.push_back(sample.entity);
-  target_.push_back(sample.target);
-  forward_return_.push_back(sample.forward_return);
+  add_entity(sample.entity);
+  add_target(sample.target, sample.forward_return);
 }
 
 // Runs past a quarter of the samples (beyond a few) take more room than the column: they are no longer followed.
@@ -381,18 +585,18 @@ void SampleList::Builder::track_shape(std::uint32_t index) {
   if (!shape_runs_few_ || (!shape_run_.empty() && shape_run_.back() == index)) {
     return;
   }
-  shape_first_.push_back(entity_.size());
+  shape_first_.push_back(size());
   shape_run_.push_back(index);
-  if (shape_run_.size() > 1024 + entity_.size() / 4) {
+  if (shape_run_.size() > 1024 + size() / 4) {
     shapes_to_column();
   }
 }
 
 void SampleList::Builder::shapes_to_column() {
   std::vector<std::uint32_t> column;
-  column.reserve(entity_.capacity());
+  column.reserve(std::max(reserved_, size()));
   for (std::size_t k = 0; k < shape_run_.size(); ++k) {
-    column.resize(k + 1 < shape_first_.size() ? shape_first_[k + 1] : entity_.size(), shape_run_[k]);
+    column.resize(k + 1 < shape_first_.size() ? shape_first_[k + 1] : size(), shape_run_[k]);
   }
   shape_ = std::move(column);
   shape_runs_few_ = false;
@@ -409,7 +613,7 @@ void SampleList::Builder::track_last_bar(std::int32_t entity, std::int32_t last_
   }
   const auto e = static_cast<std::size_t>(entity);
   if (e >= open_stretch_.size()) {
-    if (e >= std::max<std::size_t>(std::size_t{1} << 20, 2 * entity_.size())) {
+    if (e >= std::max<std::size_t>(std::size_t{1} << 20, 2 * size())) {
       last_bars_to_column();
       return;
     }
@@ -438,7 +642,7 @@ void SampleList::Builder::track_last_bar(std::int32_t entity, std::int32_t last_
   open = static_cast<std::uint32_t>(stretches_.size());
   stretches_.push_back(Stretch{run, run, static_cast<std::int32_t>(delta)});
   stretch_entity_.push_back(entity);
-  if (stretches_.size() - entities_seen_ > 1024 + entity_.size() / 4) {
+  if (stretches_.size() - entities_seen_ > 1024 + size() / 4) {
     last_bars_to_column();
   }
 }
@@ -461,12 +665,12 @@ void SampleList::Builder::last_bars_to_column() {
   std::vector<Stretch> grouped;
   group_stretches(begin, grouped);
   std::vector<std::int32_t> column;
-  column.reserve(entity_.capacity());
+  column.reserve(std::max(reserved_, size()));
   std::vector<std::uint64_t> at(begin.begin(), begin.end() - 1);  // each entity's stretch so far
   RunCursor run_of(run_first_.data(), run_first_.size());
-  for (std::size_t i = 0; i < entity_.size(); ++i) {
+  for (std::size_t i = 0; i < size(); ++i) {
     const std::size_t run = run_of(i);
-    std::uint64_t& k = at[static_cast<std::size_t>(entity_[i])];
+    std::uint64_t& k = at[static_cast<std::size_t>(entity(i))];
     while (grouped[k].to < run) {
       ++k;
     }
@@ -480,7 +684,7 @@ void SampleList::Builder::last_bars_to_column() {
 }
 
 SampleList SampleList::Builder::finish() {
-  const std::size_t n = entity_.size();
+  const std::size_t n = size();
   SampleList list;
   // Runs and stretches where they take less than half the room of a column.
   if (shape_runs_few_ && (n == 0 || shape_run_.size() * (sizeof(std::uint64_t) + sizeof(std::uint32_t)) * 2 >=
@@ -506,8 +710,13 @@ SampleList SampleList::Builder::finish() {
   } else {
     list.last_bar_ = std::move(last_bar_);
   }
-  list.entity_ = std::move(entity_);
+  list.wide_entities_ = wide_entities_;
+  list.entity16_ = std::move(entity16_);
+  list.entity32_ = std::move(entity32_);
+  list.target_kind_ = target_kind_;
+  list.target_code_ = std::move(target_code_);
   list.target_ = std::move(target_);
+  list.run_mean_ = std::move(run_mean_);
   list.forward_return_ = std::move(forward_return_);
   list.shapes_ = std::move(shapes_);
   list.run_first_ = std::move(run_first_);

@@ -354,7 +354,9 @@ SampleSet assemble_samples(const PricePanel& prices, const AssemblyOptions& opti
     logger()->info("samples: {} label(s) left out because the entity has no bar on the target session",
                    set.report.missing_target);
   }
-  if (label.is_cross_sectional()) {
+  if (label.kind == "excess_return") {
+    records.demean_targets_by_day();  // one mean a day instead of a target a sample
+  } else if (label.is_cross_sectional()) {
     for (std::size_t r = 0; r < records.day_runs(); ++r) {
       const std::size_t i = records.run_begin(r);
       const std::size_t j = records.run_begin(r + 1);
@@ -369,16 +371,9 @@ SampleSet assemble_samples(const PricePanel& prices, const AssemblyOptions& opti
           records.set_target(k, kUnknown);
         }
       }
-      if (!members.empty() && label.kind == "rank") {
-        const auto ranks = percentile_ranks(returns);
-        for (std::size_t m = 0; m < members.size(); ++m) {
-          records.set_target(members[m], static_cast<float>(ranks[m]));
-        }
-      } else if (!members.empty()) {
-        const double mean = std::accumulate(returns.begin(), returns.end(), 0.0) / static_cast<double>(returns.size());
-        for (const auto k : members) {
-          records.set_target(k, static_cast<float>(records.forward_return(k) - mean));
-        }
+      const auto ranks = percentile_ranks(returns);
+      for (std::size_t m = 0; m < members.size(); ++m) {
+        records.set_target(members[m], static_cast<float>(ranks[m]));
       }
     }
   }

@@ -520,10 +520,11 @@ TEST_F(PipelineCacheTest, DatasetBytesWithoutSamplesNeedTheirCount) {
   const DataPipeline built = DataPipeline::build(config_);
   const auto& records = built.samples().samples;
   const std::string bytes = built.dataset()->serialize(/*with_samples=*/false);
-  // The samples' twelve arrays, each with its length and at most an alignment's padding, in place of their count.
+  // The samples' fifteen arrays, each with its length and at most an alignment's padding, and the bytes saying how
+  // entities and targets are kept, in place of their count.
   const std::size_t difference = built.dataset()->serialize().size() - bytes.size();
-  EXPECT_GE(difference, records.bytes() + 11 * sizeof(std::uint64_t));
-  EXPECT_LE(difference, records.bytes() + 11 * sizeof(std::uint64_t) + 12 * BinaryWriter::kAlignment);
+  EXPECT_GE(difference, records.bytes() + 14 * sizeof(std::uint64_t) + 2);
+  EXPECT_LE(difference, records.bytes() + 14 * sizeof(std::uint64_t) + 2 + 15 * BinaryWriter::kAlignment);
   const auto restored = MultimodalDataset::deserialize(bytes, "x.ffcache", records);
   EXPECT_TRUE(restored.samples().shares(records));
   EXPECT_TRUE(torch::equal(restored.collate({0, 5}).modalities.at("price").values,

@@ -188,6 +188,19 @@ TEST(Assembly, CrossSectionalLabels) {
     day_sum += excess.samples[static_cast<std::size_t>(k)].target;
   }
   EXPECT_NEAR(day_sum, 0.0, 1e-6);
+  // Kept as one mean a day: each target is its forward return minus its day's mean, computed here in double.
+  EXPECT_EQ(excess.samples.target_kind(), SampleList::TargetKind::excess_return);
+  ASSERT_EQ(excess.samples.size(), 27u);
+  for (std::size_t d = 0; d < 9; ++d) {
+    double mean = 0.0;
+    for (std::size_t k = 3 * d; k < 3 * d + 3; ++k) {
+      ASSERT_EQ(excess.samples.day(k), excess.samples.day(3 * d));
+      mean += static_cast<double>(excess.samples.forward_return(k)) / 3.0;
+    }
+    for (std::size_t k = 3 * d; k < 3 * d + 3; ++k) {
+      EXPECT_NEAR(excess.samples.target(k), static_cast<double>(excess.samples.forward_return(k)) - mean, 1e-7) << k;
+    }
+  }
   EXPECT_EQ(percentile_ranks({3.0, 1.0, 3.0, 2.0}), (std::vector<double>{5.0 / 6.0, 0.0, 5.0 / 6.0, 1.0 / 3.0}));
 }
 

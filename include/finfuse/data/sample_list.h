@@ -1,7 +1,9 @@
-// The samples of a data set, kept by column: 12 bytes a sample in a daily panel instead of a Sample's 40. A sample's
-// instants and target bar, as offsets from its day, decision and last bar, take few distinct values in a daily panel (a
-// shape), kept once per run of samples of the same shape; its day is kept once per run of samples on the same day; its
-// last bar moves with the days, kept once per stretch of an entity's days without a gap.
+// The samples of a data set, kept by column: 6 to 10 bytes a sample in a daily panel instead of a Sample's 40 (its
+// entity in 16 bits below 2^16 entities; its target not at all where it is its forward return, in a byte where it is
+// a class, else in 32 bits; its forward return in 32 bits). A sample's instants and target bar, as offsets from its
+// day, decision and last bar, take few distinct values in a daily panel (a shape), kept once per run of samples of the
+// same shape; its day is kept once per run of samples on the same day; its last bar moves with the days, kept once
+// per stretch of an entity's days without a gap.
 #pragma once
 
 #include "finfuse/core/shared_array.h"
@@ -11,6 +13,7 @@
 #include <cstdint>
 #include <iterator>
 #include <limits>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -77,8 +80,8 @@ class SampleList {
   /// a negative entity.
   SampleList(const std::vector<Sample>& samples);  // NOLINT(google-explicit-constructor): a list of samples is one
 
-  std::size_t size() const { return entity_.size(); }
-  bool empty() const { return entity_.empty(); }
+  std::size_t size() const { return forward_return_.size(); }
+  bool empty() const { return forward_return_.empty(); }
   Sample operator[](std::size_t i) const;
   Sample front() const { return (*this)[0]; }
   Sample back() const { return (*this)[size() - 1]; }
@@ -86,7 +89,7 @@ class SampleList {
   const_iterator end() const { return const_iterator(this, size()); }
 
   /// Single fields, without making the whole sample.
-  std::int32_t entity(std::size_t i) const { return entity_[i]; }
+  std::int32_t entity(std::size_t i) const { return wide_entities_ ? entity32_[i] : std::int32_t{entity16_[i]}; }
   Date day(std::size_t i) const;
   std::int32_t last_bar(std::size_t i) const;
   /// The last bars of samples [first, first + count), into `out`: what last_bar() gives, in one pass.
@@ -95,8 +98,26 @@ class SampleList {
   /// without a search for an index on the same run of days as the one before (a day's samples, in order).
   void days_of(const std::vector<std::size_t>& indices, Date* out) const;
   void last_bars_of(const std::vector<std::size_t>& indices, std::int32_t* out) const;
-  float target(std::size_t i) const { return target_[i]; }
+  /// The targets of the samples at `indices`, into `out`: what target() gives, an excess return's day found as days_of
+  /// finds it.
+  void targets_of(const std::vector<std::size_t>& indices, float* out) const;
+  float target(std::size_t i) const;
   float forward_return(std::size_t i) const { return forward_return_[i]; }
+
+  /// How the targets are kept: not at all (each is its sample's forward return), a byte each (each is a class 0 to
+  /// 254, or unknown: NaN), a float each, or a mean a run of days (each is its forward return minus the mean of the
+  /// finite forward returns on its run of days, unknown where its own is not finite: an excess return).
+  enum class TargetKind : std::uint8_t { forward_return = 0, code = 1, value = 2, excess_return = 3 };
+  TargetKind target_kind() const { return target_kind_; }
+  /// Whether the entities are kept in 32 bits (one of them is 2^16 or above), else in 16.
+  bool wide_entities() const { return wide_entities_; }
+  /// A target's byte where it is a class or unknown (255, for NaN), compared bit for bit (-0 and NaNs other than
+  /// the quiet NaN are not).
+  static std::optional<std::uint8_t> code_of_target(float target);
+  static float target_of_code(std::uint8_t code) {
+    return code == kUnknownCode ? std::numeric_limits<float>::quiet_NaN() : static_cast<float>(code);
+  }
+  static constexpr std::uint8_t kUnknownCode = 255;
 
   /// The samples' distinct days, in order (from the runs of days: no pass over the samples).
   std::vector<Date> days() const;
@@ -121,10 +142,10 @@ class SampleList {
   /// Bytes the columns hold.
   std::size_t bytes() const;
   /// Whether the columns are views of bytes kept elsewhere (a mapped dataset cache file).
-  bool is_view() const { return entity_.is_view(); }
+  bool is_view() const { return forward_return_.is_view(); }
   /// Whether both lists read the same columns (one was copied from the other, which copies no samples).
   bool shares(const SampleList& other) const {
-    return entity_.data() == other.entity_.data() && size() == other.size();
+    return forward_return_.data() == other.forward_return_.data() && size() == other.size();
   }
 
   void save(BinaryWriter& out) const;
@@ -148,8 +169,16 @@ class SampleList {
   std::uint32_t shape_of(std::size_t i) const;
   std::int32_t last_bar_on(std::size_t i, std::size_t run) const;
 
-  SharedArray<std::int32_t> entity_;
+  /// Each sample's entity: in 16 bits (entity16_) unless one is 2^16 or above (entity32_); the other is empty.
+  bool wide_entities_ = false;
+  SharedArray<std::uint16_t> entity16_;
+  SharedArray<std::int32_t> entity32_;
+  /// Each sample's target as target_kind_ says: none, a byte (target_code_), a float (target_), or the mean of each
+  /// run of days (run_mean_).
+  TargetKind target_kind_ = TargetKind::forward_return;
+  SharedArray<std::uint8_t> target_code_;
   SharedArray<float> target_;
+  SharedArray<double> run_mean_;
   SharedArray<float> forward_return_;
   SharedArray<SampleShape> shapes_;
   /// Run r holds samples [run_first_[r], run_first_[r + 1]), all on day run_day_[r].
@@ -173,14 +202,18 @@ class SampleList::Builder {
   /// finfuse::Error for a target bar 2^31 bars or more from its last bar, a negative entity, or past 2^32 samples.
   void add(const Sample& sample);
 
-  std::size_t size() const { return entity_.size(); }
+  std::size_t size() const { return forward_return_.size(); }
   /// Runs of consecutive samples on the same day: run r holds samples [run_begin(r), run_begin(r + 1)), the last one
   /// up to size().
   std::size_t day_runs() const { return run_first_.size(); }
   std::size_t run_begin(std::size_t r) const { return r < run_first_.size() ? run_first_[r] : size(); }
-  float target(std::size_t i) const { return target_[i]; }
-  void set_target(std::size_t i, float value) { target_[i] = value; }
+  float target(std::size_t i) const;
+  void set_target(std::size_t i, float value);
   float forward_return(std::size_t i) const { return forward_return_[i]; }
+  /// Each sample's target becomes its forward return minus the mean of the finite forward returns on its run of days
+  /// (in double precision, in the samples' order), unknown (NaN) where its own is not finite: an excess return, kept
+  /// as one mean a run of days instead of a float a sample.
+  void demean_targets_by_day();
 
   /// The list; the builder is left empty.
   SampleList finish();
@@ -196,9 +229,20 @@ class SampleList::Builder {
   // The samples so far as columns (while runs or stretches would take more room).
   void shapes_to_column();
   void last_bars_to_column();
+  std::int32_t entity(std::size_t i) const { return wide_entities_ ? entity32_[i] : std::int32_t{entity16_[i]}; }
+  void add_entity(std::int32_t entity);
+  void add_target(float target, float forward_return);
+  // The targets so far kept as `kind` (which holds each of them).
+  void keep_targets_as(TargetKind kind);
 
-  std::vector<std::int32_t> entity_;
+  std::size_t reserved_ = 0;
+  bool wide_entities_ = false;
+  std::vector<std::uint16_t> entity16_;
+  std::vector<std::int32_t> entity32_;
+  TargetKind target_kind_ = TargetKind::forward_return;
+  std::vector<std::uint8_t> target_code_;
   std::vector<float> target_;
+  std::vector<double> run_mean_;
   std::vector<float> forward_return_;
   std::vector<SampleShape> shapes_;
   std::unordered_map<SampleShape, std::uint32_t, ShapeHash> shape_index_;
