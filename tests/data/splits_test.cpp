@@ -88,6 +88,19 @@ TEST(SampleIndices, KeptInRunsOrAsAListWhicheverTakesLessRoom) {
   EXPECT_EQ(holes.size(), 990u);
   EXPECT_EQ(holes.runs(), 11u);
   EXPECT_EQ(holes[7], 8u);
+  // Each index asked once, whether the first drop comes early, late or never.
+  for (const std::size_t drop : {std::size_t{0}, std::size_t{999}, std::size_t{5000}}) {
+    SampleIndices part = holes;
+    std::size_t asked = 0;
+    part.erase_if([&](std::size_t i) {
+      ++asked;
+      return i == drop;
+    });
+    EXPECT_EQ(asked, 990u);
+    EXPECT_EQ(part.size(), drop == 5000 ? 990u : 989u);
+    EXPECT_EQ(part.front(), drop == 0 ? 1u : 0u);
+    EXPECT_EQ(part.back(), drop == 999 ? 998u : 999u);
+  }
   EXPECT_TRUE(SampleIndices().empty());
   EXPECT_EQ(SampleIndices::range(5, 5).size(), 0u);
   EXPECT_THROW(SampleIndices::range(6, 5), Error);

@@ -63,12 +63,27 @@ class SampleIndices {
   void push_back(std::size_t index);
   /// Reserves room for `count` indices should they have to be listed.
   void reserve(std::size_t count) { reserve_ = count; }
-  /// Removes the indices for which `drop(index)` is true (a list takes its room once).
+  /// Removes the indices for which `drop(index)` is true, asking once an index (a list takes its room once; nothing
+  /// is rebuilt when none is dropped).
   template <typename Predicate>
   void erase_if(Predicate drop) {
+    auto at = begin();
+    std::size_t kept_before = 0;
+    while (at != end() && !drop(*at)) {
+      ++at;
+      ++kept_before;
+    }
+    if (at == end()) {
+      return;
+    }
     SampleIndices kept;
     kept.reserve(size_);
-    for (const std::size_t i : *this) {
+    auto copied = begin();
+    for (std::size_t k = 0; k < kept_before; ++k, ++copied) {
+      kept.push_back(*copied);
+    }
+    for (++at; at != end(); ++at) {
+      const std::size_t i = *at;
       if (!drop(i)) {
         kept.push_back(i);
       }
