@@ -403,19 +403,27 @@ namespace {
 
 bool same_bits(float a, float b) { return std::memcmp(&a, &b, sizeof(float)) == 0; }
 
+// Sample i's target from the columns of a list or a builder, as `kind` keeps it (`run_of(i)`: its run of days).
+template <typename Codes, typename Values, typename Returns, typename Means, typename RunOf>
+float target_at(SampleList::TargetKind kind, std::size_t i, const Codes& codes, const Values& values,
+                const Returns& returns, const Means& means, RunOf run_of) {
+  switch (kind) {
+    case SampleList::TargetKind::forward_return:
+      return returns[i];
+    case SampleList::TargetKind::code:
+      return SampleList::target_of_code(codes[i]);
+    case SampleList::TargetKind::excess_return:
+      return excess_return(returns[i], means[run_of(i)]);
+    default:
+      return values[i];
+  }
+}
+
 }  // namespace
 
 float SampleList::target(std::size_t i) const {
-  switch (target_kind_) {
-    case TargetKind::forward_return:
-      return forward_return_[i];
-    case TargetKind::code:
-      return target_of_code(target_code_[i]);
-    case TargetKind::excess_return:
-      return excess_return(forward_return_[i], run_mean_[run_of(i)]);
-    default:
-      return target_[i];
-  }
+  return target_at(target_kind_, i, target_code_, target_, forward_return_, run_mean_,
+                   [this](std::size_t k) { return run_of(k); });
 }
 
 std::optional<std::uint8_t> SampleList::code_of_target(float target) {
@@ -432,32 +440,24 @@ std::optional<std::uint8_t> SampleList::code_of_target(float target) {
 }
 
 float SampleList::Builder::target(std::size_t i) const {
-  switch (target_kind_) {
-    case TargetKind::forward_return:
-      return forward_return_[i];
-    case TargetKind::code:
-      return target_of_code(target_code_[i]);
-    case TargetKind::excess_return: {
-      const auto run = std::upper_bound(run_first_.begin(), run_first_.end(), i) - run_first_.begin() - 1;
-      return excess_return(forward_return_[i], run_mean_[static_cast<std::size_t>(run)]);
-    }
-    default:
-      return target_[i];
-  }
+  return target_at(target_kind_, i, target_code_, target_, forward_return_, run_mean_, [this](std::size_t k) {
+    return static_cast<std::size_t>(std::upper_bound(run_first_.begin(), run_first_.end(), k) - run_first_.begin() - 1);
+  });
 }
 
 void SampleList::Builder::demean_targets_by_day() {
   std::vector<double> means(run_first_.size(), 0.0);
-  std::vector<double> returns;
   for (std::size_t r = 0; r < run_first_.size(); ++r) {
-    returns.clear();
+    double sum = 0.0;  // in the samples' order, from 0
+    std::size_t finite = 0;
     for (std::size_t k = run_first_[r]; k < run_begin(r + 1); ++k) {
       if (std::isfinite(forward_return_[k])) {
-        returns.push_back(forward_return_[k]);
+        sum += forward_return_[k];
+        ++finite;
       }
     }
-    if (!returns.empty()) {
-      means[r] = std::accumulate(returns.begin(), returns.end(), 0.0) / static_cast<double>(returns.size());
+    if (finite > 0) {
+      means[r] = sum / static_cast<double>(finite);
     }
   }
   run_mean_ = std::move(means);
