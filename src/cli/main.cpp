@@ -329,10 +329,10 @@ int backtest(const Common& common, const std::string& path, std::string head, co
   return 0;
 }
 
-int data_summary(const Common& common, const std::string& config_path) {
+int data_summary(const Common& common, const std::string& config_path, const std::string& cache_dir) {
   auto run = load_run_config(config_path);
   apply_common(common, run.runtime);
-  const auto pipeline = ff::data::DataPipeline::build(run.data);
+  const auto pipeline = ff::data::DataPipeline::build(run.data, cache_dir);
   const auto summary = pipeline.summary();
   report(common, summary, summary.dump(2) + "\n");
   return 0;
@@ -509,6 +509,9 @@ int main(int argc, char** argv) {
 
   auto* data_cmd = app.add_subcommand("data", "assemble the dataset without training and summarise it");
   data_cmd->add_option("--config,-c", config, "run configuration (JSON)")->required()->check(CLI::ExistingFile);
+  data_cmd->add_option("--cache-dir", cache_dir,
+                       "build the dataset file in this folder (or reopen it there when its inputs are unchanged), the "
+                       "file `finfuse train --cache-dir` then reads");
   add_common(data_cmd);
 
   std::string universe_config;
@@ -603,7 +606,7 @@ int main(int argc, char** argv) {
       return metrics(common, predictions, head, task, names);
     }
     if (data_cmd->parsed()) {
-      return data_summary(common, config);
+      return data_summary(common, config, cache_dir);
     }
     if (universe_cmd->parsed()) {
       ff::Json overrides = ff::Json::object();

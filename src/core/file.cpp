@@ -102,6 +102,18 @@ MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
   return *this;
 }
 
+void MappedFile::drop_pages(std::string_view part) const noexcept {
+  if (part.empty() || !contains(part)) {
+    return;
+  }
+  // The whole pages that `part` touches: a shared mapping of a file only ever reads it, so a page of its neighbours'
+  // bytes let go too is read again just the same.
+  const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto begin = reinterpret_cast<std::uintptr_t>(part.data()) / page * page;
+  const auto end = reinterpret_cast<std::uintptr_t>(part.data() + part.size());
+  (void)::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+}
+
 void MappedFile::release() noexcept {
   if (data_ != nullptr) {
     ::munmap(const_cast<char*>(data_), size_);

@@ -3,11 +3,17 @@
 #include "finfuse/data/multimodal_dataset.h"
 
 #include "finfuse/core/check.h"
+#include "finfuse/core/file.h"
+#include "finfuse/core/logging.h"
+#include "finfuse/core/suggest.h"
 #include "finfuse/data/binary_io.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <memory>
 
 namespace finfuse::data {
@@ -38,6 +44,68 @@ void MultimodalDataset::serialize(BinaryWriter& w, bool with_samples) const {
     w.vec(graph.target);
     w.vec(graph.weight);
   }
+}
+
+std::shared_ptr<const MappedFile> MultimodalDataset::Builder::spill(const std::filesystem::path& file) {
+  FINFUSE_CHECK(!finished_, "MultimodalDataset::Builder::spill after finish");
+  const auto& names = dataset_.options_.modalities;
+  auto& modalities = dataset_.modalities_;
+  std::vector<std::size_t> built;
+  for (std::size_t m = 0; m < modalities.size(); ++m) {
+    if (modalities[m] != nullptr) {
+      built.push_back(m);
+    }
+  }
+  if (built.empty()) {
+    return nullptr;
+  }
+  std::error_code ec;
+  std::shared_ptr<const MappedFile> mapped;
+  try {
+    std::ofstream out(file, std::ios::binary | std::ios::trunc);
+    if (!out) {
+      throw IoError(file.string(), fmt::format("cannot open for writing: {}", std::strerror(errno)));
+    }
+    BinaryWriter w([&](std::string_view piece) { out.write(piece.data(), static_cast<std::streamsize>(piece.size())); });
+    for (const auto m : built) {
+      w.str(names[m]);
+      modalities[m]->save(w);
+    }
+    w.flush();
+    out.close();
+    if (!out) {
+      throw IoError(file.string(), "write error");
+    }
+    mapped = std::make_shared<const MappedFile>(file, "a dataset's spill file");
+  } catch (...) {
+    std::filesystem::remove(file, ec);
+    throw;
+  }
+  std::filesystem::remove(file, ec);  // the mapping keeps its pages
+  // Read back in place, each modality whole before any is replaced.
+  BinaryReader r(mapped->bytes(), file.string(), mapped);
+  std::vector<std::shared_ptr<Modality>> reread;
+  for (const auto m : built) {
+    if (r.str() != names[m]) {
+      r.inconsistent(fmt::format("the inputs of modality '{}' are not where they were written", names[m]));
+    }
+    std::shared_ptr<Modality> modality = modality_registry().create(names[m], dataset_.options_);
+    modality->load(r, dataset_.samples_);
+    reread.push_back(std::move(modality));
+  }
+  if (!r.done()) {
+    throw DataError(file.string(), 0, "", "unexpected bytes after the spilled modalities");
+  }
+  for (std::size_t k = 0; k < built.size(); ++k) {
+    modalities[built[k]] = std::move(reread[k]);
+  }
+  std::vector<std::string> moved;
+  for (const auto m : built) {
+    moved.push_back(names[m]);
+  }
+  logger()->info("dataset: the inputs of {} ({:.1f} MB) written out, read in place from the file from now on",
+                 quoted_list(moved), static_cast<double>(mapped->size()) / 1e6);
+  return mapped;
 }
 
 MultimodalDataset MultimodalDataset::deserialize(std::string_view bytes, const std::string& source,

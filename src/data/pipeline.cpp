@@ -366,7 +366,8 @@ bool DataPipeline::price_modality_reads_prices_last() const {
 std::shared_ptr<const MultimodalDataset> DataPipeline::build_dataset(DataSources sources,
                                                                      const SampleIndices& train,
                                                                      const FittedPreprocessing* fitted,
-                                                                     bool keep_prices) {
+                                                                     bool keep_prices,
+                                                                     const std::filesystem::path& spill_file) {
   const DatasetOptions& options = config_.dataset;
   const bool later = texts_later();
   // The price modality takes each entity's series out of the panel as it makes the entity's bars, when nothing
@@ -396,6 +397,17 @@ std::shared_ptr<const MultimodalDataset> DataPipeline::build_dataset(DataSources
     sources.market = nullptr;
     intraday_.reset();  // the intraday modality shares the bars it needs
     sources.intraday = nullptr;
+    if (!spill_file.empty()) {
+      // The bars go to the file, read from there in place: the texts' stage holds none of them.
+      try {
+        std::error_code ec;
+        std::filesystem::create_directories(spill_file.parent_path(), ec);  // a failure shows when it is written
+        spill_ = builder.spill(spill_file);
+      } catch (const std::exception& e) {
+        logger()->warn("cannot write the built inputs to {} ({}); keeping them in memory", spill_file.string(),
+                       e.what());
+      }
+    }
     return_freed_memory();
     texts_ = std::make_shared<TextCorpus>(load_texts());
     sources.texts = texts_.get();
@@ -470,9 +482,23 @@ bool DataPipeline::write_cache(const std::filesystem::path& cache_file, const st
     out.write(kCacheMagic, sizeof(kCacheMagic));
     // The payload goes to the file as it is written, hashed on the way: the dataset's bytes are never held whole.
     Sha256 payload_hash;
-    BinaryWriter w([&](std::string_view piece) {
+    const auto write = [&](std::string_view piece) {
       out.write(piece.data(), static_cast<std::streamsize>(piece.size()));
       payload_hash.update(piece);
+    };
+    BinaryWriter w([&](std::string_view piece) {
+      if (spill_ == nullptr || !spill_->contains(piece)) {
+        write(piece);
+        return;
+      }
+      // Bytes read from the spill file go on in slices whose pages are let go once written: copying them does not
+      // make the process hold them again.
+      constexpr std::size_t kSlice = std::size_t{4} << 20;
+      for (std::size_t at = 0; at < piece.size(); at += kSlice) {
+        const std::string_view slice = piece.substr(at, kSlice);
+        write(slice);
+        spill_->drop_pages(slice);
+      }
     });
     w.strings(samples_->entities);
     w.pod(samples_->price_window);
@@ -611,7 +637,8 @@ DataPipeline DataPipeline::build(const DataConfig& config, const std::filesystem
     p.split_ = stratified_split(*p.samples_, s.valid_fraction, s.test_fraction, s.seed);
   }
   FINFUSE_CHECK(!p.split_.train.empty(), "the split leaves no training samples");
-  p.dataset_ = p.build_dataset(sources, p.split_.train, nullptr, config.keep_prices && cache_file.empty());
+  p.dataset_ = p.build_dataset(sources, p.split_.train, nullptr, config.keep_prices && cache_file.empty(),
+                               cache_file.empty() ? std::filesystem::path() : temporary_path_for(cache_file));
   // Samples left out for missing values (impute: drop) leave every part of the split, in place.
   const MultimodalDataset& dataset = *p.dataset_;
   for (auto* part : {&p.split_.train, &p.split_.valid, &p.split_.test}) {
@@ -637,6 +664,7 @@ DataPipeline DataPipeline::build(const DataConfig& config, const std::filesystem
     }
   }
   if (!cache_file.empty()) {
+    p.spill_.reset();  // the dataset's arrays that were read from it keep it while they are in use
     p.prices_.reset();  // as in a pipeline reopened from the file: the run is the same either way
   }
   return_freed_memory();

@@ -1,5 +1,6 @@
 #include "finfuse/data/pipeline.h"
 
+#include "finfuse/core/file.h"
 #include "finfuse/data/modalities/price.h"
 #include "finfuse/data/synthetic_universe.h"
 #include "finfuse/training/run_config.h"
@@ -213,6 +214,44 @@ TEST(DataPipelineStages, TextsAreReadAfterThePanelGoesAndTheDatasetIsTheSame) {
   EXPECT_THROW(mismatched.add("price", releasing), Error);
   EXPECT_EQ(other.size(), prices.size());
 
+  // The modalities built so far written to a file and read back in place from it: the same dataset. The file is
+  // gone once mapped; a builder with nothing built has nothing to write; one that cannot write keeps its modalities.
+  MultimodalDataset::Builder spilled(pipeline.samples(), config.dataset, pipeline.split().train);
+  const auto spill_file = dir / "spill.bin";
+  EXPECT_EQ(spilled.spill(spill_file), nullptr);
+  EXPECT_FALSE(std::filesystem::exists(spill_file));
+  spilled.add("price", sources);
+  EXPECT_THROW((void)spilled.spill(dir / "no_such_folder" / "spill.bin"), IoError);
+  const auto mapped = spilled.spill(spill_file);
+  ASSERT_NE(mapped, nullptr);
+  EXPECT_GT(mapped->size(), pipeline.samples().samples.size());  // a bar window's worth a sample at least
+  EXPECT_FALSE(std::filesystem::exists(spill_file));
+  const std::string_view spilled_bytes = mapped->bytes();
+  EXPECT_TRUE(mapped->contains(spilled_bytes));
+  EXPECT_TRUE(mapped->contains(spilled_bytes.substr(7, 100)));
+  EXPECT_FALSE(mapped->contains(std::string_view(spilled_bytes.data() + 1, spilled_bytes.size())));
+  for (const auto& name : names) {
+    if (name != "price") {
+      spilled.add(name, sources);
+    }
+  }
+  EXPECT_EQ(spilled.finish(sources).serialize(), at_once.serialize());
+
+  // Built into a dataset file (the bars written out before the texts are read, then the file from them): the same
+  // dataset, held texts or not, and the same again reopened.
+  const auto cache_dir = dir / "cache";
+  for (const DataConfig* c : {static_cast<const DataConfig*>(&streamed), &config}) {
+    std::filesystem::remove_all(cache_dir);
+    const DataPipeline built = DataPipeline::build(*c, cache_dir);
+    EXPECT_FALSE(built.from_cache());
+    EXPECT_EQ(built.dataset()->serialize(), staged.serialize());
+    EXPECT_EQ(std::distance(std::filesystem::directory_iterator(cache_dir), std::filesystem::directory_iterator()), 1)
+        << "the spill file is left behind";
+    const DataPipeline reopened = DataPipeline::build(*c, cache_dir);
+    EXPECT_TRUE(reopened.from_cache());
+    EXPECT_EQ(reopened.dataset()->serialize(), staged.serialize());
+  }
+
   // An unfinished builder refuses to give its dataset.
   MultimodalDataset::Builder partial(pipeline.samples(), config.dataset, pipeline.split().train);
   partial.add("price", sources);
@@ -229,6 +268,28 @@ TEST(DataPipelineStages, TextsAreReadAfterThePanelGoesAndTheDatasetIsTheSame) {
   ASSERT_NE(kept.prices(), nullptr);
   EXPECT_EQ(kept.prices()->rows(), summary["sources"]["prices"]["rows"].get<std::int64_t>());
   EXPECT_EQ(let_go.dataset()->serialize(), kept.dataset()->serialize());
+  std::filesystem::remove_all(dir);
+}
+
+// Arrays of the bars written out before the texts are read that are large enough to go to the dataset file on their
+// own (not through the writer's buffer), in slices of 4 MB whose pages are let go: the file holds the same dataset.
+TEST(DataPipelineStages, ADatasetFileWrittenFromLargeSpilledArraysHoldsTheSameDataset) {
+  const auto dir = ::finfuse::testing::unique_temp_dir("finfuse_pipeline_spill");
+  generate_universe(UniverseOptions().stocks(300).years(4).sectors(4).peers(2).texts_per_day(0.02).seed(9), dir);
+  const DataConfig config = training::RunConfig::load(dir / "run.json").data;
+  const DataPipeline in_memory = DataPipeline::build(config);
+  const DataPipeline built = DataPipeline::build(config, dir / "cache");
+  const DataPipeline reopened = DataPipeline::build(config, dir / "cache");
+  ASSERT_FALSE(built.from_cache());
+  ASSERT_TRUE(reopened.from_cache());
+  const auto& price = in_memory.dataset()->modality<PriceModality>("price");
+  BinaryWriter price_bytes;
+  price.save(price_bytes);
+  EXPECT_GT(price_bytes.written(), std::uint64_t{5} << 20);  // its bars' arrays each over the writer's 1 MB
+  const std::string expected = in_memory.dataset()->serialize();
+  EXPECT_EQ(built.dataset()->serialize(), expected);
+  EXPECT_EQ(reopened.dataset()->serialize(), expected);
+  EXPECT_EQ(reopened.summary(), in_memory.summary());
   std::filesystem::remove_all(dir);
 }
 

@@ -40,6 +40,15 @@ class MappedFile {
 
   std::string_view bytes() const { return {data_, size_}; }
   std::size_t size() const { return size_; }
+  /// Whether `part` lies within bytes().
+  bool contains(std::string_view part) const {
+    const auto at = reinterpret_cast<std::uintptr_t>(part.data());
+    const auto base = reinterpret_cast<std::uintptr_t>(data_);
+    return data_ != nullptr && at >= base && part.size() <= size_ && at - base <= size_ - part.size();
+  }
+  /// Lets the process's resident pages of `part` (within bytes(), else nothing happens) go: they stop counting as its
+  /// memory and are read again from the page cache or the file when touched. The bytes do not change.
+  void drop_pages(std::string_view part) const noexcept;
 
  private:
   void release() noexcept;

@@ -16,6 +16,7 @@
 #include "finfuse/data/tokenizer.h"
 
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
@@ -23,6 +24,10 @@
 #include <string_view>
 #include <typeinfo>
 #include <vector>
+
+namespace finfuse {
+class MappedFile;
+}  // namespace finfuse
 
 namespace finfuse::data {
 
@@ -124,6 +129,12 @@ class MultimodalDataset::Builder {
   void add(const std::string& name, const DataSources& sources);
   /// Whether the modality `name` is built.
   bool has(const std::string& name) const;
+  /// Moves the inputs of every modality built so far into `file`, and reads them back in place from it: they stop
+  /// counting as the process's own memory while the modalities still to come are built (DataPipeline writes the
+  /// bars there before it reads the texts, when it builds a dataset file). The file is removed once mapped; the
+  /// mapping keeps it until the last modality reading it goes. Returns the mapping (null when no modality is built
+  /// yet). IoError or DataError when it cannot be written or read back; the built modalities are then unchanged.
+  std::shared_ptr<const MappedFile> spill(const std::filesystem::path& file);
   /// The dataset, once every modality of options.modalities is built, with the relation graph of each decision day
   /// taken from `sources`. The builder is spent afterwards.
   MultimodalDataset finish(const DataSources& sources);

@@ -194,9 +194,13 @@ class DataPipeline {
   /// texts_later(), after letting go of the price panel (unless a correlation graph needs it), the market index and
   /// the intraday bars. When price_modality_reads_prices_last() and the panel is not kept for prices() (texts read
   /// later, or `keep_prices` false), the price modality lets the panel go entity by entity as it makes the bars; the
-  /// panel is let go once the dataset is built unless `keep_prices`.
+  /// panel is let go once the dataset is built unless `keep_prices`. Given a `spill_file` (a name next to the dataset
+  /// file being built), the modalities built before the texts are read are written there and read back in place
+  /// (MultimodalDataset::Builder::spill), so that the texts' stage does not hold them; the mapping is kept in spill_
+  /// (a failure to write it is a warning: they stay in memory).
   std::shared_ptr<const MultimodalDataset> build_dataset(DataSources sources, const SampleIndices& train,
-                                                         const FittedPreprocessing* fitted, bool keep_prices);
+                                                         const FittedPreprocessing* fitted, bool keep_prices,
+                                                         const std::filesystem::path& spill_file = {});
   /// Writes the built pipeline to `cache_file` with its key and its input files' fingerprints (atomically; a failure
   /// is a warning, the run goes on, and false is returned).
   bool write_cache(const std::filesystem::path& cache_file, const std::string& key, const Json& inputs) const;
@@ -224,6 +228,9 @@ class DataPipeline {
   Split split_;
   std::shared_ptr<const MultimodalDataset> dataset_;
   Json sources_report_ = Json::object();
+  /// The file the modalities built before the texts were moved to while the build went on (build_dataset()); the
+  /// dataset file is written from it without keeping its pages.
+  std::shared_ptr<const MappedFile> spill_;
   /// Price bars left out because the exchange had no session on their day (sessions_only).
   std::int64_t off_calendar_ = 0;
   bool from_cache_ = false;
