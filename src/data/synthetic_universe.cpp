@@ -358,15 +358,16 @@ UniverseReport generate_universe(const UniverseOptions& options, const std::file
   report.oracle_rank_ic = scored > 0 ? rank_ic_sum / static_cast<double>(scored) : 0.0;
   report.share_of_variance = scored > 0 ? share_sum / static_cast<double>(scored) : 0.0;
 
-  // A run configuration for the files: prices and texts, a cross-sectional return label learnt with the IC loss on
-  // one batch per session, a chronological split (the first 70% of sessions train, the next 15% validate).
+  // A run configuration for the files: prices and texts (read in blocks, not held: a universe is made to be large), a
+  // cross-sectional return label learnt with the IC loss on one batch per session, a chronological split (the first
+  // 70% of sessions train, the next 15% validate).
   const Date valid_start = sessions[sessions.size() * 70 / 100];
   const Date test_start = sessions[sessions.size() * 85 / 100];
   Json run = {
       {"runtime", {{"seed", 1}}},
       {"data",
        {{"prices", {{"path", "prices.csv"}}},
-        {"texts", {{"path", "texts.jsonl"}}},
+        {"texts", {{"path", "texts.jsonl"}, {"hold_texts", false}}},
         {"graph", {{"path", "graph.csv"}}},
         {"assembly", {{"price_window", 5}, {"label", {{"kind", "excess_return"}}}, {"text", {{"lookback_days", 1}}}}},
         {"split", {{"valid_start", valid_start.to_string()}, {"test_start", test_start.to_string()}}},
