@@ -17,6 +17,26 @@
 #include <memory>
 
 namespace finfuse::data {
+namespace {
+
+// A modality's inputs in a dataset's bytes: its name, then what its save() writes.
+void save_modality(BinaryWriter& w, const Modality& modality) {
+  w.str(modality.name());
+  modality.save(w);
+}
+
+// The modality `name` read back from where save_modality() wrote it, for a dataset of `samples`.
+std::shared_ptr<Modality> load_modality(BinaryReader& r, const std::string& name, const DatasetOptions& options,
+                                        const SampleList& samples) {
+  if (r.str() != name) {
+    r.inconsistent(fmt::format("the inputs of modality '{}' are not where the options put them", name));
+  }
+  std::shared_ptr<Modality> modality = modality_registry().create(name, options);
+  modality->load(r, samples);
+  return modality;
+}
+
+}  // namespace
 
 std::string MultimodalDataset::serialize(bool with_samples) const {
   BinaryWriter w;
@@ -34,8 +54,7 @@ void MultimodalDataset::serialize(BinaryWriter& w, bool with_samples) const {
     w.pod<std::uint64_t>(samples_.size());
   }
   for (const auto& modality : modalities_) {
-    w.str(modality->name());
-    modality->save(w);
+    save_modality(w, *modality);
   }
   w.pod<std::uint64_t>(graphs_.size());
   for (const auto& [day, graph] : graphs_) {
@@ -68,8 +87,7 @@ std::shared_ptr<const MappedFile> MultimodalDataset::Builder::spill(const std::f
     }
     BinaryWriter w([&](std::string_view piece) { out.write(piece.data(), static_cast<std::streamsize>(piece.size())); });
     for (const auto m : built) {
-      w.str(names[m]);
-      modalities[m]->save(w);
+      save_modality(w, *modalities[m]);
     }
     w.flush();
     out.close();
@@ -86,12 +104,7 @@ std::shared_ptr<const MappedFile> MultimodalDataset::Builder::spill(const std::f
   BinaryReader r(mapped->bytes(), file.string(), mapped);
   std::vector<std::shared_ptr<Modality>> reread;
   for (const auto m : built) {
-    if (r.str() != names[m]) {
-      r.inconsistent(fmt::format("the inputs of modality '{}' are not where they were written", names[m]));
-    }
-    std::shared_ptr<Modality> modality = modality_registry().create(names[m], dataset_.options_);
-    modality->load(r, dataset_.samples_);
-    reread.push_back(std::move(modality));
+    reread.push_back(load_modality(r, names[m], dataset_.options_, dataset_.samples_));
   }
   if (!r.done()) {
     throw DataError(file.string(), 0, "", "unexpected bytes after the spilled modalities");
@@ -134,12 +147,7 @@ MultimodalDataset MultimodalDataset::deserialize(std::string_view bytes, const s
     }
   }
   for (const auto& name : ds.options_.modalities) {
-    if (r.str() != name) {
-      r.inconsistent(fmt::format("the inputs of modality '{}' are not where the options put them", name));
-    }
-    std::shared_ptr<Modality> modality = modality_registry().create(name, ds.options_);
-    modality->load(r, ds.samples_);
-    ds.modalities_.push_back(std::move(modality));
+    ds.modalities_.push_back(load_modality(r, name, ds.options_, ds.samples_));
   }
   ds.find_unusable();
   const auto graph_days = r.pod<std::uint64_t>();

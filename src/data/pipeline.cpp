@@ -400,8 +400,6 @@ std::shared_ptr<const MultimodalDataset> DataPipeline::build_dataset(DataSources
     if (!spill_file.empty()) {
       // The bars go to the file, read from there in place: the texts' stage holds none of them.
       try {
-        std::error_code ec;
-        std::filesystem::create_directories(spill_file.parent_path(), ec);  // a failure shows when it is written
         spill_ = builder.spill(spill_file);
       } catch (const std::exception& e) {
         logger()->warn("cannot write the built inputs to {} ({}); keeping them in memory", spill_file.string(),
@@ -472,7 +470,6 @@ void DataPipeline::release_sources() {
 bool DataPipeline::write_cache(const std::filesystem::path& cache_file, const std::string& key,
                                const Json& inputs) const {
   std::error_code ec;
-  std::filesystem::create_directories(cache_file.parent_path(), ec);
   const std::filesystem::path tmp = temporary_path_for(cache_file);
   try {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
@@ -637,6 +634,11 @@ DataPipeline DataPipeline::build(const DataConfig& config, const std::filesystem
     p.split_ = stratified_split(*p.samples_, s.valid_fraction, s.test_fraction, s.seed);
   }
   FINFUSE_CHECK(!p.split_.train.empty(), "the split leaves no training samples");
+  if (!cache_file.empty()) {
+    // The folder of the file and of the bars written out before it (a failure shows when they are written).
+    std::error_code ec;
+    std::filesystem::create_directories(cache_file.parent_path(), ec);
+  }
   p.dataset_ = p.build_dataset(sources, p.split_.train, nullptr, config.keep_prices && cache_file.empty(),
                                cache_file.empty() ? std::filesystem::path() : temporary_path_for(cache_file));
   // Samples left out for missing values (impute: drop) leave every part of the split, in place.

@@ -1,5 +1,9 @@
 # Runs PROGRAM with ARGS (a ;-list) and expects exit code CODE with EXPECT (a regular expression) in its output.
-# With MOVE_FROM and MOVE_TO, that file or folder is renamed first (to show the program does without it).
+# With MOVE_FROM and MOVE_TO, that file or folder is renamed first (to show the program does without it). With REMOVE,
+# that file or folder is removed first (what an earlier run left there).
+if(DEFINED REMOVE)
+  file(REMOVE_RECURSE "${REMOVE}")
+endif()
 if(DEFINED MOVE_FROM)
   if(NOT EXISTS "${MOVE_FROM}")
     message(FATAL_ERROR "${MOVE_FROM} does not exist")
